@@ -1,0 +1,1 @@
+"""cloudstack: an OpenStack-compatible cloud in one Python process tree."""

@@ -1,0 +1,97 @@
+"""Routing and request/response handling shared by every API.
+
+A service declares its routes on a `Router`, pointing each path at controller
+methods by HTTP verb. A controller method takes the request and the path's
+variables and returns a dict (JSON), None (no body) or a webob Response; the
+`response` decorator sets its success status.
+"""
+import json
+
+import routes
+import webob
+import webob.dec
+
+from cloudstack import exception
+
+
+class Request(webob.Request):
+    """A webob Request that knows its RequestContext and API version."""
+
+    @property
+    def context(self):
+        return self.environ.get('cloudstack.context')
+
+    @property
+    def api_version(self):
+        return self.environ.get('cloudstack.api_version')
+
+    def json_body(self):
+        """The parsed JSON body, or BadRequest."""
+        if not self.body:
+            raise exception.ValidationError('A JSON request body is required.')
+        try:
+            return json.loads(self.body)
+        except ValueError as exc:
+            raise exception.ValidationError('Malformed JSON in request body: %s' % exc)
+
+    def base_url(self):
+        """URL of the API root this request came through (its SCRIPT_NAME)."""
+        return self.application_url
+
+
+def response(status):
+    """Decorator: the status a controller method answers with on success."""
+    def wrap(func):
+        func.status = status
+        return func
+    return wrap
+
+
+def json_response(body, status=200, headers=None):
+    resp = webob.Response(status=status, content_type='application/json',
+                          charset=None)
+    resp.body = json.dumps(body).encode()
+    for k, v in (headers or {}).items():
+        resp.headers[k] = v
+    return resp
+
+
+class Router:
+    """A routes.Mapper dispatching to controller methods by path and verb."""
+
+    def __init__(self):
+        self.mapper = routes.Mapper()
+
+    def connect(self, path, controller, public=False, **verbs):
+        """Route `path` to `controller`; verbs map HTTP methods to method names,
+        e.g. connect('/users/{user_id}', users, GET='show', PATCH='update').
+        Only `public` routes answer requests that carry no valid token."""
+        self.mapper.connect(path, controller=controller, verbs=verbs,
+                            public=public)
+
+    @webob.dec.wsgify(RequestClass=Request)
+    def __call__(self, req):
+        match = self.mapper.match(environ=req.environ)
+        if match is None:
+            raise exception.NotFound('The resource could not be found.')
+        verbs = match.pop('verbs')
+        controller = match.pop('controller')
+        if not match.pop('public') and req.context is None:
+            raise exception.Unauthorized(
+                'The request you have made requires authentication.')
+        name = verbs.get(req.method) or (req.method == 'HEAD' and verbs.get('GET'))
+        if not name:
+            exc = exception.MethodNotAllowed()
+            exc.headers['Allow'] = ', '.join(sorted(verbs))
+            raise exc
+        return dispatch(req, getattr(controller, name), match)
+
+
+def dispatch(req, method, kwargs):
+    result = method(req, **kwargs)
+    if isinstance(result, webob.Response):
+        return result
+    status = getattr(method, 'status', None)
+    if result is None:
+        return webob.Response(status=status or 204, content_type=None)
+    return json_response(result, status or 200)

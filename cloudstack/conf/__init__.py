@@ -1,0 +1,10 @@
+"""The one oslo.config object every module reads its options from."""
+from oslo_config import cfg
+
+from cloudstack.conf import default, identity, server
+
+CONF = cfg.CONF
+
+default.register_opts(CONF)
+identity.register_opts(CONF)
+server.register_opts(CONF)

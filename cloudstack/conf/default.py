@@ -1,0 +1,53 @@
+"""Options for the server, the database and the task engine."""
+import os
+
+from oslo_config import cfg
+
+server_opts = [
+    cfg.StrOpt('data_dir', default=os.path.expanduser('~/.cloudstack'),
+               help='Directory for the SQLite database, keys and generated files.'),
+    cfg.StrOpt('bind', default='127.0.0.1:5000',
+               help='host:port the API workers listen on; every API shares it.'),
+    cfg.StrOpt('public_url',
+               help='Base URL clients reach the APIs at (default: http://<bind>). '
+                    'Catalog endpoints are built from it.'),
+    cfg.IntOpt('workers', default=os.cpu_count() or 1, min=1,
+               help='Number of API worker processes.'),
+    cfg.IntOpt('max_request_body_size', default=114688,
+               help='Largest request body, in bytes, the JSON APIs accept.'),
+    cfg.IntOpt('graceful_shutdown_timeout', default=30,
+               help='Seconds a worker waits for in-flight requests on SIGTERM.'),
+    cfg.StrOpt('api_paste_config', default='api-paste.ini',
+               help='Paste config file; relative paths are looked up next to the '
+                    'config file, then in the installed etc/cloudstack.'),
+    cfg.StrOpt('region', default='RegionOne', help='Region the catalog serves.'),
+    cfg.ListOpt('cors_allowed_origins', default=[],
+                help='Origins allowed to make cross-origin requests; * for any.'),
+]
+
+database_opts = [
+    cfg.StrOpt('connection', secret=True,
+               help='SQLAlchemy URL (default: sqlite:///<data_dir>/cloudstack.db).'),
+    cfg.IntOpt('busy_timeout', default=60, min=1,
+               help='Seconds a SQLite writer waits for another process\'s write lock.'),
+]
+
+engine_opts = [
+    cfg.IntOpt('task_workers', default=64, min=1,
+               help='Green threads running tasks in the engine.'),
+    cfg.FloatOpt('task_poll_interval', default=1.0,
+                 help='Seconds between polls of the task table when idle.'),
+    cfg.IntOpt('task_lease', default=60,
+               help='Seconds a claimed task stays owned without a heartbeat.'),
+]
+
+
+def register_opts(conf):
+    conf.register_opts(server_opts)
+    conf.register_opts(database_opts, group='database')
+    conf.register_opts(engine_opts, group='engine')
+
+
+def list_opts():
+    return [('DEFAULT', server_opts), ('database', database_opts),
+            ('engine', engine_opts)]

@@ -1,0 +1,6 @@
+"""Every option group, for oslo-config-generator."""
+from cloudstack.conf import default, identity, server
+
+
+def list_opts():
+    return default.list_opts() + identity.list_opts() + server.list_opts()

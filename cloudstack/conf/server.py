@@ -1,0 +1,27 @@
+"""Options for logging and the API worker processes."""
+from oslo_config import cfg
+
+cli_opts = [
+    cfg.BoolOpt('debug', short='d', default=False, help='Log at DEBUG level.'),
+    cfg.StrOpt('log-file', help='Append the log to this file instead of stderr.'),
+]
+
+wsgi_opts = [
+    cfg.IntOpt('wsgi_pool_size', default=100, min=1,
+               help='Green threads serving requests in each API worker.'),
+    cfg.IntOpt('keepalive_timeout', default=60, min=0,
+               help='Seconds an idle keep-alive connection stays open; 0 turns '
+                    'keep-alive off.'),
+    cfg.IntOpt('client_socket_timeout', default=900, min=0,
+               help='Seconds a client may stall while sending a request or '
+                    'receiving a response; 0 waits forever.'),
+]
+
+
+def register_opts(conf):
+    conf.register_cli_opts(cli_opts)
+    conf.register_opts(wsgi_opts)
+
+
+def list_opts():
+    return [('DEFAULT', cli_opts + wsgi_opts)]

@@ -1,0 +1,113 @@
+"""Engine and transactions shared by every service.
+
+Reads run in ordinary transactions. Writes run in `writer()`, which on SQLite
+takes the database write lock up front (BEGIN IMMEDIATE) so that a transaction
+never has to upgrade a read lock, the case SQLite answers with "database is
+locked" at once instead of waiting. Within one process, writers queue on a
+lock first, so a green thread never blocks the hub waiting in SQLite's busy
+handler for a lock another green thread of the same process holds.
+"""
+import contextlib
+import os
+import threading
+
+import sqlalchemy as sa
+from sqlalchemy import event, orm
+
+from cloudstack.conf import CONF
+
+_engine = None
+_sessionmaker = None
+_write_sessionmaker = None
+_engine_pid = None
+_write_lock = threading.Lock()
+
+
+def database_url():
+    return CONF.database.connection or 'sqlite:///%s' % os.path.join(
+        CONF.data_dir, 'cloudstack.db')
+
+
+def _sqlite_engine(url):
+    engine = sa.create_engine(url, connect_args={'check_same_thread': False},
+                              poolclass=sa.pool.QueuePool, pool_size=8,
+                              max_overflow=32)
+    busy_ms = CONF.database.busy_timeout * 1000
+
+    @event.listens_for(engine, 'connect')
+    def on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None   # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute('PRAGMA journal_mode=WAL')
+        cur.execute('PRAGMA synchronous=NORMAL')
+        cur.execute('PRAGMA foreign_keys=ON')
+        cur.execute('PRAGMA busy_timeout=%d' % busy_ms)
+        cur.close()
+
+    @event.listens_for(engine, 'begin')
+    def on_begin(conn):
+        write = conn.get_execution_options().get('cloudstack_write')
+        conn.exec_driver_sql('BEGIN IMMEDIATE' if write else 'BEGIN')
+
+    return engine
+
+
+def get_engine():
+    global _engine, _sessionmaker, _write_sessionmaker, _engine_pid
+    if _engine is not None and _engine_pid == os.getpid():
+        return _engine
+    if _engine is not None:
+        # Forked: the parent's pooled connections are not ours to use.
+        _engine.dispose(close=False)
+    url = database_url()
+    if url.startswith('sqlite'):
+        _engine = _sqlite_engine(url)
+    else:
+        _engine = sa.create_engine(url, pool_pre_ping=True, pool_size=8,
+                                   max_overflow=32)
+    _engine_pid = os.getpid()
+    _sessionmaker = orm.sessionmaker(bind=_engine, expire_on_commit=False)
+    _write_sessionmaker = orm.sessionmaker(
+        bind=_engine.execution_options(cloudstack_write=True),
+        expire_on_commit=False)
+    return _engine
+
+
+def reset():
+    """Forget the engine, e.g. after the configuration changed."""
+    global _engine, _engine_pid
+    if _engine is not None:
+        _engine.dispose()
+    _engine = _engine_pid = None
+
+
+def is_sqlite():
+    return get_engine().dialect.name == 'sqlite'
+
+
+@contextlib.contextmanager
+def reader():
+    """A session for reads; nothing it does is committed."""
+    get_engine()
+    session = _sessionmaker()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+@contextlib.contextmanager
+def writer():
+    """A session whose work is committed when the block ends without error."""
+    get_engine()
+    with _write_lock:
+        session = _write_sessionmaker()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()

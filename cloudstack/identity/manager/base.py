@@ -1,0 +1,62 @@
+"""What every part of the identity manager shares."""
+import contextlib
+
+import sqlalchemy as sa
+
+from cloudstack import exception
+from cloudstack.db import api as db_api
+from cloudstack.identity import models
+
+
+class Base:
+    """Transactions and lookups for the identity manager's mixins."""
+
+    @contextlib.contextmanager
+    def write(self):
+        """A write transaction that also invalidates every worker's caches."""
+        with db_api.writer() as session:
+            yield session
+            bump_revision(session)
+
+    @staticmethod
+    def read():
+        return db_api.reader()
+
+    @staticmethod
+    def get_row(session, model, row_id, kind):
+        """The row, or NotFound naming `kind`."""
+        row = session.get(model, row_id) if row_id is not None else None
+        if row is None:
+            raise exception.NotFound('Could not find %s: %s.' % (kind, row_id))
+        return row
+
+
+def bump_revision(session):
+    updated = session.execute(
+        sa.update(models.Revision).where(models.Revision.id == 1)
+        .values(value=models.Revision.value + 1)).rowcount
+    if not updated:
+        session.add(models.Revision(id=1, value=1))
+
+
+def current_revision():
+    """The identity revision; one primary-key read, no ORM."""
+    with db_api.get_engine().connect() as conn:
+        value = conn.execute(sa.text(
+            'SELECT value FROM identity_revision WHERE id = 1')).scalar()
+        conn.rollback()
+    return value or 0
+
+
+def split_extra(body, known):
+    """(known attributes, everything else) of a request's entity."""
+    own = {k: v for k, v in body.items() if k in known}
+    extra = {k: v for k, v in body.items() if k not in known}
+    return own, extra
+
+
+def with_extra(entity, extra):
+    """The entity with its extra attributes shown at top level, as Keystone does."""
+    merged = dict(extra or {})
+    merged.update(entity)
+    return merged

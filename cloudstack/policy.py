@@ -1,0 +1,82 @@
+"""oslo.policy for every service: defaults in code, overridable by policy.yaml.
+
+Personas: `admin`, `member` and `reader` (admin implies member implies reader,
+through Keystone's implied roles), in project, domain or system scope.
+"""
+import itertools
+
+from oslo_policy import policy
+
+from cloudstack import exception
+from cloudstack.conf import CONF
+
+# Check strings the services' defaults are built from.
+ADMIN = 'role:admin'
+READER = 'role:reader or role:member or role:admin'
+MEMBER = 'role:member or role:admin'
+SYSTEM_ADMIN = 'role:admin and system_scope:all'
+OWNER = 'user_id:%(target.user_id)s'
+PROJECT_MEMBER = 'project_id:%(target.project_id)s and (' + MEMBER + ')'
+PROJECT_READER = 'project_id:%(target.project_id)s and (' + READER + ')'
+
+_enforcer = None
+
+
+def _service_rules():
+    from cloudstack.identity import policies as identity
+    return [identity.list_rules()]
+
+
+def list_rules():
+    """Every default rule, for oslopolicy-sample-generator."""
+    base = [
+        policy.RuleDefault('admin_required', ADMIN),
+        policy.RuleDefault('owner', OWNER),
+        policy.RuleDefault('admin_or_owner', 'rule:admin_required or rule:owner'),
+    ]
+    return base + list(itertools.chain.from_iterable(_service_rules()))
+
+
+def enforcer():
+    global _enforcer
+    if _enforcer is None:
+        _enforcer = policy.Enforcer(CONF)
+        _enforcer.register_defaults(list_rules())
+        _enforcer.load_rules()
+    return _enforcer
+
+
+def reset():
+    global _enforcer
+    _enforcer = None
+
+
+def authorize(context, rule, target=None):
+    """Raise Forbidden unless `context` may do `rule` on `target`."""
+    if context.is_admin:
+        return
+    flat = _flatten({'target': target or {}})
+    if not enforcer().enforce(rule, flat, context.to_policy_values()):
+        raise exception.Forbidden(
+            'You are not authorized to perform the requested action: %s.' % rule)
+
+
+def _flatten(d, prefix=''):
+    """{'target': {'user': {'id': 1}}} -> {'target.user.id': 1}, for check strings."""
+    flat = {}
+    for key, value in d.items():
+        name = prefix + key
+        if isinstance(value, dict):
+            flat.update(_flatten(value, name + '.'))
+        else:
+            flat[name] = value
+    return flat
+
+
+def check(context, rule, target=None):
+    """True when `context` may do `rule` on `target`."""
+    try:
+        authorize(context, rule, target)
+        return True
+    except exception.Forbidden:
+        return False

@@ -1,0 +1,70 @@
+"""Loading the Paste composite that serves every API on one port."""
+import os
+import sys
+
+from paste import deploy
+import webob
+import webob.dec
+
+from cloudstack.conf import CONF
+
+ETC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                   os.pardir, 'etc', 'cloudstack')
+
+
+def paste_config_path():
+    name = CONF.api_paste_config
+    if os.path.isabs(name):
+        return name
+    candidates = [os.path.join(os.path.dirname(f), name) for f in CONF.config_file or []]
+    candidates.append(os.path.join(ETC, name))
+    candidates.append(os.path.join(sys.prefix, 'share', 'cloudstack', name))
+    for path in candidates:
+        if os.path.exists(path):
+            return os.path.abspath(path)
+    raise RuntimeError('api paste config %s not found in %s' % (name, candidates))
+
+
+def load_app(name='main'):
+    return deploy.loadapp('config:' + paste_config_path(), name=name)
+
+
+class URLMap:
+    """Dispatch by longest path prefix, moving it from PATH_INFO to SCRIPT_NAME."""
+
+    def __init__(self, mapping):
+        self.mapping = sorted(mapping.items(), key=lambda kv: -len(kv[0]))
+
+    def __call__(self, environ, start_response):
+        path = environ.get('PATH_INFO', '') or '/'
+        for prefix, app in self.mapping:
+            if prefix == '/' or path == prefix or path.startswith(prefix + '/'):
+                if prefix != '/':
+                    environ['SCRIPT_NAME'] = environ.get('SCRIPT_NAME', '') + prefix
+                    environ['PATH_INFO'] = path[len(prefix):]
+                return app(environ, start_response)
+        start_response('404 Not Found', [('Content-Type', 'text/plain')])
+        return [b'Not Found']
+
+
+def urlmap_factory(loader, global_conf, **local_conf):
+    return URLMap({path.rstrip('/') or '/': loader.get_app(name, global_conf=global_conf)
+                   for path, name in local_conf.items()})
+
+
+@webob.dec.wsgify
+def healthcheck(req):
+    """Answers without auth: 200 when the database answers, else 503."""
+    from cloudstack.db import api as db_api
+    import sqlalchemy as sa
+    try:
+        with db_api.reader() as session:
+            session.execute(sa.text('SELECT 1'))
+    except Exception:
+        return webob.Response(status=503, text='database unavailable\n',
+                              content_type='text/plain')
+    return webob.Response(text='OK\n', content_type='text/plain')
+
+
+def healthcheck_factory(global_conf, **local_conf):
+    return healthcheck
