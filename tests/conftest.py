@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 import webob
 
-warnings.filterwarnings('ignore', message='.*Eventlet is deprecated.*')
+warnings.filterwarnings('ignore', message=r'\s*Eventlet is deprecated')
 
 from cloudstack.conf import CONF  # noqa: E402
 from cloudstack.db import api as db_api  # noqa: E402

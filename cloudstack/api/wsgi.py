@@ -66,17 +66,19 @@ class Router:
         """Route `path` to `controller`; verbs map HTTP methods to method names,
         e.g. connect('/users/{user_id}', users, GET='show', PATCH='update').
         Only `public` routes answer requests that carry no valid token."""
-        self.mapper.connect(path, controller=controller, verbs=verbs,
-                            public=public)
+        self.mapper.connect(path)
+        self.mapper.matchlist[-1].target = (controller, verbs, public)
 
     @webob.dec.wsgify(RequestClass=Request)
     def __call__(self, req):
-        match = self.mapper.match(environ=req.environ)
-        if match is None:
+        found = self.mapper.routematch(environ=req.environ)
+        if found is None:
             raise exception.NotFound('The resource could not be found.')
-        verbs = match.pop('verbs')
-        controller = match.pop('controller')
-        if not match.pop('public') and req.context is None:
+        match, route = found
+        controller, verbs, public = route.target
+        match.pop('action', None)
+        match.pop('controller', None)
+        if not public and req.context is None:
             raise exception.Unauthorized(
                 'The request you have made requires authentication.')
         name = verbs.get(req.method) or (req.method == 'HEAD' and verbs.get('GET'))

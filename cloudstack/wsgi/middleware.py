@@ -119,7 +119,7 @@ class SizeLimit(Middleware):
         limit = int(self.conf.get('max_body_size') or CONF.max_request_body_size)
         if req.content_length is not None and req.content_length > limit:
             raise exception.RequestEntityTooLarge()
-        if req.content_length is None and req.is_body_readable:
+        if req.content_length is None and req.environ.get('wsgi.input_terminated'):
             req.environ['wsgi.input'] = _LimitedInput(req.environ['wsgi.input'], limit)
         return req.get_response(self.app)
 

@@ -1,0 +1,39 @@
+"""Policy: defaults in code, personas, flattened targets, policy.yaml overrides."""
+import pytest
+
+from cloudstack.conf import CONF
+from cloudstack import context
+from cloudstack import exception
+from cloudstack import policy
+
+
+def ctx(roles, user_id='u1', project_id='p1'):
+    return context.RequestContext(user_id=user_id, project_id=project_id, roles=roles)
+
+
+def test_admin_may_and_member_may_not(conf):
+    policy.authorize(ctx(['admin']), 'identity:create_user')
+    with pytest.raises(exception.Forbidden):
+        policy.authorize(ctx(['member', 'reader']), 'identity:create_user')
+
+
+def test_owner_rules_match_the_flattened_target(conf):
+    assert policy.check(ctx(['reader']), 'identity:get_user', {'user': {'id': 'u1'}})
+    assert not policy.check(ctx(['reader']), 'identity:get_user', {'user': {'id': 'u2'}})
+
+
+def test_every_default_rule_is_registered(conf):
+    names = {r.name for r in policy.list_rules()}
+    assert {'identity:validate_token', 'identity:list_projects', 'admin_required'} <= names
+
+
+def test_policy_file_overrides_a_default(conf, tmp_path):
+    path = tmp_path / 'policy.yaml'
+    path.write_text('"identity:create_user": "role:member"\n')
+    CONF.set_override('policy_file', str(path), group='oslo_policy')
+    policy.reset()
+    try:
+        policy.authorize(ctx(['member']), 'identity:create_user')
+    finally:
+        CONF.clear_override('policy_file', group='oslo_policy')
+        policy.reset()

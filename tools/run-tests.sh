@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Run the whole test suite: unit tests on SQLite and on PostgreSQL, then the
+# functional tests (real processes; as root they also get PostgreSQL).
+# usage: tools/run-tests.sh [extra pytest args]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(id -u)
+apt_install() {   # packages the tests need, when we may install them
+    local missing=()
+    for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+    [ ${#missing[@]} = 0 ] && return 0
+    [ "$ROOT" = 0 ] || { echo "missing packages: ${missing[*]} (run as root to install)"; return 1; }
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+apt_install python3-venv postgresql || true
+
+if [ ! -x .venv/bin/pytest ] || [ setup.cfg -nt .venv/.installed ]; then
+    python3 -m venv .venv && .venv/bin/pip install -q --upgrade pip \
+        && .venv/bin/pip install -q -e '.[test]' && touch .venv/.installed \
+        || { echo "could not install cloudstack into .venv"; exit 1; }
+fi
+PYTEST=(.venv/bin/python -m pytest -q -p no:cacheprovider "$@")
+status=0
+
+echo "== unit tests (SQLite)"
+"${PYTEST[@]}" tests/unit || status=1
+
+# PostgreSQL: a scratch database owned by the current user.
+PG_URL=""
+if [ "$ROOT" = 0 ] && command -v pg_lsclusters >/dev/null; then
+    cluster=$(pg_lsclusters -h | awk 'NR==1 {print $1" "$2}')
+    if [ -n "$cluster" ]; then
+        pg_ctlcluster $cluster start 2>/dev/null || true
+        su postgres -c "psql -qtc \"SELECT 1 FROM pg_roles WHERE rolname='root'\" | grep -q 1 \
+            || createuser -s root" >/dev/null
+        dropdb --if-exists cloudstack_test >/dev/null 2>&1; createdb cloudstack_test
+        PG_URL="postgresql:///cloudstack_test?host=/var/run/postgresql"
+    fi
+fi
+if [ -n "$PG_URL" ]; then
+    echo "== unit tests (PostgreSQL)"
+    CLOUDSTACK_TEST_DB_URL=$PG_URL "${PYTEST[@]}" tests/unit || status=1
+else
+    echo "== unit tests (PostgreSQL): skipped, no PostgreSQL cluster (run as root on Debian)"
+fi
+
+echo "== functional tests"
+CLOUDSTACK_FUNCTIONAL_PG_URL=$PG_URL "${PYTEST[@]}" tests/functional || status=1
+exit $status
