@@ -41,7 +41,7 @@ class URLMap:
             if prefix == '/' or path == prefix or path.startswith(prefix + '/'):
                 if prefix != '/':
                     environ['SCRIPT_NAME'] = environ.get('SCRIPT_NAME', '') + prefix
-                    environ['PATH_INFO'] = path[len(prefix):]
+                    environ['PATH_INFO'] = path[len(prefix):] or '/'
                 return app(environ, start_response)
         start_response('404 Not Found', [('Content-Type', 'text/plain')])
         return [b'Not Found']

@@ -2,6 +2,7 @@
 
 
 def test_root_lists_v3_as_multiple_choices(client):
+    assert client.get('/identity').status_int == 300     # keystoneauth asks without '/'
     resp = client.get('/identity/')
     assert resp.status_int == 300
     (v3,) = resp.json['versions']['values']
