@@ -1,0 +1,115 @@
+"""The token payload: what a token says, packed into a few bytes.
+
+Layout (big-endian): a header `version, methods bitmask, scope kind,
+issued_at µs, expires_at µs`, then four ids (user, scope target, trust,
+application credential) and the audit ids. An id that is 32 hex digits (a
+UUID) takes 16 bytes; any other id is stored as UTF-8 with a length byte.
+Audit ids are 16 random bytes shown as unpadded URL-safe base64.
+"""
+import base64
+import dataclasses
+import os
+import re
+import struct
+
+VERSION = 1
+METHODS = ('password', 'token', 'application_credential', 'totp', 'external',
+           'oauth1', 'mapped')
+SCOPES = (None, 'project', 'domain', 'system')
+_HEAD = struct.Struct('>BBBQQ')
+_HEX32 = re.compile(r'[0-9a-f]{32}')
+_NONE, _UUID, _TEXT = 0, 1, 2
+
+
+@dataclasses.dataclass
+class Payload:
+    user_id: str
+    methods: list
+    issued_at: int                  # microseconds since the epoch
+    expires_at: int
+    audit_ids: list
+    scope: str | None = None        # one of SCOPES
+    scope_id: str | None = None     # project or domain id
+    trust_id: str | None = None
+    app_cred_id: str | None = None
+
+    @property
+    def project_id(self):
+        return self.scope_id if self.scope == 'project' else None
+
+    @property
+    def domain_id(self):
+        return self.scope_id if self.scope == 'domain' else None
+
+    @property
+    def system(self):
+        return self.scope == 'system'
+
+
+def new_audit_id():
+    return base64.urlsafe_b64encode(os.urandom(16)).rstrip(b'=').decode()
+
+
+def _pack_id(value):
+    if value is None:
+        return bytes([_NONE])
+    if _HEX32.fullmatch(value):
+        return bytes([_UUID]) + bytes.fromhex(value)
+    raw = value.encode('utf-8')
+    if len(raw) > 255:
+        raise ValueError('id too long for a token: %r' % value)
+    return bytes([_TEXT, len(raw)]) + raw
+
+
+def _unpack_id(data, pos):
+    kind = data[pos]
+    if kind == _NONE:
+        return None, pos + 1
+    if kind == _UUID:
+        raw = data[pos + 1:pos + 17]
+        if len(raw) != 16:
+            raise ValueError('truncated id')
+        return raw.hex(), pos + 17
+    if kind == _TEXT:
+        size = data[pos + 1]
+        raw = data[pos + 2:pos + 2 + size]
+        if len(raw) != size:
+            raise ValueError('truncated id')
+        return raw.decode('utf-8'), pos + 2 + size
+    raise ValueError('bad id kind %d' % kind)
+
+
+def pack(p):
+    mask = 0
+    for name in p.methods:
+        mask |= 1 << METHODS.index(name)
+    parts = [_HEAD.pack(VERSION, mask, SCOPES.index(p.scope), p.issued_at, p.expires_at)]
+    for value in (p.user_id, p.scope_id, p.trust_id, p.app_cred_id):
+        parts.append(_pack_id(value))
+    parts.append(bytes([len(p.audit_ids)]))
+    for audit_id in p.audit_ids:
+        parts.append(base64.urlsafe_b64decode(audit_id + '=='))
+    return b''.join(parts)
+
+
+def unpack(data):
+    """The Payload in `data`; ValueError (or IndexError) when malformed."""
+    version, mask, scope, issued_at, expires_at = _HEAD.unpack_from(data)
+    if version != VERSION:
+        raise ValueError('unknown payload version %d' % version)
+    pos = _HEAD.size
+    ids = []
+    for _ in range(4):
+        value, pos = _unpack_id(data, pos)
+        ids.append(value)
+    count = data[pos]
+    pos += 1
+    audit = data[pos:pos + 16 * count]
+    if len(audit) != 16 * count or pos + 16 * count != len(data):
+        raise ValueError('bad audit ids')
+    audit_ids = [base64.urlsafe_b64encode(audit[i:i + 16]).rstrip(b'=').decode()
+                 for i in range(0, len(audit), 16)]
+    methods = [name for i, name in enumerate(METHODS) if mask & (1 << i)]
+    return Payload(user_id=ids[0], methods=methods, issued_at=issued_at,
+                   expires_at=expires_at, audit_ids=audit_ids, scope=SCOPES[scope],
+                   scope_id=ids[1], trust_id=ids[2], app_cred_id=ids[3])
