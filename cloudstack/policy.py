@@ -4,6 +4,7 @@ Personas: `admin`, `member` and `reader` (admin implies member implies reader,
 through Keystone's implied roles), in project, domain or system scope.
 """
 import itertools
+import time
 
 from oslo_policy import policy
 
@@ -19,7 +20,12 @@ OWNER = 'user_id:%(target.user_id)s'
 PROJECT_MEMBER = 'project_id:%(target.project_id)s and (' + MEMBER + ')'
 PROJECT_READER = 'project_id:%(target.project_id)s and (' + READER + ')'
 
+# How often a changed policy.yaml is noticed; reading it costs more than
+# checking a rule, so not on every request.
+RELOAD_INTERVAL = 1.0
+
 _enforcer = None
+_loaded_at = 0.0
 
 
 def _service_rules():
@@ -47,16 +53,27 @@ def enforcer():
 
 
 def reset():
-    global _enforcer
+    global _enforcer, _loaded_at
     _enforcer = None
+    _loaded_at = 0.0
+
+
+def _rules():
+    global _loaded_at
+    now = time.monotonic()
+    if now - _loaded_at > RELOAD_INTERVAL:
+        enforcer().load_rules()
+        _loaded_at = now
+    return _enforcer.rules
 
 
 def authorize(context, rule, target=None):
     """Raise Forbidden unless `context` may do `rule` on `target`."""
     if context.is_admin:
         return
+    check = _rules()[rule]       # KeyError: a rule the code forgot to register
     flat = _flatten({'target': target or {}})
-    if not enforcer().enforce(rule, flat, context.to_policy_values()):
+    if not check(flat, context.to_policy_values(), _enforcer, rule):
         raise exception.Forbidden(
             'You are not authorized to perform the requested action: %s.' % rule)
 
