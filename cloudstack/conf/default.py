@@ -3,16 +3,22 @@ import os
 
 from oslo_config import cfg
 
-server_opts = [
-    cfg.StrOpt('data_dir', default=os.path.expanduser('~/.cloudstack'),
+# Also command-line flags: --data-dir, --bind, --workers.
+cli_opts = [
+    cfg.StrOpt('data-dir', default=os.path.expanduser('~/.cloudstack'),
+               sample_default='~/.cloudstack',
                help='Directory for the SQLite database, keys and generated files.'),
     cfg.StrOpt('bind', default='127.0.0.1:5000',
                help='host:port the API workers listen on; every API shares it.'),
+    cfg.IntOpt('workers', default=os.cpu_count() or 1, min=1,
+               sample_default='<number of CPUs>',
+               help='Number of API worker processes.'),
+]
+
+server_opts = [
     cfg.StrOpt('public_url',
                help='Base URL clients reach the APIs at (default: http://<bind>). '
                     'Catalog endpoints are built from it.'),
-    cfg.IntOpt('workers', default=os.cpu_count() or 1, min=1,
-               help='Number of API worker processes.'),
     cfg.IntOpt('max_request_body_size', default=114688,
                help='Largest request body, in bytes, the JSON APIs accept.'),
     cfg.IntOpt('graceful_shutdown_timeout', default=30,
@@ -43,11 +49,12 @@ engine_opts = [
 
 
 def register_opts(conf):
+    conf.register_cli_opts(cli_opts)
     conf.register_opts(server_opts)
     conf.register_opts(database_opts, group='database')
     conf.register_opts(engine_opts, group='engine')
 
 
 def list_opts():
-    return [('DEFAULT', server_opts), ('database', database_opts),
+    return [('DEFAULT', cli_opts + server_opts), ('database', database_opts),
             ('engine', engine_opts)]

@@ -8,7 +8,8 @@ identity_opts = [
                help='ID of the domain that holds the bootstrap admin.'),
     cfg.IntOpt('list_limit',
                help='Most entities a list returns; the response is marked truncated.'),
-    cfg.IntOpt('max_password_length', default=4096),
+    cfg.IntOpt('max_password_length', default=4096,
+               help='Longest password accepted, in characters.'),
 ]
 
 token_opts = [
@@ -23,7 +24,8 @@ token_opts = [
 fernet_opts = [
     cfg.StrOpt('key_repository',
                help='Directory of Fernet token keys (default: <data_dir>/fernet-keys).'),
-    cfg.IntOpt('max_active_keys', default=3, min=1),
+    cfg.IntOpt('max_active_keys', default=3, min=1,
+               help='Keys kept by rotation: the primary, the staged and the secondaries.'),
 ]
 
 credential_opts = [

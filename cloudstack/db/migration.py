@@ -1,50 +1,67 @@
-"""Alembic, driven from code: one history for every service's tables."""
+"""Alembic, driven from code: one history for every service's tables.
+
+Revision ids are sequence numbers and each file is named after its revision
+(0001_initial_schema.py), so a start can see that the schema is current
+without importing alembic.
+"""
 import os
 
-from alembic import command
-from alembic import config as alembic_config
-from alembic import migration as alembic_migration
-from alembic import autogenerate
+import sqlalchemy as sa
 
 from cloudstack.db import api as db_api
 from cloudstack.db import models
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), 'migrations')
+VERSIONS = os.path.join(MIGRATIONS, 'versions')
 
 
 def _config():
+    from alembic import config as alembic_config
     cfg = alembic_config.Config()
     cfg.set_main_option('script_location', MIGRATIONS)
     cfg.set_main_option('sqlalchemy.url', db_api.database_url())
     return cfg
 
 
-def sync(revision='head'):
-    """Bring the schema to `revision`."""
-    engine = db_api.get_engine()
-    with engine.begin() as conn:
-        cfg = _config()
-        cfg.attributes['connection'] = conn
-        command.upgrade(cfg, revision)
+def head():
+    """The newest revision of the code."""
+    return max(name.split('_', 1)[0] for name in os.listdir(VERSIONS)
+               if name[:4].isdigit() and name.endswith('.py'))
 
 
 def current():
+    """The database's revision, or None before the first sync."""
     with db_api.get_engine().connect() as conn:
-        return alembic_migration.MigrationContext.configure(conn).get_current_revision()
+        if not sa.inspect(conn).has_table('alembic_version'):
+            return None
+        return conn.execute(sa.text('SELECT version_num FROM alembic_version')).scalar()
 
 
-def revision(message, autogenerate=True, rev_id=None):
-    """Write a new migration from the difference between models and schema."""
-    engine = db_api.get_engine()
-    with engine.begin() as conn:
+def sync():
+    """Bring the schema to the newest revision."""
+    if current() == head():
+        return
+    from alembic import command
+    with db_api.get_engine().begin() as conn:
+        cfg = _config()
+        cfg.attributes['connection'] = conn
+        command.upgrade(cfg, 'head')
+
+
+def revision(message, autogenerate=True):
+    """Write the next migration from the difference between models and schema."""
+    from alembic import command
+    with db_api.get_engine().begin() as conn:
         cfg = _config()
         cfg.attributes['connection'] = conn
         command.revision(cfg, message=message, autogenerate=autogenerate,
-                         rev_id=rev_id)
+                         rev_id='%04d' % (int(head()) + 1))
 
 
 def differences():
     """What the migrated schema lacks compared with the models (empty when in step)."""
+    from alembic import autogenerate
+    from alembic import migration as alembic_migration
     with db_api.get_engine().connect() as conn:
         ctx = alembic_migration.MigrationContext.configure(
             conn, opts={'compare_type': True})

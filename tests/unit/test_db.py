@@ -10,8 +10,24 @@ from cloudstack.identity import models
 
 
 def test_migrations_create_exactly_the_models(db):
-    assert migration.current() == '0001'
+    assert migration.current() == migration.head()
     assert migration.differences() == []
+
+
+def test_migration_files_are_named_after_a_linear_revision_sequence():
+    """head() reads the newest revision from the file names."""
+    import ast
+    import os
+    files = sorted(f for f in os.listdir(migration.VERSIONS) if f.endswith('.py'))
+    previous = None
+    for name in files:
+        tree = ast.parse(open(os.path.join(migration.VERSIONS, name)).read())
+        values = {t.id: ast.literal_eval(node.value) for node in tree.body
+                  if isinstance(node, ast.Assign) for t in node.targets}
+        assert values['revision'] == name.split('_', 1)[0], name
+        assert values['down_revision'] == previous, name
+        previous = values['revision']
+    assert previous == migration.head()
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(db):

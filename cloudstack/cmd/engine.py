@@ -1,0 +1,9 @@
+"""cloudstack-engine: only the task engine, in this one process."""
+from cloudstack import cmd
+from cloudstack.wsgi import server
+
+
+def main(argv=None):
+    cmd.parse(argv)
+    server.run_engine()
+    return 0

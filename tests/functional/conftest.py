@@ -1,0 +1,184 @@
+"""Real cloudstack processes on a free loopback port, with a temp data dir.
+
+The database is SQLite in that data dir, or PostgreSQL at
+$CLOUDSTACK_FUNCTIONAL_PG_URL (tools/run-tests.sh) or $CLOUDSTACK_TEST_DB_URL,
+emptied before each test: e.g. postgresql:///cstest?host=/var/run/postgresql.
+"""
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from cloudstack.conf import CONF
+from cloudstack.db import api as db_api
+
+BIN = os.path.dirname(sys.executable)
+DB_URL = (os.environ.get('CLOUDSTACK_FUNCTIONAL_PG_URL')
+          or os.environ.get('CLOUDSTACK_TEST_DB_URL'))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def _stat(pid):
+    """(name, state, parent pid) of a process, from /proc."""
+    with open('/proc/%s/stat' % pid) as f:
+        stat = f.read()
+    name, _, rest = stat[stat.index('(') + 1:].rpartition(')')
+    state, ppid = rest.split()[:2]
+    return name, state, int(ppid)
+
+
+class Cloud:
+    """One data dir, config file and port; starts the cloudstack commands on them."""
+
+    def __init__(self, tmp_path):
+        self.tmp = tmp_path
+        self.data_dir = str(tmp_path / 'data')
+        self.lib = tmp_path / 'lib'             # on PYTHONPATH: test handler modules
+        self.lib.mkdir()
+        self.config = tmp_path / 'cloudstack.conf'
+        self.options = {
+            'DEFAULT': {'data_dir': self.data_dir, 'workers': 2,
+                        'graceful_shutdown_timeout': 10},
+            'engine': {'task_poll_interval': 0.5},
+        }
+        if DB_URL:
+            self.options['database'] = {'connection': DB_URL}
+        self.procs = []
+        self.rebind()
+
+    def rebind(self):
+        """Listen on a new free port from the next start on."""
+        self.port = free_port()
+        self.url = 'http://127.0.0.1:%d' % self.port
+        self.options['DEFAULT']['bind'] = '127.0.0.1:%d' % self.port
+
+    @staticmethod
+    def wait_for(predicate, timeout=10.0, interval=0.01):
+        """Poll `predicate` until it returns something true; return that."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            assert time.monotonic() < deadline, 'timed out waiting for %s' % predicate
+            time.sleep(interval)
+
+    @staticmethod
+    def children(pid):
+        """{pid: name} of the live (not zombie) children of `pid`."""
+        found = {}
+        for entry in filter(str.isdigit, os.listdir('/proc')):
+            with contextlib.suppress(OSError):
+                name, state, ppid = _stat(entry)
+                if ppid == pid and state != 'Z':
+                    found[int(entry)] = name
+        return found
+
+    @staticmethod
+    def alive(pid):
+        try:
+            return _stat(pid)[1] != 'Z'
+        except OSError:
+            return False
+
+    def family(self, proc, count=3):
+        """{pid: name} of `proc`'s children, once there are `count` of them."""
+        return self.wait_for(lambda: len(self.children(proc.pid)) == count
+                             and self.children(proc.pid))
+
+    def module(self, name, source):
+        (self.lib / (name + '.py')).write_text(textwrap.dedent(source))
+
+    def _command(self, command, args, config=None):
+        self.config.write_text(''.join(
+            '[%s]\n%s\n' % (group, ''.join('%s = %s\n' % kv for kv in opts.items()))
+            for group, opts in self.options.items()))
+        return [os.path.join(BIN, command), '--config-file', str(config or self.config), *args]
+
+    def _env(self, extra=None):
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+            filter(None, [str(self.lib), os.environ.get('PYTHONPATH')])))
+        env.pop('CLOUDSTACK_ADMIN_PASSWORD', None)
+        env.update(extra or {})
+        return env
+
+    def start(self, command='cloudstack-all', *args, config=None, env=None):
+        """Start a command; its output goes to <tmp>/<command>.log."""
+        with open(self.tmp / (command + '.log'), 'ab') as log:
+            proc = subprocess.Popen(self._command(command, args, config), env=self._env(env),
+                                    stdout=log, stderr=subprocess.STDOUT)
+        self.procs.append(proc)
+        return proc
+
+    def run(self, command, *args):
+        return subprocess.run(self._command(command, args), env=self._env(), check=True,
+                              capture_output=True, text=True, timeout=60)
+
+    def get(self, path, **kwargs):
+        return requests.get(self.url + path, timeout=kwargs.pop('timeout', 5), **kwargs)
+
+    def ready(self, path='/healthcheck', timeout=15):
+        def ok():
+            try:
+                return self.get(path, timeout=1).status_code == 200
+            except requests.RequestException:
+                return False
+        self.wait_for(ok, timeout)
+
+    def log(self, command='cloudstack-all'):
+        path = self.tmp / (command + '.log')
+        return path.read_text() if path.exists() else ''
+
+    def use_database(self):
+        """Point this test process's CONF at the cloud's database."""
+        CONF.set_override('data_dir', self.data_dir)
+        CONF.set_override('connection', DB_URL, group='database')
+        db_api.reset()
+
+    def kill_tree(self, proc):
+        """kill -9 `proc` and then its children, as a power cut would."""
+        kids = self.children(proc.pid)
+        proc.kill()
+        proc.wait()
+        for pid in kids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.wait_for(lambda: not any(self.alive(pid) for pid in kids))
+
+    def kill_all(self):
+        for proc in self.procs:
+            if proc.poll() is None:
+                self.kill_tree(proc)
+
+
+def _empty(url):
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text('DROP SCHEMA public CASCADE'))
+        conn.execute(sa.text('CREATE SCHEMA public'))
+    engine.dispose()
+
+
+@pytest.fixture
+def cloud(tmp_path):
+    if DB_URL:
+        _empty(DB_URL)
+    cloud = Cloud(tmp_path)
+    yield cloud
+    cloud.kill_all()
+    CONF.clear_override('data_dir')
+    CONF.clear_override('connection', group='database')
+    db_api.reset()

@@ -1,0 +1,11 @@
+#!/bin/sh
+# Write etc/cloudstack/cloudstack.conf.sample from the options in cloudstack/conf.
+# Uses ./.venv (tools/up.sh makes it) if there is one, else oslo-config-generator
+# on PATH; either way cloudstack must be installed, for its entry point.
+set -e
+cd "$(dirname "$0")/.."
+GENERATOR=.venv/bin/oslo-config-generator
+[ -x "$GENERATOR" ] || GENERATOR=oslo-config-generator
+"$GENERATOR" --namespace cloudstack --wrap-width 79 \
+    --output-file etc/cloudstack/cloudstack.conf.sample
+echo "wrote etc/cloudstack/cloudstack.conf.sample"
