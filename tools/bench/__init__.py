@@ -1,0 +1,1 @@
+"""Helpers for the benchmarks in tools/ (load generator, server launchers)."""
