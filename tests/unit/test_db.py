@@ -54,8 +54,10 @@ def _increment(n, ready):
     ready.wait()
     for _ in range(n):
         with db_api.writer() as s:
-            row = s.get(models.Revision, 1)
-            row.value = row.value + 1      # read-modify-write: lost if not serialised
+            # read-modify-write: SQLite serialises writers; PostgreSQL needs the
+            # row lock, as every such write in the code takes one.
+            row = s.get(models.Revision, 1, with_for_update=True)
+            row.value = row.value + 1
         with db_api.reader() as s:
             s.get(models.Revision, 1)
 

@@ -29,8 +29,9 @@ def entity(req, path, item):
 def collection(req, key, items, path=None, truncated=False):
     """A list response: items linked (when `path` is given) plus the list's links."""
     if path:
+        base = url(req, path) + '/'
         for item in items:
-            entity(req, path, item)
+            item['links'] = {'self': base + item['id']}
     body = {key: items, 'links': {'self': req.url, 'previous': None, 'next': None}}
     if truncated:
         body['truncated'] = True

@@ -4,6 +4,8 @@ A domain is a `projects` row with is_domain set and domain_id ROOT_DOMAIN; a
 top-level project's parent is its domain, so the domain is part of every
 project's chain of parents but never counted as one of its projects.
 """
+import collections
+
 import sqlalchemy as sa
 
 from cloudstack.conf import CONF
@@ -24,15 +26,17 @@ PROJECT_ATTRS = DOMAIN_ATTRS + ('domain_id', 'parent_id', 'is_domain')
 TAG_FILTERS = ('tags', 'tags_any', 'not_tags', 'not_tags_any')
 
 
-def domain_view(row):
+def domain_view(row, tags=None):
+    """The API entity of an ORM row, or of a plain row with its `tags` given."""
     return base.with_extra({
         'id': row.id, 'name': row.name, 'description': row.description,
-        'enabled': row.enabled, 'tags': sorted(t.name for t in row.tags),
+        'enabled': row.enabled,
+        'tags': sorted(t.name for t in row.tags) if tags is None else tags,
         'options': dict(row.options or {})}, row.extra)
 
 
-def project_view(row):
-    view = domain_view(row)
+def project_view(row, tags=None):
+    view = domain_view(row, tags)
     view.update(is_domain=row.is_domain, parent_id=row.parent_id,
                 domain_id=None if row.is_domain else row.domain_id)
     return view
@@ -91,13 +95,25 @@ def _tag_filters(stmt, tags=None, tags_any=None, not_tags=None, not_tags_any=Non
 
 
 def _run_list(session, stmt, view, limit):
-    """(views, truncated) honouring [identity] list_limit."""
+    """(views, truncated) honouring [identity] list_limit.
+
+    Lists read plain rows and their tags in a second query: building ORM
+    objects cost more than the queries themselves."""
     limit = limit or CONF.identity.list_limit
     if limit:
         stmt = stmt.limit(limit + 1)
-    rows = session.scalars(stmt.order_by(P.name, P.id)).all()
+    stmt = stmt.with_only_columns(*P.__table__.columns).order_by(P.name, P.id)
+    rows = session.execute(stmt).all()
     truncated = bool(limit) and len(rows) > limit
-    return [view(r) for r in rows[:limit or None]], truncated
+    rows = rows[:limit or None]
+    tags = collections.defaultdict(list)
+    if rows:
+        for project_id, name in session.execute(
+                sa.select(models.ProjectTag.project_id, models.ProjectTag.name)
+                .where(models.ProjectTag.project_id.in_([r.id for r in rows]))
+                .order_by(models.ProjectTag.name)):
+            tags[project_id].append(name)
+    return [view(r, tags[r.id]) for r in rows], truncated
 
 
 def ancestors_cte(project_id):
