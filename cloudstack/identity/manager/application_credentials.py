@@ -77,11 +77,7 @@ class ApplicationCredentials:
             os.urandom(64)).rstrip(b'=').decode()
         if not isinstance(secret, str):
             raise exception.ValidationError("'secret' must be a string.")
-        expires_at = body.get('expires_at')
-        if expires_at is not None:
-            expires_at = tk.parse_time(expires_at, 'expires_at')
-            if expires_at <= models.utcnow():
-                raise exception.ValidationError('Expiration time is in the past.')
+        expires_at = tk.parse_future_time(body.get('expires_at'), 'expires_at')
         unrestricted = body.get('unrestricted', False)
         if not isinstance(unrestricted, bool):
             raise exception.ValidationError("'unrestricted' must be a boolean.")

@@ -63,6 +63,16 @@ def parse_time(value, field):
     return dt
 
 
+def parse_future_time(value, field):
+    """parse_time of an optional expiry, which must lie ahead (else 400)."""
+    if value is None:
+        return None
+    dt = parse_time(value, field)
+    if dt <= models.utcnow():
+        raise exception.ValidationError('Expiration time is in the past.')
+    return dt
+
+
 def _not_found(token_id):
     return exception.NotFound('Could not find token: %s.' % token_id)
 

@@ -66,11 +66,7 @@ class Trusts:
                 raise exception.ValidationError("'%s' must be a string." % key)
         if not isinstance(body['impersonation'], bool):
             raise exception.ValidationError("'impersonation' must be a boolean.")
-        expires_at = body.get('expires_at')
-        if expires_at is not None:
-            expires_at = tk.parse_time(expires_at, 'expires_at')
-            if expires_at <= models.utcnow():
-                raise exception.ValidationError('Expiration time is in the past.')
+        expires_at = tk.parse_future_time(body.get('expires_at'), 'expires_at')
         uses = body.get('remaining_uses')
         if uses is not None and (not isinstance(uses, int) or isinstance(uses, bool) or uses < 1):
             raise exception.ValidationError('remaining_uses must be a positive integer or null.')

@@ -64,6 +64,17 @@ def _list(session, stmt, view, limit=None):
     return [view(r) for r in rows[:limit or None]], truncated
 
 
+
+def _rename(session, row, own, kind):
+    """Apply a new name from `own`, unless another of its kind in the domain has it."""
+    if 'name' not in own or own['name'] == row.name:
+        return
+    model = type(row)
+    if session.scalar(sa.select(model.id).where(model.name == own['name'],
+                                                model.domain_id == row.domain_id)):
+        raise _conflict(kind, own['name'], row.domain_id)
+    row.name = own['name']
+
 class Users:
     # -- lookups other areas call ---------------------------------------------
     def get_user(self, user_id):
@@ -140,11 +151,7 @@ class Users:
             row = self.get_row(s, U, user_id, 'user')
             if 'domain_id' in own and own['domain_id'] != row.domain_id:
                 raise exception.ValidationError('Cannot change Domain ID.')
-            if 'name' in own and own['name'] != row.name:
-                if s.scalar(sa.select(U.id).where(U.name == own['name'],
-                                                  U.domain_id == row.domain_id)):
-                    raise _conflict('user', own['name'], row.domain_id)
-                row.name = own['name']
+            _rename(s, row, own, 'user')
             if 'default_project_id' in own:
                 self._check_default_project(s, own['default_project_id'])
                 row.default_project_id = own['default_project_id']
@@ -224,11 +231,7 @@ class Users:
             row = self.get_row(s, G, group_id, 'group')
             if 'domain_id' in own and own['domain_id'] != row.domain_id:
                 raise exception.ValidationError('Cannot change Domain ID.')
-            if 'name' in own and own['name'] != row.name:
-                if s.scalar(sa.select(G.id).where(G.name == own['name'],
-                                                  G.domain_id == row.domain_id)):
-                    raise _conflict('group', own['name'], row.domain_id)
-                row.name = own['name']
+            _rename(s, row, own, 'group')
             if 'description' in own:
                 row.description = own['description']
             if extra:
