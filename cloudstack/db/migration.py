@@ -38,9 +38,30 @@ def current():
 
 
 def sync():
-    """Bring the schema to the newest revision."""
-    if current() == head():
+    """Bring the schema to the newest revision.
+
+    An empty database gets the models' schema stamped with the newest
+    revision, as alembic recommends for new databases (a test holds the
+    migrations to that same schema); any other is upgraded by alembic."""
+    revision = current()
+    if revision == head():
         return
+    if revision is None and not sa.inspect(db_api.get_engine()).get_table_names():
+        create_fresh()
+    else:
+        upgrade()
+
+
+def create_fresh():
+    with db_api.get_engine().begin() as conn:
+        models.all_models().create_all(conn)
+        version = sa.Table('alembic_version', sa.MetaData(), sa.Column(
+            'version_num', sa.String(32), primary_key=True))
+        version.create(conn)
+        conn.execute(version.insert().values(version_num=head()))
+
+
+def upgrade():
     from alembic import command
     with db_api.get_engine().begin() as conn:
         cfg = _config()
