@@ -1,0 +1,24 @@
+"""Drivers by name from a stevedore namespace declared in setup.cfg."""
+import importlib.metadata
+
+from stevedore import driver
+from stevedore import exception as stevedore_exception
+
+
+class DriverNotFound(RuntimeError):
+    """A configured driver name that no installed entry point provides."""
+
+
+def available(namespace):
+    """The driver names installed for `namespace`, sorted."""
+    return sorted({ep.name for ep in importlib.metadata.entry_points(group=namespace)})
+
+
+def load(namespace, name):
+    """The plugin (usually a class) registered as `name` in `namespace`."""
+    try:
+        return driver.DriverManager(namespace, name, invoke_on_load=False).driver
+    except stevedore_exception.NoMatches:
+        names = available(namespace)
+        raise DriverNotFound('no driver %r in %s; available: %s' % (
+            name, namespace, ', '.join(names) or 'none installed')) from None
