@@ -30,7 +30,8 @@ _loaded_at = 0.0
 
 def _service_rules():
     from cloudstack.identity import policies as identity
-    return [identity.list_rules()]
+    from cloudstack.image import policies as image
+    return [identity.list_rules(), image.list_rules()]
 
 
 def list_rules():

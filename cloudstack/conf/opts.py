@@ -1,6 +1,7 @@
 """Every option group, for oslo-config-generator."""
-from cloudstack.conf import default, identity, server
+from cloudstack.conf import default, identity, image, server
 
 
 def list_opts():
-    return default.list_opts() + identity.list_opts() + server.list_opts()
+    return (default.list_opts() + identity.list_opts() + image.list_opts()
+            + server.list_opts())

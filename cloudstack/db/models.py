@@ -41,5 +41,6 @@ class UTCDateTime(sa.types.TypeDecorator):
 def all_models():
     """Import every service's models so the metadata is complete."""
     import cloudstack.identity.models  # noqa: F401
+    import cloudstack.image.models  # noqa: F401
     import cloudstack.tasks.models  # noqa: F401
     return Base.metadata

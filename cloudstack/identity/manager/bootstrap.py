@@ -6,7 +6,7 @@ from cloudstack.identity import models
 from cloudstack.identity import passwords
 
 # Every API the server may serve: (service type, name, path under public_url).
-SERVICES = [('identity', 'keystone', '/identity')]
+SERVICES = [('identity', 'keystone', '/identity'), ('image', 'glance', '/image')]
 INTERFACES = ('public', 'internal', 'admin')
 
 

@@ -13,6 +13,7 @@ from cloudstack.identity import manager
 from cloudstack.identity import models
 from cloudstack.identity import passwords
 from cloudstack.identity import tokens
+from cloudstack.identity.manager import bootstrap
 from cloudstack.identity.manager import tokens as token_manager
 from tests.conftest import ADMIN_PASSWORD
 
@@ -127,7 +128,7 @@ def test_password_project_scoped_token(admin, client):
     assert len(token['audit_ids']) == 1 and len(token['audit_ids'][0]) == 22
     assert TIME.match(token['expires_at']) and TIME.match(token['issued_at'])
     assert token['expires_at'] > token['issued_at']
-    assert [s['type'] for s in token['catalog']] == ['identity']
+    assert [s['type'] for s in token['catalog']] == [t for t, _, _ in bootstrap.SERVICES]
     assert len(token['catalog'][0]['endpoints']) == 3
 
 

@@ -114,12 +114,12 @@ def test_service_crud(admin):
     assert svc['type'] == 'volumev3' and svc['name'] == 'cinder'
     assert svc['enabled'] is True and svc['description'] == 'block'
     assert svc['color'] == 'blue'           # extra attributes are kept
-    plain = service(admin, 'image', 'glance')
+    plain = service(admin, 'placement', 'placement')
     assert 'description' not in plain
 
     listed = admin.get(V3 + '/services?type=volumev3').json['services']
     assert listed == [svc]
-    assert [s['id'] for s in admin.get(V3 + '/services?name=glance').json['services']] == \
+    assert [s['id'] for s in admin.get(V3 + '/services?name=placement').json['services']] == \
         [plain['id']]
 
     resp = admin.patch(V3 + '/services/' + svc['id'],

@@ -1,0 +1,200 @@
+"""/v2/images: images, their data, tags, import and (de)activation."""
+import json
+import urllib.parse
+
+import webob
+
+from cloudstack import exception
+from cloudstack.api import common, wsgi
+from cloudstack.conf import CONF
+from cloudstack.image import manager, stores
+from cloudstack.image.api import views
+
+PATCH_TYPES = ('application/openstack-images-v2.1-json-patch',
+               'application/openstack-images-v2.0-json-patch')
+OPS = ('add', 'replace', 'remove')
+# Query keys that are not filters.
+NOT_FILTERS = ('limit', 'marker', 'sort', 'sort_key', 'sort_dir')
+
+
+def _json(req):
+    try:
+        return json.loads(req.body or b'null')
+    except ValueError as exc:
+        raise exception.BadRequest('Malformed JSON in request body: %s' % exc)
+
+
+def _pointer(path):
+    if not isinstance(path, str) or not path.startswith('/') or path == '/':
+        raise exception.BadRequest('Invalid JSON pointer %r' % (path,))
+    parts = path[1:].split('/')
+    if any(p == '' for p in parts):
+        raise exception.BadRequest('Invalid JSON pointer %r' % (path,))
+    return [p.replace('~1', '/').replace('~0', '~') for p in parts]
+
+
+def parse_patch(req):
+    ctype = (req.content_type or '').split(';')[0].strip().lower()
+    if ctype not in PATCH_TYPES:
+        exc = exception.UnsupportedMediaType(
+            'Unsupported Content-Type %s; use one of %s' % (
+                ctype or 'none', ', '.join(PATCH_TYPES)))
+        exc.headers['Accept-Patch'] = ', '.join(PATCH_TYPES)
+        raise exc
+    body = _json(req)
+    if not isinstance(body, list):
+        raise exception.BadRequest('A JSON-patch body is a list of operations')
+    ops = []
+    for item in body:
+        if not isinstance(item, dict):
+            raise exception.BadRequest('Operations must be JSON objects')
+        if ctype.endswith('v2.1-json-patch'):
+            op, path = item.get('op'), item.get('path')
+            if op not in OPS:
+                raise exception.BadRequest('Operation %r is not supported' % (op,))
+            allowed = {'op', 'path', 'value'}
+        else:
+            found = [k for k in OPS if k in item]
+            if len(found) != 1:
+                raise exception.BadRequest('Each operation names one of %s'
+                                           % ', '.join(OPS))
+            op = found[0]
+            path = item[op]
+            if isinstance(path, str) and not path.startswith('/'):
+                path = '/' + path
+            allowed = {op, 'value'}
+        if set(item) - allowed:
+            raise exception.BadRequest('Unexpected keys in operation: %s' % ', '.join(
+                sorted(set(item) - allowed)))
+        if op != 'remove' and 'value' not in item:
+            raise exception.BadRequest('Operation %s needs a value' % op)
+        if op == 'remove' and 'value' in item:
+            raise exception.BadRequest('Operation remove takes no value')
+        ops.append((op, _pointer(path), item.get('value')))
+    return ops
+
+
+def _chunks(req):
+    length = req.content_length
+    if length is not None:
+        stream = webob.request.LimitedLengthFile(req.body_file_raw, length) \
+            if not req.is_body_seekable else req.body_file
+    else:
+        stream = req.body_file_raw
+    return manager.read_chunks(stream)
+
+
+def _check_octet(req):
+    ctype = (req.content_type or '').split(';')[0].strip().lower()
+    if ctype != 'application/octet-stream':
+        raise exception.UnsupportedMediaType(
+            'Image data must be sent as application/octet-stream')
+
+
+class Images:
+    def __init__(self):
+        self.manager = manager.get()
+
+    @wsgi.response(201)
+    def create(self, req):
+        body = _json(req)
+        rec = self.manager.create_image(req.context, body)
+        resp = wsgi.json_response(views.image(rec), 201)
+        resp.headers['Location'] = req.application_url + '/v2/images/%s' % rec['id']
+        # Clients (openstacksdk) learn from these whether they may stage/import.
+        resp.headers['OpenStack-image-import-methods'] = ','.join(
+            manager.IMPORT_METHODS)
+        resp.headers['OpenStack-image-store-ids'] = ','.join(stores.available(CONF))
+        return resp
+
+    def index(self, req):
+        limit, marker = common.limit_marker(
+            req, max_limit=CONF.image.api_limit_max,
+            default=CONF.image.limit_param_default)
+        sort = common.sort_params(req, manager.SORT_KEYS)
+        filters = {}
+        for key in set(req.GET.keys()):
+            if key in NOT_FILTERS:
+                continue
+            values = req.GET.getall(key)
+            if key == 'os_hidden':
+                filters[key] = common.bool_param(values[-1])
+            elif key == 'tag':
+                filters[key] = values
+            else:
+                filters[key] = values[-1]
+        rows = self.manager.list_images(req.context, filters, limit, marker, sort)
+        images = [views.image(r) for r in rows]
+        out = {'images': images, 'first': '/v2/images',
+               'schema': '/v2/schemas/images'}
+        if limit and len(images) >= limit:
+            params = [(k, v) for k, v in req.GET.items() if k != 'marker']
+            params.append(('marker', images[-1]['id']))
+            out['next'] = '/v2/images?%s' % urllib.parse.urlencode(params)
+        return out
+
+    def show(self, req, image_id):
+        return views.image(self.manager.get_image(req.context, image_id))
+
+    def update(self, req, image_id):
+        ops = parse_patch(req)
+        return views.image(self.manager.update_image(req.context, image_id, ops))
+
+    def delete(self, req, image_id):
+        self.manager.delete_image(req.context, image_id)
+
+    def deactivate(self, req, image_id):
+        self.manager.deactivate(req.context, image_id)
+
+    def reactivate(self, req, image_id):
+        self.manager.reactivate(req.context, image_id)
+
+    def upload(self, req, image_id):
+        _check_octet(req)
+        self.manager.upload(req.context, image_id, _chunks(req), req.content_length)
+
+    def download(self, req, image_id):
+        rec, chunks = self.manager.download(req.context, image_id)
+        if chunks is None:
+            return webob.Response(status=204, content_type=None)
+        size = rec['size']
+        span = None
+        if req.range is not None and size:
+            span = req.range.range_for_length(size)
+            if span is None:
+                chunks.close()
+                resp = webob.Response(status=416, content_type=None)
+                resp.headers['Content-Range'] = 'bytes */%d' % size
+                return resp
+        resp = webob.Response(status=200, content_type='application/octet-stream')
+        if span is not None:
+            # One byte range: 206 with just those bytes (no Content-MD5: it
+            # describes the whole image).
+            chunks.close()
+            start, end = span
+            _, chunks = self.manager.download(req.context, image_id, start, end - start)
+            resp.status = 206
+            resp.headers['Content-Range'] = 'bytes %d-%d/%d' % (start, end - 1, size)
+            resp.content_length = end - start
+        else:
+            resp.content_length = size
+            if rec['checksum']:
+                resp.headers['Content-MD5'] = rec['checksum']
+        resp.app_iter = chunks
+        return resp
+
+    def stage(self, req, image_id):
+        _check_octet(req)
+        self.manager.stage(req.context, image_id, _chunks(req), req.content_length)
+
+    @wsgi.response(202)
+    def import_image(self, req, image_id):
+        body = _json(req)
+        self.manager.import_image(req.context, image_id, body)
+        return webob.Response(status=202, content_type=None)
+
+    def add_tag(self, req, image_id, tag):
+        self.manager.add_tag(req.context, image_id, tag)
+
+    def delete_tag(self, req, image_id, tag):
+        self.manager.delete_tag(req.context, image_id, tag)

@@ -1,0 +1,24 @@
+"""/v2/info/import and /v2/info/stores: what this server can do with data."""
+from cloudstack.conf import CONF
+from cloudstack import policy
+from cloudstack.image import manager, stores
+
+
+class Info:
+    def import_info(self, req):
+        policy.authorize(req.context, 'image:get_info')
+        return {'import-methods': {
+            'description': 'Import methods available.',
+            'type': 'array',
+            'value': list(manager.IMPORT_METHODS)}}
+
+    def stores_info(self, req):
+        policy.authorize(req.context, 'image:get_info')
+        default = CONF.image.default_store
+        out = []
+        for name in stores.available(CONF):
+            entry = {'id': name, 'description': '%s store' % name}
+            if name == default:
+                entry['default'] = True
+            out.append(entry)
+        return {'stores': out}

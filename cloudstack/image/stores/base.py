@@ -1,0 +1,41 @@
+"""The interface every image store implements.
+
+A store keeps the bytes of images. The manager hands it an iterable of byte
+chunks (already counted, hashed and format-inspected on the way through) and
+records the location the store answers with; reads come back as chunks.
+"""
+import abc
+
+
+class StoreError(Exception):
+    """The store could not complete an operation."""
+
+
+class NotFound(StoreError):
+    """No data at that location."""
+
+
+class Store(abc.ABC):
+    name = None
+
+    def __init__(self, conf):
+        self.conf = conf
+
+    @abc.abstractmethod
+    def add(self, image_id, chunks):
+        """Write `chunks` (an iterable of bytes) as the data of `image_id`,
+        streaming, durable before returning (location, size). If the iterable
+        raises, nothing is left behind and the error propagates."""
+
+    @abc.abstractmethod
+    def get(self, location, chunk_size=65536, offset=0, length=None):
+        """An iterator over the bytes at `location` (from `offset`, `length`
+        of them when given); NotFound if absent."""
+
+    @abc.abstractmethod
+    def delete(self, location):
+        """Remove the data at `location`; absent data is not an error."""
+
+    @abc.abstractmethod
+    def size(self, location):
+        """Bytes stored at `location`; NotFound if absent."""
