@@ -31,7 +31,8 @@ _loaded_at = 0.0
 def _service_rules():
     from cloudstack.identity import policies as identity
     from cloudstack.image import policies as image
-    return [identity.list_rules(), image.list_rules()]
+    from cloudstack.object_store import policies as object_store
+    return [identity.list_rules(), image.list_rules(), object_store.list_rules()]
 
 
 def list_rules():

@@ -57,6 +57,113 @@ def credential_setup():
     keys.setup(CONF)
 
 
+def _ring_errors(func):
+    """A ring command fails with its message, not a traceback."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper():
+        from cloudstack.object_store import ring
+        try:
+            return func()
+        except ring.RingError as e:
+            raise SystemExit('error: %s' % e)
+    return wrapper
+
+
+def _ring_file():
+    from cloudstack.object_store import ring
+    return ring.ring_path(CONF)
+
+
+def _ring_builder():
+    from cloudstack.object_store import ring
+    path = _ring_file()
+    if not os.path.exists(path):
+        raise SystemExit('no ring file %s: run `cloudstack-manage ring create` first'
+                         % path)
+    return ring.RingBuilder.load(path)
+
+
+def _ring_save(builder):
+    builder.save(_ring_file())
+
+
+@_ring_errors
+def ring_create():
+    from cloudstack.object_store import ring
+    path = _ring_file()
+    if os.path.exists(path):
+        raise SystemExit('ring file %s exists already' % path)
+    builder = ring.RingBuilder(CONF.command.part_power, CONF.command.replicas)
+    builder.save(path, exclusive=True)
+    print('created %s: 2**%d partitions, %d replicas'
+          % (path, builder.part_power, builder.replicas))
+
+
+@_ring_errors
+def ring_add():
+    args = CONF.command
+    builder = _ring_builder()
+    dev = builder.add_dev(args.path, zone=args.zone, weight=args.weight)
+    _ring_save(builder)
+    if not os.path.isdir(dev['path']):
+        print('warning: %s is not a directory (yet)' % dev['path'])
+    print('added device %d: zone %d, weight %g, %s; run `ring rebalance`'
+          % (dev['id'], dev['zone'], dev['weight'], dev['path']))
+
+
+@_ring_errors
+def ring_remove():
+    builder = _ring_builder()
+    builder.remove_dev(CONF.command.id)
+    _ring_save(builder)
+    print('device %d marked removed; run `ring rebalance`' % CONF.command.id)
+
+
+@_ring_errors
+def ring_set_weight():
+    builder = _ring_builder()
+    builder.set_weight(CONF.command.id, CONF.command.weight)
+    _ring_save(builder)
+    print('device %d weight %g; run `ring rebalance`'
+          % (CONF.command.id, CONF.command.weight))
+
+
+@_ring_errors
+def ring_rebalance():
+    builder = _ring_builder()
+    moved = builder.rebalance()
+    _ring_save(builder)
+    print('moved %d of %d partition-replicas'
+          % (moved, builder.parts * builder.replicas))
+    _ring_print(builder)
+
+
+@_ring_errors
+def ring_show():
+    _ring_print(_ring_builder())
+
+
+def _ring_print(builder):
+    balance, worst = builder.balance()
+    targets, counts = builder.targets(), builder.counts()
+    crowded, unassigned = builder.dispersion()
+    print('%s: version %d, 2**%d = %d partitions, %d replicas, %d devices, '
+          '%d zones' % (_ring_file(), builder.version, builder.part_power,
+                        builder.parts, builder.replicas, len(builder.devs),
+                        len({d['zone'] for d in builder.devs})))
+    print('balance %.2f%%; partitions with a crowded zone: %d; replicas '
+          'without a device: %d' % (worst, crowded, unassigned))
+    print('%4s %5s %8s %8s %9s %8s  %s' % ('id', 'zone', 'weight', 'parts',
+                                          'target', 'balance', 'path'))
+    for dev in builder.devs:
+        print('%4d %5d %8g %8d %9.1f %7.2f%%  %s%s' % (
+            dev['id'], dev['zone'], dev['weight'], counts.get(dev['id'], 0),
+            targets.get(dev['id'], 0), balance.get(dev['id'], 0), dev['path'],
+            ' (removed)' if dev.get('removed') else ''))
+
+
 def _actions(subparsers, name, help, actions):
     """Command `name` with sub-commands `actions`; returns their parsers."""
     sub = subparsers.add_parser(name, help=help).add_subparsers(dest='action', required=True)
@@ -96,6 +203,23 @@ def add_commands(subparsers):
     _actions(subparsers, 'credential', 'the credential encryption keys', {
         'setup': (credential_setup, 'create the key repository if it is empty'),
     })
+
+    ring = _actions(subparsers, 'ring', 'the object ring ([object_store] ring_file)', {
+        'create': (ring_create, 'create an empty ring'),
+        'add': (ring_add, 'add a device (a directory)'),
+        'remove': (ring_remove, 'remove a device at the next rebalance'),
+        'set-weight': (ring_set_weight, 'change the weight of a device'),
+        'rebalance': (ring_rebalance, 'reassign partitions to the devices'),
+        'show': (ring_show, 'print the devices and the balance'),
+    })
+    ring['create'].add_argument('part_power', type=int, metavar='PART_POWER')
+    ring['create'].add_argument('replicas', type=int, metavar='REPLICAS')
+    ring['add'].add_argument('--zone', type=int, default=1)
+    ring['add'].add_argument('--weight', type=float, default=1.0)
+    ring['add'].add_argument('path', metavar='PATH')
+    ring['remove'].add_argument('id', type=int, metavar='ID')
+    ring['set-weight'].add_argument('id', type=int, metavar='ID')
+    ring['set-weight'].add_argument('weight', type=float, metavar='W')
 
 
 def main(argv=None):

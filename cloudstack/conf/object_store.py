@@ -1,0 +1,34 @@
+"""Options for Object Storage: the ring and the disk backend."""
+from oslo_config import cfg
+
+object_store_opts = [
+    cfg.StrOpt('ring_file',
+               help='File holding the object ring: its devices, the partition '
+                    'assignment and the cluster\'s hash secret '
+                    '(default: <data_dir>/object.ring). Managed with '
+                    '`cloudstack-manage ring ...`; when it does not exist, the '
+                    'first use creates one from the default_* options.'),
+    cfg.ListOpt('default_devices',
+                help='Device directories of the ring created on first use when '
+                     'ring_file does not exist (default: <data_dir>/objects/d1).'),
+    cfg.IntOpt('default_replicas', default=1, min=1,
+               help='Replicas of the ring created on first use.'),
+    cfg.IntOpt('default_part_power', default=10, min=1, max=24,
+               help='Partition power (2**N partitions) of the ring created on '
+                    'first use.'),
+    cfg.IntOpt('read_chunk_size', default=65536, min=512,
+               help='Bytes an object read yields at a time.'),
+    cfg.IntOpt('reclaim_age', default=604800, min=0,
+               help='Seconds a deletion\'s tombstone is kept (so that a replica '
+                    'that was away meanwhile is not resurrected) before the '
+                    'replicator removes it.'),
+]
+
+
+def register_opts(conf):
+    conf.register_opts(object_store_opts, group='object_store')
+
+
+def list_opts():
+    return [('object_store', object_store_opts)]
+

@@ -1,0 +1,108 @@
+"""The Object Storage (Swift v1) API.
+
+Paths are split as Swift splits them: /v1/{account}[/{container}[/{object}]],
+the object name keeping any '/'. The API turns HTTP into manager calls and
+manager results into Swift's headers and bodies; who may do what is the
+manager's (and policies') business.
+"""
+import json
+
+import webob
+import webob.dec
+
+from cloudstack.api import wsgi
+from cloudstack import exception
+from cloudstack.object_store.api import objects
+from cloudstack.object_store.api import resources
+from cloudstack.object_store.api import util
+from cloudstack.object_store import manager as os_manager
+
+
+def info_body():
+    """What /info reports: only what this server really supports."""
+    m = os_manager
+    return {
+        'swift': {
+            'version': '2.34.0',
+            'max_file_size': m.MAX_FILE_SIZE,
+            'max_object_name_length': m.MAX_OBJECT_NAME_LENGTH,
+            'max_container_name_length': m.MAX_CONTAINER_NAME_LENGTH,
+            'max_account_name_length': m.MAX_ACCOUNT_NAME_LENGTH,
+            'max_meta_name_length': m.MAX_META_NAME_LENGTH,
+            'max_meta_value_length': m.MAX_META_VALUE_LENGTH,
+            'max_meta_count': m.MAX_META_COUNT,
+            'max_meta_overall_size': m.MAX_META_OVERALL_SIZE,
+            'max_header_size': m.MAX_HEADER_SIZE,
+            'container_listing_limit': m.CONTAINER_LISTING_LIMIT,
+            'account_listing_limit': m.ACCOUNT_LISTING_LIMIT,
+            'extra_header_count': m.EXTRA_HEADER_COUNT,
+            'valid_api_versions': ['v1', 'v1.0'],
+            'strict_cors_mode': True,
+            'allow_account_management': False,
+            'account_autocreate': True,
+            'policies': [{'name': util.POLICY, 'default': True}],
+        },
+    }
+
+
+def info_response(req):
+    if req.method not in ('GET', 'HEAD'):
+        raise util.error(405, 'Method Not Allowed',
+                         headers={'Allow': 'GET, HEAD'})
+    resp = webob.Response(status=200, content_type=None)
+    resp.headers['Content-Type'] = 'application/json; charset=UTF-8'
+    resp.body = json.dumps(info_body()).encode()
+    return resp
+
+
+class SwiftApp:
+    """Dispatch by path depth and method; render errors as Swift does."""
+
+    def __init__(self, info_only=False):
+        self.info_only = info_only
+
+    @webob.dec.wsgify(RequestClass=wsgi.Request)
+    def __call__(self, req):
+        try:
+            resp = self.handle(req)
+        except exception.CloudstackError as exc:
+            resp = util.render_error(req, exc)
+        return util.finish(req, resp)
+
+    def handle(self, req):
+        try:
+            path = req.environ.get('PATH_INFO', '').encode('latin-1').decode('utf-8')
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            path = None
+        if path is None or '\x00' in path:
+            raise util.error(412, 'Precondition Failed', 'Invalid UTF8 or contains NULL')
+        if self.info_only:
+            if path.strip('/'):
+                raise util.error(404, 'Not Found')
+            return info_response(req)
+        if path.rstrip('/') == '/info':
+            return info_response(req)
+        parts = path.split('/', 4)
+        # ['', 'v1', account, container, object]
+        if len(parts) < 3 or parts[0] != '' or parts[1] not in ('v1', 'v1.0') \
+                or not parts[2]:
+            raise util.error(404, 'Not Found')
+        account = parts[2]
+        container = parts[3] if len(parts) > 3 else ''
+        obj = parts[4] if len(parts) > 4 else ''
+        if not container:
+            if obj:
+                raise util.error(404, 'Not Found')
+            return resources.account(req, account)
+        if not obj:
+            return resources.container(req, account, container)
+        return objects.dispatch(req, account, container, obj)
+
+
+def app_factory(global_conf, **local_conf):
+    return SwiftApp()
+
+
+def info_app_factory(global_conf, **local_conf):
+    """GET /info at the root of the server, as Swift's proxy answers it."""
+    return SwiftApp(info_only=True)

@@ -1,0 +1,318 @@
+"""Objects: /v1/{account}/{container}/{object}."""
+import email.utils
+import math
+import mimetypes
+import time
+import urllib.parse
+import uuid
+
+import webob
+
+from cloudstack.object_store.api import util
+from cloudstack.object_store import manager as os_manager
+
+CHUNK = 65536
+MAX_RANGES = 50
+
+
+def _mgr():
+    return os_manager.get()
+
+
+def dispatch(req, account, container, obj):
+    handler = {'GET': get, 'HEAD': get, 'PUT': put, 'POST': post,
+               'DELETE': delete, 'COPY': copy}.get(req.method)
+    if handler is None:
+        raise util.error(405, 'Method Not Allowed',
+                         headers={'Allow': 'COPY, DELETE, GET, HEAD, POST, PUT'})
+    return handler(req, account, container, obj)
+
+
+# --- request parsing --------------------------------------------------------
+def object_metadata(req):
+    """X-Object-Meta-* and the other headers kept with the object, with
+    X-Delete-After turned into X-Delete-At."""
+    meta, _ = util.meta_headers(req, 'object')
+    for header in os_manager.OBJECT_HEADERS:
+        if header in req.headers and header != 'X-Delete-At':
+            meta[header] = req.headers[header]
+    now = time.time()
+    if 'X-Delete-At' in req.headers:
+        try:
+            at = int(req.headers['X-Delete-At'])
+        except ValueError:
+            raise util.error(400, 'Bad Request', 'Non-integer X-Delete-At')
+        if at < now:
+            raise util.error(400, 'Bad Request', 'X-Delete-At in past')
+        meta['X-Delete-At'] = str(at)
+    if 'X-Delete-After' in req.headers:
+        try:
+            after = int(req.headers['X-Delete-After'])
+        except ValueError:
+            raise util.error(400, 'Bad Request', 'Non-integer X-Delete-After')
+        if after < 0:
+            raise util.error(400, 'Bad Request', 'X-Delete-After in past')
+        meta['X-Delete-At'] = str(int(now + after))
+    return meta
+
+
+def body_chunks(req):
+    """The request body as an iterator of chunks, read as it streams in."""
+    length = req.content_length
+    chunked = 'chunked' in req.headers.get('Transfer-Encoding', '').lower()
+    if length is None and not chunked:
+        raise util.error(411, 'Length Required')
+    if length is not None and length > os_manager.MAX_FILE_SIZE:
+        raise util.error(413, 'Request Entity Too Large')
+    stream = req.environ['wsgi.input']
+
+    def gen():
+        left = None if chunked else length
+        total = 0
+        while left is None or left > 0:
+            data = stream.read(CHUNK if left is None else min(CHUNK, left))
+            if not data:
+                if left:
+                    raise util.error(499, 'Client Disconnect')
+                return
+            total += len(data)
+            if total > os_manager.MAX_FILE_SIZE:
+                raise util.error(413, 'Request Entity Too Large')
+            if left is not None:
+                left -= len(data)
+            yield data
+    return gen()
+
+
+def content_type_for(req, obj):
+    ctype = req.headers.get('Content-Type')
+    detect = req.headers.get('X-Detect-Content-Type', '').lower() in ('true', '1', 'yes')
+    if not ctype or detect:
+        ctype = mimetypes.guess_type(obj)[0] or 'application/octet-stream'
+    return ctype
+
+
+def _split_target(value, header):
+    value = urllib.parse.unquote(value or '')
+    parts = value.lstrip('/').split('/', 1)
+    if len(parts) < 2 or not parts[0] or not parts[1]:
+        raise util.error(412, 'Precondition Failed',
+                         '%s header must be of the form <container name>/<object name>'
+                         % header)
+    return parts[0], parts[1]
+
+
+# --- responses --------------------------------------------------------------
+def object_headers(row):
+    h = {
+        'Content-Type': row.content_type,
+        'ETag': row.etag,
+        'Last-Modified': util.http_date(row.timestamp),
+        'X-Timestamp': util.display_ts(row.timestamp),
+        'Accept-Ranges': 'bytes',
+    }
+    h.update(row.meta or {})
+    return h
+
+
+def _etags(value):
+    return [v.strip().strip('"') for v in value.split(',') if v.strip()]
+
+
+def _date(value):
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed.timestamp() if parsed is not None else None
+
+
+def check_conditions(req, row):
+    """304/412 per If-Match, If-None-Match, If-(Un)Modified-Since."""
+    etag = row.etag
+    last_modified = math.ceil(float(row.timestamp))
+    headers = object_headers(row)
+    keep = {k: headers[k] for k in ('ETag', 'Last-Modified', 'X-Timestamp',
+                                    'Content-Type')}
+    if_match = req.headers.get('If-Match')
+    if if_match is not None:
+        tags = _etags(if_match)
+        if '*' not in tags and etag not in tags:
+            raise util.error(412, 'Precondition Failed', headers=keep)
+    if_none = req.headers.get('If-None-Match')
+    if if_none is not None:
+        tags = _etags(if_none)
+        if '*' in tags or etag in tags:
+            raise util.error(304, 'Not Modified', headers=keep)
+    ius = req.headers.get('If-Unmodified-Since')
+    if ius is not None and if_match is None:
+        when = _date(ius)
+        if when is not None and last_modified > when:
+            raise util.error(412, 'Precondition Failed', headers=keep)
+    ims = req.headers.get('If-Modified-Since')
+    if ims is not None and if_none is None:
+        when = _date(ims)
+        if when is not None and last_modified <= when:
+            raise util.error(304, 'Not Modified', headers=keep)
+
+
+def parse_range(value, size):
+    """[(start, end)] inclusive; None to ignore the header; [] unsatisfiable."""
+    if not value or not value.strip().lower().startswith('bytes='):
+        return None
+    ranges = []
+    specs = value.strip()[6:].split(',')
+    if len(specs) > MAX_RANGES:
+        return None
+    for spec in specs:
+        spec = spec.strip()
+        if '-' not in spec:
+            return None
+        first, _, last = spec.partition('-')
+        try:
+            if first == '':
+                if last == '':
+                    return None
+                n = int(last)
+                if n == 0:
+                    continue
+                ranges.append((max(size - n, 0), size - 1))
+                continue
+            start = int(first)
+            end = int(last) if last else size - 1
+        except ValueError:
+            return None
+        if last and int(last) < start:
+            return None
+        if start >= size:
+            continue
+        ranges.append((start, min(end, size - 1)))
+    return [r for r in ranges if r[1] >= r[0]]
+
+
+def get(req, account, container, obj):
+    mgr = _mgr()
+    _, row = mgr.get_object(req.context, account, container, obj,
+                            referrer=req.referer)
+    check_conditions(req, row)
+    headers = object_headers(row)
+    resp = webob.Response(status=200, content_type=None, conditional_response=False)
+    for k, v in headers.items():
+        resp.headers[k] = v
+    ranges = parse_range(req.headers.get('Range'), row.size)
+    if ranges is not None and row.size > 0 and not ranges:
+        raise util.error(416, 'Requested Range Not Satisfiable',
+                         headers={'Content-Range': 'bytes */%d' % row.size})
+    if req.method == 'HEAD':
+        resp.app_iter = []
+        resp.headers['Content-Length'] = str(row.size)
+        return resp
+    if not ranges or row.size == 0:
+        _, chunks = mgr.read_object(account, container, row)
+        resp.app_iter = chunks
+        resp.headers['Content-Length'] = str(row.size)
+        return resp
+    resp.status = 206
+    if len(ranges) == 1:
+        start, end = ranges[0]
+        _, chunks = mgr.read_object(account, container, row, start, end)
+        resp.app_iter = chunks
+        resp.headers['Content-Range'] = 'bytes %d-%d/%d' % (start, end, row.size)
+        resp.headers['Content-Length'] = str(end - start + 1)
+        return resp
+    boundary = uuid.uuid4().hex
+    parts = []
+    length = 0
+    for start, end in ranges:
+        head = ('--%s\r\nContent-Type: %s\r\nContent-Range: bytes %d-%d/%d\r\n\r\n' % (
+            boundary, row.content_type, start, end, row.size)).encode()
+        parts.append((head, start, end))
+        length += len(head) + (end - start + 1) + 2
+    tail = ('--%s--' % boundary).encode()
+    length += len(tail)
+
+    def multipart():
+        for head, start, end in parts:
+            yield head
+            _, chunks = mgr.read_object(account, container, row, start, end)
+            yield from chunks
+            yield b'\r\n'
+        yield tail
+    resp.app_iter = multipart()
+    resp.headers['Content-Type'] = 'multipart/byteranges;boundary=%s' % boundary
+    resp.headers['Content-Length'] = str(length)
+    return resp
+
+
+def _created(row, extra=None):
+    headers = {'ETag': row.etag, 'Last-Modified': util.http_date(row.timestamp),
+               'X-Timestamp': util.display_ts(row.timestamp)}
+    headers.update(extra or {})
+    return util.empty(201, headers)
+
+
+def put(req, account, container, obj):
+    mgr = _mgr()
+    if_none = req.headers.get('If-None-Match')
+    if if_none is not None and if_none.strip() != '*':
+        raise util.error(400, 'Bad Request', 'If-None-Match only supports *')
+    meta = object_metadata(req)
+    if 'X-Copy-From' in req.headers:
+        if req.content_length not in (None, 0):
+            raise util.error(400, 'Bad Request',
+                             'Copy requests require a zero byte body')
+        src_container, src_obj = _split_target(req.headers['X-Copy-From'],
+                                               'X-Copy-From')
+        src_account = urllib.parse.unquote(
+            req.headers.get('X-Copy-From-Account') or account)
+        return _copy(req, src_account, src_container, src_obj,
+                     account, container, obj, meta)
+    ctype = content_type_for(req, obj)
+    etag = req.headers.get('ETag')
+    etag = etag.strip().strip('"').lower() if etag else None
+    chunks = body_chunks(req)
+    _, row = mgr.put_object(req.context, account, container, obj, chunks,
+                            ctype, meta, etag=etag,
+                            if_none_match=if_none is not None)
+    return _created(row)
+
+
+def _copy(req, src_account, src_container, src_obj, dst_account,
+          dst_container, dst_obj, meta):
+    fresh = req.headers.get('X-Fresh-Metadata', '').lower() in ('true', '1', 'yes')
+    ctype = req.headers.get('Content-Type') if req.method == 'PUT' or \
+        'Content-Type' in req.headers else None
+    src, row = _mgr().copy_object(
+        req.context, src_account, src_container, src_obj, dst_account,
+        dst_container, dst_obj, meta, ctype, fresh=fresh, referrer=req.referer)
+    extra = {
+        'X-Copied-From': urllib.parse.quote('%s/%s' % (src_container, src_obj)),
+        'X-Copied-From-Last-Modified': util.http_date(src.timestamp),
+    }
+    if src_account != dst_account:
+        extra['X-Copied-From-Account'] = urllib.parse.quote(src_account)
+    return _created(row, extra)
+
+
+def copy(req, account, container, obj):
+    if 'Destination' not in req.headers:
+        raise util.error(412, 'Precondition Failed',
+                         'You must provide a Destination header')
+    dst_container, dst_obj = _split_target(req.headers['Destination'], 'Destination')
+    dst_account = urllib.parse.unquote(
+        req.headers.get('Destination-Account') or account)
+    meta = object_metadata(req)
+    return _copy(req, account, container, obj, dst_account, dst_container,
+                 dst_obj, meta)
+
+
+def post(req, account, container, obj):
+    meta = object_metadata(req)
+    ctype = req.headers.get('Content-Type')
+    _mgr().update_object(req.context, account, container, obj, ctype, meta)
+    return util.empty(202)
+
+
+def delete(req, account, container, obj):
+    _mgr().delete_object(req.context, account, container, obj)
+    return util.empty(204)

@@ -1,0 +1,110 @@
+"""Accounts and containers: /v1/{account} and /v1/{account}/{container}."""
+from cloudstack.object_store.api import util
+from cloudstack.object_store import manager as os_manager
+from cloudstack.object_store import policies
+
+
+def _mgr():
+    return os_manager.get()
+
+
+# --- accounts ---------------------------------------------------------------
+def account_headers(row):
+    h = {
+        'X-Account-Container-Count': str(row.container_count),
+        'X-Account-Object-Count': str(row.object_count),
+        'X-Account-Bytes-Used': str(row.bytes_used),
+        'X-Timestamp': util.display_ts(row.created_at),
+        'X-Put-Timestamp': util.display_ts(row.put_timestamp),
+        'Accept-Ranges': 'bytes',
+    }
+    pol = 'X-Account-Storage-Policy-%s-' % util.POLICY
+    h[pol + 'Container-Count'] = str(row.container_count)
+    h[pol + 'Object-Count'] = str(row.object_count)
+    h[pol + 'Bytes-Used'] = str(row.bytes_used)
+    h.update(row.meta or {})
+    return h
+
+
+def account(req, name):
+    ctx = req.context
+    mgr = _mgr()
+    if req.method in ('GET', 'HEAD'):
+        listing = util.listing_params(req, os_manager.ACCOUNT_LISTING_LIMIT)
+        if req.method == 'HEAD':
+            row = mgr.get_account(ctx, name)
+            fmt = util.listing_format(req)
+            return util.empty(204, account_headers(row), fmt + '; charset=utf-8')
+        row, items = mgr.list_containers(ctx, name, listing)
+        return util.render_listing(req, 'account', name, items, account_headers(row))
+    if req.method == 'POST':
+        updates, removes = util.meta_headers(req, 'account')
+        mgr.update_account(ctx, name, updates, removes)
+        return util.empty(204)
+    raise util.error(405, 'Method Not Allowed',
+                     headers={'Allow': 'GET, HEAD, POST'})
+
+
+# --- containers -------------------------------------------------------------
+def container_headers(row, owner):
+    h = {
+        'X-Container-Object-Count': str(row.object_count),
+        'X-Container-Bytes-Used': str(row.bytes_used),
+        'X-Timestamp': util.display_ts(row.created_at),
+        'X-Put-Timestamp': util.display_ts(row.put_timestamp),
+        'X-Storage-Policy': util.POLICY,
+        'Last-Modified': util.http_date(row.put_timestamp),
+        'Accept-Ranges': 'bytes',
+    }
+    h.update(row.meta or {})
+    if owner:
+        if row.read_acl:
+            h['X-Container-Read'] = row.read_acl
+        if row.write_acl:
+            h['X-Container-Write'] = row.write_acl
+    return h
+
+
+def _acls(req):
+    acls = {}
+    for key in ('read', 'write'):
+        header = 'X-Container-' + key.title()
+        if header in req.headers:
+            acls[key] = policies.clean_acl(header.lower(), req.headers[header])
+        if 'X-Remove-Container-' + key.title() in req.headers:
+            acls[key] = ''
+    return acls
+
+
+def container(req, account_name, name):
+    ctx = req.context
+    mgr = _mgr()
+    method = req.method
+    if method in ('GET', 'HEAD'):
+        listing = util.listing_params(req, os_manager.CONTAINER_LISTING_LIMIT)
+        if method == 'HEAD':
+            row, owner = mgr.get_container(ctx, account_name, name,
+                                           referrer=req.referer)
+            fmt = util.listing_format(req)
+            return util.empty(204, container_headers(row, owner),
+                              fmt + '; charset=utf-8')
+        row, owner, items = mgr.list_objects(ctx, account_name, name, listing,
+                                             referrer=req.referer)
+        return util.render_listing(req, 'container', name, items,
+                                   container_headers(row, owner))
+    if method == 'PUT':
+        if '/' in name:
+            raise util.error(400, 'Bad Request', 'Container name cannot contain /')
+        updates, removes = util.meta_headers(req, 'container')
+        created = mgr.put_container(ctx, account_name, name, updates, removes,
+                                    _acls(req))
+        return util.empty(201 if created else 202)
+    if method == 'POST':
+        updates, removes = util.meta_headers(req, 'container')
+        mgr.update_container(ctx, account_name, name, updates, removes, _acls(req))
+        return util.empty(204)
+    if method == 'DELETE':
+        mgr.delete_container(ctx, account_name, name)
+        return util.empty(204)
+    raise util.error(405, 'Method Not Allowed',
+                     headers={'Allow': 'DELETE, GET, HEAD, POST, PUT'})

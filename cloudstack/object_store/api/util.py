@@ -1,0 +1,225 @@
+"""HTTP helpers of the Swift API: errors, common headers, listings."""
+import email.utils
+import json
+import math
+import time
+import uuid
+from xml.sax import saxutils
+
+import webob
+
+from cloudstack import exception
+from cloudstack.object_store import manager as os_manager
+
+POLICY = 'Policy-0'
+
+# Swift's bodies for the errors that carry no specific message.
+_BODIES = {
+    401: 'This server could not verify that you are authorized to access '
+         'the document you requested.',
+    403: 'Access was denied to this resource.',
+    404: 'The resource could not be found.',
+    405: 'The method is not allowed for this resource.',
+    409: 'There was a conflict when trying to complete your request.',
+    411: 'Length Required',
+    412: 'A precondition for this request was not met.',
+    413: 'Your request is too large.',
+    416: 'The Range requested is not available.',
+    422: 'Unable to process the contained instructions',
+    499: 'Client Disconnect',
+    503: 'The server is currently unavailable. Please try again at a later time.',
+}
+_GENERIC = {'Not Found', 'Unauthorized', 'Forbidden', 'Conflict',
+            'Precondition Failed', 'Unprocessable Entity', 'Length Required',
+            'Service Unavailable', 'Requested Range Not Satisfiable'}
+
+
+def error(code, title, message=None, headers=None):
+    exc = exception.CloudstackError(message or title)
+    exc.code, exc.title = code, title
+    exc.headers.update(headers or {})
+    return exc
+
+
+def render_error(req, exc):
+    code = exc.code
+    resp = webob.Response(status=code, content_type=None)
+    message = exc.message
+    generic = (message in _GENERIC or message == exc.title
+               or message == type(exc).message or code in (401, 403, 404))
+    if code == 304:
+        resp.headers['Content-Type'] = 'text/html; charset=UTF-8'
+    elif generic:
+        resp.headers['Content-Type'] = 'text/html; charset=UTF-8'
+        resp.body = ('<html><h1>%s</h1><p>%s</p></html>' % (
+            exc.title, _BODIES.get(code, exc.title))).encode()
+    else:
+        resp.headers['Content-Type'] = 'text/plain; charset=UTF-8'
+        resp.body = message.encode()
+    for k, v in exc.headers.items():
+        resp.headers[k] = v
+    if code == 401 and req.context is None:
+        resp.headers['WWW-Authenticate'] = 'Swift realm="%s"' % (
+            req.path_info.split('/')[2] if req.path_info.count('/') >= 2
+            else 'unknown')
+    return resp
+
+
+def trans_id(req):
+    rid = req.environ.get('cloudstack.request_id') or ''
+    hexid = rid[4:].replace('-', '') if rid.startswith('req-') else ''
+    if len(hexid) < 21:
+        hexid = uuid.uuid4().hex
+    return 'tx%s-%010x' % (hexid[:21], int(time.time()))
+
+
+def finish(req, resp):
+    """The headers every Swift response carries."""
+    tid = req.environ.setdefault('cloudstack.object_store.trans_id', trans_id(req))
+    resp.headers['X-Trans-Id'] = tid
+    resp.headers['Date'] = email.utils.formatdate(usegmt=True)
+    if 'Content-Type' not in resp.headers:
+        resp.headers['Content-Type'] = 'text/html; charset=UTF-8'
+    if resp.status_int in (204, 304):
+        resp.headers.pop('Content-Length', None)
+    elif 'Content-Length' not in resp.headers and isinstance(resp.app_iter, list):
+        resp.headers['Content-Length'] = str(sum(len(c) for c in resp.app_iter))
+    return resp
+
+
+def empty(status, headers=None, content_type='text/html; charset=UTF-8'):
+    resp = webob.Response(status=status, content_type=None)
+    resp.headers['Content-Type'] = content_type
+    if status != 204:
+        resp.headers['Content-Length'] = '0'
+    for k, v in (headers or {}).items():
+        resp.headers[k] = v
+    return resp
+
+
+def http_date(ts):
+    return email.utils.formatdate(math.ceil(float(ts)), usegmt=True)
+
+
+def display_ts(ts):
+    return '%.5f' % float(ts)
+
+
+# --- metadata ---------------------------------------------------------------
+def meta_headers(req, kind):
+    """({'X-<Kind>-Meta-Foo': value}, [removed header names]) of a request."""
+    prefix = 'x-%s-meta-' % kind
+    rprefix = 'x-remove-%s-meta-' % kind
+    updates, removes = {}, []
+    for key, value in req.headers.items():
+        lk = key.lower()
+        if lk.startswith(prefix):
+            updates[key.title()] = value.strip()
+        elif lk.startswith(rprefix):
+            removes.append(('X-%s-Meta-' % kind.title()) + key[len(rprefix):].title())
+    return updates, removes
+
+
+# --- listings ---------------------------------------------------------------
+def _param(req, name):
+    value = req.GET.get(name)
+    if value is None:
+        return None
+    if '\x00' in value:
+        raise error(400, 'Bad Request', 'Invalid %s' % name)
+    return value
+
+
+def listing_params(req, max_limit):
+    limit = _param(req, 'limit')
+    if limit is not None:
+        try:
+            limit = int(limit)
+        except ValueError:
+            raise error(412, 'Precondition Failed',
+                        'Value of limit must be a positive integer')
+        if limit < 0:
+            raise error(412, 'Precondition Failed',
+                        'Value of limit must be a positive integer')
+        if limit > max_limit:
+            raise error(412, 'Precondition Failed', 'Maximum limit is %d' % max_limit)
+    delimiter = _param(req, 'delimiter')
+    if delimiter is not None and len(delimiter) > 1:
+        raise error(412, 'Precondition Failed', 'Bad delimiter')
+    reverse = (_param(req, 'reverse') or '').lower() in ('1', 'true', 'yes', 'on', 't', 'y')
+    return os_manager.Listing(
+        prefix=_param(req, 'prefix'), delimiter=delimiter,
+        marker=_param(req, 'marker'), end_marker=_param(req, 'end_marker'),
+        limit=limit, reverse=reverse, path=_param(req, 'path'))
+
+
+XML_ORDER = {'container': ('name', 'hash', 'bytes', 'content_type', 'last_modified'),
+             'account': ('name', 'count', 'bytes', 'last_modified')}
+FORMATS = {'json': 'application/json', 'xml': 'application/xml',
+           'plain': 'text/plain'}
+
+
+def listing_format(req):
+    fmt = (req.GET.get('format') or '').lower()
+    if fmt in FORMATS:
+        return FORMATS[fmt]
+    if fmt:
+        # Swift treats unknown formats as plain text.
+        return 'text/plain'
+    accept = req.headers.get('Accept')
+    if not accept:
+        return 'text/plain'
+    try:
+        offers = req.accept.acceptable_offers(
+            ['text/plain', 'application/json', 'application/xml', 'text/xml'])
+    except AttributeError:
+        return 'text/plain'
+    if not offers:
+        raise error(406, 'Not Acceptable')
+    best = offers[0][0]
+    return 'application/xml' if best == 'text/xml' else best
+
+
+def render_listing(req, kind, name, items, headers):
+    """The listing response; `items` are rows or subdir strings."""
+    fmt = listing_format(req)
+    if kind == 'container':
+        def entry(row):
+            return {'hash': row.etag, 'last_modified': os_manager.iso(row.timestamp),
+                    'bytes': row.size, 'name': row.name,
+                    'content_type': row.content_type}
+    else:
+        def entry(row):
+            return {'name': row.name, 'count': row.object_count,
+                    'bytes': row.bytes_used,
+                    'last_modified': os_manager.iso(row.put_timestamp)}
+    if fmt == 'text/plain' and not items:
+        return empty(204, headers, 'text/plain; charset=utf-8')
+    if fmt == 'application/json':
+        body = json.dumps([{'subdir': i} if isinstance(i, str) else entry(i)
+                           for i in items])
+    elif fmt == 'application/xml':
+        inner = 'object' if kind == 'container' else 'container'
+        out = ['<?xml version="1.0" encoding="UTF-8"?>\n<%s name=%s>' % (
+            kind, saxutils.quoteattr(name))]
+        for i in items:
+            if isinstance(i, str):
+                out.append('<subdir name=%s><name>%s</name></subdir>' % (
+                    saxutils.quoteattr(i), saxutils.escape(i)))
+                continue
+            out.append('<%s>' % inner)
+            e = entry(i)
+            for k in XML_ORDER[kind]:
+                v = e[k]
+                out.append('<%s>%s</%s>' % (k, saxutils.escape(str(v)), k))
+            out.append('</%s>' % inner)
+        out.append('</%s>' % kind)
+        body = ''.join(out)
+    else:
+        body = ''.join((i if isinstance(i, str) else i.name) + '\n' for i in items)
+    resp = webob.Response(status=200, content_type=None)
+    resp.headers['Content-Type'] = fmt + '; charset=utf-8'
+    for k, v in headers.items():
+        resp.headers[k] = v
+    resp.body = body.encode()
+    return resp

@@ -1,0 +1,559 @@
+"""Objects as files on the ring's devices (plain directories).
+
+Layout, per device:
+
+    <dev>/objects/<partition>/<suffix>/<hash>/<timestamp>.data   the object
+    <dev>/objects/<partition>/<suffix>/<hash>/<timestamp>.meta   a POST's metadata
+    <dev>/objects/<partition>/<suffix>/<hash>/<timestamp>.ts     a deletion
+    <dev>/tmp/<random>.tmp                                       writes in progress
+    <dev>/quarantined/objects/<hash>/<timestamp>.data            failed its checksum
+
+<hash> is the MD5 of the salted object path (the ring's hash_path), <suffix>
+its last three hex digits, <partition> the ring's partition of the path. A
+timestamp is Swift-style 'seconds.micros' ('1700000000.12345'); the newest
+file wins, across the files of one directory and across replicas.
+
+Metadata lives in a footer of the .data file itself: the data, then the
+metadata as JSON (name, timestamp, etag = MD5 of the data, size,
+content_type, metadata), then 8 bytes: the JSON's length (big-endian) and
+the magic b'CSO1'. A footer rather than a header because the etag and size
+are only known once the data has streamed through; in the same file rather
+than in xattrs or a sidecar so that one fsync and one rename make data and
+metadata durable and visible together (a sidecar would need two renames
+that cannot be atomic together; xattrs are size-limited - ext4 gives about
+4 KiB per inode - unsupported or restricted on some filesystems such as
+older tmpfs and overlayfs, and lost by naive copies). .meta and .ts files
+are small JSON documents.
+
+Writes go to <dev>/tmp (the same filesystem), are fsync'd, renamed into the
+object's directory and the directory fsync'd, so a crash leaves either the
+previous version or the new one; readers never look into tmp/.
+
+File IO is plain blocking IO: on local disks that is acceptable inside
+green threads for now. Large writes and fsyncs do block the hub for their
+duration; if that shows in latency, the writes of a PUT (and fsyncs) should
+go through eventlet.tpool.
+"""
+import errno
+import hashlib
+import json
+import logging
+import os
+import secrets
+import struct
+import threading
+import time
+
+from cloudstack.object_store import ring as ring_mod
+from cloudstack.object_store.backend import base
+
+LOG = logging.getLogger(__name__)
+
+MAGIC = b'CSO1'
+FOOTER = struct.Struct('>I4s')
+MAX_FOOTER_JSON = 1 << 20
+# A full read of an object up to this size is read and verified before the
+# first byte is returned, so a corrupted replica is skipped for another
+# within the same GET. Larger objects are verified while they stream: the
+# last chunk is held back until the MD5 matches, and a mismatch ends the
+# stream with ObjectCorrupted (the client sees a short body, never a
+# complete wrong one) after the replica is quarantined.
+VERIFY_BEFORE_SERVE = 1 << 20
+
+
+class ObjectCorrupted(IOError):
+    """A replica's data did not match its recorded MD5 while streaming."""
+
+
+class _Corrupt(Exception):
+    """A replica's file is damaged (footer, size): skip and quarantine it."""
+
+
+# --- timestamps ---------------------------------------------------------------
+
+_ts_lock = threading.Lock()
+_last_ts = 0
+
+
+def normalize_timestamp(ts):
+    return '%016.5f' % float(ts)
+
+
+def new_timestamp():
+    """Now, in 10 microsecond units, strictly increasing within the process."""
+    global _last_ts
+    with _ts_lock:
+        now = max(int(time.time() * 100000), _last_ts + 1)
+        _last_ts = now
+    return '%d.%05d' % divmod(now, 100000)
+
+
+def _ts_key(ts):
+    return float(ts)
+
+
+# --- file helpers ---------------------------------------------------------------
+
+def _fsync_dir(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _unlink(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _makedirs_durable(root, path):
+    """Create `path` (below the existing `root`) and fsync the parent of
+    every directory created, so the new entries survive a crash."""
+    rel = os.path.relpath(path, root).split(os.sep)
+    current = root
+    for part in rel:
+        parent, current = current, os.path.join(current, part)
+        if not os.path.isdir(current):
+            try:
+                os.mkdir(current)
+            except FileExistsError:
+                continue
+            _fsync_dir(parent)
+
+
+def _parse(name):
+    """(timestamp, ext) of a file name like 1700000000.12345.data, or None."""
+    stem, _, ext = name.rpartition('.')
+    if ext not in ('data', 'meta', 'ts'):
+        return None
+    try:
+        float(stem)
+    except ValueError:
+        return None
+    return stem, ext
+
+
+class _Replica:
+    """What one device holds of an object: its newest .data, .meta, .ts."""
+
+    def __init__(self, dev, hashdir):
+        self.dev = dev
+        self.hashdir = hashdir
+        self.data = self.meta = self.tombstone = None     # timestamps
+        for name in os.listdir(hashdir):
+            parsed = _parse(name)
+            if not parsed:
+                continue
+            ts, ext = parsed
+            attr = {'data': 'data', 'meta': 'meta', 'ts': 'tombstone'}[ext]
+            current = getattr(self, attr)
+            if current is None or _ts_key(ts) > _ts_key(current):
+                setattr(self, attr, ts)
+
+    def path(self, ts, ext):
+        return os.path.join(self.hashdir, '%s.%s' % (ts, ext))
+
+
+def _cleanup(hashdir):
+    """Remove what the newest .data or .ts makes obsolete: older .data and
+    .ts, and every .meta but the newest one newer than the newest .data."""
+    try:
+        names = os.listdir(hashdir)
+    except OSError:
+        return
+    files = [(p, n) for n, p in ((n, _parse(n)) for n in names) if p]
+    newest = max((p for p, _ in files if p[1] in ('data', 'ts')),
+                 key=lambda p: _ts_key(p[0]), default=None)
+    if newest is None:
+        return
+    metas = sorted((p for p, _ in files if p[1] == 'meta'), key=lambda p: _ts_key(p[0]))
+    keep_meta = metas[-1] if metas and newest[1] == 'data' and \
+        _ts_key(metas[-1][0]) > _ts_key(newest[0]) else None
+    for parsed, name in files:
+        if parsed != newest and parsed != keep_meta:
+            _unlink(os.path.join(hashdir, name))
+
+
+def _read_footer(f):
+    """The metadata of an open .data file; _Corrupt when it is damaged."""
+    st_size = os.fstat(f.fileno()).st_size
+    if st_size < FOOTER.size:
+        raise _Corrupt('too short for a footer')
+    f.seek(st_size - FOOTER.size)
+    length, magic = FOOTER.unpack(f.read(FOOTER.size))
+    if magic != MAGIC or length > MAX_FOOTER_JSON or length > st_size - FOOTER.size:
+        raise _Corrupt('bad footer')
+    f.seek(st_size - FOOTER.size - length)
+    try:
+        info = json.loads(f.read(length))
+        size = int(info['size'])
+        info['etag'], info['timestamp']
+    except (ValueError, KeyError, TypeError) as e:
+        raise _Corrupt('bad metadata: %s' % e)
+    if size != st_size - FOOTER.size - length:
+        raise _Corrupt('size %d does not match the metadata (%d)'
+                       % (st_size - FOOTER.size - length, size))
+    return info
+
+
+
+def quarantine(dev, hashdir, ts):
+    """Move a damaged .data aside, to <dev>/quarantined/objects/<hash>/,
+    where no read finds it (the replicator restores a good copy)."""
+    src = os.path.join(hashdir, ts + '.data')
+    dest_dir = os.path.join(dev['path'], 'quarantined', 'objects',
+                            os.path.basename(hashdir))
+    try:
+        os.makedirs(dest_dir, exist_ok=True)
+        dest = os.path.join(dest_dir, os.path.basename(src))
+        if os.path.exists(dest):
+            dest += '.' + secrets.token_hex(4)
+        os.rename(src, dest)
+        LOG.error('quarantined %s to %s', src, dest)
+        return True
+    except OSError as e:
+        LOG.error('could not quarantine %s: %s', src, e)
+        return False
+
+class _Writer:
+    """One replica being written: a temp file on a device."""
+
+    def __init__(self, dev):
+        self.dev = dev
+        root = dev['path']
+        if not os.path.isdir(root):
+            raise NotADirectoryError(errno.ENOTDIR, 'device unavailable', root)
+        tmpdir = os.path.join(root, 'tmp')
+        os.makedirs(tmpdir, exist_ok=True)
+        self.tmp = os.path.join(tmpdir, '%s.tmp' % secrets.token_hex(16))
+        self.f = open(self.tmp, 'xb')
+        self.final = None
+        self.ok = True
+
+    def write(self, data):
+        if self.ok:
+            try:
+                self.f.write(data)
+            except OSError as e:
+                LOG.warning('write to %s failed: %s', self.dev['path'], e)
+                self.abort()
+
+    def commit(self, hashdir, filename):
+        """fsync, rename into `hashdir`, fsync it; False when that failed."""
+        if not self.ok:
+            return False
+        try:
+            self.f.flush()
+            os.fsync(self.f.fileno())
+            self.f.close()
+            _makedirs_durable(self.dev['path'], hashdir)
+            final = os.path.join(hashdir, filename)
+            os.rename(self.tmp, final)
+            self.final = final
+            _fsync_dir(hashdir)
+            return True
+        except OSError as e:
+            LOG.warning('commit to %s failed: %s', self.dev['path'], e)
+            self.abort()
+            return False
+
+    def abort(self):
+        self.ok = False
+        try:
+            self.f.close()
+        except OSError:
+            pass
+        _unlink(self.tmp)
+
+    def undo(self):
+        """Remove what commit() put in place."""
+        if self.final:
+            _unlink(self.final)
+            self.final = None
+
+
+class _Reader:
+    """Chunks of bytes [start, start+length) of an open .data file; with
+    `etag` (a full read), verified as it streams, the last chunk held back
+    until the MD5 matches."""
+
+    def __init__(self, backend, f, replica, ts, start, length, etag, chunk_size):
+        self._backend = backend
+        self._f = f
+        self._replica, self._ts = replica, ts
+        self._start, self._length = start, length
+        self._etag = etag
+        self._chunk_size = chunk_size
+
+    def __iter__(self):
+        f = self._f
+        try:
+            f.seek(self._start)
+            remaining = self._length
+            md5 = hashlib.md5() if self._etag else None
+            pending = None
+            while remaining > 0:
+                chunk = f.read(min(self._chunk_size, remaining))
+                if not chunk:
+                    raise ObjectCorrupted('short read from %s' % f.name)
+                remaining -= len(chunk)
+                if md5:
+                    md5.update(chunk)
+                if pending is not None:
+                    yield pending
+                pending = chunk
+            if md5 and md5.hexdigest() != self._etag:
+                self._backend._quarantine(self._replica, self._ts)
+                raise ObjectCorrupted('MD5 mismatch in %s' % f.name)
+            if pending is not None:
+                yield pending
+        finally:
+            self.close()
+
+    def close(self):
+        if not self._f.closed:
+            self._f.close()
+
+
+class DiskBackend(base.ObjectBackend):
+
+    def __init__(self, ring_file, chunk_size=65536):
+        self.ring_file = ring_file
+        self.chunk_size = chunk_size
+
+    @classmethod
+    def from_config(cls, conf=None):
+        """The backend on the configured ring ([object_store] ring_file),
+        creating the embedded default ring when the file does not exist."""
+        if conf is None:
+            from cloudstack.conf import CONF as conf
+        ring_mod.load_ring(conf)
+        return cls(ring_mod.ring_path(conf), chunk_size=conf.object_store.read_chunk_size)
+
+    def _ring(self):
+        return ring_mod.get_ring(self.ring_file)
+
+    def _locate(self, account, container, obj):
+        ring = self._ring()
+        name_hash = ring.hash_path(account, container, obj)
+        return ring, name_hash, ring.partition(name_hash=name_hash)
+
+    @staticmethod
+    def _hashdir(dev, part, name_hash):
+        return os.path.join(dev['path'], 'objects', str(part), name_hash[-3:], name_hash)
+
+    # --- writing -----------------------------------------------------------------
+
+    def _writers(self, ring, part):
+        """A writer on each primary; a handoff device for each primary that
+        cannot be written."""
+        handoffs = iter(ring.get_more_nodes(part))
+        writers = []
+        for dev in ring.get_nodes(part):
+            while dev is not None:
+                try:
+                    writers.append(_Writer(dev))
+                    break
+                except OSError as e:
+                    LOG.warning('device %s unusable: %s', dev['path'], e)
+                    dev = next(handoffs, None)
+        return writers
+
+    def _write_replicas(self, ring, part, name_hash, filename, payload):
+        """Write a small file (.meta, .ts) to every replica; quorum or QuorumError."""
+        writers = self._writers(ring, part)
+        try:
+            for writer in writers:
+                writer.write(payload)
+            done = [w for w in writers
+                    if w.commit(self._hashdir(w.dev, part, name_hash), filename)]
+        except BaseException:
+            for writer in writers:
+                writer.abort()
+                writer.undo()
+            raise
+        if len(done) < ring.quorum:
+            for writer in done:
+                writer.undo()
+            raise base.QuorumError('%d of %d replicas written, %d needed'
+                                   % (len(done), ring.replicas, ring.quorum))
+        for writer in done:
+            _cleanup(os.path.dirname(writer.final))
+
+    def put(self, account, container, obj, chunks, content_type, metadata,
+            etag=None, timestamp=None):
+        ring, name_hash, part = self._locate(account, container, obj)
+        ts = normalize_timestamp(timestamp) if timestamp else new_timestamp()
+        if isinstance(chunks, (bytes, bytearray)):
+            chunks = [chunks]
+        elif hasattr(chunks, 'read'):
+            source = chunks
+            chunks = iter(lambda: source.read(self.chunk_size), b'')
+        writers = self._writers(ring, part)
+        done = []
+        try:
+            if len(writers) < ring.quorum:
+                raise base.QuorumError('%d of %d replicas writable, %d needed'
+                                       % (len(writers), ring.replicas, ring.quorum))
+            md5 = hashlib.md5()
+            size = 0
+            for chunk in chunks:
+                if not chunk:
+                    continue
+                md5.update(chunk)
+                size += len(chunk)
+                for writer in writers:
+                    writer.write(chunk)
+                if sum(w.ok for w in writers) < ring.quorum:
+                    raise base.QuorumError('too many replicas failed while writing')
+            digest = md5.hexdigest()
+            if etag is not None and etag.strip('"').lower() != digest:
+                raise base.ChecksumMismatch('ETag %s does not match the data (%s)'
+                                            % (etag, digest))
+            info = {'name': '/%s/%s/%s' % (account, container, obj), 'timestamp': ts,
+                    'etag': digest, 'size': size, 'content_type': content_type,
+                    'metadata': dict(metadata or {})}
+            footer = json.dumps(info, separators=(',', ':')).encode()
+            for writer in writers:
+                writer.write(footer + FOOTER.pack(len(footer), MAGIC))
+                if writer.commit(self._hashdir(writer.dev, part, name_hash), ts + '.data'):
+                    done.append(writer)
+            if len(done) < ring.quorum:
+                raise base.QuorumError('%d of %d replicas written, %d needed'
+                                       % (len(done), ring.replicas, ring.quorum))
+        except BaseException:
+            for writer in writers:
+                writer.abort()
+                writer.undo()
+            raise
+        # The new version is durable on a quorum: drop what it replaces.
+        for writer in done:
+            _cleanup(os.path.dirname(writer.final))
+        return base.ObjectInfo(etag=digest, size=size, timestamp=ts,
+                               content_type=content_type, metadata=dict(metadata or {}))
+
+    # --- reading -----------------------------------------------------------------
+
+    def _replicas(self, ring, part, name_hash):
+        """What each primary (and as many handoffs) holds of the object."""
+        nodes = ring.get_nodes(part)
+        nodes += ring.get_more_nodes(part)[:ring.replicas]
+        replicas = []
+        for dev in nodes:
+            hashdir = self._hashdir(dev, part, name_hash)
+            try:
+                replicas.append(_Replica(dev, hashdir))
+            except FileNotFoundError:
+                continue
+            except OSError as e:            # ENOTDIR, EIO...: device unusable
+                LOG.warning('cannot read device %s: %s', dev['path'], e)
+        return replicas
+
+    def _quarantine(self, replica, ts):
+        quarantine(replica.dev, replica.hashdir, ts)
+
+    def _open_newest(self, account, container, obj):
+        """(ObjectInfo, open .data file, replica, data timestamp) of the
+        newest readable replica; KeyError when deleted or absent."""
+        ring, name_hash, part = self._locate(account, container, obj)
+        for _attempt in range(3):
+            replicas = self._replicas(ring, part, name_hash)
+            tombstone = max((r.tombstone for r in replicas if r.tombstone),
+                            key=_ts_key, default=None)
+            candidates = [r for r in replicas if r.data and (
+                tombstone is None or _ts_key(r.data) > _ts_key(tombstone))]
+            candidates.sort(key=lambda r: _ts_key(r.data), reverse=True)
+            raced = False
+            for replica in candidates:
+                try:
+                    f = open(replica.path(replica.data, 'data'), 'rb')
+                except FileNotFoundError:
+                    raced = True        # replaced or quarantined meanwhile
+                    continue
+                except OSError as e:
+                    LOG.warning('cannot open %s: %s', replica.hashdir, e)
+                    continue
+                try:
+                    info = _read_footer(f)
+                except (_Corrupt, OSError) as e:
+                    f.close()
+                    LOG.error('damaged replica %s: %s', replica.hashdir, e)
+                    if isinstance(e, _Corrupt):
+                        self._quarantine(replica, replica.data)
+                    continue
+                return self._info(info, replicas), f, replica, replica.data
+            if not raced:
+                break
+        raise KeyError('/%s/%s/%s' % (account, container, obj))
+
+    @staticmethod
+    def _info(info, replicas):
+        """ObjectInfo of a .data's metadata and the newest .meta after it."""
+        data_ts = _ts_key(info['timestamp'])
+        metas = [r for r in replicas if r.meta and _ts_key(r.meta) > data_ts]
+        result = base.ObjectInfo(etag=info['etag'], size=info['size'],
+                                 timestamp=info['timestamp'],
+                                 content_type=info['content_type'],
+                                 metadata=info['metadata'])
+        for replica in sorted(metas, key=lambda r: _ts_key(r.meta), reverse=True):
+            try:
+                with open(replica.path(replica.meta, 'meta'), 'rb') as f:
+                    meta = json.load(f)
+            except (OSError, ValueError) as e:
+                LOG.warning('unreadable .meta in %s: %s', replica.hashdir, e)
+                continue
+            result.timestamp = meta['timestamp']
+            if meta.get('content_type'):
+                result.content_type = meta['content_type']
+            result.metadata = meta.get('metadata') or {}
+            break
+        return result
+
+    def head(self, account, container, obj):
+        info, f, _replica, _ts = self._open_newest(account, container, obj)
+        f.close()
+        return info
+
+    def get(self, account, container, obj, start=None, end=None):
+        while True:
+            info, f, replica, ts = self._open_newest(account, container, obj)
+            first = 0 if start is None else max(0, start)
+            last = info.size - 1 if end is None else min(end, info.size - 1)
+            length = max(0, last - first + 1)
+            full = first == 0 and length == info.size
+            if not (full and info.size <= VERIFY_BEFORE_SERVE):
+                return info, _Reader(self, f, replica, ts, first, length,
+                                     info.etag if full else None, self.chunk_size)
+            try:
+                f.seek(0)
+                data = f.read(info.size)
+            finally:
+                f.close()
+            if hashlib.md5(data).hexdigest() == info.etag:
+                cs = self.chunk_size
+                return info, iter([data[i:i + cs] for i in range(0, len(data), cs)])
+            LOG.error('MD5 mismatch in %s', replica.hashdir)
+            self._quarantine(replica, ts)       # and try the next replica
+
+    # --- metadata and deletion ---------------------------------------------------
+
+    def post(self, account, container, obj, content_type, metadata, timestamp=None):
+        current = self.head(account, container, obj)
+        ts = normalize_timestamp(timestamp) if timestamp else new_timestamp()
+        ring, name_hash, part = self._locate(account, container, obj)
+        payload = json.dumps({'timestamp': ts, 'content_type': content_type,
+                              'metadata': dict(metadata or {})}).encode()
+        self._write_replicas(ring, part, name_hash, ts + '.meta', payload)
+        return base.ObjectInfo(etag=current.etag, size=current.size, timestamp=ts,
+                               content_type=content_type or current.content_type,
+                               metadata=dict(metadata or {}))
+
+    def delete(self, account, container, obj, timestamp=None):
+        self.head(account, container, obj)
+        ts = normalize_timestamp(timestamp) if timestamp else new_timestamp()
+        ring, name_hash, part = self._locate(account, container, obj)
+        self._write_replicas(ring, part, name_hash, ts + '.ts',
+                             json.dumps({'timestamp': ts}).encode())

@@ -1,0 +1,648 @@
+"""The Object Storage manager: accounts, containers and objects.
+
+Listings and stats live in SQL (models.py); object bytes in the backend
+(ring + replicas, backend/base.py). The API hands this manager names,
+metadata and byte iterators; the manager decides who may do what
+(policies.py) and keeps SQL and the backend in step.
+
+Ordering between the two stores, chosen so that nothing acknowledged is lost:
+- PUT: the backend write first (durable on a quorum), then the listing row
+  and the stats in one transaction, then the 201. A crash in between leaves
+  bytes without a row: invisible (GET/HEAD go by the row), never a partial
+  object; the next PUT of the name overwrites them.
+- DELETE: the backend tombstone first, then the row, then the 204. A crash in
+  between leaves a row whose object is gone; the first GET/HEAD/DELETE that
+  meets it finds the backend's KeyError and drops the row (self-healing), so
+  a deleted object never comes back.
+- Expiry (X-Delete-At): an expired object answers 404 at once and is
+  hidden from listings; its bytes and row are removed on access and by the
+  periodic sweep `expire_objects`.
+"""
+import contextlib
+import datetime
+import functools
+import logging
+import threading
+import time
+
+import sqlalchemy as sa
+
+from cloudstack import exception
+from cloudstack import tasks
+from cloudstack.conf import CONF
+from cloudstack.db import api as db_api
+from cloudstack.object_store import models
+from cloudstack.object_store import policies
+
+LOG = logging.getLogger(__name__)
+
+# Swift's constraints (what /info reports).
+MAX_FILE_SIZE = 5 * 1024 ** 3
+MAX_OBJECT_NAME_LENGTH = 1024
+MAX_CONTAINER_NAME_LENGTH = 256
+MAX_ACCOUNT_NAME_LENGTH = 256
+MAX_META_NAME_LENGTH = 128
+MAX_META_VALUE_LENGTH = 256
+MAX_META_COUNT = 90
+MAX_META_OVERALL_SIZE = 4096
+MAX_HEADER_SIZE = 8192
+CONTAINER_LISTING_LIMIT = 10000
+ACCOUNT_LISTING_LIMIT = 10000
+EXTRA_HEADER_COUNT = 0
+# Object headers kept with the object besides X-Object-Meta-*.
+OBJECT_HEADERS = ('Content-Disposition', 'Content-Encoding', 'Content-Language',
+                  'Cache-Control', 'Expires', 'X-Delete-At', 'X-Robots-Tag',
+                  'X-Object-Manifest')
+
+
+def timestamp():
+    """A Swift timestamp, normalised ('%016.5f')."""
+    return normalize(time.time())
+
+
+def normalize(ts):
+    return '%016.5f' % float(ts)
+
+
+def ts_datetime(ts):
+    return datetime.datetime.fromtimestamp(float(ts), datetime.timezone.utc)
+
+
+@functools.lru_cache(maxsize=4096)
+def iso(ts):
+    """Listing form of a timestamp: 2024-01-01T00:00:00.000000 (UTC)."""
+    return ts_datetime(ts).strftime('%Y-%m-%dT%H:%M:%S.%f')
+
+
+# --- backend ----------------------------------------------------------------
+_backends = {}
+_backend_lock = threading.Lock()
+
+
+def _backend():
+    """The object backend of this configuration (one per data_dir)."""
+    key = CONF.data_dir
+    with _backend_lock:
+        backend = _backends.get(key)
+        if backend is None:
+            from cloudstack.object_store.backend import disk
+            backend = _backends[key] = disk.DiskBackend.from_config()
+        return backend
+
+
+# --- helpers ----------------------------------------------------------------
+@contextlib.contextmanager
+def _reader():
+    """A read session whose rows stay usable after it ends."""
+    with db_api.reader() as session:
+        yield session
+        session.expunge_all()
+
+
+def _successor(prefix):
+    """The smallest string greater than every string starting with prefix
+    (None when there is none)."""
+    for i in range(len(prefix) - 1, -1, -1):
+        code = ord(prefix[i]) + 1
+        if code == 0xD800:
+            code = 0xE000           # surrogates are not valid in UTF-8
+        if code <= 0x10FFFF:
+            return prefix[:i] + chr(code)
+    return None
+
+
+def check_metadata(meta, kind):
+    """Swift's metadata limits over {header: value} of one kind."""
+    prefix = 'x-%s-meta-' % kind
+    count = size = 0
+    for key, value in meta.items():
+        name = key[len(prefix):] if key.lower().startswith(prefix) else None
+        if name is None:
+            continue
+        if not name:
+            raise exception.BadRequest('Metadata name cannot be empty')
+        count += 1
+        size += len(name.encode()) + len(value.encode())
+        if len(name.encode()) > MAX_META_NAME_LENGTH:
+            raise exception.BadRequest(
+                'Metadata name too long: %s%s' % (prefix, name))
+        if len(value.encode()) > MAX_META_VALUE_LENGTH:
+            raise exception.BadRequest(
+                'Metadata value longer than %d: %s%s' % (
+                    MAX_META_VALUE_LENGTH, prefix, name))
+    if count > MAX_META_COUNT:
+        raise exception.BadRequest('Too many metadata items; max %d' % MAX_META_COUNT)
+    if size > MAX_META_OVERALL_SIZE:
+        raise exception.BadRequest(
+            'Total metadata too large; max %d' % MAX_META_OVERALL_SIZE)
+
+
+def _merge_meta(current, updates, removes):
+    meta = dict(current or {})
+    lower = {k.lower(): k for k in meta}
+    for key in list(removes) + list(updates):
+        old = lower.pop(key.lower(), None)
+        if old is not None:
+            meta.pop(old, None)
+    for key, value in updates.items():
+        if value != '':
+            meta[key] = value
+            lower[key.lower()] = key
+    return meta
+
+
+def _retrying(work, attempts=3):
+    """Run a write transaction again when a concurrent insert of the same
+    name won (IntegrityError on the unique name; PostgreSQL cannot lock a
+    row that does not exist yet)."""
+    for attempt in range(attempts):
+        try:
+            return work()
+        except sa.exc.IntegrityError:
+            if attempt == attempts - 1:
+                raise
+
+
+class Listing:
+    """Parameters of a container or account listing."""
+
+    def __init__(self, prefix=None, delimiter=None, marker=None,
+                 end_marker=None, limit=None, reverse=False, path=None):
+        self.skip_subdirs = path is not None
+        if path is not None:
+            # Swift's `path`: the objects directly under a pseudo directory.
+            prefix = path.rstrip('/') + '/' if path else ''
+            delimiter = '/'
+        self.prefix = prefix or ''
+        self.delimiter = delimiter or ''
+        self.marker = marker or ''
+        self.end_marker = end_marker or ''
+        self.limit = limit
+        self.reverse = reverse
+
+
+def _paged(query_page, listing, max_limit):
+    """Walk names in order with keyset paging, folding delimiters into
+    subdirs. `query_page(lower, upper, reverse, n)` returns rows with .name
+    strictly between the bounds ('' = unbounded)."""
+    limit = max_limit if listing.limit is None else min(listing.limit, max_limit)
+    prefix, delim = listing.prefix, listing.delimiter
+    lower, upper = (listing.end_marker, listing.marker) if listing.reverse \
+        else (listing.marker, listing.end_marker)
+    if prefix:
+        # names >= prefix: the exclusive lower bound is anything just below it
+        if not lower or lower < prefix:
+            lower = ('', prefix)      # inclusive
+        succ = _successor(prefix)
+        if succ is not None and (not upper or upper > succ):
+            upper = succ
+    out = []
+    while len(out) < limit:
+        want = limit - len(out)
+        rows = query_page(lower, upper, listing.reverse, want)
+        skip = None         # the subdir whose names this page still holds
+        for row in rows:
+            name = row.name
+            if skip is not None and name.startswith(skip):
+                continue
+            if delim:
+                idx = name.find(delim, len(prefix))
+                if idx >= 0:
+                    subdir = name[:idx + len(delim)]
+                    if subdir != listing.marker and not listing.skip_subdirs:
+                        out.append(subdir)
+                    skip = subdir
+                    # the next page starts past every name under subdir
+                    if listing.reverse:
+                        upper = subdir
+                    else:
+                        nxt = _successor(subdir)
+                        if nxt is None:
+                            return out[:limit]
+                        lower = ('', nxt)
+                    if len(out) >= limit:
+                        break
+                    continue
+            out.append(row)
+            if listing.reverse:
+                upper = name
+            else:
+                lower = name
+            if len(out) >= limit:
+                break
+        if len(rows) < want:
+            break
+    return out[:limit]
+
+
+def _bounded(query, column, lower, upper, reverse):
+    if lower:
+        if isinstance(lower, tuple):
+            query = query.where(column >= lower[1])
+        else:
+            query = query.where(column > lower)
+    if upper:
+        query = query.where(column < upper)
+    return query.order_by(column.desc() if reverse else column)
+
+
+class Manager:
+
+    # --- accounts -----------------------------------------------------------
+    def _account_row(self, session, account):
+        return session.scalars(sa.select(models.Account).where(
+            models.Account.name == account)).first()
+
+    def _ensure_account(self, account):
+        with _reader() as session:
+            row = self._account_row(session, account)
+        if row is not None:
+            return row
+        if len(account.encode()) > MAX_ACCOUNT_NAME_LENGTH:
+            raise exception.BadRequest('Account name too long')
+        ts = timestamp()
+
+        def create():
+            with db_api.writer() as session:
+                row = self._account_row(session, account)
+                if row is None:
+                    row = models.Account(name=account, meta={}, created_at=ts,
+                                         put_timestamp=ts, container_count=0,
+                                         object_count=0, bytes_used=0)
+                    session.add(row)
+                    session.flush()
+            return row
+        return _retrying(create)
+
+    def _owner_account(self, context, account):
+        if not policies.is_owner(context, account):
+            raise policies.deny(context)
+        return self._ensure_account(account)
+
+    def get_account(self, context, account):
+        return self._owner_account(context, account)
+
+    def list_containers(self, context, account, listing):
+        acct = self._owner_account(context, account)
+
+        def page(lower, upper, reverse, n):
+            c = models.Container
+            q = sa.select(c.name, c.object_count, c.bytes_used, c.put_timestamp).where(
+                models.Container.account_id == acct.id)
+            q = _bounded(q, models.Container.name, lower, upper, reverse)
+            with db_api.reader() as session:
+                return session.execute(q.limit(n)).all()
+        return acct, _paged(page, listing, ACCOUNT_LISTING_LIMIT)
+
+    def update_account(self, context, account, meta, removes):
+        self._owner_account(context, account)
+        check_metadata(meta, 'account')
+        with db_api.writer() as session:
+            row = self._lock_account(session, account)
+            new = _merge_meta(row.meta, meta, removes)
+            check_metadata(new, 'account')
+            row.meta = new
+            row.put_timestamp = timestamp()
+        return row
+
+    def _lock_account(self, session, account):
+        return session.scalars(sa.select(models.Account).where(
+            models.Account.name == account).with_for_update()).one()
+
+    # --- containers ---------------------------------------------------------
+    def _container_row(self, session, account, container):
+        return session.scalars(
+            sa.select(models.Container).join(models.Account).where(
+                models.Account.name == account,
+                models.Container.name == container)).first()
+
+    def _find_container(self, account, container):
+        with _reader() as session:
+            row = self._container_row(session, account, container)
+        if row is None:
+            raise exception.NotFound('Not Found')
+        return row
+
+    def authorize_container(self, context, account, container, write=False,
+                            listing=False, referrer=None):
+        """(container row, is_owner) or 401/403/404."""
+        owner = policies.is_owner(context, account)
+        if owner:
+            self._ensure_account(account)
+            return self._find_container(account, container), True
+        with _reader() as session:
+            row = self._container_row(session, account, container)
+        if row is None:
+            # Existence is not revealed to those without any ACL.
+            raise policies.deny(context)
+        acl = row.write_acl if write else row.read_acl
+        if not policies.acl_allows(context, acl, referrer=referrer,
+                                   listing=listing, write=write):
+            raise policies.deny(context)
+        return row, False
+
+    def get_container(self, context, account, container, referrer=None):
+        return self.authorize_container(context, account, container,
+                                        listing=True, referrer=referrer)
+
+    def put_container(self, context, account, container, meta, removes,
+                      acls):
+        """Create or update; True when created."""
+        acct = self._owner_account(context, account)
+        if len(container.encode()) > MAX_CONTAINER_NAME_LENGTH:
+            raise exception.BadRequest(
+                'Container name length of %d longer than %d' % (
+                    len(container.encode()), MAX_CONTAINER_NAME_LENGTH))
+        check_metadata(meta, 'container')
+        ts = timestamp()
+
+        def write():
+            with db_api.writer() as session:
+                row = session.scalars(sa.select(models.Container).where(
+                    models.Container.account_id == acct.id,
+                    models.Container.name == container).with_for_update()).first()
+                created = row is None
+                if created:
+                    row = models.Container(
+                        account_id=acct.id, name=container, meta={}, created_at=ts,
+                        put_timestamp=ts, object_count=0, bytes_used=0)
+                    session.add(row)
+                    session.flush()
+                    session.execute(sa.update(models.Account).where(
+                        models.Account.id == acct.id).values(
+                        container_count=models.Account.container_count + 1))
+                row.meta = _merge_meta(row.meta, meta, removes)
+                check_metadata(row.meta, 'container')
+                self._apply_acls(row, acls)
+                row.put_timestamp = ts
+            return created
+        return _retrying(write)
+
+    @staticmethod
+    def _apply_acls(row, acls):
+        for key, value in acls.items():
+            if key == 'read':
+                row.read_acl = value or None
+            elif key == 'write':
+                row.write_acl = value or None
+
+    def update_container(self, context, account, container, meta, removes, acls):
+        self._owner_account(context, account)
+        check_metadata(meta, 'container')
+        with db_api.writer() as session:
+            row = session.scalars(
+                sa.select(models.Container).join(models.Account).where(
+                    models.Account.name == account,
+                    models.Container.name == container).with_for_update()).first()
+            if row is None:
+                raise exception.NotFound('Not Found')
+            row.meta = _merge_meta(row.meta, meta, removes)
+            check_metadata(row.meta, 'container')
+            self._apply_acls(row, acls)
+        return row
+
+    def delete_container(self, context, account, container):
+        self._owner_account(context, account)
+        row = self._find_container(account, container)
+        self._expire_in(row.id)
+        with db_api.writer() as session:
+            row = session.get(models.Container, row.id, with_for_update=True)
+            if row is None:
+                raise exception.NotFound('Not Found')
+            live = session.scalar(sa.select(models.Object.name).where(
+                models.Object.container_id == row.id).limit(1))
+            if live is not None:
+                raise exception.Conflict(
+                    'There was a conflict when trying to complete your request.')
+            session.execute(sa.update(models.Account).where(
+                models.Account.id == row.account_id).values(
+                container_count=models.Account.container_count - 1))
+            session.delete(row)
+
+    def list_objects(self, context, account, container, listing, referrer=None):
+        row, owner = self.authorize_container(
+            context, account, container, listing=True, referrer=referrer)
+        now = int(time.time())
+
+        def page(lower, upper, reverse, n):
+            o = models.Object
+            q = sa.select(o.name, o.size, o.etag, o.content_type, o.timestamp).where(
+                models.Object.container_id == row.id,
+                sa.or_(models.Object.delete_at.is_(None),
+                       models.Object.delete_at > now))
+            q = _bounded(q, models.Object.name, lower, upper, reverse)
+            with db_api.reader() as session:
+                return session.execute(q.limit(n)).all()
+        return row, owner, _paged(page, listing, CONTAINER_LISTING_LIMIT)
+
+    # --- objects ------------------------------------------------------------
+    @staticmethod
+    def _check_object_name(obj):
+        n = len(obj.encode())
+        if n > MAX_OBJECT_NAME_LENGTH:
+            raise exception.BadRequest(
+                'Object name length of %d longer than %d' % (n, MAX_OBJECT_NAME_LENGTH))
+
+    def _object_row(self, container_id, obj):
+        with _reader() as session:
+            return session.get(models.Object, (container_id, obj))
+
+    def get_object(self, context, account, container, obj, referrer=None,
+                   write=False):
+        """(container row, object row) of a live object, or 401/403/404."""
+        crow, _ = self.authorize_container(context, account, container,
+                                           referrer=referrer, write=write)
+        row = self._object_row(crow.id, obj)
+        if row is None:
+            raise exception.NotFound('Not Found')
+        if row.delete_at is not None and row.delete_at <= time.time():
+            self._expire(crow, row)
+            raise exception.NotFound('Not Found')
+        return crow, row
+
+    def read_object(self, account, container, row, start=None, end=None):
+        """(ObjectInfo, iterator) of the object's bytes; 404 self-heals."""
+        try:
+            return _backend().get(account, container, row.name, start, end)
+        except KeyError:
+            self._drop_row(row.container_id, row.name, row.timestamp)
+            raise exception.NotFound('Not Found')
+
+    def put_object(self, context, account, container, obj, chunks,
+                   content_type, meta, etag=None, if_none_match=False):
+        crow, _ = self.authorize_container(context, account, container, write=True)
+        self._check_object_name(obj)
+        check_metadata(meta, 'object')
+        if if_none_match:
+            existing = self._object_row(crow.id, obj)
+            if existing is not None and not (
+                    existing.delete_at is not None and existing.delete_at <= time.time()):
+                raise exception.PreconditionFailed('Precondition Failed')
+        return crow, self._store(account, crow, obj, chunks, content_type, meta, etag)
+
+    def _store(self, account, crow, obj, chunks, content_type, meta, etag=None):
+        from cloudstack.object_store.backend import base
+        ts = timestamp()
+        try:
+            info = _backend().put(account, crow.name, obj, chunks, content_type,
+                                  meta, etag=etag, timestamp=ts)
+        except base.ChecksumMismatch:
+            exc = exception.CloudstackError('Unprocessable Entity')
+            exc.code, exc.title = 422, 'Unprocessable Entity'
+            raise exc
+        except base.QuorumError:
+            raise exception.ServiceUnavailable('Service Unavailable')
+        delete_at = meta.get('X-Delete-At')
+        values = dict(
+            size=info.size, etag=info.etag, content_type=content_type,
+            timestamp=normalize(info.timestamp or ts), meta=dict(meta),
+            delete_at=int(delete_at) if delete_at else None)
+
+        def write():
+            with db_api.writer() as session:
+                old = session.get(models.Object, (crow.id, obj), with_for_update=True)
+                if old is None:
+                    row = models.Object(container_id=crow.id, name=obj, **values)
+                    session.add(row)
+                    session.flush()
+                    self._count(session, crow, 1, row.size)
+                    return row
+                if old.timestamp > values['timestamp']:
+                    return old                  # a newer write won
+                d_bytes = values['size'] - old.size
+                for key, value in values.items():
+                    setattr(old, key, value)
+                self._count(session, crow, 0, d_bytes)
+                return old
+        return _retrying(write)
+
+    @staticmethod
+    def _count(session, crow, d_count, d_bytes):
+        if not d_count and not d_bytes:
+            return
+        session.execute(sa.update(models.Container).where(
+            models.Container.id == crow.id).values(
+            object_count=models.Container.object_count + d_count,
+            bytes_used=models.Container.bytes_used + d_bytes))
+        session.execute(sa.update(models.Account).where(
+            models.Account.id == crow.account_id).values(
+            object_count=models.Account.object_count + d_count,
+            bytes_used=models.Account.bytes_used + d_bytes))
+
+    def _drop_row(self, container_id, obj, ts=None):
+        with db_api.writer() as session:
+            old = session.get(models.Object, (container_id, obj), with_for_update=True)
+            if old is None or (ts is not None and old.timestamp != ts):
+                return False
+            crow = session.get(models.Container, container_id)
+            session.delete(old)
+            self._count(session, crow, -1, -old.size)
+        return True
+
+    def update_object(self, context, account, container, obj, content_type, meta):
+        """Swift POST: replace the object's metadata (and content type)."""
+        crow, row = self.get_object(context, account, container, obj, write=True)
+        check_metadata(meta, 'object')
+        content_type = content_type or row.content_type
+        ts = timestamp()
+        try:
+            _backend().post(account, container, obj, content_type, meta, timestamp=ts)
+        except KeyError:
+            self._drop_row(crow.id, obj, row.timestamp)
+            raise exception.NotFound('Not Found')
+        delete_at = meta.get('X-Delete-At')
+        with db_api.writer() as session:
+            cur = session.get(models.Object, (crow.id, obj), with_for_update=True)
+            if cur is None:
+                raise exception.NotFound('Not Found')
+            cur.meta = dict(meta)
+            cur.content_type = content_type
+            cur.delete_at = int(delete_at) if delete_at else None
+        return cur
+
+    def delete_object(self, context, account, container, obj):
+        crow, _ = self.authorize_container(context, account, container, write=True)
+        row = self._object_row(crow.id, obj)
+        if row is None:
+            raise exception.NotFound('Not Found')
+        expired = row.delete_at is not None and row.delete_at <= time.time()
+        self._remove(account, crow, row)
+        if expired:
+            raise exception.NotFound('Not Found')
+
+    def _remove(self, account, crow, row):
+        try:
+            _backend().delete(account, crow.name, row.name, timestamp=timestamp())
+        except KeyError:
+            pass
+        self._drop_row(crow.id, row.name)
+
+    def _expire(self, crow, row):
+        with _reader() as session:
+            acct = session.get(models.Account, crow.account_id)
+        self._remove(acct.name, crow, row)
+
+    def copy_object(self, context, src_account, src_container, src_obj,
+                    dst_account, dst_container, dst_obj, meta, content_type,
+                    fresh=False, referrer=None):
+        """Copy an object's bytes (streamed) and metadata; returns
+        (source row, destination row)."""
+        _, src = self.get_object(context, src_account, src_container, src_obj,
+                                 referrer=referrer)
+        dcrow, _ = self.authorize_container(context, dst_account, dst_container,
+                                            write=True)
+        self._check_object_name(dst_obj)
+        new_meta = {} if fresh else dict(src.meta)
+        new_meta.pop('X-Static-Large-Object', None)
+        if 'X-Delete-At' not in meta and 'X-Delete-After' not in meta:
+            new_meta.pop('X-Delete-At', None)
+        new_meta = _merge_meta(new_meta, meta, [])
+        check_metadata(new_meta, 'object')
+        _, chunks = self.read_object(src_account, src_container, src)
+        row = self._store(dst_account, dcrow, dst_obj, chunks,
+                          content_type or src.content_type, new_meta)
+        return src, row
+
+    # --- expiry -------------------------------------------------------------
+    def _expire_in(self, container_id):
+        now = int(time.time())
+        with _reader() as session:
+            crow = session.get(models.Container, container_id)
+            rows = session.scalars(sa.select(models.Object).where(
+                models.Object.container_id == container_id,
+                models.Object.delete_at <= now)).all()
+        for row in rows:
+            self._expire(crow, row)
+
+    def expire_objects(self, batch=1000):
+        """Remove every object past its X-Delete-At; returns how many."""
+        now = int(time.time())
+        done = 0
+        while True:
+            with _reader() as session:
+                rows = session.execute(
+                    sa.select(models.Object, models.Container).join(
+                        models.Container,
+                        models.Container.id == models.Object.container_id).where(
+                        models.Object.delete_at <= now).limit(batch)).all()
+            for row, crow in rows:
+                self._expire(crow, row)
+            done += len(rows)
+            if len(rows) < batch:
+                return done
+
+
+_manager = None
+
+
+def get():
+    global _manager
+    if _manager is None:
+        _manager = Manager()
+    return _manager
+
+
+@tasks.periodic(300, name='object_store.expire_objects')
+def expire_objects():
+    """Delete the objects whose X-Delete-At has passed."""
+    return get().expire_objects()

@@ -1,0 +1,262 @@
+"""The object replicator: every object on its primaries, in its newest state.
+
+Each pass walks the objects on the devices of this host and pushes each
+object's newest state (its newest .data or .ts, and a newer .meta) to every
+primary of its partition that lacks it: a replica lost with a disk, missed
+while a device was away, written to a handoff, or left behind by a
+rebalance. An object's directory on a device that is not one of its
+primaries is removed once every primary holds its state. Data is verified
+against its MD5 while it is copied, so a damaged replica is quarantined
+rather than spread. Tombstones older than reclaim_age are removed, and
+temp files of writes that died long ago are reaped.
+
+A push model: every device pushes what it has, so every replica reaches the
+others when each host runs its pass. This walks every object directory and
+lists its peers' (no per-suffix hashes yet), which is fine for the
+single-host scale; on one host every device of the ring is local. The file
+IO is blocking (see backend/disk.py); the pass yields to other green threads
+between objects.
+"""
+import hashlib
+import logging
+import os
+import shutil
+import time
+
+from cloudstack import tasks
+from cloudstack.conf import CONF
+from cloudstack.object_store import ring as ring_mod
+from cloudstack.object_store.backend import disk
+
+LOG = logging.getLogger(__name__)
+
+TMP_MAX_AGE = 86400         # seconds: a temp file this old belongs to no live write
+
+
+def local_devices(ring):
+    """The ring's devices this host holds: those whose directory exists."""
+    return [d for d in ring.devs.values() if os.path.isdir(d['path'])]
+
+
+def walk(dev):
+    """(partition, hashdir) of every object directory on the device."""
+    root = os.path.join(dev['path'], 'objects')
+    try:
+        parts = os.listdir(root)
+    except OSError:
+        return
+    for part in parts:
+        if not part.isdigit():
+            continue
+        part_dir = os.path.join(root, part)
+        try:
+            suffixes = os.listdir(part_dir)
+        except OSError:
+            continue
+        for suffix in suffixes:
+            suffix_dir = os.path.join(part_dir, suffix)
+            try:
+                hashes = os.listdir(suffix_dir)
+            except OSError:
+                continue
+            for name_hash in hashes:
+                yield int(part), os.path.join(suffix_dir, name_hash)
+
+
+def _rmdir_empty(path, stop):
+    """Remove `path` and its parents up to `stop` while they are empty."""
+    while path != stop and path.startswith(stop):
+        try:
+            os.rmdir(path)
+        except OSError:
+            return
+        path = os.path.dirname(path)
+
+
+def _newest(replica):
+    """(timestamp, ext) of the newest .data or .ts, or None."""
+    found = [(ts, ext) for ts, ext in ((replica.data, 'data'), (replica.tombstone, 'ts')) if ts]
+    return max(found, key=lambda f: disk._ts_key(f[0]), default=None)
+
+
+def _newer(a, b):
+    return b is None or (a is not None and disk._ts_key(a) > disk._ts_key(b))
+
+
+class Replicator:
+    def __init__(self, ring, reclaim_age=604800, now=None):
+        self.ring = ring
+        self.reclaim_age = reclaim_age
+        self.now = now or time.time()
+        self.stats = dict.fromkeys(('objects', 'pushed', 'removed', 'reclaimed',
+                                    'quarantined', 'failures', 'tmp_reaped'), 0)
+
+    def run(self):
+        for dev in local_devices(self.ring):
+            self.replicate_device(dev)
+        return self.stats
+
+    def replicate_device(self, dev):
+        self._reap_tmp(dev)
+        objects_root = os.path.join(dev['path'], 'objects')
+        for part, hashdir in list(walk(dev)):
+            self.stats['objects'] += 1
+            try:
+                self._replicate(dev, part, hashdir)
+            except OSError as e:
+                self.stats['failures'] += 1
+                LOG.warning('replicating %s failed: %s', hashdir, e)
+            _rmdir_empty(os.path.dirname(hashdir), objects_root)
+            time.sleep(0)           # let other green threads run
+
+    def _reap_tmp(self, dev):
+        tmpdir = os.path.join(dev['path'], 'tmp')
+        try:
+            names = os.listdir(tmpdir)
+        except OSError:
+            return
+        for name in names:
+            path = os.path.join(tmpdir, name)
+            try:
+                if os.stat(path).st_mtime < self.now - TMP_MAX_AGE:
+                    os.unlink(path)
+                    self.stats['tmp_reaped'] += 1
+            except OSError:
+                pass
+
+    def _replicate(self, dev, part, hashdir):
+        disk._cleanup(hashdir)
+        try:
+            local = disk._Replica(dev, hashdir)
+        except FileNotFoundError:
+            return
+        newest = _newest(local)
+        if newest is None and local.meta is None:
+            shutil.rmtree(hashdir, ignore_errors=True)      # nothing in it
+            return
+        if newest and newest[1] == 'ts' and \
+                disk._ts_key(newest[0]) < self.now - self.reclaim_age:
+            shutil.rmtree(hashdir, ignore_errors=True)
+            self.stats['reclaimed'] += 1
+            return
+        primaries = self.ring.get_nodes(part)
+        all_ok = True
+        for peer in primaries:
+            if peer['id'] == dev['id']:
+                continue
+            if not self._push(local, newest, peer, part):
+                all_ok = False
+        if all_ok and dev['id'] not in {p['id'] for p in primaries} and primaries:
+            shutil.rmtree(hashdir, ignore_errors=True)
+            self.stats['removed'] += 1
+
+    def _push(self, local, newest, peer, part):
+        """Bring the peer's copy of the object up to the local state; True
+        when the peer holds it (or something newer) afterwards."""
+        if not os.path.isdir(peer['path']):
+            return False
+        name_hash = os.path.basename(local.hashdir)
+        peer_dir = disk.DiskBackend._hashdir(peer, part, name_hash)
+        try:
+            remote = disk._Replica(peer, peer_dir)
+        except FileNotFoundError:
+            remote = None
+        except OSError as e:
+            LOG.warning('cannot read %s: %s', peer['path'], e)
+            return False
+        remote_newest = _newest(remote) if remote else None
+        if newest and _newer(newest[0], remote_newest and remote_newest[0]):
+            ts, ext = newest
+            if ext == 'data':
+                ok = self._copy_data(local, ts, peer, peer_dir)
+            else:
+                ok = self._copy_small(local.path(ts, 'ts'), peer, peer_dir, ts + '.ts')
+            if not ok:
+                return False
+            remote_newest = newest
+        meta_applies = local.meta and (remote_newest is None
+                                       or _newer(local.meta, remote_newest[0]))
+        if meta_applies and _newer(local.meta, remote and remote.meta):
+            if not self._copy_small(local.path(local.meta, 'meta'), peer, peer_dir,
+                                    local.meta + '.meta'):
+                return False
+        return True
+
+    def _copy_small(self, src, peer, peer_dir, filename):
+        try:
+            with open(src, 'rb') as f:
+                payload = f.read()
+            writer = disk._Writer(peer)
+        except OSError as e:
+            LOG.warning('cannot push %s to %s: %s', src, peer['path'], e)
+            return False
+        writer.write(payload)
+        if not writer.commit(peer_dir, filename):
+            return False
+        disk._cleanup(peer_dir)
+        self.stats['pushed'] += 1
+        return True
+
+    def _copy_data(self, local, ts, peer, peer_dir):
+        """Copy a .data, verifying its MD5 on the way; a damaged source is
+        quarantined instead."""
+        src = local.path(ts, 'data')
+        try:
+            f = open(src, 'rb')
+        except OSError:
+            return False
+        writer = None
+        try:
+            try:
+                info = disk._read_footer(f)
+            except disk._Corrupt as e:
+                LOG.error('damaged %s: %s', src, e)
+                self._quarantine(local, ts)
+                return False
+            writer = disk._Writer(peer)
+            f.seek(0)
+            md5, left = hashlib.md5(), info['size']
+            while True:
+                chunk = f.read(65536)
+                if not chunk:
+                    break
+                if left > 0:
+                    md5.update(chunk[:left])
+                    left -= len(chunk[:left])
+                writer.write(chunk)
+            if md5.hexdigest() != info['etag']:
+                LOG.error('MD5 mismatch in %s', src)
+                writer.abort()
+                self._quarantine(local, ts)
+                return False
+            if not writer.commit(peer_dir, ts + '.data'):
+                return False
+        except OSError as e:
+            LOG.warning('cannot push %s to %s: %s', src, peer['path'], e)
+            if writer:
+                writer.abort()
+            return False
+        finally:
+            f.close()
+        disk._cleanup(peer_dir)
+        self.stats['pushed'] += 1
+        return True
+
+    def _quarantine(self, local, ts):
+        if disk.quarantine(local.dev, local.hashdir, ts):
+            self.stats['quarantined'] += 1
+
+
+def replicate_ring(ring_file, reclaim_age=604800, now=None):
+    return Replicator(ring_mod.get_ring(ring_file), reclaim_age, now).run()
+
+
+@tasks.periodic(300, name='object_store.replicate')
+def replicate():
+    """One replication pass over this host's devices."""
+    path = ring_mod.ring_path(CONF)
+    if not os.path.exists(path):
+        return None
+    stats = replicate_ring(path, CONF.object_store.reclaim_age)
+    LOG.info('object replication pass: %s', stats)
+    return stats

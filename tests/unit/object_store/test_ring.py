@@ -1,0 +1,226 @@
+"""The object ring: balance, dispersion, movement, persistence."""
+import collections
+import os
+import types
+
+import pytest
+
+from cloudstack.object_store import ring
+
+
+def _builder(tmp_path, part_power=10, replicas=3, devs=()):
+    b = ring.RingBuilder(part_power, replicas)
+    for zone, weight in devs:
+        b.add_dev(str(tmp_path / ('d%d' % len(b.devs))), zone=zone, weight=weight)
+    return b
+
+
+def _partition_devs(b):
+    return [{b.assignment[r][p] for r in range(b.replicas)} for p in range(b.parts)]
+
+
+def _moved(before, after):
+    """Partition-replicas that are on a device now that did not hold them."""
+    return sum(len(a - b) for b, a in zip(before, after))
+
+
+def _zones(b, part):
+    devs = {d['id']: d for d in b.devs}
+    return [devs[b.assignment[r][part]]['zone'] for r in range(b.replicas)]
+
+
+def test_balance_follows_weights(tmp_path):
+    b = _builder(tmp_path, devs=[(1, 1), (1, 2), (2, 1), (2, 2), (3, 1), (3, 2)])
+    b.rebalance(seed=1)
+    counts = b.counts()
+    total = b.parts * b.replicas
+    assert sum(counts.values()) == total
+    for dev in b.devs:
+        expected = total * dev['weight'] / 9
+        assert abs(counts[dev['id']] - expected) <= 0.01 * expected + 1
+    assert b.balance()[1] < 1.0
+
+
+def test_replicas_on_distinct_devices_and_zones(tmp_path):
+    b = _builder(tmp_path, devs=[(z, 1) for z in (1, 1, 2, 2, 3, 4)])
+    b.rebalance(seed=2)
+    for part in range(b.parts):
+        assert len({b.assignment[r][part] for r in range(3)}) == 3
+        assert len(set(_zones(b, part))) == 3
+    assert b.dispersion() == (0, 0)
+
+
+def test_fewer_zones_than_replicas_spread_over_all_zones(tmp_path):
+    b = _builder(tmp_path, devs=[(1, 1), (1, 1), (2, 1), (2, 1)])
+    b.rebalance(seed=3)
+    for part in range(b.parts):
+        assert len({b.assignment[r][part] for r in range(3)}) == 3
+        assert set(_zones(b, part)) == {1, 2}
+
+
+def test_zone_weight_does_not_beat_dispersion(tmp_path):
+    # Zone 1 weighs ten times zone 2, but with 2 replicas over 2 zones each
+    # partition still has one replica in each.
+    b = _builder(tmp_path, replicas=2, devs=[(1, 10), (2, 1)])
+    b.rebalance(seed=4)
+    assert all(set(_zones(b, p)) == {1, 2} for p in range(b.parts))
+
+
+def test_adding_a_device_moves_only_its_share(tmp_path):
+    b = _builder(tmp_path, devs=[(z, 1) for z in (1, 1, 2, 2, 3, 3)])
+    b.rebalance(seed=5)
+    before = _partition_devs(b)
+    new = b.add_dev(str(tmp_path / 'new'), zone=4, weight=1)
+    b.rebalance(seed=5)
+    after = _partition_devs(b)
+    total = b.parts * b.replicas
+    share = 1 / 7
+    fraction = _moved(before, after) / total
+    assert fraction <= share * 1.02, fraction
+    assert b.counts()[new['id']] >= 0.98 * share * total
+    assert b.balance()[1] < 2.0
+    assert b.dispersion() == (0, 0)
+
+
+def test_reweighting_and_removing_move_little(tmp_path):
+    b = _builder(tmp_path, devs=[(z, 1) for z in (1, 1, 2, 2, 3, 3, 4, 4)])
+    b.rebalance(seed=6)
+    total = b.parts * b.replicas
+
+    before = _partition_devs(b)
+    b.set_weight(0, 2)              # its share goes from 1/8 to 2/9
+    b.rebalance(seed=6)
+    assert _moved(before, _partition_devs(b)) / total <= (2 / 9 - 1 / 8) * 1.1
+    assert b.balance()[1] < 2.0
+
+    before = _partition_devs(b)
+    held = b.counts()[3]
+    b.remove_dev(3)
+    b.rebalance(seed=6)
+    assert _moved(before, _partition_devs(b)) <= held * 1.1
+    assert 3 not in {d['id'] for d in b.devs}
+    assert all(3 not in devs for devs in _partition_devs(b))
+    assert b.dispersion() == (0, 0)
+
+
+def test_weight_zero_drains_a_device(tmp_path):
+    b = _builder(tmp_path, devs=[(1, 1), (2, 1), (3, 1), (4, 1)])
+    b.rebalance(seed=7)
+    b.set_weight(2, 0)
+    b.rebalance(seed=7)
+    assert b.counts()[2] == 0
+    assert b.dispersion() == (0, 0)
+
+
+def test_rebalance_again_moves_nearly_nothing(tmp_path):
+    b = _builder(tmp_path, devs=[(1, 1), (2, 2), (3, 3), (4, 1)])
+    b.rebalance(seed=8)
+    before = _partition_devs(b)
+    b.rebalance(seed=9)
+    assert _moved(before, _partition_devs(b)) <= 0.01 * b.parts * b.replicas
+
+
+def test_save_load_and_cached_reload(tmp_path):
+    b = _builder(tmp_path, part_power=8, devs=[(1, 1), (2, 1), (3, 1)])
+    b.rebalance(seed=1)
+    path = str(tmp_path / 'object.ring')
+    b.save(path)
+    r = ring.get_ring(path)
+    assert ring.get_ring(path) is r                 # cached while unchanged
+    part = r.partition('AUTH_a', 'c', 'o')
+    assert 0 <= part < 256
+    assert [d['id'] for d in r.get_nodes(part)] == [b.assignment[x][part] for x in range(3)]
+
+    loaded = ring.RingBuilder.load(path)
+    assert (loaded.hash_prefix, loaded.hash_suffix) == (b.hash_prefix, b.hash_suffix)
+    assert loaded.assignment == b.assignment
+    loaded.add_dev(str(tmp_path / 'more'), zone=4)
+    loaded.rebalance(seed=1)
+    loaded.save(path)
+    r2 = ring.get_ring(path)
+    assert r2 is not r and r2.version == r.version + 1
+    assert len(r2.devs) == 4
+    # The secret did not change: objects keep their partitions.
+    assert r2.partition('AUTH_a', 'c', 'o') == part
+    assert not [n for n in os.listdir(tmp_path) if n.endswith('.tmp')]
+
+
+def test_exclusive_save_keeps_the_first(tmp_path):
+    path = str(tmp_path / 'object.ring')
+    first = ring.RingBuilder(4, 1)
+    first.save(path, exclusive=True)
+    with pytest.raises(FileExistsError):
+        ring.RingBuilder(4, 1).save(path, exclusive=True)
+    assert ring.RingBuilder.load(path).hash_prefix == first.hash_prefix
+    assert len(os.listdir(tmp_path)) == 1
+
+
+def test_partition_depends_on_the_secret(tmp_path):
+    a, b = ring.RingBuilder(16, 1).to_ring(), ring.RingBuilder(16, 1).to_ring()
+    names = [('AUTH_x', 'c', 'o%d' % i) for i in range(20)]
+    assert [a.partition(*n) for n in names] != [b.partition(*n) for n in names]
+    assert a.hash_path('AUTH_x', 'c', 'o') != b.hash_path('AUTH_x', 'c', 'o')
+    # Partitions spread evenly over the space.
+    spread = collections.Counter(a.partition('AUTH_x', 'c', 'o%d' % i) >> 12
+                                 for i in range(1600))
+    assert len(spread) == 16 and min(spread.values()) > 50
+
+
+def test_handoffs_are_other_devices_other_zones_first(tmp_path):
+    b = _builder(tmp_path, part_power=6, replicas=2,
+                 devs=[(1, 1), (1, 1), (2, 1), (2, 1), (3, 1)])
+    b.rebalance(seed=1)
+    r = b.to_ring()
+    for part in range(r.partitions):
+        primaries = r.get_nodes(part)
+        handoffs = r.get_more_nodes(part)
+        ids = [d['id'] for d in primaries + handoffs]
+        assert len(ids) == len(set(ids)) == 5
+        zones = {d['zone'] for d in primaries}
+        assert handoffs[0]['zone'] not in zones
+
+
+def test_default_ring_created_on_first_use(conf):
+    r = ring.load_ring(conf)
+    assert (r.replicas, r.part_power) == (1, 10)
+    assert [d['path'] for d in r.devs.values()] == [
+        os.path.join(conf.data_dir, 'objects', 'd1')]
+    assert os.path.isdir(os.path.join(conf.data_dir, 'objects', 'd1'))
+    assert os.path.exists(os.path.join(conf.data_dir, 'object.ring'))
+    assert ring.load_ring(conf) is r
+    assert all(len(r.get_nodes(p)) == 1 for p in range(r.partitions))
+
+
+def test_manage_ring_commands(conf, monkeypatch, capsys):
+    from cloudstack.cmd import manage
+
+    class Conf:
+        """The real options, and a parsed sub-command's arguments."""
+        def __init__(self, **args):
+            self.command = types.SimpleNamespace(**args)
+
+        def __getattr__(self, name):
+            return getattr(conf, name)
+
+    def run(func, **args):
+        monkeypatch.setattr(manage, 'CONF', Conf(**args))
+        func()
+        return capsys.readouterr().out
+
+    run(manage.ring_create, part_power=6, replicas=2)
+    with pytest.raises(SystemExit):
+        run(manage.ring_create, part_power=6, replicas=2)
+    for zone in (1, 2, 3):
+        run(manage.ring_add, zone=zone, weight=1.0, path=os.path.join(conf.data_dir, str(zone)))
+    out = run(manage.ring_rebalance)
+    assert 'crowded zone: 0; replicas without a device: 0' in out
+    run(manage.ring_set_weight, id=0, weight=2.0)
+    run(manage.ring_remove, id=2)
+    out = run(manage.ring_rebalance)
+    assert 'moved' in out
+    out = run(manage.ring_show)
+    assert '2 devices' in out
+    with pytest.raises(SystemExit, match='no device 7'):
+        run(manage.ring_remove, id=7)
+    r = ring.get_ring(os.path.join(conf.data_dir, 'object.ring'))
+    assert sorted(r.devs) == [0, 1]
