@@ -15,6 +15,7 @@ object_store:reseller_admin) so that a deployment can change them.
 from oslo_policy import policy as oslo_policy
 
 from cloudstack import exception
+from cloudstack import context as context_mod
 from cloudstack import policy
 
 RESELLER_PREFIX = 'AUTH_'
@@ -42,10 +43,20 @@ def is_reseller_admin(context):
     return context is not None and _has(context, RESELLER_ADMIN)
 
 
+def grant(account, request_id=None):
+    """A context with full control of `account` and nothing else: for a
+    request a filter has verified itself (a temp URL's signature)."""
+    ctx = context_mod.RequestContext(request_id=request_id)
+    ctx.granted_account = account
+    return ctx
+
+
 def is_owner(context, account):
     """The caller has full control of `account`."""
     if context is None:
         return False
+    if getattr(context, 'granted_account', None) is not None:
+        return context.granted_account == account
     if context.is_admin or is_reseller_admin(context):
         return True
     return (context.project_id is not None

@@ -16,6 +16,7 @@ from cloudstack.object_store.api import objects
 from cloudstack.object_store.api import resources
 from cloudstack.object_store.api import util
 from cloudstack.object_store import manager as os_manager
+from cloudstack.object_store import middleware
 
 
 def info_body():
@@ -42,6 +43,7 @@ def info_body():
             'account_autocreate': True,
             'policies': [{'name': util.POLICY, 'default': True}],
         },
+        **middleware.registered_info(),
     }
 
 

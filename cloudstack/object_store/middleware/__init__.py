@@ -1,0 +1,46 @@
+"""Swift's optional features, each a WSGI filter in front of the Swift app.
+
+A filter is a module here with a Paste `filter_factory`, placed in the
+object_store pipeline of api-paste.ini in Swift's proxy order. What it adds
+to /info it declares with `register_info`, when its factory runs.
+
+Filters reach the app the way Swift's do: through subrequests down the
+rest of the pipeline (`subrequest`), carrying the caller's context, or a
+`policies.grant` context when the filter itself verified who may act (a
+temp URL's or a form's signature).
+"""
+from cloudstack.api import wsgi
+
+_info = {}
+
+
+def register_info(name, **capabilities):
+    """Announce feature `name` (with its settings) in GET /info."""
+    _info[name] = capabilities
+
+
+def registered_info():
+    return {name: dict(caps) for name, caps in _info.items()}
+
+
+def subrequest(environ, method, path, headers=None, body=None, context=None,
+               query_string=''):
+    """A new request for `path` (/v1/...) with the caller's context.
+
+    `context` replaces the caller's (None keeps it)."""
+    req = wsgi.Request.blank(path, method=method, headers=headers or {})
+    req.environ['QUERY_STRING'] = query_string
+    for key in ('cloudstack.context', 'REMOTE_ADDR', 'HTTP_X_OPENSTACK_REQUEST_ID',
+                'openstack.request_id', 'SERVER_NAME', 'SERVER_PORT',
+                'HTTP_HOST', 'wsgi.url_scheme', 'SCRIPT_NAME'):
+        if key in environ:
+            req.environ[key] = environ[key]
+    if context is not None:
+        req.environ['cloudstack.context'] = context
+    req.environ['cloudstack.object_store.subrequest'] = True
+    if body is not None:
+        if isinstance(body, bytes):
+            req.body = body
+        else:
+            req.body_file = body
+    return req
