@@ -291,6 +291,9 @@ def _copy(req, src_account, src_container, src_obj, dst_account,
     }
     if src_account != dst_account:
         extra['X-Copied-From-Account'] = urllib.parse.quote(src_account)
+    # Swift answers a copy with the metadata the new object carries.
+    extra.update((k, v) for k, v in row.meta.items()
+                 if k.startswith('X-Object-Meta-') or k == 'X-Delete-At')
     return _created(row, extra)
 
 

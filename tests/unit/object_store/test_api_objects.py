@@ -206,6 +206,7 @@ def test_copy_and_copy_from(swift):
     assert r.headers['X-Copied-From'] == 'c/o'
     assert 'X-Copied-From-Last-Modified' in r.headers
     assert r.headers['ETag'] == MD5_HELLO
+    assert r.headers['X-Object-Meta-A'] == '1' and r.headers['X-Object-Meta-B'] == '2'
     r = swift('GET', '/c/o2')
     assert r.body == b'hello world'
     assert r.headers['X-Object-Meta-A'] == '1' and r.headers['X-Object-Meta-B'] == '2'
