@@ -432,15 +432,17 @@ def ring_path(conf):
 
 def load_ring(conf):
     """The configured ring; when its file does not exist, first create the
-    embedded default: default_devices (<data_dir>/objects/d1), each its own
-    zone, default_replicas and default_part_power."""
+    embedded default: default_devices (<data_dir>/objects/d1; relative
+    paths are inside data_dir), each its own zone, default_replicas and
+    default_part_power."""
     path = ring_path(conf)
     try:
         return get_ring(path)
     except FileNotFoundError:
         pass
     opts = conf.object_store
-    devices = opts.default_devices or [os.path.join(conf.data_dir, 'objects', 'd1')]
+    devices = [os.path.join(conf.data_dir, d)
+               for d in opts.default_devices or [os.path.join('objects', 'd1')]]
     builder = RingBuilder(opts.default_part_power, opts.default_replicas)
     for zone, device in enumerate(devices, 1):
         os.makedirs(device, exist_ok=True)

@@ -191,6 +191,18 @@ def test_default_ring_created_on_first_use(conf):
     assert all(len(r.get_nodes(p)) == 1 for p in range(r.partitions))
 
 
+def test_default_ring_devices_relative_to_data_dir(conf, tmp_path):
+    elsewhere = str(tmp_path / 'abs')
+    conf.set_override('default_devices', ['objects/a', 'objects/b', elsewhere],
+                      group='object_store')
+    conf.set_override('default_replicas', 3, group='object_store')
+    r = ring.load_ring(conf)
+    assert sorted(d['path'] for d in r.devs.values()) == sorted([
+        os.path.join(conf.data_dir, 'objects', 'a'),
+        os.path.join(conf.data_dir, 'objects', 'b'), elsewhere])
+    assert all(len({d['id'] for d in r.get_nodes(p)}) == 3 for p in range(r.partitions))
+
+
 def test_manage_ring_commands(conf, monkeypatch, capsys):
     from cloudstack.cmd import manage
 
