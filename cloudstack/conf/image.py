@@ -9,7 +9,48 @@ image_opts = [
                help='Directory of data staged for glance-direct import '
                     '(default: <data_dir>/image-staging).'),
     cfg.StrOpt('default_store', default='file',
-               help='Store new image data is written to.'),
+               help='Store new image data is written to: one of the ids of '
+                    'enabled_backends.'),
+    cfg.DictOpt('enabled_backends', default={},
+                help='The stores image data may be kept in, as store id: store '
+                     'type pairs, e.g. "fast:file, objects:object_store". '
+                     'Empty: one store named default_store of that type. A file '
+                     'store other than "file" keeps its data in '
+                     '<data_dir>/images-<id>.'),
+    cfg.StrOpt('object_store_account', default='AUTH_image-service',
+               help='Object Storage account the object_store store keeps image '
+                    'data in (an account no project owns by default).'),
+    cfg.StrOpt('object_store_container', default='glance',
+               help='Container of that account holding the image data.'),
+    cfg.ListOpt('enabled_import_methods',
+                default=['glance-direct', 'web-download', 'copy-image'],
+                help='Interoperable import methods offered. web-download is '
+                     'only offered when web_download_allowed_hosts is set.'),
+    cfg.ListOpt('web_download_allowed_hosts', default=[],
+                help='Hosts web-download and import tasks may fetch image '
+                     'data from: a name or address (its scheme\'s default port '
+                     'only) or host:port; a leading "." allows a domain and '
+                     'its subdomains. Empty: none, and web-download is not '
+                     'offered.'),
+    cfg.IntOpt('web_download_timeout', default=60, min=1,
+               help='Seconds to wait on a web-download server before giving up.'),
+    cfg.IntOpt('task_time_to_live', default=48, min=1,
+               help='Hours a finished task is kept before it expires.'),
+    cfg.BoolOpt('image_cache_enabled', default=False,
+                help='Keep a local cache of image data on each host, filled '
+                     'by an admin queueing images (PUT /v2/cache/<id>) and '
+                     'used by downloads. Off: /v2/cache answers 404.'),
+    cfg.StrOpt('image_cache_dir',
+               help='Directory of the local image cache '
+                    '(default: <data_dir>/image-cache).'),
+    cfg.IntOpt('image_cache_max_size', default=10737418240, min=0,
+               help='Bytes the local image cache may hold; the least recently '
+                    'used images go first when a new one needs room.'),
+    cfg.BoolOpt('use_keystone_limits', default=False,
+                help='Enforce image_size_total, image_stage_total, '
+                     'image_count_total and image_count_uploading (MiB and '
+                     'counts) from the identity service\'s unified limits '
+                     '(registered limits for service "image", project limits).'),
     cfg.IntOpt('image_size_cap', default=1099511627776, min=1,
                help='Largest image, in bytes, an upload or stage may write.'),
     cfg.IntOpt('image_property_quota', default=128,

@@ -40,3 +40,59 @@ RULES = {
 def list_rules():
     return [policy.RuleDefault(name, check) for name, check in RULES.items()]
 
+
+
+# -- Metadata definitions (metadefs). As Glance's defaults: anyone with a role
+# in a project reads public namespaces and its own private ones (the manager
+# also hides other projects' private namespaces, answering 404); only an admin
+# writes. Targets: `target.owner` and `target.visibility` of the namespace, so
+# a policy.yaml can let owners write, e.g. "role:admin or project_id:%(target.owner)s".
+METADEF_READ = ADMIN + ' or ((' + READER + ') and (project_id:%(target.owner)s'\
+    ' or \'public\':%(target.visibility)s))'
+
+RULES.update({
+    'image:get_metadef_namespace': METADEF_READ,
+    'image:get_metadef_namespaces': READER,
+    'image:add_metadef_namespace': ADMIN,
+    'image:modify_metadef_namespace': ADMIN,
+    'image:delete_metadef_namespace': ADMIN,
+    'image:get_metadef_object': METADEF_READ,
+    'image:get_metadef_objects': METADEF_READ,
+    'image:add_metadef_object': ADMIN,
+    'image:modify_metadef_object': ADMIN,
+    'image:delete_metadef_object': ADMIN,
+    'image:list_metadef_resource_types': READER,
+    'image:get_metadef_resource_type': METADEF_READ,
+    'image:add_metadef_resource_type_association': ADMIN,
+    'image:remove_metadef_resource_type_association': ADMIN,
+    'image:get_metadef_property': METADEF_READ,
+    'image:get_metadef_properties': METADEF_READ,
+    'image:add_metadef_property': ADMIN,
+    'image:modify_metadef_property': ADMIN,
+    'image:remove_metadef_property': ADMIN,
+    'image:get_metadef_tag': METADEF_READ,
+    'image:get_metadef_tags': METADEF_READ,
+    'image:add_metadef_tag': ADMIN,
+    'image:add_metadef_tags': ADMIN,
+    'image:modify_metadef_tag': ADMIN,
+    'image:delete_metadef_tag': ADMIN,
+    'image:delete_metadef_tags': ADMIN,
+})
+
+# -- Tasks, copies between stores, usage (as Glance's defaults: the tasks API
+# is the admin's; copy-image and deleting one store's copy too).
+RULES.update({
+    'image:get_task': ADMIN,
+    'image:get_tasks': ADMIN,
+    'image:add_task': ADMIN,
+    'image:copy_image': ADMIN,
+    'image:delete_image_location': ADMIN,
+    'image:get_usage': READER,
+})
+
+# -- The local image cache (the admin's, as in Glance).
+RULES.update({
+    'image:cache_list': ADMIN,
+    'image:cache_image': ADMIN,
+    'image:cache_delete': ADMIN,
+})

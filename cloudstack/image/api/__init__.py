@@ -36,4 +36,23 @@ def app_factory(global_conf, **local_conf):
     inf = info.Info()
     router.connect('/v2/info/import', inf, GET='import_info')
     router.connect('/v2/info/stores', inf, GET='stores_info')
+    router.connect('/v2/info/usage', inf, GET='usage')
+    router.connect('/v2/stores/{store_id}/{image_id}', img,
+                   DELETE='delete_from_store')
+
+    from cloudstack.image.api import tasks
+    tsk = tasks.Tasks()
+    router.connect('/v2/tasks', tsk, GET='index', POST='create')
+    router.connect('/v2/tasks/{task_id}', tsk, GET='show')
+    router.connect('/v2/images/{image_id}/tasks', tsk, GET='image_tasks')
+    router.connect('/v2/schemas/task', tsk, GET='task')
+    router.connect('/v2/schemas/tasks', tsk, GET='tasks')
+
+    from cloudstack.image.api import cache
+    cch = cache.Cache()
+    router.connect('/v2/cache', cch, GET='index', DELETE='clear')
+    router.connect('/v2/cache/{image_id}', cch, PUT='queue', DELETE='delete')
+
+    from cloudstack.image.api import metadefs
+    metadefs.connect(router)
     return router

@@ -103,7 +103,7 @@ class Images:
         resp.headers['Location'] = req.application_url + '/v2/images/%s' % rec['id']
         # Clients (openstacksdk) learn from these whether they may stage/import.
         resp.headers['OpenStack-image-import-methods'] = ','.join(
-            manager.IMPORT_METHODS)
+            manager.import_methods())
         resp.headers['OpenStack-image-store-ids'] = ','.join(stores.available(CONF))
         return resp
 
@@ -151,7 +151,8 @@ class Images:
 
     def upload(self, req, image_id):
         _check_octet(req)
-        self.manager.upload(req.context, image_id, _chunks(req), req.content_length)
+        self.manager.upload(req.context, image_id, _chunks(req), req.content_length,
+                            store_id=req.headers.get('X-Image-Meta-Store'))
 
     def download(self, req, image_id):
         rec, chunks = self.manager.download(req.context, image_id)
@@ -190,8 +191,12 @@ class Images:
     @wsgi.response(202)
     def import_image(self, req, image_id):
         body = _json(req)
-        self.manager.import_image(req.context, image_id, body)
+        self.manager.import_image(req.context, image_id, body,
+                                  store_header=req.headers.get('X-Image-Meta-Store'))
         return webob.Response(status=202, content_type=None)
+
+    def delete_from_store(self, req, store_id, image_id):
+        self.manager.delete_from_store(req.context, store_id, image_id)
 
     def add_tag(self, req, image_id, tag):
         self.manager.add_tag(req.context, image_id, tag)

@@ -10,15 +10,20 @@ class Info:
         return {'import-methods': {
             'description': 'Import methods available.',
             'type': 'array',
-            'value': list(manager.IMPORT_METHODS)}}
+            'value': manager.import_methods()}}
 
     def stores_info(self, req):
         policy.authorize(req.context, 'image:get_info')
-        default = CONF.image.default_store
+        default = stores.default(CONF)
+        kinds = stores.backends(CONF)
         out = []
         for name in stores.available(CONF):
-            entry = {'id': name, 'description': '%s store' % name}
+            entry = {'id': name, 'description': '%s store' % name
+                     if kinds[name] == name else '%s store (%s)' % (name, kinds[name])}
             if name == default:
                 entry['default'] = True
             out.append(entry)
         return {'stores': out}
+
+    def usage(self, req):
+        return {'usage': manager.get().usage(req.context)}

@@ -1,7 +1,7 @@
 """Version discovery: which Image API versions this server speaks."""
 from cloudstack.api import wsgi
 
-CURRENT = (2, 11)
+CURRENT = (2, 12)
 
 
 def versions(req):

@@ -19,8 +19,8 @@ def image(rec):
         out[key] = value
     for key, value in rec['properties'].items():
         out.setdefault(key, value)
-    if rec.get('location'):
-        out['stores'] = rec['store']
+    if rec.get('stores'):
+        out['stores'] = ','.join(rec['stores'])
     out['self'] = '/v2/images/%s' % rec['id']
     out['file'] = '/v2/images/%s/file' % rec['id']
     out['schema'] = '/v2/schemas/image'
@@ -32,3 +32,29 @@ def member(rec):
             'status': rec['status'], 'created_at': isotime(rec['created_at']),
             'updated_at': isotime(rec['updated_at']),
             'schema': '/v2/schemas/member'}
+
+
+TASK_FIELDS = ('id', 'type', 'status', 'owner', 'message')
+
+
+def task(rec, detail=True):
+    """A task as /v2/tasks shows it; lists leave out input and result."""
+    out = {key: rec[key] for key in TASK_FIELDS}
+    for key in ('expires_at', 'created_at', 'updated_at'):
+        if key != 'expires_at' or rec[key] is not None:
+            out[key] = isotime(rec[key])
+    if detail:
+        out['input'] = rec['input']
+        out['result'] = rec['result']
+    out['self'] = '/v2/tasks/%s' % rec['id']
+    out['schema'] = '/v2/schemas/task'
+    return out
+
+
+def image_task(rec):
+    """A task as /v2/images/{id}/tasks shows it."""
+    out = task(rec)
+    del out['self'], out['schema']
+    out.update(image_id=rec['image_id'], request_id=rec['request_id'],
+               user_id=rec['user_id'])
+    return out

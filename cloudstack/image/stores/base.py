@@ -16,10 +16,11 @@ class NotFound(StoreError):
 
 
 class Store(abc.ABC):
-    name = None
+    name = None     # the store type
 
-    def __init__(self, conf):
+    def __init__(self, conf, store_id=None):
         self.conf = conf
+        self.id = store_id or self.name
 
     @abc.abstractmethod
     def add(self, image_id, chunks):

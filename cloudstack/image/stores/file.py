@@ -10,10 +10,13 @@ PREFIX = 'file://'
 class FileStore(base.Store):
     name = 'file'
 
-    def __init__(self, conf):
-        super().__init__(conf)
-        self.datadir = (conf.image.filesystem_store_datadir
-                        or os.path.join(conf.data_dir, 'images'))
+    def __init__(self, conf, store_id=None):
+        super().__init__(conf, store_id)
+        if self.id == 'file':
+            self.datadir = (conf.image.filesystem_store_datadir
+                            or os.path.join(conf.data_dir, 'images'))
+        else:
+            self.datadir = os.path.join(conf.data_dir, 'images-%s' % self.id)
 
     def _path(self, location):
         if not location.startswith(PREFIX):

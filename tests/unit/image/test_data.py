@@ -6,6 +6,7 @@ import pytest
 
 from cloudstack.conf import CONF
 from cloudstack.image import manager
+from tests.unit.image.drain import run_tasks
 from tests.unit.image.conftest import IMG
 from tests.unit.image.test_format_inspector import qcow2, vmdk
 
@@ -164,6 +165,8 @@ def test_stage_and_glance_direct_import(users):
     resp = a.post(IMG + '/%s/import' % iid, {'method': {'name': 'glance-direct'},
                                               'all_stores': True})
     assert resp.status_int == 202, resp.text
+    assert a.get(IMG + '/' + iid).json['status'] == 'importing'
+    assert run_tasks() >= 1
     shown = a.get(IMG + '/' + iid).json
     assert shown['status'] == 'active' and shown['size'] == 12
     assert a.get(IMG + '/%s/file' % iid).body == b'staged-bytes'
@@ -179,8 +182,13 @@ def test_import_rejects_mismatched_format(users):
     iid = img['id']
     assert a.raw('PUT', IMG + '/%s/stage' % iid, qcow2()).status_int == 204
     resp = a.post(IMG + '/%s/import' % iid, {'method': {'name': 'glance-direct'}})
-    assert resp.status_int == 400
-    assert a.get(IMG + '/' + iid).json['status'] == 'queued'
+    assert resp.status_int == 202
+    run_tasks()
+    shown = a.get(IMG + '/' + iid).json
+    assert shown['status'] == 'queued'
+    assert shown['os_glance_failed_import'] == 'file'
+    [task] = users['boss'].get(IMG + '/%s/tasks' % iid).json['tasks']
+    assert task['status'] == 'failure' and 'qcow2' in task['message']
     assert files() == []
     assert os.listdir(os.path.join(CONF.data_dir, 'image-staging')) == []
 

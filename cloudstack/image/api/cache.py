@@ -1,0 +1,23 @@
+"""/v2/cache: the admin's view of this host's local image cache."""
+import webob
+
+from cloudstack.image import manager
+
+
+class Cache:
+    def __init__(self):
+        self.manager = manager.get()
+
+    def index(self, req):
+        return self.manager.cache_list(req.context)
+
+    def queue(self, req, image_id):
+        self.manager.cache_queue(req.context, image_id)
+        return webob.Response(status=202, content_type=None)
+
+    def delete(self, req, image_id):
+        self.manager.cache_delete(req.context, image_id)
+
+    def clear(self, req):
+        self.manager.cache_clear(req.context,
+                                 req.headers.get('x-image-cache-clear-target'))

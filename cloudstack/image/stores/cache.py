@@ -1,0 +1,179 @@
+"""A host's local cache of image data, in front of the stores.
+
+An admin queues an active image (PUT /v2/cache/<id>); a task copies its data
+from its store into [image] image_cache_dir, checked against the image's MD5,
+and downloads on this host then read that file. Which images are queued or
+cached, and their hits, are rows of image_cache keyed by host; the files are
+<cache dir>/<image id>. The least recently used images are evicted beyond
+[image] image_cache_max_size.
+"""
+import hashlib
+import os
+import socket
+import tempfile
+import time
+
+import sqlalchemy as sa
+
+from cloudstack.db import api as db_api
+from cloudstack.image import models
+
+QUEUED, CACHED = 'queued', 'cached'
+
+
+def host():
+    return socket.gethostname()
+
+
+class Cache:
+    def __init__(self, conf):
+        self.conf = conf
+        self.dir = conf.image.image_cache_dir or os.path.join(conf.data_dir,
+                                                              'image-cache')
+        self.host = host()
+
+    def path(self, image_id):
+        return os.path.join(self.dir, image_id)
+
+    # -- listing and queueing ---------------------------------------------
+
+    def listing(self):
+        """{'cached_images': [...], 'queued_images': [ids]} of this host."""
+        E = models.ImageCacheEntry
+        cached, queued = [], []
+        with db_api.reader() as session:
+            for row in session.scalars(sa.select(E).where(E.host == self.host)
+                                       .order_by(E.image_id)):
+                if row.state == QUEUED:
+                    queued.append(row.image_id)
+                elif os.path.exists(self.path(row.image_id)):
+                    cached.append({'image_id': row.image_id, 'hits': row.hits,
+                                   'last_accessed': row.last_accessed or 0.0,
+                                   'last_modified': row.last_modified or 0.0,
+                                   'size': row.size})
+        return {'cached_images': cached, 'queued_images': queued}
+
+    def queue(self, session, image_id):
+        """Mark `image_id` queued here; False when it is already cached."""
+        row = session.get(models.ImageCacheEntry, (self.host, image_id))
+        if row is not None and row.state == CACHED and os.path.exists(
+                self.path(image_id)):
+            return False
+        if row is None:
+            session.add(models.ImageCacheEntry(host=self.host, image_id=image_id,
+                                               state=QUEUED, hits=0))
+        else:
+            row.state = QUEUED
+        return True
+
+    # -- filling ------------------------------------------------------------
+
+    def fill(self, image_id, chunks, checksum, size):
+        """Write the image's data into the cache; False when it does not match
+        `checksum`/`size` (nothing is kept then)."""
+        os.makedirs(self.dir, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.dir, prefix='.tmp-')
+        md5 = hashlib.md5(usedforsecurity=False)
+        written = 0
+        try:
+            with os.fdopen(fd, 'wb') as f:
+                for chunk in chunks:
+                    md5.update(chunk)
+                    written += len(chunk)
+                    f.write(chunk)
+                f.flush()
+                os.fsync(f.fileno())
+            if written != size or (checksum and md5.hexdigest() != checksum):
+                os.unlink(tmp)
+                self.forget(image_id)
+                return False
+            self._make_room(written, keep=image_id)
+            os.rename(tmp, self.path(image_id))
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+            raise
+        now = time.time()
+        with db_api.writer() as session:
+            row = session.get(models.ImageCacheEntry, (self.host, image_id))
+            if row is None:
+                row = models.ImageCacheEntry(host=self.host, image_id=image_id,
+                                             hits=0)
+                session.add(row)
+            row.state, row.size, row.checksum = CACHED, written, checksum
+            row.last_modified = row.last_accessed = now
+        return True
+
+    def _make_room(self, needed, keep):
+        limit = self.conf.image.image_cache_max_size
+        E = models.ImageCacheEntry
+        with db_api.reader() as session:
+            rows = session.scalars(sa.select(E).where(
+                E.host == self.host, E.state == CACHED, E.image_id != keep)
+                .order_by(E.last_accessed)).all()
+            used = [(r.image_id, r.size or 0) for r in rows]
+        total = sum(size for _, size in used)
+        for image_id, size in used:
+            if total + needed <= limit:
+                break
+            self.forget(image_id)
+            total -= size
+
+    # -- reading ------------------------------------------------------------
+
+    def open(self, image_id, checksum, offset=0, length=None, chunk_size=65536):
+        """Chunks of the cached copy (counted as a hit), or None."""
+        path = self.path(image_id)
+        with db_api.writer() as session:
+            row = session.get(models.ImageCacheEntry, (self.host, image_id))
+            if row is None or row.state != CACHED or row.checksum != checksum:
+                return None
+            try:
+                f = open(path, 'rb')
+            except FileNotFoundError:
+                session.delete(row)
+                return None
+            row.hits += 1
+            row.last_accessed = time.time()
+
+        def chunks():
+            with f:
+                if offset:
+                    f.seek(offset)
+                left = length
+                while left is None or left > 0:
+                    data = f.read(chunk_size if left is None
+                                  else min(chunk_size, left))
+                    if not data:
+                        return
+                    if left is not None:
+                        left -= len(data)
+                    yield data
+        return chunks()
+
+    # -- removing -----------------------------------------------------------
+
+    def forget(self, image_id):
+        """Drop the image from this host's cache and queue."""
+        with db_api.writer() as session:
+            session.execute(sa.delete(models.ImageCacheEntry).where(
+                models.ImageCacheEntry.host == self.host,
+                models.ImageCacheEntry.image_id == image_id))
+        try:
+            os.unlink(self.path(image_id))
+        except FileNotFoundError:
+            pass
+
+    def clear(self, target='both'):
+        """Empty the cache ('cache'), the queue ('queue') or both."""
+        E = models.ImageCacheEntry
+        states = {'cache': (CACHED,), 'queue': (QUEUED,),
+                  'both': (CACHED, QUEUED)}[target]
+        with db_api.reader() as session:
+            ids = session.scalars(sa.select(E.image_id).where(
+                E.host == self.host, E.state.in_(states))).all()
+        for image_id in ids:
+            self.forget(image_id)
+        return len(ids)

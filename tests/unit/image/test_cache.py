@@ -1,0 +1,96 @@
+"""The local image cache: /v2/cache queueing, filling by task, downloads
+served from it, hits, clearing and eviction."""
+import os
+
+import pytest
+
+from cloudstack.conf import CONF
+from cloudstack.image.stores import cache as cache_mod
+from tests.unit.image.conftest import IMG
+from tests.unit.image.drain import run_tasks
+
+CACHE = '/image/v2/cache'
+
+
+@pytest.fixture
+def cache_on(conf):
+    CONF.set_override('image_cache_enabled', True, group='image')
+    yield os.path.join(CONF.data_dir, 'image-cache')
+    CONF.clear_override('image_cache_enabled', group='image')
+    CONF.clear_override('image_cache_max_size', group='image')
+
+
+def _active(client, data):
+    img = client.create_image()
+    assert client.upload(img['id'], data).status_int == 204
+    return img['id']
+
+
+def test_off_by_default(users):
+    assert users['boss'].get(CACHE).status_int == 404
+
+
+def test_cache_cycle(users, cache_on):
+    a, boss = users['alice'], users['boss']
+    assert a.get(CACHE).status_int == 403
+    assert boss.get(CACHE).json == {'cached_images': [], 'queued_images': []}
+    assert boss.put(CACHE + '/no-such-image').status_int == 404
+    queued = a.create_image()
+    assert boss.put(CACHE + '/' + queued['id']).status_int == 400
+    iid = _active(a, b'cached-bytes')
+    assert boss.put(CACHE + '/' + iid).status_int == 202
+    assert boss.get(CACHE).json['queued_images'] == [iid]
+    run_tasks()
+    [entry] = boss.get(CACHE).json['cached_images']
+    assert entry['image_id'] == iid and entry['size'] == 12 and entry['hits'] == 0
+    assert os.listdir(cache_on) == [iid]
+    # downloads come from the cache now, even with the store's copy gone
+    os.unlink(os.path.join(CONF.data_dir, 'images', iid))
+    assert a.get(IMG + '/%s/file' % iid).body == b'cached-bytes'
+    got = a.get(IMG + '/%s/file' % iid, headers={'Range': 'bytes=7-'})
+    assert got.status_int == 206 and got.body == b'bytes'
+    assert boss.get(CACHE).json['cached_images'][0]['hits'] == 3
+    assert boss.put(CACHE + '/' + iid).status_int == 202     # already there
+    assert boss.get(CACHE).json['queued_images'] == []
+    assert boss.delete(CACHE, headers={'x-image-cache-clear-target': 'bogus'}
+                       ).status_int == 400
+    assert boss.delete(CACHE, headers={'x-image-cache-clear-target': 'queue'}
+                       ).status_int == 204
+    assert len(boss.get(CACHE).json['cached_images']) == 1
+    assert boss.delete(CACHE).status_int == 204
+    assert boss.get(CACHE).json == {'cached_images': [], 'queued_images': []}
+    assert os.listdir(cache_on) == []
+
+
+def test_delete_one_and_image_deletion(users, cache_on):
+    a, boss = users['alice'], users['boss']
+    one, two = _active(a, b'1' * 10), _active(a, b'2' * 10)
+    boss.put(CACHE + '/' + one)
+    boss.put(CACHE + '/' + two)
+    run_tasks()
+    assert boss.delete(CACHE + '/' + one).status_int == 204
+    assert [e['image_id'] for e in boss.get(CACHE).json['cached_images']] == [two]
+    assert a.delete(IMG + '/' + two).status_int == 204
+    assert boss.get(CACHE).json['cached_images'] == []
+    assert os.listdir(cache_on) == []
+
+
+def test_least_recently_used_are_evicted(users, cache_on):
+    a, boss = users['alice'], users['boss']
+    CONF.set_override('image_cache_max_size', 25, group='image')
+    ids = [_active(a, bytes([65 + i]) * 10) for i in range(3)]
+    for iid in ids[:2]:
+        boss.put(CACHE + '/' + iid)
+        run_tasks()
+    a.get(IMG + '/%s/file' % ids[0])        # the first is used again
+    boss.put(CACHE + '/' + ids[2])
+    run_tasks()
+    cached = sorted(e['image_id'] for e in boss.get(CACHE).json['cached_images'])
+    assert cached == sorted([ids[0], ids[2]])
+
+
+def test_a_corrupt_copy_is_not_kept(conf, db):
+    c = cache_mod.Cache(CONF)
+    assert c.fill('img', iter([b'abc']), checksum='0' * 32, size=3) is False
+    assert c.listing() == {'cached_images': [], 'queued_images': []}
+    assert not os.path.exists(c.path('img'))
