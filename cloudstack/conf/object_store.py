@@ -22,6 +22,20 @@ object_store_opts = [
                help='Seconds a deletion\'s tombstone is kept (so that a replica '
                     'that was away meanwhile is not resurrected) before the '
                     'replicator removes it.'),
+    cfg.IntOpt('tmp_max_age', default=86400, min=0,
+               help='Seconds after its last write that a temp file in a '
+                    'device\'s tmp/ is taken for the leftover of a write that '
+                    'died (a killed process, a power cut) and removed by the '
+                    'replicator. A live upload writes its temp file '
+                    'continuously, so this only has to exceed the longest '
+                    'stall of a client upload.'),
+    cfg.IntOpt('orphan_grace', default=3600, min=0,
+               help='Seconds after it was written that an object\'s data with '
+                    'no listing row is taken for an orphan (its PUT died after '
+                    'writing the bytes and before recording the row) and '
+                    'deleted by the auditor. A PUT writes its bytes before its '
+                    'row, so this must exceed the time a PUT may take between '
+                    'the two (database retries included).'),
 ]
 
 

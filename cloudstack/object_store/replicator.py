@@ -30,7 +30,7 @@ from cloudstack.object_store.backend import disk
 
 LOG = logging.getLogger(__name__)
 
-TMP_MAX_AGE = 86400         # seconds: a temp file this old belongs to no live write
+TMP_MAX_AGE = 86400         # default [object_store] tmp_max_age
 
 
 def local_devices(ring):
@@ -84,9 +84,10 @@ def _newer(a, b):
 
 
 class Replicator:
-    def __init__(self, ring, reclaim_age=604800, now=None):
+    def __init__(self, ring, reclaim_age=604800, now=None, tmp_max_age=TMP_MAX_AGE):
         self.ring = ring
         self.reclaim_age = reclaim_age
+        self.tmp_max_age = tmp_max_age
         self.now = now or time.time()
         self.stats = dict.fromkeys(('objects', 'pushed', 'removed', 'reclaimed',
                                     'quarantined', 'failures', 'tmp_reaped'), 0)
@@ -110,6 +111,9 @@ class Replicator:
             time.sleep(0)           # let other green threads run
 
     def _reap_tmp(self, dev):
+        """Remove temp files not written for tmp_max_age: what a write that
+        died (kill -9, power cut) left behind. A live write touches its file
+        with every chunk."""
         tmpdir = os.path.join(dev['path'], 'tmp')
         try:
             names = os.listdir(tmpdir)
@@ -118,7 +122,7 @@ class Replicator:
         for name in names:
             path = os.path.join(tmpdir, name)
             try:
-                if os.stat(path).st_mtime < self.now - TMP_MAX_AGE:
+                if os.stat(path).st_mtime < self.now - self.tmp_max_age:
                     os.unlink(path)
                     self.stats['tmp_reaped'] += 1
             except OSError:
@@ -247,8 +251,8 @@ class Replicator:
             self.stats['quarantined'] += 1
 
 
-def replicate_ring(ring_file, reclaim_age=604800, now=None):
-    return Replicator(ring_mod.get_ring(ring_file), reclaim_age, now).run()
+def replicate_ring(ring_file, reclaim_age=604800, now=None, tmp_max_age=TMP_MAX_AGE):
+    return Replicator(ring_mod.get_ring(ring_file), reclaim_age, now, tmp_max_age).run()
 
 
 @tasks.periodic(300, name='object_store.replicate')
@@ -257,6 +261,7 @@ def replicate():
     path = ring_mod.ring_path(CONF)
     if not os.path.exists(path):
         return None
-    stats = replicate_ring(path, CONF.object_store.reclaim_age)
+    stats = replicate_ring(path, CONF.object_store.reclaim_age,
+                           tmp_max_age=CONF.object_store.tmp_max_age)
     LOG.info('object replication pass: %s', stats)
     return stats

@@ -182,3 +182,76 @@ def cloud(tmp_path):
     CONF.clear_override('data_dir')
     CONF.clear_override('connection', group='database')
     db_api.reset()
+
+
+# --- Object Storage ---------------------------------------------------------
+
+ADMIN_PASSWORD = 'functional-pw'
+
+
+class Swift:
+    """The admin project's Object Storage account on a running Cloud, over
+    HTTP with a Keystone token (start the cloud with
+    '--admin-password', ADMIN_PASSWORD)."""
+
+    def __init__(self, cloud, password=ADMIN_PASSWORD):
+        cloud.ready('/identity/v3')
+        scope = {'project': {'name': 'admin', 'domain': {'id': 'default'}}}
+        user = {'name': 'admin', 'domain': {'id': 'default'}, 'password': password}
+        resp = requests.post(cloud.url + '/identity/v3/auth/tokens', timeout=10, json={
+            'auth': {'identity': {'methods': ['password'], 'password': {'user': user}},
+                     'scope': scope}})
+        resp.raise_for_status()
+        self.token = resp.headers['X-Subject-Token']
+        [self.url] = {e['url'] for s in resp.json()['token']['catalog']
+                      if s['type'] == 'object-store' for e in s['endpoints']}
+        self.account = self.url.rsplit('/', 1)[1]
+
+    def request(self, method, path='', headers=None, timeout=30, **kwargs):
+        headers = dict(headers or {}, **{'X-Auth-Token': self.token})
+        return requests.request(method, self.url + path, headers=headers,
+                                timeout=timeout, **kwargs)
+
+    def names(self, container):
+        resp = self.request('GET', '/' + container, params={'format': 'json'})
+        assert resp.status_code == 200, resp.text
+        return [o['name'] for o in resp.json()]
+
+
+def run_task(cloud, name, timeout=60):
+    """Queue the task (e.g. a periodic one, by its registered name) as the
+    engine's schedule does, wait until the cloud's engine has run it; its result."""
+    from cloudstack.tasks import queue
+    cloud.use_database()
+    task_id = queue.enqueue(None, name, max_attempts=1)
+    task = cloud.wait_for(lambda: (lambda t: t.state in ('done', 'failed') and t)(
+        queue.get(task_id)), timeout=timeout, interval=0.1)
+    assert task.state == 'done', task.error
+    return task.result
+
+
+def periodics_ran(cloud, *names, timeout=60):
+    """Wait until the engine has run the periodic tasks `names` (every engine
+    schedules each periodic task when it starts)."""
+    from cloudstack.tasks import models
+    cloud.use_database()
+
+    def ran():
+        with db_api.reader() as s:
+            return s.scalar(sa.select(sa.func.count()).select_from(models.Periodic).join(
+                models.Task, models.Task.id == models.Periodic.task_id).where(
+                models.Periodic.name.in_(names),
+                models.Task.state.in_(('done', 'failed')))) == len(names)
+    cloud.wait_for(ran, timeout=timeout, interval=0.1)
+
+
+def rss(pid):
+    """Resident set size of a process, in bytes (0 once it is gone)."""
+    try:
+        with open('/proc/%d/status' % pid) as f:
+            for line in f:
+                if line.startswith('VmRSS:'):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0

@@ -201,3 +201,22 @@ def test_periodic_tasks_registered(conf):
     disk.DiskBackend.from_config(conf).put(*NAME, [b'x'], 'text/plain', {})
     assert replicator.replicate()['objects'] == 1
     assert auditor.audit()['checked'] == 1
+
+
+def test_periodic_replicate_uses_tmp_max_age(conf, cluster):
+    conf.set_override('ring_file', cluster.ring_file, group='object_store')
+    conf.set_override('tmp_max_age', 60, group='object_store')
+    try:
+        dev = _nodes(cluster)[0][0]
+        tmpdir = os.path.join(dev['path'], 'tmp')
+        os.makedirs(tmpdir, exist_ok=True)
+        for name, age in (('died.tmp', 120), ('live.tmp', 30)):
+            path = os.path.join(tmpdir, name)
+            with open(path, 'wb') as f:
+                f.write(b'x')
+            os.utime(path, (time.time() - age,) * 2)
+        assert replicator.replicate()['tmp_reaped'] == 1
+        assert os.listdir(tmpdir) == ['live.tmp']
+    finally:
+        conf.clear_override('ring_file', group='object_store')
+        conf.clear_override('tmp_max_age', group='object_store')
