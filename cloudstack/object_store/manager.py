@@ -69,8 +69,18 @@ def ts_datetime(ts):
 
 
 @functools.lru_cache(maxsize=4096)
+def _iso_seconds(seconds):
+    return time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(seconds))
+
+
 def iso(ts):
     """Listing form of a timestamp: 2024-01-01T00:00:00.000000 (UTC)."""
+    # A listing formats thousands of them: a normalised timestamp
+    # ('1700000000.12345') is split as text, its date cached by the second.
+    if ts.__class__ is str:
+        whole, dot, frac = ts.partition('.')
+        if len(frac) == 5 and whole.isdigit():
+            return '%s.%s0' % (_iso_seconds(int(whole)), frac)
     return ts_datetime(ts).strftime('%Y-%m-%dT%H:%M:%S.%f')
 
 
@@ -137,7 +147,9 @@ def check_metadata(meta, kind):
             'Total metadata too large; max %d' % MAX_META_OVERALL_SIZE)
 
 
-def _merge_meta(current, updates, removes):
+def _merge_meta(current, updates, removes, keep_empty=False):
+    """current updated; an empty value removes its key unless keep_empty
+    (an object's metadata keeps empty values, as a PUT stores them)."""
     meta = dict(current or {})
     lower = {k.lower(): k for k in meta}
     for key in list(removes) + list(updates):
@@ -145,7 +157,7 @@ def _merge_meta(current, updates, removes):
         if old is not None:
             meta.pop(old, None)
     for key, value in updates.items():
-        if value != '':
+        if value != '' or keep_empty:
             meta[key] = value
             lower[key.lower()] = key
     return meta
@@ -200,6 +212,10 @@ def _paged(query_page, listing, max_limit):
     while len(out) < limit:
         want = limit - len(out)
         rows = query_page(lower, upper, listing.reverse, want)
+        if not delim:
+            # nothing to fold: the page is the listing (the common case)
+            out.extend(rows)
+            break
         skip = None         # the subdir whose names this page still holds
         for row in rows:
             name = row.name
@@ -246,12 +262,30 @@ def _bounded(query, column, lower, upper, reverse):
     return query.order_by(column.desc() if reverse else column)
 
 
+# Statements of the hot paths, built once (bound per call).
+_ACCOUNT_BY_NAME = sa.select(models.Account).where(
+    models.Account.name == sa.bindparam('account'))
+_CONTAINER_BY_NAME = sa.select(models.Container).join(models.Account).where(
+    models.Account.name == sa.bindparam('account'),
+    models.Container.name == sa.bindparam('container'))
+
+
+def _count_statement(table):
+    c = table.c
+    return sa.update(table).where(c.id == sa.bindparam('b_id')).values(
+        object_count=c.object_count + sa.bindparam('b_count'),
+        bytes_used=c.bytes_used + sa.bindparam('b_bytes'))
+
+
+_COUNT_CONTAINER = _count_statement(models.Container.__table__)
+_COUNT_ACCOUNT = _count_statement(models.Account.__table__)
+
+
 class Manager:
 
     # --- accounts -----------------------------------------------------------
     def _account_row(self, session, account):
-        return session.scalars(sa.select(models.Account).where(
-            models.Account.name == account)).first()
+        return session.scalars(_ACCOUNT_BY_NAME, {'account': account}).first()
 
     def _ensure_account(self, account):
         with _reader() as session:
@@ -311,10 +345,8 @@ class Manager:
 
     # --- containers ---------------------------------------------------------
     def _container_row(self, session, account, container):
-        return session.scalars(
-            sa.select(models.Container).join(models.Account).where(
-                models.Account.name == account,
-                models.Container.name == container)).first()
+        return session.scalars(_CONTAINER_BY_NAME, {
+            'account': account, 'container': container}).first()
 
     def _find_container(self, account, container):
         with _reader() as session:
@@ -328,8 +360,13 @@ class Manager:
         """(container row, is_owner) or 401/403/404."""
         owner = policies.is_owner(context, account)
         if owner:
-            self._ensure_account(account)
-            return self._find_container(account, container), True
+            # One query when the container exists (then so does the account).
+            with _reader() as session:
+                row = self._container_row(session, account, container)
+            if row is None:
+                self._ensure_account(account)
+                raise exception.NotFound('Not Found')
+            return row, True
         with _reader() as session:
             row = self._container_row(session, account, container)
         if row is None:
@@ -425,14 +462,15 @@ class Manager:
         now = int(time.time())
 
         def page(lower, upper, reverse, n):
-            o = models.Object
+            # Core columns on the session's connection: no ORM row processing
+            # for up to 10,000 rows.
+            o = models.Object.__table__.c
             q = sa.select(o.name, o.size, o.etag, o.content_type, o.timestamp).where(
-                models.Object.container_id == row.id,
-                sa.or_(models.Object.delete_at.is_(None),
-                       models.Object.delete_at > now))
-            q = _bounded(q, models.Object.name, lower, upper, reverse)
+                o.container_id == row.id,
+                sa.or_(o.delete_at.is_(None), o.delete_at > now))
+            q = _bounded(q, o.name, lower, upper, reverse)
             with db_api.reader() as session:
-                return session.execute(q.limit(n)).all()
+                return session.connection().execute(q.limit(n)).all()
         return row, owner, _paged(page, listing, CONTAINER_LISTING_LIMIT)
 
     # --- objects ------------------------------------------------------------
@@ -480,9 +518,11 @@ class Manager:
                 raise exception.PreconditionFailed('Precondition Failed')
         return crow, self._store(account, crow, obj, chunks, content_type, meta, etag)
 
-    def _store(self, account, crow, obj, chunks, content_type, meta, etag=None):
+    def _store(self, account, crow, obj, chunks, content_type, meta, etag=None,
+               ts=None):
+        """Write an object; `ts` keeps a given timestamp (container sync)."""
         from cloudstack.object_store.backend import base
-        ts = timestamp()
+        ts = normalize(ts) if ts else timestamp()
         try:
             info = _backend().put(account, crow.name, obj, chunks, content_type,
                                   meta, etag=etag, timestamp=ts)
@@ -520,21 +560,21 @@ class Manager:
     def _count(session, crow, d_count, d_bytes):
         if not d_count and not d_bytes:
             return
-        session.execute(sa.update(models.Container).where(
-            models.Container.id == crow.id).values(
-            object_count=models.Container.object_count + d_count,
-            bytes_used=models.Container.bytes_used + d_bytes))
-        session.execute(sa.update(models.Account).where(
-            models.Account.id == crow.account_id).values(
-            object_count=models.Account.object_count + d_count,
-            bytes_used=models.Account.bytes_used + d_bytes))
+        # Core statements on the session's connection: no ORM bookkeeping
+        # (no session object holds these rows' counters).
+        conn = session.connection()
+        conn.execute(_COUNT_CONTAINER, {'b_id': crow.id, 'b_count': d_count,
+                                        'b_bytes': d_bytes})
+        conn.execute(_COUNT_ACCOUNT, {'b_id': crow.account_id, 'b_count': d_count,
+                                      'b_bytes': d_bytes})
 
-    def _drop_row(self, container_id, obj, ts=None):
+    def _drop_row(self, container_id, obj, ts=None, crow=None):
         with db_api.writer() as session:
             old = session.get(models.Object, (container_id, obj), with_for_update=True)
             if old is None or (ts is not None and old.timestamp != ts):
                 return False
-            crow = session.get(models.Container, container_id)
+            if crow is None or crow.id != container_id:
+                crow = session.get(models.Container, container_id)
             session.delete(old)
             self._count(session, crow, -1, -old.size)
         return True
@@ -544,6 +584,12 @@ class Manager:
         crow, row = self.get_object(context, account, container, obj, write=True)
         check_metadata(meta, 'object')
         content_type = content_type or row.content_type
+        # A POST replaces what users set, not what filters keep (sysmeta).
+        kept = {k: v for k, v in (row.meta or {}).items()
+                if k.lower().startswith('x-object-sysmeta-')
+                or k == 'X-Static-Large-Object'}
+        kept.update(meta)
+        meta = kept
         ts = timestamp()
         try:
             _backend().post(account, container, obj, content_type, meta, timestamp=ts)
@@ -575,7 +621,7 @@ class Manager:
             _backend().delete(account, crow.name, row.name, timestamp=timestamp())
         except KeyError:
             pass
-        self._drop_row(crow.id, row.name)
+        self._drop_row(crow.id, row.name, crow=crow)
 
     def _expire(self, crow, row):
         with _reader() as session:
@@ -596,7 +642,7 @@ class Manager:
         new_meta.pop('X-Static-Large-Object', None)
         if 'X-Delete-At' not in meta and 'X-Delete-After' not in meta:
             new_meta.pop('X-Delete-At', None)
-        new_meta = _merge_meta(new_meta, meta, [])
+        new_meta = _merge_meta(new_meta, meta, [], keep_empty=True)
         check_metadata(new_meta, 'object')
         _, chunks = self.read_object(src_account, src_container, src)
         row = self._store(dst_account, dcrow, dst_obj, chunks,

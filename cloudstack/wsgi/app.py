@@ -52,19 +52,43 @@ def urlmap_factory(loader, global_conf, **local_conf):
                    for path, name in local_conf.items()})
 
 
-@webob.dec.wsgify
-def healthcheck(req):
-    """Answers without auth: 200 when the database answers, else 503."""
+def _healthy():
     from cloudstack.db import api as db_api
     import sqlalchemy as sa
     try:
         with db_api.reader() as session:
             session.execute(sa.text('SELECT 1'))
     except Exception:
+        return False
+    return True
+
+
+@webob.dec.wsgify
+def healthcheck(req):
+    """Answers without auth: 200 when the database answers, else 503."""
+    if not _healthy():
         return webob.Response(status=503, text='database unavailable\n',
                               content_type='text/plain')
     return webob.Response(text='OK\n', content_type='text/plain')
 
 
+@webob.dec.wsgify
+def swift_healthcheck(req):
+    """Swift's /healthcheck (under the object store's mount): 200 'OK', or
+    503 when the database does not answer; with Swift's common headers
+    (X-Trans-Id, Date)."""
+    from cloudstack.object_store.api import util
+    status, body = (200, b'OK') if _healthy() else (503, b'UNAVAILABLE')
+    resp = webob.Response(status=status, body=body, content_type=None)
+    resp.headers['Content-Type'] = 'text/plain; charset=UTF-8'
+    if req.method == 'HEAD':
+        resp.app_iter = []
+        resp.headers['Content-Length'] = str(len(body))
+    return util.finish(req, resp)
+
+
 def healthcheck_factory(global_conf, **local_conf):
+    """`style = swift` for Swift's shape (under /object-store)."""
+    if local_conf.get('style') == 'swift':
+        return swift_healthcheck
     return healthcheck

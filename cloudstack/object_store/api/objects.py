@@ -13,6 +13,7 @@ from cloudstack.object_store import manager as os_manager
 
 CHUNK = 65536
 MAX_RANGES = 50
+SYSMETA_ENV = util.SYSMETA_ENV
 
 
 def _mgr():
@@ -53,6 +54,8 @@ def object_metadata(req):
         if after < 0:
             raise util.error(400, 'Bad Request', 'X-Delete-After in past')
         meta['X-Delete-At'] = str(int(now + after))
+    # What a filter keeps with the object (its sysmeta), never from headers.
+    meta.update(req.environ.get(SYSMETA_ENV) or {})
     return meta
 
 

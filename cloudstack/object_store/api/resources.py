@@ -96,11 +96,13 @@ def container(req, account_name, name):
         if '/' in name:
             raise util.error(400, 'Bad Request', 'Container name cannot contain /')
         updates, removes = util.meta_headers(req, 'container')
+        updates.update(req.environ.get(util.SYSMETA_ENV) or {})
         created = mgr.put_container(ctx, account_name, name, updates, removes,
                                     _acls(req))
         return util.empty(201 if created else 202)
     if method == 'POST':
         updates, removes = util.meta_headers(req, 'container')
+        updates.update(req.environ.get(util.SYSMETA_ENV) or {})
         mgr.update_container(ctx, account_name, name, updates, removes, _acls(req))
         return util.empty(204)
     if method == 'DELETE':

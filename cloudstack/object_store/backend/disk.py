@@ -29,12 +29,15 @@ Writes go to <dev>/tmp (the same filesystem), are fsync'd, renamed into the
 object's directory and the directory fsync'd, so a crash leaves either the
 previous version or the new one; readers never look into tmp/.
 
-File IO is plain blocking IO: on local disks that is acceptable inside
-green threads for now. Large writes and fsyncs do block the hub for their
-duration; if that shows in latency, the writes of a PUT (and fsyncs) should
-go through eventlet.tpool.
+File IO is plain blocking IO, except the commits: each replica's fsync,
+rename and directory fsync (and the cleanup after it) run in OS threads
+(eventlet.tpool when the process is green), the replicas in parallel, so a
+PUT costs about one replica's fsyncs, not three in a row, and the other
+requests of the worker go on meanwhile. Large writes still block the hub for
+their duration.
 """
 import errno
+import functools
 import hashlib
 import json
 import logging
@@ -90,6 +93,37 @@ def new_timestamp():
 
 def _ts_key(ts):
     return float(ts)
+
+
+# --- running blocking work in OS threads ----------------------------------------
+
+def _green():
+    from eventlet import patcher
+    return patcher.is_monkey_patched('thread')
+
+
+def _in_threads(jobs):
+    """Run each no-argument callable in jobs, in parallel in OS threads when
+    the process is green (eventlet.tpool; else one after the other here);
+    their results in order. Every job has ended before this returns or
+    raises (the first exception, after all are done)."""
+    if not _green():
+        return [job() for job in jobs]
+    import eventlet
+    from eventlet import tpool
+    if len(jobs) == 1:
+        return [tpool.execute(jobs[0])]
+    threads = [eventlet.spawn(tpool.execute, job) for job in jobs]
+    results, error = [], None
+    for thread in threads:
+        try:
+            results.append(thread.wait())
+        except BaseException as e:      # noqa: B902 - re-raised below
+            results.append(None)
+            error = error or e
+    if error is not None:
+        raise error
+    return results
 
 
 # --- file helpers ---------------------------------------------------------------
@@ -362,14 +396,23 @@ class DiskBackend(base.ObjectBackend):
                     dev = next(handoffs, None)
         return writers
 
+    def _commit_all(self, writers, part, name_hash, filename):
+        """Commit every writer, in parallel; the ones that succeeded."""
+        jobs = [functools.partial(w.commit, self._hashdir(w.dev, part, name_hash), filename)
+                for w in writers]
+        return [w for w, ok in zip(writers, _in_threads(jobs)) if ok]
+
+    @staticmethod
+    def _cleanup_all(writers):
+        _in_threads([functools.partial(_cleanup, os.path.dirname(w.final)) for w in writers])
+
     def _write_replicas(self, ring, part, name_hash, filename, payload):
         """Write a small file (.meta, .ts) to every replica; quorum or QuorumError."""
         writers = self._writers(ring, part)
         try:
             for writer in writers:
                 writer.write(payload)
-            done = [w for w in writers
-                    if w.commit(self._hashdir(w.dev, part, name_hash), filename)]
+            done = self._commit_all(writers, part, name_hash, filename)
         except BaseException:
             for writer in writers:
                 writer.abort()
@@ -380,8 +423,7 @@ class DiskBackend(base.ObjectBackend):
                 writer.undo()
             raise base.QuorumError('%d of %d replicas written, %d needed'
                                    % (len(done), ring.replicas, ring.quorum))
-        for writer in done:
-            _cleanup(os.path.dirname(writer.final))
+        self._cleanup_all(done)
 
     def put(self, account, container, obj, chunks, content_type, metadata,
             etag=None, timestamp=None):
@@ -419,8 +461,7 @@ class DiskBackend(base.ObjectBackend):
             footer = json.dumps(info, separators=(',', ':')).encode()
             for writer in writers:
                 writer.write(footer + FOOTER.pack(len(footer), MAGIC))
-                if writer.commit(self._hashdir(writer.dev, part, name_hash), ts + '.data'):
-                    done.append(writer)
+            done = self._commit_all(writers, part, name_hash, ts + '.data')
             if len(done) < ring.quorum:
                 raise base.QuorumError('%d of %d replicas written, %d needed'
                                        % (len(done), ring.replicas, ring.quorum))
@@ -430,8 +471,7 @@ class DiskBackend(base.ObjectBackend):
                 writer.undo()
             raise
         # The new version is durable on a quorum: drop what it replaces.
-        for writer in done:
-            _cleanup(os.path.dirname(writer.final))
+        self._cleanup_all(done)
         return base.ObjectInfo(etag=digest, size=size, timestamp=ts,
                                content_type=content_type, metadata=dict(metadata or {}))
 

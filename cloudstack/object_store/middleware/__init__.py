@@ -9,9 +9,30 @@ rest of the pipeline (`subrequest`), carrying the caller's context, or a
 `policies.grant` context when the filter itself verified who may act (a
 temp URL's or a form's signature).
 """
+import urllib.parse
+
 from cloudstack.api import wsgi
 
 _info = {}
+
+
+def split_path(path_info):
+    """(version, account, container, obj) of a /v1/a[/c[/o]] PATH_INFO
+    (a latin-1 str of UTF-8 bytes), decoded; None when it is not one."""
+    try:
+        path = path_info.encode('latin-1').decode('utf-8')
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return None
+    parts = path.split('/', 4)
+    if len(parts) < 3 or parts[0] or parts[1] not in ('v1', 'v1.0') or not parts[2]:
+        return None
+    parts += [''] * (5 - len(parts))
+    return parts[1], parts[2], parts[3], parts[4]
+
+
+def quote_path(*parts):
+    """'/'-joined, URL-quoted parts: the path of a subrequest."""
+    return '/' + '/'.join(urllib.parse.quote(p, safe='/') for p in parts)
 
 
 def register_info(name, **capabilities):
@@ -25,7 +46,8 @@ def registered_info():
 
 def subrequest(environ, method, path, headers=None, body=None, context=None,
                query_string=''):
-    """A new request for `path` (/v1/...) with the caller's context.
+    """A new request for `path` (/v1/..., URL-quoted: quote_path) with the
+    caller's context.
 
     `context` replaces the caller's (None keeps it)."""
     req = wsgi.Request.blank(path, method=method, headers=headers or {})

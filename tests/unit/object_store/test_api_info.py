@@ -16,7 +16,10 @@ def test_info_at_root(app):
     assert swift['max_meta_overall_size'] == 4096
     assert swift['strict_cors_mode'] is True
     assert swift['policies'] == [{'name': 'Policy-0', 'default': True}]
-    assert 'tempurl' not in r.json and 'slo' not in r.json
+    for feature in ('tempurl', 'formpost', 'staticweb', 'bulk_delete', 'slo', 'dlo',
+                    'symlink', 'versioned_writes', 'container_quotas'):
+        assert feature in r.json, feature
+    assert 'sha256' in r.json['tempurl']['allowed_digests']
     assert r.headers['X-Trans-Id'].startswith('tx')
 
 

@@ -201,7 +201,7 @@ def test_ranges(swift):
 def test_copy_and_copy_from(swift):
     _setup(swift, headers={'X-Object-Meta-A': '1', 'Content-Type': 'text/x'})
     r = swift('COPY', '/c/o', headers={'Destination': '/c/o2',
-                                       'X-Object-Meta-B': '2'})
+                                       'X-Object-Meta-B': '2', 'X-Object-Meta-E': ''})
     assert r.status_int == 201, r.text
     assert r.headers['X-Copied-From'] == 'c/o'
     assert 'X-Copied-From-Last-Modified' in r.headers
@@ -210,6 +210,7 @@ def test_copy_and_copy_from(swift):
     r = swift('GET', '/c/o2')
     assert r.body == b'hello world'
     assert r.headers['X-Object-Meta-A'] == '1' and r.headers['X-Object-Meta-B'] == '2'
+    assert r.headers['X-Object-Meta-E'] == ''
     assert r.headers['Content-Type'] == 'text/x'
     swift('PUT', '/d')
     r = swift('PUT', '/d/o3', headers={'X-Copy-From': 'c/o',
@@ -289,14 +290,15 @@ def test_expiry_sweep_is_a_periodic_task():
 def test_object_headers_kept(swift):
     swift('PUT', '/c')
     headers = {'Content-Encoding': 'gzip', 'Cache-Control': 'no-cache',
-               'X-Object-Manifest': 'c/seg', 'X-Static-Large-Object': 'True',
-               'X-Object-Meta-Empty': ''}
+               'X-Object-Manifest': 'c/seg', 'X-Object-Meta-Empty': ''}
     assert swift('PUT', '/c/o', body=b'x', headers=headers).status_int == 201
     r = swift('HEAD', '/c/o')
     assert r.headers['Content-Encoding'] == 'gzip'
     assert r.headers['Cache-Control'] == 'no-cache'
     assert r.headers['X-Object-Manifest'] == 'c/seg'
     assert r.headers['X-Object-Meta-Empty'] == ''
-    assert 'X-Static-Large-Object' not in r.headers
+    # Only an SLO manifest PUT may mark an object a static large object.
+    assert swift('PUT', '/c/p', body=b'x', headers={
+        'X-Static-Large-Object': 'True'}).status_int == 400
     r = swift('POST', '/c/o', headers={'X-Remove-Object-Meta-Empty': 'x'})
     assert 'X-Object-Meta-Empty' not in swift('HEAD', '/c/o').headers

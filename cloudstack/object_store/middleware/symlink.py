@@ -1,0 +1,358 @@
+"""Symbolic links (Swift's symlink).
+
+PUT with X-Symlink-Target: <container>/<object> (and optionally
+X-Symlink-Target-Account) and an empty body makes a link; with
+X-Symlink-Target-Etag it is a static link, accepted only while the target
+exists with that ETag, and checked again whenever it is followed.
+
+GET/HEAD of a link answer for its target (following at most `symloop_max`
+links, with Content-Location naming the target); ?symlink=get answers for
+the link itself (X-Symlink-Target...). POST updates the link's metadata and
+answers 307 with the target as Location. Listings show the target as
+symlink_path (and symlink_etag/symlink_bytes for static links).
+
+The target is kept as sysmeta, and for listings as parameters of the
+stored content type, which this filter removes again in every answer.
+"""
+import json
+import re
+import urllib.parse
+from xml.sax import saxutils
+
+from cloudstack.object_store import middleware
+from cloudstack.object_store.middleware import _base
+
+TARGET = 'X-Object-Sysmeta-Symlink-Target'
+ACCOUNT = 'X-Object-Sysmeta-Symlink-Target-Account'
+ETAG = 'X-Object-Sysmeta-Symlink-Target-Etag'
+BYTES = 'X-Object-Sysmeta-Symlink-Target-Bytes'
+_OWN = (TARGET, ACCOUNT, ETAG, BYTES)
+_PARAMS = ('symlink_target', 'symlink_target_account', 'symlink_target_etag',
+           'symlink_target_bytes')
+SYMLOOP_MAX = 2
+
+
+def split_ctype(value):
+    """(content type without our parameters, {param: value})."""
+    kept, params = [], {}
+    for i, part in enumerate((value or '').split(';')):
+        name, sep, val = part.strip().partition('=')
+        if i and sep and name.lower() in _PARAMS:
+            params[name.lower()] = urllib.parse.unquote(val)
+        else:
+            kept.append(part)
+    return ';'.join(kept), params
+
+
+def _target(value):
+    """(container, object) of X-Symlink-Target, or None."""
+    value = urllib.parse.unquote(value or '')
+    container, sep, obj = value.partition('/')
+    if not sep or not container or not obj:
+        return None
+    return container, obj
+
+
+def _error(req, code, title, message=None):
+    return _base.finish(req, _base.error(code, title, message))
+
+
+class Symlink(_base.Filter):
+
+    def __init__(self, app, conf):
+        super().__init__(app, conf)
+        self.symloop_max = int(conf.get('symloop_max', SYMLOOP_MAX))
+
+    def handle(self, req, version, account, container, obj):
+        if not container:
+            return self.app
+        if not obj:
+            if req.method == 'GET':
+                return self.listing(req, account)
+            return self.app
+        if req.method == 'COPY' or (req.method == 'PUT' and
+                                    'X-Copy-From' in req.headers and
+                                    'X-Symlink-Target' not in req.headers):
+            return self.copy(req, account, container, obj)
+        if req.method == 'PUT':
+            return self.put(req, account, container, obj)
+        if req.method == 'POST':
+            return self.post(req, account, container, obj)
+        if req.method in ('GET', 'HEAD'):
+            return self.get(req, account, container, obj)
+        return self.app
+
+    # --- PUT ---------------------------------------------------------------
+    def put(self, req, account, container, obj):
+        if 'X-Symlink-Target' not in req.headers:
+            if 'X-Symlink-Target-Etag' in req.headers or \
+                    'X-Symlink-Target-Account' in req.headers:
+                return _error(req, 400, 'Bad Request',
+                              'X-Symlink-Target header required')
+            return self.app
+        target = _target(req.headers['X-Symlink-Target'])
+        if target is None:
+            return _error(req, 412, 'Precondition Failed',
+                          'X-Symlink-Target header must be of the form '
+                          '<container name>/<object name>')
+        t_account = req.headers.get('X-Symlink-Target-Account')
+        if t_account is not None:
+            t_account = urllib.parse.unquote(t_account)
+            if not t_account or '/' in t_account:
+                return _error(req, 412, 'Precondition Failed',
+                              'Account name cannot contain slashes')
+        if req.content_length not in (None, 0) or \
+                'X-Copy-From' in req.headers:
+            return _error(req, 400, 'Bad Request',
+                          'Symlink requests require a zero byte body')
+        if (t_account or account, target[0], target[1]) == (account, container, obj):
+            return _error(req, 400, 'Bad Request',
+                          'Symlink cannot target itself')
+        sysmeta = {TARGET: '%s/%s' % target}
+        params = [('symlink_target', '%s/%s' % target)]
+        if t_account:
+            sysmeta[ACCOUNT] = t_account
+            params.append(('symlink_target_account', t_account))
+        want = req.headers.get('X-Symlink-Target-Etag')
+        if want is not None:
+            want = want.strip().strip('"')
+            head = _base.call(self.app, _base.sub(
+                req, 'HEAD', middleware.quote_path('v1', t_account or account, *target),
+                query={'symlink': 'get'}, show_sysmeta=True))
+            _base.close(head)
+            if head.status_int == 404:
+                return _error(req, 409, 'Conflict',
+                              'X-Symlink-Target does not exist')
+            if not _base.is_success(head):
+                return _error(req, head.status_int, head.status.split(' ', 1)[-1])
+            if TARGET in head.headers:
+                return _error(req, 409, 'Conflict',
+                              'X-Symlink-Target-Etag must point to a non-symlink')
+            got = head.headers.get('X-Object-Sysmeta-Slo-Etag') or \
+                head.headers.get('ETag', '').strip('"')
+            if got != want:
+                return _error(req, 409, 'Conflict',
+                              'Object Etag %r does not match X-Symlink-Target-Etag '
+                              'header %r' % (got, want))
+            size = head.headers.get('X-Object-Sysmeta-Slo-Size') or \
+                str(head.content_length or 0)
+            sysmeta[ETAG] = want
+            sysmeta[BYTES] = size
+            params += [('symlink_target_etag', want), ('symlink_target_bytes', size)]
+        ctype = req.headers.get('Content-Type') or 'application/symlink'
+        ctype = split_ctype(ctype)[0]
+        req.headers['Content-Type'] = ctype + ''.join(
+            ';%s=%s' % (k, urllib.parse.quote(v, safe='/')) for k, v in params)
+        req.headers.pop('X-Detect-Content-Type', None)
+        req.environ[_base.SYSMETA_ENV] = dict(
+            req.environ.get(_base.SYSMETA_ENV) or {}, **sysmeta)
+        if 'Content-Length' not in req.headers:
+            req.content_length = 0
+        return self.app
+
+    # --- COPY ------------------------------------------------------------
+    def copy(self, req, account, container, obj):
+        """A copy of a link copies its target (?symlink=get: the link)."""
+        if req.GET.get('symlink') == 'get':
+            return self.app
+        if req.method == 'PUT':
+            src = _target(req.headers['X-Copy-From'].lstrip('/'))
+            if src is None:
+                return self.app
+            src_account = urllib.parse.unquote(
+                req.headers.get('X-Copy-From-Account') or account)
+        else:
+            src_account, src = account, (container, obj)
+        t_account, target = src_account, src
+        for _ in range(self.symloop_max + 1):
+            head = _base.call(self.app, _base.sub(
+                req, 'HEAD', middleware.quote_path('v1', t_account, *target),
+                query={'symlink': 'get'}, show_sysmeta=True))
+            _base.close(head)
+            if TARGET not in head.headers:
+                break
+            t_account = head.headers.get(ACCOUNT) or t_account
+            target = _target(head.headers[TARGET])
+        else:
+            return _error(req, 409, 'Conflict',
+                          'Too many levels of symbolic links, maximum allowed '
+                          'is %d' % self.symloop_max)
+        if (t_account, target) == (src_account, src):
+            return self.app
+        if req.method == 'PUT':
+            req.headers['X-Copy-From'] = middleware.quote_path(*target)
+            req.headers['X-Copy-From-Account'] = urllib.parse.quote(t_account)
+        else:
+            req.headers.setdefault('Destination-Account', urllib.parse.quote(account))
+            req.environ['PATH_INFO'] = '/'.join(
+                ('', 'v1', t_account) + tuple(target)).encode().decode('latin-1')
+        return self.app
+
+    # --- POST --------------------------------------------------------------
+    def post(self, req, account, container, obj):
+        if 'X-Symlink-Target' in req.headers:
+            return _error(req, 400, 'Bad Request',
+                          'A PUT request is required to set a symlink target')
+        head = _base.call(self.app, _base.sub(
+            req, 'HEAD', middleware.quote_path('v1', account, container, obj),
+            query={'symlink': 'get'}, show_sysmeta=True))
+        _base.close(head)
+        if TARGET not in head.headers:
+            return self.app
+        if 'Content-Type' in req.headers:
+            # keep what listings need
+            _, params = split_ctype(head.headers.get('Content-Type'))
+            req.headers['Content-Type'] = split_ctype(req.headers['Content-Type'])[0] + \
+                ''.join(';%s=%s' % (k, urllib.parse.quote(params[k], safe='/'))
+                        for k in _PARAMS if k in params)
+        resp = req.get_response(self.app)
+        if resp.status_int != 202:
+            return resp
+        _base.close(resp)
+        t_account = head.headers.get(ACCOUNT) or account
+        location = middleware.quote_path('v1', t_account, head.headers[TARGET])
+        out = _base.error(307, 'Temporary Redirect', b'',
+                          headers={'Location': req.script_name + location})
+        out.headers['Content-Type'] = 'text/html; charset=UTF-8'
+        return _base.finish(req, out)
+
+    # --- GET/HEAD ----------------------------------------------------------
+    def get(self, req, account, container, obj):
+        shown = _base.show_sysmeta(req)
+        if req.GET.get('symlink') == 'get':
+            resp = req.get_response(self.app)
+            self._as_link(resp, shown)
+            return resp
+        resp = req.get_response(self.app)
+        if TARGET not in resp.headers and resp.status_int in (304, 412, 416):
+            head = _base.call(self.app, _base.sub(
+                req, 'HEAD', middleware.quote_path('v1', account, container, obj),
+                query={'symlink': 'get'}, show_sysmeta=True))
+            _base.close(head)
+            if TARGET in head.headers:
+                _base.close(resp)
+                resp = head
+        hops = 0
+        location = None
+        while TARGET in resp.headers:
+            if hops >= self.symloop_max:
+                _base.close(resp)
+                return _error(req, 409, 'Conflict',
+                              'Too many levels of symbolic links, maximum '
+                              'allowed is %d' % self.symloop_max)
+            hops += 1
+            _base.close(resp)
+            want_etag = resp.headers.get(ETAG)
+            account = resp.headers.get(ACCOUNT) or account
+            container, _, obj = resp.headers[TARGET].partition('/')
+            location = middleware.quote_path('v1', account, container, obj)
+            headers = {k: v for k, v in req.headers.items()
+                       if k.lower() not in ('host', 'content-length')}
+            query = [(k, v) for k, v in req.GET.items() if k != 'symlink']
+            resp = _base.call(self.app, _base.sub(
+                req, req.method, middleware.quote_path('v1', account, container, obj),
+                headers=headers, query=query, show_sysmeta=True))
+            if want_etag and _base.is_success(resp):
+                got = resp.headers.get('X-Object-Sysmeta-Slo-Etag') or \
+                    resp.headers.get('ETag', '').strip('"')
+                if got != want_etag:
+                    _base.close(resp)
+                    return _error(req, 409, 'Conflict',
+                                  'Object Etag %r does not match '
+                                  'X-Symlink-Target-Etag header %r' % (
+                                      got, want_etag))
+        _base.hide_sysmeta(resp, shown, _OWN)
+        if location is not None:
+            resp.headers['Content-Location'] = location
+            if 'Content-Type' in resp.headers:
+                resp.headers['Content-Type'] = split_ctype(
+                    resp.headers['Content-Type'])[0]
+        return resp
+
+    def _as_link(self, resp, shown):
+        target = resp.headers.get(TARGET)
+        if target is not None:
+            resp.headers['X-Symlink-Target'] = urllib.parse.quote(target, safe='/')
+            if ACCOUNT in resp.headers:
+                resp.headers['X-Symlink-Target-Account'] = urllib.parse.quote(
+                    resp.headers[ACCOUNT])
+            if ETAG in resp.headers:
+                resp.headers['X-Symlink-Target-Etag'] = resp.headers[ETAG]
+                resp.headers['X-Symlink-Target-Bytes'] = resp.headers.get(BYTES, '0')
+            if 'Content-Type' in resp.headers:
+                resp.headers['Content-Type'] = split_ctype(
+                    resp.headers['Content-Type'])[0]
+        _base.hide_sysmeta(resp, shown, _OWN)
+
+    # --- listings ----------------------------------------------------------
+    def listing(self, req, account):
+        resp = req.get_response(self.app)
+        if resp.status_int != 200:
+            return resp
+        ctype = resp.headers.get('Content-Type', '')
+        if ctype.startswith('application/json'):
+            body = _base.body_of(resp)
+            try:
+                entries = json.loads(body)
+            except ValueError:
+                resp.app_iter = [body]
+                return _set_len(resp, body)
+            changed = False
+            for entry in entries:
+                if 'content_type' in entry and ';' in entry['content_type']:
+                    ct, params = split_ctype(entry['content_type'])
+                    if params:
+                        changed = True
+                        entry.update(_listing_extra(account, ct, params))
+            if changed:
+                body = json.dumps(entries).encode()
+            resp.app_iter = [body]
+            return _set_len(resp, body)
+        if 'xml' in ctype:
+            body = _base.body_of(resp).decode('utf-8')
+
+            def fix(m):
+                ct, params = split_ctype(saxutils.unescape(m.group(1)))
+                if not params:
+                    return m.group(0)
+                extra = _listing_extra(account, ct, params)
+                out = '<content_type>%s</content_type>' % saxutils.escape(ct)
+                for k in ('symlink_path', 'symlink_etag', 'symlink_bytes'):
+                    if k in extra:
+                        out += '<%s>%s</%s>' % (k, saxutils.escape(str(extra[k])), k)
+                return out
+            body = re.sub(r'<content_type>([^<]*)</content_type>', fix, body).encode()
+            resp.app_iter = [body]
+            return _set_len(resp, body)
+        return resp
+
+
+def _listing_extra(account, ct, params):
+    extra = {'content_type': ct}
+    t_account = params.get('symlink_target_account') or account
+    if 'symlink_target' in params:
+        extra['symlink_path'] = middleware.quote_path(
+            'v1', t_account, params['symlink_target'])
+    if 'symlink_target_etag' in params:
+        extra['symlink_etag'] = params['symlink_target_etag']
+        try:
+            extra['symlink_bytes'] = int(params.get('symlink_target_bytes', 0))
+        except ValueError:
+            extra['symlink_bytes'] = 0
+    return extra
+
+
+def _set_len(resp, body):
+    resp.headers['Content-Length'] = str(len(body))
+    return resp
+
+
+def filter_factory(global_conf, **local_conf):
+    conf = dict(global_conf)
+    conf.update(local_conf)
+    middleware.register_info('symlink', symloop_max=int(
+        conf.get('symloop_max', SYMLOOP_MAX)), static_links=True)
+
+    def make(app):
+        return Symlink(app, conf)
+    return make

@@ -1,0 +1,255 @@
+"""Versioned writes (Swift's legacy object versioning).
+
+A container with X-Versions-Location: <versions container> (stack mode) or
+X-History-Location: <versions container> (history mode) keeps every
+overwritten object: before a PUT (or COPY) replaces an object, the current
+version is copied to '<len(name) as 3 hex digits><name>/<timestamp>' in the
+versions container. On DELETE, stack mode restores the newest archived
+version (and removes it from the archive); history mode archives the current
+version, records a delete marker and deletes the object.
+
+The setting is kept with the container as sysmeta; the caller's own rights
+apply to every copy (write access to the versions container is needed).
+"""
+import time
+
+from cloudstack.object_store import manager as os_manager
+from cloudstack.object_store import middleware
+from cloudstack.object_store.middleware import _base
+
+LOCATION = 'X-Container-Sysmeta-Versions-Location'
+MODE = 'X-Container-Sysmeta-Versions-Mode'
+DELETE_MARKER = 'application/x-deleted;swift_versions_deleted=1'
+# What a version copy carries over besides X-Object-Meta-*.
+_KEEP = ('content-type', 'content-encoding', 'content-disposition',
+         'content-language', 'cache-control', 'expires', 'x-delete-at',
+         'x-object-manifest', 'x-robots-tag', 'x-symlink-target',
+         'x-symlink-target-account', 'x-symlink-target-etag')
+
+
+def version_prefix(obj):
+    return '%03x%s/' % (len(obj.encode('utf-8')), obj)
+
+
+def version_name(obj, ts):
+    return version_prefix(obj) + os_manager.normalize(ts)
+
+
+class VersionedWrites(_base.Filter):
+
+    def handle(self, req, version, account, container, obj):
+        if not container:
+            return self.app
+        if not obj:
+            return self.container_request(req, account, container)
+        if req.method in ('PUT', 'COPY', 'DELETE'):
+            return self.object_request(req, account, container, obj)
+        return self.app
+
+    # --- containers --------------------------------------------------------
+    def container_request(self, req, account, container):
+        if req.method in ('PUT', 'POST'):
+            hv = req.headers.get('X-Versions-Location')
+            hh = req.headers.get('X-History-Location')
+            removes = [h for h in ('X-Remove-Versions-Location',
+                                   'X-Remove-History-Location')
+                       if h in req.headers]
+            if hv is not None and hh is not None:
+                return _base.finish(req, _base.error(
+                    400, 'Bad Request',
+                    'Only one of X-Versions-Location or X-History-Location '
+                    'may be specified'))
+            sysmeta = {}
+            value, mode = (hv, 'stack') if hv is not None else (hh, 'history')
+            if value is not None:
+                value = value.strip()
+                if value:
+                    loc = _location(value)
+                    if loc is None:
+                        return _base.finish(req, _base.error(
+                            412, 'Precondition Failed',
+                            'Container name cannot contain "/" and must not '
+                            'be empty'))
+                    sysmeta = {LOCATION: loc, MODE: mode}
+                else:
+                    sysmeta = {LOCATION: '', MODE: ''}
+            elif removes:
+                sysmeta = {LOCATION: '', MODE: ''}
+            if sysmeta:
+                req.environ[_base.SYSMETA_ENV] = dict(
+                    req.environ.get(_base.SYSMETA_ENV) or {}, **sysmeta)
+            return self.app
+        if req.method in ('GET', 'HEAD'):
+            shown = _base.show_sysmeta(req)
+            resp = req.get_response(self.app)
+            loc = resp.headers.get(LOCATION)
+            mode = resp.headers.get(MODE) or 'stack'
+            _base.hide_sysmeta(resp, shown, (LOCATION, MODE))
+            if loc:
+                resp.headers['X-History-Location' if mode == 'history'
+                             else 'X-Versions-Location'] = loc
+            return resp
+        return self.app
+
+    # --- objects -----------------------------------------------------------
+    def _versioning(self, req, account, container):
+        """(versions container, mode) of a container, or (None, None)."""
+        resp = _base.call(self.app, _base.sub(
+            req, 'HEAD', middleware.quote_path('v1', account, container),
+            show_sysmeta=True))
+        _base.close(resp)
+        if not _base.is_success(resp):
+            return None, None
+        loc = resp.headers.get(LOCATION)
+        if not loc:
+            return None, None
+        return loc, resp.headers.get(MODE) or 'stack'
+
+    def object_request(self, req, account, container, obj):
+        if req.method == 'COPY':
+            dest = req.headers.get('Destination')
+            if not dest:
+                return self.app
+            from urllib.parse import unquote
+            d_account = unquote(req.headers.get('Destination-Account') or account)
+            d_container, _, d_obj = unquote(dest).lstrip('/').partition('/')
+            if not d_container or not d_obj:
+                return self.app
+            account, container, obj = d_account, d_container, d_obj
+        loc, mode = self._versioning(req, account, container)
+        if loc is None:
+            return self.app
+        if req.method in ('PUT', 'COPY'):
+            if req.method == 'PUT' and req.GET.get('multipart-manifest') == 'get':
+                return self.app
+            err = self.archive(req, account, container, obj, loc)
+            if err is not None:
+                return err
+            return self.app
+        if mode == 'history':
+            return self.delete_history(req, account, container, obj, loc)
+        return self.delete_stack(req, account, container, obj, loc)
+
+    def _get(self, req, account, container, obj):
+        return _base.call(self.app, _base.sub(
+            req, 'GET', middleware.quote_path('v1', account, container, obj),
+            query={'multipart-manifest': 'get', 'symlink': 'get'},
+            show_sysmeta=True))
+
+    def _copy(self, req, src, account, container, obj):
+        """PUT the object of response `src` as /account/container/obj
+        (closing src); returns the PUT's response."""
+        headers = {'Content-Length': str(src.content_length or 0)}
+        sysmeta = {}
+        for k, v in src.headers.items():
+            lk = k.lower()
+            if lk.startswith('x-object-meta-') or lk in _KEEP:
+                headers[k] = v
+            elif lk.startswith('x-object-sysmeta-') or lk == 'x-static-large-object':
+                sysmeta[k] = v
+        etag = src.headers.get('ETag', '').strip('"')
+        if etag and not sysmeta.get('X-Object-Sysmeta-Slo-Etag'):
+            headers['ETag'] = etag
+        reader = _base.IterReader(src.app_iter, on_close=lambda: _base.close(src))
+        try:
+            put = _base.sub(req, 'PUT', middleware.quote_path('v1', account, container, obj),
+                            headers=headers, sysmeta=sysmeta)
+            put.body_file = reader
+            put.content_length = src.content_length or 0
+            return _base.call(self.app, put)
+        finally:
+            _base.close(src)
+
+    def archive(self, req, account, container, obj, loc):
+        """Copy the current version (if any) to the versions container;
+        an error response when that fails."""
+        cur = self._get(req, account, container, obj)
+        if cur.status_int == 404:
+            _base.close(cur)
+            return None
+        if not _base.is_success(cur):
+            _base.close(cur)
+            return _base.finish(req, _base.error(cur.status_int,
+                                                 cur.status.split(' ', 1)[-1]))
+        ts = cur.headers.get('X-Timestamp') or time.time()
+        put = self._copy(req, cur, account, loc, version_name(obj, ts))
+        _base.close(put)
+        if not _base.is_success(put):
+            status = put.status_int
+            if status == 404:
+                status = 412
+            return _base.finish(req, _base.error(status, put.status.split(' ', 1)[-1]
+                                                 if status == put.status_int
+                                                 else 'Precondition Failed'))
+        return None
+
+    def _versions(self, req, account, loc, obj):
+        try:
+            for entry in _base.listing(self.app, req, account, loc,
+                                       version_prefix(obj), reverse=True):
+                if 'name' in entry:
+                    yield entry
+        except _base.ListingError as exc:
+            _base.close(exc.resp)
+
+    def _delete(self, req, account, container, obj):
+        return _base.call(self.app, _base.sub(
+            req, 'DELETE', middleware.quote_path('v1', account, container, obj)))
+
+    def delete_stack(self, req, account, container, obj, loc):
+        for entry in self._versions(req, account, loc, obj):
+            if entry.get('content_type') == DELETE_MARKER:
+                # A history-mode marker: the object had been deleted.
+                continue
+            src = self._get(req, account, loc, entry['name'])
+            if src.status_int == 404:
+                _base.close(src)
+                continue
+            if not _base.is_success(src):
+                _base.close(src)
+                return _base.finish(req, _base.error(
+                    src.status_int, src.status.split(' ', 1)[-1]))
+            put = self._copy(req, src, account, container, obj)
+            _base.close(put)
+            if not _base.is_success(put):
+                return _base.finish(req, _base.error(
+                    put.status_int, put.status.split(' ', 1)[-1]))
+            gone = self._delete(req, account, loc, entry['name'])
+            _base.close(gone)
+            return _base.no_content(req)
+        return self.app
+
+    def delete_history(self, req, account, container, obj, loc):
+        err = self.archive(req, account, container, obj, loc)
+        if err is not None:
+            return err
+        marker = _base.sub(
+            req, 'PUT', middleware.quote_path(
+                'v1', account, loc, version_name(obj, time.time())),
+            headers={'Content-Type': DELETE_MARKER, 'Content-Length': '0'},
+            body=b'')
+        resp = _base.call(self.app, marker)
+        _base.close(resp)
+        if not _base.is_success(resp):
+            return _base.finish(req, _base.error(
+                resp.status_int, resp.status.split(' ', 1)[-1]))
+        return self.app
+
+
+def _location(value):
+    from urllib.parse import unquote
+    value = unquote(value)
+    if not value or '/' in value:
+        return None
+    return value
+
+
+def filter_factory(global_conf, **local_conf):
+    conf = dict(global_conf)
+    conf.update(local_conf)
+    middleware.register_info('versioned_writes', allowed_flags=[
+        'x-versions-location', 'x-history-location'])
+
+    def make(app):
+        return VersionedWrites(app, conf)
+    return make
