@@ -1,6 +1,4 @@
 """Objects: /v1/{account}/{container}/{object}."""
-import email.utils
-import math
 import mimetypes
 import time
 import urllib.parse
@@ -118,45 +116,16 @@ def object_headers(row):
     return h
 
 
-def _etags(value):
-    return [v.strip().strip('"') for v in value.split(',') if v.strip()]
-
-
-def _date(value):
-    try:
-        parsed = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return parsed.timestamp() if parsed is not None else None
-
-
 def check_conditions(req, row):
     """304/412 per If-Match, If-None-Match, If-(Un)Modified-Since."""
-    etag = row.etag
-    last_modified = math.ceil(float(row.timestamp))
     headers = object_headers(row)
     keep = {k: headers[k] for k in ('ETag', 'Last-Modified', 'X-Timestamp',
                                     'Content-Type')}
-    if_match = req.headers.get('If-Match')
-    if if_match is not None:
-        tags = _etags(if_match)
-        if '*' not in tags and etag not in tags:
-            raise util.error(412, 'Precondition Failed', headers=keep)
-    if_none = req.headers.get('If-None-Match')
-    if if_none is not None:
-        tags = _etags(if_none)
-        if '*' in tags or etag in tags:
-            raise util.error(304, 'Not Modified', headers=keep)
-    ius = req.headers.get('If-Unmodified-Since')
-    if ius is not None and if_match is None:
-        when = _date(ius)
-        if when is not None and last_modified > when:
-            raise util.error(412, 'Precondition Failed', headers=keep)
-    ims = req.headers.get('If-Modified-Since')
-    if ims is not None and if_none is None:
-        when = _date(ims)
-        if when is not None and last_modified <= when:
-            raise util.error(304, 'Not Modified', headers=keep)
+    status = util.conditions(req, row.etag, float(row.timestamp))
+    if status == 412:
+        raise util.error(412, 'Precondition Failed', headers=keep)
+    if status == 304:
+        raise util.error(304, 'Not Modified', headers=keep)
 
 
 def parse_range(value, size):

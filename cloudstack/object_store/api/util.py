@@ -288,3 +288,43 @@ def render_listing(req, kind, name, items, headers):
         resp.headers[k] = v
     resp.body = body.encode()
     return resp
+
+
+# --- conditional requests ---------------------------------------------------
+def _etags(value):
+    return [v.strip().strip('"') for v in value.split(',') if v.strip()]
+
+
+def parse_date(value):
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed.timestamp() if parsed is not None else None
+
+
+def conditions(req, etag, last_modified):
+    """None, or the status (304/412) the conditional headers call for."""
+    if_match = req.headers.get('If-Match')
+    if if_match is not None:
+        tags = _etags(if_match)
+        if '*' not in tags and etag not in tags:
+            return 412
+    if_none = req.headers.get('If-None-Match')
+    if if_none is not None:
+        tags = _etags(if_none)
+        if '*' in tags or etag in tags:
+            return 304
+    if last_modified is not None:
+        lm = math.ceil(last_modified)
+        ius = req.headers.get('If-Unmodified-Since')
+        if ius is not None and if_match is None:
+            when = parse_date(ius)
+            if when is not None and lm > when:
+                return 412
+        ims = req.headers.get('If-Modified-Since')
+        if ims is not None and if_none is None:
+            when = parse_date(ims)
+            if when is not None and lm <= when:
+                return 304
+    return None

@@ -5,11 +5,9 @@ pipeline, the sysmeta hand-off with the app (api/util.SYSMETA_ENV), and
 large-object responses (segments streamed one after another, with Range and
 conditional requests judged on the whole).
 """
-import email.utils
 import hashlib
 import json
 import logging
-import math
 import urllib.parse
 import uuid
 
@@ -115,6 +113,11 @@ def strip_headers(resp, prefixes):
     prefixes = tuple(p.lower() for p in prefixes)
     for key in [k for k in resp.headers if k.lower().startswith(prefixes)]:
         del resp.headers[key]
+
+
+def add_sysmeta(req, sysmeta):
+    """Have the app store `sysmeta` with what req writes."""
+    req.environ[SYSMETA_ENV] = dict(req.environ.get(SYSMETA_ENV) or {}, **sysmeta)
 
 
 def show_sysmeta(req):
@@ -297,45 +300,6 @@ def stream(app, req, segments, check_etag=False, first=None):
             close(resp)
 
 
-def _etags(value):
-    return [v.strip().strip('"') for v in value.split(',') if v.strip()]
-
-
-def _date(value):
-    try:
-        parsed = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return parsed.timestamp() if parsed is not None else None
-
-
-def conditions(req, etag, last_modified):
-    """None, or the status (304/412) the conditional headers call for."""
-    if_match = req.headers.get('If-Match')
-    if if_match is not None:
-        tags = _etags(if_match)
-        if '*' not in tags and etag not in tags:
-            return 412
-    if_none = req.headers.get('If-None-Match')
-    if if_none is not None:
-        tags = _etags(if_none)
-        if '*' in tags or etag in tags:
-            return 304
-    if last_modified is not None:
-        lm = math.ceil(last_modified)
-        ius = req.headers.get('If-Unmodified-Since')
-        if ius is not None and if_match is None:
-            when = _date(ius)
-            if when is not None and lm > when:
-                return 412
-        ims = req.headers.get('If-Modified-Since')
-        if ims is not None and if_none is None:
-            when = _date(ims)
-            if when is not None and lm <= when:
-                return 304
-    return None
-
-
 def parse_range(value, size):
     """[(start, end)] inclusive; None to ignore the header; [] unsatisfiable."""
     from cloudstack.object_store.api import objects
@@ -356,7 +320,7 @@ def large_response(app, req, manifest_resp, segments, size, etag,
     headers = [(k, v) for k, v in manifest_resp.headers.items()
                if k.lower() not in _DROP]
     ctype = content_type or manifest_resp.headers.get('Content-Type')
-    lm = _date(manifest_resp.headers.get('Last-Modified'))
+    lm = util.parse_date(manifest_resp.headers.get('Last-Modified'))
     ts = manifest_resp.headers.get('X-Timestamp')
     if ts:
         try:
@@ -377,7 +341,7 @@ def large_response(app, req, manifest_resp, segments, size, etag,
         resp.headers['Accept-Ranges'] = 'bytes'
         return resp
 
-    status = conditions(req, etag, lm) if etag is not None else None
+    status = util.conditions(req, etag, lm) if etag is not None else None
     if status is not None:
         resp = base(status)
         if status == 412:

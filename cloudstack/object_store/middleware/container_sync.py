@@ -108,8 +108,7 @@ class ContainerSync(_base.Filter):
             if 'X-Container-Sync-Key' in req.headers:
                 sysmeta[SYNC_KEY] = req.headers['X-Container-Sync-Key'].strip()
             if sysmeta:
-                req.environ[_base.SYSMETA_ENV] = dict(
-                    req.environ.get(_base.SYSMETA_ENV) or {}, **sysmeta)
+                _base.add_sysmeta(req, sysmeta)
             return self.app
         if req.method in ('GET', 'HEAD'):
             shown = _base.show_sysmeta(req)

@@ -76,8 +76,7 @@ class VersionedWrites(_base.Filter):
             elif removes:
                 sysmeta = {LOCATION: '', MODE: ''}
             if sysmeta:
-                req.environ[_base.SYSMETA_ENV] = dict(
-                    req.environ.get(_base.SYSMETA_ENV) or {}, **sysmeta)
+                _base.add_sysmeta(req, sysmeta)
             return self.app
         if req.method in ('GET', 'HEAD'):
             shown = _base.show_sysmeta(req)
