@@ -9,24 +9,11 @@ from cloudstack.db import api as db_api
 from cloudstack.object_store import auditor
 from cloudstack.object_store import models
 from cloudstack.object_store import replicator
-from cloudstack.object_store import ring
 from cloudstack.object_store.backend import disk
 
 NAME = ('AUTH_p', 'cont', 'obj')
 HOUR = 3600
 
-
-@pytest.fixture
-def cluster(tmp_path):
-    b = ring.RingBuilder(4, 3)
-    for i in range(4):
-        path = tmp_path / ('dev%d' % i)
-        path.mkdir()
-        b.add_dev(str(path), zone=i + 1)
-    b.rebalance(seed=1)
-    path = str(tmp_path / 'object.ring')
-    b.save(path)
-    return disk.DiskBackend(path)
 
 
 def _files(be, name=NAME):
