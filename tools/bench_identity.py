@@ -13,7 +13,8 @@ Each operation runs on one system right after the other; with --rounds N the ord
 alternates and the median run is reported, so drifting background load hits both
 alike. Besides req/s and latency it reports answers per CPU second of the server.
 It also times each server from process start to the first issued token (cloudstack
-twice: fresh data dir, then existing data dir). Keystone (PyPI `keystone` + gunicorn)
+twice: fresh data dir, then existing data dir) and reports each one's resident memory
+(RSS and PSS of its process tree) at idle right after start. Keystone (PyPI `keystone` + gunicorn)
 is installed into --keystone-venv on first use and runs with its in-process cache
 on ([cache] enabled, dogpile.cache.memory).
 
@@ -243,6 +244,10 @@ def report(results, args):
         verdict = '' if value is None else \
             '  (goal < %g s: %s)' % (STARTUP_GOAL_S, 'met' if value < STARTUP_GOAL_S else 'MISSED')
         print('  %-38s %9s%s' % ('cloudstack, ' + label, cell(value, '%.3f'), verdict))
+    print('\n%-40s %9s %9s' % ('memory at idle after start, MB', 'RSS', 'PSS'))
+    for name, res in (('keystone', ks), ('cloudstack', cs)):
+        mem = res.get('memory_idle_mb', {})
+        print('  %-38s %9s %9s' % (name, cell(mem.get('rss'), '%.1f'), cell(mem.get('pss'), '%.1f')))
     for name, res in sorted(results.items()):
         if isinstance(res, dict) and res.get('error'):
             print('\n%s FAILED: %s' % (name, res['error'].splitlines()[0]))
@@ -306,6 +311,9 @@ def main():
                 live[name] = server, url
             except FAILURES as exc:
                 fail(name, exc)
+        for name, (server, _) in live.items():  # at idle, right after start
+            mem = server.memory()
+            results[name]['memory_idle_mb'] = {k: round(v / 1e6, 1) for k, v in mem.items()}
         if args.serve:
             serve(live, args)
         else:

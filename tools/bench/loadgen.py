@@ -8,6 +8,13 @@ requests started during the warm-up are not counted. Run it as its own process
 
 spec: {"host", "port", "method", "path", "headers": {}, "body": str|null,
        "expect": [codes], "concurrency": 8, "duration": 10, "warmup": 2, "timeout": 30}
+
+A path may name a different resource per request: "{w}" is the thread's number
+(0..concurrency-1) and "{i}" the thread's request count so far. With "cycle":
+[n per thread], {i} wraps at the thread's n (e.g. GET the objects a PUT run
+made); with "limit": [n per thread], a thread stops after n requests (e.g.
+DELETE each of them once). The result's "answered_per_worker" tells how many
+requests each thread had answered, warm-up included.
 """
 import json
 import math
@@ -60,15 +67,17 @@ def ratio(ours, theirs):
     return round(ours / theirs, 2)
 
 
-def build_request(spec):
-    """The bytes of the one request a run repeats."""
+def build_request(spec, path=None):
+    """The bytes of the one request a run repeats (or of one with `path`)."""
     body = spec.get('body') or b''
     body = body.encode() if isinstance(body, str) else body
+    if spec.get('body_size'):  # a body of that many bytes, made here
+        body = b'x' * spec['body_size']
     headers = {'Host': '%s:%d' % (spec['host'], spec['port'])}
     headers.update(spec.get('headers', {}))
     if body or spec['method'] in ('POST', 'PUT', 'PATCH'):
         headers['Content-Length'] = str(len(body))
-    head = ['%s %s HTTP/1.1' % (spec['method'], spec['path'])]
+    head = ['%s %s HTTP/1.1' % (spec['method'], path or spec['path'])]
     head += ['%s: %s' % kv for kv in headers.items()]
     return ('\r\n'.join(head) + '\r\n\r\n').encode('latin-1') + body
 
@@ -151,10 +160,18 @@ class Connection:
         return out
 
 
+def _per_worker(spec, key, index):
+    values = spec.get(key)
+    return None if values is None else values[index]
+
+
 class _Worker(threading.Thread):
-    def __init__(self, spec, count_from, stop_at):
+    def __init__(self, spec, count_from, stop_at, index=0):
         super().__init__(daemon=True)
         self.spec = spec
+        self.index = index
+        self.cycle = _per_worker(spec, 'cycle', index)
+        self.limit = _per_worker(spec, 'limit', index)
         self.count_from = count_from
         self.stop_at = stop_at
         self.latencies = []
@@ -163,13 +180,27 @@ class _Worker(threading.Thread):
         self.last_end = count_from
         self.answered = 0  # every exchange, warm-up included
 
+    def requests(self):
+        """The request bytes to send, one per iteration."""
+        s = self.spec
+        if '{' not in s['path']:
+            request = build_request(s)
+            while True:
+                yield request
+        template = build_request(s, '\0PATH\0').split(b'\0PATH\0')
+        n = 0
+        while self.limit is None or n < self.limit:
+            i = n % self.cycle if self.cycle else n
+            path = s['path'].format(w=self.index, i=i).encode('latin-1')
+            yield template[0] + path + template[1]
+            n += 1
+
     def run(self):
         s = self.spec
-        request = build_request(s)
         head_only = s['method'] == 'HEAD'
         expect = set(s.get('expect', [200]))
         conn = None
-        while True:
+        for request in self.requests():
             start = time.perf_counter()
             if start >= self.stop_at:
                 break
@@ -208,7 +239,7 @@ def run(spec):
     wall0, cpu0 = time.perf_counter(), _cpu_seconds()
     count_from = wall0 + spec.get('warmup', 0)
     stop_at = count_from + spec['duration']
-    workers = [_Worker(spec, count_from, stop_at) for _ in range(spec['concurrency'])]
+    workers = [_Worker(spec, count_from, stop_at, i) for i in range(spec['concurrency'])]
     for w in workers:
         w.start()
     for w in workers:
@@ -218,6 +249,7 @@ def run(spec):
     elapsed = max(w.last_end for w in workers) - count_from
     result = summarize(latencies, sum(w.errors for w in workers), elapsed or spec['duration'])
     result['answered_total'] = sum(w.answered for w in workers)
+    result['answered_per_worker'] = [w.answered for w in workers]
     result['concurrency'] = spec['concurrency']
     result['client_cpu_pct'] = round(100.0 * cpu / wall, 1)
     result['error_samples'] = [e for w in workers for e in w.error_samples][:MAX_ERROR_SAMPLES]

@@ -1,9 +1,9 @@
-"""Starting and stopping the identity servers the benchmark compares.
+"""Starting and stopping the servers the benchmarks compare.
 
 The real Keystone runs from its own venv under gunicorn (SQLite, Fernet tokens,
-dogpile in-memory cache); cloudstack runs as `cloudstack-all`. Each server gets
-its own process group, so stopping it ends its workers too, and every server
-still alive is stopped when this process exits.
+dogpile in-memory cache); cloudstack runs as `cloudstack-all` (the real Swift:
+swift_cluster.py). Each server gets its own process group, so stopping it ends
+its workers too, and every server still alive is stopped when this process exits.
 """
 import atexit
 import json
@@ -133,40 +133,100 @@ class ServerProcess:
     def cpu_seconds(self):
         """CPU time used so far by the live processes of this server's group."""
         total = 0
-        for pid in filter(str.isdigit, os.listdir('/proc')):
-            try:
-                with open('/proc/%s/stat' % pid) as f:
-                    fields = f.read().rsplit(')', 1)[1].split()
-            except OSError:
-                continue  # gone meanwhile
+        for pid, fields in _proc_stats():
             if int(fields[2]) == self.proc.pid:  # process group
                 total += int(fields[11]) + int(fields[12])  # utime + stime
         return total / os.sysconf('SC_CLK_TCK')
 
-    def wait_for_token(self, auth_url, auth_body, timeout):
-        """Poll POST auth_url/auth/tokens until 201; return seconds since start."""
+    def memory(self):
+        """{'rss', 'pss'} bytes of this server's process tree (it and its descendants)."""
+        return tree_memory(self.proc.pid) if self.proc is not None else {'rss': 0, 'pss': 0}
+
+    def wait_until(self, probe, timeout, what):
+        """Call probe() until it returns (True, _); return seconds since start.
+
+        probe returns (done, last answer); OSError and HTTPError count as not yet."""
         deadline = self.started_at + timeout
-        data = json.dumps(auth_body).encode()
         last_answer = 'none'
         while time.perf_counter() < deadline:
             if self.proc.poll() is not None:
-                raise StartError('%s exited with code %s before issuing a token; log %s:\n%s' % (
-                    self.name, self.proc.returncode, self.log_path, tail(self.log_path)))
-            req = urllib.request.Request(auth_url + '/auth/tokens', data=data, method='POST',
-                                         headers={'Content-Type': 'application/json'})
+                raise StartError('%s exited with code %s before %s; log %s:\n%s' % (
+                    self.name, self.proc.returncode, what, self.log_path, tail(self.log_path)))
             try:
-                with urllib.request.urlopen(req, timeout=10) as resp:
-                    if resp.status == 201:
-                        return time.perf_counter() - self.started_at
-                    last_answer = str(resp.status)
-            except urllib.error.HTTPError as exc:  # up, but not (yet) issuing tokens
+                done, last_answer = probe()
+                if done:
+                    return time.perf_counter() - self.started_at
+            except urllib.error.HTTPError as exc:  # up, but not (yet) answering as wanted
                 last_answer = '%d %s' % (exc.code, exc.read()[:300].decode('utf-8', 'replace'))
             except (OSError, urllib.error.URLError) as exc:  # not listening yet
                 last_answer = str(exc)
             time.sleep(0.02)
-        raise StartError('%s issued no token within %ss; last answer to POST %s/auth/tokens: '
-                         '%s; log %s:\n%s' % (self.name, timeout, auth_url, last_answer,
-                                              self.log_path, tail(self.log_path, 5)))
+        raise StartError('%s: no %s within %ss; last answer: %s; log %s:\n%s' % (
+            self.name, what, timeout, last_answer, self.log_path, tail(self.log_path, 5)))
+
+    def wait_for_token(self, auth_url, auth_body, timeout):
+        """Poll POST auth_url/auth/tokens until 201; return seconds since start."""
+        data = json.dumps(auth_body).encode()
+
+        def probe():
+            req = urllib.request.Request(auth_url + '/auth/tokens', data=data, method='POST',
+                                         headers={'Content-Type': 'application/json'})
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return resp.status == 201, str(resp.status)
+        return self.wait_until(probe, timeout, 'token from POST %s/auth/tokens' % auth_url)
+
+    def wait_for_port(self, port, timeout, host='127.0.0.1'):
+        """Wait until something accepts TCP connections on host:port."""
+        def probe():
+            with socket.create_connection((host, port), timeout=2):
+                return True, 'connected'
+        return self.wait_until(probe, timeout, 'listener on %s:%d' % (host, port))
+
+
+def _proc_stats():
+    """(pid, fields of /proc/<pid>/stat after the command) of every live process."""
+    for pid in filter(str.isdigit, os.listdir('/proc')):
+        try:
+            with open('/proc/%s/stat' % pid) as f:
+                yield int(pid), f.read().rsplit(')', 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+
+
+def tree_pids(root_pid):
+    """root_pid and all its live descendants."""
+    children = {}
+    for pid, fields in _proc_stats():
+        children.setdefault(int(fields[1]), []).append(pid)  # ppid -> pids
+    out, todo = [], [root_pid]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(children.get(pid, ()))
+    return out
+
+
+def tree_memory(root_pid):
+    """{'rss': bytes, 'pss': bytes} summed over root_pid and its descendants.
+
+    RSS counts a page shared by forked workers once per process; PSS splits it
+    among them, so PSS sums to what the tree really occupies."""
+    total = {'rss': 0, 'pss': 0}
+    for pid in tree_pids(root_pid):
+        try:
+            with open('/proc/%d/smaps_rollup' % pid) as f:
+                for line in f:
+                    key, _, value = line.partition(':')
+                    if key in ('Rss', 'Pss'):
+                        total[key.lower()] += int(value.split()[0]) * 1024
+        except OSError:
+            pass  # gone meanwhile
+    return total
+
+
+def tree_rss(root_pid):
+    """Summed resident memory (bytes) of root_pid and all its descendants."""
+    return tree_memory(root_pid)['rss']
 
 
 def stop_all():
@@ -239,10 +299,11 @@ def cloudstack_command(bin_dir):
 
 
 def cloudstack_server(bin_dir, repo_dir, workdir, data_dir, port, workers, admin_password,
-                      bcrypt_rounds):
+                      bcrypt_rounds, extra_conf=''):
+    """cloudstack-all on 127.0.0.1:port; extra_conf is appended to its config file."""
     conf = os.path.join(workdir, 'cloudstack-bench.conf')
     with open(conf, 'w') as f:
-        f.write('[identity]\npassword_hash_rounds = %d\n' % bcrypt_rounds)
+        f.write('[identity]\npassword_hash_rounds = %d\n' % bcrypt_rounds + extra_conf)
     argv = cloudstack_command(bin_dir) + [
         '--config-file', conf, '--data-dir', data_dir, '--bind', '127.0.0.1:%d' % port,
         '--admin-password', admin_password, '--workers', str(workers)]
