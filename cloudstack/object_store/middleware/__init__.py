@@ -12,8 +12,11 @@ temp URL's or a form's signature).
 import urllib.parse
 
 from cloudstack.api import wsgi
+from cloudstack.object_store.api import util
+from cloudstack.object_store import policies
 
 _info = {}
+_HEADS = 'cloudstack.object_store.heads'    # environ: owner_head's answers
 
 
 def split_path(path_info):
@@ -66,3 +69,20 @@ def subrequest(environ, method, path, headers=None, body=None, context=None,
         else:
             req.body_file = body
     return req
+
+
+def owner_head(app, environ, account, container=None):
+    """HEAD of an account or container as its owner, system metadata
+    included: a filter's own look-up. Looked up once per client request
+    (whichever filters ask), and only a 2xx answer is returned, else None."""
+    cache = environ.setdefault(_HEADS, {})
+    key = (account, container)
+    if key not in cache:
+        names = [account] + ([container] if container else [])
+        req = subrequest(environ, 'HEAD', quote_path('v1', *names),
+                         context=policies.grant(account))
+        req.environ[util.SHOW_SYSMETA_ENV] = True
+        resp = req.get_response(app)
+        cache[key] = resp if resp.status_int // 100 == 2 else None
+    return cache[key]
+

@@ -54,14 +54,6 @@ def call(app, environ, method, path, headers=None, body=None, context=None,
     return sub.get_response(app)
 
 
-def granted_head(app, environ, account, container=None):
-    """HEAD of an account or container as its owner (a filter's own look-up),
-    the response (status 2xx or not)."""
-    names = [account] + ([container] if container else [])
-    return call(app, environ, 'HEAD', middleware.quote_path('v1', *names),
-                context=policies.grant(account))
-
-
 def meta_values(headers, kind, names):
     """The values of X-<kind>-Meta-<name> for `names` present in headers."""
     out = []
@@ -73,15 +65,15 @@ def meta_values(headers, kind, names):
 
 
 def account_keys(app, environ, account):
-    resp = granted_head(app, environ, account)
-    if resp.status_int // 100 != 2:
+    resp = middleware.owner_head(app, environ, account)
+    if resp is None:
         return []
     return meta_values(resp.headers, 'Account', TEMP_URL_KEYS)
 
 
 def container_keys(app, environ, account, container):
-    resp = granted_head(app, environ, account, container)
-    if resp.status_int // 100 != 2:
+    resp = middleware.owner_head(app, environ, account, container)
+    if resp is None:
         return []
     return meta_values(resp.headers, 'Container', TEMP_URL_KEYS)
 

@@ -135,8 +135,8 @@ class ContainerQuotas(_Quota):
         if upload is None:
             return req.get_response(self.app)
         account, container, size = upload
-        head = _common.granted_head(self.app, req.environ, account, container)
-        if head.status_int // 100 == 2:
+        head = middleware.owner_head(self.app, req.environ, account, container)
+        if head is not None:
             h = head.headers
             refusal = self._enforce(
                 req, size,
@@ -193,8 +193,8 @@ class AccountQuotas(_Quota):
         if upload is None:
             return req.get_response(self.app)
         account, _, size = upload
-        head = _common.granted_head(self.app, req.environ, account)
-        if head.status_int // 100 == 2:
+        head = middleware.owner_head(self.app, req.environ, account)
+        if head is not None:
             h = head.headers
             refusal = self._enforce(
                 req, size,

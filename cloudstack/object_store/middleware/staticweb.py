@@ -51,8 +51,8 @@ class StaticWeb:
         if parts is None or not parts[2]:
             return req.get_response(self.app)
         _, account, container, obj = parts
-        head = _common.granted_head(self.app, req.environ, account, container)
-        if head.status_int // 100 != 2:
+        head = middleware.owner_head(self.app, req.environ, account, container)
+        if head is None:
             return req.get_response(self.app)
         meta = {k.lower()[len('x-container-meta-'):]: v
                 for k, v in head.headers.items()

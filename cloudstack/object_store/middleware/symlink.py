@@ -290,13 +290,17 @@ class Symlink(_base.Filter):
         if resp.status_int != 200:
             return resp
         ctype = resp.headers.get('Content-Type', '')
+        if not (ctype.startswith('application/json') or 'xml' in ctype):
+            return resp
+        body = _base.body_of(resp)
+        if b'symlink_target' not in body:     # no links listed: as it is
+            resp.app_iter = [body]
+            return _set_len(resp, body)
         if ctype.startswith('application/json'):
-            body = _base.body_of(resp)
             try:
                 entries = json.loads(body)
             except ValueError:
-                resp.app_iter = [body]
-                return _set_len(resp, body)
+                entries = []
             changed = False
             for entry in entries:
                 if 'content_type' in entry and ';' in entry['content_type']:
@@ -306,10 +310,8 @@ class Symlink(_base.Filter):
                         entry.update(_listing_extra(account, ct, params))
             if changed:
                 body = json.dumps(entries).encode()
-            resp.app_iter = [body]
-            return _set_len(resp, body)
-        if 'xml' in ctype:
-            body = _base.body_of(resp).decode('utf-8')
+        else:
+            body = body.decode('utf-8')
 
             def fix(m):
                 ct, params = split_ctype(saxutils.unescape(m.group(1)))
@@ -322,9 +324,8 @@ class Symlink(_base.Filter):
                         out += '<%s>%s</%s>' % (k, saxutils.escape(str(extra[k])), k)
                 return out
             body = re.sub(r'<content_type>([^<]*)</content_type>', fix, body).encode()
-            resp.app_iter = [body]
-            return _set_len(resp, body)
-        return resp
+        resp.app_iter = [body]
+        return _set_len(resp, body)
 
 
 def _listing_extra(account, ct, params):
