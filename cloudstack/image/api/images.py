@@ -8,6 +8,7 @@ from cloudstack import exception
 from cloudstack.api import common, wsgi
 from cloudstack.conf import CONF
 from cloudstack.image import manager, stores
+from cloudstack.image.manager import base, imports
 from cloudstack.image.api import views
 
 PATCH_TYPES = ('application/openstack-images-v2.1-json-patch',
@@ -81,7 +82,7 @@ def _chunks(req):
             if not req.is_body_seekable else req.body_file
     else:
         stream = req.body_file_raw
-    return manager.read_chunks(stream)
+    return base.read_chunks(stream)
 
 
 def _check_octet(req):
@@ -103,7 +104,7 @@ class Images:
         resp.headers['Location'] = req.application_url + '/v2/images/%s' % rec['id']
         # Clients (openstacksdk) learn from these whether they may stage/import.
         resp.headers['OpenStack-image-import-methods'] = ','.join(
-            manager.import_methods())
+            imports.import_methods())
         resp.headers['OpenStack-image-store-ids'] = ','.join(stores.available(CONF))
         return resp
 
@@ -111,7 +112,7 @@ class Images:
         limit, marker = common.limit_marker(
             req, max_limit=CONF.image.api_limit_max,
             default=CONF.image.limit_param_default)
-        sort = common.sort_params(req, manager.SORT_KEYS)
+        sort = common.sort_params(req, base.SORT_KEYS)
         filters = {}
         for key in set(req.GET.keys()):
             if key in NOT_FILTERS:

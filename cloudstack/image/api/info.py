@@ -2,6 +2,7 @@
 from cloudstack.conf import CONF
 from cloudstack import policy
 from cloudstack.image import manager, stores
+from cloudstack.image.manager import imports
 
 
 class Info:
@@ -10,7 +11,7 @@ class Info:
         return {'import-methods': {
             'description': 'Import methods available.',
             'type': 'array',
-            'value': manager.import_methods()}}
+            'value': imports.import_methods()}}
 
     def stores_info(self, req):
         policy.authorize(req.context, 'image:get_info')

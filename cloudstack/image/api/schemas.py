@@ -1,7 +1,7 @@
 """/v2/schemas/*: JSON schemas clients validate images and members with."""
 import copy
 
-from cloudstack.image import manager
+from cloudstack.image.manager import base
 
 UUID_PATTERN = ('^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}'
                 '-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$')
@@ -21,9 +21,9 @@ def image_schema():
                'description': 'The image ID (a UUID).'},
         'name': _nullable('string', maxLength=255,
                           description='Name shown to people.'),
-        'status': _read_only({'type': 'string', 'enum': list(manager.STATUSES)},
+        'status': _read_only({'type': 'string', 'enum': list(base.STATUSES)},
                              'Where the image is in its life cycle.'),
-        'visibility': {'type': 'string', 'enum': list(manager.VISIBILITIES),
+        'visibility': {'type': 'string', 'enum': list(base.VISIBILITIES),
                        'description': 'Who can see and use the image.'},
         'protected': {'type': 'boolean',
                       'description': 'A protected image cannot be deleted.'},
@@ -44,10 +44,10 @@ def image_schema():
                     'description': 'MiB of RAM a server needs to boot it.'},
         'min_disk': {'type': 'integer', 'minimum': 0,
                      'description': 'GiB of disk a server needs to boot it.'},
-        'disk_format': _nullable('string', enum=list(manager.DISK_FORMATS) + [None],
+        'disk_format': _nullable('string', enum=list(base.DISK_FORMATS) + [None],
                                  description='Format of the disk data.'),
         'container_format': _nullable(
-            'string', enum=list(manager.CONTAINER_FORMATS) + [None],
+            'string', enum=list(base.CONTAINER_FORMATS) + [None],
             description='Format of the container around the data.'),
         'created_at': _read_only({'type': 'string'}, 'When it was created.'),
         'updated_at': _read_only({'type': 'string'}, 'When it last changed.'),
@@ -104,7 +104,7 @@ def member_schema():
                          'description': 'The shared image.'},
             'member_id': {'type': 'string',
                           'description': 'The project it is shared with.'},
-            'status': {'type': 'string', 'enum': list(manager.MEMBER_STATUSES),
+            'status': {'type': 'string', 'enum': list(base.MEMBER_STATUSES),
                        'description': "The member's answer to the share."},
             'created_at': {'type': 'string', 'description': 'When it was shared.'},
             'updated_at': {'type': 'string', 'description': 'When it last changed.'},

@@ -7,6 +7,7 @@ from cloudstack import exception
 from cloudstack.api import common, wsgi
 from cloudstack.conf import CONF
 from cloudstack.image import manager
+from cloudstack.image.manager import base
 from cloudstack.image.api import views
 
 NOT_FILTERS = ('limit', 'marker', 'sort_key', 'sort_dir')
@@ -19,9 +20,9 @@ def task_schema():
             'id': {'type': 'string', 'description': 'The task ID (a UUID).',
                    'pattern': '^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F])'
                               '{4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$'},
-            'type': {'type': 'string', 'enum': list(manager.TASK_TYPES) + [
+            'type': {'type': 'string', 'enum': list(base.TASK_TYPES) + [
                 'api_image_import'], 'description': 'What the task does.'},
-            'status': {'type': 'string', 'enum': list(manager.TASK_STATUSES),
+            'status': {'type': 'string', 'enum': list(base.TASK_STATUSES),
                        'description': 'Where the task is in its life cycle.'},
             'input': {'type': ['null', 'object'],
                       'description': 'What the task was asked to do.'},

@@ -5,7 +5,7 @@ import os
 import pytest
 
 from cloudstack.conf import CONF
-from cloudstack.image import manager
+from cloudstack.image.manager import base
 from tests.unit.image.drain import run_tasks
 from tests.unit.image.conftest import IMG
 from tests.unit.image.test_format_inspector import qcow2, vmdk
@@ -109,17 +109,17 @@ def test_qcow2_upload_records_virtual_size(users):
 
 def test_upload_streams_in_chunks(users, monkeypatch):
     seen = []
-    real = manager.read_chunks
+    real = base.read_chunks
 
-    def spy(f, chunk_size=manager.CHUNK_SIZE):
+    def spy(f, chunk_size=base.CHUNK_SIZE):
         for chunk in real(f, chunk_size):
             seen.append(len(chunk))
             yield chunk
-    monkeypatch.setattr(manager, 'read_chunks', spy)
+    monkeypatch.setattr(base, 'read_chunks', spy)
     a = users['alice']
     img = a.create_image()
-    assert a.upload(img['id'], b'\x01' * (3 * manager.CHUNK_SIZE + 5)).status_int == 204
-    assert seen == [manager.CHUNK_SIZE] * 3 + [5]
+    assert a.upload(img['id'], b'\x01' * (3 * base.CHUNK_SIZE + 5)).status_int == 204
+    assert seen == [base.CHUNK_SIZE] * 3 + [5]
 
 
 def test_deactivate_and_reactivate(users):
@@ -196,15 +196,15 @@ def test_import_rejects_mismatched_format(users):
 def test_delete_during_upload_leaves_no_data(users, monkeypatch):
     a = users['alice']
     img = a.create_image()
-    real = manager.read_chunks
+    real = base.read_chunks
 
-    def deleting(f, chunk_size=manager.CHUNK_SIZE):
+    def deleting(f, chunk_size=base.CHUNK_SIZE):
         first = True
         for chunk in real(f, chunk_size):
             if first:
                 first = False
                 assert a.delete(IMG + '/' + img['id']).status_int == 204
             yield chunk
-    monkeypatch.setattr(manager, 'read_chunks', deleting)
+    monkeypatch.setattr(base, 'read_chunks', deleting)
     assert a.upload(img['id'], b'z' * 100).status_int == 410
     assert files() == []

@@ -7,7 +7,7 @@ import pytest
 
 from cloudstack import exception
 from cloudstack.conf import CONF
-from cloudstack.image import manager
+from cloudstack.image.manager import imports
 from tests.unit.image.conftest import IMG
 from tests.unit.image.drain import run_tasks
 from tests.unit.image.test_format_inspector import qcow2
@@ -161,10 +161,10 @@ def server(conf):
 
 
 def test_open_url_fetches_and_checks_redirects(server):
-    resp, length = manager.open_url(server + '/image')
+    resp, length = imports.open_url(server + '/image')
     with resp:
         assert resp.read() == b'served-bytes' and length == 12
     with pytest.raises(exception.BadRequest):
-        manager.open_url(server + '/away')
+        imports.open_url(server + '/away')
     with pytest.raises(exception.BadRequest):
-        manager.open_url('http://127.0.0.1:1/x')       # port not allowed
+        imports.open_url('http://127.0.0.1:1/x')       # port not allowed

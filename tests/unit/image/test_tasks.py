@@ -6,9 +6,11 @@ import io
 import pytest
 import sqlalchemy as sa
 
+from cloudstack import exception
 from cloudstack.conf import CONF
 from cloudstack.db import api as db_api
 from cloudstack.image import manager, models
+from cloudstack.image.manager import imports
 from tests.unit.image.conftest import IMG
 from tests.unit.image.drain import run_tasks
 
@@ -36,11 +38,11 @@ def web(monkeypatch, allowed):
     pages = {}
 
     def fake_open(url):
-        manager.check_url(url)
+        imports.check_url(url)
         if url not in pages:
-            raise manager.exception.BadRequest('Could not download %s: 404' % url)
+            raise exception.BadRequest('Could not download %s: 404' % url)
         return FakeResponse(pages[url]), len(pages[url])
-    monkeypatch.setattr(manager, 'open_url', fake_open)
+    monkeypatch.setattr(imports, 'open_url', fake_open)
     return pages
 
 

@@ -1,0 +1,44 @@
+"""The Image service's rules, one mixin per area, composed into one manager.
+
+Records come back as plain dicts: the image's columns plus `properties`
+(custom key/values) and `tags`. Image data never passes through memory whole:
+uploads are streamed to the store chunk by chunk, counted, hashed and
+format-inspected on the way.
+"""
+from cloudstack import tasks as task_queue
+from cloudstack.image.manager import (
+    base, cache, data, imports, images, members, quotas, tasks)
+from cloudstack.image.manager.base import TASK_HANDLER, CACHE_HANDLER
+
+
+class Manager(base.Base,
+              images.Images,
+              data.Data,
+              imports.Imports,
+              tasks.Tasks,
+              cache.Cache,
+              quotas.Quotas,
+              members.Members):
+    """Image (Glance v2)."""
+
+
+@task_queue.handler(TASK_HANDLER)
+def run_task(task_id):
+    """The engine's entry: carry out image task `task_id` (at least once)."""
+    get().run_task(task_id)
+
+
+@task_queue.handler(CACHE_HANDLER)
+def cache_image(image_id):
+    """The engine's entry: copy a queued image into this host's cache."""
+    get().fill_cache(image_id)
+
+
+_manager = None
+
+
+def get():
+    global _manager
+    if _manager is None:
+        _manager = Manager()
+    return _manager

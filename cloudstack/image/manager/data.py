@@ -1,0 +1,147 @@
+"""Image data: upload, download, staging."""
+import os
+
+import sqlalchemy as sa
+
+from cloudstack import exception
+from cloudstack import policy
+from cloudstack.conf import CONF
+from cloudstack.db import api as db_api
+from cloudstack.db.models import utcnow
+from cloudstack.image import models
+from cloudstack.image import stores
+from cloudstack.image.manager.base import (
+    HASH_ALGO, _Hashing)
+
+class Data:
+    def _check_upload(self, ctx, image_id):
+        with db_api.reader() as session:
+            img = self._get_visible(session, ctx, image_id)
+            policy.authorize(ctx, 'image:upload_image', self._target(img))
+            return self._record(session, img)
+
+    def upload(self, ctx, image_id, chunks, content_length=None, store_id=None):
+        if store_id is not None:
+            self.check_store(store_id)
+        img = self._check_upload(ctx, image_id)
+        if CONF.image.use_keystone_limits:
+            with db_api.reader() as session:
+                self._enforce(session, img['owner'],
+                              ('image_size_total', 'image_count_uploading'))
+        cap = self._size_cap(img['owner'])
+        if content_length is not None and content_length > cap:
+            raise exception.RequestEntityTooLarge(
+                'Image exceeds the storage quota of %d bytes.' % cap)
+        if not img['disk_format'] or not img['container_format']:
+            raise exception.BadRequest(
+                'Properties disk_format and container_format must be set '
+                'before the image data is uploaded.')
+        if not self._transition(image_id, 'queued', 'saving'):
+            raise exception.Conflict(
+                'Image status transition from %s to saving is not allowed' %
+                self._status_of(image_id))
+        self._ingest(image_id, img['disk_format'], chunks, content_length,
+                     from_status='saving', revert_to='queued', store_id=store_id,
+                     cap=cap)
+
+    def _status_of(self, image_id):
+        with db_api.reader() as session:
+            img = session.get(models.Image, image_id)
+            return img.status if img else 'deleted'
+
+    def _ingest(self, image_id, disk_format, chunks, content_length,
+                from_status, revert_to, store_id=None, cap=None):
+        """Stream `chunks` into the store and activate the image."""
+        store = self.store(store_id)
+        if cap is None:
+            cap = CONF.image.image_size_cap
+        stream = _Hashing(chunks, disk_format, cap, content_length)
+        try:
+            location, size = store.add(image_id, stream)
+        except BaseException:
+            self._transition(image_id, from_status, revert_to)
+            raise
+        with db_api.writer() as session:
+            done = session.execute(
+                sa.update(models.Image)
+                .where(models.Image.id == image_id,
+                       models.Image.status == from_status)
+                .values(status='active', updated_at=utcnow(), size=size,
+                        virtual_size=stream.result.virtual_size,
+                        checksum=stream.md5.hexdigest(), os_hash_algo=HASH_ALGO,
+                        os_hash_value=stream.digest.hexdigest(), store=store.id,
+                        location=location)).rowcount == 1
+            if done:
+                self._add_location(session, image_id, store.id, location)
+        if not done:
+            # Deleted (or otherwise changed) while the data was streaming.
+            store.delete(location)
+            raise exception.Gone('Image %s was deleted during the upload.'
+                                 % image_id)
+
+    def download(self, ctx, image_id, offset=0, length=None):
+        """(record, iterator of chunks or None when there is no data)."""
+        policy.authorize(ctx, 'image:download_image')
+        with db_api.reader() as session:
+            img = self._get_visible(session, ctx, image_id)
+            rec = self._record(session, img)
+            target = self._target(img)
+        if rec['status'] == 'deactivated' and not policy.check(
+                ctx, 'image:download_deactivated', target):
+            raise exception.Forbidden('The requested image has been deactivated. '
+                                      'Image data download is forbidden.')
+        if not rec['location'] or rec['status'] not in ('active', 'deactivated'):
+            return rec, None
+        if CONF.image.image_cache_enabled:
+            cached = self.cache().open(image_id, rec['checksum'], offset, length)
+            if cached is not None:
+                return rec, cached
+        try:
+            return rec, self.store(rec['store']).get(rec['location'], offset=offset,
+                                                     length=length)
+        except stores.base.NotFound:
+            raise exception.NotFound('Image data for %s is missing.' % image_id)
+
+    def stage(self, ctx, image_id, chunks, content_length=None):
+        img = self._check_upload(ctx, image_id)
+        if CONF.image.use_keystone_limits:
+            with db_api.reader() as session:
+                self._enforce(session, img['owner'], ('image_count_uploading',))
+        cap = min(self._size_cap(img['owner'], 'image_stage_total'),
+                  self._size_cap(img['owner']))
+        if content_length is not None and content_length > cap:
+            raise exception.RequestEntityTooLarge(
+                'Image exceeds the storage quota of %d bytes.' % cap)
+        if not self._transition(image_id, 'queued', 'uploading'):
+            raise exception.Conflict(
+                'Image status transition from %s to uploading is not allowed' %
+                self._status_of(image_id))
+        os.makedirs(self.staging_dir(), exist_ok=True)
+        path = self._staging_path(image_id)
+        tmp = path + '.part'
+        size = 0
+        try:
+            with open(tmp, 'wb') as f:
+                for chunk in chunks:
+                    size += len(chunk)
+                    if size > cap:
+                        raise exception.RequestEntityTooLarge(
+                            'Image exceeds the storage quota of %d bytes.' % cap)
+                    f.write(chunk)
+                f.flush()
+                os.fsync(f.fileno())
+            os.rename(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+            self._transition(image_id, 'uploading', 'queued')
+            raise
+
+    def _drop_staged(self, image_id):
+        for p in (self._staging_path(image_id), self._staging_path(image_id) + '.part'):
+            try:
+                os.unlink(p)
+            except FileNotFoundError:
+                pass

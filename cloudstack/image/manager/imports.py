@@ -1,0 +1,363 @@
+"""Interoperable import: glance-direct, web-download, copy-image."""
+import hashlib
+import logging
+import os
+import urllib.parse
+import urllib.request
+import uuid
+
+import sqlalchemy as sa
+
+from cloudstack import exception
+from cloudstack import policy
+from cloudstack import tasks
+from cloudstack.conf import CONF
+from cloudstack.db import api as db_api
+from cloudstack.db.models import utcnow
+from cloudstack.image import models
+from cloudstack.image import stores
+from cloudstack.image.manager import base
+from cloudstack.image.manager.base import (
+    FAILED_IMPORT, IMPORTING_TO, IMPORT_TASK, TASK_HANDLER, import_methods)
+
+def _host_allowed(host, port, default_port):
+    """An entry without a port allows the scheme's default port only."""
+    for entry in CONF.image.web_download_allowed_hosts:
+        entry = entry.strip().lower()
+        if not entry:
+            continue
+        want_port = None
+        name, sep, tail = entry.rpartition(':')
+        if sep and tail.isdigit() and ':' not in name.strip('[]'):
+            entry, want_port = name, int(tail)
+        entry = entry.strip('[]')
+        if port != (want_port or default_port):
+            continue
+        if entry.startswith('.'):
+            if host == entry[1:] or host.endswith(entry):
+                return True
+        elif host == entry:
+            return True
+    return False
+
+
+def check_url(url):
+    """BadRequest unless `url` is an http(s) URL of an allowed host."""
+    if not isinstance(url, str) or not url:
+        raise exception.BadRequest('A URI to import from is required.')
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise exception.BadRequest('Invalid URI %s' % url)
+    if parts.scheme not in ('http', 'https') or not parts.hostname:
+        raise exception.BadRequest('URI %s is not an http or https URL.' % url)
+    default_port = 443 if parts.scheme == 'https' else 80
+    if not _host_allowed(parts.hostname.lower(), port or default_port,
+                         default_port):
+        raise exception.BadRequest(
+            'Importing from host %s is not allowed (see [image] '
+            'web_download_allowed_hosts).' % parts.hostname)
+    return url
+
+LOG = logging.getLogger(__name__)
+
+
+class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only to a URL that is allowed too."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        check_url(urllib.parse.urljoin(req.full_url, newurl))
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def open_url(url):
+    """(response, Content-Length or None) of an allowed URL, streaming."""
+    check_url(url)
+    opener = urllib.request.build_opener(_CheckedRedirects)
+    try:
+        resp = opener.open(url, timeout=CONF.image.web_download_timeout)
+    except exception.CloudstackError:
+        raise
+    except Exception as exc:
+        raise exception.BadRequest('Could not download %s: %s' % (url, exc))
+    length = resp.headers.get('Content-Length')
+    return resp, int(length) if length and length.isdigit() else None
+
+
+class Imports:
+    def import_image(self, ctx, image_id, body, store_header=None):
+        """Validate an import request and queue its task; returns the task id."""
+        if not isinstance(body, dict) or not isinstance(body.get('method'), dict):
+            raise exception.BadRequest('An import request needs a method.')
+        method = body['method'].get('name')
+        if method not in import_methods():
+            raise exception.BadRequest('Import method %s is not valid.' % method)
+        if method == 'web-download':
+            check_url(body['method'].get('uri'))
+        all_stores = body.get('all_stores', False)
+        must_succeed = body.get('all_stores_must_succeed', True)
+        for key, value in (('all_stores', all_stores),
+                           ('all_stores_must_succeed', must_succeed)):
+            if not isinstance(value, bool):
+                raise exception.BadRequest('%s must be a boolean' % key)
+        wanted = body.get('stores')
+        if wanted is not None:
+            if all_stores:
+                raise exception.BadRequest('Give stores or all_stores, not both.')
+            if not isinstance(wanted, list) or not wanted or not all(
+                    isinstance(s, str) for s in wanted):
+                raise exception.BadRequest('stores must be a list of store ids')
+            for store_id in wanted:
+                self.check_store(store_id)
+        elif store_header and not all_stores:
+            wanted = [self.check_store(store_header)]
+        with db_api.writer() as session:
+            img = self._get_visible(session, ctx, image_id, lock=True)
+            policy.authorize(ctx, 'image:import_image', self._target(img))
+            if method == 'copy-image':
+                policy.authorize(ctx, 'image:copy_image', self._target(img))
+            if not img.disk_format or not img.container_format:
+                raise exception.BadRequest(
+                    'Properties disk_format and container_format must be set '
+                    'before the image is imported.')
+            props = self._record(session, img)['properties']
+            if self._import_running(session, props.get(IMPORT_TASK)):
+                raise exception.Conflict('Image %s is already being imported.'
+                                         % image_id)
+            have = self._locations(session, img)
+            if all_stores:
+                targets = [s for s in stores.available(CONF) if s not in have]
+            elif wanted:
+                targets = list(dict.fromkeys(wanted))
+            elif method == 'copy-image':
+                raise exception.BadRequest('copy-image needs stores or all_stores.')
+            else:
+                targets = [stores.default(CONF)]
+            if method == 'copy-image':
+                if img.status != 'active':
+                    raise exception.Conflict('Only an active image can be copied.')
+                targets = [s for s in targets if s not in have]
+                if not targets:
+                    raise exception.Conflict('Image %s is already in every store '
+                                             'asked for.' % image_id)
+            else:
+                needed = 'uploading' if method == 'glance-direct' else 'queued'
+                if img.status != needed:
+                    raise exception.Conflict(
+                        'Image status %s does not allow a %s import.' % (
+                            img.status, method))
+                if method == 'glance-direct' and not os.path.exists(
+                        self._staging_path(image_id)):
+                    raise exception.Conflict('Image %s has no staged data' % image_id)
+                if method == 'web-download':
+                    self._enforce(session, img.owner, ('image_count_uploading',))
+                img.status = 'importing'
+            img.updated_at = utcnow()
+            task_id = str(uuid.uuid4())
+            now = utcnow()
+            session.add(models.ImageTask(
+                id=task_id, type='api_image_import', status='pending',
+                owner=ctx.project_id, image_id=image_id, user_id=ctx.user_id,
+                request_id=ctx.request_id, message='', created_at=now,
+                updated_at=now, input={
+                    'image_id': image_id, 'import_req': body, 'backend': targets,
+                    'all_stores_must_succeed': must_succeed}))
+            self._set_props(session, image_id, {
+                IMPORT_TASK: task_id, IMPORTING_TO: ','.join(targets),
+                FAILED_IMPORT: ''})
+            tasks.enqueue(session, TASK_HANDLER, {'task_id': task_id})
+        return task_id
+
+    def _import_running(self, session, task_id):
+        if not task_id:
+            return False
+        task = session.get(models.ImageTask, task_id)
+        return task is not None and task.status in ('pending', 'processing')
+
+    @staticmethod
+    def _set_props(session, image_id, values):
+        """Set (None: remove) server-kept properties of the image."""
+        for name, value in values.items():
+            row = session.get(models.ImageProperty, (image_id, name))
+            if value is None:
+                if row is not None:
+                    session.delete(row)
+            elif row is None:
+                session.add(models.ImageProperty(image_id=image_id, name=name,
+                                                 value=value))
+            else:
+                row.value = value
+        session.flush()
+
+    def _update_props(self, image_id, values):
+        with db_api.writer() as session:
+            # Locked as a PATCH locks it, which rewrites all properties.
+            if self._row(session, image_id, lock=True) is not None:
+                self._set_props(session, image_id, values)
+
+    @staticmethod
+    def _add_location(session, image_id, store_id, location):
+        row = session.get(models.ImageLocation, (image_id, store_id))
+        if row is None:
+            session.add(models.ImageLocation(image_id=image_id, store=store_id,
+                                             url=location, created_at=utcnow()))
+        else:
+            row.url = location
+
+    def _run_api_import(self, task):
+        inp = task['input']
+        image_id = inp['image_id']
+        method = inp['import_req']['method']['name']
+        targets = list(inp['backend'])
+        must = inp.get('all_stores_must_succeed', True)
+        with db_api.reader() as session:
+            img = session.get(models.Image, image_id)
+            if img is None:
+                raise exception.NotFound('Image %s is gone.' % image_id)
+            disk_format, owner = img.disk_format, img.owner
+        done, failed = [], []
+
+        def progress():
+            self._update_props(image_id, {
+                IMPORTING_TO: ','.join(t for t in targets
+                                       if t not in done and t not in failed),
+                FAILED_IMPORT: ','.join(failed)})
+
+        try:
+            if method != 'copy-image':
+                first = targets[0]
+                revert = 'queued'   # bad data stays bad: start over
+                try:
+                    if method == 'glance-direct':
+                        with open(self._staging_path(image_id), 'rb') as f:
+                            self._ingest(image_id, disk_format, base.read_chunks(f), None,
+                                         from_status='importing', revert_to=revert,
+                                         store_id=first, cap=self._size_cap(owner))
+                    else:
+                        resp, length = open_url(inp['import_req']['method']['uri'])
+                        with resp:
+                            self._ingest(image_id, disk_format, base.read_chunks(resp),
+                                         None, from_status='importing',
+                                         revert_to=revert, store_id=first,
+                                         cap=self._size_cap(owner))
+                except FileNotFoundError:
+                    self._transition(image_id, 'importing', 'queued')
+                    failed.append(first)
+                    raise exception.Conflict('Image %s has no staged data' % image_id)
+                except Exception:
+                    self._transition(image_id, 'importing', revert)
+                    if method == 'glance-direct':
+                        self._drop_staged(image_id)
+                    failed.append(first)
+                    raise
+                if method == 'glance-direct':
+                    self._drop_staged(image_id)
+                done.append(first)
+                progress()
+            for store_id in targets:
+                if store_id in done:
+                    continue
+                try:
+                    self._copy_to_store(image_id, store_id)
+                    done.append(store_id)
+                except Exception as exc:
+                    LOG.warning('image %s: copy to store %s failed: %s', image_id,
+                                store_id, exc)
+                    failed.append(store_id)
+                    if must:
+                        self._revert_copies(image_id, done, method != 'copy-image')
+                        raise exception.Conflict(
+                            'Import of image %s to store %s failed (%s); all '
+                            'stores had to succeed.' % (image_id, store_id, exc))
+                progress()
+        finally:
+            progress()
+            self._update_props(image_id, {IMPORT_TASK: None})
+        return {'image_id': image_id, 'stores': done, 'failed_stores': failed}
+
+    def _copy_to_store(self, image_id, store_id):
+        """Stream the image's data from a store holding it into `store_id`."""
+        with db_api.reader() as session:
+            img = session.get(models.Image, image_id)
+            if img is None or img.status != 'active':
+                raise exception.Conflict('Image %s is not active.' % image_id)
+            have = self._locations(session, img)
+            checksum, size = img.checksum, img.size
+        if store_id in have:
+            return
+        src_store, src_loc = next(iter(have.items()))
+        chunks = self.store(src_store).get(src_loc)
+        md5 = hashlib.md5(usedforsecurity=False)
+
+        def counted():
+            for chunk in chunks:
+                md5.update(chunk)
+                yield chunk
+        target = self.store(store_id)
+        location, written = target.add(image_id, counted())
+        if written != size or (checksum and md5.hexdigest() != checksum):
+            target.delete(location)
+            raise exception.Conflict('Copy of image %s to %s does not match its '
+                                     'data.' % (image_id, store_id))
+        with db_api.writer() as session:
+            img = session.get(models.Image, image_id)
+            kept = img is not None and img.status in ('active', 'deactivated')
+            if kept:
+                self._add_location(session, image_id, store_id, location)
+        if not kept:
+            target.delete(location)
+            raise exception.Gone('Image %s was deleted during the copy.' % image_id)
+
+    def _revert_copies(self, image_id, written, reset):
+        """Undo an import that had to reach every store: drop the data it
+        wrote; `reset` (a new image's first data) back to queued."""
+        with db_api.writer() as session:
+            img = session.get(models.Image, image_id)
+            if img is None:
+                return
+            locations = self._locations(session, img)
+            dropped = {s: locations[s] for s in written if s in locations}
+            session.execute(sa.delete(models.ImageLocation).where(
+                models.ImageLocation.image_id == image_id,
+                models.ImageLocation.store.in_(list(dropped))))
+            if reset:
+                img.status = 'queued'
+                img.size = img.virtual_size = img.checksum = None
+                img.os_hash_algo = img.os_hash_value = None
+                img.store = img.location = None
+                dropped = locations
+                session.execute(sa.delete(models.ImageLocation).where(
+                    models.ImageLocation.image_id == image_id))
+            img.updated_at = utcnow()
+        self._delete_data(dropped)
+
+    def delete_from_store(self, ctx, store_id, image_id):
+        """DELETE /v2/stores/{store_id}/{image_id}: drop one store's copy."""
+        if store_id not in stores.available(CONF):
+            raise exception.NotFound('Store %s is not enabled.' % store_id)
+        with db_api.writer() as session:
+            img = self._get_visible(session, ctx, image_id, lock=True)
+            policy.authorize(ctx, 'image:delete_image_location', self._target(img))
+            if img.status != 'active':
+                raise exception.Conflict('Data can only be removed from a store '
+                                         'for an active image.')
+            props = self._record(session, img)['properties']
+            if self._import_running(session, props.get(IMPORT_TASK)):
+                raise exception.Conflict('Image %s is being imported.' % image_id)
+            locations = self._locations(session, img)
+            if store_id not in locations:
+                raise exception.NotFound('Image %s is not in store %s.' % (
+                    image_id, store_id))
+            if len(locations) == 1:
+                raise exception.Forbidden(
+                    'Cannot delete the last location of image %s.' % image_id)
+            session.execute(sa.delete(models.ImageLocation).where(
+                models.ImageLocation.image_id == image_id,
+                models.ImageLocation.store == store_id))
+            if img.store == store_id:
+                other = next(s for s in locations if s != store_id)
+                img.store, img.location = other, locations[other]
+                self._add_location(session, image_id, other, locations[other])
+            img.updated_at = utcnow()
+        self._delete_data({store_id: locations[store_id]})
