@@ -36,8 +36,9 @@ class Quotas:
     def _usage(self, session, owner):
         I = models.Image
         mine = I.owner == owner
-        total = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(I.size), 0))
-                               .where(mine)) or 0
+        # int(): PostgreSQL sums a bigint as a numeric (Decimal)
+        total = int(session.scalar(sa.select(sa.func.coalesce(sa.func.sum(I.size), 0))
+                                   .where(mine)) or 0)
         count = session.scalar(sa.select(sa.func.count()).where(mine)) or 0
         uploading = session.scalar(sa.select(sa.func.count()).where(
             mine, I.status.in_(('uploading', 'importing', 'saving')))) or 0
