@@ -10,7 +10,8 @@ object_store_opts = [
                     'first use creates one from the default_* options.'),
     cfg.ListOpt('default_devices',
                 help='Device directories of the ring created on first use when '
-                     'ring_file does not exist (default: <data_dir>/objects/d1).'),
+                     'ring_file does not exist, each in its own zone; relative '
+                     'paths are inside data_dir (default: objects/d1).'),
     cfg.IntOpt('default_replicas', default=1, min=1,
                help='Replicas of the ring created on first use.'),
     cfg.IntOpt('default_part_power', default=10, min=1, max=24,
