@@ -26,6 +26,16 @@ PG_URL = os.environ.get('CLOUDSTACK_TEST_DB_URL')
 ADMIN_PASSWORD = 'admin-secret'
 
 
+@pytest.fixture(autouse=True)
+def _not_green():
+    """Tests run in a plain process: importing cloudstack.cmd (the commands'
+    eventlet.monkey_patch) mid-session would turn later tests green halfway."""
+    yield
+    from eventlet import patcher
+    assert not patcher.is_monkey_patched('thread'), \
+        'this test imported cloudstack.cmd; run the command as a subprocess'
+
+
 @pytest.fixture
 def conf(tmp_path):
     CONF.set_override('data_dir', str(tmp_path))
