@@ -9,7 +9,8 @@
 #   --data-dir DIR     credentials from DIR/openrc (written by cloudstack); else the OS_* env
 #   --concurrency N    parallel test workers (default 2)
 #   --exclude RE       skip the tests matching RE
-#   --extra-conf FILE  ini whose options override the generated tempest.conf
+#   --extra-conf FILE  ini whose options override the generated tempest.conf (repeatable;
+#                      later files win)
 #   --timeout SECONDS  stop the run after this long (default 7200)
 #   --no-fail          exit 0 even when tests failed or none ran
 # env: TEMPEST_VENV (default ${BENCH:-$HOME/bench}/tempest/venv, created with Tempest 47.0.0
@@ -28,13 +29,13 @@ die() { echo "run-tempest: $*" >&2; exit 2; }
 
 [ $# -ge 2 ] || usage
 SUBSET=$1 RESULTS=$2; shift 2
-DATA_DIR="" CONCURRENCY=2 EXCLUDE="" EXTRA_CONF="" TIMEOUT=7200 NO_FAIL=0
+DATA_DIR="" CONCURRENCY=2 EXCLUDE="" EXTRA_CONF=() TIMEOUT=7200 NO_FAIL=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --data-dir)    DATA_DIR=$2; shift 2 ;;
     --concurrency) CONCURRENCY=$2; shift 2 ;;
     --exclude)     EXCLUDE=$2; shift 2 ;;
-    --extra-conf)  EXTRA_CONF=$(readlink -f "$2"); shift 2 ;;
+    --extra-conf)  EXTRA_CONF+=(--extra-conf "$(readlink -f "$2")"); shift 2 ;;
     --timeout)     TIMEOUT=$2; shift 2 ;;
     --no-fail)     NO_FAIL=1; shift ;;
     *) echo "unknown option: $1" >&2; usage ;;
@@ -79,7 +80,7 @@ top_dir=$TEMPEST_PKG
 group_regex=([^\.]*\.)*
 EOF
 
-CONF_ARGS=("$WORKSPACE"); [ -n "$EXTRA_CONF" ] && CONF_ARGS+=(--extra-conf "$EXTRA_CONF")
+CONF_ARGS=("$WORKSPACE" "${EXTRA_CONF[@]}")
 SERVICES=$("$PY" "$TOOLS/tempest/write_conf.py" "${CONF_ARGS[@]}") \
   || die "could not write tempest.conf for $OS_AUTH_URL (see above)"
 CONF=$WORKSPACE/etc/tempest.conf

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write a tempest.conf for a cloudstack deployment (or any Keystone v3 cloud).
 
-usage: write_conf.py WORKSPACE [--extra-conf FILE]
+usage: write_conf.py WORKSPACE [--extra-conf FILE ...]
 
 Credentials come from OS_AUTH_URL, OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME,
 OS_USER_DOMAIN_NAME, OS_PROJECT_DOMAIN_NAME, OS_REGION_NAME. It authenticates as
@@ -208,7 +208,8 @@ def build(cloud, workspace):
 def main():
     ap = argparse.ArgumentParser(description='write tempest.conf for a Keystone v3 cloud')
     ap.add_argument('workspace')
-    ap.add_argument('--extra-conf', help='ini file whose options override the generated ones')
+    ap.add_argument('--extra-conf', action='append', default=[],
+                    help='ini file whose options override the generated ones (repeatable)')
     args = ap.parse_args()
     for var in ('OS_AUTH_URL', 'OS_USERNAME', 'OS_PASSWORD', 'OS_PROJECT_NAME'):
         if not os.environ.get(var):
