@@ -97,6 +97,20 @@ def reader():
         session.close()
 
 
+def read_first(statement, params=None):
+    """The first row of one read statement, or None: Core on a pooled
+    connection, no ORM session (for hot paths; the row is read-only)."""
+    with get_engine().connect() as conn:
+        return conn.execute(statement, params or {}).first()
+
+
+def attribute_columns(model):
+    """A model's columns labelled with their attribute names (`meta` rather
+    than the column's name), so Core rows read like the model's objects."""
+    return [column.label(attr.key) for attr in sa.inspect(model).column_attrs
+            for column in attr.columns]
+
+
 @contextlib.contextmanager
 def writer():
     """A session whose work is committed when the block ends without error."""

@@ -262,12 +262,24 @@ def _bounded(query, column, lower, upper, reverse):
     return query.order_by(column.desc() if reverse else column)
 
 
-# Statements of the hot paths, built once (bound per call).
-_ACCOUNT_BY_NAME = sa.select(models.Account).where(
+# Reads of the hot paths: Core statements built once (bound per call) whose
+# rows read like the models' objects.
+_ACCOUNT_BY_NAME = sa.select(*db_api.attribute_columns(models.Account)).where(
     models.Account.name == sa.bindparam('account'))
-_CONTAINER_BY_NAME = sa.select(models.Container).join(models.Account).where(
+_CONTAINER_BY_NAME = sa.select(*db_api.attribute_columns(models.Container)).join(
+    models.Account).where(
     models.Account.name == sa.bindparam('account'),
     models.Container.name == sa.bindparam('container'))
+_OBJECT_BY_NAME = sa.select(*db_api.attribute_columns(models.Object)).where(
+    models.Object.container_id == sa.bindparam('container_id'),
+    models.Object.name == sa.bindparam('name'))
+
+_OBJECT_FOR_UPDATE = _OBJECT_BY_NAME.with_for_update()
+_OBJECT_TABLE = models.Object.__table__
+_OBJECT_KEY = sa.and_(_OBJECT_TABLE.c.container_id == sa.bindparam('b_container_id'),
+                      _OBJECT_TABLE.c.name == sa.bindparam('b_name'))
+_OBJECT_UPDATE = _OBJECT_TABLE.update().where(_OBJECT_KEY)
+_OBJECT_DELETE = _OBJECT_TABLE.delete().where(_OBJECT_KEY)
 
 
 def _count_statement(table):
@@ -284,12 +296,8 @@ _COUNT_ACCOUNT = _count_statement(models.Account.__table__)
 class Manager:
 
     # --- accounts -----------------------------------------------------------
-    def _account_row(self, session, account):
-        return session.scalars(_ACCOUNT_BY_NAME, {'account': account}).first()
-
     def _ensure_account(self, account):
-        with _reader() as session:
-            row = self._account_row(session, account)
+        row = db_api.read_first(_ACCOUNT_BY_NAME, {'account': account})
         if row is not None:
             return row
         if len(account.encode()) > MAX_ACCOUNT_NAME_LENGTH:
@@ -298,7 +306,8 @@ class Manager:
 
         def create():
             with db_api.writer() as session:
-                row = self._account_row(session, account)
+                row = session.scalars(sa.select(models.Account).where(
+                    models.Account.name == account)).first()
                 if row is None:
                     row = models.Account(name=account, meta={}, created_at=ts,
                                          put_timestamp=ts, container_count=0,
@@ -344,13 +353,13 @@ class Manager:
             models.Account.name == account).with_for_update()).one()
 
     # --- containers ---------------------------------------------------------
-    def _container_row(self, session, account, container):
-        return session.scalars(_CONTAINER_BY_NAME, {
-            'account': account, 'container': container}).first()
+    @staticmethod
+    def _container_row(account, container):
+        return db_api.read_first(_CONTAINER_BY_NAME, {
+            'account': account, 'container': container})
 
     def _find_container(self, account, container):
-        with _reader() as session:
-            row = self._container_row(session, account, container)
+        row = self._container_row(account, container)
         if row is None:
             raise exception.NotFound('Not Found')
         return row
@@ -361,14 +370,12 @@ class Manager:
         owner = policies.is_owner(context, account)
         if owner:
             # One query when the container exists (then so does the account).
-            with _reader() as session:
-                row = self._container_row(session, account, container)
+            row = self._container_row(account, container)
             if row is None:
                 self._ensure_account(account)
                 raise exception.NotFound('Not Found')
             return row, True
-        with _reader() as session:
-            row = self._container_row(session, account, container)
+        row = self._container_row(account, container)
         if row is None:
             # Existence is not revealed to those without any ACL.
             raise policies.deny(context)
@@ -481,9 +488,10 @@ class Manager:
             raise exception.BadRequest(
                 'Object name length of %d longer than %d' % (n, MAX_OBJECT_NAME_LENGTH))
 
-    def _object_row(self, container_id, obj):
-        with _reader() as session:
-            return session.get(models.Object, (container_id, obj))
+    @staticmethod
+    def _object_row(container_id, obj):
+        return db_api.read_first(_OBJECT_BY_NAME, {'container_id': container_id,
+                                                   'name': obj})
 
     def get_object(self, context, account, container, obj, referrer=None,
                    write=False):
@@ -540,20 +548,21 @@ class Manager:
 
         def write():
             with db_api.writer() as session:
-                old = session.get(models.Object, (crow.id, obj), with_for_update=True)
-                if old is None:
-                    row = models.Object(container_id=crow.id, name=obj, **values)
-                    session.add(row)
-                    session.flush()
-                    self._count(session, crow, 1, row.size)
-                    return row
-                if old.timestamp > values['timestamp']:
+                conn = session.connection()
+                key = {'container_id': crow.id, 'name': obj}
+                old = conn.execute(_OBJECT_FOR_UPDATE, key).first()
+                if old is not None and old.timestamp > values['timestamp']:
                     return old                  # a newer write won
-                d_bytes = values['size'] - old.size
-                for key, value in values.items():
-                    setattr(old, key, value)
-                self._count(session, crow, 0, d_bytes)
-                return old
+                columns = dict(values, metadata=values['meta'])
+                del columns['meta']
+                if old is None:
+                    conn.execute(_OBJECT_TABLE.insert(), dict(columns, **key))
+                    self._count(session, crow, 1, values['size'])
+                else:
+                    conn.execute(_OBJECT_UPDATE, dict(columns, b_container_id=crow.id,
+                                                      b_name=obj))
+                    self._count(session, crow, 0, values['size'] - old.size)
+                return models.Object(container_id=crow.id, name=obj, **values)
         return _retrying(write)
 
     @staticmethod
@@ -570,12 +579,14 @@ class Manager:
 
     def _drop_row(self, container_id, obj, ts=None, crow=None):
         with db_api.writer() as session:
-            old = session.get(models.Object, (container_id, obj), with_for_update=True)
+            conn = session.connection()
+            key = {'container_id': container_id, 'name': obj}
+            old = conn.execute(_OBJECT_FOR_UPDATE, key).first()
             if old is None or (ts is not None and old.timestamp != ts):
                 return False
             if crow is None or crow.id != container_id:
                 crow = session.get(models.Container, container_id)
-            session.delete(old)
+            conn.execute(_OBJECT_DELETE, {'b_container_id': container_id, 'b_name': obj})
             self._count(session, crow, -1, -old.size)
         return True
 
