@@ -7,16 +7,20 @@ to /info it declares with `register_info`, when its factory runs.
 Filters reach the app the way Swift's do: through subrequests down the
 rest of the pipeline (`subrequest`), carrying the caller's context, or a
 `policies.grant` context when the filter itself verified who may act (a
-temp URL's or a form's signature).
+temp URL's or a form's signature). What an account or container HEAD would
+tell its owner they read from `owner_headers`, as Swift's filters read its
+info cache.
 """
 import urllib.parse
+
+import webob.headers
 
 from cloudstack.api import wsgi
 from cloudstack.object_store.api import util
 from cloudstack.object_store import policies
 
 _info = {}
-_HEADS = 'cloudstack.object_store.heads'    # environ: owner_head's answers
+_HEADS = 'cloudstack.object_store.heads'    # environ: owner_headers' answers
 
 
 def split_path(path_info):
@@ -71,18 +75,29 @@ def subrequest(environ, method, path, headers=None, body=None, context=None,
     return req
 
 
-def owner_head(app, environ, account, container=None):
-    """HEAD of an account or container as its owner, system metadata
-    included: a filter's own look-up. Looked up once per client request
-    (whichever filters ask), and only a 2xx answer is returned, else None."""
+def owner_headers(environ, account, container=None):
+    """The headers a HEAD of an account or container answers its owner,
+    system metadata included, or None when it has none to give: a filter's
+    own look-up. Asked of the manager directly (no subrequest), once per
+    client request whichever filters ask, as Swift's info cache does."""
     cache = environ.setdefault(_HEADS, {})
     key = (account, container)
     if key not in cache:
-        names = [account] + ([container] if container else [])
-        req = subrequest(environ, 'HEAD', quote_path('v1', *names),
-                         context=policies.grant(account))
-        req.environ[util.SHOW_SYSMETA_ENV] = True
-        resp = req.get_response(app)
-        cache[key] = resp if resp.status_int // 100 == 2 else None
+        cache[key] = _lookup(account, container)
     return cache[key]
 
+
+def _lookup(account, container):
+    from cloudstack import exception
+    from cloudstack.object_store.api import resources
+    from cloudstack.object_store import manager
+    mgr, context = manager.get(), policies.grant(account)
+    try:
+        if container:
+            row, _ = mgr.get_container(context, account, container)
+            headers = resources.container_headers(row, owner=True)
+        else:
+            headers = resources.account_headers(mgr.get_account(context, account))
+    except exception.CloudstackError:
+        return None
+    return webob.headers.ResponseHeaders(list(headers.items()))

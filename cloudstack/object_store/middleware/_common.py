@@ -65,17 +65,17 @@ def meta_values(headers, kind, names):
 
 
 def account_keys(app, environ, account):
-    resp = middleware.owner_head(app, environ, account)
-    if resp is None:
+    headers = middleware.owner_headers(environ, account)
+    if headers is None:
         return []
-    return meta_values(resp.headers, 'Account', TEMP_URL_KEYS)
+    return meta_values(headers, 'Account', TEMP_URL_KEYS)
 
 
 def container_keys(app, environ, account, container):
-    resp = middleware.owner_head(app, environ, account, container)
-    if resp is None:
+    headers = middleware.owner_headers(environ, account, container)
+    if headers is None:
         return []
-    return meta_values(resp.headers, 'Container', TEMP_URL_KEYS)
+    return meta_values(headers, 'Container', TEMP_URL_KEYS)
 
 
 def parse_signature(sig, allowed):

@@ -135,9 +135,9 @@ class ContainerQuotas(_Quota):
         if upload is None:
             return req.get_response(self.app)
         account, container, size = upload
-        head = middleware.owner_head(self.app, req.environ, account, container)
+        head = middleware.owner_headers(req.environ, account, container)
         if head is not None:
-            h = head.headers
+            h = head
             refusal = self._enforce(
                 req, size,
                 _int_or_none(h.get('X-Container-Bytes-Used')) or 0,
@@ -193,9 +193,9 @@ class AccountQuotas(_Quota):
         if upload is None:
             return req.get_response(self.app)
         account, _, size = upload
-        head = middleware.owner_head(self.app, req.environ, account)
+        head = middleware.owner_headers(req.environ, account)
         if head is not None:
-            h = head.headers
+            h = head
             refusal = self._enforce(
                 req, size,
                 _int_or_none(h.get('X-Account-Bytes-Used')) or 0,

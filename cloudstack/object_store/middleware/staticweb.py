@@ -51,11 +51,11 @@ class StaticWeb:
         if parts is None or not parts[2]:
             return req.get_response(self.app)
         _, account, container, obj = parts
-        head = middleware.owner_head(self.app, req.environ, account, container)
+        head = middleware.owner_headers(req.environ, account, container)
         if head is None:
             return req.get_response(self.app)
         meta = {k.lower()[len('x-container-meta-'):]: v
-                for k, v in head.headers.items()
+                for k, v in head.items()
                 if k.lower().startswith('x-container-meta-web-')}
         if not meta:
             return req.get_response(self.app)

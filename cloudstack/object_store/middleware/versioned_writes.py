@@ -93,18 +93,11 @@ class VersionedWrites(_base.Filter):
     # --- objects -----------------------------------------------------------
     def _versioning(self, req, account, container):
         """(versions container, mode) of a container, or (None, None)."""
-        resp = middleware.owner_head(self.app, req.environ, account, container)
-        if resp is None:
+        h = middleware.owner_headers(req.environ, account, container)
+        if h is None:
             return None, None
-        h = resp.headers
-        # As the app stores it, or as this filter shows it (when the look-up
-        # came through it, from a filter before it).
         if h.get(LOCATION):
             return h[LOCATION], h.get(MODE) or 'stack'
-        if h.get('X-History-Location'):
-            return h['X-History-Location'], 'history'
-        if h.get('X-Versions-Location'):
-            return h['X-Versions-Location'], 'stack'
         return None, None
 
     def object_request(self, req, account, container, obj):
