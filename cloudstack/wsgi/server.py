@@ -82,12 +82,24 @@ def on_stop(callback, parent_fd=None):
             eventlet.spawn_n(watch, fd)
 
 
+def _taking_turns(app):
+    """`app`, yielding to the other green threads before each request.
+
+    A request that never waits on the network runs without yielding, and on a
+    keep-alive connection whose next request has already arrived, so would
+    the next one: one client could keep a worker while the others wait."""
+    def turn_taking_app(environ, start_response):
+        eventlet.sleep(0)
+        return app(environ, start_response)
+    return turn_taking_app
+
+
 def serve(sock, app, parent_fd=None):
     """An API worker: serve until stopped, then let in-flight requests finish
     (up to graceful_shutdown_timeout) while idle connections are closed."""
     pool = eventlet.GreenPool(CONF.wsgi_pool_size)
     server = eventlet.spawn(
-        eventlet.wsgi.server, sock, app, custom_pool=pool, log=ACCESS_LOG,
+        eventlet.wsgi.server, sock, _taking_turns(app), custom_pool=pool, log=ACCESS_LOG,
         log_format=ACCESS_FORMAT, keepalive=CONF.keepalive_timeout or False,
         socket_timeout=CONF.client_socket_timeout or None, debug=False)
     stopping = eventlet.Event()
