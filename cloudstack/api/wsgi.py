@@ -5,11 +5,13 @@ methods by HTTP verb. A controller method takes the request and the path's
 variables and returns a dict (JSON), None (no body) or a webob Response; the
 `response` decorator sets its success status.
 """
+import functools
 import json
 
 import routes
 import webob
 import webob.dec
+import webob.exc
 
 from cloudstack import exception
 
@@ -37,6 +39,21 @@ class Request(webob.Request):
     def base_url(self):
         """URL of the API root this request came through (its SCRIPT_NAME)."""
         return self.application_url
+
+
+def handles_requests(method):
+    """A WSGI `__call__` from `method(self, req)`, which returns a response or
+    the next WSGI app to pass the request to. Like webob.dec.wsgify, without
+    the response object wsgify makes on every call, which filters passing a
+    request on never use."""
+    @functools.wraps(method)
+    def __call__(self, environ, start_response):
+        try:
+            resp = method(self, Request(environ))
+        except webob.exc.HTTPException as exc:
+            resp = exc
+        return resp(environ, start_response)
+    return __call__
 
 
 def response(status):
@@ -69,7 +86,7 @@ class Router:
         self.mapper.connect(path)
         self.mapper.matchlist[-1].target = (controller, verbs, public)
 
-    @webob.dec.wsgify(RequestClass=Request)
+    @handles_requests
     def __call__(self, req):
         found = self.mapper.routematch(environ=req.environ)
         if found is None:

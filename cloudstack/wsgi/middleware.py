@@ -2,10 +2,10 @@
 import logging
 
 import webob
-import webob.dec
 import webob.exc
 
 from cloudstack.api import faults
+from cloudstack.api import wsgi
 from cloudstack import context as cs_context
 from cloudstack import exception
 from cloudstack.conf import CONF
@@ -14,7 +14,9 @@ LOG = logging.getLogger(__name__)
 
 
 class Middleware:
-    """Base: wraps `app`; subclasses override `process(req)`."""
+    """Base: wraps `app`; subclasses override `process(req)`, which returns a
+    response, or the next app to pass the request on untouched (cheaper than
+    req.get_response when the response needs no change)."""
 
     def __init__(self, app, **local_conf):
         self.app = app
@@ -24,23 +26,25 @@ class Middleware:
     def factory(cls, global_conf, **local_conf):
         return lambda app: cls(app, **local_conf)
 
-    @webob.dec.wsgify
+    @wsgi.handles_requests
     def __call__(self, req):
         return self.process(req)
 
     def process(self, req):
-        return req.get_response(self.app)
+        return self.app
 
 
 class RequestId(Middleware):
     """Give each request an id, answer it in x-openstack-request-id."""
 
-    def process(self, req):
+    def __call__(self, environ, start_response):
         request_id = cs_context.new_request_id()
-        req.environ['cloudstack.request_id'] = request_id
-        resp = req.get_response(self.app)
-        resp.headers['x-openstack-request-id'] = request_id
-        return resp
+        environ['cloudstack.request_id'] = request_id
+
+        def start_with_id(status, headers, exc_info=None):
+            headers.append(('x-openstack-request-id', request_id))
+            return start_response(status, headers, exc_info)
+        return self.app(environ, start_with_id)
 
 
 class HTTPProxyToWSGI(Middleware):
@@ -57,7 +61,7 @@ class HTTPProxyToWSGI(Middleware):
         prefix = env.get('HTTP_X_FORWARDED_PREFIX')
         if prefix:
             env['SCRIPT_NAME'] = prefix.rstrip('/') + env.get('SCRIPT_NAME', '')
-        return req.get_response(self.app)
+        return self.app
 
 
 class CORS(Middleware):
@@ -73,7 +77,7 @@ class CORS(Middleware):
     def process(self, req):
         origin = req.headers.get('Origin')
         if not self._allowed(origin):
-            return req.get_response(self.app)
+            return self.app
         if req.method == 'OPTIONS' and 'Access-Control-Request-Method' in req.headers:
             resp = webob.Response(status=200)
             resp.headers['Access-Control-Allow-Methods'] = self.METHODS
@@ -121,13 +125,13 @@ class SizeLimit(Middleware):
             raise exception.RequestEntityTooLarge()
         if req.content_length is None and req.environ.get('wsgi.input_terminated'):
             req.environ['wsgi.input'] = _LimitedInput(req.environ['wsgi.input'], limit)
-        return req.get_response(self.app)
+        return self.app
 
 
 class FaultWrapper(Middleware):
     """Turn errors into responses in this API's error shape (local `style`)."""
 
-    @webob.dec.wsgify
+    @wsgi.handles_requests
     def __call__(self, req):
         style = self.conf.get('style', 'keystone')
         try:
@@ -177,4 +181,4 @@ class AuthToken(Middleware):
             raise exception.Unauthorized(
                 'The request you have made requires authentication.')
         req.environ['cloudstack.context'] = ctx
-        return req.get_response(self.app)
+        return self.app

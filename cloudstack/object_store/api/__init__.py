@@ -8,7 +8,6 @@ manager's (and policies') business.
 import json
 
 import webob
-import webob.dec
 
 from cloudstack.api import wsgi
 from cloudstack import exception
@@ -63,7 +62,7 @@ class SwiftApp:
     def __init__(self, info_only=False):
         self.info_only = info_only
 
-    @webob.dec.wsgify(RequestClass=wsgi.Request)
+    @wsgi.handles_requests
     def __call__(self, req):
         try:
             resp = self.handle(req)

@@ -12,7 +12,6 @@ import urllib.parse
 import uuid
 
 import webob
-import webob.dec
 
 from cloudstack.api import wsgi
 from cloudstack.object_store.api import util
@@ -42,7 +41,7 @@ class Filter:
             return cls(app, conf)
         return make
 
-    @webob.dec.wsgify(RequestClass=wsgi.Request)
+    @wsgi.handles_requests
     def __call__(self, req):
         parts = middleware.split_path(req.environ.get('PATH_INFO', ''))
         if parts is None:

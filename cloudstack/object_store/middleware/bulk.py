@@ -17,7 +17,6 @@ import tarfile
 import urllib.parse
 from xml.sax import saxutils
 
-import webob.dec
 
 from cloudstack.api import wsgi
 from cloudstack.object_store import manager as os_manager
@@ -118,14 +117,14 @@ class Bulk:
         self.max_failed_extractions = int(conf.get('max_failed_extractions',
                                                    MAX_FAILED_EXTRACTIONS))
 
-    @webob.dec.wsgify(RequestClass=wsgi.Request)
+    @wsgi.handles_requests
     def __call__(self, req):
         params = req.GET
         if 'bulk-delete' in params and req.method in ('POST', 'DELETE'):
             return self._delete(req)
         if 'extract-archive' in params and req.method == 'PUT':
             return self._extract(req, params['extract-archive'])
-        return req.get_response(self.app)
+        return self.app
 
     # --- bulk delete ----------------------------------------------------------
     def _names(self, req):

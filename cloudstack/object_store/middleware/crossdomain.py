@@ -3,7 +3,6 @@
 The policy's lines come from the filter's `cross_domain_policy` option (one
 or more XML elements); the default lets every domain in.
 """
-import webob.dec
 
 from cloudstack.api import wsgi
 from cloudstack.object_store import middleware
@@ -32,12 +31,12 @@ class CrossDomain:
         return path in ('', '/') and \
             environ.get('SCRIPT_NAME', '').endswith('/crossdomain.xml')
 
-    @webob.dec.wsgify(RequestClass=wsgi.Request)
+    @wsgi.handles_requests
     def __call__(self, req):
         if req.method in ('GET', 'HEAD') and self._wanted(req.environ):
             return _common.respond(req, 200, self.body,
                                    'application/xml; charset=UTF-8')
-        return req.get_response(self.app)
+        return self.app
 
 
 def filter_factory(global_conf, **local_conf):

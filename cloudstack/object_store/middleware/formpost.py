@@ -17,7 +17,6 @@ import html
 import time
 import urllib.parse
 
-import webob.dec
 import webob.util
 
 from cloudstack.api import wsgi
@@ -163,17 +162,17 @@ class FormPost:
         self.app = app
         self.digests = tuple(conf.get('allowed_digests', 'sha1 sha256 sha512').split())
 
-    @webob.dec.wsgify(RequestClass=wsgi.Request)
+    @wsgi.handles_requests
     def __call__(self, req):
         if req.method != 'POST':
-            return req.get_response(self.app)
+            return self.app
         ctype = req.headers.get('Content-Type', '')
         if ctype.split(';', 1)[0].strip().lower() != 'multipart/form-data':
-            return req.get_response(self.app)
+            return self.app
         boundary = _param(ctype, 'boundary')
         parts = middleware.split_path(req.environ.get('PATH_INFO', ''))
         if not boundary or parts is None or not parts[2]:
-            return req.get_response(self.app)
+            return self.app
         _, account, container, prefix = parts
         attrs = {}
         try:

@@ -17,7 +17,6 @@ chunked upload is cut off (413) when it passes what is left.
 """
 import urllib.parse
 
-import webob.dec
 
 from cloudstack.api import wsgi
 from cloudstack.object_store.api import util
@@ -118,11 +117,11 @@ class _Quota:
 
 class ContainerQuotas(_Quota):
 
-    @webob.dec.wsgify(RequestClass=wsgi.Request)
+    @wsgi.handles_requests
     def __call__(self, req):
         parts = middleware.split_path(req.environ.get('PATH_INFO', ''))
         if parts is None or not parts[2]:
-            return req.get_response(self.app)
+            return self.app
         if not parts[3] and req.method in ('PUT', 'POST'):
             for name, what in (('Bytes', 'bytes'), ('Count', 'count')):
                 value = req.headers.get('X-Container-Meta-Quota-' + name)
@@ -130,10 +129,10 @@ class ContainerQuotas(_Quota):
                         _int_or_none(value) is None or int(value) < 0):
                     return _common.error(req, 400, 'Bad Request',
                                          'Invalid %s quota.' % what)
-            return req.get_response(self.app)
+            return self.app
         upload = self._upload(req)
         if upload is None:
-            return req.get_response(self.app)
+            return self.app
         account, container, size = upload
         head = middleware.owner_headers(req.environ, account, container)
         if head is not None:
@@ -146,7 +145,7 @@ class ContainerQuotas(_Quota):
                 _int_or_none(h.get('X-Container-Meta-Quota-Count')))
             if refusal is not None:
                 return refusal
-        return req.get_response(self.app)
+        return self.app
 
 
 # request header -> the account metadata that keeps it
@@ -178,20 +177,20 @@ def _account_target(key):
 
 class AccountQuotas(_Quota):
 
-    @webob.dec.wsgify(RequestClass=wsgi.Request)
+    @wsgi.handles_requests
     def __call__(self, req):
         parts = middleware.split_path(req.environ.get('PATH_INFO', ''))
         if parts is None:
-            return req.get_response(self.app)
+            return self.app
         if not parts[2]:
             if req.method in ('PUT', 'POST'):
                 return self._set_quota(req)
-            return req.get_response(self.app)
+            return self.app
         if policies.is_reseller_admin(req.context):
-            return req.get_response(self.app)
+            return self.app
         upload = self._upload(req)
         if upload is None:
-            return req.get_response(self.app)
+            return self.app
         account, _, size = upload
         head = middleware.owner_headers(req.environ, account)
         if head is not None:
@@ -211,7 +210,7 @@ class AccountQuotas(_Quota):
                     _int_or_none(h.get(POLICY_META + util.POLICY)), 0, None)
             if refusal is not None:
                 return refusal
-        return req.get_response(self.app)
+        return self.app
 
     def _set_quota(self, req):
         changes = {}
@@ -226,7 +225,7 @@ class AccountQuotas(_Quota):
             if target is not None:
                 changes[header] = (target, value.strip())
         if not changes:
-            return req.get_response(self.app)
+            return self.app
         if not policies.is_reseller_admin(req.context):
             if req.context is None:
                 return _common.error(req, 401, 'Unauthorized')
@@ -241,7 +240,7 @@ class AccountQuotas(_Quota):
         for header, (target, value) in changes.items():
             # an empty value removes the metadata
             req.headers[target] = value
-        return req.get_response(self.app)
+        return self.app
 
 
 def container_filter_factory(global_conf, **local_conf):

@@ -19,7 +19,6 @@ import html
 import json
 import urllib.parse
 
-import webob.dec
 
 from cloudstack.api import wsgi
 from cloudstack.object_store import middleware
@@ -37,28 +36,28 @@ class StaticWeb:
     def __init__(self, app, conf):
         self.app = app
 
-    @webob.dec.wsgify(RequestClass=wsgi.Request)
+    @wsgi.handles_requests
     def __call__(self, req):
         if req.method not in ('GET', 'HEAD'):
-            return req.get_response(self.app)
+            return self.app
         web_mode = req.headers.get('X-Web-Mode', '').lower() in TRUE
         if req.context is not None and not web_mode:
-            return req.get_response(self.app)
+            return self.app
         if req.environ.get('cloudstack.object_store.subrequest') or \
                 req.environ.get('cloudstack.object_store.temp_url'):
-            return req.get_response(self.app)
+            return self.app
         parts = middleware.split_path(req.environ.get('PATH_INFO', ''))
         if parts is None or not parts[2]:
-            return req.get_response(self.app)
+            return self.app
         _, account, container, obj = parts
         head = middleware.owner_headers(req.environ, account, container)
         if head is None:
-            return req.get_response(self.app)
+            return self.app
         meta = {k.lower()[len('x-container-meta-'):]: v
                 for k, v in head.items()
                 if k.lower().startswith('x-container-meta-web-')}
         if not meta:
-            return req.get_response(self.app)
+            return self.app
         site = _Site(self, req, account, container, meta)
         if not obj:
             return site.serve_container()

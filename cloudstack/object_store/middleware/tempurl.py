@@ -22,7 +22,6 @@ import ipaddress
 import time
 import urllib.parse
 
-import webob.dec
 
 from cloudstack.api import wsgi
 from cloudstack.object_store import middleware
@@ -74,7 +73,7 @@ class TempURL:
         self.digests = tuple(conf.get(
             'allowed_digests', ' '.join(DEFAULT_DIGESTS)).split())
 
-    @webob.dec.wsgify(RequestClass=wsgi.Request)
+    @wsgi.handles_requests
     def __call__(self, req):
         params = req.GET
         if 'temp_url_sig' not in params and 'temp_url_expires' not in params:
@@ -85,10 +84,10 @@ class TempURL:
     def _protect_keys(self, req):
         parts = middleware.split_path(req.environ.get('PATH_INFO', ''))
         if parts is None or parts[3]:
-            return req.get_response(self.app)
+            return self.app
         account = parts[1]
         if _common.is_owner(req, account):
-            return req.get_response(self.app)
+            return self.app
         for header in list(req.headers):
             if header.lower() in KEY_HEADERS or (
                     header.lower().startswith('x-remove-')
