@@ -93,7 +93,14 @@ def _flatten(d, prefix=''):
 
 
 def check(context, rule, target=None):
-    """True when `context` may do `rule` on `target`."""
+    """True when `context` may do `rule` on `target`. Without a target the
+    answer depends on the caller alone: it is worked out once per context
+    (that is, per request)."""
+    if target is None:
+        known = context.__dict__.setdefault('_checked_rules', {})
+        if rule not in known:
+            known[rule] = check(context, rule, {})
+        return known[rule]
     try:
         authorize(context, rule, target)
         return True

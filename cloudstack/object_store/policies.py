@@ -32,11 +32,7 @@ def list_rules():
 
 
 def _has(context, rule):
-    try:
-        policy.authorize(context, rule, {})
-        return True
-    except exception.Forbidden:
-        return False
+    return policy.check(context, rule)
 
 
 def is_reseller_admin(context):
