@@ -107,7 +107,7 @@ def _in_threads(jobs):
     the process is green (eventlet.tpool; else one after the other here);
     their results in order. Every job has ended before this returns or
     raises (the first exception, after all are done)."""
-    if not _green():
+    if not jobs or not _green():
         return [job() for job in jobs]
     import eventlet
     from eventlet import tpool
@@ -265,6 +265,7 @@ class _Writer:
         self.tmp = os.path.join(tmpdir, '%s.tmp' % secrets.token_hex(16))
         self.f = open(self.tmp, 'xb')
         self.final = None
+        self.replaces = False
         self.ok = True
 
     def write(self, data):
@@ -288,6 +289,8 @@ class _Writer:
             os.rename(self.tmp, final)
             self.final = final
             _fsync_dir(hashdir)
+            # Older files to clean up once a quorum has the new one.
+            self.replaces = len(os.listdir(hashdir)) > 1
             return True
         except OSError as e:
             LOG.warning('commit to %s failed: %s', self.dev['path'], e)
@@ -404,7 +407,8 @@ class DiskBackend(base.ObjectBackend):
 
     @staticmethod
     def _cleanup_all(writers):
-        _in_threads([functools.partial(_cleanup, os.path.dirname(w.final)) for w in writers])
+        _in_threads([functools.partial(_cleanup, os.path.dirname(w.final))
+                     for w in writers if w.replaces])
 
     def _write_replicas(self, ring, part, name_hash, filename, payload):
         """Write a small file (.meta, .ts) to every replica; quorum or QuorumError."""
