@@ -37,3 +37,15 @@ def test_policy_file_overrides_a_default(conf, tmp_path):
     finally:
         CONF.clear_override('policy_file', group='oslo_policy')
         policy.reset()
+
+
+def test_a_check_without_target_is_answered_once_per_context(conf):
+    member = ctx(['member'])
+    assert not policy.check(member, 'identity:create_user')
+    # The answer belongs to this context: a later change of its roles does
+    # not alter it, while another context is judged by its own roles.
+    member.roles = ['admin']
+    assert not policy.check(member, 'identity:create_user')
+    assert policy.check(ctx(['admin']), 'identity:create_user')
+    # A check with a target is never remembered.
+    assert policy.check(member, 'identity:create_user', {})

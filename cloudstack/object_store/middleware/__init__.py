@@ -16,6 +16,7 @@ import urllib.parse
 import webob.headers
 
 from cloudstack.api import wsgi
+from cloudstack import exception
 from cloudstack.object_store.api import util
 from cloudstack.object_store import policies
 
@@ -88,7 +89,7 @@ def owner_headers(environ, account, container=None):
 
 
 def _lookup(account, container):
-    from cloudstack import exception
+    # imported here: the app's package imports this one
     from cloudstack.object_store.api import resources
     from cloudstack.object_store import manager
     mgr, context = manager.get(), policies.grant(account)
