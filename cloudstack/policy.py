@@ -3,6 +3,7 @@
 Personas: `admin`, `member` and `reader` (admin implies member implies reader,
 through Keystone's implied roles), in project, domain or system scope.
 """
+import importlib
 import itertools
 import time
 
@@ -16,7 +17,6 @@ ADMIN = 'role:admin'
 READER = 'role:reader or role:member or role:admin'
 MEMBER = 'role:member or role:admin'
 SYSTEM_ADMIN = 'role:admin and system_scope:all'
-OWNER = 'user_id:%(target.user_id)s'
 PROJECT_MEMBER = 'project_id:%(target.project_id)s and (' + MEMBER + ')'
 PROJECT_READER = 'project_id:%(target.project_id)s and (' + READER + ')'
 
@@ -24,58 +24,76 @@ PROJECT_READER = 'project_id:%(target.project_id)s and (' + READER + ')'
 # checking a rule, so not on every request.
 RELOAD_INTERVAL = 1.0
 
-_enforcer = None
-_loaded_at = 0.0
+# Each service has its own enforcer over the same policy file, so that each
+# can register the base rules its upstream defaults are built from (Nova's
+# `admin_api`, Cinder's `admin_api`, ...) under their upstream names.
+SERVICES = ('identity', 'image', 'object_store')
+
+_enforcers = {}     # service -> oslo.policy Enforcer
+_owners = {}        # rule name -> service
+_loaded_at = {}     # service -> when its rules were last (re)loaded
 
 
-def _service_rules():
-    from cloudstack.identity import policies as identity
-    from cloudstack.image import policies as image
-    from cloudstack.object_store import policies as object_store
-    return [identity.list_rules(), image.list_rules(), object_store.list_rules()]
+def _service_rules(service):
+    module = importlib.import_module('cloudstack.%s.policies' % service)
+    return list(module.list_rules())
 
 
-def list_rules():
-    """Every default rule, for oslopolicy-sample-generator."""
-    base = [
-        policy.RuleDefault('admin_required', ADMIN),
-        policy.RuleDefault('owner', OWNER),
-        policy.RuleDefault('admin_or_owner', 'rule:admin_required or rule:owner'),
-    ]
-    return base + list(itertools.chain.from_iterable(_service_rules()))
+def list_rules(service=None):
+    """The default rules of `service`, or of every service (a service's own
+    base rules may share a name with another service's)."""
+    if service is not None:
+        return _service_rules(service)
+    return list(itertools.chain.from_iterable(
+        _service_rules(s) for s in SERVICES))
 
 
-def enforcer():
-    global _enforcer
-    if _enforcer is None:
-        _enforcer = policy.Enforcer(CONF)
-        _enforcer.register_defaults(list_rules())
-        _enforcer.load_rules()
-    return _enforcer
+def _service_of(rule):
+    if not _owners:
+        for service in SERVICES:
+            for default in _service_rules(service):
+                _owners.setdefault(default.name, service)
+    return _owners[rule]        # KeyError: a rule the code forgot to register
+
+
+def enforcer(rule):
+    """The enforcer of the service that registers `rule`."""
+    service = _service_of(rule)
+    found = _enforcers.get(service)
+    if found is None:
+        found = _enforcers[service] = policy.Enforcer(CONF)
+        found.register_defaults(_service_rules(service))
+        found.load_rules()
+        _loaded_at[service] = time.monotonic()
+    return found
 
 
 def reset():
-    global _enforcer, _loaded_at
-    _enforcer = None
-    _loaded_at = 0.0
+    _enforcers.clear()
+    _owners.clear()
+    _loaded_at.clear()
 
 
-def _rules():
-    global _loaded_at
+def _rules(rule):
+    """The loaded rules of the service registering `rule`, reloaded when the
+    policy file may have changed."""
+    found = enforcer(rule)
+    service = _owners[rule]
     now = time.monotonic()
-    if now - _loaded_at > RELOAD_INTERVAL:
-        enforcer().load_rules()
-        _loaded_at = now
-    return _enforcer.rules
+    if now - _loaded_at[service] > RELOAD_INTERVAL:
+        found.load_rules()
+        _loaded_at[service] = now
+    return found
 
 
 def authorize(context, rule, target=None):
     """Raise Forbidden unless `context` may do `rule` on `target`."""
     if context.is_admin:
         return
-    check = _rules()[rule]       # KeyError: a rule the code forgot to register
+    found = _rules(rule)
+    check = found.rules[rule]
     flat = _flatten({'target': target or {}})
-    if not check(flat, context.to_policy_values(), _enforcer, rule):
+    if not check(flat, context.to_policy_values(), found, rule):
         raise exception.Forbidden(
             'You are not authorized to perform the requested action: %s.' % rule)
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run the whole test suite: unit tests on SQLite and on PostgreSQL, then the
 # functional tests (real processes; as root they also get PostgreSQL).
+# CLOUDSTACK_TEST_DB_NAME names the scratch PostgreSQL database (default cloudstack_test).
 # usage: tools/run-tests.sh [extra pytest args]
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -33,8 +34,9 @@ if [ "$ROOT" = 0 ] && command -v pg_lsclusters >/dev/null; then
         pg_ctlcluster $cluster start 2>/dev/null || true
         su postgres -c "psql -qtc \"SELECT 1 FROM pg_roles WHERE rolname='root'\" | grep -q 1 \
             || createuser -s root" >/dev/null
-        dropdb --if-exists cloudstack_test >/dev/null 2>&1; createdb cloudstack_test
-        PG_URL="postgresql:///cloudstack_test?host=/var/run/postgresql"
+        TEST_DB=${CLOUDSTACK_TEST_DB_NAME:-cloudstack_test}
+        dropdb --if-exists "$TEST_DB" >/dev/null 2>&1; createdb "$TEST_DB"
+        PG_URL="postgresql:///$TEST_DB?host=/var/run/postgresql"
     fi
 fi
 if [ -n "$PG_URL" ]; then

@@ -190,5 +190,14 @@ RULES = {
 }
 
 
+# Keystone's base rules, which operators' policy files refer to.
+BASE_RULES = {
+    'admin_required': ADMIN,
+    'owner': 'user_id:%(target.user_id)s',
+    'admin_or_owner': 'rule:admin_required or rule:owner',
+}
+
+
 def list_rules():
-    return [policy.RuleDefault(name, check) for name, check in RULES.items()]
+    return [policy.RuleDefault(name, check)
+            for name, check in {**BASE_RULES, **RULES}.items()]

@@ -49,3 +49,21 @@ def test_a_check_without_target_is_answered_once_per_context(conf):
     assert policy.check(ctx(['admin']), 'identity:create_user')
     # A check with a target is never remembered.
     assert policy.check(member, 'identity:create_user', {})
+
+
+def test_each_service_has_its_own_enforcer_over_one_policy_file(conf, tmp_path):
+    """Services may register base rules of the same name (as Nova's and
+    Cinder's `admin_api`); an override in the one policy file reaches the
+    service that registered the rule."""
+    assert policy.enforcer('identity:create_user') is not policy.enforcer('image:add_image')
+    path = tmp_path / 'policy.yaml'
+    path.write_text('"image:publicize_image": "role:member"\n')
+    CONF.set_override('policy_file', str(path), group='oslo_policy')
+    policy.reset()
+    try:
+        policy.authorize(ctx(['member']), 'image:publicize_image')
+        with pytest.raises(exception.Forbidden):
+            policy.authorize(ctx(['member']), 'identity:create_user')
+    finally:
+        CONF.clear_override('policy_file', group='oslo_policy')
+        policy.reset()

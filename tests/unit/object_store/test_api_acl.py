@@ -132,10 +132,10 @@ def test_operator_roles_come_from_policy(swift, other, monkeypatch):
     from cloudstack.object_store import policies
     monkeypatch.setattr(policy, 'RELOAD_INTERVAL', 1e9)
     policy.reset()
-    assert policies.OPERATOR in policy.enforcer().registered_rules
+    assert policies.OPERATOR in policy.enforcer(policies.OPERATOR).registered_rules
     assert other('PUT', '/c').status_int == 201
     assert swift('HEAD').status_int == 204
-    policy.enforcer().rules[policies.OPERATOR] = \
-        policy.enforcer().rules[policies.RESELLER_ADMIN]
+    rules = policy.enforcer(policies.OPERATOR).rules
+    rules[policies.OPERATOR] = rules[policies.RESELLER_ADMIN]
     assert other('PUT', '/c2').status_int == 403
     policy.reset()
