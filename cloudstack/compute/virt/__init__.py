@@ -1,0 +1,1 @@
+"""Hypervisor drivers (stevedore namespace cloudstack.compute.drivers)."""
