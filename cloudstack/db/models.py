@@ -44,4 +44,5 @@ def all_models():
     import cloudstack.image.models  # noqa: F401
     import cloudstack.object_store.models  # noqa: F401
     import cloudstack.tasks.models  # noqa: F401
+    import cloudstack.volume.models  # noqa: F401
     return Base.metadata

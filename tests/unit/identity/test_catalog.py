@@ -110,14 +110,15 @@ def test_region_policy(admin, client):
 # -- services ----------------------------------------------------------------
 
 def test_service_crud(admin):
-    svc = service(admin, 'volumev3', 'cinder', description='block', color='blue')
-    assert svc['type'] == 'volumev3' and svc['name'] == 'cinder'
+    svc = service(admin, 'shared-file-system', 'manila', description='block',
+                  color='blue')
+    assert svc['type'] == 'shared-file-system' and svc['name'] == 'manila'
     assert svc['enabled'] is True and svc['description'] == 'block'
     assert svc['color'] == 'blue'           # extra attributes are kept
     plain = service(admin, 'placement', 'placement')
     assert 'description' not in plain
 
-    listed = admin.get(V3 + '/services?type=volumev3').json['services']
+    listed = admin.get(V3 + '/services?type=shared-file-system').json['services']
     assert listed == [svc]
     assert [s['id'] for s in admin.get(V3 + '/services?name=placement').json['services']] == \
         [plain['id']]

@@ -1,0 +1,227 @@
+"""Quotas, quota classes, usage and limits.
+
+A project's limit of a resource is its own (os-quota-sets), else the
+'default' quota class's, else the configured default. Usage lives in
+volume_quota_usages and changes in the same transaction as the rows it
+counts, by one conditional UPDATE per resource (`in_use + n <= limit`), so
+concurrent requests can never together pass a limit: the database row lock
+orders them and the second one re-checks against the first one's result.
+"""
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from cloudstack import exception
+from cloudstack.conf import CONF
+from cloudstack.db import api as db_api
+from cloudstack.volume import models
+from cloudstack.volume.manager.base import OverQuota
+
+RESOURCES = ('volumes', 'snapshots', 'gigabytes', 'backups', 'backup_gigabytes',
+             'groups', 'per_volume_gigabytes')
+# Also limited per volume type, as <resource>_<type name>.
+TYPE_RESOURCES = ('volumes', 'snapshots', 'gigabytes')
+# Limits without a usage of their own.
+NOT_COUNTED = ('per_volume_gigabytes',)
+DEFAULT_CLASS = 'default'
+
+_USAGE = models.QuotaUsage.__table__
+
+
+def config_default(resource):
+    return {
+        'volumes': CONF.volume.quota_volumes,
+        'snapshots': CONF.volume.quota_snapshots,
+        'gigabytes': CONF.volume.quota_gigabytes,
+        'backups': CONF.volume.quota_backups,
+        'backup_gigabytes': CONF.volume.quota_backup_gigabytes,
+        'groups': CONF.volume.quota_groups,
+        'per_volume_gigabytes': CONF.volume.per_volume_size_limit,
+    }.get(resource, -1)
+
+
+def usage_deltas(size=0, volumes=0, snapshots=0, type_name=None):
+    """The usage a volume or snapshot of `size` GiB changes, in and per type."""
+    deltas = {}
+    if volumes:
+        deltas['volumes'] = volumes
+    if snapshots:
+        deltas['snapshots'] = snapshots
+    if size:
+        deltas['gigabytes'] = size
+    if type_name:
+        for key, value in list(deltas.items()):
+            deltas['%s_%s' % (key, type_name)] = value
+    return deltas
+
+
+def _insert_missing(session, project_id, resources):
+    """Create usage rows at 0 where none exist (racing inserts are fine)."""
+    rows = [{'project_id': project_id, 'resource': r, 'in_use': 0} for r in resources]
+    dialect = session.get_bind().dialect.name
+    if dialect == 'postgresql':
+        stmt = postgresql.insert(_USAGE).on_conflict_do_nothing()
+    elif dialect == 'sqlite':
+        stmt = sqlite.insert(_USAGE).on_conflict_do_nothing()
+    else:
+        stmt = _USAGE.insert().prefix_with('IGNORE')
+    session.execute(stmt, rows)
+
+
+class Quotas:
+
+    # --- limits --------------------------------------------------------------
+    @staticmethod
+    def _resource_names(session):
+        names = list(RESOURCES)
+        for type_name in session.scalars(sa.select(models.VolumeType.name)
+                                         .order_by(models.VolumeType.name)):
+            names += ['%s_%s' % (r, type_name) for r in TYPE_RESOURCES]
+        return names
+
+    def _class_limits(self, session, class_name=DEFAULT_CLASS):
+        limits = {name: config_default(name) for name in self._resource_names(session)}
+        limits.update(session.execute(
+            sa.select(models.QuotaClass.resource, models.QuotaClass.hard_limit)
+            .where(models.QuotaClass.class_name == class_name)).all())
+        return limits
+
+    def _limits(self, session, project_id):
+        limits = self._class_limits(session)
+        limits.update(session.execute(
+            sa.select(models.Quota.resource, models.Quota.hard_limit)
+            .where(models.Quota.project_id == project_id)).all())
+        return limits
+
+    def _usage(self, session, project_id):
+        return dict(session.execute(
+            sa.select(models.QuotaUsage.resource, models.QuotaUsage.in_use)
+            .where(models.QuotaUsage.project_id == project_id)).all())
+
+    # --- reserving -------------------------------------------------------------
+    def _check_volume_size(self, session, project_id, size):
+        limit = self._limits(session, project_id).get('per_volume_gigabytes', -1)
+        if limit >= 0 and size > limit:
+            raise OverQuota('Requested volume size %dG is larger than maximum '
+                            'allowed limit %dG.' % (size, limit))
+
+    def _reserve(self, session, project_id, deltas):
+        """Add `deltas` to the project's usage, or OverQuota (413) and no change."""
+        positive = {r: d for r, d in deltas.items() if d > 0 and r not in NOT_COUNTED}
+        if positive:
+            limits = self._limits(session, project_id)
+            _insert_missing(session, project_id, sorted(positive))
+            for resource in sorted(positive):
+                delta = positive[resource]
+                limit = limits.get(resource, -1)
+                stmt = sa.update(_USAGE).where(
+                    _USAGE.c.project_id == project_id, _USAGE.c.resource == resource
+                ).values(in_use=_USAGE.c.in_use + delta)
+                if limit >= 0:
+                    stmt = stmt.where(_USAGE.c.in_use + delta <= limit)
+                if session.execute(stmt).rowcount != 1:
+                    used = session.scalar(sa.select(_USAGE.c.in_use).where(
+                        _USAGE.c.project_id == project_id,
+                        _USAGE.c.resource == resource))
+                    raise self._over(resource, delta, limit, used or 0)
+        negative = {r: d for r, d in deltas.items() if d < 0 and r not in NOT_COUNTED}
+        if negative:
+            self._release(session, project_id, {r: -d for r, d in negative.items()})
+
+    @staticmethod
+    def _over(resource, delta, limit, used):
+        base = resource.split('_', 1)[0] if resource not in RESOURCES else resource
+        if base in ('gigabytes', 'backup'):
+            what = 'backup_gigabytes' if resource.startswith('backup_') else resource
+            return OverQuota(
+                'Requested volume or snapshot exceeds allowed %s quota. Requested '
+                '%sG, quota is %sG and %sG has been consumed.' % (what, delta, limit, used))
+        return OverQuota("Maximum number of %s allowed (%d) exceeded for quota '%s'."
+                         % (base, limit, resource))
+
+    @staticmethod
+    def _release(session, project_id, amounts):
+        """Give back usage (never below zero)."""
+        for resource, amount in amounts.items():
+            if amount <= 0 or resource in NOT_COUNTED:
+                continue
+            session.execute(sa.update(_USAGE).where(
+                _USAGE.c.project_id == project_id, _USAGE.c.resource == resource
+            ).values(in_use=sa.case((_USAGE.c.in_use > amount, _USAGE.c.in_use - amount),
+                                    else_=0)))
+
+    # --- the API -------------------------------------------------------------
+    def get_quotas(self, ctx, project_id, usage=False, defaults=False):
+        """{resource: limit} (or {resource: {limit, in_use, reserved,
+        allocated}} with usage), with 'id'."""
+        with db_api.reader() as s:
+            limits = self._class_limits(s) if defaults else self._limits(s, project_id)
+            out = {'id': project_id}
+            if usage:
+                used = self._usage(s, project_id)
+                for name, limit in limits.items():
+                    out[name] = {'limit': limit, 'in_use': used.get(name, 0),
+                                 'reserved': 0, 'allocated': 0}
+            else:
+                out.update(limits)
+            return out
+
+    def update_quotas(self, ctx, project_id, values):
+        with db_api.writer() as s:
+            known = set(self._resource_names(s))
+            for resource, limit in values.items():
+                if resource not in known:
+                    raise exception.BadRequest('Bad key(s) in quota set: %s' % resource)
+                if limit < -1:
+                    raise exception.BadRequest(
+                        'Quota limit %s for %s must be -1 or greater.' % (limit, resource))
+                row = s.get(models.Quota, (project_id, resource))
+                if row is None:
+                    s.add(models.Quota(project_id=project_id, resource=resource,
+                                       hard_limit=limit))
+                else:
+                    row.hard_limit = limit
+        return self.get_quotas(ctx, project_id)
+
+    def delete_quotas(self, ctx, project_id):
+        with db_api.writer() as s:
+            s.execute(sa.delete(models.Quota).where(models.Quota.project_id == project_id))
+
+    def get_quota_class(self, ctx, class_name):
+        with db_api.reader() as s:
+            out = self._class_limits(s, class_name)
+        out['id'] = class_name
+        return out
+
+    def update_quota_class(self, ctx, class_name, values):
+        with db_api.writer() as s:
+            known = set(self._resource_names(s))
+            for resource, limit in values.items():
+                if resource not in known:
+                    raise exception.BadRequest('Bad key(s) in quota set: %s' % resource)
+                row = s.get(models.QuotaClass, (class_name, resource))
+                if row is None:
+                    s.add(models.QuotaClass(class_name=class_name, resource=resource,
+                                            hard_limit=limit))
+                else:
+                    row.hard_limit = limit
+        out = self.get_quota_class(ctx, class_name)
+        out.pop('id')
+        return out
+
+    def absolute_limits(self, ctx, project_id):
+        """Cinder's /limits 'absolute' block."""
+        with db_api.reader() as s:
+            limits = self._limits(s, project_id)
+            used = self._usage(s, project_id)
+        return {
+            'maxTotalVolumes': limits['volumes'],
+            'maxTotalSnapshots': limits['snapshots'],
+            'maxTotalVolumeGigabytes': limits['gigabytes'],
+            'maxTotalBackups': limits['backups'],
+            'maxTotalBackupGigabytes': limits['backup_gigabytes'],
+            'totalVolumesUsed': used.get('volumes', 0),
+            'totalSnapshotsUsed': used.get('snapshots', 0),
+            'totalGigabytesUsed': used.get('gigabytes', 0),
+            'totalBackupsUsed': used.get('backups', 0),
+            'totalBackupGigabytesUsed': used.get('backup_gigabytes', 0),
+        }
