@@ -378,7 +378,7 @@ class Agent:
         finally:
             qemu.remove(tmp)
 
-    def migrate_volume(self, volume_id, destination):
+    def migrate_volume(self, volume_id, destination, new_type_id=None):
         with db_api.reader() as s:
             row = s.get(models.Volume, volume_id)
             if row is None or row.migration_status != 'migrating':
@@ -404,6 +404,9 @@ class Agent:
                 return
             row.host, row.provider_location = destination, location
             row.migration_status = 'success'
+            target = s.get(models.VolumeType, new_type_id) if new_type_id else None
+            if target is not None:
+                _manager()._retype_row(s, row, target)
             if row.status in ('retyping', 'maintenance'):
                 row.status = row.previous_status or 'available'
             row.task_id = None

@@ -3,7 +3,6 @@
 import logging
 
 from cloudstack import tasks
-from cloudstack.conf import CONF
 from cloudstack.volume import agent
 
 LOG = logging.getLogger(__name__)
@@ -44,8 +43,8 @@ def upload_image(volume_id, image_id, disk_format):
 
 
 @tasks.handler('volume.migrate')
-def migrate_volume(volume_id, destination):
-    _agent().migrate_volume(volume_id, destination)
+def migrate_volume(volume_id, destination, new_type_id=None):
+    _agent().migrate_volume(volume_id, destination, new_type_id)
 
 
 @tasks.handler('volume.manage')
@@ -139,6 +138,3 @@ def purge_messages():
     if purged:
         LOG.info('purged %d expired user messages', purged)
 
-
-def stats_interval():
-    return CONF.volume.stats_interval

@@ -96,7 +96,7 @@ def _routes():
     svc, hst, pls, misc = (services.Services(), services.Hosts(), services.Pools(),
                            services.Misc())
     r.connect('/os-services', svc, GET='index')
-    r.connect('/os-services/{action}', svc, PUT='update')
+    r.connect('/os-services/{service_action}', svc, PUT='update')
     r.connect('/os-hosts', hst, GET='index')
     r.connect('/os-hosts/{host}', hst, GET='show', PUT='update')
     r.connect('/scheduler-stats/get_pools', pls, GET='get_pools')

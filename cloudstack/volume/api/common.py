@@ -312,6 +312,7 @@ DESCRIPTION = {'type': ['string', 'null'], 'maxLength': 65535}
 METADATA = {'type': 'object', 'maxProperties': 1000,
             'propertyNames': {'minLength': 1, 'maxLength': 255},
             'additionalProperties': {'type': ['string', 'null'], 'maxLength': 255}}
+NULLABLE_METADATA = dict(METADATA, type=['object', 'null'])
 BOOL_LIKE = {'type': ['boolean', 'string', 'integer']}
 UUID = {'type': 'string', 'minLength': 1, 'maxLength': 64}
 NULLABLE_UUID = {'type': ['string', 'null'], 'maxLength': 64}

@@ -86,7 +86,8 @@ class Services:
             out.append(item)
         return {'services': out}
 
-    def update(self, req, action):
+    def update(self, req, service_action):
+        action = service_action
         common.authorize(req, 'volume_extension:services:update')
         data = req.json_body() if req.body else {}
         if not isinstance(data, dict):

@@ -10,7 +10,7 @@ from cloudstack.volume.manager import snapshots as snapshot_area
 CREATE = {
     'type': 'object', 'additionalProperties': False, 'required': ['volume_id'],
     'properties': {
-        'volume_id': common.UUID, 'name': common.STRING_255,
+        'volume_id': common.NULLABLE_UUID, 'name': common.STRING_255,
         'description': common.DESCRIPTION, 'display_name': common.STRING_255,
         'display_description': common.DESCRIPTION, 'force': common.BOOL_LIKE,
         'metadata': common.METADATA,

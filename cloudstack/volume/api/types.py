@@ -2,7 +2,6 @@
 /qos-specs."""
 import webob
 
-from cloudstack.api import wsgi
 from cloudstack import exception
 from cloudstack.volume.api import common, views
 from cloudstack.volume.manager import types as type_area
@@ -167,7 +166,9 @@ class Types:
         common.authorize(req, 'volume_extension:volume_type_encryption:get')
         return mgr().get_encryption(req.context, type_id)
 
-    def encryption_item(self, req, type_id, key):
+    def encryption_item(self, req, type_id, encryption_id):
+        """GET /types/{id}/encryption/{key}: one field of the encryption."""
+        key = encryption_id
         common.authorize(req, 'volume_extension:volume_type_encryption:get')
         found = mgr().get_encryption(req.context, type_id)
         if key == 'encryption_key_id' or key not in found:
@@ -306,6 +307,3 @@ class Qos:
         mgr().disassociate_qos(req.context, qos_id)
         return _accepted()
 
-
-def json_ok(body):
-    return wsgi.json_response(body, 200)

@@ -4,16 +4,17 @@ import webob
 from cloudstack.api import wsgi
 from cloudstack import exception
 from cloudstack.volume.api import common, views
+from cloudstack.volume.manager import types as type_area
 from cloudstack.volume.manager import volumes as volume_area
 
 CREATE = {
-    'type': 'object', 'additionalProperties': False,
+    'type': 'object',
     'properties': {
         'name': common.STRING_255, 'description': common.DESCRIPTION,
         'display_name': common.STRING_255, 'display_description': common.DESCRIPTION,
         'size': {'type': ['integer', 'string', 'null']},
         'volume_type': {'type': ['string', 'null'], 'maxLength': 255},
-        'metadata': common.METADATA,
+        'metadata': common.NULLABLE_METADATA,
         'snapshot_id': common.NULLABLE_UUID, 'source_volid': common.NULLABLE_UUID,
         'backup_id': common.NULLABLE_UUID, 'group_id': common.NULLABLE_UUID,
         'consistencygroup_id': common.NULLABLE_UUID,
@@ -28,7 +29,7 @@ UPDATE = {
     'properties': {
         'name': common.STRING_255, 'description': common.DESCRIPTION,
         'display_name': common.STRING_255, 'display_description': common.DESCRIPTION,
-        'metadata': common.METADATA,
+        'metadata': common.NULLABLE_METADATA,
     },
 }
 METADATA_BODY = {'type': 'object', 'required': ['metadata'],
@@ -85,8 +86,8 @@ class Volumes:
             elif key == 'bootable':
                 if common.at_least(req, '3.2'):
                     out[key] = common.bool_value(value, 'bootable')
-                else:
-                    out[key] = True if value else False
+                else:       # before 3.2 anything but false meant true
+                    out[key] = value not in ('False', 'false', 'FALSE')
             elif key in ('created_at', 'updated_at') and isinstance(value, str) and \
                     ':' in value and value.split(':', 1)[0] in common.TIME_OPERATORS:
                 if not common.at_least(req, common.TIME_FILTERS):
@@ -145,13 +146,20 @@ class Volumes:
             spec.pop('backup_id')
         if spec.get('group_id') and not common.at_least(req, common.GROUPS):
             spec.pop('group_id')
-        if 'multiattach' in spec:
-            spec['multiattach'] = common.flag(spec['multiattach'], 'multiattach')
+        if spec.get('multiattach') is not None and common.flag(spec['multiattach'],
+                                                               'multiattach'):
+            raise exception.BadRequest('The multiattach parameter is no longer '
+                                       'accepted: create multiattach volumes with a '
+                                       'volume type whose multiattach extra spec is '
+                                       '"<is> True".')
+        spec.pop('multiattach', None)
         common.authorize(req, 'volume:create')
         if spec.get('imageRef'):
             common.authorize(req, 'volume:create_from_image')
-        if spec.get('multiattach'):
-            common.authorize(req, 'volume:multiattach')
+        if spec.get('volume_type'):
+            vtype = mgr().get_type(req.context, spec['volume_type'])
+            if type_area._bool_spec(vtype['extra_specs'].get('multiattach')):
+                common.authorize(req, 'volume:multiattach')
         hints = req.json_body().get('OS-SCH-HNT:scheduler_hints')
         if hints is not None and not isinstance(hints, dict):
             raise exception.BadRequest('Invalid scheduler hints.')

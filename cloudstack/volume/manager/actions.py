@@ -6,7 +6,7 @@ from cloudstack import exception
 from cloudstack.db import api as db_api
 from cloudstack.db.models import utcnow
 from cloudstack.volume import models, scheduler, states
-from cloudstack.volume.manager.base import InvalidState, enqueue, iso, split_host
+from cloudstack.volume.manager.base import InvalidState, enqueue, iso, reader, split_host
 from cloudstack.volume.manager import quotas as quota_area
 from cloudstack.volume.manager import types as type_area
 
@@ -64,8 +64,6 @@ class Actions:
             if target.id == volume.volume_type_id:
                 raise exception.BadRequest('Retype requires a different volume type '
                                            'than the volume has: %s.' % new_type)
-            old = s.get(models.VolumeType, volume.volume_type_id) \
-                if volume.volume_type_id else None
             specs = type_area.Types.type_specs(target)
             multiattach = type_area._bool_spec(specs.get('multiattach'))
             if volume.status == 'in-use' and multiattach != bool(volume.multiattach):
@@ -87,12 +85,20 @@ class Actions:
                 if destination is None:
                     raise exception.BadRequest('No valid backend was found for the '
                                                'new volume type.')
-            self._move_type_quota(s, volume, old, target)
-            volume.volume_type_id = target.id
-            volume.multiattach = multiattach
-            volume.updated_at = utcnow()
             if destination:
-                self._begin_migration(s, volume, destination)
+                # The type changes when the data has moved (the agent's migrate).
+                self._begin_migration(s, volume, destination, target.id)
+                return
+            self._retype_row(s, volume, target)
+
+    def _retype_row(self, s, volume, target):
+        old = s.get(models.VolumeType, volume.volume_type_id) \
+            if volume.volume_type_id else None
+        self._move_type_quota(s, volume, old, target)
+        volume.volume_type_id = target.id
+        volume.multiattach = type_area._bool_spec(
+            type_area.Types.type_specs(target).get('multiattach'))
+        volume.updated_at = utcnow()
 
     def _move_type_quota(self, s, volume, old, new):
         """Per-type usage follows the volume (and its snapshots) to the new type."""
@@ -110,13 +116,13 @@ class Actions:
         for snap in snaps:
             snap.volume_type_id = new.id
 
-    def _begin_migration(self, s, volume, destination):
+    def _begin_migration(self, s, volume, destination, new_type_id=None):
         volume.previous_status, volume.status = volume.status, 'retyping' \
             if volume.status == 'available' else volume.status
         volume.migration_status = 'migrating'
         volume.task_id = enqueue(s, 'volume.migrate', {
-            'volume_id': volume.id, 'destination': destination},
-            host=self._host_of(volume))
+            'volume_id': volume.id, 'destination': destination,
+            'new_type_id': new_type_id}, host=self._host_of(volume))
 
     def migrate_volume(self, ctx, volume_id, host, force_host_copy=False,
                        lock_volume=False):
@@ -165,10 +171,11 @@ class Actions:
         from cloudstack.image import manager as image_manager
         if disk_format not in UPLOAD_DISK_FORMATS:
             raise exception.BadRequest('Invalid disk-format %s.' % disk_format)
-        with db_api.reader() as s:
+        with reader() as s:
             volume = self._volume_row(s, ctx, volume_id)
             image_meta = self._meta_of(volume, 'image')
             self._check_uploadable(volume, force)
+            size = volume.size
         body = {'name': image_name, 'disk_format': disk_format,
                 'container_format': container_format}
         if visibility:
@@ -178,7 +185,7 @@ class Actions:
         for key in ('min_ram', 'min_disk'):
             if image_meta.get(key, '').isdigit():
                 body[key] = int(image_meta[key])
-        body['min_disk'] = max(body.get('min_disk', 0), volume.size)
+        body['min_disk'] = max(body.get('min_disk', 0), size)
         image = image_manager.get().create_image(ctx, body)
         try:
             with db_api.writer() as s:

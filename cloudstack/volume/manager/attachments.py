@@ -18,7 +18,7 @@ from cloudstack.db import api as db_api
 from cloudstack.db.models import utcnow
 from cloudstack.volume import models
 from cloudstack.volume.manager.base import (
-    InvalidState, call_agent, is_admin, split_host)
+    call_agent, InvalidState, is_admin, reader, split_host)
 
 LOG = logging.getLogger(__name__)
 
@@ -159,7 +159,7 @@ class Attachments:
     def attachment_delete(self, ctx, attachment_id):
         """Detach: unexport when no other attachment uses the target, and free
         the volume. Returns the volume's remaining attachments."""
-        with db_api.reader() as s:
+        with reader() as s:
             row = self._attachment_row(s, ctx, attachment_id)
             volume_id = row.volume_id
         self._detach(ctx, volume_id, attachment_id)
@@ -188,13 +188,13 @@ class Attachments:
             return [self.attachment_record(a) for a in volume.attachments]
 
     def get_attachment(self, ctx, attachment_id):
-        with db_api.reader() as s:
+        with reader() as s:
             return self.attachment_record(self._attachment_row(s, ctx, attachment_id))
 
     def list_attachments(self, ctx, filters=None, sort=None, limit=None, marker=None,
                          offset=0, all_projects=False, project_id=None):
         A = models.Attachment
-        with db_api.reader() as s:
+        with reader() as s:
             stmt = self._project_filter(ctx, sa.select(A), A, all_projects, project_id)
             for key, value in (filters or {}).items():
                 column = {'instance_id': 'instance_uuid', 'status': 'attach_status',
@@ -317,7 +317,7 @@ class Attachments:
 
     def detach(self, ctx, volume_id, attachment_id=None):
         """os-detach: end the attachment (the only one when none is named)."""
-        with db_api.reader() as s:
+        with reader() as s:
             volume = self._volume_row(s, ctx, volume_id)
             live = [a for a in volume.attachments if a.attach_status in LIVE]
             if attachment_id is None:
@@ -331,7 +331,7 @@ class Attachments:
 
     def force_detach(self, ctx, volume_id, attachment_id=None, connector=None):
         """os-force_detach (admin): end attachments whatever their status."""
-        with db_api.reader() as s:
+        with reader() as s:
             volume = self._volume_row(s, ctx, volume_id)
             targets = [a.id for a in volume.attachments
                        if attachment_id in (None, a.id)]

@@ -12,7 +12,7 @@ from cloudstack.db import api as db_api
 from cloudstack.db.models import utcnow
 from cloudstack.volume import models, states
 from cloudstack.volume.manager.base import (
-    InvalidState, enqueue, iso, split_host, this_host)
+    enqueue, InvalidState, iso, reader, split_host, this_host)
 
 # What export_record names as the backup service: Tempest (and Cinder's
 # clients) expect a name under cinder.backup.drivers; the chunks are in
@@ -93,13 +93,13 @@ class Backups:
             return self._backup_records(s, [row])[0]
 
     def get_backup(self, ctx, backup_id):
-        with db_api.reader() as s:
+        with reader() as s:
             return self._backup_records(s, [self._backup_row(s, ctx, backup_id)])[0]
 
     def list_backups(self, ctx, filters=None, sort=None, limit=None, marker=None,
                      offset=0, all_projects=False, project_id=None, with_count=False):
         B = models.Backup
-        with db_api.reader() as s:
+        with reader() as s:
             stmt = self._project_filter(ctx, sa.select(B), B, all_projects, project_id)
             for key, value in (filters or {}).items():
                 if isinstance(value, tuple):
@@ -145,12 +145,13 @@ class Backups:
         """Restore into `volume_id`, or into a new volume; returns
         {'backup_id', 'volume_id', 'volume_name'}."""
         if volume_id is None:
-            with db_api.reader() as s:
+            with reader() as s:
                 backup = self._backup_row(s, ctx, backup_id)
                 if backup.status != 'available':
                     raise InvalidState('Backup status must be available')
+                size = backup.size
             volume = self.create_volume(ctx, {
-                'size': backup.size, 'backup_id': backup_id,
+                'size': size, 'backup_id': backup_id,
                 'name': name or 'restore_backup_%s' % backup_id})
             if volume['status'] == 'error':
                 raise exception.BadRequest('No valid backend was found to restore to.')
@@ -190,7 +191,7 @@ class Backups:
 
     # --- export and import -----------------------------------------------------------
     def export_backup(self, ctx, backup_id):
-        with db_api.reader() as s:
+        with reader() as s:
             row = self._backup_row(s, ctx, backup_id)
             if row.status != 'available':
                 raise InvalidState('Backup status must be available and not %s.'

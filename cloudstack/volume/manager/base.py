@@ -1,6 +1,7 @@
 """What the areas of the Block Storage manager share: lookups that hide other
 projects' resources, records (the dicts the API renders and other services
 receive), user messages, tasks addressed to a volume agent, list helpers."""
+import contextlib
 import datetime
 import inspect
 import logging
@@ -52,6 +53,14 @@ def split_host(host):
 
 def iso(when):
     return when.strftime('%Y-%m-%dT%H:%M:%S.%f') if when else None
+
+
+@contextlib.contextmanager
+def reader():
+    """A read session whose rows (already loaded) stay usable after it ends."""
+    with db_api.reader() as session:
+        yield session
+        session.expunge_all()
 
 
 def is_admin(ctx):
@@ -145,7 +154,7 @@ class Base:
             if key in meta['admin']:
                 user_meta[key] = meta['admin'][key]
         if type_names is None:
-            with db_api.reader() as s:
+            with reader() as s:
                 type_names = self._type_names(s)
         return {
             'id': row.id, 'name': row.name, 'description': row.description,

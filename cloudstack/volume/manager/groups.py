@@ -12,10 +12,9 @@ from cloudstack import exception
 from cloudstack.db import api as db_api
 from cloudstack.db.models import utcnow
 from cloudstack.volume import models, scheduler, states
-from cloudstack.volume.manager.base import InvalidState, enqueue, is_admin, iso, split_host
+from cloudstack.volume.manager.base import (
+    InvalidState, enqueue, is_admin, iso, reader, split_host)
 from cloudstack.volume.manager import quotas as quota_area
-
-
 def _ids(value):
     """'a,b' or ['a', 'b'] -> ['a', 'b']."""
     if not value:
@@ -48,7 +47,7 @@ class Groups:
     def list_group_types(self, ctx, is_public=True, sort=None, limit=None, marker=None,
                          offset=0):
         G = models.GroupType
-        with db_api.reader() as s:
+        with reader() as s:
             stmt = sa.select(G)
             if not is_admin(ctx):
                 stmt = stmt.where(G.is_public.is_(True))
@@ -62,7 +61,7 @@ class Groups:
             return [self.group_type_record(r) for r in s.scalars(stmt)]
 
     def get_group_type(self, ctx, type_id):
-        with db_api.reader() as s:
+        with reader() as s:
             return self.group_type_record(self._group_type_row(s, ctx, type_id))
 
     def create_group_type(self, ctx, name, description=None, is_public=True, specs=None):
@@ -112,7 +111,7 @@ class Groups:
         return dict(specs)
 
     def get_group_specs(self, ctx, type_id):
-        with db_api.reader() as s:
+        with reader() as s:
             return dict(self._group_type_row(s, ctx, type_id).specs or {})
 
     def delete_group_spec(self, ctx, type_id, key):
@@ -171,13 +170,13 @@ class Groups:
             return self.group_record(s, row)
 
     def get_group(self, ctx, group_id):
-        with db_api.reader() as s:
+        with reader() as s:
             return self.group_record(s, self._group_row(s, ctx, group_id))
 
     def list_groups(self, ctx, filters=None, sort=None, limit=None, marker=None,
                     offset=0, all_projects=False, project_id=None):
         G = models.Group
-        with db_api.reader() as s:
+        with reader() as s:
             stmt = self._project_filter(ctx, sa.select(G), G, all_projects, project_id)
             for key, value in (filters or {}).items():
                 stmt = stmt.where(getattr(G, key) == value)
@@ -358,7 +357,7 @@ class Groups:
                 else 'available'
 
     def get_group_snapshot(self, ctx, group_snapshot_id):
-        with db_api.reader() as s:
+        with reader() as s:
             return self.group_snapshot_record(
                 self._get(s, ctx, models.GroupSnapshot, group_snapshot_id,
                           'Group snapshot'))
@@ -366,7 +365,7 @@ class Groups:
     def list_group_snapshots(self, ctx, filters=None, sort=None, limit=None, marker=None,
                              offset=0, all_projects=False, project_id=None):
         G = models.GroupSnapshot
-        with db_api.reader() as s:
+        with reader() as s:
             stmt = self._project_filter(ctx, sa.select(G), G, all_projects, project_id)
             for key, value in (filters or {}).items():
                 stmt = stmt.where(getattr(G, key) == value)

@@ -14,7 +14,7 @@ from cloudstack import exception
 from cloudstack.conf import CONF
 from cloudstack.db import api as db_api
 from cloudstack.volume import models
-from cloudstack.volume.manager.base import OverQuota
+from cloudstack.volume.manager.base import OverQuota, reader
 
 RESOURCES = ('volumes', 'snapshots', 'gigabytes', 'backups', 'backup_gigabytes',
              'groups', 'per_volume_gigabytes')
@@ -153,7 +153,7 @@ class Quotas:
     def get_quotas(self, ctx, project_id, usage=False, defaults=False):
         """{resource: limit} (or {resource: {limit, in_use, reserved,
         allocated}} with usage), with 'id'."""
-        with db_api.reader() as s:
+        with reader() as s:
             limits = self._class_limits(s) if defaults else self._limits(s, project_id)
             out = {'id': project_id}
             if usage:
@@ -187,7 +187,7 @@ class Quotas:
             s.execute(sa.delete(models.Quota).where(models.Quota.project_id == project_id))
 
     def get_quota_class(self, ctx, class_name):
-        with db_api.reader() as s:
+        with reader() as s:
             out = self._class_limits(s, class_name)
         out['id'] = class_name
         return out
@@ -210,7 +210,7 @@ class Quotas:
 
     def absolute_limits(self, ctx, project_id):
         """Cinder's /limits 'absolute' block."""
-        with db_api.reader() as s:
+        with reader() as s:
             limits = self._limits(s, project_id)
             used = self._usage(s, project_id)
         return {

@@ -5,8 +5,6 @@ of the pools the volume agents report.
 Per host: cinder-scheduler (the engine), cinder-backup (the volume agent,
 which writes backups) and one cinder-volume per backend, host@backend.
 """
-import datetime
-
 import sqlalchemy as sa
 
 from cloudstack import exception
@@ -14,7 +12,7 @@ from cloudstack.conf import CONF
 from cloudstack.db import api as db_api
 from cloudstack.db.models import utcnow
 from cloudstack.volume import models, scheduler
-from cloudstack.volume.manager.base import AGENT_ROLE, iso, this_host
+from cloudstack.volume.manager.base import AGENT_ROLE, iso, reader, this_host
 
 BINARIES = ('cinder-scheduler', 'cinder-volume', 'cinder-backup')
 
@@ -38,7 +36,7 @@ def _volume_agents():
                  'updated_at': a.get('heartbeat_at') or a.get('started_at'),
                  'zone': a.get('availability_zone') or CONF.volume.storage_availability_zone}
                 for a in agents.list_agents(role=AGENT_ROLE)]
-    with db_api.reader() as s:
+    with reader() as s:
         hosts = {}
         for pool in s.scalars(sa.select(models.Pool)):
             seen = hosts.get(pool.host)
@@ -59,10 +57,10 @@ class Services:
     def _backends(self):
         """{host: [(backend, pool row)]} from the pools table."""
         out = {}
-        with db_api.reader() as s:
+        with reader() as s:
             for pool in s.scalars(sa.select(models.Pool).order_by(models.Pool.name)):
                 host, _, backend = pool.name.partition('#')[0].partition('@')
-                out.setdefault(host, []).append((backend, pool))
+                out.setdefault(host, []).append((backend, {'frozen': pool.frozen}))
         return out
 
     def list_services(self, ctx, binary=None, host=None):
@@ -80,7 +78,7 @@ class Services:
             for backend, pool in backends.get(name, []):
                 entries.append(dict(base, binary='cinder-volume',
                                     host='%s@%s' % (name, backend),
-                                    frozen=bool(pool.frozen),
+                                    frozen=bool(pool['frozen']),
                                     replication_status='disabled',
                                     active_backend_id=None, backend_state='up'
                                     if agent['up'] else 'down'))
@@ -123,7 +121,7 @@ class Services:
 
     # --- pools, capabilities, zones, hosts ------------------------------------------
     def list_pools(self, ctx, detail=False, name=None, volume_type=None):
-        with db_api.reader() as s:
+        with reader() as s:
             specs = None
             if volume_type:
                 specs = self.type_specs(self._find_type(s, ctx, volume_type))
@@ -142,12 +140,12 @@ class Services:
             return out
 
     def backend_capabilities(self, ctx, host):
-        with db_api.reader() as s:
-            pools = [p for p in s.scalars(sa.select(models.Pool))
+        with reader() as s:
+            pools = [dict(p.capabilities or {}) for p in s.scalars(sa.select(models.Pool))
                      if host in (p.name, p.name.partition('#')[0])]
         if not pools:
             raise exception.NotFound('Backend %s could not be found.' % host)
-        caps = pools[0].capabilities or {}
+        caps = pools[0]
         return {
             'namespace': 'OS::Storage::Capabilities::%s' % host,
             'vendor_name': caps.get('vendor_name'),
@@ -192,7 +190,7 @@ class Services:
     def show_host(self, ctx, host):
         if not any(s['host'] == host for s in self.list_services(ctx)):
             raise exception.NotFound('Host %s could not be found.' % host)
-        with db_api.reader() as s:
+        with reader() as s:
             V, S = models.Volume, models.Snapshot
             on_host = sa.or_(V.host == host, V.host.startswith(host + '#'),
                              V.host.startswith(host + '@'))
@@ -243,6 +241,3 @@ class Services:
                 row.updated_at = now
             for stale in known.values():
                 s.delete(stale)
-
-    def stale_pools_cutoff(self):
-        return utcnow() - datetime.timedelta(days=1)

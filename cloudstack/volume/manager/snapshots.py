@@ -5,7 +5,7 @@ from cloudstack import exception
 from cloudstack.db import api as db_api
 from cloudstack.db.models import utcnow
 from cloudstack.volume import models, states
-from cloudstack.volume.manager.base import InvalidState, enqueue, split_host
+from cloudstack.volume.manager.base import InvalidState, enqueue, reader, split_host
 from cloudstack.volume.manager import quotas as quota_area
 
 SORT_KEYS = ('id', 'name', 'display_name', 'status', 'created_at', 'updated_at',
@@ -50,13 +50,13 @@ class Snapshots:
             return self.snapshot_record(row)
 
     def get_snapshot(self, ctx, snapshot_id):
-        with db_api.reader() as s:
+        with reader() as s:
             return self.snapshot_record(self._snapshot_row(s, ctx, snapshot_id))
 
     def list_snapshots(self, ctx, filters=None, sort=None, limit=None, marker=None,
                        offset=0, all_projects=False, project_id=None, with_count=False):
         S = models.Snapshot
-        with db_api.reader() as s:
+        with reader() as s:
             stmt = self._project_filter(ctx, sa.select(S), S, all_projects, project_id)
             for key, value in (filters or {}).items():
                 if key == 'metadata':
@@ -145,7 +145,7 @@ class Snapshots:
 
     # --- metadata --------------------------------------------------------------
     def get_snapshot_metadata(self, ctx, snapshot_id):
-        with db_api.reader() as s:
+        with reader() as s:
             row = self._snapshot_row(s, ctx, snapshot_id)
             return {m.key: m.value for m in row.meta}
 

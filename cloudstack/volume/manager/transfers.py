@@ -11,12 +11,10 @@ from cloudstack.conf import CONF
 from cloudstack.db import api as db_api
 from cloudstack.db.models import utcnow
 from cloudstack.volume import models
-from cloudstack.volume.manager.base import InvalidState, is_admin, iso
+from cloudstack.volume.manager.base import InvalidState, is_admin, iso, reader
 from cloudstack.volume.manager import quotas as quota_area
 
 _KEY_CHARS = string.ascii_lowercase + string.digits
-
-
 def _hash(salt, key):
     return hashlib.sha256((salt + key).encode()).hexdigest()
 
@@ -68,13 +66,13 @@ class Transfers:
             return self.transfer_record(row, auth_key=key)
 
     def get_transfer(self, ctx, transfer_id):
-        with db_api.reader() as s:
+        with reader() as s:
             return self.transfer_record(self._transfer_row(s, ctx, transfer_id))
 
     def list_transfers(self, ctx, filters=None, sort=None, limit=None, marker=None,
                        offset=0, all_projects=False):
         T = models.Transfer
-        with db_api.reader() as s:
+        with reader() as s:
             stmt = sa.select(T).where(T.accepted.is_(False))
             if not (all_projects and is_admin(ctx)):
                 stmt = stmt.where(T.source_project_id == ctx.project_id)
@@ -151,7 +149,7 @@ class Transfers:
     def list_messages(self, ctx, filters=None, sort=None, limit=None, marker=None,
                       offset=0, all_projects=False):
         M = models.Message
-        with db_api.reader() as s:
+        with reader() as s:
             stmt = self._project_filter(ctx, sa.select(M), M, all_projects)
             stmt = stmt.where(M.expires_at > utcnow())
             for key, value in (filters or {}).items():
@@ -161,7 +159,7 @@ class Transfers:
             return [self.message_record(r) for r in s.scalars(stmt)]
 
     def get_message(self, ctx, message_id):
-        with db_api.reader() as s:
+        with reader() as s:
             return self.message_record(self._message_row(s, ctx, message_id))
 
     def delete_message(self, ctx, message_id):

@@ -8,7 +8,7 @@ from cloudstack.conf import CONF
 from cloudstack.db import api as db_api
 from cloudstack.db.models import utcnow
 from cloudstack.volume import models
-from cloudstack.volume.manager.base import is_admin, iso
+from cloudstack.volume.manager.base import is_admin, iso, reader
 
 QOS_CONSUMERS = ('front-end', 'back-end', 'both')
 CONTROL_LOCATIONS = ('front-end', 'back-end')
@@ -32,7 +32,7 @@ class Types:
         name = CONF.volume.default_volume_type
         if self._default_made == name:
             return
-        with db_api.reader() as s:
+        with reader() as s:
             found = s.scalar(sa.select(models.VolumeType.id).where(
                 models.VolumeType.name == name))
         if not found:
@@ -94,7 +94,7 @@ class Types:
         admin = is_admin(ctx)
         T = models.VolumeType
         self.ensure_default_type()
-        with db_api.reader() as s:
+        with reader() as s:
             stmt = sa.select(T)
             access = sa.select(models.VolumeTypeProject.volume_type_id).where(
                 models.VolumeTypeProject.project_id == ctx.project_id)
@@ -114,11 +114,11 @@ class Types:
             return [self.type_record(r) for r in s.scalars(stmt)]
 
     def get_type(self, ctx, type_id):
-        with db_api.reader() as s:
+        with reader() as s:
             return self.type_record(self._find_type(s, ctx, type_id))
 
     def default_type_for(self, ctx):
-        with db_api.reader() as s:
+        with reader() as s:
             return self.type_record(self._default_type(s, ctx))
 
     @staticmethod
@@ -183,7 +183,7 @@ class Types:
 
     # --- extra specs -------------------------------------------------------------
     def get_extra_specs(self, ctx, type_id):
-        with db_api.reader() as s:
+        with reader() as s:
             return self.type_specs(self._find_type(s, ctx, type_id))
 
     def set_extra_specs(self, ctx, type_id, specs):
@@ -221,7 +221,7 @@ class Types:
 
     # --- access ------------------------------------------------------------------
     def type_access(self, ctx, type_id):
-        with db_api.reader() as s:
+        with reader() as s:
             row = self._find_type(s, ctx, type_id)
             if row.is_public:
                 raise exception.NotFound('Access list not available for public '
@@ -267,7 +267,7 @@ class Types:
             return {'project_id': project_id, 'volume_type_id': vtype.id}
 
     def get_default_type(self, ctx, project_id):
-        with db_api.reader() as s:
+        with reader() as s:
             row = s.get(models.DefaultType, project_id)
             if row is None:
                 raise exception.NotFound('Default type for project %s not found.'
@@ -275,7 +275,7 @@ class Types:
             return {'project_id': project_id, 'volume_type_id': row.volume_type_id}
 
     def list_default_types(self, ctx):
-        with db_api.reader() as s:
+        with reader() as s:
             return [{'project_id': r.project_id, 'volume_type_id': r.volume_type_id}
                     for r in s.scalars(sa.select(models.DefaultType))]
 
@@ -295,7 +295,7 @@ class Types:
 
     def get_encryption(self, ctx, type_id):
         """The type's encryption, or {} when it has none."""
-        with db_api.reader() as s:
+        with reader() as s:
             vtype = self._find_type(s, ctx, type_id)
             row = s.get(models.EncryptionType, vtype.id)
             return self.encryption_record(row) if row else {}
@@ -359,7 +359,7 @@ class Types:
 
     def list_qos(self, ctx, sort=None, limit=None, marker=None, offset=0):
         Q = models.QosSpecs
-        with db_api.reader() as s:
+        with reader() as s:
             marker_row = self._qos_row(s, marker) if marker else None
             stmt = api_common.paginate(sa.select(Q), Q, limit, marker_row,
                                        sort or [('created_at', 'asc')])
@@ -368,7 +368,7 @@ class Types:
             return [self.qos_record(r) for r in s.scalars(stmt)]
 
     def get_qos(self, ctx, qos_id):
-        with db_api.reader() as s:
+        with reader() as s:
             return self.qos_record(self._qos_row(s, qos_id))
 
     def create_qos(self, ctx, name, consumer='back-end', specs=None):
@@ -425,7 +425,7 @@ class Types:
             s.delete(row)
 
     def qos_associations(self, ctx, qos_id):
-        with db_api.reader() as s:
+        with reader() as s:
             row = self._qos_row(s, qos_id)
             return [{'association_type': 'volume_type', 'name': t.name, 'id': t.id}
                     for t in s.scalars(sa.select(models.VolumeType).where(

@@ -12,7 +12,7 @@ from cloudstack.db.models import utcnow
 from cloudstack.volume import models
 from cloudstack.volume import scheduler
 from cloudstack.volume.manager.base import (
-    BYTES_PER_GB, InvalidState, enqueue, split_host)
+    BYTES_PER_GB, enqueue, InvalidState, reader, split_host)
 from cloudstack.volume.manager import quotas as quota_area
 from cloudstack.volume.manager import types as type_area
 
@@ -65,8 +65,7 @@ class Volumes:
             specs = type_area.Types.type_specs(vtype)
             zone = spec.get('availability_zone') or (source and source.get('zone'))
             zone = self._check_zone(s, zone) if zone else default_zone()
-            multiattach = bool(spec.get('multiattach')) or type_area._bool_spec(
-                specs.get('multiattach'))
+            multiattach = type_area._bool_spec(specs.get('multiattach'))
             group = self._group_for(s, ctx, spec.get('group_id'), vtype) \
                 if spec.get('group_id') else None
             self._check_volume_size(s, ctx.project_id, size)
@@ -201,7 +200,7 @@ class Volumes:
 
     # --- read ------------------------------------------------------------------------
     def get_volume(self, ctx, volume_id):
-        with db_api.reader() as s:
+        with reader() as s:
             return self.volume_record(self._volume_row(s, ctx, volume_id),
                                       self._type_names(s))
 
@@ -240,7 +239,7 @@ class Volumes:
         ({column: value | [values] | (op, value)}, 'metadata': {k: v})."""
         V = models.Volume
         filters = dict(filters or {})
-        with db_api.reader() as s:
+        with reader() as s:
             stmt = self._volume_query(ctx, filters, all_projects, project_id)
             count = None
             if with_count:
@@ -259,7 +258,7 @@ class Volumes:
 
     def volume_summary(self, ctx, filters=None, all_projects=False, project_id=None):
         V = models.Volume
-        with db_api.reader() as s:
+        with reader() as s:
             base = self._volume_query(ctx, filters or {}, all_projects, project_id)
             ids = base.with_only_columns(V.id).scalar_subquery()
             count, total = s.execute(sa.select(sa.func.count(), sa.func.sum(V.size))
@@ -307,7 +306,7 @@ class Volumes:
 
     # --- metadata ----------------------------------------------------------------
     def get_metadata(self, ctx, volume_id):
-        with db_api.reader() as s:
+        with reader() as s:
             return self._meta_of(self._volume_row(s, ctx, volume_id), 'user')
 
     def update_metadata(self, ctx, volume_id, values, replace=False):
@@ -335,7 +334,7 @@ class Volumes:
             raise exception.NotFound('Metadata item was not found')
 
     def get_image_metadata(self, ctx, volume_id):
-        with db_api.reader() as s:
+        with reader() as s:
             return self._meta_of(self._volume_row(s, ctx, volume_id), 'image')
 
     def set_image_metadata(self, ctx, volume_id, values):
