@@ -13,14 +13,14 @@ CREATE = {
         'name': common.STRING_255, 'description': common.DESCRIPTION,
         'display_name': common.STRING_255, 'display_description': common.DESCRIPTION,
         'incremental': common.BOOL_LIKE, 'force': common.BOOL_LIKE,
-        'snapshot_id': common.NULLABLE_UUID, 'metadata': common.METADATA,
+        'snapshot_id': common.NULLABLE_UUID, 'metadata': common.NULLABLE_METADATA,
         'availability_zone': {'type': ['string', 'null'], 'maxLength': 255},
     },
 }
 UPDATE = {
     'type': 'object', 'additionalProperties': False,
     'properties': {'name': common.STRING_255, 'description': common.DESCRIPTION,
-                   'metadata': common.METADATA},
+                   'metadata': common.NULLABLE_METADATA},
 }
 RESTORE = {
     'type': ['object', 'null'], 'additionalProperties': False,

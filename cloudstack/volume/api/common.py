@@ -313,13 +313,13 @@ METADATA = {'type': 'object', 'maxProperties': 1000,
             'propertyNames': {'minLength': 1, 'maxLength': 255},
             'additionalProperties': {'type': ['string', 'null'], 'maxLength': 255}}
 NULLABLE_METADATA = dict(METADATA, type=['object', 'null'])
-BOOL_LIKE = {'type': ['boolean', 'string', 'integer']}
+BOOL_LIKE = {'type': ['boolean', 'string', 'integer', 'null']}
 UUID = {'type': 'string', 'minLength': 1, 'maxLength': 64}
 NULLABLE_UUID = {'type': ['string', 'null'], 'maxLength': 64}
 
 
 def flag(value, name):
     """A boolean body member given as a JSON boolean, 'true'/'false' or 0/1."""
-    if isinstance(value, bool):
-        return value
+    if isinstance(value, bool) or value is None:
+        return bool(value)
     return bool_value(value, name)

@@ -56,7 +56,7 @@ MANAGE = {
                    'name': common.STRING_255, 'description': common.DESCRIPTION,
                    'volume_type': {'type': ['string', 'null']},
                    'availability_zone': {'type': ['string', 'null']},
-                   'metadata': common.METADATA, 'bootable': common.BOOL_LIKE},
+                   'metadata': common.NULLABLE_METADATA, 'bootable': common.BOOL_LIKE},
 }
 
 

@@ -13,7 +13,7 @@ CREATE = {
         'volume_id': common.NULLABLE_UUID, 'name': common.STRING_255,
         'description': common.DESCRIPTION, 'display_name': common.STRING_255,
         'display_description': common.DESCRIPTION, 'force': common.BOOL_LIKE,
-        'metadata': common.METADATA,
+        'metadata': common.NULLABLE_METADATA,
     },
 }
 UPDATE = {
@@ -26,7 +26,7 @@ MANAGE = {
     'type': 'object', 'required': ['volume_id', 'ref'],
     'properties': {'volume_id': common.UUID, 'ref': {'type': 'object'},
                    'name': common.STRING_255, 'description': common.DESCRIPTION,
-                   'metadata': common.METADATA},
+                   'metadata': common.NULLABLE_METADATA},
 }
 FILTER_KEYS = ('name', 'status', 'volume_id', 'metadata', 'project_id', 'user_id',
                'consumes_quota', 'group_snapshot_id')

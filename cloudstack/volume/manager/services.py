@@ -179,7 +179,8 @@ class Services:
         for service in self.list_services(ctx):
             if zone and service['zone'] != zone:
                 continue
-            out.append({'service-status': service['status'],
+            out.append({'service-status': 'available' if service['state'] == 'up'
+                        else 'unavailable',
                         'service': service['binary'], 'zone': service['zone'],
                         'service-state': 'enabled' if service['status'] == 'enabled'
                         else 'disabled',
