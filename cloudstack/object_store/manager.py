@@ -27,10 +27,12 @@ import time
 
 import sqlalchemy as sa
 
+from cloudstack import drivers
 from cloudstack import exception
 from cloudstack import tasks
 from cloudstack.conf import CONF
 from cloudstack.db import api as db_api
+from cloudstack.object_store import backend as backend_pkg
 from cloudstack.object_store import models
 from cloudstack.object_store import policies
 
@@ -95,8 +97,8 @@ def _backend():
     with _backend_lock:
         backend = _backends.get(key)
         if backend is None:
-            from cloudstack.object_store.backend import disk
-            backend = _backends[key] = disk.DiskBackend.from_config()
+            backend_class = drivers.load(backend_pkg.NAMESPACE, CONF.object_store.backend)
+            backend = _backends[key] = backend_class.from_config()
         return backend
 
 
