@@ -11,7 +11,7 @@ from cloudstack import exception
 from cloudstack import policy
 from cloudstack.conf import CONF
 from cloudstack.db import api as db_api
-from cloudstack.image import format_inspector
+from cloudstack.image import inspection
 from cloudstack.image import models
 from cloudstack.image import stores
 
@@ -79,7 +79,7 @@ class _Hashing:
         self.size = 0
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.digest = hashlib.new(HASH_ALGO)
-        self.inspector = format_inspector.StreamInspector(
+        self.inspector = inspection.StreamInspector(
             declared, enforce=CONF.image.require_image_format_match)
 
     def __iter__(self):
@@ -92,7 +92,7 @@ class _Hashing:
                     'Image exceeds the storage quota of %d bytes.' % self.cap)
             try:
                 self.inspector.feed(chunk)
-            except format_inspector.FormatError as exc:
+            except inspection.FormatError as exc:
                 raise FormatRejected(str(exc))
             self.md5.update(chunk)
             self.digest.update(chunk)
@@ -103,7 +103,7 @@ class _Hashing:
                     self.size, self.expected))
         try:
             self.result = self.inspector.finish()
-        except format_inspector.FormatError as exc:
+        except inspection.FormatError as exc:
             raise FormatRejected(str(exc))
 
 
