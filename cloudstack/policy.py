@@ -90,10 +90,12 @@ def authorize(context, rule, target=None):
     the default), and its scope types against the token's scope."""
     if context.is_admin:
         return      # the server's own work, not a user's request
+    # Both `%(target.project_id)s` and upstream's bare `%(project_id)s`.
+    flat = _flatten(target or {})
+    flat.update(_flatten({'target': target or {}}))
     try:
         enforcer(rule).authorize(
-            rule, _flatten({'target': target or {}}), context, do_raise=True,
-            exc=exception.Forbidden,
+            rule, flat, context, do_raise=True, exc=exception.Forbidden,
             message='You are not authorized to perform the requested action: '
                     '%s.' % rule)
     except policy.InvalidScope:
