@@ -159,7 +159,8 @@ class Cloud:
     def use_database(self):
         """Point this test process's CONF at the cloud's database."""
         CONF.set_override('data_dir', self.data_dir)
-        CONF.set_override('connection', DB_URL, group='database')
+        CONF.set_override('connection', self.options.get('database', {}).get('connection'),
+                          group='database')
         db_api.reset()
 
     def kill_tree(self, proc):

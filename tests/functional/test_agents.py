@@ -33,14 +33,18 @@ HANDLERS = '''
 '''
 
 
-@pytest.fixture(params=['embedded', 'rabbitmq'])
-def transport(request):
-    """The transport_url: none (calls through the database), or RabbitMQ's."""
+@pytest.fixture(params=['embedded', 'rabbitmq', 'rabbitmq-sqlite'])
+def transport(request, cloud):
+    """The transport_url: none (calls through the database), or RabbitMQ's,
+    with PostgreSQL (several hosts; wake-ups are NOTIFYs), or with SQLite on
+    this one machine (then wake-ups go over the bus too)."""
     if request.param == 'embedded':
         return None
-    if not DB_URL:
+    if request.param == 'rabbitmq' and not DB_URL:
         pytest.skip('several hosts share PostgreSQL: run as root (tools/run-tests.sh '
                     'starts it) or set CLOUDSTACK_FUNCTIONAL_PG_URL')
+    if request.param == 'rabbitmq-sqlite':
+        cloud.options.pop('database', None)
     return request.getfixturevalue('rabbitmq')
 
 
@@ -48,6 +52,7 @@ def transport(request):
 def hosts(cloud, transport):
     """Agents 'alpha' and 'beta' of the compute role and a host-less engine."""
     cloud.options['DEFAULT'].update(report_interval=1, agent_down_time=3)
+    cloud.options['engine']['task_poll_interval'] = 60     # only wake-ups make it quick
     if transport:
         cloud.options['DEFAULT']['transport_url'] = transport
         CONF.set_override('transport_url', transport)
