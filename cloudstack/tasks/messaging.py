@@ -75,6 +75,15 @@ def _get(key, make):
         return _state[key]
 
 
+def reset():
+    """Close this process's transports (tests; a changed transport_url)."""
+    with _lock:
+        for key in ('rpc', 'notify'):
+            if key in _state and _state.get('pid') == os.getpid():
+                _state[key].cleanup()
+        _state.clear()
+
+
 def rpc_transport():
     def make():
         om = _om()

@@ -66,6 +66,9 @@ def hosts(cloud, transport):
     cloud.wait_for(lambda: len(agents.live('compute')) == 2 and agents.live(None),
                    timeout=30)
     yield procs
+    if transport:
+        from cloudstack.tasks import messaging
+        messaging.reset()
     CONF.clear_override('agent_down_time')
     CONF.clear_override('transport_url')
 
