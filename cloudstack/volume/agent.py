@@ -27,6 +27,7 @@ from cloudstack import tasks
 from cloudstack.conf import CONF
 from cloudstack.db import api as db_api
 from cloudstack.db.models import utcnow
+from cloudstack.tasks import agents
 from cloudstack.volume import backup as backup_io
 from cloudstack.volume import models, qemu
 from cloudstack.volume.drivers import base as driver_base
@@ -745,6 +746,28 @@ def notify_compute(volume_id, server_ids):
         compute_manager.get().external_instance_event(_admin(), events)
     except Exception:
         LOG.exception('telling Compute that volume %s grew failed', volume_id)
+
+
+class VolumeService(agents.RoleService):
+    """The volume role of an engine (cloudstack-volume, or cloudstack-all):
+    the backends set up, then recovery and the targets resynced; each
+    heartbeat reports the pools."""
+
+    @property
+    def availability_zone(self):
+        return CONF.volume.storage_availability_zone
+
+    def init_host(self):
+        get()
+
+    def resync(self):
+        _manager().recover(host=self.host)
+        agent = get()
+        agent.resync()
+        agent.report()
+
+    def report(self):
+        return {'pools': get().report()}
 
 
 _agent = None

@@ -81,7 +81,7 @@ class Store:
         out, marker = [], None
         while True:
             try:
-                _, _, page = self.mgr.list_objects(
+                _, page = self.mgr.list_objects(
                     self.ctx, self.account, self.container,
                     Listing(prefix=prefix, marker=marker))
             except exception.NotFound:

@@ -80,8 +80,12 @@ def fresh_after():
 
 
 def live_pools(session):
-    return session.scalars(sa.select(models.Pool).where(
-        models.Pool.updated_at >= fresh_after()).order_by(models.Pool.name)).all()
+    """The pools that reported lately, of volume agents not disabled."""
+    from cloudstack.tasks import agents
+    disabled = {a['host'] for a in agents.list_agents(role='volume') if a['disabled']}
+    return [p for p in session.scalars(sa.select(models.Pool).where(
+        models.Pool.updated_at >= fresh_after()).order_by(models.Pool.name))
+        if p.host not in disabled]
 
 
 def provisioned(session):

@@ -108,22 +108,6 @@ def import_backup(backup_id):
     _agent().import_backup(backup_id)
 
 
-_started = set()
-
-
-@tasks.periodic(10, name='volume.agent')
-def agent_heartbeat():
-    """Report this host's pools; the first run also recovers and resyncs
-    (until the engine runs the volume role's start-up itself)."""
-    from cloudstack.volume import manager
-    a = _agent()
-    if a.host not in _started:
-        manager.get().recover(host=a.host)
-        a.resync()
-        _started.add(a.host)
-    a.report()
-
-
 @tasks.periodic(60, name='volume.recover')
 def recover():
     """Settle resources whose task gave up (anywhere in the cloud)."""

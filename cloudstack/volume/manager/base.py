@@ -3,15 +3,11 @@ projects' resources, records (the dicts the API renders and other services
 receive), user messages, tasks addressed to a volume agent, list helpers."""
 import contextlib
 import datetime
-import inspect
 import logging
-import socket
 
 import sqlalchemy as sa
 
-from cloudstack.api import common as api_common
 from cloudstack import exception
-from cloudstack import policy
 from cloudstack import tasks
 from cloudstack.conf import CONF
 from cloudstack.db import api as db_api
@@ -38,8 +34,8 @@ class InvalidState(exception.BadRequest):
 
 
 def this_host():
-    """This host's name ([DEFAULT] host, else the hostname)."""
-    return getattr(CONF, 'host', None) or socket.gethostname()
+    """This host's name ([DEFAULT] host)."""
+    return CONF.host
 
 
 def split_host(host):
@@ -64,41 +60,28 @@ def reader():
 
 
 def is_admin(ctx):
-    """Whether `ctx` sees every project (Cinder's context_is_admin)."""
-    return ctx.is_admin or policy.check(ctx, 'context_is_admin')
+    """Whether `ctx` sees every project (the context_is_admin rule)."""
+    return ctx.all_projects
 
 
-def _enqueue_takes_addresses():
-    return 'host' in inspect.signature(tasks.enqueue).parameters
+# What a task's arguments say it works on, for the recovery of resources
+# left in transitional states.
+_RESOURCE_ARGS = (('backup_id', 'backup'), ('snapshot_id', 'snapshot'),
+                  ('volume_id', 'volume'))
 
 
 def enqueue(session, name, args, host=None, max_attempts=3):
-    """Queue task `name` for the volume agent of `host` (None: any engine).
-
-    Host-addressed tasks are the foundation's (doc/design.md); where the
-    queue does not address tasks yet, any engine runs it (one host)."""
-    if host and _enqueue_takes_addresses():
-        return tasks.enqueue(session, name, args, role=AGENT_ROLE, host=host,
-                             max_attempts=max_attempts)
-    return tasks.enqueue(session, name, args, max_attempts=max_attempts)
+    """Queue task `name` for the volume agent of `host` (None: any of them)."""
+    resource = next(((kind, args[key]) for key, kind in _RESOURCE_ARGS if key in args),
+                    None)
+    return tasks.enqueue(session, name, args, role=AGENT_ROLE, host=host,
+                         resource=resource, max_attempts=max_attempts)
 
 
 def call_agent(name, args, host, timeout=None):
-    """Run `name` on `host`'s volume agent and return its result; in this
-    process where the queue has no synchronous calls yet (one host)."""
-    call = getattr(tasks, 'call', None)
-    if call is not None and host and host != this_host():
-        return call(name, args, role=AGENT_ROLE, host=host,
-                    timeout=timeout or CONF.volume.agent_timeout)
-    return tasks.queue.resolve(name)(**args)
-
-
-def sort_and_page(req_sort, limit, marker_row, offset, stmt, model):
-    """A select with Cinder's sorting, keyset paging and offset applied."""
-    stmt = api_common.paginate(stmt, model, limit, marker_row, req_sort)
-    if offset:
-        stmt = stmt.offset(offset)
-    return stmt
+    """Run `name` on `host`'s volume agent and return its result."""
+    return tasks.call(name, args, role=AGENT_ROLE, host=host,
+                      timeout=timeout or CONF.volume.agent_timeout)
 
 
 class Base:

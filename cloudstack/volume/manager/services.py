@@ -12,44 +12,18 @@ from cloudstack.conf import CONF
 from cloudstack.db import api as db_api
 from cloudstack.db.models import utcnow
 from cloudstack.volume import models, scheduler
-from cloudstack.volume.manager.base import AGENT_ROLE, iso, reader, this_host
+from cloudstack.tasks import agents
+from cloudstack.volume.manager.base import AGENT_ROLE, iso, reader
 
 BINARIES = ('cinder-scheduler', 'cinder-volume', 'cinder-backup')
 
 
-def _agents_module():
-    try:
-        from cloudstack.tasks import agents
-    except ImportError:         # before host-addressed tasks land
-        return None
-    return agents
-
-
-def _volume_agents():
-    """[{'host', 'up', 'disabled', 'disabled_reason', 'updated_at', 'id', 'zone'}]
-    of the volume agents."""
-    agents = _agents_module()
-    if agents is not None:
-        return [{'id': a['id'], 'host': a['host'], 'up': a['up'],
-                 'disabled': bool(a.get('disabled')),
-                 'disabled_reason': a.get('disabled_reason'),
-                 'updated_at': a.get('heartbeat_at') or a.get('started_at'),
-                 'zone': a.get('availability_zone') or CONF.volume.storage_availability_zone}
-                for a in agents.list_agents(role=AGENT_ROLE)]
-    with reader() as s:
-        hosts = {}
-        for pool in s.scalars(sa.select(models.Pool)):
-            seen = hosts.get(pool.host)
-            if seen is None or pool.updated_at > seen['updated_at']:
-                hosts[pool.host] = {'id': None, 'host': pool.host,
-                                    'up': pool.updated_at >= scheduler.fresh_after(),
-                                    'disabled': False, 'disabled_reason': None,
-                                    'updated_at': pool.updated_at,
-                                    'zone': pool.availability_zone}
-    return list(hosts.values()) or [{
-        'id': None, 'host': this_host(), 'up': False, 'disabled': False,
-        'disabled_reason': None, 'updated_at': utcnow(),
-        'zone': CONF.volume.storage_availability_zone}]
+def _agent_view(a):
+    return {'id': a['id'], 'host': a['host'], 'up': a['up'],
+            'disabled': bool(a.get('disabled')),
+            'disabled_reason': a.get('disabled_reason'),
+            'updated_at': a.get('heartbeat_at') or a.get('started_at'),
+            'zone': a.get('availability_zone') or CONF.volume.storage_availability_zone}
 
 
 class Services:
@@ -64,28 +38,34 @@ class Services:
         return out
 
     def list_services(self, ctx, binary=None, host=None):
+        """cinder-scheduler per engine of host-less work, cinder-backup per
+        volume agent and cinder-volume per backend of a volume agent."""
         backends = self._backends()
+        rows = [('cinder-scheduler', _agent_view(a))
+                for a in agents.list_agents(role=agents.ENGINE)]
+        for a in agents.list_agents(role=AGENT_ROLE):
+            rows.append(('cinder-backup', _agent_view(a)))
+            rows.append(('cinder-volume', _agent_view(a)))
         out = []
-        for agent in _volume_agents():
-            name = agent['host']
+        for kind, agent in rows:
             base = {'zone': agent['zone'], 'disabled_reason': agent['disabled_reason'],
                     'status': 'disabled' if agent['disabled'] else 'enabled',
                     'state': 'up' if agent['up'] else 'down',
                     'updated_at': iso(agent['updated_at']), 'cluster': None,
                     'agent_id': agent['id']}
-            entries = [dict(base, binary='cinder-scheduler', host=name),
-                       dict(base, binary='cinder-backup', host=name)]
-            for backend, pool in backends.get(name, []):
-                entries.append(dict(base, binary='cinder-volume',
-                                    host='%s@%s' % (name, backend),
-                                    frozen=bool(pool['frozen']),
-                                    replication_status='disabled',
-                                    active_backend_id=None, backend_state='up'
-                                    if agent['up'] else 'down'))
+            if kind != 'cinder-volume':
+                entries = [dict(base, binary=kind, host=agent['host'])]
+            else:
+                entries = [dict(base, binary=kind, host='%s@%s' % (agent['host'], backend),
+                                frozen=bool(pool['frozen']), replication_status='disabled',
+                                active_backend_id=None,
+                                backend_state='up' if agent['up'] else 'down')
+                           for backend, pool in backends.get(agent['host'], [])]
             for entry in entries:
                 if binary and entry['binary'] != binary:
                     continue
-                if host and entry['host'] != host and entry['host'].partition('@')[0] != host:
+                if host and entry['host'] != host and \
+                        entry['host'].partition('@')[0] != host:
                     continue
                 out.append(entry)
         return out
@@ -99,12 +79,10 @@ class Services:
         return found[0]
 
     def set_service_disabled(self, ctx, host, binary, disabled, reason=None):
-        """Disable (or enable) the volume agent a service belongs to."""
+        """Disable (or enable) the agent a service is a view of."""
         service = self._find_service(ctx, host, binary)
-        agents = _agents_module()
-        if agents is not None and service['agent_id'] is not None:
-            agents.update(service['agent_id'], disabled=disabled,
-                          disabled_reason=reason if disabled else None)
+        agents.update(service['agent_id'], disabled=disabled,
+                      disabled_reason=reason if disabled else None)
         return {'host': host, 'binary': binary, 'service': binary,
                 'disabled': disabled, 'status': 'disabled' if disabled else 'enabled',
                 'disabled_reason': reason if disabled else None}
@@ -168,8 +146,9 @@ class Services:
 
     def availability_zones(self, ctx):
         zones = {}
-        for agent in _volume_agents():
-            zones[agent['zone']] = zones.get(agent['zone'], False) or agent['up']
+        for agent in agents.list_agents(role=AGENT_ROLE):
+            view = _agent_view(agent)
+            zones[view['zone']] = zones.get(view['zone'], False) or view['up']
         zones.setdefault(CONF.volume.storage_availability_zone, True)
         return [{'zoneName': zone, 'zoneState': {'available': up}}
                 for zone, up in sorted(zones.items())]
