@@ -128,6 +128,7 @@ class Attachments:
             volume = s.get(models.Volume, row.volume_id, with_for_update=True)
             row.connector, row.connection_info = dict(connector), info
             row.attached_host = connector.get('host')
+            row.mountpoint = connector.get('mountpoint') or row.mountpoint
             if row.attach_status == 'reserved':
                 row.attach_status = 'attaching'
             row.updated_at = utcnow()
