@@ -454,6 +454,9 @@ class Agent:
             if row is not None and row.status == 'deleting':
                 _manager()._finish_delete(s, row)
 
+    def list_manageable(self, backend_host, kind):
+        return self._driver(backend_host).list_manageable(kind)
+
     # --- exports ----------------------------------------------------------------------
     def export(self, volume_id, connector):
         with db_api.reader() as s:

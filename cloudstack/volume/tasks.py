@@ -63,6 +63,12 @@ def export(volume_id, connector):
     return _agent().export(volume_id, connector)
 
 
+@tasks.handler('volume.list_manageable')
+def list_manageable(backend_host, kind):
+    """Synchronous: what a backend holds that could be managed."""
+    return _agent().list_manageable(backend_host, kind)
+
+
 @tasks.handler('volume.unexport')
 def unexport(volume_id):
     _agent().unexport(volume_id)

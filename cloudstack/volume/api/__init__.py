@@ -49,7 +49,7 @@ def _routes():
               PUT='update_metadata_item', DELETE='delete_metadata_item')
     r.connect('/os-snapshot-manage', snap, POST='manage')
     r.connect('/manageable_snapshots', snap, GET='manageable', POST='manage')
-    r.connect('/manageable_snapshots/detail', snap, GET='manageable')
+    r.connect('/manageable_snapshots/detail', snap, GET='manageable_detail')
 
     bak = backups.Backups()
     r.connect('/backups', bak, GET='index', POST='create')
@@ -112,7 +112,7 @@ def _routes():
     man = services.Manageable()
     r.connect('/os-volume-manage', man, POST='manage')
     r.connect('/manageable_volumes', man, GET='manageable', POST='manage')
-    r.connect('/manageable_volumes/detail', man, GET='manageable')
+    r.connect('/manageable_volumes/detail', man, GET='manageable_detail')
 
     for prefix, new_api in (('/os-volume-transfer', False), ('/volume-transfers', True)):
         tra = transfers.Transfers(new_api)

@@ -323,3 +323,23 @@ def flag(value, name):
     if isinstance(value, bool) or value is None:
         return bool(value)
     return bool_value(value, name)
+
+
+def manageable(req, kind, detail):
+    """GET /manageable_volumes (or _snapshots)[/detail]: what a backend holds
+    that could be managed (3.8)."""
+    require(req, MANAGE_EXISTING_LIST)
+    host = req.GET.get('host') or req.GET.get('cluster')
+    if not host:
+        raise exception.BadRequest('One and only one of cluster and host must be set.')
+    limit, _, offset, sort = paging(req, ('size', 'reference'), 'reference', 'desc')
+    items = manager().list_manageable(req.context, host, kind)
+    for key, direction in reversed(sort):
+        items.sort(key=lambda i: i['size'] if key == 'size' else i['reference']['source-name'],
+                   reverse=direction == 'desc')
+    items = items[offset:offset + limit]
+    if not detail:
+        items = [{k: v for k, v in i.items()
+                  if k in ('reference', 'size', 'safe_to_manage', 'source_reference')}
+                 for i in items]
+    return {'manageable-%ss' % kind: items}

@@ -209,6 +209,9 @@ class Manageable:
         return wsgi.json_response({'volume': views.volume(req, rec)}, 202)
 
     def manageable(self, req):
-        common.require(req, common.MANAGE_EXISTING_LIST)
         common.authorize(req, 'volume_extension:list_manageable')
-        return {'manageable-volumes': []}
+        return common.manageable(req, 'volume', detail=False)
+
+    def manageable_detail(self, req):
+        common.authorize(req, 'volume_extension:list_manageable')
+        return common.manageable(req, 'volume', detail=True)

@@ -186,6 +186,9 @@ class Snapshots:
         return _accepted({'snapshot': views.snapshot(req, rec, detail=False)})
 
     def manageable(self, req):
-        common.require(req, common.MANAGE_EXISTING_LIST)
         common.authorize(req, 'snapshot_extension:list_manageable')
-        return {'manageable-snapshots': []}
+        return common.manageable(req, 'snapshot', detail=False)
+
+    def manageable_detail(self, req):
+        common.authorize(req, 'snapshot_extension:list_manageable')
+        return common.manageable(req, 'snapshot', detail=True)

@@ -127,3 +127,8 @@ class VolumeDriver(abc.ABC):
     def list_names(self):
         """Names of everything the backend holds for us (for leak checks)."""
         return []
+
+    def list_manageable(self, kind='volume'):
+        """[{'name', 'size' (GiB)}] of what the backend holds that could be a
+        volume (or a snapshot): what manage_existing takes as source-name."""
+        return []

@@ -40,6 +40,10 @@ class FakeDriver(base.VolumeDriver):
     def list_names(self):
         return sorted(self.items)
 
+    def list_manageable(self, kind='volume'):
+        return [{'name': name, 'size': item['size']} for name, item in sorted(self.items.items())
+                if name.startswith(kind + '-')]
+
     def _add(self, name, size, origin):
         self.items.setdefault(name, {'size': size, 'from': origin})
         return name

@@ -92,6 +92,20 @@ class FileDriver(base.VolumeDriver):
     def list_names(self):
         return sorted(os.listdir(self.dir)) if os.path.isdir(self.dir) else []
 
+    def list_manageable(self, kind='volume'):
+        prefix = 'snapshot-' if kind == 'snapshot' else None
+        out = []
+        for name in self.list_names():
+            if name.startswith(TMP) or (prefix and not name.startswith(prefix)) or (
+                    not prefix and name.startswith('snapshot-')):
+                continue
+            try:
+                size = qemu.info(self._file(name), self.fmt)['virtual-size']
+            except (qemu.CommandError, ValueError):
+                continue
+            out.append({'name': name, 'size': -(-size // base.GiB)})
+        return out
+
     # --- volumes ----------------------------------------------------------------
     def create(self, volume):
         final = self.path(volume)

@@ -6,7 +6,8 @@ from cloudstack import exception
 from cloudstack.db import api as db_api
 from cloudstack.db.models import utcnow
 from cloudstack.volume import models, scheduler, states
-from cloudstack.volume.manager.base import InvalidState, enqueue, iso, reader, split_host
+from cloudstack.volume.manager.base import (
+    InvalidState, call_agent, enqueue, iso, reader, split_host)
 from cloudstack.volume.manager import quotas as quota_area
 from cloudstack.volume.manager import types as type_area
 
@@ -308,6 +309,35 @@ class Actions:
                                                        'ref': dict(ref)},
                                   host=split_host(pool.name)[0])
             return self.volume_record(row, self._type_names(s))
+
+    def list_manageable(self, ctx, host, kind='volume'):
+        """What the backends at `host` (host, host@backend or a pool) hold
+        that could be managed, marked safe or not (and why)."""
+        model = models.Snapshot if kind == 'snapshot' else models.Volume
+        with reader() as s:
+            pools = [p.name for p in scheduler.live_pools(s)
+                     if host in (p.name, p.name.partition('#')[0], p.host)]
+            if not pools:
+                raise exception.NotFound('No service found for host %s.' % host)
+            known = {}
+            rows = s.scalars(sa.select(model)).all()
+            for row in rows:
+                known[row.provider_location or '%s-%s' % (kind, row.id)] = row
+        out = []
+        for pool in pools:
+            for item in call_agent('volume.list_manageable',
+                                   {'backend_host': pool, 'kind': kind},
+                                   split_host(pool)[0]):
+                row = known.get(item['name'])
+                entry = {'reference': {'source-name': item['name']}, 'size': item['size'],
+                         'safe_to_manage': row is None,
+                         'reason_not_safe': None if row is None else 'already managed',
+                         'cinder_id': row.id if row is not None else None,
+                         'extra_info': None}
+                if kind == 'snapshot':
+                    entry['source_reference'] = {'source-name': item['name']}
+                out.append(entry)
+        return out
 
     def unmanage_volume(self, ctx, volume_id):
         with db_api.writer() as s:

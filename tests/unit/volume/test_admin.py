@@ -190,3 +190,27 @@ def test_services_pools_hosts_and_messages(cloud):
     assert alice.get(VOL + '/messages').status_int == 404       # 3.3 and later
     assert alice.delete(VOL + '/messages/' + msgs[0]['id'],
                         headers=LATEST).status_int == 204
+
+
+def test_manage_unmanage_and_manageable_lists(cloud):
+    alice, boss = cloud['alice'], cloud['boss']
+    vol = wait_available(alice, create(alice)['id'])
+    host = boss.get(VOL + '/volumes/' + vol['id']).json['volume']['os-vol-host-attr:host']
+    url = VOL + '/manageable_volumes/detail?host=' + host
+    assert boss.get(url).status_int == 404                      # 3.8 and later
+    found = boss.get(url, headers=LATEST).json['manageable-volumes']
+    assert [(m['reference'], m['safe_to_manage'], m['cinder_id']) for m in found] == \
+        [({'source-name': 'volume-' + vol['id']}, False, vol['id'])]
+    action = VOL + '/volumes/%s/action' % vol['id']
+    assert boss.post(action, {'os-unmanage': {}}).status_int == 202
+    run_tasks()
+    assert alice.get(VOL + '/volumes/' + vol['id']).status_int == 404
+    found = boss.get(url, headers=LATEST).json['manageable-volumes']
+    assert [m['safe_to_manage'] for m in found] == [True]
+    resp = boss.post(VOL + '/os-volume-manage', {'volume': {
+        'host': host, 'ref': {'source-name': 'volume-' + vol['id']}, 'name': 'adopted'}})
+    assert resp.status_int == 202, resp.text
+    run_tasks()
+    adopted = boss.get(VOL + '/volumes/' + resp.json['volume']['id']).json['volume']
+    assert (adopted['status'], adopted['size'], adopted['name']) == (
+        'available', 1, 'adopted')
