@@ -98,34 +98,70 @@ class Quotas:
             .where(models.QuotaUsage.project_id == project_id)).all())
 
     # --- reserving -------------------------------------------------------------
+    @staticmethod
+    def _limits_of(session, project_id, resources):
+        """{resource: limit} of just `resources`: the project's, else the
+        default class's, else the configured default (one query)."""
+        Q, C = models.Quota, models.QuotaClass
+        found = {}
+        for resource, limit, own in session.execute(sa.union_all(
+                sa.select(C.resource, C.hard_limit, sa.literal(0)).where(
+                    C.class_name == DEFAULT_CLASS, C.resource.in_(resources)),
+                sa.select(Q.resource, Q.hard_limit, sa.literal(1)).where(
+                    Q.project_id == project_id, Q.resource.in_(resources)))):
+            if own or resource not in found:
+                found[resource] = limit
+        return {r: found.get(r, config_default(r)) for r in resources}
+
     def _check_volume_size(self, session, project_id, size):
-        limit = self._limits(session, project_id).get('per_volume_gigabytes', -1)
+        limit = self._limits_of(session, project_id, ['per_volume_gigabytes'])[
+            'per_volume_gigabytes']
         if limit >= 0 and size > limit:
             raise OverQuota('Requested volume size %dG is larger than maximum '
                             'allowed limit %dG.' % (size, limit))
 
     def _reserve(self, session, project_id, deltas):
-        """Add `deltas` to the project's usage, or OverQuota (413) and no change."""
+        """Add `deltas` to the project's usage, or OverQuota (413) and no change.
+        One conditional UPDATE: each row grows only if it stays within its
+        limit, and every row must grow (else its savepoint rolls back)."""
         positive = {r: d for r, d in deltas.items() if d > 0 and r not in NOT_COUNTED}
         if positive:
-            limits = self._limits(session, project_id)
-            _insert_missing(session, project_id, sorted(positive))
-            for resource in sorted(positive):
-                delta = positive[resource]
-                limit = limits.get(resource, -1)
-                stmt = sa.update(_USAGE).where(
-                    _USAGE.c.project_id == project_id, _USAGE.c.resource == resource
-                ).values(in_use=_USAGE.c.in_use + delta)
-                if limit >= 0:
-                    stmt = stmt.where(_USAGE.c.in_use + delta <= limit)
-                if session.execute(stmt).rowcount != 1:
-                    used = session.scalar(sa.select(_USAGE.c.in_use).where(
-                        _USAGE.c.project_id == project_id,
-                        _USAGE.c.resource == resource))
-                    raise self._over(resource, delta, limit, used or 0)
+            names = sorted(positive)
+            limits = self._limits_of(session, project_id, names)
+            for attempt in (1, 2):
+                short = self._grow(session, project_id, positive, limits)
+                if not short:
+                    break
+                missing = [r for r in names if r not in short]
+                if missing and attempt == 1:
+                    _insert_missing(session, project_id, missing)   # first use
+                    continue
+                over = [r for r in names if 0 <= limits[r] < short.get(r, 0) + positive[r]]
+                r = (over or names)[0]
+                raise self._over(r, positive[r], limits[r], short.get(r, 0))
         negative = {r: d for r, d in deltas.items() if d < 0 and r not in NOT_COUNTED}
         if negative:
             self._release(session, project_id, {r: -d for r, d in negative.items()})
+
+    @staticmethod
+    def _grow(session, project_id, positive, limits):
+        """Grow every row of `positive` within its limit, or none: {} when
+        done, else {resource: in use} of the rows there are."""
+        c = _USAGE.c
+        names = sorted(positive)
+        delta = sa.case(positive, value=c.resource)
+        limit = sa.case({r: limits[r] for r in names}, value=c.resource)
+        nested = session.begin_nested()
+        done = session.execute(sa.update(_USAGE).where(
+            c.project_id == project_id, c.resource.in_(names),
+            sa.or_(limit < 0, c.in_use + delta <= limit)
+        ).values(in_use=c.in_use + delta)).rowcount
+        if done == len(names):
+            nested.commit()
+            return {}
+        nested.rollback()
+        return dict(session.execute(sa.select(c.resource, c.in_use).where(
+            c.project_id == project_id, c.resource.in_(names))).all()) or {'': 0}
 
     @staticmethod
     def _over(resource, delta, limit, used):
