@@ -66,6 +66,8 @@ osapi_volume_listen_port = {port}
 osapi_volume_workers = {workers}
 state_path = {workdir}/state
 log_dir = {workdir}/log
+api_paste_config = {venv}/etc/cinder/api-paste.ini
+resource_query_filters_file = {venv}/etc/cinder/resource_filters.json
 debug = false
 [database]
 connection = {db}
@@ -156,6 +158,13 @@ def percentile(values, q):
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
+def unlimited(api, project):
+    """No quota in the way of the benchmark (both default to 10 volumes)."""
+    api.call('PUT', '/os-quota-sets/' + project, {'quota_set': {
+        'volumes': -1, 'gigabytes': -1, 'snapshots': -1, 'backups': -1,
+        'backup_gigabytes': -1, 'per_volume_gigabytes': -1}})
+
+
 def measure_api(name, api, args):
     print('%s: creating %d volumes at concurrency %d' % (name, args.volumes,
                                                          args.concurrency), flush=True)
@@ -226,7 +235,7 @@ def database(kind, name, workdir):
         return 'sqlite:///%s/%s.sqlite' % (workdir, name)
     subprocess.run(['dropdb', '--if-exists', name], capture_output=True)
     subprocess.run(['createdb', name], check=True, capture_output=True)
-    return 'postgresql:///%s?host=/var/run/postgresql' % name
+    return 'postgresql+psycopg2:///%s?host=/var/run/postgresql' % name
 
 
 class Cinder:
@@ -250,6 +259,7 @@ class Cinder:
         with open(self.conf, 'w') as f:
             f.write(CINDER_CONF.format(transport=self.rabbit.url, port=self.port,
                                        workers=args.workers, workdir=self.dir,
+                                       venv=args.cinder_venv,
                                        db=database(args.db, 'bench_cinder', self.dir)))
         servers.run_step([os.path.join(bin_dir, 'cinder-manage'), '--config-file',
                           self.conf, 'db', 'sync'], log, 600)
@@ -268,6 +278,7 @@ class Cinder:
             if time.time() > deadline:
                 raise BenchError('cinder-volume reported no pool')
             time.sleep(0.5)
+        unlimited(api, 'bench')
         return api
 
     def stop(self):
@@ -309,6 +320,7 @@ class Cloudstack:
             if time.time() > deadline:
                 raise BenchError('the volume agent reported no pool')
             time.sleep(0.2)
+        unlimited(api, self.project)
         return api
 
     def stop(self):
@@ -470,7 +482,10 @@ def main():
     if args.output:
         with open(args.output, 'w') as f:
             json.dump(result, f, indent=2)
-    shutil.rmtree(workdir, ignore_errors=True)
+    if status:
+        print('logs kept in %s' % workdir)
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
     return status
 
 

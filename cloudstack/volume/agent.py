@@ -67,10 +67,13 @@ class Agent:
     def __init__(self, host=None):
         self.host = host or mbase.this_host()
         self.drivers = {}
+        # Driver and target calls block (disk I/O, subprocesses): they run in
+        # OS threads, so the engine's other tasks and heartbeats go on.
         for backend, name in (CONF.volume.enabled_backends or {}).items():
             cls = cs_drivers.load(DRIVERS, name)
-            self.drivers[backend] = cls(CONF, backend, self.host)
-        self.target = cs_drivers.load(TARGETS, CONF.volume.target_driver)(CONF, self.host)
+            self.drivers[backend] = qemu.Threaded(cls(CONF, backend, self.host))
+        self.target = qemu.Threaded(
+            cs_drivers.load(TARGETS, CONF.volume.target_driver)(CONF, self.host))
         self.ready = False
 
     # --- start ------------------------------------------------------------------

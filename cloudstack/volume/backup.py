@@ -114,21 +114,19 @@ def write(source_path, size_bytes, account, container, prefix, chunk_size,
     if parent and parent.get('chunk_size') != chunk_size:
         inherited = {}
     chunks, written = [], 0
-    zero = bytes(chunk_size)
     with open(source_path, 'rb') as f:
-        wanted = _chunks_with_data(f.fileno(), size_bytes, chunk_size)
+        wanted = qemu.blocking(_chunks_with_data, f.fileno(), size_bytes, chunk_size)
         for index in sorted(wanted):
-            f.seek(index * chunk_size)
-            data = f.read(min(chunk_size, size_bytes - index * chunk_size))
-            if not data or data == zero[:len(data)]:
+            found = qemu.blocking(_read_chunk, f, index, chunk_size, size_bytes,
+                                  compression)
+            if found is None:
                 continue
-            digest = hashlib.sha256(data).hexdigest()
+            digest, payload = found
             old = inherited.get(index)
             if old is not None and old[2] == digest:
                 chunks.append(old)
                 continue
             name = '%s/chunk-%08d' % (prefix, index)
-            payload = zlib.compress(data, 1) if compression == 'zlib' else data
             store.put(name, payload)
             written += 1
             chunks.append([index, _object_path(container, name), digest, len(payload)])
@@ -138,6 +136,23 @@ def write(source_path, size_bytes, account, container, prefix, chunk_size,
                 'volume': volume_info or {}}
     store.put('%s/%s' % (prefix, MANIFEST), json.dumps(manifest).encode())
     return manifest, written + 1
+
+
+def _read_chunk(f, index, chunk_size, size_bytes, compression):
+    """(sha256, stored bytes) of a chunk, or None when it is all zeros."""
+    f.seek(index * chunk_size)
+    data = f.read(min(chunk_size, size_bytes - index * chunk_size))
+    if not data or not data.strip(b'\0'):
+        return None
+    digest = hashlib.sha256(data).hexdigest()
+    return digest, zlib.compress(data, 1) if compression == 'zlib' else data
+
+
+def _write_chunk(fd, payload, compression, digest, offset, path):
+    data = zlib.decompress(payload) if compression == 'zlib' else payload
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise BackupError('Backup chunk %s is corrupt (sha256 mismatch).' % path)
+    os.pwrite(fd, data, offset)
 
 
 def _chunks_with_data(fd, size, chunk_size):
@@ -161,12 +176,9 @@ def restore(manifest, account, target_path):
             store = stores.get(container) or stores.setdefault(
                 container, Store(account, container))
             payload = store.get(name)
-            data = zlib.decompress(payload) if manifest.get('compression') == 'zlib' \
-                else payload
-            if hashlib.sha256(data).hexdigest() != digest:
-                raise BackupError('Backup chunk %s is corrupt (sha256 mismatch).' % path)
-            os.pwrite(fd, data, index * chunk_size)
-        os.fsync(fd)
+            qemu.blocking(_write_chunk, fd, payload, manifest.get('compression'), digest,
+                          index * chunk_size, path)
+        qemu.blocking(os.fsync, fd)
     finally:
         os.close(fd)
 

@@ -1,12 +1,19 @@
-"""qemu-img and file helpers the drivers share (argument lists, never shells)."""
+"""qemu-img and file helpers the drivers share (argument lists, never shells),
+and `blocking()`: how the green volume agent runs what blocks."""
 import contextlib
 import errno
 import json
 import logging
 import os
-import subprocess
+
+from eventlet import patcher
 
 from cloudstack import exception
+
+# Commands run in OS threads (blocking()), so the unpatched module.
+subprocess = patcher.original('subprocess')
+_threads = patcher.original('threading')
+_local = _threads.local()
 
 LOG = logging.getLogger(__name__)
 
@@ -26,14 +33,66 @@ class CommandError(exception.CloudstackError):
         self.stderr = stderr
 
 
-def run(cmd, check=True, timeout=None, input=None):
-    """Run `cmd` (a list); (returncode, stdout, stderr)."""
+def blocking(func, *args, **kwargs):
+    """func(*args, **kwargs) in an OS thread when the process is green (the
+    engine: a blocking call there would stop every task and heartbeat), else
+    here; nested calls stay in their thread."""
+    if getattr(_local, 'in_thread', False) or not patcher.is_monkey_patched('thread'):
+        return func(*args, **kwargs)
+    from eventlet import tpool
+
+    def in_thread():
+        _local.in_thread = True
+        try:
+            return func(*args, **kwargs)
+        finally:
+            _local.in_thread = False
+    return tpool.execute(in_thread)
+
+
+class Threaded:
+    """An object (a driver, a target) whose method calls run through
+    blocking(), its context managers' entries and exits too."""
+
+    def __init__(self, target):
+        self._target = target
+
+    def __getattr__(self, name):
+        attr = getattr(self._target, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            found = blocking(attr, *args, **kwargs)
+            if hasattr(found, '__enter__') and hasattr(found, '__exit__'):
+                return _ThreadedContext(found)
+            return found
+        return call
+
+
+class _ThreadedContext:
+    def __init__(self, manager):
+        self.manager = manager
+
+    def __enter__(self):
+        return blocking(self.manager.__enter__)
+
+    def __exit__(self, *exc):
+        return blocking(self.manager.__exit__, *exc)
+
+
+def _run(cmd, check, timeout, input):
     LOG.debug('running %s', ' '.join(cmd))
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                           input=input)
     if check and proc.returncode != 0:
         raise CommandError(cmd, proc.returncode, proc.stderr)
     return proc.returncode, proc.stdout, proc.stderr
+
+
+def run(cmd, check=True, timeout=None, input=None):
+    """Run `cmd` (a list); (returncode, stdout, stderr)."""
+    return blocking(_run, cmd, check, timeout, input)
 
 
 def info(path, fmt=None):
@@ -96,22 +155,22 @@ def resize(path, fmt, size_bytes, preallocation='off'):
     run(cmd + [path, str(size_bytes)])
 
 
-def fsync_path(path):
-    """fsync a file, then its directory (so its name is durable too)."""
+def _fsync(path):
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
-    fsync_dir(os.path.dirname(path))
+
+
+def fsync_path(path):
+    """fsync a file, then its directory (so its name is durable too)."""
+    blocking(_fsync, path)
+    blocking(_fsync, os.path.dirname(path))
 
 
 def fsync_dir(folder):
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    blocking(_fsync, folder)
 
 
 def remove(path):
