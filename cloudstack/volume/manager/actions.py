@@ -34,9 +34,9 @@ class Actions:
                                            % (volume.size, new_size))
             vtype = s.get(models.VolumeType, volume.volume_type_id) \
                 if volume.volume_type_id else None
-            self._check_volume_size(s, volume.project_id, new_size)
             self._reserve(s, volume.project_id, quota_area.usage_deltas(
-                new_size - volume.size, type_name=vtype and vtype.name))
+                new_size - volume.size, type_name=vtype and vtype.name),
+                volume_size=new_size)
             volume.previous_status, volume.status = volume.status, 'extending'
             volume.updated_at = utcnow()
             volume.task_id = enqueue(s, 'volume.extend', {'volume_id': volume.id,

@@ -113,21 +113,23 @@ class Quotas:
                 found[resource] = limit
         return {r: found.get(r, config_default(r)) for r in resources}
 
-    def _check_volume_size(self, session, project_id, size):
-        limit = self._limits_of(session, project_id, ['per_volume_gigabytes'])[
-            'per_volume_gigabytes']
-        if limit >= 0 and size > limit:
-            raise OverQuota('Requested volume size %dG is larger than maximum '
-                            'allowed limit %dG.' % (size, limit))
-
-    def _reserve(self, session, project_id, deltas):
+    def _reserve(self, session, project_id, deltas, volume_size=None):
         """Add `deltas` to the project's usage, or OverQuota (413) and no change.
         One conditional UPDATE: each row grows only if it stays within its
-        limit, and every row must grow (else its savepoint rolls back)."""
+        limit, and every row must grow (else its savepoint rolls back). With
+        `volume_size`, the per-volume limit is checked too."""
         positive = {r: d for r, d in deltas.items() if d > 0 and r not in NOT_COUNTED}
+        if volume_size is not None:
+            limits = self._limits_of(session, project_id,
+                                     sorted(positive) + ['per_volume_gigabytes'])
+            limit = limits['per_volume_gigabytes']
+            if limit >= 0 and volume_size > limit:
+                raise OverQuota('Requested volume size %dG is larger than maximum '
+                                'allowed limit %dG.' % (volume_size, limit))
+        elif positive:
+            limits = self._limits_of(session, project_id, sorted(positive))
         if positive:
             names = sorted(positive)
-            limits = self._limits_of(session, project_id, names)
             for attempt in (1, 2):
                 short = self._grow(session, project_id, positive, limits)
                 if not short:

@@ -68,13 +68,12 @@ class Volumes:
             multiattach = type_area._bool_spec(specs.get('multiattach'))
             group = self._group_for(s, ctx, spec.get('group_id'), vtype) \
                 if spec.get('group_id') else None
-            self._check_volume_size(s, ctx.project_id, size)
             self._reserve(s, ctx.project_id, quota_area.usage_deltas(
-                size, volumes=1, type_name=vtype.name))
+                size, volumes=1, type_name=vtype.name), volume_size=size)
             host = (group.host if group else None) or scheduler.choose(
                 s, size, specs, zone, backend_of=source and source.get('host'))
             row = models.Volume(
-                project_id=ctx.project_id, user_id=ctx.user_id,
+                id=models.new_uuid(), project_id=ctx.project_id, user_id=ctx.user_id,
                 name=spec.get('name'), description=spec.get('description'),
                 size=size, status='creating' if host else 'error',
                 availability_zone=zone, host=host, volume_type_id=vtype.id,
@@ -89,19 +88,19 @@ class Volumes:
                 row.meta += _meta_rows('image', self._image_metadata(image))
             elif source and source.get('image_metadata'):
                 row.meta += _meta_rows('image', source['image_metadata'])
+            row.attachments = []
+            if host and not (source and source['kind'] == 'backup'):
+                row.task_id = enqueue(s, 'volume.create', {'volume_id': row.id},
+                                      host=split_host(host)[0])
             s.add(row)
-            s.flush()
-            if host:
-                if source and source['kind'] == 'backup':
-                    self._start_restore(s, ctx, source['row'], row)
-                else:
-                    row.task_id = enqueue(s, 'volume.create', {'volume_id': row.id},
-                                          host=split_host(host)[0])
-            else:
+            if host and source and source['kind'] == 'backup':
+                s.flush()
+                self._start_restore(s, ctx, source['row'], row)
+            elif not host:
                 self._message(s, ctx.project_id, 'VOLUME', row.id, 'VOLUME_000002',
                               'schedule allocate volume:' + NO_VALID_BACKEND,
                               ctx.request_id)
-            return self.volume_record(row, self._type_names(s))
+            return self.volume_record(row, {vtype.id: vtype.name})
 
     def _source(self, s, ctx, spec):
         """What the volume is made from: a snapshot, volume or backup, as
