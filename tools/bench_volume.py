@@ -44,6 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench import servers  # noqa: E402
@@ -57,7 +58,7 @@ CREATE_GOAL = LIST_GOAL = 5.0
 IMAGE_GOAL = 1.2
 CINDER_CONF = """\
 [DEFAULT]
-auth_strategy = noauth
+auth_strategy = noauth_include_project_id
 transport_url = {transport}
 enabled_backends = fake
 default_volume_type = __DEFAULT__
@@ -272,13 +273,14 @@ class Cinder:
         for proc in self.procs:
             proc.start()
         self.procs[0].wait_for_port(self.port, args.start_timeout)
-        api = Api('http://127.0.0.1:%d/v3/bench' % self.port, 'admin:bench')
+        project = uuid.uuid4().hex      # Cinder's URLs want hex project ids
+        api = Api('http://127.0.0.1:%d/v3/%s' % (self.port, project), 'admin:' + project)
         deadline = time.time() + args.start_timeout
         while not api.call('GET', '/scheduler-stats/get_pools')['pools']:
             if time.time() > deadline:
                 raise BenchError('cinder-volume reported no pool')
             time.sleep(0.5)
-        unlimited(api, 'bench')
+        unlimited(api, project)
         return api
 
     def stop(self):

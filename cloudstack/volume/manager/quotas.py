@@ -154,6 +154,11 @@ class Quotas:
         delta = sa.case(positive, value=c.resource)
         limit = sa.case({r: limits[r] for r in names}, value=c.resource)
         nested = session.begin_nested()
+        # The rows locked in one order by everyone: no deadlock between two
+        # requests growing the same rows.
+        session.execute(sa.select(c.resource).where(
+            c.project_id == project_id, c.resource.in_(names))
+            .order_by(c.resource).with_for_update())
         done = session.execute(sa.update(_USAGE).where(
             c.project_id == project_id, c.resource.in_(names),
             sa.or_(limit < 0, c.in_use + delta <= limit)
@@ -179,7 +184,7 @@ class Quotas:
     @staticmethod
     def _release(session, project_id, amounts):
         """Give back usage (never below zero)."""
-        for resource, amount in amounts.items():
+        for resource, amount in sorted(amounts.items()):
             if amount <= 0 or resource in NOT_COUNTED:
                 continue
             session.execute(sa.update(_USAGE).where(
