@@ -51,7 +51,7 @@ from bench import servers  # noqa: E402
 
 REPO_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CINDER_VERSION = '29.0.0'
-CINDER_PACKAGES = ['cinder==%s' % CINDER_VERSION, 'psycopg2-binary']
+CINDER_PACKAGES = ['cinder==%s' % CINDER_VERSION, 'psycopg2-binary', 'fixtures']
 RABBITMQ_BIN = '/usr/lib/rabbitmq/bin'
 GiB, MiB = 1 << 30, 1 << 20
 CREATE_GOAL = LIST_GOAL = 5.0
@@ -248,10 +248,13 @@ class Cinder:
             os.makedirs(os.path.join(self.dir, sub))
         log = os.path.join(self.dir, 'setup.log')
         bin_dir = os.path.join(args.cinder_venv, 'bin')
-        if not os.path.exists(os.path.join(bin_dir, 'cinder-api')):
+        if not os.path.exists(os.path.join(bin_dir, 'cinder-api')) or subprocess.run(
+                [os.path.join(bin_dir, 'python'), '-c', 'import fixtures'],
+                capture_output=True).returncode:
             print('installing cinder %s into %s (first use; log %s)'
                   % (CINDER_VERSION, args.cinder_venv, log), flush=True)
-            servers.run_step([sys.executable, '-m', 'venv', args.cinder_venv], log, 120)
+            if not os.path.exists(os.path.join(bin_dir, 'pip')):
+                servers.run_step([sys.executable, '-m', 'venv', args.cinder_venv], log, 120)
             servers.run_step([os.path.join(bin_dir, 'pip'), 'install', '-q']
                              + CINDER_PACKAGES, log, 3600)
         self.rabbit = RabbitMQ(self.dir)

@@ -2,6 +2,7 @@
 targets, Cinder's list parameters (limit, marker, offset, sort, filters),
 links, and body parsing."""
 import ast
+import functools
 import json
 import urllib.parse
 
@@ -94,8 +95,13 @@ NOT_FILTERS = ('limit', 'marker', 'offset', 'sort', 'sort_key', 'sort_dir',
 TIME_OPERATORS = ('gt', 'gte', 'eq', 'neq', 'lt', 'lte')
 
 
+@functools.lru_cache(maxsize=None)
+def _version(text):
+    return microversion.APIVersion(text)
+
+
 def at_least(req, version):
-    return req.api_version >= microversion.APIVersion(version)
+    return req.api_version >= _version(version)
 
 
 def require(req, version):
@@ -112,13 +118,24 @@ def authorize(req, rule, project_id=None, user_id=None):
 
 
 def allowed(req, rule, project_id=None):
+    """Whether the caller may do `rule` on a resource of `project_id`; worked
+    out once per request and project (a list renders many of each)."""
     ctx = req.context
-    return policy.check(ctx, rule, {'project_id': project_id or ctx.project_id,
-                                    'user_id': ctx.user_id})
+    project_id = project_id or ctx.project_id
+    known = req.environ.setdefault('cloudstack.volume.allowed', {})
+    key = (rule, project_id)
+    if key not in known:
+        known[key] = policy.check(ctx, rule, {'project_id': project_id,
+                                              'user_id': ctx.user_id})
+    return known[key]
 
 
 def is_admin(req):
-    return mbase.is_admin(req.context)
+    """Whether the caller sees every project (once per request)."""
+    found = req.environ.get('cloudstack.volume.is_admin')
+    if found is None:
+        found = req.environ['cloudstack.volume.is_admin'] = mbase.is_admin(req.context)
+    return found
 
 
 def manager():
@@ -230,7 +247,13 @@ def base_url(req):
 
 
 def _bookmark_root(req):
-    url = base_url(req)
+    found = req.environ.get('cloudstack.volume.bookmark_root')
+    if found is None:
+        found = req.environ['cloudstack.volume.bookmark_root'] = _unversioned(base_url(req))
+    return found
+
+
+def _unversioned(url):
     parts = urllib.parse.urlsplit(url)
     path = parts.path.replace('/v3/', '/', 1) if '/v3/' in parts.path + '/' else parts.path
     if path.endswith('/v3'):

@@ -68,8 +68,6 @@ class Volumes:
             multiattach = type_area._bool_spec(specs.get('multiattach'))
             group = self._group_for(s, ctx, spec.get('group_id'), vtype) \
                 if spec.get('group_id') else None
-            self._reserve(s, ctx.project_id, quota_area.usage_deltas(
-                size, volumes=1, type_name=vtype.name), volume_size=size)
             host = (group.host if group else None) or scheduler.choose(
                 s, size, specs, zone, backend_of=source and source.get('host'))
             row = models.Volume(
@@ -93,13 +91,16 @@ class Volumes:
                 row.task_id = enqueue(s, 'volume.create', {'volume_id': row.id},
                                       host=split_host(host)[0])
             s.add(row)
+            s.flush()
             if host and source and source['kind'] == 'backup':
-                s.flush()
                 self._start_restore(s, ctx, source['row'], row)
             elif not host:
                 self._message(s, ctx.project_id, 'VOLUME', row.id, 'VOLUME_000002',
                               'schedule allocate volume:' + NO_VALID_BACKEND,
                               ctx.request_id)
+            # Last: the usage rows stay locked only until the commit right after.
+            self._reserve(s, ctx.project_id, quota_area.usage_deltas(
+                size, volumes=1, type_name=vtype.name), volume_size=size)
             return self.volume_record(row, {vtype.id: vtype.name})
 
     def _source(self, s, ctx, spec):
