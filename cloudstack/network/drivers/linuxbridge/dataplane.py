@@ -1,0 +1,415 @@
+"""Make a host match its state: the level-triggered core of the driver.
+
+`Dataplane.sync(state)` compiles the state into a plan (plan.py), compares it
+part by part with the plan applied last and applies only what differs. The
+first sync after a start knows nothing applied, so it compares with the host
+itself: it keeps what is right (a running dnsmasq, a bridge), repairs what is
+not, and removes everything under its names that the state no longer wants
+(namespaces, bridges, VXLANs, veths, daemons, chains, ipsets), which is what
+cleans up after a kill -9.
+
+A part that fails to apply is logged, its ports are reported down, and it is
+tried again at the next sync.
+"""
+import dataclasses
+import errno
+import grp
+import logging
+import os
+import pwd
+import shutil
+import stat
+
+from pyroute2 import NetlinkError
+
+from cloudstack.network.drivers.linuxbridge import ip_lib
+from cloudstack.network.drivers.linuxbridge import iptables
+from cloudstack.network.drivers.linuxbridge import names
+from cloudstack.network.drivers.linuxbridge import plan as planner
+from cloudstack.network.drivers.linuxbridge import processes
+
+LOG = logging.getLogger(__name__)
+
+IFF_UP = ip_lib.IFF_UP
+
+
+def _kind(msg):
+    return ip_lib.attr(msg, 'IFLA_LINKINFO', 'IFLA_INFO_KIND')
+
+
+class Dataplane:
+    def __init__(self, settings):
+        os.makedirs(settings.state_dir, mode=0o711, exist_ok=True)
+        self.settings = dataclasses.replace(
+            settings, dnsmasq_user=_user_reaching(settings.dnsmasq_user, settings.state_dir))
+        self.host = settings.host_namespace
+        self.nl = ip_lib.Netlink()
+        self.firewall = iptables.HostFirewall(self.host)
+        self.applied = None          # the Plan applied last; None until the first sync
+        self.zones = {}
+
+    def close(self):
+        self.nl.close()
+
+    # -- the sync -------------------------------------------------------
+    def sync(self, state):
+        first = self.applied is None
+        if first:
+            self.zones = self.firewall.observe()
+        plan = planner.compile_state(state, self.settings, self.zones)
+        self.zones = plan.zones
+        old = self.applied or planner.Plan()
+        done = planner.Plan(zones=plan.zones)      # what got applied, for the next diff
+        failed = set()                              # port ids whose parts failed
+        errors = []
+
+        def attempt(what, ports, func, *args):
+            try:
+                func(*args)
+                return True
+            except Exception as e:                  # noqa: BLE001 (one part fails, not the sync)
+                LOG.exception('%s failed', what)
+                errors.append('%s: %s' % (what, e))
+                failed.update(ports)
+                return False
+
+        links = self.nl.links(self.host)
+        namespaces = self.nl.namespaces()
+
+        for name, bridge in plan.bridges.items():
+            ports = self._ports_on(plan, name)
+            if first or old.bridges.get(name) != bridge or name not in links:
+                if not attempt('bridge %s' % name, ports, self._ensure_bridge, bridge, links):
+                    continue
+            done.bridges[name] = bridge
+        links = self.nl.links(self.host)
+
+        for name, ns in plan.namespaces.items():
+            ports = {v.port_id for v in plan.veths.values() if v.namespace == name}
+            if first or old.namespaces.get(name) is None or name not in namespaces:
+                if not attempt('namespace %s' % name, ports, self._ensure_namespace, ns, plan):
+                    continue
+        namespaces = self.nl.namespaces()
+
+        for tap, veth in plan.veths.items():
+            if veth.bridge not in done.bridges or veth.namespace not in namespaces:
+                failed.add(veth.port_id)
+                continue
+            if first or old.veths.get(tap) != veth or tap not in links:
+                if not attempt('port %s' % veth.port_id, [veth.port_id], self._ensure_veth, veth, links):
+                    continue
+            done.veths[tap] = veth
+
+        for name, ns in plan.namespaces.items():
+            if name not in namespaces:
+                continue
+            ports = {v.port_id for v in plan.veths.values() if v.namespace == name}
+            if first or old.namespaces.get(name) != ns or any(
+                    old.veths.get(t) != v for t, v in plan.veths.items() if v.namespace == name):
+                if not attempt('namespace %s' % name, ports, self._configure_namespace, ns):
+                    continue
+            done.namespaces[name] = ns
+
+        if attempt('security groups', set(plan.taps), self.firewall.apply, plan.firewall,
+                   bool(plan.bridges)):
+            done.firewall = plan.firewall
+        else:
+            attempt('reading the firewall', (), self.firewall.observe)
+
+        links = self.nl.links(self.host)
+        attempt('unknown taps', (), self._unplug_strangers, plan, links)
+        up, down = set(), set(plan.down)
+        for port_id, tap in plan.taps.items():
+            if tap.bridge not in done.bridges or port_id in failed:
+                down.add(port_id)
+                continue
+            try:
+                wired = self._plug_tap(tap, links)
+            except NetlinkError as e:
+                LOG.warning('port %s: %s', port_id, e)
+                wired = False
+            (up if wired else down).add(port_id)
+            done.taps[port_id] = tap
+
+        for key, proc in plan.processes.items():
+            ports = {v.port_id for v in plan.veths.values() if v.namespace == proc.namespace}
+            if proc.namespace not in done.namespaces:
+                continue
+            if attempt('%s' % key, ports, self._ensure_process, proc, old.processes.get(key), first):
+                done.processes[key] = proc
+
+        self._remove(plan, old, first, attempt)
+
+        for tap, veth in done.veths.items():
+            if veth.port_id not in failed:
+                (up if veth.up else down).add(veth.port_id)
+        down |= failed | {v.port_id for v in plan.veths.values() if v.tap not in done.veths}
+        up -= down
+        self.applied = done
+        result = {'up': sorted(up), 'down': sorted(down)}
+        if errors:
+            result['errors'] = errors
+        return result
+
+    @staticmethod
+    def _ports_on(plan, bridge):
+        return ({t.port_id for t in plan.taps.values() if t.bridge == bridge}
+                | {v.port_id for v in plan.veths.values() if v.bridge == bridge})
+
+    # -- layer 2 ----------------------------------------------------------
+    def _ensure_bridge(self, bridge, links):
+        ipr = self.nl.ipr(self.host)
+        msg = links.get(bridge.name)
+        if msg is not None and _kind(msg) != 'bridge':
+            raise RuntimeError('%s exists and is not a bridge' % bridge.name)
+        if msg is None:
+            ipr.link('add', ifname=bridge.name, kind='bridge')
+        index = self.nl.index(self.host, bridge.name)
+        if bridge.vni is not None:
+            self._ensure_vxlan(bridge, index, links)
+        if bridge.physical:
+            phys = self.nl.index(self.host, bridge.physical)
+            if phys is None:
+                raise RuntimeError('physical interface %s is missing' % bridge.physical)
+            self.nl.set_link(self.host, phys, master=index, state='up')
+        if bridge.mtu:
+            self.nl.set_link(self.host, index, mtu=bridge.mtu)
+        self.nl.set_link(self.host, index, state='up')
+
+    def _ensure_vxlan(self, bridge, bridge_index, links):
+        if not bridge.local_ip:
+            raise RuntimeError('no local_ip (VTEP) for VXLAN %d' % bridge.vni)
+        ipr = self.nl.ipr(self.host)
+        name = names.vxlan(bridge.vni)
+        msg = links.get(name)
+        if msg is not None:
+            data = ('IFLA_LINKINFO', 'IFLA_INFO_DATA')
+            same = (_kind(msg) == 'vxlan'
+                    and ip_lib.attr(msg, *data, 'IFLA_VXLAN_ID') == bridge.vni
+                    and ip_lib.attr(msg, *data, 'IFLA_VXLAN_LOCAL') == bridge.local_ip
+                    and ip_lib.attr(msg, *data, 'IFLA_VXLAN_PORT') == self.settings.vxlan_port)
+            if not same:
+                self.nl.delete_link(self.host, name)
+                msg = None
+        if msg is None:
+            # vxlan_port must be given: the kernel's default is 8472, not 4789
+            kwargs = {'mtu': bridge.mtu} if bridge.mtu else {}
+            ipr.link('add', ifname=name, kind='vxlan', vxlan_id=bridge.vni,
+                     vxlan_local=bridge.local_ip, vxlan_port=self.settings.vxlan_port,
+                     vxlan_learning=1, **kwargs)
+        index = self.nl.index(self.host, name)
+        kwargs = {'mtu': bridge.mtu} if bridge.mtu else {}
+        self.nl.set_link(self.host, index, master=bridge_index, state='up', **kwargs)
+        self.nl.set_flood_peers(self.host, index, bridge.peers)
+
+    def _plug_tap(self, tap, links):
+        """Put an instance's tap on its bridge; True when it is wired."""
+        msg = links.get(tap.name)
+        if msg is None:
+            return False
+        bridge_index = self.nl.index(self.host, tap.bridge)
+        changes = {}
+        if msg.get_attr('IFLA_MASTER') != bridge_index:
+            changes['master'] = bridge_index
+        if tap.mtu and msg.get_attr('IFLA_MTU') != tap.mtu:
+            changes['mtu'] = tap.mtu
+        is_up = bool(msg['flags'] & IFF_UP)
+        if is_up != tap.up:
+            changes['state'] = 'up' if tap.up else 'down'
+        if changes:
+            self.nl.set_link(self.host, msg['index'], **changes)
+        return tap.up
+
+    def _unplug_strangers(self, plan, links):
+        """Take off our bridges the taps of ports this host no longer has
+        (a deleted port's tap would otherwise be there unfiltered)."""
+        bridges = {self.nl.index(self.host, name) for name in plan.bridges} - {None}
+        known = {t.name for t in plan.taps.values()} | set(plan.veths)
+        for ifname, msg in links.items():
+            if (ifname.startswith(names.TAP) and ifname not in known
+                    and msg.get_attr('IFLA_MASTER') in bridges):
+                LOG.info('%s belongs to no port of this host: unplugged', ifname)
+                self.nl.set_link(self.host, msg['index'], master=0)
+
+    def _ensure_veth(self, veth, links):
+        ipr = self.nl.ipr(self.host)
+        msg = links.get(veth.tap)
+        if msg is not None and _kind(msg) != 'veth':
+            raise RuntimeError('%s exists and is not ours' % veth.tap)
+        peer_index = self.nl.index(veth.namespace, veth.ifname)
+        if msg is None:
+            if peer_index is not None:          # a stale end left in the namespace
+                self.nl.delete_link(veth.namespace, veth.ifname)
+            ipr.link('add', ifname=veth.tap, kind='veth',
+                     peer={'ifname': veth.ifname, 'net_ns_fd': veth.namespace,
+                           'address': veth.mac})
+            peer_index = self.nl.index(veth.namespace, veth.ifname)
+        elif peer_index is None:
+            # our tap whose peer is elsewhere: start again
+            self.nl.delete_link(self.host, veth.tap)
+            return self._ensure_veth(veth, {})
+        tap_index = self.nl.index(self.host, veth.tap)
+        mtu = {'mtu': veth.mtu} if veth.mtu else {}
+        self.nl.set_link(self.host, tap_index, master=self.nl.index(self.host, veth.bridge),
+                         state='up', **mtu)
+        peer = self.nl.ipr(veth.namespace).link('get', index=peer_index)[0]
+        if (peer.get_attr('IFLA_ADDRESS') or '').lower() != veth.mac:
+            self.nl.set_link(veth.namespace, peer_index, address=veth.mac)
+        self.nl.set_link(veth.namespace, peer_index, state='up' if veth.up else 'down', **mtu)
+        self.nl.set_addresses(veth.namespace, peer_index, veth.addresses)
+
+    # -- namespaces ---------------------------------------------------------
+    def _ensure_namespace(self, ns, plan):
+        self.nl.create_namespace(ns.name)
+        if ns.sysctls:
+            ip_lib.write_sysctls(ns.name, ns.sysctls)
+        wanted = {v.ifname for v in plan.veths.values() if v.namespace == ns.name}
+        for ifname in self.nl.links(ns.name):
+            if ifname != 'lo' and ifname not in wanted:
+                self.nl.delete_link(ns.name, ifname)
+
+    def _configure_namespace(self, ns):
+        self.nl.set_routes(ns.name, ns.routes)
+        if ns.iptables is not None:
+            ip_lib.run(['iptables-restore', '-w', '10'], ns.name, input=ns.iptables)
+
+    # -- daemons --------------------------------------------------------------
+    def _ensure_process(self, proc, old, first):
+        pid, argv = processes.running(proc.pidfile)
+        if pid is not None and tuple(argv) == proc.argv:
+            if first or old != proc:
+                processes.update_files(proc, pid)
+            return
+        if pid is not None:
+            processes.kill(pid)
+        processes.start(proc)
+
+    # -- removal ----------------------------------------------------------------
+    def _remove(self, plan, old, first, attempt):
+        prefix = self.settings.namespace_prefix
+        ours = (prefix + names.DHCP_NS, prefix + names.ROUTER_NS)
+        # daemons first: a proxy's socket would keep its namespace alive
+        stale = {key: proc.pidfile for key, proc in old.processes.items() if key not in plan.processes}
+        if first:
+            stale.update(self._pidfiles_on_disk(plan))
+        for key, pidfile in stale.items():
+            attempt('stop %s' % key, (), self._stop_process, pidfile)
+        namespaces = self.nl.namespaces()
+        doomed = {n for n in namespaces if n.startswith(ours)} if first else set(old.namespaces)
+        for name in sorted(doomed - set(plan.namespaces)):
+            attempt('delete namespace %s' % name, (), self._delete_namespace, name)
+        for tap, veth in old.veths.items():
+            if tap not in plan.veths:
+                attempt('delete %s' % tap, (), self.nl.delete_link, self.host, tap)
+        if first:
+            links = self.nl.links(self.host)
+            doomed = {n for n, m in links.items()
+                      if (n.startswith(names.BRIDGE) and _kind(m) == 'bridge')
+                      or (n.startswith(names.VXLAN) and _kind(m) == 'vxlan')}
+        else:
+            doomed = set(old.bridges) | {names.vxlan(b.vni) for b in old.bridges.values()
+                                         if b.vni is not None}
+        keep = set(plan.bridges) | {names.vxlan(b.vni) for b in plan.bridges.values()
+                                    if b.vni is not None}
+        for name in sorted(doomed - keep):
+            attempt('delete %s' % name, (), self._delete_l2, name)
+
+    def _pidfiles_on_disk(self, plan):
+        wanted = {proc.pidfile for proc in plan.processes.values()}
+        found = {}
+        base = self.settings.state_dir
+        dhcp_dir = os.path.join(base, 'dhcp')
+        for network_id in _listdir(dhcp_dir):
+            pidfile = os.path.join(dhcp_dir, network_id, 'pid')
+            if pidfile not in wanted:
+                found['dhcp-' + network_id] = pidfile
+        meta_dir = os.path.join(base, 'metadata')
+        for entry in _listdir(meta_dir):
+            if entry.endswith('.pid'):
+                pidfile = os.path.join(meta_dir, entry)
+                if pidfile not in wanted:
+                    found['metadata-' + entry[:-4]] = pidfile
+        return found
+
+    def _stop_process(self, pidfile):
+        processes.stop(pidfile)
+        directory = os.path.dirname(pidfile)
+        if os.path.basename(os.path.dirname(directory)) == 'dhcp':
+            shutil.rmtree(directory, ignore_errors=True)
+        else:
+            stem = pidfile[:-len('.pid')]
+            for suffix in ('.pid', '.json', '.secret'):
+                _unlink(stem + suffix)
+
+    def _delete_namespace(self, name):
+        for pid in processes.pids_in_namespace(name):
+            LOG.info('stopping pid %d left in %s', pid, name)
+            processes.kill(pid)
+        if name in self.nl.namespaces():
+            for ifname in self.nl.links(name):
+                if ifname != 'lo':
+                    self.nl.delete_link(name, ifname)
+        self.nl.delete_namespace(name)
+
+    def _delete_l2(self, name):
+        index = self.nl.index(self.host, name)
+        if index is None:
+            return
+        if name.startswith(names.BRIDGE):
+            for ifname, msg in self.nl.links(self.host).items():
+                if msg.get_attr('IFLA_MASTER') != index:
+                    continue
+                if ifname.startswith(names.VXLAN) and _kind(msg) == 'vxlan':
+                    self.nl.delete_link(self.host, ifname)
+                elif not ifname.startswith(names.TAP):
+                    # a physical interface: given back, never deleted
+                    self.nl.set_link(self.host, msg['index'], master=0)
+        try:
+            self.nl.ipr(self.host).link('del', index=index)
+        except NetlinkError as e:
+            if e.code != errno.ENODEV:
+                raise
+
+
+def _user_reaching(user, directory):
+    """`user` when it can reach files in `directory` (dnsmasq re-reads its
+    files after dropping to it), else root, with a warning."""
+    try:
+        entry = pwd.getpwnam(user)
+    except KeyError:
+        LOG.warning('no user %s: dnsmasq runs as root', user)
+        return 'root'
+    if entry.pw_uid == 0:
+        return user
+    groups = {g.gr_gid for g in grp.getgrall() if user in g.gr_mem} | {entry.pw_gid}
+    path = os.path.abspath(directory)
+    while True:
+        st = os.stat(path)
+        if st.st_uid == entry.pw_uid:
+            bit = stat.S_IXUSR
+        elif st.st_gid in groups:
+            bit = stat.S_IXGRP
+        else:
+            bit = stat.S_IXOTH
+        if not st.st_mode & bit:
+            LOG.warning('%s cannot reach %s (%s is closed to it): dnsmasq runs as root; '
+                        'set [linuxbridge] state_path to a directory it can reach',
+                        user, directory, path)
+            return 'root'
+        if path == '/':
+            return user
+        path = os.path.dirname(path)
+
+
+def _listdir(path):
+    try:
+        return sorted(os.listdir(path))
+    except FileNotFoundError:
+        return []
+
+
+def _unlink(path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

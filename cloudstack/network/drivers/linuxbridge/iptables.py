@@ -1,0 +1,127 @@
+"""The driver's chains and ipsets in the host's namespace.
+
+Only chains named cs-* and ipsets named cs* are ever written; the built-in
+chains get one jump each (HOOKS), inserted first. Each apply sends one
+iptables-restore --noflush per family with just the chains that changed,
+so the rest of the host's firewall is never rewritten.
+"""
+import re
+
+from cloudstack.network.drivers.linuxbridge import firewall
+from cloudstack.network.drivers.linuxbridge import ip_lib
+from cloudstack.network.drivers.linuxbridge import names
+
+RESTORE = {4: 'iptables-restore', 6: 'ip6tables-restore'}
+SAVE = {4: 'iptables-save', 6: 'ip6tables-save'}
+TABLES = ('filter', 'raw')
+_ZONE = re.compile(r'^-A %s -i (\S+) -j CT --zone (\d+)' % re.escape(firewall.PREROUTING))
+_SWAP_SET = {4: names.IPSET + '-swap4', 6: names.IPSET + '-swap6'}
+
+
+class HostFirewall:
+    def __init__(self, namespace):
+        self.namespace = namespace
+        self.chains = None      # {family: {table: {chain: rules}}} as last applied; None: unknown
+        self.hooks = None       # {family: {(table, builtin, chain)}} present
+        self.ipsets = None      # {name: (family, members)}
+
+    def observe(self):
+        """Read what exists: our chains, our hooks, our ipsets, and the
+        conntrack zones of the bridges (for a restarted agent to keep)."""
+        chains, hooks, zones = {}, {}, {}
+        for family in (4, 6):
+            chains[family], hooks[family] = {}, set()
+            for table in TABLES:
+                text = ip_lib.run([SAVE[family], '-t', table], self.namespace).stdout
+                found = {}
+                for line in text.splitlines():
+                    if line.startswith(':' + names.CHAIN):
+                        found[line[1:].split()[0]] = None     # content unknown
+                    for hook in firewall.HOOKS:
+                        if hook[0] == table and line == '-A %s -j %s' % hook[1:]:
+                            hooks[family].add(hook)
+                    match = _ZONE.match(line)
+                    if match:
+                        zones[match.group(1)] = int(match.group(2))
+                chains[family][table] = found
+        sets = {}
+        listing = ip_lib.run(['ipset', 'list', '-n'], self.namespace).stdout
+        for name in listing.split():
+            if name.startswith(names.IPSET):
+                sets[name] = None
+        self.chains, self.hooks, self.ipsets = chains, hooks, sets
+        return zones
+
+    def apply(self, render, enabled):
+        """Make our chains and sets those of `render`; with `enabled` False
+        (no network on this host) remove them all, hooks included."""
+        wanted_sets = render.ipsets if enabled else {}
+        self._apply_sets(wanted_sets, destroy=False)
+        for family in (4, 6):
+            wanted = render.chains[family] if enabled else {t: {} for t in TABLES}
+            self._apply_chains(family, wanted, enabled)
+        self._apply_sets(wanted_sets, destroy=True)
+
+    def _apply_chains(self, family, wanted, enabled):
+        have = self.chains[family]
+        hooks = self.hooks[family]
+        lines = []
+        for table in TABLES:
+            want, old = wanted.get(table, {}), have.get(table, {})
+            body, declare, remove = [], [], []
+            for hook in firewall.HOOKS:
+                if hook[0] != table:
+                    continue
+                if enabled and hook not in hooks and hook[2] in want:
+                    body.append('-I %s 1 -j %s' % hook[1:])
+                elif not enabled and hook in hooks:
+                    body.insert(0, '-D %s -j %s' % hook[1:])
+            for chain, rules in want.items():
+                if old.get(chain, ()) != rules or chain not in old:
+                    declare.append(chain)
+                    body.extend('-A %s %s' % (chain, rule) for rule in rules)
+            for chain in old:
+                if chain not in want:
+                    declare.append(chain)
+                    remove.append('-X ' + chain)
+            declare = list(dict.fromkeys(declare))
+            if not (body or declare or remove):
+                continue
+            lines.append('*' + table)
+            lines.extend(':%s - [0:0]' % chain for chain in declare)
+            lines.extend(body)
+            lines.extend(remove)
+            lines.append('COMMIT')
+        if lines:
+            ip_lib.run([RESTORE[family], '-w', '10', '--noflush'], self.namespace,
+                       input='\n'.join(lines) + '\n')
+        self.chains[family] = {t: dict(wanted.get(t, {})) for t in TABLES}
+        self.hooks[family] = ({h for h in firewall.HOOKS if h[2] in wanted.get(h[0], {})}
+                              if enabled else set())
+
+    def _apply_sets(self, wanted, destroy):
+        have = self.ipsets
+        lines = []
+        if not destroy:
+            for name, (family, members) in sorted(wanted.items()):
+                old = have.get(name)
+                if old is not None and old[0] == family:
+                    lines.extend('del %s %s -exist' % (name, m) for m in sorted(old[1] - members))
+                    lines.extend('add %s %s -exist' % (name, m) for m in sorted(members - old[1]))
+                    continue
+                inet = 'inet' if family == 4 else 'inet6'
+                swap = _SWAP_SET[family]
+                lines.append('create %s hash:net family %s -exist' % (name, inet))
+                lines.append('create %s hash:net family %s -exist' % (swap, inet))
+                lines.append('flush ' + swap)
+                lines.extend('add %s %s' % (swap, m) for m in sorted(members))
+                lines.append('swap %s %s' % (swap, name))
+                lines.append('destroy ' + swap)
+        else:
+            lines.extend('destroy ' + name for name in sorted(have) if name not in wanted)
+        if lines:
+            ip_lib.run(['ipset', 'restore'], self.namespace, input='\n'.join(lines) + '\n')
+        if destroy:
+            self.ipsets = dict(wanted)
+        else:
+            self.ipsets.update(wanted)

@@ -1,0 +1,350 @@
+"""The linuxbridge driver on real packets, driven through driver.sync(state).
+
+Two namespaces stand as two hosts joined by a veth underlay and VXLAN;
+instances are namespaces plugged into ports; an "outside" namespace sits
+behind the first host's physical interface (a flat external network). The
+states are hand-made Neutron dicts (netbed.State), as host_state() gives
+them. Needs root, dnsmasq, iptables, ipset and busybox.
+"""
+import hashlib
+import hmac
+import http.server
+import os
+import re
+import shutil
+import signal
+import tempfile
+import threading
+
+import pytest
+
+from cloudstack.network.drivers.linuxbridge import LinuxBridgeDriver
+from cloudstack.network.drivers.linuxbridge import plan as planner
+from cloudstack.network.drivers.linuxbridge import processes
+from tests.functional import netbed
+
+pytestmark = pytest.mark.skipif(netbed.missing_tools() is not None,
+                                reason=str(netbed.missing_tools()))
+
+SECRET = 'metadata-secret'
+
+
+class FakeMetadata:
+    """Compute's metadata app as far as the proxy is concerned: it trusts
+    only a correctly signed X-Instance-ID and answers with it."""
+
+    def __init__(self):
+        seen = self.seen = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                instance = self.headers.get('X-Instance-ID', '')
+                signature = self.headers.get('X-Instance-ID-Signature', '')
+                good = hmac.new(SECRET.encode(), instance.encode(), hashlib.sha256).hexdigest()
+                seen.append(dict(self.headers))
+                if not instance or not hmac.compare_digest(good, signature):
+                    self.send_response(403)
+                    self.end_headers()
+                    return
+                body = ('%s %s\n' % (instance, self.path)).encode()
+                self.send_response(200)
+                self.send_header('Content-Length', str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def metadata():
+    app = FakeMetadata()
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def bed(tmp_path):
+    bed = netbed.Netbed(tmp_path)
+    # dnsmasq drops to nobody, who must reach its files
+    bed.state_root = tempfile.mkdtemp(prefix='cs-lb-')
+    os.chmod(bed.state_root, 0o711)
+    yield bed
+    bed.cleanup()
+    for pidfile in _pidfiles(bed.state_root):
+        processes.stop(pidfile, timeout=2)
+    shutil.rmtree(bed.state_root, ignore_errors=True)
+
+
+def _pidfiles(root):
+    for directory, _, files in os.walk(root):
+        for name in files:
+            if name == 'pid' or name.endswith('.pid'):
+                yield os.path.join(directory, name)
+
+
+def driver(bed, host, use_worker=False, **settings):
+    return LinuxBridgeDriver(settings=planner.Settings(
+        state_dir=os.path.join(bed.state_root, host), host_namespace=bed.ns(host),
+        namespace_prefix=bed.ns(host) + '-', **settings), use_worker=use_worker)
+
+
+def traces(bed, host):
+    """What the driver of `host` left: its namespaces, bridges and VXLANs,
+    chains, ipsets and live daemons."""
+    ns = bed.ns(host)
+    links = [n for n in bed.nl.links(ns) if n.startswith(('brq', 'vxlan-'))]
+    namespaces = [n for n in bed.nl.namespaces() if n.startswith(ns + '-')]
+    chains = []
+    for save in ('iptables-save', 'ip6tables-save'):
+        text = bed.run(ns, [save], check=True).stdout
+        chains += re.findall(r'^[:-].*\bcs-\S+', text, re.M)
+    sets = [s for s in bed.run(ns, ['ipset', 'list', '-n'], check=True).stdout.split()
+            if s.startswith('cs')]
+    daemons = [p for p in _pidfiles(os.path.join(bed.state_root, host))
+               if processes.running(p)[0]]
+    return {k: v for k, v in dict(links=links, namespaces=namespaces, chains=chains, ipsets=sets,
+                                  daemons=daemons).items() if v}
+
+
+def two_hosts(bed, metadata):
+    """The topology and the state most tests share: a VXLAN network on both
+    hosts, DHCP and a router (SNAT to the flat external network) on h1."""
+    h1, h2 = bed.host('h1'), bed.host('h2')
+    bed.underlay(h1, '10.99.0.1', h2, '10.99.0.2')
+    ext_ns = bed.outside(h1, 'ext0', 'ext', '172.24.4.1/24')
+    st = netbed.State()
+    st.vteps = {'h1': '10.99.0.1', 'h2': '10.99.0.2'}
+    st.metadata = {'host': '127.0.0.1', 'port': metadata.port, 'shared_secret': SECRET}
+    net = st.network(vni=1001)
+    st.subnet(net, '10.10.1.0/24')
+    ext = st.network(kind='flat', physnet='public', mtu=1500, external=True)
+    st.subnet(ext, '172.24.4.0/24', enable_dhcp=False)
+    sg = st.security_group([dict(direction='egress'), dict(direction='egress', ethertype='IPv6'),
+                            dict(protocol='tcp', port_range_min=22, port_range_max=22)])
+    st.dhcp_server(net, 'h1', '10.10.1.2')
+    rtr = st.router('h1', ext, '172.24.4.10')
+    st.router_interface(rtr, net, '10.10.1.1')
+    p1 = st.port(net, ['10.10.1.11'], host='h1', security_groups=[sg])
+    p2 = st.port(net, ['10.10.1.12'], host='h2', security_groups=[sg])
+    vm1 = bed.instance(h1, 'vm1', p1)
+    vm2 = bed.instance(h2, 'vm2', p2)
+    d1 = driver(bed, 'h1', physical_interface_mappings={'public': 'ext0'})
+    d2 = driver(bed, 'h2')
+    return dict(st=st, net=net, ext=ext, sg=sg, rtr=rtr, p1=p1, p2=p2, vm1=vm1, vm2=vm2,
+                d1=d1, d2=d2, ext_ns=ext_ns, h1=h1, h2=h2)
+
+
+def sync(t):
+    r1 = t['d1'].sync(t['st'].for_host('h1'))
+    r2 = t['d2'].sync(t['st'].for_host('h2'))
+    assert not r1.get('errors') and not r2.get('errors'), (r1, r2)
+    return r1, r2
+
+
+def test_two_hosts_dhcp_security_groups_router_floating_ip_metadata(bed, metadata):
+    t = two_hosts(bed, metadata)
+    st, vm1, vm2 = t['st'], t['vm1'], t['vm2']
+    r1, r2 = sync(t)
+    router_ports = [p['id'] for p in st.ports.values() if p['device_owner'].startswith('network:')]
+    assert sorted(r1['up']) == sorted([t['p1']['id']] + router_ports)
+    assert r2 == {'up': [t['p2']['id']], 'down': []}
+
+    # DHCP: h1's dnsmasq serves both, vm2 across the VXLAN
+    lease1, lease2 = bed.dhcp(vm1), bed.dhcp(vm2)
+    assert 'ip=10.10.1.11 ' in lease1 and 'router=10.10.1.1 ' in lease1 and 'mtu=1450' in lease1
+    assert 'ip=10.10.1.12 ' in lease2 and 'hostname=host-10-10-1-12' in lease2
+    assert '169.254.169.254' not in lease1          # the router serves metadata here
+
+    # security group: TCP 22 in, no ICMP
+    bed.tcp_server(vm1, 22, 'vm1')
+    assert bed.tcp(vm2, '10.10.1.11', 22) == 'vm1 peer=10.10.1.12'
+    assert not bed.ping(vm2, '10.10.1.11', count=1)
+    st.rule(t['sg'], protocol='icmp')
+    sync(t)
+    assert bed.ping(vm2, '10.10.1.11')
+    assert bed.ping(vm1, '10.10.1.12')
+
+    # anti-spoofing: an address the port was not given goes nowhere
+    bed.run(vm2, ['ip', 'addr', 'add', '10.10.1.99/24', 'dev', 'eth0'], check=True)
+    assert not bed.run(vm2, ['busybox', 'ping', '-c', '1', '-W', '1', '-I', '10.10.1.99',
+                             '10.10.1.11']).returncode == 0
+    # ... unless it is an allowed address pair
+    t['p2']['allowed_address_pairs'] = [{'ip_address': '10.10.1.99'}]
+    sync(t)
+    assert bed.run(vm2, ['busybox', 'ping', '-c', '1', '-W', '2', '-I', '10.10.1.99',
+                         '10.10.1.11']).returncode == 0
+    bed.run(vm2, ['ip', 'addr', 'del', '10.10.1.99/24', 'dev', 'eth0'], check=True)
+
+    # SNAT: the outside sees the router's gateway address
+    bed.tcp_server(t['ext_ns'], 8080, 'ext')
+    assert bed.tcp(vm2, '172.24.4.1', 8080) == 'ext peer=172.24.4.10'
+    assert not bed.ping(t['ext_ns'], '10.10.1.11', count=1)
+
+    # floating IP: the outside reaches vm1, and vm1 goes out as it
+    st.floating_ip(t['rtr'], '172.24.4.50', t['p1'])
+    # port forwarding: 172.24.4.51:2222 -> vm2:22
+    bed.tcp_server(vm2, 22, 'vm2')
+    st.floating_ip(t['rtr'], '172.24.4.51', port_forwardings=[{
+        'protocol': 'tcp', 'external_port': 2222, 'internal_port': 22,
+        'internal_ip_address': '10.10.1.12', 'internal_port_id': t['p2']['id']}])
+    sync(t)
+    assert bed.ping_until(t['ext_ns'], '172.24.4.50')
+    assert bed.tcp(t['ext_ns'], '172.24.4.50', 22) == 'vm1 peer=172.24.4.1'
+    assert bed.tcp(vm1, '172.24.4.1', 8080) == 'ext peer=172.24.4.50'
+    assert bed.tcp(t['ext_ns'], '172.24.4.51', 2222) == 'vm2 peer=172.24.4.1'
+    # an instance reaching another's floating IP comes back through the router
+    assert bed.tcp(vm2, '172.24.4.50', 22) == 'vm1 peer=172.24.4.10'
+
+    # metadata through the router, the instance id signed by the proxy
+    for vm, port in ((vm1, t['p1']), (vm2, t['p2'])):
+        status, out = bed.http_get(vm, 'http://169.254.169.254/latest/meta-data/instance-id')
+        assert status == 200 and out.split()[0] == port['device_id'], out
+    # whatever the guest claims to be, it is itself
+    status, out = bed.http_get(vm1, 'http://169.254.169.254/x', headers={
+        'X-Instance-ID': t['p2']['device_id'], 'X-Instance-ID-Signature': 'forged',
+        'X-Forwarded-For': '10.10.1.12'})
+    assert status == 200 and out.split()[0] == t['p1']['device_id']
+    assert metadata.seen[-1]['X-Forwarded-For'] == '10.10.1.11'
+
+    # the floating IP goes: the outside no longer reaches vm1
+    t['rtr']['floating_ips'] = []
+    sync(t)
+    assert not bed.ping(t['ext_ns'], '172.24.4.50', count=1)
+
+    # an instance's port goes: its tap leaves the bridge, its rules go
+    del st.ports[t['p2']['id']]
+    r1, r2 = sync(t)
+    assert r2 == {'up': [], 'down': []}
+    assert bed.nl.links(t['h2'])['tap' + t['p2']['id'][:11]].get_attr('IFLA_MASTER') is None
+    assert traces(bed, 'h2') == {}         # its network's last port on h2 went too
+
+    # everything goes: nothing is left on either host
+    assert t['d1'].sync({'host': 'h1'}) == {'up': [], 'down': []}
+    assert t['d2'].sync({'host': 'h2'}) == {'up': [], 'down': []}
+    assert traces(bed, 'h1') == {} and traces(bed, 'h2') == {}
+
+
+def test_isolated_network_metadata_from_dhcp_namespace_through_the_worker(bed, metadata):
+    """No router: the DHCP namespace serves 169.254.169.254 with a host route
+    to it; the driver runs its dataplane in a worker process."""
+    h1 = bed.host('h1')
+    st = netbed.State()
+    st.metadata = {'host': '127.0.0.1', 'port': metadata.port, 'shared_secret': SECRET}
+    net = st.network(kind='local', mtu=1400)
+    st.subnet(net, '10.20.0.0/24', host_routes=[{'destination': '192.168.50.0/24',
+                                                 'nexthop': '10.20.0.254'}])
+    st.dhcp_server(net, 'h1', '10.20.0.2')
+    port = st.port(net, ['10.20.0.5'], host='h1', port_security_enabled=False,
+                   extra_dhcp_opts=[{'opt_name': 'domain-name', 'opt_value': 'example.org'}])
+    vm = bed.instance(h1, 'vm', port)
+    d = driver(bed, 'h1', use_worker=True)
+    try:
+        result = d.sync(st.for_host('h1'))
+        assert port['id'] in result['up']
+        lease = bed.dhcp(vm)
+        assert 'ip=10.20.0.5 ' in lease and 'mtu=1400' in lease, lease
+        assert '169.254.169.254/32 10.20.0.2' in lease and '192.168.50.0/24 10.20.0.254' in lease
+        assert 'domain=example.org ' in lease
+        status, out = bed.http_get(vm, 'http://169.254.169.254/openstack/latest/meta_data.json')
+        assert status == 200
+        assert out.split() == [port['device_id'], '/openstack/latest/meta_data.json']
+        worker = d._worker.proc.pid
+        os.kill(worker, signal.SIGKILL)           # a new worker takes over, adopts all
+        dnsmasq = processes.running(os.path.join(bed.state_root, 'h1', 'dhcp', net['id'], 'pid'))[0]
+        assert d.sync(st.for_host('h1'))['up'] == result['up']
+        assert d._worker.proc.pid != worker
+        assert processes.running(os.path.join(bed.state_root, 'h1', 'dhcp', net['id'], 'pid'))[0] == dnsmasq
+        assert d.sync({'host': 'h1'}) == {'up': [], 'down': []}
+        assert traces(bed, 'h1') == {}
+    finally:
+        d.close()
+
+
+def test_restart_adopts_what_is_right_and_removes_what_is_not(bed, metadata):
+    """A new driver (the agent after a kill -9) keeps the running dnsmasq
+    and the wiring the state still wants, and removes what it does not:
+    a router, a network's bridge and VXLAN, chains, ipsets, daemons."""
+    t = two_hosts(bed, metadata)
+    st = t['st']
+    other = st.network(vni=1002)
+    st.subnet(other, '10.30.0.0/24')
+    st.dhcp_server(other, 'h1', '10.30.0.2')
+    grouped = st.security_group([dict(remote_group_id=None, protocol='udp')])
+    st.rule(grouped, remote_group_id=grouped['id'])
+    p3 = st.port(other, ['10.30.0.7'], host='h1', security_groups=[grouped])
+    sync(t)
+    assert bed.dhcp(t['vm1'])
+    dhcp_pid = os.path.join(bed.state_root, 'h1', 'dhcp', t['net']['id'], 'pid')
+    dnsmasq = processes.running(dhcp_pid)[0]
+    ipsets = traces(bed, 'h1')['ipsets']
+    assert len(ipsets) == 1
+
+    # the agent dies; meanwhile the router, the other network and p3 go away
+    del st.routers[t['rtr']['id']]
+    for p in [p for p in st.ports.values() if p['network_id'] in (other['id'], t['ext']['id'])
+              or p['device_owner'] == 'network:router_interface']:
+        del st.ports[p['id']]
+    del st.dhcp[other['id']]
+    t['d1'] = driver(bed, 'h1', physical_interface_mappings={'public': 'ext0'})
+    r1, _ = sync(t)
+    assert processes.running(dhcp_pid)[0] == dnsmasq            # adopted, not restarted
+    left = traces(bed, 'h1')
+    assert left['namespaces'] == [bed.ns('h1') + '-qdhcp-' + t['net']['id']]
+    assert sorted(left['links']) == ['brq' + t['net']['id'][:11], 'vxlan-1001']
+    assert 'ipsets' not in left
+    assert not any(p3['id'][:11] in c for c in left['chains'])
+    # its dnsmasq, and (no router on its subnet now) a metadata proxy in its namespace
+    assert sorted(left['daemons']) == sorted([
+        dhcp_pid, os.path.join(bed.state_root, 'h1', 'metadata', left['namespaces'][0] + '.pid')])
+    # the flat network's physical interface is given back, not deleted
+    assert bed.nl.index(t['h1'], 'ext0') is not None
+    lease = bed.dhcp(t['vm1'])
+    assert 'ip=10.10.1.11 ' in lease
+    # and a restart with nothing wanted leaves nothing
+    t['d1'] = driver(bed, 'h1')
+    assert t['d1'].sync({'host': 'h1'}) == {'up': [], 'down': []}
+    assert traces(bed, 'h1') == {}
+
+
+def test_tap_appearing_later_is_plugged_and_reported(bed, metadata):
+    """Rules exist before the tap; the tap is reported down until it
+    appears, then plugged with the network's MTU and reported up."""
+    h1 = bed.host('h1')
+    st = netbed.State()
+    net = st.network(kind='local', mtu=1380)
+    st.subnet(net, '10.40.0.0/24')
+    port = st.port(net, ['10.40.0.5'], host='h1', security_groups=[st.security_group()])
+    d = driver(bed, 'h1')
+    assert d.sync(st.for_host('h1')) == {'up': [], 'down': [port['id']]}
+    chains = traces(bed, 'h1')['chains']
+    assert any('cs-i-' + port['id'][:11] in c for c in chains)
+    bed.instance(h1, 'vm', port)
+    assert d.sync(st.for_host('h1')) == {'up': [port['id']], 'down': []}
+    tap = bed.nl.links(h1)['tap' + port['id'][:11]]
+    assert tap.get_attr('IFLA_MTU') == 1380
+    assert tap.get_attr('IFLA_MASTER') == bed.nl.index(h1, 'brq' + net['id'][:11])
+    port['admin_state_up'] = False
+    assert d.sync(st.for_host('h1')) == {'up': [], 'down': [port['id']]}
+    assert d.sync({'host': 'h1'}) == {'up': [], 'down': []}
+    assert traces(bed, 'h1') == {}
+
+
+def test_unknown_network_type_reports_ports_down(bed):
+    bed.host('h1')
+    st = netbed.State()
+    net = st.network(kind='vlan', vni=None)
+    st.subnet(net, '10.50.0.0/24')
+    port = st.port(net, ['10.50.0.5'], host='h1')
+    d = driver(bed, 'h1')
+    assert d.sync(st.for_host('h1')) == {'up': [], 'down': [port['id']]}
+    assert traces(bed, 'h1') == {}
+
