@@ -27,7 +27,7 @@ RELOAD_INTERVAL = 1.0
 # Each service has its own enforcer over the same policy file, so that each
 # can register the base rules its upstream defaults are built from (Nova's
 # `admin_api`, Cinder's `admin_api`, ...) under their upstream names.
-SERVICES = ('identity', 'image', 'object_store')
+SERVICES = ('identity', 'image', 'object_store', 'network')
 
 _enforcers = {}     # service -> oslo.policy Enforcer
 _owners = {}        # rule name -> service
@@ -92,7 +92,9 @@ def authorize(context, rule, target=None):
         return
     found = _rules(rule)
     check = found.rules[rule]
-    flat = _flatten({'target': target or {}})
+    # Both `%(target.project_id)s` and upstream's bare `%(project_id)s`.
+    flat = _flatten(target or {})
+    flat.update(_flatten({'target': target or {}}))
     if not check(flat, context.to_policy_values(), found, rule):
         raise exception.Forbidden(
             'You are not authorized to perform the requested action: %s.' % rule)

@@ -2,6 +2,7 @@
 from oslo_config import cfg
 
 from cloudstack.conf import default, identity, image, object_store, server
+from cloudstack.conf import network
 from cloudstack.conf import linuxbridge
 
 CONF = cfg.CONF
@@ -11,4 +12,5 @@ identity.register_opts(CONF)
 image.register_opts(CONF)
 object_store.register_opts(CONF)
 server.register_opts(CONF)
+network.register_opts(CONF)
 linuxbridge.register_opts(CONF)

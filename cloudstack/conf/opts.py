@@ -1,9 +1,11 @@
 """Every option group, for oslo-config-generator."""
 from cloudstack.conf import default, identity, image, object_store, server
+from cloudstack.conf import network
 from cloudstack.conf import linuxbridge
 
 
 def list_opts():
     return (default.list_opts() + identity.list_opts() + image.list_opts()
             + object_store.list_opts() + server.list_opts()
+            + network.list_opts()
             + linuxbridge.list_opts())
