@@ -18,8 +18,6 @@ linuxbridge_opts = [
     cfg.StrOpt('namespace_prefix', default='',
                help='Prefix of the qdhcp- and qrouter- namespaces this host '
                     'makes, so that several simulated hosts never collide.'),
-    cfg.StrOpt('dns_domain', default='openstacklocal',
-               help='Domain of the host names dnsmasq gives instances.'),
     cfg.ListOpt('dnsmasq_dns_servers', default=[],
                 help='Servers dnsmasq forwards the names it does not know to. '
                      'Empty: it answers for the network\'s own names only.'),
@@ -29,6 +27,10 @@ linuxbridge_opts = [
                 help='Serve 169.254.169.254 from the DHCP namespace for subnets '
                      'no router is attached to (with a host route to it).'),
     cfg.StrOpt('dnsmasq_binary', default='dnsmasq', help='The dnsmasq command.'),
+    cfg.StrOpt('dnsmasq_user', default='nobody',
+               help='User dnsmasq runs as. It re-reads its files in state_path '
+                    'as that user: when it cannot reach them, dnsmasq runs as '
+                    'root (with a warning).'),
 ]
 
 

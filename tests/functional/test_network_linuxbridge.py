@@ -92,7 +92,7 @@ def _pidfiles(root):
 
 
 def driver(bed, host, use_worker=False, **settings):
-    return LinuxBridgeDriver(settings=planner.Settings(
+    return LinuxBridgeDriver(host, settings=planner.Settings(
         state_dir=os.path.join(bed.state_root, host), host_namespace=bed.ns(host),
         namespace_prefix=bed.ns(host) + '-', **settings), use_worker=use_worker)
 

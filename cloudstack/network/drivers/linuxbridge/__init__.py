@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 
+from cloudstack.network.drivers import base
 from cloudstack.network.drivers.linuxbridge import plan
 from cloudstack.network.drivers.linuxbridge import worker as worker_proto
 
@@ -34,11 +35,12 @@ def settings_from_conf(conf=None):
         namespace_prefix=opts.namespace_prefix,
         physical_interface_mappings=dict(opts.physical_interface_mappings),
         vxlan_port=opts.vxlan_udp_port,
-        dns_domain=opts.dns_domain,
+        dns_domain=conf.network.dns_domain,
         dns_servers=list(opts.dnsmasq_dns_servers),
         dhcp_lease_duration=opts.dhcp_lease_duration,
         enable_isolated_metadata=opts.enable_isolated_metadata,
-        dnsmasq=opts.dnsmasq_binary)
+        dnsmasq=opts.dnsmasq_binary,
+        dnsmasq_user=opts.dnsmasq_user)
 
 
 def _green():
@@ -49,17 +51,20 @@ def _green():
     return patcher.is_monkey_patched('socket')
 
 
-class LinuxBridgeDriver:
+class LinuxBridgeDriver(base.NetworkDriver):
     """sync(state) -> {'up': [port ids], 'down': [port ids]}."""
 
-    name = 'linuxbridge'
-
-    def __init__(self, conf=None, settings=None, use_worker=None):
+    def __init__(self, host, settings=None, use_worker=None, conf=None):
+        super().__init__(host)
         self.settings = settings or settings_from_conf(conf)
         self.use_worker = _green() if use_worker is None else use_worker
         self._local = None
         self._worker = None
         self._lock = threading.Lock()     # green under eventlet: one sync at a time
+
+    def cleanup(self):
+        """Remove everything this driver made on the host."""
+        self.sync({'host': self.host})
 
     def sync(self, state):
         with self._lock:

@@ -216,8 +216,7 @@ def _rule(rule, family, out, groups, address_groups):
         if net.prefixlen:
             words += ['-s' if ingress else '-d', str(net)]
     elif rule.get('remote_group_id'):
-        group = groups.get(rule['remote_group_id'])
-        members = (group or {}).get('member_ips') or ()
+        members = _member_ips(groups.get(rule['remote_group_id']))
         name = names.group_ipset(family, rule['remote_group_id'])
         _add_ipset(out, name, family, members)
         words += ['-m', 'set', '--match-set', name, 'src' if ingress else 'dst']
@@ -234,6 +233,14 @@ def _rule(rule, family, out, groups, address_groups):
         words += ['-p', proto] + _ports_match(proto, rule, family)
     words += ['-j', 'RETURN']
     return _quote(words)
+
+
+def _member_ips(group):
+    """A group's member addresses: a list, or lists by ethertype."""
+    members = (group or {}).get('member_ips') or ()
+    if isinstance(members, dict):
+        return [ip for ips in members.values() for ip in ips or ()]
+    return members
 
 
 def _add_ipset(out, name, family, members):

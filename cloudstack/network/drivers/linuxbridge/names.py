@@ -4,28 +4,22 @@ Interface names live in the host's network namespace and are at most 15
 characters, so they carry no prefix; namespace names are global and carry the
 driver's `namespace_prefix` so that several test topologies never collide.
 """
-BRIDGE = 'brq'
-TAP = 'tap'
+from cloudstack.network.drivers import base
+
+BRIDGE = base.BRIDGE_PREFIX
+TAP = base.TAP_PREFIX
 VXLAN = 'vxlan-'
-DHCP_NS = 'qdhcp-'
-ROUTER_NS = 'qrouter-'
+DHCP_NS = base.DHCP_NAMESPACE_PREFIX
+ROUTER_NS = base.ROUTER_NAMESPACE_PREFIX
 DHCP_IF = 'ns-'
-ROUTER_IF = 'qr-'
-GATEWAY_IF = 'qg-'
+ROUTER_IF = base.ROUTER_INTERFACE_PREFIX
+GATEWAY_IF = base.ROUTER_GATEWAY_PREFIX
 CHAIN = 'cs-'           # every iptables chain the driver owns
 IPSET = 'cs'            # every ipset the driver owns (31 characters at most)
 
-
-def bridge(network_id):
-    return BRIDGE + network_id[:11]
-
-
-def tap(port_id):
-    return TAP + port_id[:11]
-
-
-def vxlan(vni):
-    return '%s%d' % (VXLAN, vni)
+bridge = base.bridge_name
+tap = base.tap_name
+vxlan = base.vxlan_name
 
 
 def dhcp_namespace(prefix, network_id):
@@ -37,20 +31,20 @@ def router_namespace(prefix, router_id):
 
 
 def dhcp_interface(port_id):
-    return DHCP_IF + port_id[:11]
+    return DHCP_IF + port_id[:base.ID_CHARS]
 
 
 def router_interface(port_id):
-    return ROUTER_IF + port_id[:11]
+    return ROUTER_IF + port_id[:base.ID_CHARS]
 
 
 def gateway_interface(port_id):
-    return GATEWAY_IF + port_id[:11]
+    return GATEWAY_IF + port_id[:base.ID_CHARS]
 
 
 def port_chain(direction, port_id):
     """'i' (to the port), 'o' (from the port) or 's' (its anti-spoofing)."""
-    return '%s%s-%s' % (CHAIN, direction, port_id[:11])
+    return '%s%s-%s' % (CHAIN, direction, port_id[:base.ID_CHARS])
 
 
 def group_ipset(family, security_group_id):
