@@ -47,8 +47,11 @@ class Dataplane:
         self.firewall = iptables.HostFirewall(self.host)
         self.applied = None          # the Plan applied last; None until the first sync
         self.zones = {}
+        self.links = None            # ip_lib.LinkCache of the host namespace
 
     def close(self):
+        if self.links is not None:
+            self.links.close()
         self.nl.close()
 
     # -- the sync -------------------------------------------------------
@@ -56,6 +59,9 @@ class Dataplane:
         first = self.applied is None
         if first:
             self.zones = self.firewall.observe()
+            if self.links is None:
+                self.links = ip_lib.LinkCache(self.nl, self.host)
+            self.links.links = None          # read them all again
         plan = planner.compile_state(state, self.settings, self.zones)
         self.zones = plan.zones
         old = self.applied or planner.Plan()
@@ -73,50 +79,53 @@ class Dataplane:
                 failed.update(ports)
                 return False
 
-        links = self.nl.links(self.host)
-        namespaces = self.nl.namespaces()
+        by_bridge, by_namespace = {}, {}
+        for item in list(plan.taps.values()) + list(plan.veths.values()):
+            by_bridge.setdefault(item.bridge, set()).add(item.port_id)
+        for veth in plan.veths.values():
+            by_namespace.setdefault(veth.namespace, set()).add(veth.port_id)
 
         for name, bridge in plan.bridges.items():
-            ports = self._ports_on(plan, name)
-            if first or old.bridges.get(name) != bridge or name not in links:
-                if not attempt('bridge %s' % name, ports, self._ensure_bridge, bridge, links):
+            if first or old.bridges.get(name) != bridge:
+                if not attempt('bridge %s' % name, by_bridge.get(name, ()),
+                               self._ensure_bridge, bridge):
                     continue
             done.bridges[name] = bridge
-        links = self.nl.links(self.host)
 
+        namespaces = self.nl.namespaces()
         for name, ns in plan.namespaces.items():
-            ports = {v.port_id for v in plan.veths.values() if v.namespace == name}
-            if first or old.namespaces.get(name) is None or name not in namespaces:
-                if not attempt('namespace %s' % name, ports, self._ensure_namespace, ns, plan):
-                    continue
+            if first or name not in old.namespaces or name not in namespaces:
+                attempt('namespace %s' % name, by_namespace.get(name, ()),
+                        self._ensure_namespace, ns, plan)
         namespaces = self.nl.namespaces()
 
         for tap, veth in plan.veths.items():
             if veth.bridge not in done.bridges or veth.namespace not in namespaces:
                 failed.add(veth.port_id)
                 continue
-            if first or old.veths.get(tap) != veth or tap not in links:
-                if not attempt('port %s' % veth.port_id, [veth.port_id], self._ensure_veth, veth, links):
+            if first or old.veths.get(tap) != veth:
+                if not attempt('port %s' % veth.port_id, [veth.port_id], self._ensure_veth, veth):
                     continue
             done.veths[tap] = veth
 
         for name, ns in plan.namespaces.items():
             if name not in namespaces:
                 continue
-            ports = {v.port_id for v in plan.veths.values() if v.namespace == name}
             if first or old.namespaces.get(name) != ns or any(
                     old.veths.get(t) != v for t, v in plan.veths.items() if v.namespace == name):
-                if not attempt('namespace %s' % name, ports, self._configure_namespace, ns):
+                if not attempt('namespace %s' % name, by_namespace.get(name, ()),
+                               self._configure_namespace, ns):
                     continue
             done.namespaces[name] = ns
 
+        # the rules first, then the taps onto the bridges
         if attempt('security groups', set(plan.taps), self.firewall.apply, plan.firewall,
                    bool(plan.bridges)):
             done.firewall = plan.firewall
         else:
             attempt('reading the firewall', (), self.firewall.observe)
 
-        links = self.nl.links(self.host)
+        links = self.links.refresh()
         attempt('unknown taps', (), self._unplug_strangers, plan, links)
         up, down = set(), set(plan.down)
         for port_id, tap in plan.taps.items():
@@ -124,8 +133,10 @@ class Dataplane:
                 down.add(port_id)
                 continue
             try:
-                wired = self._plug_tap(tap, links)
-            except NetlinkError as e:
+                bridge = links.get(tap.bridge)
+                index = bridge.index if bridge else self._ensure_bridge(plan.bridges[tap.bridge])
+                wired = self._plug_tap(tap, index, links.get(tap.name))
+            except Exception as e:          # noqa: BLE001 (this port only)
                 LOG.warning('port %s: %s', port_id, e)
                 wired = False
             (up if wired else down).add(port_id)
@@ -151,22 +162,17 @@ class Dataplane:
             result['errors'] = errors
         return result
 
-    @staticmethod
-    def _ports_on(plan, bridge):
-        return ({t.port_id for t in plan.taps.values() if t.bridge == bridge}
-                | {v.port_id for v in plan.veths.values() if v.bridge == bridge})
-
     # -- layer 2 ----------------------------------------------------------
-    def _ensure_bridge(self, bridge, links):
+    def _ensure_bridge(self, bridge):
         ipr = self.nl.ipr(self.host)
-        msg = links.get(bridge.name)
+        msg = self.nl.link(self.host, bridge.name)
         if msg is not None and _kind(msg) != 'bridge':
             raise RuntimeError('%s exists and is not a bridge' % bridge.name)
         if msg is None:
             ipr.link('add', ifname=bridge.name, kind='bridge')
         index = self.nl.index(self.host, bridge.name)
         if bridge.vni is not None:
-            self._ensure_vxlan(bridge, index, links)
+            self._ensure_vxlan(bridge, index)
         if bridge.physical:
             phys = self.nl.index(self.host, bridge.physical)
             if phys is None:
@@ -175,13 +181,14 @@ class Dataplane:
         if bridge.mtu:
             self.nl.set_link(self.host, index, mtu=bridge.mtu)
         self.nl.set_link(self.host, index, state='up')
+        return index
 
-    def _ensure_vxlan(self, bridge, bridge_index, links):
+    def _ensure_vxlan(self, bridge, bridge_index):
         if not bridge.local_ip:
             raise RuntimeError('no local_ip (VTEP) for VXLAN %d' % bridge.vni)
         ipr = self.nl.ipr(self.host)
         name = names.vxlan(bridge.vni)
-        msg = links.get(name)
+        msg = self.nl.link(self.host, name)
         if msg is not None:
             data = ('IFLA_LINKINFO', 'IFLA_INFO_DATA')
             same = (_kind(msg) == 'vxlan'
@@ -202,38 +209,35 @@ class Dataplane:
         self.nl.set_link(self.host, index, master=bridge_index, state='up', **kwargs)
         self.nl.set_flood_peers(self.host, index, bridge.peers)
 
-    def _plug_tap(self, tap, links):
+    def _plug_tap(self, tap, bridge_index, info):
         """Put an instance's tap on its bridge; True when it is wired."""
-        msg = links.get(tap.name)
-        if msg is None:
+        if info is None:
             return False
-        bridge_index = self.nl.index(self.host, tap.bridge)
         changes = {}
-        if msg.get_attr('IFLA_MASTER') != bridge_index:
+        if info.master != bridge_index:
             changes['master'] = bridge_index
-        if tap.mtu and msg.get_attr('IFLA_MTU') != tap.mtu:
+        if tap.mtu and info.mtu != tap.mtu:
             changes['mtu'] = tap.mtu
-        is_up = bool(msg['flags'] & IFF_UP)
-        if is_up != tap.up:
+        if info.up != tap.up:
             changes['state'] = 'up' if tap.up else 'down'
         if changes:
-            self.nl.set_link(self.host, msg['index'], **changes)
+            self.nl.set_link(self.host, info.index, **changes)
         return tap.up
 
     def _unplug_strangers(self, plan, links):
         """Take off our bridges the taps of ports this host no longer has
         (a deleted port's tap would otherwise be there unfiltered)."""
-        bridges = {self.nl.index(self.host, name) for name in plan.bridges} - {None}
         known = {t.name for t in plan.taps.values()} | set(plan.veths)
-        for ifname, msg in links.items():
+        bridges = {links[b].index for b in plan.bridges if b in links}
+        for ifname, info in links.items():
             if (ifname.startswith(names.TAP) and ifname not in known
-                    and msg.get_attr('IFLA_MASTER') in bridges):
+                    and info.master in bridges):
                 LOG.info('%s belongs to no port of this host: unplugged', ifname)
-                self.nl.set_link(self.host, msg['index'], master=0)
+                self.nl.set_link(self.host, info.index, master=0)
 
-    def _ensure_veth(self, veth, links):
+    def _ensure_veth(self, veth):
         ipr = self.nl.ipr(self.host)
-        msg = links.get(veth.tap)
+        msg = self.nl.link(self.host, veth.tap)
         if msg is not None and _kind(msg) != 'veth':
             raise RuntimeError('%s exists and is not ours' % veth.tap)
         peer_index = self.nl.index(veth.namespace, veth.ifname)
@@ -247,7 +251,7 @@ class Dataplane:
         elif peer_index is None:
             # our tap whose peer is elsewhere: start again
             self.nl.delete_link(self.host, veth.tap)
-            return self._ensure_veth(veth, {})
+            return self._ensure_veth(veth)
         tap_index = self.nl.index(self.host, veth.tap)
         mtu = {'mtu': veth.mtu} if veth.mtu else {}
         self.nl.set_link(self.host, tap_index, master=self.nl.index(self.host, veth.bridge),
@@ -301,18 +305,25 @@ class Dataplane:
         for tap, veth in old.veths.items():
             if tap not in plan.veths:
                 attempt('delete %s' % tap, (), self.nl.delete_link, self.host, tap)
-        if first:
-            links = self.nl.links(self.host)
-            doomed = {n for n, m in links.items()
-                      if (n.startswith(names.BRIDGE) and _kind(m) == 'bridge')
-                      or (n.startswith(names.VXLAN) and _kind(m) == 'vxlan')}
-        else:
-            doomed = set(old.bridges) | {names.vxlan(b.vni) for b in old.bridges.values()
-                                         if b.vni is not None}
         keep = set(plan.bridges) | {names.vxlan(b.vni) for b in plan.bridges.values()
                                     if b.vni is not None}
-        for name in sorted(doomed - keep):
-            attempt('delete %s' % name, (), self._delete_l2, name)
+        if first:
+            links = self.links.refresh()
+            doomed = {n: None for n, info in links.items()
+                      if (n.startswith(names.BRIDGE) and info.kind == 'bridge')
+                      or (n.startswith(names.VXLAN) and info.kind == 'vxlan')}
+            for name in [n for n in doomed if n.startswith(names.BRIDGE) and n not in keep]:
+                index = links[name].index
+                doomed[name] = [n for n, info in links.items() if info.master == index
+                                and not n.startswith((names.TAP, names.VXLAN))]
+        else:
+            doomed = {}
+            for name, bridge in old.bridges.items():
+                doomed[name] = [bridge.physical] if bridge.physical else []
+                if bridge.vni is not None:
+                    doomed[names.vxlan(bridge.vni)] = None
+        for name in sorted(set(doomed) - keep):
+            attempt('delete %s' % name, (), self._delete_l2, name, doomed[name] or ())
 
     def _pidfiles_on_disk(self, plan):
         wanted = {proc.pidfile for proc in plan.processes.values()}
@@ -351,19 +362,16 @@ class Dataplane:
                     self.nl.delete_link(name, ifname)
         self.nl.delete_namespace(name)
 
-    def _delete_l2(self, name):
+    def _delete_l2(self, name, physical):
+        """Delete a bridge or VXLAN; a bridge's physical interfaces are given
+        back, never deleted."""
         index = self.nl.index(self.host, name)
         if index is None:
             return
-        if name.startswith(names.BRIDGE):
-            for ifname, msg in self.nl.links(self.host).items():
-                if msg.get_attr('IFLA_MASTER') != index:
-                    continue
-                if ifname.startswith(names.VXLAN) and _kind(msg) == 'vxlan':
-                    self.nl.delete_link(self.host, ifname)
-                elif not ifname.startswith(names.TAP):
-                    # a physical interface: given back, never deleted
-                    self.nl.set_link(self.host, msg['index'], master=0)
+        for ifname in physical:
+            msg = self.nl.link(self.host, ifname)
+            if msg is not None and msg.get_attr('IFLA_MASTER') == index:
+                self.nl.set_link(self.host, msg['index'], master=0)
         try:
             self.nl.ipr(self.host).link('del', index=index)
         except NetlinkError as e:

@@ -7,12 +7,17 @@ unless flags=0, and opening one costs ~10 ms, so there is one per namespace,
 kept open until the namespace goes.
 """
 import ctypes
+import dataclasses
 import errno
 import logging
 import os
+import socket
+import struct
 import subprocess
 
 from pyroute2 import IPRoute, NetlinkError, netns
+from pyroute2.netlink.rtnl import RTM_DELLINK, RTMGRP_LINK
+from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 
 LOG = logging.getLogger(__name__)
 
@@ -40,18 +45,56 @@ def enter(namespace):
         os.close(fd)
 
 
+def netlink_socket_in(namespace, groups):
+    """A non-blocking rtnetlink socket inside `namespace`, bound to the
+    multicast `groups`; the calling thread stays where it was."""
+    home = os.open('/proc/self/ns/net', os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        if namespace:
+            enter(namespace)
+        try:
+            sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_NONBLOCK
+                                 | socket.SOCK_CLOEXEC, socket.NETLINK_ROUTE)
+        finally:
+            if namespace and _libc.setns(home, CLONE_NEWNET) != 0:
+                err = ctypes.get_errno()
+                raise OSError(err, 'cannot return to our namespace: ' + os.strerror(err))
+    finally:
+        os.close(home)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    sock.bind((0, groups))
+    return sock
+
+
 def run(argv, namespace=None, input=None, check=True, timeout=60):
     """Run a command (an argument list, never a shell string), in
     `namespace` when given; return its CompletedProcess."""
+    return run_all([(argv, input)], namespace, check, timeout)[0]
+
+
+def run_all(commands, namespace=None, check=True, timeout=60):
+    """Run (argv, input) commands side by side; their CompletedProcesses."""
     preexec = (lambda: enter(namespace)) if namespace else None
-    result = subprocess.run(argv, input=input, capture_output=True, text=True,
-                            preexec_fn=preexec, timeout=timeout, close_fds=True,
-                            stdin=None if input is not None else subprocess.DEVNULL)
-    if check and result.returncode != 0:
-        raise CommandFailed('%s%s: exit %d: %s' % (
-            ' '.join(argv[:3]), ' (in %s)' % namespace if namespace else '',
-            result.returncode, result.stderr.strip()[:2000]))
-    return result
+    procs = [(argv, input, subprocess.Popen(
+        argv, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=preexec,
+        close_fds=True)) for argv, input in commands]
+    results, failures = [], []
+    for argv, input, proc in procs:
+        try:
+            out, err = proc.communicate(input, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+        result = subprocess.CompletedProcess(argv, proc.returncode, out, err)
+        results.append(result)
+        if check and result.returncode != 0:
+            failures.append('%s%s: exit %d: %s' % (
+                ' '.join(argv[:3]), ' (in %s)' % namespace if namespace else '',
+                result.returncode, result.stderr.strip()[:2000]))
+    if failures:
+        raise CommandFailed('; '.join(failures))
+    return results
 
 
 def attr(msg, *path):
@@ -62,6 +105,91 @@ def attr(msg, *path):
             return None
         value = value.get_attr(name)
     return value
+
+
+@dataclasses.dataclass
+class LinkInfo:
+    index: int
+    kind: str | None
+    master: int | None
+    mtu: int
+    up: bool
+
+
+def _info(msg):
+    return LinkInfo(msg['index'], attr(msg, 'IFLA_LINKINFO', 'IFLA_INFO_KIND'),
+                    msg.get_attr('IFLA_MASTER') or None, msg.get_attr('IFLA_MTU'),
+                    bool(msg['flags'] & IFF_UP))
+
+
+class LinkCache:
+    """The links of a namespace by name, kept current by netlink events, so
+    that a sync looks at its taps without asking the kernel for each. One
+    dump at the start (and after the event queue overflowed); afterwards
+    only the links that changed are decoded."""
+
+    def __init__(self, netlink, namespace):
+        self.netlink, self.namespace = netlink, namespace
+        self.sock = netlink_socket_in(namespace, RTMGRP_LINK)
+        self.links = None            # name -> LinkInfo
+        self.names = {}              # index -> name
+
+    def close(self):
+        self.sock.close()
+
+    def refresh(self):
+        if self.links is not None:
+            try:
+                self._drain()
+                return self.links
+            except OSError as e:
+                if e.errno != errno.ENOBUFS:
+                    raise
+                LOG.warning('link events of %s overflowed: reading all links',
+                            self.namespace or 'this namespace')
+        self._drain(discard=True)
+        self.links, self.names = {}, {}
+        for name, msg in self.netlink.links(self.namespace).items():
+            self._set(name, _info(msg))
+        return self.links
+
+    def _set(self, name, info):
+        old = self.names.get(info.index)
+        if old is not None and old != name:
+            self.links.pop(old, None)
+        self.links[name] = info
+        self.names[info.index] = name
+
+    def _drain(self, discard=False):
+        while True:
+            try:
+                data = self.sock.recv(1 << 20)
+            except BlockingIOError:
+                return
+            except OSError as e:
+                if discard and e.errno == errno.ENOBUFS:
+                    continue
+                raise
+            if discard:
+                continue
+            offset = 0
+            while offset + 16 <= len(data):
+                (length,) = struct.unpack_from('=I', data, offset)
+                if length < 16:
+                    break
+                start, offset = offset, offset + ((length + 3) & ~3)
+                # the bridge's own notices about its ports (AF_BRIDGE) are not links
+                if length < 17 or data[start + 16] != socket.AF_UNSPEC:
+                    continue
+                msg = ifinfmsg(data, offset=start, length=length)
+                msg.decode()
+                name = msg.get_attr('IFLA_IFNAME')
+                if msg['header']['type'] == RTM_DELLINK:
+                    gone = self.names.pop(msg['index'], name)
+                    if self.links.get(gone) is not None and self.links[gone].index == msg['index']:
+                        del self.links[gone]
+                elif name:
+                    self._set(name, _info(msg))
 
 
 class Netlink:
@@ -111,6 +239,15 @@ class Netlink:
     def links(self, namespace=None):
         """{ifname: message} of every link in the namespace."""
         return {m.get_attr('IFLA_IFNAME'): m for m in self.ipr(namespace).link('dump')}
+
+    def link(self, namespace, ifname):
+        """The link's message, or None when there is no such link."""
+        try:
+            return self.ipr(namespace).link('get', ifname=ifname)[0]
+        except NetlinkError as e:
+            if e.code == errno.ENODEV:
+                return None
+            raise
 
     def index(self, namespace, ifname):
         found = self.ipr(namespace).link_lookup(ifname=ifname)

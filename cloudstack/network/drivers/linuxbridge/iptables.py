@@ -57,12 +57,23 @@ class HostFirewall:
         (no network on this host) remove them all, hooks included."""
         wanted_sets = render.ipsets if enabled else {}
         self._apply_sets(wanted_sets, destroy=False)
+        commands, done = [], []
         for family in (4, 6):
             wanted = render.chains[family] if enabled else {t: {} for t in TABLES}
-            self._apply_chains(family, wanted, enabled)
+            text = self._restore_input(family, wanted, enabled)
+            if text:
+                commands.append(([RESTORE[family], '-w', '10', '--noflush'], text))
+            done.append((family, wanted))
+        if commands:            # IPv4 and IPv6 side by side
+            ip_lib.run_all(commands, self.namespace)
+        for family, wanted in done:
+            self.chains[family] = {t: dict(wanted.get(t, {})) for t in TABLES}
+            self.hooks[family] = ({h for h in firewall.HOOKS if h[2] in wanted.get(h[0], {})}
+                                  if enabled else set())
         self._apply_sets(wanted_sets, destroy=True)
 
-    def _apply_chains(self, family, wanted, enabled):
+    def _restore_input(self, family, wanted, enabled):
+        """iptables-restore --noflush input for the chains that changed."""
         have = self.chains[family]
         hooks = self.hooks[family]
         lines = []
@@ -92,12 +103,7 @@ class HostFirewall:
             lines.extend(body)
             lines.extend(remove)
             lines.append('COMMIT')
-        if lines:
-            ip_lib.run([RESTORE[family], '-w', '10', '--noflush'], self.namespace,
-                       input='\n'.join(lines) + '\n')
-        self.chains[family] = {t: dict(wanted.get(t, {})) for t in TABLES}
-        self.hooks[family] = ({h for h in firewall.HOOKS if h[2] in wanted.get(h[0], {})}
-                              if enabled else set())
+        return '\n'.join(lines) + '\n' if lines else None
 
     def _apply_sets(self, wanted, destroy):
         have = self.ipsets
