@@ -19,6 +19,7 @@ import os
 import pwd
 import shutil
 import stat
+import time
 
 from pyroute2 import NetlinkError
 
@@ -48,6 +49,7 @@ class Dataplane:
         self.applied = None          # the Plan applied last; None until the first sync
         self.zones = {}
         self.links = None            # ip_lib.LinkCache of the host namespace
+        self.timings = {}            # seconds per phase of the last sync
 
     def close(self):
         if self.links is not None:
@@ -56,6 +58,14 @@ class Dataplane:
 
     # -- the sync -------------------------------------------------------
     def sync(self, state):
+        self.timings = {}
+        clock = [time.perf_counter()]
+
+        def mark(phase):
+            now = time.perf_counter()
+            self.timings[phase] = self.timings.get(phase, 0.0) + now - clock[0]
+            clock[0] = now
+
         first = self.applied is None
         if first:
             self.zones = self.firewall.observe()
@@ -64,6 +74,7 @@ class Dataplane:
             self.links.links = None          # read them all again
         plan = planner.compile_state(state, self.settings, self.zones)
         self.zones = plan.zones
+        mark('compile')
         old = self.applied or planner.Plan()
         done = planner.Plan(zones=plan.zones)      # what got applied, for the next diff
         failed = set()                              # port ids whose parts failed
@@ -118,6 +129,7 @@ class Dataplane:
                     continue
             done.namespaces[name] = ns
 
+        mark('bridges and namespaces')
         # the rules first, then the taps onto the bridges
         if attempt('security groups', set(plan.taps), self.firewall.apply, plan.firewall,
                    bool(plan.bridges)):
@@ -125,7 +137,9 @@ class Dataplane:
         else:
             attempt('reading the firewall', (), self.firewall.observe)
 
+        mark('security groups')
         links = self.links.refresh()
+        mark('link events')
         attempt('unknown taps', (), self._unplug_strangers, plan, links)
         up, down = set(), set(plan.down)
         for port_id, tap in plan.taps.items():
@@ -142,6 +156,7 @@ class Dataplane:
             (up if wired else down).add(port_id)
             done.taps[port_id] = tap
 
+        mark('taps')
         for key, proc in plan.processes.items():
             ports = {v.port_id for v in plan.veths.values() if v.namespace == proc.namespace}
             if proc.namespace not in done.namespaces:
@@ -149,7 +164,9 @@ class Dataplane:
             if attempt('%s' % key, ports, self._ensure_process, proc, old.processes.get(key), first):
                 done.processes[key] = proc
 
+        mark('daemons')
         self._remove(plan, old, first, attempt)
+        mark('removals')
 
         for tap, veth in done.veths.items():
             if veth.port_id not in failed:
@@ -282,7 +299,7 @@ class Dataplane:
         pid, argv = processes.running(proc.pidfile)
         if pid is not None and tuple(argv) == proc.argv:
             if first or old != proc:
-                processes.update_files(proc, pid)
+                processes.update_files(proc, pid, None if first or old is None else old.files)
             return
         if pid is not None:
             processes.kill(pid)

@@ -50,7 +50,7 @@ def is_filtered(port):
 
 
 def _family(ip):
-    return ipaddress.ip_network(ip, strict=False).version
+    return 6 if ':' in ip else 4
 
 
 def link_local(mac):
@@ -122,26 +122,22 @@ def render(ports, state, zones):
     out = Render()
     groups = state.get('security_groups') or {}
     address_groups = state.get('address_groups') or {}
+    ports = sorted(ports, key=lambda p: p['id'])
+    pairs = {port['id']: allowed_pairs(port) for port in ports}
     for family in (4, 6):
         filt = out.chains[family]['filter']
         forward = []
-        for port in sorted(ports, key=lambda p: p['id']):
+        by_groups = {}          # the chains' bodies depend on the groups alone
+        for port in ports:
             tap = names.tap(port['id'])
             i, o, s = (names.port_chain(d, port['id']) for d in 'ios')
             forward.append('-m physdev --physdev-in %s --physdev-is-bridged -j %s' % (tap, o))
             forward.append('-m physdev --physdev-out %s --physdev-is-bridged -j %s' % (tap, i))
-            port_groups = [groups[g] for g in port.get('security_groups') or () if g in groups]
-            stateful = all(g.get('stateful', True) for g in port_groups)
-            ingress, egress = [], []
-            for group in port_groups:
-                for rule in group.get('security_group_rules') or ():
-                    line = _rule(rule, family, out, groups, address_groups)
-                    if line is None:
-                        continue
-                    target = ingress if rule.get('direction') == 'ingress' else egress
-                    if line not in target:
-                        target.append(line)
-            filt[s] = tuple(_spoof_chain(port, family))
+            key = tuple(port.get('security_groups') or ())
+            if key not in by_groups:
+                by_groups[key] = _group_rules(key, family, out, groups, address_groups)
+            stateful, ingress, egress = by_groups[key]
+            filt[s] = tuple(_spoof_chain(pairs[port['id']], family))
             filt[o] = tuple(_egress_chain(family, s, stateful, egress))
             filt[i] = tuple(_ingress_chain(family, stateful, ingress))
         forward.append('-o %s+ -m physdev --physdev-is-bridged -j ACCEPT' % names.BRIDGE)
@@ -152,9 +148,25 @@ def render(ports, state, zones):
     return out
 
 
-def _spoof_chain(port, family):
+def _group_rules(group_ids, family, out, groups, address_groups):
+    """(stateful, ingress rules, egress rules) of a port in these groups."""
+    port_groups = [groups[g] for g in group_ids if g in groups]
+    stateful = all(g.get('stateful', True) for g in port_groups)
+    ingress, egress = [], []
+    for group in port_groups:
+        for rule in group.get('security_group_rules') or ():
+            line = _rule(rule, family, out, groups, address_groups)
+            if line is None:
+                continue
+            target = ingress if rule.get('direction') == 'ingress' else egress
+            if line not in target:
+                target.append(line)
+    return stateful, ingress, egress
+
+
+def _spoof_chain(pairs, family):
     rules = []
-    for mac, cidr in allowed_pairs(port):
+    for mac, cidr in pairs:
         if _family(cidr) == family:
             rules.append('-s %s -m mac --mac-source %s -j RETURN' % (cidr, mac.upper()))
     rules.append('-j DROP')
@@ -244,6 +256,8 @@ def _member_ips(group):
 
 
 def _add_ipset(out, name, family, members):
+    if name in out.ipsets:
+        return
     cidrs = set()
     for member in members:
         net = ipaddress.ip_network(member, strict=False)

@@ -16,6 +16,9 @@ SAVE = {4: 'iptables-save', 6: 'ip6tables-save'}
 TABLES = ('filter', 'raw')
 _ZONE = re.compile(r'^-A %s -i (\S+) -j CT --zone (\d+)' % re.escape(firewall.PREROUTING))
 _SWAP_SET = {4: names.IPSET + '-swap4', 6: names.IPSET + '-swap6'}
+# Chains whose rules may come in any order before their last n: a rule more
+# or less is inserted or deleted rather than the chain written again.
+UNORDERED = {firewall.FORWARD: 1, firewall.PREROUTING: 0}
 
 
 class HostFirewall:
@@ -56,21 +59,30 @@ class HostFirewall:
         """Make our chains and sets those of `render`; with `enabled` False
         (no network on this host) remove them all, hooks included."""
         wanted_sets = render.ipsets if enabled else {}
-        self._apply_sets(wanted_sets, destroy=False)
+        sets, new_sets = self._sets_input(wanted_sets)
         commands, done = [], []
+        if sets and new_sets:       # a set must exist before a rule names it
+            ip_lib.run(['ipset', 'restore'], self.namespace, input=sets)
+        elif sets:                  # members only: alongside the rules
+            commands.append((['ipset', 'restore'], sets))
         for family in (4, 6):
             wanted = render.chains[family] if enabled else {t: {} for t in TABLES}
             text = self._restore_input(family, wanted, enabled)
             if text:
                 commands.append(([RESTORE[family], '-w', '10', '--noflush'], text))
             done.append((family, wanted))
-        if commands:            # IPv4 and IPv6 side by side
+        if commands:            # side by side
             ip_lib.run_all(commands, self.namespace)
+        self.ipsets.update(wanted_sets)
         for family, wanted in done:
             self.chains[family] = {t: dict(wanted.get(t, {})) for t in TABLES}
             self.hooks[family] = ({h for h in firewall.HOOKS if h[2] in wanted.get(h[0], {})}
                                   if enabled else set())
-        self._apply_sets(wanted_sets, destroy=True)
+        stale = sorted(name for name in self.ipsets if name not in wanted_sets)
+        if stale:               # once no rule names them
+            ip_lib.run(['ipset', 'restore'], self.namespace,
+                       input=''.join('destroy %s\n' % name for name in stale))
+        self.ipsets = dict(wanted_sets)
 
     def _restore_input(self, family, wanted, enabled):
         """iptables-restore --noflush input for the chains that changed."""
@@ -88,9 +100,18 @@ class HostFirewall:
                 elif not enabled and hook in hooks:
                     body.insert(0, '-D %s -j %s' % hook[1:])
             for chain, rules in want.items():
-                if old.get(chain, ()) != rules or chain not in old:
-                    declare.append(chain)
-                    body.extend('-A %s %s' % (chain, rule) for rule in rules)
+                before = old.get(chain)
+                if before == rules and chain in old:
+                    continue
+                if chain in UNORDERED and before is not None and \
+                        before[len(before) - UNORDERED[chain]:] == rules[len(rules) - UNORDERED[chain]:]:
+                    # a port more or less: that port's rules, not the whole chain
+                    gone, new = set(before) - set(rules), set(rules) - set(before)
+                    body.extend('-D %s %s' % (chain, rule) for rule in before if rule in gone)
+                    body.extend('-I %s 1 %s' % (chain, rule) for rule in rules if rule in new)
+                    continue
+                declare.append(chain)
+                body.extend('-A %s %s' % (chain, rule) for rule in rules)
             for chain in old:
                 if chain not in want:
                     declare.append(chain)
@@ -105,29 +126,23 @@ class HostFirewall:
             lines.append('COMMIT')
         return '\n'.join(lines) + '\n' if lines else None
 
-    def _apply_sets(self, wanted, destroy):
-        have = self.ipsets
-        lines = []
-        if not destroy:
-            for name, (family, members) in sorted(wanted.items()):
-                old = have.get(name)
-                if old is not None and old[0] == family:
-                    lines.extend('del %s %s -exist' % (name, m) for m in sorted(old[1] - members))
-                    lines.extend('add %s %s -exist' % (name, m) for m in sorted(members - old[1]))
-                    continue
-                inet = 'inet' if family == 4 else 'inet6'
-                swap = _SWAP_SET[family]
-                lines.append('create %s hash:net family %s -exist' % (name, inet))
-                lines.append('create %s hash:net family %s -exist' % (swap, inet))
-                lines.append('flush ' + swap)
-                lines.extend('add %s %s' % (swap, m) for m in sorted(members))
-                lines.append('swap %s %s' % (swap, name))
-                lines.append('destroy ' + swap)
-        else:
-            lines.extend('destroy ' + name for name in sorted(have) if name not in wanted)
-        if lines:
-            ip_lib.run(['ipset', 'restore'], self.namespace, input='\n'.join(lines) + '\n')
-        if destroy:
-            self.ipsets = dict(wanted)
-        else:
-            self.ipsets.update(wanted)
+    def _sets_input(self, wanted):
+        """(ipset restore input making the sets `wanted`, whether it
+        creates any)."""
+        lines, creates = [], False
+        for name, (family, members) in sorted(wanted.items()):
+            old = self.ipsets.get(name)
+            if old is not None and old[0] == family:
+                lines.extend('del %s %s -exist' % (name, m) for m in sorted(old[1] - members))
+                lines.extend('add %s %s -exist' % (name, m) for m in sorted(members - old[1]))
+                continue
+            creates = True
+            inet = 'inet' if family == 4 else 'inet6'
+            swap = _SWAP_SET[family]
+            lines.append('create %s hash:net family %s -exist' % (name, inet))
+            lines.append('create %s hash:net family %s -exist' % (swap, inet))
+            lines.append('flush ' + swap)
+            lines.extend('add %s %s' % (swap, m) for m in sorted(members))
+            lines.append('swap %s %s' % (swap, name))
+            lines.append('destroy ' + swap)
+        return ('\n'.join(lines) + '\n' if lines else None), creates

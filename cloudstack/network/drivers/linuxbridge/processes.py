@@ -78,12 +78,18 @@ def start(proc):
     return pid
 
 
-def update_files(proc, pid):
-    """Write files that changed and tell the process to reload them."""
-    changed = [write_file(path, content, mode) for path, content, mode in proc.files]
-    if any(changed):
+def update_files(proc, pid, written=None):
+    """Write files that changed and tell the process to reload them.
+    `written`: the files as last written, when known (else they are read)."""
+    known = {path: content for path, content, _ in written or ()}
+    changed = False
+    for path, content, mode in proc.files:
+        if written is not None and known.get(path) == content:
+            continue
+        changed = write_file(path, content, mode) or changed
+    if changed:
         os.kill(pid, signal.SIGHUP)
-    return any(changed)
+    return changed
 
 
 def stop(pidfile, timeout=5):

@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""The linuxbridge driver against the raw pyroute2 steps, port by port.
+
+For each new port on a host that already has its network (a VXLAN bridge,
+dnsmasq serving DHCP, a security group with a remote-group rule):
+
+  raw     the netlink steps alone that plug a port, as a hypervisor does
+          them with pyroute2: a veth (the tap, its peer in the instance's
+          namespace), the tap on the bridge with the network's MTU, both up;
+  driver  from "port created" to "port ACTIVE with its DHCP entry and rules
+          in place": the hypervisor's part (the tap, created and up, not on
+          any bridge) and then driver.sync(state) with the new port, which
+          returns it in 'up' after plugging the tap, writing its iptables
+          chains and ipset members and its dnsmasq host entry (SIGHUP).
+
+Raw and driver ports alternate, so background load hits both alike; the
+median of each is reported and their ratio (goal: driver <= 2x raw). The
+sync also runs through the dataplane worker process (--worker), as it does
+in the engine. Everything lives in namespaces of a test bed
+(tests/functional/netbed.py), removed at the end. Needs root.
+
+    tools/bench_linuxbridge.py [--ports 40] [--worker] [--output FILE]
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from cloudstack.network.drivers.linuxbridge import LinuxBridgeDriver  # noqa: E402
+from cloudstack.network.drivers.linuxbridge import plan as planner  # noqa: E402
+from tests.functional import netbed  # noqa: E402
+
+
+def _ms(values):
+    values = sorted(v * 1000 for v in values)
+    return {'median_ms': round(statistics.median(values), 2),
+            'p90_ms': round(values[int(len(values) * 0.9) - 1], 2) if len(values) >= 10 else None,
+            'min_ms': round(values[0], 2), 'n': len(values)}
+
+
+def run(ports, worker):
+    reason = netbed.missing_tools()
+    if reason:
+        sys.exit('cannot run: this machine %s' % reason)
+    tmp = tempfile.mkdtemp(prefix='cs-bench-lb-')
+    os.chmod(tmp, 0o711)
+    bed = netbed.Netbed(tmp)
+    driver = None
+    try:
+        host = bed.host('h1')
+        peer = bed.namespace('h2')
+        vm = bed.namespace('vm')
+        bed.underlay(host, '10.99.0.1', peer, '10.99.0.2')
+        st = netbed.State()
+        st.vteps = {'h1': '10.99.0.1', 'h2': '10.99.0.2'}
+        st.metadata = {'host': '127.0.0.1', 'port': 9, 'shared_secret': 'bench'}
+        net = st.network(vni=4242)
+        st.subnet(net, '10.100.0.0/16')
+        sg = st.security_group([dict(direction='egress'), dict(direction='egress', ethertype='IPv6'),
+                                dict(protocol='tcp', port_range_min=22, port_range_max=22),
+                                dict(protocol='icmp')])
+        st.rule(sg, remote_group_id=sg['id'])
+        st.dhcp_server(net, 'h1', '10.100.0.2')
+        driver = LinuxBridgeDriver('h1', settings=planner.Settings(
+            state_dir=os.path.join(tmp, 'h1'), host_namespace=host,
+            namespace_prefix=host + '-'), use_worker=worker)
+        first = st.port(net, ['10.100.0.10'], host='h1', security_groups=[sg])
+        bed.instance(host, 'vm0', first)
+        assert first['id'] in driver.sync(st.for_host('h1'))['up']
+        bridge = bed.nl.index(host, 'brq' + net['id'][:11])
+        ipr = bed.nl.ipr(host)
+        mtu = net['mtu']
+        raw, tap_times, sync_times, total = [], [], [], []
+        phases = {}
+        hosts_file = os.path.join(tmp, 'h1', 'dhcp', net['id'], 'host')
+        for i in range(ports):
+            # raw: the netlink steps of plugging a port
+            t0 = time.perf_counter()
+            ipr.link('add', ifname='tapraw%d' % i, kind='veth',
+                     peer={'ifname': 'r%d' % i, 'net_ns_fd': vm})
+            index = ipr.link_lookup(ifname='tapraw%d' % i)[0]
+            ipr.link('set', index=index, master=bridge, mtu=mtu, state='up')
+            vmi = bed.nl.ipr(vm)
+            vmi.link('set', index=vmi.link_lookup(ifname='r%d' % i)[0], mtu=mtu, state='up')
+            raw.append(time.perf_counter() - t0)
+
+            # driver: the port is created (state), its tap appears, the host syncs
+            port = st.port(net, ['10.100.%d.%d' % (1 + i // 200, 10 + i % 200)], host='h1',
+                           security_groups=[sg])
+            state = st.for_host('h1')
+            t0 = time.perf_counter()
+            tap = 'tap' + port['id'][:11]
+            ipr.link('add', ifname=tap, kind='veth', peer={'ifname': 'd%d' % i, 'net_ns_fd': vm})
+            ipr.link('set', index=ipr.link_lookup(ifname=tap)[0], state='up')
+            vmi.link('set', index=vmi.link_lookup(ifname='d%d' % i)[0], mtu=mtu, state='up')
+            t1 = time.perf_counter()
+            result = driver.sync(state)
+            t2 = time.perf_counter()
+            if port['id'] not in result['up']:
+                sys.exit('port %s not wired: %s' % (port['id'], result))
+            with open(hosts_file) as f:
+                if port['mac_address'] not in f.read():
+                    sys.exit('no DHCP entry for %s' % port['id'])
+            if driver._local is not None:
+                for phase, seconds in driver._local.timings.items():
+                    phases.setdefault(phase, []).append(seconds)
+            tap_times.append(t1 - t0)
+            sync_times.append(t2 - t1)
+            total.append(t2 - t0)
+        chains = bed.run(host, ['iptables-save', '-t', 'filter'], check=True).stdout
+        missing = [p for p in st.ports.values() if p['device_owner'].startswith('compute:')
+                   and ':cs-i-' + p['id'][:11] not in chains]
+        if missing:
+            sys.exit('ports without chains: %s' % [p['id'] for p in missing])
+        report = {
+            'ports': ports, 'worker': worker, 'load_average': os.getloadavg(),
+            'raw_pyroute2_port': _ms(raw),
+            'driver_port_to_active': _ms(total),
+            'of_which_hypervisor_tap': _ms(tap_times),
+            'of_which_sync': _ms(sync_times),
+        }
+        report['sync_phases'] = {k: _ms(v)['median_ms'] for k, v in phases.items()}
+        report['ratio_driver_to_raw'] = round(
+            report['driver_port_to_active']['median_ms'] / report['raw_pyroute2_port']['median_ms'], 2)
+        return report
+    finally:
+        if driver is not None:
+            driver.close()
+        bed.cleanup()
+        for pidfile in netbed_pidfiles(tmp):
+            from cloudstack.network.drivers.linuxbridge import processes
+            processes.stop(pidfile, timeout=2)
+
+
+def netbed_pidfiles(root):
+    for directory, _, files in os.walk(root):
+        for name in files:
+            if name == 'pid' or name.endswith('.pid'):
+                yield os.path.join(directory, name)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--ports', type=int, default=40)
+    parser.add_argument('--worker', action='store_true',
+                        help='run the dataplane in its worker process, as the engine does')
+    parser.add_argument('--output', help='also write the report (JSON) here')
+    args = parser.parse_args()
+    report = run(args.ports, args.worker)
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.output:
+        with open(args.output, 'w') as f:
+            f.write(text + '\n')
+
+
+if __name__ == '__main__':
+    main()
