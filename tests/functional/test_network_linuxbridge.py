@@ -348,3 +348,47 @@ def test_unknown_network_type_reports_ports_down(bed):
     assert d.sync(st.for_host('h1')) == {'up': [], 'down': [port['id']]}
     assert traces(bed, 'h1') == {}
 
+
+
+GREEN_SYNC = '''
+import eventlet
+eventlet.monkey_patch()
+import json, sys
+from cloudstack.network.drivers.linuxbridge import LinuxBridgeDriver, plan
+args = json.loads(sys.argv[1])
+driver = LinuxBridgeDriver('h1', settings=plan.Settings(**args['settings']))
+assert driver.use_worker
+ticks = []
+ticker = eventlet.spawn(lambda: [ticks.append(1) or eventlet.sleep(0.001) for _ in range(100000)])
+results = [driver.sync(args['state']), driver.sync({'host': 'h1'})]
+ticker.kill()
+driver.close()
+print(json.dumps({'results': results, 'ticks': len(ticks)}))
+'''
+
+
+def test_green_process_syncs_through_the_worker(bed):
+    """Under eventlet (the engine), sync runs in the worker process and the
+    hub keeps turning meanwhile."""
+    import json
+    import subprocess
+    import sys
+    h1 = bed.host('h1')
+    st = netbed.State()
+    net = st.network(kind='local')
+    st.subnet(net, '10.60.0.0/24')
+    st.dhcp_server(net, 'h1', '10.60.0.2')
+    port = st.port(net, ['10.60.0.5'], host='h1', security_groups=[st.security_group()])
+    bed.instance(h1, 'vm', port)
+    args = {'settings': {'state_dir': os.path.join(bed.state_root, 'h1'), 'host_namespace': h1,
+                         'namespace_prefix': h1 + '-'},
+            'state': st.for_host('h1')}
+    out = subprocess.run([sys.executable, '-c', GREEN_SYNC, json.dumps(args)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert sorted(report['results'][0]['up']) == sorted(
+        [port['id']] + [p['id'] for p in st.ports.values() if p['device_owner'] == 'network:dhcp'])
+    assert report['results'][1] == {'up': [], 'down': []}
+    assert report['ticks'] > 10                 # the hub was not blocked
+    assert traces(bed, 'h1') == {}

@@ -20,7 +20,6 @@ import threading
 
 from cloudstack.network.drivers import base
 from cloudstack.network.drivers.linuxbridge import plan
-from cloudstack.network.drivers.linuxbridge import worker as worker_proto
 
 LOG = logging.getLogger(__name__)
 
@@ -105,6 +104,8 @@ class LinuxBridgeDriver(base.NetworkDriver):
 
 class _Worker:
     def __init__(self, settings):
+        from cloudstack.network.drivers.linuxbridge import worker
+        self.wire = worker
         ours, theirs = socket.socketpair()
         self.proc = subprocess.Popen(
             [sys.executable, '-m', 'cloudstack.network.drivers.linuxbridge.worker',
@@ -117,8 +118,8 @@ class _Worker:
             raise RuntimeError('dataplane worker did not start: %s' % reply)
 
     def call(self, request):
-        worker_proto.send(self.sock, request)
-        reply = worker_proto.recv(self.sock)
+        self.wire.send(self.sock, request)
+        reply = self.wire.recv(self.sock)
         if reply is None:
             raise EOFError('the dataplane worker exited')
         return reply

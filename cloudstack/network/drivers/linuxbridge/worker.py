@@ -89,6 +89,7 @@ def main(argv=None):
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO, stream=sys.stderr,
                         format='%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s')
     sock = socket.socket(fileno=args.fd)
+    sock.setblocking(True)          # a green parent made it non-blocking
     try:
         serve(sock)
     finally:
