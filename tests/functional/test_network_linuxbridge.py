@@ -392,3 +392,28 @@ def test_green_process_syncs_through_the_worker(bed):
     assert report['results'][1] == {'up': [], 'down': []}
     assert report['ticks'] > 10                 # the hub was not blocked
     assert traces(bed, 'h1') == {}
+
+
+def test_an_address_given_again_to_a_new_port_is_leased_at_once(bed):
+    """A deleted port's lease is released, so its address goes to the next
+    port at once (dnsmasq would otherwise keep it for the old MAC)."""
+    h1 = bed.host('h1')
+    st = netbed.State()
+    net = st.network(kind='local')
+    st.subnet(net, '10.70.0.0/24')
+    st.dhcp_server(net, 'h1', '10.70.0.2')
+    old = st.port(net, ['10.70.0.5'], host='h1')
+    bed.instance(h1, 'old', old)
+    d = driver(bed, 'h1')
+    d.sync(st.for_host('h1'))
+    assert 'ip=10.70.0.5 ' in bed.dhcp(bed.ns('old'))
+    bed.unplug(h1, old)
+    del st.ports[old['id']]
+    new = st.port(net, ['10.70.0.5'], host='h1')
+    assert new['mac_address'] != old['mac_address']
+    bed.instance(h1, 'new', new)
+    assert new['id'] in d.sync(st.for_host('h1'))['up']
+    lease = bed.dhcp(bed.ns('new'), tries=3)
+    assert lease and 'ip=10.70.0.5 ' in lease
+    d.cleanup()
+    assert traces(bed, 'h1') == {}

@@ -14,15 +14,18 @@ tried again at the next sync.
 import dataclasses
 import errno
 import grp
+import ipaddress
 import logging
 import os
 import pwd
 import shutil
+import socket
 import stat
 import time
 
 from pyroute2 import NetlinkError
 
+from cloudstack.network.drivers.linuxbridge import dhcp
 from cloudstack.network.drivers.linuxbridge import ip_lib
 from cloudstack.network.drivers.linuxbridge import iptables
 from cloudstack.network.drivers.linuxbridge import names
@@ -164,6 +167,11 @@ class Dataplane:
             if attempt('%s' % key, ports, self._ensure_process, proc, old.processes.get(key), first):
                 done.processes[key] = proc
 
+        for network_id, leases in plan.leases.items():
+            if 'dhcp-' + network_id in done.processes and (
+                    first or old.leases.get(network_id) != leases):
+                attempt('releasing leases of %s' % network_id, (), self._release, leases)
+        done.leases = plan.leases
         mark('daemons')
         self._remove(plan, old, first, attempt)
         mark('removals')
@@ -304,6 +312,26 @@ class Dataplane:
         if pid is not None:
             processes.kill(pid)
         processes.start(proc)
+
+    def _release(self, leases):
+        """Make dnsmasq forget the leases its hosts file no longer gives out
+        (a deleted port's, whose address a new port may get)."""
+        servers = [(ipaddress.ip_address(a), ipaddress.ip_network(c, strict=False))
+                   for a, c in leases.servers]
+        stale = [(mac, ip, cid) for mac, ip, cid in dhcp.read_leases(leases.leasefile)
+                 if (mac, ip) not in leases.pairs]
+        if not stale or not servers:
+            return
+        sock = ip_lib.socket_in(leases.namespace, socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, leases.interface.encode())
+            for mac, ip, cid in stale:
+                server = next((a for a, net in servers if ipaddress.ip_address(ip) in net),
+                              servers[0][0])
+                LOG.info('releasing the DHCP lease of %s on %s', mac, ip)
+                sock.sendto(dhcp.release_packet(mac, ip, str(server), cid), (str(server), 67))
+        finally:
+            sock.close()
 
     # -- removal ----------------------------------------------------------------
     def _remove(self, plan, old, first, attempt):

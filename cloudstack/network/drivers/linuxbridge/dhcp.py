@@ -10,6 +10,8 @@ files, which dnsmasq re-reads on SIGHUP:
 """
 import ipaddress
 import os
+import secrets
+import struct
 
 METADATA_IP = '169.254.169.254'
 ROUTER_INTERFACE_OWNERS = ('network:router_interface', 'network:ha_router_replicated_interface',
@@ -183,3 +185,42 @@ def _extra_option(port, opt):
         name = 'option6:' + name
     value = '' if value is None else ' '.join(str(value).split())
     return 'tag:%s,%s,%s' % (_port_tag(port), name, value)
+
+
+def host_pairs(ports, subnets):
+    """The (MAC, IPv4 address) pairs the hosts file gives out."""
+    v4 = {s['id'] for s in subnets if s['ip_version'] == 4 and serves(s)}
+    return frozenset((p['mac_address'].lower(), ip['ip_address']) for p in ports
+                     if p.get('device_owner') != 'network:dhcp'
+                     for ip in p.get('fixed_ips', ()) if ip['subnet_id'] in v4)
+
+
+def read_leases(path):
+    """[(MAC, address, client id or None)] of the IPv4 leases in dnsmasq's
+    lease file."""
+    leases = []
+    try:
+        with open(path) as f:
+            for line in f:
+                fields = line.split()
+                if len(fields) >= 5 and fields[0] != 'duid' and ':' not in fields[2]:
+                    leases.append((fields[1].lower(), fields[2],
+                                   None if fields[4] == '*' else fields[4]))
+    except FileNotFoundError:
+        pass
+    return leases
+
+
+def release_packet(mac, address, server, client_id=None):
+    """A DHCPRELEASE for the lease of `mac` on `address`, to `server`: what
+    makes dnsmasq forget a lease at once, so the address can go to a new
+    port (whose MAC differs) before the old lease would expire."""
+    chaddr = bytes(int(b, 16) for b in mac.split(':')).ljust(16, b'\0')
+    header = struct.pack('!BBBBIHH4s4s4s4s16s64s128s', 1, 1, 6, 0, secrets.randbits(32), 0, 0,
+                         ipaddress.IPv4Address(address).packed, b'\0' * 4, b'\0' * 4,
+                         b'\0' * 4, chaddr, b'', b'')
+    options = bytes([99, 130, 83, 99, 53, 1, 7, 54, 4]) + ipaddress.IPv4Address(server).packed
+    if client_id:
+        cid = bytes(int(b, 16) for b in client_id.split(':'))
+        options += bytes([61, len(cid)]) + cid
+    return header + options + bytes([255])

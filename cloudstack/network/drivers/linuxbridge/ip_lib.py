@@ -45,22 +45,27 @@ def enter(namespace):
         os.close(fd)
 
 
-def netlink_socket_in(namespace, groups):
-    """A non-blocking rtnetlink socket inside `namespace`, bound to the
-    multicast `groups`; the calling thread stays where it was."""
+def socket_in(namespace, family, kind, proto=0):
+    """A socket inside `namespace`; the calling thread stays where it was."""
     home = os.open('/proc/self/ns/net', os.O_RDONLY | os.O_CLOEXEC)
     try:
         if namespace:
             enter(namespace)
         try:
-            sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_NONBLOCK
-                                 | socket.SOCK_CLOEXEC, socket.NETLINK_ROUTE)
+            return socket.socket(family, kind | socket.SOCK_CLOEXEC, proto)
         finally:
             if namespace and _libc.setns(home, CLONE_NEWNET) != 0:
                 err = ctypes.get_errno()
                 raise OSError(err, 'cannot return to our namespace: ' + os.strerror(err))
     finally:
         os.close(home)
+
+
+def netlink_socket_in(namespace, groups):
+    """A non-blocking rtnetlink socket inside `namespace`, bound to the
+    multicast `groups`."""
+    sock = socket_in(namespace, socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_NONBLOCK,
+                     socket.NETLINK_ROUTE)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
     sock.bind((0, groups))
     return sock

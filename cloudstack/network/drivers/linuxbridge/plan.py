@@ -100,6 +100,16 @@ class Process:
     enter_namespace: bool = True            # False: it enters the namespace itself
 
 
+@dataclasses.dataclass(frozen=True)
+class Leases:
+    """What a DHCP server should hand out, to release what it should not."""
+    namespace: str
+    interface: str
+    leasefile: str
+    pairs: frozenset                        # (MAC, IPv4 address)
+    servers: tuple                          # (server address, subnet CIDR)
+
+
 @dataclasses.dataclass
 class Plan:
     bridges: dict = dataclasses.field(default_factory=dict)       # name -> Bridge
@@ -107,6 +117,7 @@ class Plan:
     veths: dict = dataclasses.field(default_factory=dict)         # tap name -> Veth
     namespaces: dict = dataclasses.field(default_factory=dict)    # name -> Namespace
     processes: dict = dataclasses.field(default_factory=dict)     # key -> Process
+    leases: dict = dataclasses.field(default_factory=dict)        # network id -> Leases
     firewall: security_groups.Render = dataclasses.field(default_factory=security_groups.Render)
     zones: dict = dataclasses.field(default_factory=dict)         # bridge -> conntrack zone
     down: set = dataclasses.field(default_factory=set)            # bound ports we cannot wire
@@ -280,6 +291,13 @@ def _plan_dhcp(plan, settings, state, network, subnets, network_ports, host, add
         plan.processes['dhcp-' + network['id']] = Process(
             'dhcp-' + network['id'], namespace, tuple(argv),
             tuple(sorted((path, text, 0o644) for path, text in files.items())), pidfile)
+        servers = tuple((ip['ip_address'], subnets_by_id[ip['subnet_id']]['cidr'])
+                        for ip in port.get('fixed_ips', ())
+                        if ip['subnet_id'] in subnets_by_id
+                        and subnets_by_id[ip['subnet_id']]['ip_version'] == 4)
+        plan.leases[network['id']] = Leases(
+            namespace, ifname, os.path.join(os.path.dirname(pidfile), 'leases'),
+            dhcp.host_pairs(network_ports, served), servers)
     if metadata:
         _plan_proxy(plan, settings, state, namespace, dhcp.METADATA_IP, 80,
                     _metadata_map(network_ports))

@@ -95,3 +95,27 @@ def test_serves():
     assert not dhcp.serves({'ip_version': 4, 'enable_dhcp': False})
     assert dhcp.serves({'ip_version': 6, 'ipv6_address_mode': 'dhcpv6-stateless'})
     assert not dhcp.serves({'ip_version': 6, 'ipv6_address_mode': 'slaac'})
+
+
+def test_release_packet():
+    packet = dhcp.release_packet('fa:16:3e:00:00:0b', '10.0.0.5', '10.0.0.2', '01:fa:16:3e:00:00:0b')
+    assert packet[0] == 1 and packet[1:3] == bytes([1, 6])
+    assert packet[12:16] == bytes([10, 0, 0, 5])                    # ciaddr
+    assert packet[28:34] == bytes([0xfa, 0x16, 0x3e, 0, 0, 0x0b])   # chaddr
+    options = packet[236:]
+    assert options[:4] == bytes([99, 130, 83, 99])
+    assert options[4:7] == bytes([53, 1, 7])                         # DHCPRELEASE
+    assert options[7:13] == bytes([54, 4, 10, 0, 0, 2])              # server id
+    assert options[13:15] == bytes([61, 7]) and options[-1] == 255
+
+
+def test_read_leases(tmp_path):
+    leases = tmp_path / 'leases'
+    leases.write_text('1796699997 fa:16:3e:00:00:02 10.9.0.11 host-a 01:fa:16:3e:00:00:02\n'
+                      '1796699997 FA:16:3E:00:00:03 10.9.0.12 * *\n'
+                      'duid 00:01:00:01\n'
+                      '1796699997 1234 fd00::5 host-b 00:03:00:01\n')
+    assert dhcp.read_leases(str(leases)) == [
+        ('fa:16:3e:00:00:02', '10.9.0.11', '01:fa:16:3e:00:00:02'),
+        ('fa:16:3e:00:00:03', '10.9.0.12', None)]
+    assert dhcp.read_leases(str(tmp_path / 'none')) == []
