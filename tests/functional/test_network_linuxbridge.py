@@ -15,6 +15,7 @@ import shutil
 import signal
 import tempfile
 import threading
+import time
 
 import pytest
 
@@ -104,7 +105,7 @@ def traces(bed, host):
     links = [n for n in bed.nl.links(ns) if n.startswith(('brq', 'vxlan-'))]
     namespaces = [n for n in bed.nl.namespaces() if n.startswith(ns + '-')]
     chains = []
-    for save in ('iptables-save', 'ip6tables-save'):
+    for save in ('iptables-save', 'ip6tables-save', 'ebtables-save'):
         text = bed.run(ns, [save], check=True).stdout
         chains += re.findall(r'^[:-].*\bcs-\S+', text, re.M)
     sets = [s for s in bed.run(ns, ['ipset', 'list', '-n'], check=True).stdout.split()
@@ -172,6 +173,22 @@ def test_two_hosts_dhcp_security_groups_router_floating_ip_metadata(bed, metadat
     sync(t)
     assert bed.ping(vm2, '10.10.1.11')
     assert bed.ping(vm1, '10.10.1.12')
+
+    # ARP spoofing: vm2 claiming vm1's address is not believed by the router
+    router_ns = '%s-qrouter-%s' % (t['h1'], t['rtr']['id'])
+    assert bed.ping(router_ns, '10.10.1.11', count=1)
+    time.sleep(1.2)                              # past the neighbour entry's locktime
+    bed.run(vm2, ['ip', 'addr', 'add', '10.10.1.11/32', 'dev', 'eth0'], check=True)
+    bed.run(vm2, ['busybox', 'arping', '-U', '-c', '2', '-I', 'eth0', '-s', '10.10.1.11',
+                  '10.10.1.11'], check=True)
+    bed.run(vm2, ['ip', 'addr', 'del', '10.10.1.11/32', 'dev', 'eth0'], check=True)
+    neigh = bed.run(router_ns, ['ip', 'neigh', 'show', '10.10.1.11'], check=True).stdout
+    assert t['p1']['mac_address'] in neigh.lower(), neigh
+    # a frame from a MAC the port does not have goes nowhere
+    bed.run(vm2, ['ip', 'link', 'set', 'eth0', 'address', 'fa:16:3e:99:99:99'], check=True)
+    assert not bed.ping(vm2, '10.10.1.11', count=1)
+    bed.run(vm2, ['ip', 'link', 'set', 'eth0', 'address', t['p2']['mac_address']], check=True)
+    assert bed.ping_until(vm2, '10.10.1.11')
 
     # anti-spoofing: an address the port was not given goes nowhere
     bed.run(vm2, ['ip', 'addr', 'add', '10.10.1.99/24', 'dev', 'eth0'], check=True)

@@ -15,6 +15,9 @@ rules are in place before the tap appears:
               then the egress rules of its groups, else cs-sg-fallback;
   cs-i-<port> conntrack, DHCP replies and neighbour discovery, then the
               ingress rules of its groups, else cs-sg-fallback (drop).
+and in ebtables' nat PREROUTING, for what iptables never sees:
+  cs-m-<port> frames from the tap only from its MACs, its ARP (cs-a-<port>)
+              only for its addresses (no ARP spoofing).
 A rule returns (RETURN) what it allows, so a frame between two filtered
 ports of the host passes the egress chain of one and the ingress chain of
 the other.
@@ -27,8 +30,12 @@ FORWARD = names.CHAIN + 'FORWARD'
 FALLBACK = names.CHAIN + 'sg-fallback'
 PREROUTING = names.CHAIN + 'PREROUTING'
 
+FAMILIES = (4, 6, 'eb')             # iptables, ip6tables, ebtables
+TABLES = {4: ('filter', 'raw'), 6: ('filter', 'raw'), 'eb': ('nat',)}
 # (table, built-in chain, our chain) jumped to first.
-HOOKS = (('filter', 'FORWARD', FORWARD), ('raw', 'PREROUTING', PREROUTING))
+HOOKS = {4: (('filter', 'FORWARD', FORWARD), ('raw', 'PREROUTING', PREROUTING)),
+         6: (('filter', 'FORWARD', FORWARD), ('raw', 'PREROUTING', PREROUTING)),
+         'eb': (('nat', 'PREROUTING', PREROUTING),)}
 
 _PROTOCOL_NAMES = {'1': 'icmp', '6': 'tcp', '17': 'udp', '58': 'ipv6-icmp', '132': 'sctp',
                    '136': 'udplite', '33': 'dccp', 'icmpv6': 'ipv6-icmp'}
@@ -109,7 +116,7 @@ class Render:
     (family, frozenset of CIDRs)."""
 
     def __init__(self):
-        self.chains = {4: {'filter': {}, 'raw': {}}, 6: {'filter': {}, 'raw': {}}}
+        self.chains = {f: {t: {} for t in TABLES[f]} for f in FAMILIES}
         self.ipsets = {}
 
 
@@ -145,6 +152,20 @@ def render(ports, state, zones):
         filt[FALLBACK] = ('-j DROP',)
         out.chains[family]['raw'][PREROUTING] = tuple(
             '-i %s -j CT --zone %d' % (bridge, zone) for bridge, zone in sorted(zones.items()))
+    eb = out.chains['eb']['nat']
+    jumps = []
+    for port in ports:
+        m, a = names.port_chain('m', port['id']), names.port_chain('a', port['id'])
+        jumps.append('-i %s -j %s' % (names.tap(port['id']), m))
+        macs = sorted({mac for mac, _ in pairs[port['id']]})
+        eb[m] = tuple(['-p ARP -j %s' % a] + ['-s %s -j RETURN' % mac for mac in macs]
+                      + ['-j DROP'])
+        eb[a] = tuple(['-p ARP --arp-ip-src %s --arp-mac-src %s -j RETURN' % (cidr, mac)
+                       for mac, cidr in pairs[port['id']] if _family(cidr) == 4]
+                      # probes (RFC 5227) come from 0.0.0.0
+                      + ['-p ARP --arp-ip-src 0.0.0.0 --arp-mac-src %s -j RETURN' % mac
+                         for mac in macs] + ['-j DROP'])
+    eb[PREROUTING] = tuple(jumps)
     return out
 
 

@@ -1,9 +1,10 @@
 """The driver's chains and ipsets in the host's namespace.
 
 Only chains named cs-* and ipsets named cs* are ever written; the built-in
-chains get one jump each (HOOKS), inserted first. Each apply sends one
-iptables-restore --noflush per family with just the chains that changed,
-so the rest of the host's firewall is never rewritten.
+chains get one jump each (firewall.HOOKS), inserted first. Each apply sends
+one iptables-restore, ip6tables-restore and ebtables-restore --noflush (side
+by side) with just the chains that changed, so the rest of the host's
+firewall is never rewritten.
 """
 import re
 
@@ -11,14 +12,18 @@ from cloudstack.network.drivers.linuxbridge import firewall
 from cloudstack.network.drivers.linuxbridge import ip_lib
 from cloudstack.network.drivers.linuxbridge import names
 
-RESTORE = {4: 'iptables-restore', 6: 'ip6tables-restore'}
-SAVE = {4: 'iptables-save', 6: 'ip6tables-save'}
-TABLES = ('filter', 'raw')
+FAMILIES = firewall.FAMILIES          # 4, 6 and 'eb' (ebtables)
+RESTORE = {4: ['iptables-restore', '-w', '10'], 6: ['ip6tables-restore', '-w', '10'],
+           'eb': ['ebtables-restore']}
+SAVE = {4: 'iptables-save', 6: 'ip6tables-save', 'eb': 'ebtables-save'}
+TABLES = firewall.TABLES
+# How a chain is declared: ebtables' user chains have a policy.
+DECLARE = {4: ':%s - [0:0]', 6: ':%s - [0:0]', 'eb': ':%s RETURN'}
 _ZONE = re.compile(r'^-A %s -i (\S+) -j CT --zone (\d+)' % re.escape(firewall.PREROUTING))
 _SWAP_SET = {4: names.IPSET + '-swap4', 6: names.IPSET + '-swap6'}
 # Chains whose rules may come in any order before their last n: a rule more
 # or less is inserted or deleted rather than the chain written again.
-UNORDERED = {firewall.FORWARD: 1, firewall.PREROUTING: 0}
+UNORDERED = {firewall.FORWARD: 1, firewall.PREROUTING: 0}   # PREROUTING: raw and ebtables nat
 
 
 class HostFirewall:
@@ -32,15 +37,15 @@ class HostFirewall:
         """Read what exists: our chains, our hooks, our ipsets, and the
         conntrack zones of the bridges (for a restarted agent to keep)."""
         chains, hooks, zones = {}, {}, {}
-        for family in (4, 6):
+        for family in FAMILIES:
             chains[family], hooks[family] = {}, set()
-            for table in TABLES:
+            for table in TABLES[family]:
                 text = ip_lib.run([SAVE[family], '-t', table], self.namespace).stdout
                 found = {}
                 for line in text.splitlines():
                     if line.startswith(':' + names.CHAIN):
                         found[line[1:].split()[0]] = None     # content unknown
-                    for hook in firewall.HOOKS:
+                    for hook in firewall.HOOKS[family]:
                         if hook[0] == table and line == '-A %s -j %s' % hook[1:]:
                             hooks[family].add(hook)
                     match = _ZONE.match(line)
@@ -65,19 +70,19 @@ class HostFirewall:
             ip_lib.run(['ipset', 'restore'], self.namespace, input=sets)
         elif sets:                  # members only: alongside the rules
             commands.append((['ipset', 'restore'], sets))
-        for family in (4, 6):
-            wanted = render.chains[family] if enabled else {t: {} for t in TABLES}
+        for family in FAMILIES:
+            wanted = render.chains[family] if enabled else {t: {} for t in TABLES[family]}
             text = self._restore_input(family, wanted, enabled)
             if text:
-                commands.append(([RESTORE[family], '-w', '10', '--noflush'], text))
+                commands.append((RESTORE[family] + ['--noflush'], text))
             done.append((family, wanted))
         if commands:            # side by side
             ip_lib.run_all(commands, self.namespace)
         self.ipsets.update(wanted_sets)
         for family, wanted in done:
-            self.chains[family] = {t: dict(wanted.get(t, {})) for t in TABLES}
-            self.hooks[family] = ({h for h in firewall.HOOKS if h[2] in wanted.get(h[0], {})}
-                                  if enabled else set())
+            self.chains[family] = {t: dict(wanted.get(t, {})) for t in TABLES[family]}
+            self.hooks[family] = ({h for h in firewall.HOOKS[family]
+                                   if h[2] in wanted.get(h[0], {})} if enabled else set())
         stale = sorted(name for name in self.ipsets if name not in wanted_sets)
         if stale:               # once no rule names them
             ip_lib.run(['ipset', 'restore'], self.namespace,
@@ -89,10 +94,10 @@ class HostFirewall:
         have = self.chains[family]
         hooks = self.hooks[family]
         lines = []
-        for table in TABLES:
+        for table in TABLES[family]:
             want, old = wanted.get(table, {}), have.get(table, {})
             body, declare, remove = [], [], []
-            for hook in firewall.HOOKS:
+            for hook in firewall.HOOKS[family]:
                 if hook[0] != table:
                     continue
                 if enabled and hook not in hooks and hook[2] in want:
@@ -120,7 +125,7 @@ class HostFirewall:
             if not (body or declare or remove):
                 continue
             lines.append('*' + table)
-            lines.extend(':%s - [0:0]' % chain for chain in declare)
+            lines.extend(DECLARE[family] % chain for chain in declare)
             lines.extend(body)
             lines.extend(remove)
             lines.append('COMMIT')

@@ -43,7 +43,8 @@ def gateway_interface(port_id):
 
 
 def port_chain(direction, port_id):
-    """'i' (to the port), 'o' (from the port) or 's' (its anti-spoofing)."""
+    """'i' (to the port), 'o' (from the port), 's' (its anti-spoofing), and
+    in ebtables 'm' (its MACs) and 'a' (its ARP)."""
     return '%s%s-%s' % (CHAIN, direction, port_id[:base.ID_CHARS])
 
 

@@ -141,3 +141,20 @@ def test_which_ports_are_filtered():
     assert not firewall.is_filtered({'device_owner': 'compute:nova', 'port_security_enabled': False})
     assert not firewall.is_filtered({'device_owner': 'network:dhcp'})
     assert firewall.is_filtered({'device_owner': ''})
+
+
+def test_ebtables_keep_a_port_to_its_macs_and_addresses():
+    st, sg, port = _setup(allowed_address_pairs=[
+        {'ip_address': '10.0.0.77', 'mac_address': 'fa:16:3e:aa:bb:cc'}])
+    out = _render(st, port)
+    eb = out.chains['eb']['nat']
+    short, mac = port['id'][:11], port['mac_address']
+    assert eb['cs-PREROUTING'] == ('-i tap%s -j cs-m-%s' % (short, short),)
+    assert eb['cs-m-' + short] == ('-p ARP -j cs-a-' + short,
+                                    '-s %s -j RETURN' % mac,
+                                    '-s fa:16:3e:aa:bb:cc -j RETURN', '-j DROP')
+    arp = eb['cs-a-' + short]
+    assert '-p ARP --arp-ip-src 10.0.0.5 --arp-mac-src %s -j RETURN' % mac in arp
+    assert '-p ARP --arp-ip-src 10.0.0.77 --arp-mac-src fa:16:3e:aa:bb:cc -j RETURN' in arp
+    assert not any('fd00' in r or 'fe80' in r for r in arp)
+    assert arp[-1] == '-j DROP'
