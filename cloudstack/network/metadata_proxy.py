@@ -14,7 +14,7 @@ runs as its own daemon (standard library only, so it starts fast), reloads
 its address map and secret on SIGHUP, and writes a pid file.
 
     python3 metadata_proxy.py --netns NS --listen 169.254.169.254:80 \\
-        --upstream 127.0.0.1:8775 --map FILE.json --secret-file FILE \\
+        --upstream 127.0.0.1:8775[/prefix] --map FILE.json --secret-file FILE \\
         --pid-file FILE [--foreground]
 """
 import argparse
@@ -101,6 +101,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     timeout = 60
 
     def _proxy(self):
+        if not self.path.startswith('/'):
+            return self._reply(400, b'Bad request.\n')
         instance, secret = self.lookup.find(self.client_address[0])
         if instance is None:
             return self._reply(404, b'No instance has this address.\n')
@@ -119,10 +121,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             'X-Instance-ID-Signature': sign(secret, instance['instance_id']),
             'Connection': 'close',
         })
-        host, _, port = self.upstream.rpartition(':')
+        address, _, prefix = self.upstream.partition('/')
+        host, _, port = address.rpartition(':')
+        path = ('/' + prefix.strip('/') if prefix else '') + self.path
         conn = http.client.HTTPConnection(host.strip('[]'), int(port), timeout=self.timeout)
         try:
-            conn.request(self.command, self.path, body=body, headers=headers)
+            conn.request(self.command, path, body=body, headers=headers)
             resp = conn.getresponse()
             data = resp.read()
         except OSError as e:

@@ -371,7 +371,8 @@ def _plan_proxy(plan, settings, state, namespace, address, port, mapping):
         return
     directory = os.path.join(settings.state_dir, 'metadata')
     base = os.path.join(directory, namespace)
-    upstream = '%s:%s' % (_reachable(meta.get('host')), meta['port'])
+    upstream = '%s:%s%s' % (_reachable(meta.get('host')), meta['port'],
+                            '/' + meta['path'].strip('/') if meta.get('path') else '')
     argv = (settings.python, METADATA_PROXY, '--netns', namespace,
             '--listen', '%s:%d' % (address, port), '--upstream', upstream,
             '--map', base + '.json', '--secret-file', base + '.secret',

@@ -107,3 +107,16 @@ def test_chunked_requests_are_refused(proxy):
     conn.endheaders()
     conn.send(b'0\r\n\r\n')
     assert conn.getresponse().status == 411
+
+
+def test_upstream_path_prefix(proxy, upstream):
+    port, _ = proxy
+    metadata_proxy.Handler.upstream = '127.0.0.1:%d/metadata/' % upstream[0]
+    assert _request(port, path='/openstack/latest/meta_data.json')[0] == 200
+    assert upstream[1][-1][1] == '/metadata/openstack/latest/meta_data.json'
+
+
+def test_absolute_form_requests_are_refused(proxy, upstream):
+    port, _ = proxy
+    assert _request(port, path='http://elsewhere/x')[0] == 400
+    assert not upstream[1]
