@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import uuid
 
@@ -145,6 +146,14 @@ class Netbed:
         r = self.run(namespace, ['busybox', 'ping', '-c', str(count), '-W', '1', address])
         return r.returncode == 0
 
+    def pinger(self, namespace, address):
+        """A ping running in the background (see Pinger)."""
+        proc = subprocess.Popen(
+            ip_lib.in_namespace(['busybox', 'ping', '-i', '0.2', address], namespace),
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+        self.procs.append(proc)
+        return Pinger(proc)
+
     def ping_until(self, namespace, address, timeout=10):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -208,13 +217,47 @@ class Netbed:
     def cleanup(self):
         for p in self.procs:
             if p.poll() is None:
-                os.killpg(p.pid, signal.SIGKILL)
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
                 p.wait()
         self.nl.close()
         for name in sorted(n for n in self.nl.namespaces() if n.startswith(self.prefix)):
             for pid in processes.pids_in_namespace(name):
                 processes.kill(pid, timeout=2)
             self.nl.delete_namespace(name)
+
+
+class Pinger:
+    """Counts the replies of a running ping."""
+
+    def __init__(self, proc):
+        self.proc, self.replies = proc, 0
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            if 'bytes from' in line:
+                self.replies += 1
+
+    def wait_replies(self, n, timeout=10):
+        deadline = time.monotonic() + timeout
+        while self.replies < n and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.replies >= n
+
+    def stalls(self, seconds=2.0):
+        """Whether no reply comes for `seconds` (one in flight may land)."""
+        time.sleep(0.3)
+        before = self.replies
+        time.sleep(seconds)
+        return self.replies == before
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
 
 
 def _id():

@@ -169,10 +169,20 @@ def test_two_hosts_dhcp_security_groups_router_floating_ip_metadata(bed, metadat
     bed.tcp_server(vm1, 22, 'vm1')
     assert bed.tcp(vm2, '10.10.1.11', 22) == 'vm1 peer=10.10.1.12'
     assert not bed.ping(vm2, '10.10.1.11', count=1)
-    st.rule(t['sg'], protocol='icmp')
+    icmp = st.rule(t['sg'], protocol='icmp')
     sync(t)
     assert bed.ping(vm2, '10.10.1.11')
     assert bed.ping(vm1, '10.10.1.12')
+
+    # a rule that goes takes the connections it allowed with it
+    pinger = bed.pinger(vm2, '10.10.1.11')
+    assert pinger.wait_replies(2)
+    t['sg']['security_group_rules'].remove(icmp)
+    sync(t)
+    assert pinger.stalls()
+    pinger.stop()
+    t['sg']['security_group_rules'].append(icmp)
+    sync(t)
 
     # ARP spoofing: vm2 claiming vm1's address is not believed by the router
     router_ns = '%s-qrouter-%s' % (t['h1'], t['rtr']['id'])

@@ -136,7 +136,9 @@ class Dataplane:
         # the rules first, then the taps onto the bridges
         if attempt('security groups', set(plan.taps), self.firewall.apply, plan.firewall,
                    bool(plan.bridges)):
-            done.firewall = plan.firewall
+            done.firewall, done.tracked = plan.firewall, plan.tracked
+            if not first:
+                attempt('connection tracking', (), self._forget_connections, old, plan)
         else:
             attempt('reading the firewall', (), self.firewall.observe)
 
@@ -233,6 +235,30 @@ class Dataplane:
         kwargs = {'mtu': bridge.mtu} if bridge.mtu else {}
         self.nl.set_link(self.host, index, master=bridge_index, state='up', **kwargs)
         self.nl.set_flood_peers(self.host, index, bridge.peers)
+
+    def _forget_connections(self, old, plan):
+        """Drop the tracked connections rules no longer allow: all of a port
+        that went (or whose addresses changed), those made towards a port
+        that lost ingress rules, those it made when it lost egress rules."""
+        deletes = set()
+        for port_id, (zone, addresses) in old.tracked.items():
+            now = plan.tracked.get(port_id)
+            if now is None or now != (zone, addresses):
+                deletes.update((zone, ip, d) for ip in addresses for d in ('-s', '-d'))
+                continue
+            for family in (4, 6):
+                before = old.firewall.chains[family]['filter']
+                after = plan.firewall.chains[family]['filter']
+                for kind, direction in (('i', '-d'), ('o', '-s')):
+                    chain = names.port_chain(kind, port_id)
+                    if not set(before.get(chain, ())) <= set(after.get(chain, ())):
+                        deletes.update((zone, ip, direction) for ip in addresses
+                                       if (':' in ip) == (family == 6))
+        commands = [(['conntrack', '-D', '-f', 'ipv6' if ':' in ip else 'ipv4', '-w', str(zone),
+                      direction, ip], None) for zone, ip, direction in sorted(deletes)]
+        for result in ip_lib.run_all(commands, self.host, check=False) if commands else ():
+            if result.returncode not in (0, 1):         # 1: there were none
+                LOG.warning('%s: %s', ' '.join(result.args), result.stderr.strip())
 
     def _plug_tap(self, tap, bridge_index, info):
         """Put an instance's tap on its bridge; True when it is wired."""

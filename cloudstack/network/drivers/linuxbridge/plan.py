@@ -120,6 +120,7 @@ class Plan:
     leases: dict = dataclasses.field(default_factory=dict)        # network id -> Leases
     firewall: security_groups.Render = dataclasses.field(default_factory=security_groups.Render)
     zones: dict = dataclasses.field(default_factory=dict)         # bridge -> conntrack zone
+    tracked: dict = dataclasses.field(default_factory=dict)       # port id -> (zone, addresses)
     down: set = dataclasses.field(default_factory=set)            # bound ports we cannot wire
 
 
@@ -257,6 +258,9 @@ def compile_state(state, settings, zones=None):
 
     plan.zones = allocate_zones(plan.bridges, zones or {})
     plan.firewall = security_groups.render(filtered, state, plan.zones)
+    plan.tracked = {p['id']: (plan.zones[names.bridge(p['network_id'])],
+                              tuple(sorted(ip['ip_address'] for ip in p.get('fixed_ips', ()))))
+                    for p in filtered}
     return plan
 
 
