@@ -10,10 +10,10 @@ another instance.
 
 It binds its listening socket inside the namespace and then goes back to the
 namespace it started in, from where it reaches the metadata service. It
-runs as its own daemon (standard library only, so it starts fast), reloads
-its address map and secret on SIGHUP, and writes a pid file.
+runs as its own daemon, reloads its address map and secret on SIGHUP, and
+writes a pid file.
 
-    python3 metadata_proxy.py --netns NS --listen 169.254.169.254:80 \\
+    python -m cloudstack.network.metadata_proxy --netns NS --listen 169.254.169.254:80 \\
         --upstream 127.0.0.1:8775[/prefix] --map FILE.json --secret-file FILE \\
         --pid-file FILE [--foreground]
 """
@@ -29,6 +29,8 @@ import signal
 import socket
 import sys
 import threading
+
+from cloudstack.network.drivers.linuxbridge import daemon
 
 CLONE_NEWNET = 0x40000000
 MAX_BODY = 1 << 20
@@ -166,32 +168,6 @@ class Server(http.server.ThreadingHTTPServer):
         self.socket = sock
 
 
-def _daemonize(pid_file):
-    """Fork into the background; the parent exits 0 once the pid file is written."""
-    read, write = os.pipe()
-    if os.fork():
-        os.close(write)
-        ok = os.read(read, 1)
-        os._exit(0 if ok == b'1' else 1)
-    os.close(read)
-    os.setsid()
-    if os.fork():
-        os._exit(0)
-    devnull = os.open(os.devnull, os.O_RDWR)
-    os.dup2(devnull, 0)
-    os.close(devnull)
-    _write_pid(pid_file)
-    os.write(write, b'1')
-    os.close(write)
-
-
-def _write_pid(pid_file):
-    tmp = pid_file + '.tmp'
-    with open(tmp, 'w') as f:
-        f.write('%d\n' % os.getpid())
-    os.replace(tmp, pid_file)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--netns', required=True)
@@ -209,9 +185,9 @@ def main(argv=None):
     sock = listen_in(args.netns, address.strip('[]'), int(port))
     log = os.open(args.log_file or os.devnull, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     if args.foreground:
-        _write_pid(args.pid_file)
+        daemon.write_pid(args.pid_file)
     else:
-        _daemonize(args.pid_file)
+        daemon.daemonize(args.pid_file)
         os.dup2(log, 1)
         os.dup2(log, 2)
     os.close(log)
@@ -230,12 +206,7 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, stop)
     server.serve_forever()
     server.server_close()
-    try:
-        with open(args.pid_file) as f:
-            if f.read().strip() == str(os.getpid()):
-                os.unlink(args.pid_file)
-    except OSError:
-        pass
+    daemon.remove_pid(args.pid_file)
 
 
 if __name__ == '__main__':

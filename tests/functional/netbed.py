@@ -26,6 +26,7 @@ import uuid
 from cloudstack.network.drivers.linuxbridge import ip_lib
 from cloudstack.network.drivers.linuxbridge import names
 from cloudstack.network.drivers.linuxbridge import processes
+from cloudstack.network.drivers.linuxbridge.firewall import link_local
 
 REQUIRED = ('dnsmasq', 'iptables-restore', 'ip6tables-restore', 'iptables-save', 'ipset',
             'busybox', 'ip')
@@ -128,6 +129,16 @@ class Netbed:
 
     def unplug(self, host, port):
         self.nl.delete_link(host, names.tap(port['id']))
+
+    @staticmethod
+    def wait_for(predicate, timeout=10.0, interval=0.1):
+        """Poll `predicate` until it returns something true; that, or None."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value or time.monotonic() > deadline:
+                return value
+            time.sleep(interval)
 
     # acting
     def run(self, namespace, argv, check=False, timeout=30, input=None):
@@ -303,10 +314,17 @@ class State:
 
     def port(self, network, ips, host=None, owner='compute:nova', device_id=None,
              security_groups=(), **extra):
+        """A port; an address 'slaac' is the EUI-64 one of the network's
+        SLAAC subnet."""
         self._macs += 1
         subnets = [s for s in self.subnets.values() if s['network_id'] == network['id']]
         fixed = []
         for ip in ips:
+            if ip == 'slaac':
+                sub = next(s for s in subnets if s.get('ipv6_address_mode') == 'slaac')
+                net = ipaddress.ip_network(sub['cidr'])
+                eui = ipaddress.ip_address(link_local(_mac(self._macs)))
+                ip = str(net.network_address + (int(eui) & ((1 << 64) - 1)))
             sub = next(s for s in subnets
                        if ipaddress.ip_address(ip) in ipaddress.ip_network(s['cidr']))
             fixed.append({'subnet_id': sub['id'], 'ip_address': ip})

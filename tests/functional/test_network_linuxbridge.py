@@ -444,3 +444,36 @@ def test_an_address_given_again_to_a_new_port_is_leased_at_once(bed):
     assert lease and 'ip=10.70.0.5 ' in lease
     d.cleanup()
     assert traces(bed, 'h1') == {}
+
+
+def test_ipv6_slaac_through_the_routers_advertisements(bed):
+    """An IPv6 SLAAC subnet on a router: the router advertises the prefix,
+    instances configure their EUI-64 addresses and reach each other and the
+    router over IPv6 (with an IPv6 ICMP rule)."""
+    h1 = bed.host('h1')
+    st = netbed.State()
+    net = st.network(kind='local', mtu=1400)
+    v6 = st.subnet(net, 'fd00:77::/64', ipv6_ra_mode='slaac', ipv6_address_mode='slaac')
+    sg = st.security_group([dict(direction='egress', ethertype='IPv6'),
+                            dict(ethertype='IPv6', protocol='icmp')])
+    rtr = st.router('h1')
+    st.router_interface(rtr, net, 'fd00:77::1')
+    p1 = st.port(net, ['slaac'], host='h1', security_groups=[sg])
+    p2 = st.port(net, ['slaac'], host='h1', security_groups=[sg])
+    vm1, vm2 = bed.instance(h1, 'vm1', p1), bed.instance(h1, 'vm2', p2)
+    d = driver(bed, 'h1')
+    assert set(d.sync(st.for_host('h1'))['up']) >= {p1['id'], p2['id']}
+    a1, a2 = p1['fixed_ips'][0]['ip_address'], p2['fixed_ips'][0]['ip_address']
+    assert netbed.Netbed.wait_for(lambda: '%s/64' % a1 in bed.addresses(vm1), timeout=20)
+    assert netbed.Netbed.wait_for(lambda: '%s/64' % a2 in bed.addresses(vm2), timeout=20)
+    mtu = bed.run(vm1, ['cat', '/proc/sys/net/ipv6/conf/eth0/mtu'], check=True).stdout.strip()
+    assert mtu == '1400'                        # the advertised MTU
+    assert bed.ping_until(vm1, a2)
+    assert bed.ping_until(vm2, 'fd00:77::1')
+    # the other way, no rule lets the router's ping in
+    sg['security_group_rules'] = [r for r in sg['security_group_rules'] if r['direction'] == 'egress']
+    d.sync(st.for_host('h1'))
+    assert not bed.ping(bed.ns('h1') + '-qrouter-' + rtr['id'], a1, count=1)
+    del v6
+    d.cleanup()
+    assert traces(bed, 'h1') == {}

@@ -405,12 +405,13 @@ class Dataplane:
             pidfile = os.path.join(dhcp_dir, network_id, 'pid')
             if pidfile not in wanted:
                 found['dhcp-' + network_id] = pidfile
-        meta_dir = os.path.join(base, 'metadata')
-        for entry in _listdir(meta_dir):
-            if entry.endswith('.pid'):
-                pidfile = os.path.join(meta_dir, entry)
-                if pidfile not in wanted:
-                    found['metadata-' + entry[:-4]] = pidfile
+        for kind in ('metadata', 'ra'):
+            directory = os.path.join(base, kind)
+            for entry in _listdir(directory):
+                if entry.endswith('.pid'):
+                    pidfile = os.path.join(directory, entry)
+                    if pidfile not in wanted:
+                        found['%s-%s' % (kind, entry[:-4])] = pidfile
         return found
 
     def _stop_process(self, pidfile):
@@ -420,7 +421,7 @@ class Dataplane:
             shutil.rmtree(directory, ignore_errors=True)
         else:
             stem = pidfile[:-len('.pid')]
-            for suffix in ('.pid', '.json', '.secret'):
+            for suffix in ('.pid', '.json', '.secret', '.log'):
                 _unlink(stem + suffix)
 
     def _delete_namespace(self, name):

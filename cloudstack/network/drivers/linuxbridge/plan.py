@@ -22,8 +22,8 @@ LOG = logging.getLogger(__name__)
 DHCP_OWNER = 'network:dhcp'
 GATEWAY_OWNER = 'network:router_gateway'
 NETWORK_OWNERS_WITHOUT_DEVICE = ('network:floatingip', 'network:router_ha_interface')
-METADATA_PROXY = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))), 'metadata_proxy.py')
+METADATA_PROXY = 'cloudstack.network.metadata_proxy'
+ROUTER_ADVERTISER = 'cloudstack.network.drivers.linuxbridge.radvd'
 
 
 @dataclasses.dataclass
@@ -321,10 +321,20 @@ def _plan_router(plan, settings, state, rtr, subnets, ports, by_network, add_vet
         None)
     if not (rtr.get('external_gateway_info') or {}).get('network_id'):
         gw_port = None
-    served_networks = set()
+    served_networks, advertised = set(), []
     for port in sorted(interfaces.values(), key=lambda p: p['id']):
-        if add_veth(port, namespace, names.router_interface(port['id'])):
+        veth = add_veth(port, namespace, names.router_interface(port['id']))
+        if veth:
             served_networks.add(port['network_id'])
+            prefixes = [{'prefix': subnets[ip['subnet_id']]['cidr'],
+                         'mode': subnets[ip['subnet_id']]['ipv6_ra_mode']}
+                        for ip in port.get('fixed_ips', ())
+                        if ip['subnet_id'] in subnets
+                        and subnets[ip['subnet_id']]['ip_version'] == 6
+                        and subnets[ip['subnet_id']].get('ipv6_ra_mode')]
+            if prefixes:
+                advertised.append({'interface': veth.ifname, 'mac': veth.mac, 'mtu': veth.mtu,
+                                   'prefixes': prefixes})
     gateway_if, gateway_ips, announce = None, [], []
     fips = []
     if gw_port:
@@ -360,6 +370,13 @@ def _plan_router(plan, settings, state, rtr, subnets, ports, by_network, add_vet
         network_ports = [p for n in sorted(served_networks) for p in by_network.get(n, [])]
         _plan_proxy(plan, settings, state, namespace, '0.0.0.0', l3.METADATA_PORT,
                     _metadata_map(network_ports))
+    if advertised:
+        base = os.path.join(settings.state_dir, 'ra', namespace)
+        plan.processes['ra-' + namespace] = Process(
+            'ra-' + namespace, namespace,
+            (settings.python, '-m', ROUTER_ADVERTISER, '--config', base + '.json',
+             '--pid-file', base + '.pid'),
+            ((base + '.json', json.dumps(advertised, sort_keys=True), 0o644),), base + '.pid')
 
 
 def _pf_key(pf):
@@ -377,7 +394,7 @@ def _plan_proxy(plan, settings, state, namespace, address, port, mapping):
     base = os.path.join(directory, namespace)
     upstream = '%s:%s%s' % (_reachable(meta.get('host')), meta['port'],
                             '/' + meta['path'].strip('/') if meta.get('path') else '')
-    argv = (settings.python, METADATA_PROXY, '--netns', namespace,
+    argv = (settings.python, '-m', METADATA_PROXY, '--netns', namespace,
             '--listen', '%s:%d' % (address, port), '--upstream', upstream,
             '--map', base + '.json', '--secret-file', base + '.secret',
             '--pid-file', base + '.pid', '--log-file', base + '.log')
