@@ -223,7 +223,11 @@ def test_two_hosts_dhcp_security_groups_router_floating_ip_metadata(bed, metadat
     st.floating_ip(t['rtr'], '172.24.4.51', port_forwardings=[{
         'protocol': 'tcp', 'external_port': 2222, 'internal_port': 22,
         'internal_ip_address': '10.10.1.12', 'internal_port_id': t['p2']['id']}])
+    bed.run(t['ext_ns'], ['sysctl', '-w', 'net.ipv4.conf.all.arp_accept=1'], check=True)
     sync(t)
+    # the router announced the floating IPs (gratuitous ARP)
+    neigh = bed.run(t['ext_ns'], ['ip', 'neigh', 'show', '172.24.4.50'], check=True).stdout
+    assert t['rtr']['gw_port']['mac_address'] in neigh.lower(), neigh
     assert bed.ping_until(t['ext_ns'], '172.24.4.50')
     assert bed.tcp(t['ext_ns'], '172.24.4.50', 22) == 'vm1 peer=172.24.4.1'
     assert bed.tcp(vm1, '172.24.4.1', 8080) == 'ext peer=172.24.4.50'

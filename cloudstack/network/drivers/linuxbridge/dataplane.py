@@ -311,7 +311,13 @@ class Dataplane:
         if (peer.get_attr('IFLA_ADDRESS') or '').lower() != veth.mac:
             self.nl.set_link(veth.namespace, peer_index, address=veth.mac)
         self.nl.set_link(veth.namespace, peer_index, state='up' if veth.up else 'down', **mtu)
-        self.nl.set_addresses(veth.namespace, peer_index, veth.addresses)
+        added = self.nl.set_addresses(veth.namespace, peer_index, veth.addresses)
+        fresh = [a.split('/')[0] for a in added if ':' not in a]
+        if fresh and veth.ifname.startswith(names.GATEWAY_IF) and veth.up:
+            try:
+                ip_lib.announce(veth.namespace, veth.ifname, veth.mac, fresh)
+            except OSError as e:
+                LOG.warning('%s: gratuitous ARP: %s', veth.ifname, e)
 
     # -- namespaces ---------------------------------------------------------
     def _ensure_namespace(self, ns, plan):

@@ -290,12 +290,14 @@ class Netlink:
         return out
 
     def set_addresses(self, namespace, index, wanted):
+        """Make the link's addresses `wanted`; the ones added."""
         ipr = self.ipr(namespace)
         have = self.addresses(namespace, index)
         for cidr in sorted(have - set(wanted)):
             address, plen = cidr.split('/')
             ipr.addr('del', index=index, address=address, prefixlen=int(plen))
-        for cidr in sorted(set(wanted) - have):
+        added = sorted(set(wanted) - have)
+        for cidr in added:
             address, plen = cidr.split('/')
             kwargs = {'flags': IFA_F_NODAD} if ':' in address else {}
             try:
@@ -303,6 +305,7 @@ class Netlink:
             except NetlinkError as e:
                 if e.code != errno.EEXIST:
                     raise
+        return added
 
     def gateway_routes(self, namespace):
         """{(destination, gateway)} of the main table's routes via a gateway."""
@@ -348,6 +351,26 @@ class Netlink:
             ipr.fdb('del', ifindex=index, lladdr=ZERO_MAC, dst=peer)
         for peer in sorted(set(wanted) - have):
             ipr.fdb('append', ifindex=index, lladdr=ZERO_MAC, dst=peer)
+
+
+def gratuitous_arp(address, mac):
+    """An Ethernet frame announcing that `address` is at `mac`."""
+    hw = bytes(int(b, 16) for b in mac.split(':'))
+    ip = socket.inet_aton(address)
+    return (b'\xff' * 6 + hw + b'\x08\x06'
+            + struct.pack('!HHBBH', 1, 0x0800, 6, 4, 1) + hw + ip + b'\0' * 6 + ip)
+
+
+def announce(namespace, ifname, mac, addresses):
+    """Send a gratuitous ARP for each IPv4 address from `ifname`, so that
+    neighbours learn at once where an address (a floating IP) now is."""
+    sock = socket_in(namespace, socket.AF_PACKET, socket.SOCK_RAW)
+    try:
+        sock.bind((ifname, 0))
+        for address in addresses:
+            sock.send(gratuitous_arp(address, mac))
+    finally:
+        sock.close()
 
 
 def write_sysctls(namespace, pairs):

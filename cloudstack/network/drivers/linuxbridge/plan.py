@@ -85,7 +85,6 @@ class Namespace:
     sysctls: tuple = ()                     # (key, value)
     routes: tuple = ()                      # (destination, gateway), sorted
     iptables: str | None = None             # whole tables, IPv4
-    arp_announce: tuple = ()                # (ifname, address): gratuitous ARP once
 
 
 @dataclasses.dataclass(frozen=True)
@@ -335,7 +334,7 @@ def _plan_router(plan, settings, state, rtr, subnets, ports, by_network, add_vet
             if prefixes:
                 advertised.append({'interface': veth.ifname, 'mac': veth.mac, 'mtu': veth.mtu,
                                    'prefixes': prefixes})
-    gateway_if, gateway_ips, announce = None, [], []
+    gateway_if, gateway_ips = None, []
     fips = []
     if gw_port:
         for fip in sorted(rtr.get('floating_ips') or (), key=lambda f: f['floating_ip_address']):
@@ -352,8 +351,6 @@ def _plan_router(plan, settings, state, rtr, subnets, ports, by_network, add_vet
             gateway_if = veth.ifname
             gateway_ips = [ip['ip_address'] for ip in gw_port.get('fixed_ips', ())
                            if ipaddress.ip_address(ip['ip_address']).version == 4]
-            announce = [(veth.ifname, a.split('/')[0]) for a in veth.addresses
-                        if ipaddress.ip_interface(a).version == 4]
     routes = l3.default_routes(gw_port, subnets) if gateway_if else []
     routes += l3.extra_routes(rtr)
     metadata = bool(served_networks)
@@ -364,8 +361,7 @@ def _plan_router(plan, settings, state, rtr, subnets, ports, by_network, add_vet
         routes=tuple(sorted(set(routes))),
         iptables=l3.render_ipv4(gateway_if, gateway_ips, enable_snat,
                                 [(f, fixed, tuple(_pf_key(pf) for pf in fw)) for f, fixed, fw in fips],
-                                metadata),
-        arp_announce=tuple(sorted(announce)))
+                                metadata))
     if metadata:
         network_ports = [p for n in sorted(served_networks) for p in by_network.get(n, [])]
         _plan_proxy(plan, settings, state, namespace, '0.0.0.0', l3.METADATA_PORT,

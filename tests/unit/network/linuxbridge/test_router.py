@@ -51,3 +51,13 @@ def test_routes():
     assert router.default_routes(gw, subnets) == [('0.0.0.0/0', '172.24.4.1'), ('::/0', 'fd00::1')]
     assert router.extra_routes({'routes': [{'destination': '10.5.0.1/16', 'nexthop': '10.0.0.9'}]}) \
         == [('10.5.0.0/16', '10.0.0.9')]
+
+
+def test_gratuitous_arp_frame():
+    from cloudstack.network.drivers.linuxbridge import ip_lib
+    frame = ip_lib.gratuitous_arp('172.24.4.50', 'fa:16:3e:00:00:07')
+    mac = bytes([0xfa, 0x16, 0x3e, 0, 0, 7])
+    assert frame[:6] == b'\xff' * 6 and frame[6:12] == mac and frame[12:14] == b'\x08\x06'
+    assert frame[14:22] == bytes([0, 1, 8, 0, 6, 4, 0, 1])        # Ethernet/IPv4, request
+    assert frame[22:28] == mac and frame[28:32] == bytes([172, 24, 4, 50])
+    assert frame[38:42] == bytes([172, 24, 4, 50])                # target = sender
