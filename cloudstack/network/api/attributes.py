@@ -166,7 +166,7 @@ ROUTER = attrs(PROJECT, STANDARD, {
     'admin_state_up': Attr('bool'),
     'external_gateway_info': Attr('dict?', policy=True),
     'availability_zone_hints': Attr('strings', put=False),
-    'routes': Attr('dicts', post=False),
+    'routes': Attr('dicts?', post=False),
 })
 
 FLOATINGIP = attrs(PROJECT, {
@@ -191,8 +191,8 @@ SECURITY_GROUP_RULE = attrs(PROJECT, {
     'port_range_min': Attr('any', put=False),
     'port_range_max': Attr('any', put=False),
     'remote_ip_prefix': Attr('string?', put=False),
-    'remote_group_id': Attr('uuid?', put=False),
-    'remote_address_group_id': Attr('uuid?', put=False),
+    'remote_group_id': Attr('id?', put=False),
+    'remote_address_group_id': Attr('id?', put=False),
 })
 
 SUBNETPOOL = attrs(PROJECT, STANDARD, {

@@ -401,9 +401,16 @@ class Networks:
                 raise exc.not_found('network', network_id)
             ports = list(s.scalars(sa.select(models.Port).where(
                 models.Port.network_id == network_id)))
-            if any(p.device_owner not in base.AUTO_DELETE_OWNERS for p in ports):
+            if any(p.device_owner not in base.AUTO_DELETE_OWNERS + (base.FLOATINGIP_OWNER,)
+                   for p in ports):
                 raise exc.NetworkInUse(net_id=network_id)
             hosts = self.network_hosts(s, network_id)
+            for fip in s.scalars(sa.select(models.FloatingIP).where(
+                    models.FloatingIP.floating_network_id == network_id)):
+                hosts.add(self._router_host(s, fip.router_id))
+                base.delete_tags(s, fip.id)
+                s.delete(fip)
+            s.flush()
             for port in ports:
                 s.delete(port)
                 base.delete_tags(s, port.id)
