@@ -111,6 +111,28 @@ def extension_aliases(cloud, url):
     return ','.join(e['alias'] for e in doc.get('extensions', [])) if doc else None
 
 
+def public_network(cloud, v2):
+    """The cloud's external network, else a new flat one named public (as
+    DevStack makes), for floating IP and router gateway tests."""
+    found = (cloud.get(v2 + '/networks?router:external=True') or {}).get('networks')
+    if found:
+        return found[0]
+    status, _, body = cloud.request('POST', v2 + '/networks', {'network': {
+        'name': 'public', 'router:external': True, 'shared': False,
+        'provider:network_type': 'flat', 'provider:physical_network': 'public'}})
+    if status != 201:
+        log('cannot create the public network: %s %s' % (status, body))
+        return None
+    network = body['network']
+    status, _, body = cloud.request('POST', v2 + '/subnets', {'subnet': {
+        'name': 'public-subnet', 'network_id': network['id'], 'ip_version': 4,
+        'cidr': '172.24.4.0/24', 'gateway_ip': '172.24.4.1', 'enable_dhcp': False}})
+    if status != 201:
+        log('cannot create the public subnet: %s %s' % (status, body))
+    log('created network public %s' % network['id'])
+    return network
+
+
 def image_and_flavor(cloud, conf, image_url, compute_url):
     """Two images and two flavors for compute tests: the cloud's, else new small ones."""
     base = image_url if image_url.endswith('/v2') else image_url + '/v2'
@@ -189,9 +211,16 @@ def build(cloud, workspace):
             conf['volume-feature-enabled']['api_extensions'] = aliases
     if 'neutron' in found:
         url = found['neutron'][1]
-        aliases = extension_aliases(cloud, url if url.endswith('/v2.0') else url + '/v2.0')
+        v2 = url if url.endswith('/v2.0') else url + '/v2.0'
+        aliases = extension_aliases(cloud, v2)
         if aliases is not None:
             conf['network-feature-enabled']['api_extensions'] = aliases
+        conf['network-feature-enabled'].update({'ipv6': 'true',
+                                                'ipv6_subnet_attributes': 'true'})
+        public = public_network(cloud, v2)
+        if public:
+            conf['network'].update({'public_network_id': public['id'],
+                                    'floating_network_name': public['name']})
     if 'swift' in found:
         info = cloud.get(found['swift'][1].split('/v1')[0] + '/info')
         conf['object-storage-feature-enabled']['discoverability'] = str(bool(info)).lower()

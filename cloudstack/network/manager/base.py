@@ -6,6 +6,7 @@ import socket
 import uuid
 
 import sqlalchemy as sa
+from sqlalchemy import event, orm
 from sqlalchemy import exc as sa_exc
 
 from cloudstack import policy
@@ -277,25 +278,46 @@ class Base:
 
     @staticmethod
     def request_sync(session, hosts, delay=0):
-        """Ask the network agents of `hosts` to sync, in the caller's
-        transaction: at most one sync waits per host (a flag on the host's
-        row, set by a conditional update; the sync clears it first)."""
-        for host in sorted({h for h in hosts if h}):
-            flagged = session.execute(
-                sa.update(models.NetworkHost)
-                .where(models.NetworkHost.host == host,
-                       models.NetworkHost.sync_pending.is_(False))
-                .values(sync_pending=True)).rowcount
-            if not flagged:
-                if session.get(models.NetworkHost, host) is not None:
-                    continue        # a sync is already waiting
-                try:
-                    with session.begin_nested():
-                        session.add(models.NetworkHost(host=host, sync_pending=True))
-                except sa_exc.IntegrityError:
-                    continue        # registered meanwhile, by a request that queued one
-            enqueue_addressed(session, SYNC_HANDLER, {'host': host}, role=ROLE, host=host,
-                              delay=delay)
+        """Ask the network agents of `hosts` to sync once the caller's
+        transaction commits (see _queue_syncs)."""
+        wanted = session.info.setdefault(SYNC_REQUESTS, {})
+        for host in hosts:
+            if host:
+                wanted[host] = min(wanted.get(host, delay), delay)
+
+
+SYNC_REQUESTS = 'cloudstack.network.sync_requests'
+
+
+@event.listens_for(orm.Session, 'before_commit')
+def _queue_syncs(session):
+    """Queue the syncs a transaction asked for, last thing before it commits:
+    at most one sync waits per host (a flag on the host's row, set by a
+    conditional update; the sync clears it as it starts). Hosts go in name
+    order, so that concurrent transactions lock their rows in one order."""
+    wanted = session.info.pop(SYNC_REQUESTS, None)
+    for host, delay in sorted((wanted or {}).items()):
+        flagged = session.execute(
+            sa.update(models.NetworkHost)
+            .where(models.NetworkHost.host == host,
+                   models.NetworkHost.sync_pending.is_(False))
+            .values(sync_pending=True)).rowcount
+        if not flagged:
+            if session.get(models.NetworkHost, host) is not None:
+                continue        # a sync is already waiting
+            try:
+                with session.begin_nested():
+                    session.add(models.NetworkHost(host=host, sync_pending=True))
+            except sa_exc.IntegrityError:
+                continue        # registered meanwhile, by a request that queued one
+        enqueue_addressed(session, SYNC_HANDLER, {'host': host}, role=ROLE, host=host,
+                          delay=delay)
+
+
+@event.listens_for(orm.Session, 'after_transaction_end')
+def _forget_syncs(session, transaction):
+    if transaction.parent is None:      # the whole transaction, not a savepoint
+        session.info.pop(SYNC_REQUESTS, None)
 
 
 def enqueue_addressed(session, handler, args, role, host, delay=0):

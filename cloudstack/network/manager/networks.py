@@ -105,6 +105,26 @@ class Networks:
         base.owned(out, row.project_id)
         return base.standard(row, out, tags)
 
+    def network_facts(self, ctx, network_ids):
+        """{network id: {'project_id', 'shared', 'router:external'}} for
+        policy targets of what lives on those networks."""
+        ids = sorted({i for i in network_ids if i})
+        if not ids:
+            return {}
+        with self.read() as s:
+            out = {nid: {'project_id': project, 'shared': False, 'router:external': ext}
+                   for nid, project, ext in s.execute(
+                       sa.select(models.Network.id, models.Network.project_id,
+                                 models.Network.external)
+                       .where(models.Network.id.in_(ids)))}
+            for nid in s.scalars(sa.select(models.RBACPolicy.object_id).where(
+                    models.RBACPolicy.object_type == 'network',
+                    models.RBACPolicy.action == 'access_as_shared',
+                    models.RBACPolicy.object_id.in_(ids),
+                    models.RBACPolicy.target_project.in_(('*', ctx.project_id or '')))):
+                out[nid]['shared'] = True
+            return out
+
     def _one_network(self, session, ctx, row):
         return self.network_dicts(session, ctx, [row])[0]
 
@@ -381,9 +401,16 @@ class Networks:
                 raise exc.not_found('network', network_id)
             ports = list(s.scalars(sa.select(models.Port).where(
                 models.Port.network_id == network_id)))
-            if any(p.device_owner not in base.AUTO_DELETE_OWNERS for p in ports):
+            if any(p.device_owner not in base.AUTO_DELETE_OWNERS + (base.FLOATINGIP_OWNER,)
+                   for p in ports):
                 raise exc.NetworkInUse(net_id=network_id)
             hosts = self.network_hosts(s, network_id)
+            for fip in s.scalars(sa.select(models.FloatingIP).where(
+                    models.FloatingIP.floating_network_id == network_id)):
+                hosts.add(self._router_host(s, fip.router_id))
+                base.delete_tags(s, fip.id)
+                s.delete(fip)
+            s.flush()
             for port in ports:
                 s.delete(port)
                 base.delete_tags(s, port.id)

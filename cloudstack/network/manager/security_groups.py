@@ -139,6 +139,16 @@ class SecurityGroups:
             models.DefaultSecurityGroup.security_group_id).where(
             models.DefaultSecurityGroup.security_group_id.in_(list(group_ids)))))
 
+    def group_owners(self, group_ids):
+        """{security group id: its project}."""
+        ids = sorted(set(group_ids))
+        if not ids:
+            return {}
+        with self.read() as s:
+            return base.pairs(s, sa.select(models.SecurityGroup.id,
+                                           models.SecurityGroup.project_id)
+                              .where(models.SecurityGroup.id.in_(ids)))
+
     # -- the default group ------------------------------------------------
 
     def ensure_default_group(self, session, project_id):

@@ -97,7 +97,6 @@ class SubnetPools:
 
     def _check_lengths(self, row):
         limit = 32 if row.ip_version == 4 else 128
-        smallest = max(n.prefixlen for n in map(ipaddress.ip_network, row.prefixes))
         for key in ('min_prefixlen', 'max_prefixlen', 'default_prefixlen'):
             value = getattr(row, key)
             if not isinstance(value, int) or not 0 <= value <= limit:
@@ -105,10 +104,6 @@ class SubnetPools:
         if not row.min_prefixlen <= row.default_prefixlen <= row.max_prefixlen:
             raise exc.InvalidInput(error='Illegal prefix bounds: min_prefixlen <= '
                                          'default_prefixlen <= max_prefixlen is required')
-        if row.min_prefixlen < smallest:
-            raise exc.InvalidInput(error='Illegal prefix bounds: min_prefixlen %s is '
-                                         'smaller than the prefix /%s' % (
-                                             row.min_prefixlen, smallest))
 
     def _check_scope(self, session, ctx, row, scope_id):
         if not scope_id:

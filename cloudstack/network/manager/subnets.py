@@ -91,7 +91,7 @@ def check_service_types(types):
     return list(types)
 
 
-def subnet_dict(row, tags):
+def subnet_dict(row, tags, external=False):
     out = {
         'id': row.id, 'name': row.name, 'network_id': row.network_id,
         'ip_version': row.ip_version, 'cidr': row.cidr, 'gateway_ip': row.gateway_ip,
@@ -101,7 +101,7 @@ def subnet_dict(row, tags):
         'dns_nameservers': list(row.dns_nameservers or []),
         'host_routes': [dict(r) for r in row.host_routes or []],
         'service_types': list(row.service_types or []),
-        'dns_publish_fixed_ip': row.dns_publish_fixed_ip,
+        'router:external': external,
     }
     base.owned(out, row.project_id)
     return base.standard(row, out, tags)
@@ -111,7 +111,10 @@ class Subnets:
 
     def subnet_dicts(self, session, rows):
         tags = base.load_tags(session, [r.id for r in rows])
-        return [subnet_dict(r, tags) for r in rows]
+        network_ids = list({r.network_id for r in rows})
+        external = set(session.scalars(sa.select(models.Network.id).where(
+            models.Network.id.in_(network_ids or ['']), models.Network.external.is_(True))))
+        return [subnet_dict(r, tags, r.network_id in external) for r in rows]
 
     def subnet_clause(self, ctx):
         if base.is_admin(ctx):

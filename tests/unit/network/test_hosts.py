@@ -84,3 +84,29 @@ def test_dhcp_runs_on_an_agent_host_with_its_port_bound_there(mgr, admin_ctx, ne
     dhcp = [p for p in state['ports'] if p['device_owner'] == 'network:dhcp']
     assert len(dhcp) == 1 and dhcp[0]['binding:host_id'] == hosts[0]
     assert dhcp[0]['fixed_ips'][0]['subnet_id'] == subnet['id']
+
+
+def test_sync_requests_go_with_the_transaction(mgr):
+    """Kept when a savepoint inside rolls back (an IPAM collision), dropped
+    when the transaction does."""
+    from sqlalchemy import exc as sa_exc
+    with db_api.writer() as s:
+        mgr.request_sync(s, ['host-1'])
+        try:
+            with s.begin_nested():
+                s.add_all([models.Tag(resource_id='r', tag='t', resource_type='network'),
+                           models.Tag(resource_id='r', tag='t', resource_type='network')])
+                s.flush()
+        except sa_exc.IntegrityError:
+            pass
+    assert _sync_tasks() == [{'host': 'host-1'}]
+    mgr.start_sync('host-1')
+    try:
+        with db_api.writer() as s:
+            mgr.request_sync(s, ['host-1', 'host-2'])
+            raise RuntimeError('abort')
+    except RuntimeError:
+        pass
+    with db_api.writer() as s:
+        pass
+    assert _sync_tasks() == [{'host': 'host-1'}]
