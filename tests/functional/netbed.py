@@ -72,6 +72,7 @@ class Netbed:
         self.nl = ip_lib.Netlink()
         self.namespaces = []
         self.procs = []
+        os.makedirs(self.tmp, exist_ok=True)
         self.script = os.path.join(self.tmp, 'udhcpc.sh')
         with open(self.script, 'w') as f:
             f.write(UDHCPC_SCRIPT)
