@@ -215,6 +215,20 @@ def test_two_hosts_dhcp_security_groups_router_floating_ip_metadata(bed, metadat
     bed.tcp_server(t['ext_ns'], 8080, 'ext')
     assert bed.tcp(vm2, '172.24.4.1', 8080) == 'ext peer=172.24.4.10'
     assert not bed.ping(t['ext_ns'], '10.10.1.11', count=1)
+    # without SNAT the outside sees the fixed address (and, with no route back, cannot answer)
+    t['rtr']['external_gateway_info']['enable_snat'] = False
+    sync(t)
+    assert bed.tcp(vm2, '172.24.4.1', 8080, timeout=1) == ''
+    bed.run(t['ext_ns'], ['ip', 'route', 'add', '10.10.1.0/24', 'via', '172.24.4.10'], check=True)
+    assert bed.tcp(vm2, '172.24.4.1', 8080) == 'ext peer=10.10.1.12'
+    bed.run(t['ext_ns'], ['ip', 'route', 'del', '10.10.1.0/24'], check=True)
+    t['rtr']['external_gateway_info']['enable_snat'] = True
+    # an extra route of the router
+    t['rtr']['routes'] = [{'destination': '192.168.77.0/24', 'nexthop': '10.10.1.12'}]
+    sync(t)
+    routes = bed.run(router_ns, ['ip', 'route'], check=True).stdout
+    assert '192.168.77.0/24 via 10.10.1.12' in routes and 'default via 172.24.4.1' in routes
+    assert bed.tcp(vm2, '172.24.4.1', 8080) == 'ext peer=172.24.4.10'
 
     # floating IP: the outside reaches vm1, and vm1 goes out as it
     st.floating_ip(t['rtr'], '172.24.4.50', t['p1'])
@@ -288,12 +302,18 @@ def test_isolated_network_metadata_from_dhcp_namespace_through_the_worker(bed, m
         status, out = bed.http_get(vm, 'http://169.254.169.254/openstack/latest/meta_data.json')
         assert status == 200
         assert out.split() == [port['device_id'], '/openstack/latest/meta_data.json']
+        # dnsmasq dies: the next sync starts it again
+        pidfile = os.path.join(bed.state_root, 'h1', 'dhcp', net['id'], 'pid')
+        os.kill(processes.running(pidfile)[0], signal.SIGKILL)
+        d.sync(st.for_host('h1'))
+        assert processes.running(pidfile)[0]
+        assert 'ip=10.20.0.5 ' in bed.dhcp(vm)
         worker = d._worker.proc.pid
         os.kill(worker, signal.SIGKILL)           # a new worker takes over, adopts all
-        dnsmasq = processes.running(os.path.join(bed.state_root, 'h1', 'dhcp', net['id'], 'pid'))[0]
+        dnsmasq = processes.running(pidfile)[0]
         assert d.sync(st.for_host('h1'))['up'] == result['up']
         assert d._worker.proc.pid != worker
-        assert processes.running(os.path.join(bed.state_root, 'h1', 'dhcp', net['id'], 'pid'))[0] == dnsmasq
+        assert processes.running(pidfile)[0] == dnsmasq
         assert d.sync({'host': 'h1'}) == {'up': [], 'down': []}
         assert traces(bed, 'h1') == {}
     finally:
