@@ -10,8 +10,13 @@ dnsmasq serving DHCP, a security group with a remote-group rule):
   driver  from "port created" to "port ACTIVE with its DHCP entry and rules
           in place": the hypervisor's part (the tap, created and up, not on
           any bridge) and then driver.sync(state) with the new port, which
-          returns it in 'up' after plugging the tap, writing its iptables
-          chains and ipset members and its dnsmasq host entry (SIGHUP).
+          returns it in 'up' after plugging the tap, writing its iptables,
+          ip6tables and ebtables chains and ipset members and its dnsmasq
+          host entry (SIGHUP).
+
+The process moves into the simulated host's namespace first, so that the
+driver runs there as it would on a real host (its commands need no
+nsenter).
 
 Raw and driver ports alternate, so background load hits both alike; the
 median of each is reported and their ratio (goal: driver <= 2x raw). The
@@ -33,6 +38,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from cloudstack.network.drivers.linuxbridge import LinuxBridgeDriver  # noqa: E402
+from cloudstack.network.drivers.linuxbridge import ip_lib  # noqa: E402
 from cloudstack.network.drivers.linuxbridge import plan as planner  # noqa: E402
 from tests.functional import netbed  # noqa: E402
 
@@ -51,7 +57,7 @@ def run(ports, worker):
     tmp = tempfile.mkdtemp(prefix='cs-bench-lb-')
     os.chmod(tmp, 0o711)
     bed = netbed.Netbed(tmp)
-    driver = None
+    driver = home = None
     try:
         host = bed.host('h1')
         peer = bed.namespace('h2')
@@ -67,14 +73,18 @@ def run(ports, worker):
                                 dict(protocol='icmp')])
         st.rule(sg, remote_group_id=sg['id'])
         st.dhcp_server(net, 'h1', '10.100.0.2')
+        # As on a real host, the driver runs in the host's namespace (commands
+        # need no nsenter there): this process moves into it.
+        home = os.open('/proc/self/ns/net', os.O_RDONLY)
+        ip_lib.enter(host)
         driver = LinuxBridgeDriver('h1', settings=planner.Settings(
-            state_dir=os.path.join(tmp, 'h1'), host_namespace=host,
+            state_dir=os.path.join(tmp, 'h1'), host_namespace=None,
             namespace_prefix=host + '-'), use_worker=worker)
         first = st.port(net, ['10.100.0.10'], host='h1', security_groups=[sg])
         bed.instance(host, 'vm0', first)
         assert first['id'] in driver.sync(st.for_host('h1'))['up']
         bridge = bed.nl.index(host, 'brq' + net['id'][:11])
-        ipr = bed.nl.ipr(host)
+        ipr = bed.nl.ipr(host)          # opened before the move: the same namespace
         mtu = net['mtu']
         raw, tap_times, sync_times, total = [], [], [], []
         phases = {}
@@ -113,7 +123,7 @@ def run(ports, worker):
             tap_times.append(t1 - t0)
             sync_times.append(t2 - t1)
             total.append(t2 - t0)
-        chains = bed.run(host, ['iptables-save', '-t', 'filter'], check=True).stdout
+        chains = bed.run(None, ['iptables-save', '-t', 'filter'], check=True).stdout
         missing = [p for p in st.ports.values() if p['device_owner'].startswith('compute:')
                    and ':cs-i-' + p['id'][:11] not in chains]
         if missing:
@@ -132,6 +142,8 @@ def run(ports, worker):
     finally:
         if driver is not None:
             driver.close()
+        if home is not None:
+            ip_lib.setns_fd(home)
         bed.cleanup()
         for pidfile in netbed_pidfiles(tmp):
             from cloudstack.network.drivers.linuxbridge import processes

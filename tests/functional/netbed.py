@@ -237,7 +237,8 @@ class Netbed:
         self.nl.close()
         for name in sorted(n for n in self.nl.namespaces() if n.startswith(self.prefix)):
             for pid in processes.pids_in_namespace(name):
-                processes.kill(pid, timeout=2)
+                if pid != os.getpid():
+                    processes.kill(pid, timeout=2)
             self.nl.delete_namespace(name)
 
 

@@ -38,11 +38,16 @@ def enter(namespace):
     """Move the calling thread into a named network namespace."""
     fd = os.open(os.path.join(NETNS_RUN_DIR, namespace), os.O_RDONLY | os.O_CLOEXEC)
     try:
-        if _libc.setns(fd, CLONE_NEWNET) != 0:
-            err = ctypes.get_errno()
-            raise OSError(err, os.strerror(err))
+        setns_fd(fd)
     finally:
         os.close(fd)
+
+
+def setns_fd(fd):
+    """Move the calling thread into the network namespace open as `fd`."""
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
 
 
 def socket_in(namespace, family, kind, proto=0):
@@ -54,9 +59,8 @@ def socket_in(namespace, family, kind, proto=0):
         try:
             return socket.socket(family, kind | socket.SOCK_CLOEXEC, proto)
         finally:
-            if namespace and _libc.setns(home, CLONE_NEWNET) != 0:
-                err = ctypes.get_errno()
-                raise OSError(err, 'cannot return to our namespace: ' + os.strerror(err))
+            if namespace:
+                setns_fd(home)
     finally:
         os.close(home)
 
