@@ -501,3 +501,59 @@ def test_ipv6_slaac_through_the_routers_advertisements(bed):
     del v6
     d.cleanup()
     assert traces(bed, 'h1') == {}
+
+
+def test_any_sequence_of_states_converges(bed, metadata):
+    """Random states, one after the other (and a restart in the middle):
+    after each sync the host has exactly what the state wants, no more."""
+    import random
+    rnd = random.Random(1234)
+    h1 = bed.host('h1')
+    bed.outside(h1, 'ext0', 'ext', '172.24.4.1/24')
+    pool = netbed.State()
+    pool.metadata = {'host': '127.0.0.1', 'port': metadata.port, 'shared_secret': SECRET}
+    ext = pool.network(kind='flat', physnet='public', mtu=1500, external=True)
+    pool.subnet(ext, '172.24.4.0/24', enable_dhcp=False)
+    nets = []
+    for i in range(4):
+        net = pool.network(kind='local')
+        pool.subnet(net, '10.9%d.0.0/24' % i)
+        nets.append(net)
+    sg = pool.security_group([dict(direction='egress'), dict(remote_group_id=None, protocol='tcp')])
+    all_ports = [pool.port(net, ['10.9%d.0.%d' % (i, 10 + j)], host='h1', security_groups=[sg])
+                 for i, net in enumerate(nets) for j in range(2)]
+    d = driver(bed, 'h1', physical_interface_mappings={'public': 'ext0'})
+    for step in range(8):
+        st = netbed.State(pool.project_id)
+        st.metadata = pool.metadata
+        st.networks, st.subnets = dict(pool.networks), dict(pool.subnets)
+        st.security_groups = pool.security_groups
+        chosen = rnd.sample(nets, rnd.randint(0, len(nets)))
+        for port in all_ports:
+            if port['network_id'] in {n['id'] for n in chosen} and rnd.random() < 0.7:
+                st.ports[port['id']] = port
+        dhcp = [n for n in chosen if rnd.random() < 0.6]
+        for i, net in enumerate(nets):
+            if net in dhcp:
+                st.dhcp_server(net, 'h1', '10.9%d.0.2' % i)
+        if chosen and rnd.random() < 0.6:
+            rtr = st.router('h1', ext, '172.24.4.%d' % (10 + step))
+            for net in chosen[:2]:
+                st.router_interface(rtr, net, '10.9%d.0.1' % nets.index(net))
+        if step == 4:
+            d = driver(bed, 'h1', physical_interface_mappings={'public': 'ext0'})  # a restart
+        state = st.for_host('h1')
+        result = d.sync(state)
+        assert not result.get('errors'), result
+        wanted_nets = {p['network_id'] for p in state['ports']}
+        assert {n for n in bed.nl.links(h1) if n.startswith('brq')} == {
+            'brq' + n[:11] for n in wanted_nets}
+        prefix = h1 + '-'
+        assert {n for n in bed.nl.namespaces() if n.startswith(prefix)} == (
+            {prefix + 'qdhcp-' + n['id'] for n in dhcp}
+            | {prefix + 'qrouter-' + r['id'] for r in st.routers.values()})
+        running = traces(bed, 'h1').get('daemons', [])
+        assert sorted(os.path.basename(os.path.dirname(p)) for p in running
+                      if p.endswith('/pid')) == sorted(n['id'] for n in dhcp)
+    d.cleanup()
+    assert traces(bed, 'h1') == {}
