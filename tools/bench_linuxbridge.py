@@ -33,6 +33,7 @@ in the engine. Everything lives in namespaces of a test bed
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -58,9 +59,8 @@ def run(ports, worker):
     reason = netbed.missing_tools()
     if reason:
         sys.exit('cannot run: this machine %s' % reason)
-    tmp = tempfile.mkdtemp(prefix='cs-bench-lb-')
-    os.chmod(tmp, 0o711)
-    bed = netbed.Netbed(tmp)
+    bed = netbed.Netbed(tempfile.mkdtemp(prefix='cs-bench-lb-'))
+    tmp = bed.state_root
     driver = home = None
     try:
         host = bed.host('h1')
@@ -162,16 +162,7 @@ def run(ports, worker):
         if home is not None:
             ip_lib.setns_fd(home)
         bed.cleanup()
-        for pidfile in netbed_pidfiles(tmp):
-            from cloudstack.network.drivers.linuxbridge import processes
-            processes.stop(pidfile, timeout=2)
-
-
-def netbed_pidfiles(root):
-    for directory, _, files in os.walk(root):
-        for name in files:
-            if name == 'pid' or name.endswith('.pid'):
-                yield os.path.join(directory, name)
+        shutil.rmtree(bed.tmp, ignore_errors=True)
 
 
 def main():

@@ -18,6 +18,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -65,9 +66,22 @@ def missing_tools():
     return None
 
 
+def daemon_pidfiles(root):
+    """The pid files of the daemons the drivers started under `root`."""
+    for directory, _, files in os.walk(root):
+        for name in files:
+            if name == 'pid' or name.endswith('.pid'):
+                yield os.path.join(directory, name)
+
+
 class Netbed:
+    """`state_root`: a directory for the drivers' state_path, one the
+    dnsmasq user (nobody) can reach, as dnsmasq re-reads its files as it."""
+
     def __init__(self, tmp):
         self.tmp = str(tmp)
+        self.state_root = tempfile.mkdtemp(prefix='cs-lb-')
+        os.chmod(self.state_root, 0o711)
         self.prefix = 'cs%s-' % secrets.token_hex(2)
         self.nl = ip_lib.Netlink()
         self.namespaces = []
@@ -227,6 +241,8 @@ class Netbed:
         return left
 
     def cleanup(self):
+        """Remove everything: our processes, namespaces and the drivers'
+        daemons and files."""
         for p in self.procs:
             if p.poll() is None:
                 try:
@@ -240,6 +256,9 @@ class Netbed:
                 if pid != os.getpid():
                     processes.kill(pid, timeout=2)
             self.nl.delete_namespace(name)
+        for pidfile in daemon_pidfiles(self.state_root):
+            processes.stop(pidfile, timeout=2)
+        shutil.rmtree(self.state_root, ignore_errors=True)
 
 
 class Pinger:

@@ -11,9 +11,7 @@ import hmac
 import http.server
 import os
 import re
-import shutil
 import signal
-import tempfile
 import threading
 import time
 
@@ -75,21 +73,8 @@ def metadata():
 @pytest.fixture
 def bed(tmp_path):
     bed = netbed.Netbed(tmp_path)
-    # dnsmasq drops to nobody, who must reach its files
-    bed.state_root = tempfile.mkdtemp(prefix='cs-lb-')
-    os.chmod(bed.state_root, 0o711)
     yield bed
     bed.cleanup()
-    for pidfile in _pidfiles(bed.state_root):
-        processes.stop(pidfile, timeout=2)
-    shutil.rmtree(bed.state_root, ignore_errors=True)
-
-
-def _pidfiles(root):
-    for directory, _, files in os.walk(root):
-        for name in files:
-            if name == 'pid' or name.endswith('.pid'):
-                yield os.path.join(directory, name)
 
 
 def driver(bed, host, use_worker=False, **settings):
@@ -110,7 +95,7 @@ def traces(bed, host):
         chains += re.findall(r'^[:-].*\bcs-\S+', text, re.M)
     sets = [s for s in bed.run(ns, ['ipset', 'list', '-n'], check=True).stdout.split()
             if s.startswith('cs')]
-    daemons = [p for p in _pidfiles(os.path.join(bed.state_root, host))
+    daemons = [p for p in netbed.daemon_pidfiles(os.path.join(bed.state_root, host))
                if processes.running(p)[0]]
     return {k: v for k, v in dict(links=links, namespaces=namespaces, chains=chains, ipsets=sets,
                                   daemons=daemons).items() if v}

@@ -3,14 +3,11 @@ network agent of one simulated host (a namespace of the test bed), driven
 through openstacksdk as a user would; the instance is a namespace whose veth
 is the port's tap, as a hypervisor would plug it."""
 import os
-import shutil
-import tempfile
 
 import openstack.config
 import openstack.connection
 import pytest
 
-from cloudstack.network.drivers.linuxbridge import processes
 from tests.functional import netbed
 from tests.functional.conftest import ADMIN_PASSWORD
 
@@ -23,15 +20,8 @@ HOST = 'lb-host-1'
 @pytest.fixture
 def bed(tmp_path):
     bed = netbed.Netbed(tmp_path / 'bed')
-    bed.state_root = tempfile.mkdtemp(prefix='cs-lb-')
-    os.chmod(bed.state_root, 0o711)
     yield bed
     bed.cleanup()
-    for directory, _, files in os.walk(bed.state_root):
-        for name in files:
-            if name == 'pid' or name.endswith('.pid'):
-                processes.stop(os.path.join(directory, name), timeout=2)
-    shutil.rmtree(bed.state_root, ignore_errors=True)
 
 
 @pytest.fixture
