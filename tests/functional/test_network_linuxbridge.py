@@ -542,3 +542,44 @@ def test_any_sequence_of_states_converges(bed, metadata):
                       if p.endswith('/pid')) == sorted(n['id'] for n in dhcp)
     d.cleanup()
     assert traces(bed, 'h1') == {}
+
+
+def test_kill_9_of_the_worker_in_the_middle_of_a_sync(bed, metadata):
+    """The dataplane worker killed while it builds: the driver starts another,
+    whose first sync finishes the host from whatever the first left."""
+    import threading
+    h1 = bed.host('h1')
+    bed.outside(h1, 'ext0', 'ext', '172.24.4.1/24')
+    st = netbed.State()
+    st.metadata = {'host': '127.0.0.1', 'port': metadata.port, 'shared_secret': SECRET}
+    ext = st.network(kind='flat', physnet='public', mtu=1500, external=True)
+    st.subnet(ext, '172.24.4.0/24', enable_dhcp=False)
+    rtr = st.router('h1', ext, '172.24.4.10')
+    sg = st.security_group([dict(direction='egress'), dict(protocol='tcp')])
+    for i in range(3):
+        net = st.network(kind='local')
+        st.subnet(net, '10.4%d.0.0/24' % i)
+        st.dhcp_server(net, 'h1', '10.4%d.0.2' % i)
+        st.router_interface(rtr, net, '10.4%d.0.1' % i)
+        st.port(net, ['10.4%d.0.5' % i], host='h1', security_groups=[sg])
+    state = st.for_host('h1')
+    d = driver(bed, 'h1', use_worker=True, physical_interface_mappings={'public': 'ext0'})
+    try:
+        for delay in (0.05, 0.3, 0.8):
+            d.sync({'host': 'h1'})
+            d.sync({'host': 'h1'})            # a worker is up, with nothing built
+            victim = d._worker.proc.pid
+            threading.Timer(delay, os.kill, (victim, signal.SIGKILL)).start()
+            result = d.sync(state)             # the worker dies; another finishes
+            assert d._worker.proc.pid != victim
+            assert not result.get('errors'), result
+            wanted = {p['id'] for p in st.ports.values()
+                      if p['device_owner'].startswith('network:')}
+            assert set(result['up']) == wanted
+            left = traces(bed, 'h1')
+            assert len(left['namespaces']) == 4 and len(left['links']) == 4
+            assert len([p for p in left['daemons'] if p.endswith('/pid')]) == 3
+        assert d.sync({'host': 'h1'}) == {'up': [], 'down': []}
+        assert traces(bed, 'h1') == {}
+    finally:
+        d.close()
