@@ -51,6 +51,10 @@ def sdk(cloud):
 
 def test_a_port_through_the_api_gets_wired_and_served(running):
     bed, conn = running.bed, sdk(running)
+    # the host's network agent is up (DHCP and routers are scheduled to it)
+    assert running.wait_for(lambda: any(a.host == HOST and a.is_alive
+                                        for a in conn.network.agents()),
+                            timeout=60, interval=0.5)
     public = conn.network.create_network(name='public', is_router_external=True,
                                          provider_network_type='flat',
                                          provider_physical_network='public')
