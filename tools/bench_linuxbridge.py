@@ -28,7 +28,12 @@ sync also runs through the dataplane worker process (--worker), as it does
 in the engine. Everything lives in namespaces of a test bed
 (tests/functional/netbed.py), removed at the end. Needs root.
 
-    tools/bench_linuxbridge.py [--ports 40] [--worker] [--output FILE]
+With --api it also times ports through the real API: cloudstack-all with the
+linuxbridge agent of the simulated host, POST /v2.0/ports bound to it, the
+tap made as a hypervisor would, GET until ACTIVE (the engine's task pick-up
+included).
+
+    tools/bench_linuxbridge.py [--ports 40] [--worker] [--api] [--output FILE]
 """
 import argparse
 import json
@@ -41,6 +46,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, 'tools'))
 
 from cloudstack.network.drivers.linuxbridge import LinuxBridgeDriver  # noqa: E402
 from cloudstack.network.drivers.linuxbridge import ip_lib  # noqa: E402
@@ -165,14 +171,94 @@ def run(ports, worker):
         shutil.rmtree(bed.tmp, ignore_errors=True)
 
 
+def run_api(ports):
+    """Through the API: cloudstack-all with the linuxbridge agent of a simulated
+    host; each port is created with POST /v2.0/ports (bound to the host), its
+    tap appears as a hypervisor would make it, and the port is polled until
+    ACTIVE (the agent wired it: DHCP entry, rules, tap on the bridge)."""
+    import openstack.config
+    import openstack.connection
+    from bench import servers
+    reason = netbed.missing_tools()
+    if reason:
+        sys.exit('cannot run: this machine %s' % reason)
+    bed = netbed.Netbed(tempfile.mkdtemp(prefix='cs-bench-lb-'))
+    server = None
+    try:
+        host = bed.host('h1')
+        peer = bed.namespace('h2')
+        vm = bed.namespace('vm')
+        bed.underlay(host, '10.99.0.1', peer, '10.99.0.2')
+        workdir = os.path.join(bed.tmp, 'cloud')
+        os.makedirs(workdir)
+        port = servers.free_port()
+        server = servers.cloudstack_server(
+            os.path.dirname(sys.executable), ROOT, workdir, os.path.join(workdir, 'data'), port,
+            2, 'bench-admin', 4, extra_conf=(
+                '[DEFAULT]\nhost = bench-host\n'
+                '[network]\ndriver = linuxbridge\nlocal_ip = 10.99.0.1\n'
+                '[linuxbridge]\nhost_namespace = %s\nnamespace_prefix = %s-\nstate_path = %s\n'
+                % (host, host, os.path.join(bed.state_root, 'h1'))))
+        server.start()
+        server.wait_for_port(port, 60)
+        deadline = time.monotonic() + 60
+        while not os.path.exists(os.path.join(workdir, 'data', 'clouds.yaml')):
+            if time.monotonic() > deadline:
+                sys.exit('cloudstack-all wrote no clouds.yaml')
+            time.sleep(0.1)
+        config = openstack.config.OpenStackConfig(config_files=[
+            os.path.join(workdir, 'data', 'clouds.yaml')])
+        conn = openstack.connection.Connection(config=config.get_one('cloudstack'))
+        while not any(a.host == 'bench-host' and a.is_alive for a in conn.network.agents()):
+            if time.monotonic() > deadline:
+                sys.exit('the network agent did not come up')
+            time.sleep(0.2)
+        net = conn.network.create_network(name='bench')
+        conn.network.create_subnet(network_id=net.id, ip_version=4, cidr='10.100.0.0/16')
+        ipr = bed.nl.ipr(host)
+        vmi = bed.nl.ipr(vm)
+        to_active, hosts_file = [], None
+        for i in range(ports):
+            t0 = time.perf_counter()
+            created = conn.network.create_port(network_id=net.id, binding_host_id='bench-host',
+                                               device_owner='compute:nova',
+                                               device_id='00000000-0000-0000-0000-%012d' % i)
+            tap = 'tap' + created.id[:11]
+            ipr.link('add', ifname=tap, kind='veth', peer={'ifname': 'd%d' % i, 'net_ns_fd': vm})
+            ipr.link('set', index=ipr.link_lookup(ifname=tap)[0], state='up')
+            vmi.link('set', index=vmi.link_lookup(ifname='d%d' % i)[0], state='up')
+            while conn.network.get_port(created.id).status != 'ACTIVE':
+                if time.perf_counter() - t0 > 60:
+                    sys.exit('port %s did not become ACTIVE' % created.id)
+                time.sleep(0.01)
+            to_active.append(time.perf_counter() - t0)
+            hosts_file = hosts_file or next(iter(
+                os.path.join(d, 'host') for d, _, f in os.walk(os.path.join(bed.state_root, 'h1'))
+                if 'host' in f), None)
+            with open(hosts_file) as f:
+                if created.mac_address not in f.read():
+                    sys.exit('no DHCP entry for %s' % created.id)
+        return {'ports': ports, 'load_average': os.getloadavg(),
+                'api_port_create_to_active': _ms(to_active)}
+    finally:
+        if server is not None:
+            server.stop()
+        bed.cleanup()
+        shutil.rmtree(bed.tmp, ignore_errors=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--ports', type=int, default=40)
     parser.add_argument('--worker', action='store_true',
                         help='run the dataplane in its worker process, as the engine does')
+    parser.add_argument('--api', action='store_true',
+                        help='also time ports through the API and the agent in cloudstack-all')
     parser.add_argument('--output', help='also write the report (JSON) here')
     args = parser.parse_args()
     report = run(args.ports, args.worker)
+    if args.api:
+        report['api'] = run_api(args.ports)
     text = json.dumps(report, indent=2)
     print(text)
     if args.output:
