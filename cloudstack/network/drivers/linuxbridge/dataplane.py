@@ -184,6 +184,9 @@ class Dataplane:
         down |= failed | {v.port_id for v in plan.veths.values() if v.tap not in done.veths}
         up -= down
         self.applied = done
+        LOG.debug('synced: %d up, %d down in %.0f ms (%s)', len(up), len(down),
+                  sum(self.timings.values()) * 1000,
+                  ', '.join('%s %.0f' % (k, v * 1000) for k, v in self.timings.items()))
         result = {'up': sorted(up), 'down': sorted(down)}
         if errors:
             result['errors'] = errors
