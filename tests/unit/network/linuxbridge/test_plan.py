@@ -109,3 +109,17 @@ def test_disabled_router_and_no_gateway(tmp_path):
     p = _compile(tmp_path, st, physical_interface_mappings={'public': 'eth1'})
     rns = p.namespaces['t-qrouter-' + rtr['id']]
     assert rns.routes == () and 'DNAT' not in rns.iptables and 'SNAT' not in rns.iptables
+
+
+def test_dnsmasq_falls_back_to_root_when_its_user_cannot_reach_the_files(tmp_path):
+    from cloudstack.network.drivers.linuxbridge import dataplane
+    closed = tmp_path / 'closed'
+    (closed / 'state').mkdir(parents=True)
+    closed.chmod(0o700)
+    assert dataplane._user_reaching('nobody', str(closed / 'state')) == 'root'
+    closed.chmod(0o711)
+    opened = all(p.stat().st_mode & 0o001 for p in [tmp_path, *tmp_path.parents])
+    assert dataplane._user_reaching('nobody', str(closed / 'state')) == (
+        'nobody' if opened else 'root')
+    assert dataplane._user_reaching('no-such-user-here', str(tmp_path)) == 'root'
+    assert dataplane._user_reaching('root', str(closed)) == 'root'
