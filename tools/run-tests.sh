@@ -13,7 +13,7 @@ apt_install() {   # packages the tests need, when we may install them
     [ "$ROOT" = 0 ] || { echo "missing packages: ${missing[*]} (run as root to install)"; return 1; }
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
-apt_install python3-venv postgresql qemu-utils || true
+apt_install python3-venv postgresql qemu-utils rabbitmq-server || true
 # the linuxbridge network driver's functional tests
 apt_install dnsmasq-base iptables ebtables ipset conntrack busybox-static || true
 
