@@ -208,6 +208,12 @@ def test_two_hosts_dhcp_security_groups_router_floating_ip_metadata(bed, metadat
     assert bed.tcp(vm2, '172.24.4.1', 8080) == 'ext peer=10.10.1.12'
     bed.run(t['ext_ns'], ['ip', 'route', 'del', '10.10.1.0/24'], check=True)
     t['rtr']['external_gateway_info']['enable_snat'] = True
+    # an administratively down router keeps its ports wired, routes nothing
+    t['rtr']['admin_state_up'] = False
+    r1, _ = sync(t)
+    assert set(router_ports) <= set(r1['up'])
+    assert bed.tcp(vm2, '172.24.4.1', 8080, timeout=1) == ''
+    t['rtr']['admin_state_up'] = True
     # an extra route of the router
     t['rtr']['routes'] = [{'destination': '192.168.77.0/24', 'nexthop': '10.10.1.12'}]
     sync(t)

@@ -181,7 +181,7 @@ def compile_state(state, settings, zones=None):
     by_network = {}
     for port in ports:
         by_network.setdefault(port['network_id'], []).append(port)
-    routers = [r for r in state.get('routers') or () if r.get('admin_state_up', True)]
+    routers = list(state.get('routers') or ())
 
     def bridge_for(network_id, port_id):
         """The bridge of the network, planned on first use; None when this
@@ -336,8 +336,12 @@ def _plan_router(plan, settings, state, rtr, subnets, ports, by_network, add_vet
                                    'prefixes': prefixes})
     gateway_if, gateway_ips = None, []
     fips = []
+    # An administratively down router keeps its ports (they are wired, as
+    # Neutron's are) but forwards, translates and advertises nothing.
+    enabled = rtr.get('admin_state_up', True)
     if gw_port:
-        for fip in sorted(rtr.get('floating_ips') or (), key=lambda f: f['floating_ip_address']):
+        for fip in sorted(rtr.get('floating_ips') or () if enabled else (),
+                          key=lambda f: f['floating_ip_address']):
             if fip.get('router_id', rtr['id']) != rtr['id']:
                 continue
             fixed = fip.get('fixed_ip_address') if fip.get('port_id') else None
@@ -351,13 +355,16 @@ def _plan_router(plan, settings, state, rtr, subnets, ports, by_network, add_vet
             gateway_if = veth.ifname
             gateway_ips = [ip['ip_address'] for ip in gw_port.get('fixed_ips', ())
                            if ipaddress.ip_address(ip['ip_address']).version == 4]
+    if not enabled:
+        gateway_if, gateway_ips, advertised = None, [], []
     routes = l3.default_routes(gw_port, subnets) if gateway_if else []
-    routes += l3.extra_routes(rtr)
-    metadata = bool(served_networks)
+    routes += l3.extra_routes(rtr) if enabled else []
+    metadata = bool(served_networks) and enabled
     enable_snat = (rtr.get('external_gateway_info') or {}).get('enable_snat', True)
+    forwarding = '1' if enabled else '0'
     plan.namespaces[namespace] = Namespace(
         namespace, 'router',
-        sysctls=(('net/ipv4/ip_forward', '1'), ('net/ipv6/conf/all/forwarding', '1')),
+        sysctls=(('net/ipv4/ip_forward', forwarding), ('net/ipv6/conf/all/forwarding', forwarding)),
         routes=tuple(sorted(set(routes))),
         iptables=l3.render_ipv4(gateway_if, gateway_ips, enable_snat,
                                 [(f, fixed, tuple(_pf_key(pf) for pf in fw)) for f, fixed, fw in fips],

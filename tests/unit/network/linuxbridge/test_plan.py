@@ -102,8 +102,15 @@ def test_same_state_same_plan(tmp_path):
 def test_disabled_router_and_no_gateway(tmp_path):
     st, net, ext, dhcp_port, rtr, qr, vm1, vm2 = _topology()
     rtr['admin_state_up'] = False
+    rtr['routes'] = [{'destination': '10.9.0.0/16', 'nexthop': '10.0.0.9'}]
     p = _compile(tmp_path, st, physical_interface_mappings={'public': 'eth1'})
-    assert not any(n.startswith('t-qrouter-') for n in p.namespaces)
+    # its ports are wired (Tempest waits for them to be ACTIVE), nothing else
+    rns = p.namespaces['t-qrouter-' + rtr['id']]
+    assert 'tap' + qr['id'][:11] in p.veths
+    assert rns.sysctls == (('net/ipv4/ip_forward', '0'), ('net/ipv6/conf/all/forwarding', '0'))
+    assert rns.routes == () and 'DNAT' not in rns.iptables and 'REDIRECT' not in rns.iptables
+    assert 'metadata-t-qrouter-' + rtr['id'] not in p.processes
+    rtr['routes'] = []
     rtr['admin_state_up'] = True
     rtr['external_gateway_info'] = None
     p = _compile(tmp_path, st, physical_interface_mappings={'public': 'eth1'})
