@@ -13,6 +13,7 @@ process (the engine) the dataplane runs in a worker process of its own
 import dataclasses
 import logging
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -23,6 +24,9 @@ from cloudstack.network.drivers import base
 from cloudstack.network.drivers.linuxbridge import plan
 
 LOG = logging.getLogger(__name__)
+
+REQUIRED_COMMANDS = ('iptables-restore', 'ip6tables-restore', 'iptables-save', 'ebtables-restore',
+                     'ebtables-save', 'ipset', 'conntrack', 'nsenter')
 
 
 def settings_from_conf(conf=None):
@@ -61,6 +65,13 @@ class LinuxBridgeDriver(base.NetworkDriver):
         self._local = None
         self._worker = None
         self._lock = threading.Lock()     # green under eventlet: one sync at a time
+
+    def init(self):
+        """Check the host has the commands the dataplane runs."""
+        missing = [c for c in REQUIRED_COMMANDS + (self.settings.dnsmasq,) if not shutil.which(c)]
+        if missing:
+            raise RuntimeError('the linuxbridge driver needs %s on this host'
+                               % ', '.join(missing))
 
     def cleanup(self):
         """Remove everything this driver made on the host."""

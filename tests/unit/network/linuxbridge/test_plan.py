@@ -130,3 +130,18 @@ def test_dnsmasq_falls_back_to_root_when_its_user_cannot_reach_the_files(tmp_pat
         'nobody' if opened else 'root')
     assert dataplane._user_reaching('no-such-user-here', str(tmp_path)) == 'root'
     assert dataplane._user_reaching('root', str(closed)) == 'root'
+
+
+def test_init_names_the_commands_the_host_lacks(tmp_path, monkeypatch):
+    import pytest
+    from cloudstack.network.drivers.linuxbridge import LinuxBridgeDriver
+    monkeypatch.setenv('PATH', str(tmp_path))
+    driver = LinuxBridgeDriver('h1', settings=plan.Settings(state_dir=str(tmp_path)),
+                               use_worker=False)
+    with pytest.raises(RuntimeError, match='needs iptables-restore, .*dnsmasq'):
+        driver.init()
+    for name in ('iptables-restore', 'ip6tables-restore', 'iptables-save', 'ebtables-restore',
+                 'ebtables-save', 'ipset', 'conntrack', 'nsenter', 'dnsmasq'):
+        (tmp_path / name).write_text('#!/bin/sh\n')
+        (tmp_path / name).chmod(0o755)
+    driver.init()
