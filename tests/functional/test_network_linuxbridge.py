@@ -149,6 +149,10 @@ def test_two_hosts_dhcp_security_groups_router_floating_ip_metadata(bed, metadat
     assert 'ip=10.10.1.11 ' in lease1 and 'router=10.10.1.1 ' in lease1 and 'mtu=1450' in lease1
     assert 'ip=10.10.1.12 ' in lease2 and 'hostname=host-10-10-1-12' in lease2
     assert '169.254.169.254' not in lease1          # the router serves metadata here
+    # the DHCP server answers for the instances' names
+    r = bed.run(vm1, ['busybox', 'nslookup', 'host-10-10-1-12.openstacklocal', '10.10.1.2'])
+    answer = r.stdout.split('Name:', 1)[-1] if 'Name:' in r.stdout else ''
+    assert 'Address: 10.10.1.12' in answer, r.stdout + r.stderr
 
     # security group: TCP 22 in, no ICMP
     bed.tcp_server(vm1, 22, 'vm1')
