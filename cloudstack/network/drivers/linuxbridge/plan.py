@@ -264,10 +264,9 @@ def compile_state(state, settings, zones=None):
 
 
 def _plan_dhcp(plan, settings, state, network, subnets, network_ports, host, add_veth):
-    candidates = [p for p in network_ports if p.get('device_owner') == DHCP_OWNER]
-    port = next((p for p in candidates if p.get('binding:host_id') == host), None)
-    if port is None:
-        port = next((p for p in candidates if not p.get('binding:host_id')), None)
+    # this host's DHCP port (another host's serves the same network too)
+    port = next((p for p in network_ports if p.get('device_owner') == DHCP_OWNER
+                 and p.get('binding:host_id') == host), None)
     if port is None:
         LOG.info('network %s: no DHCP port for this host yet', network['id'])
         return
