@@ -237,27 +237,53 @@ class Hosts:
 
     # -- hooks the resource areas call ------------------------------------
 
-    def port_changed(self, session, row, before, events):
+    def port_changed(self, session, row, before, events, after=None):
         """A port was created (before None), changed or deleted (row None):
         ask the hosts it matters to to sync, and record Compute's events."""
-        after = self.port_dicts(session, [row])[0] if row is not None else None
+        if after is None and row is not None:
+            after = self.port_dicts(session, [row])[0]
         port = after or before
-        hosts = self.network_hosts(session, port['network_id'])
-        hosts.update(self.network_router_hosts(session, port['network_id']))
         groups = set(port['security_groups'])
+        bound = {p['binding:host_id'] for p in (before, after) if p is not None} - {''}
         if before is not None:
-            hosts.add(before['binding:host_id'])
             groups |= set(before['security_groups'])
-        hosts |= self.group_hosts(session, groups)
-        if after is not None:
-            hosts.add(after['binding:host_id'])
-        self.request_sync(session, hosts)
+        hosts = self.affected_hosts(session, port['network_id'], groups,
+                                    with_ports=bool(bound))
+        self.request_sync(session, hosts | bound)
         if after is None and _compute_port(before):
             events.append(_event('network-vif-deleted', before))
         elif before is not None and _compute_port(after) and (
                 before['fixed_ips'] != after['fixed_ips'] or
                 before['security_groups'] != after['security_groups']):
             events.append(_event('network-changed', after))
+
+    @staticmethod
+    def affected_hosts(session, network_id, group_ids, with_ports=True):
+        """In one query: the hosts serving the network (DHCP, routers on it),
+        those with ports in the groups or in groups whose rules name them,
+        and (with_ports) those with ports on the network."""
+        parts = [
+            sa.select(models.NetworkDHCPHost.host).where(
+                models.NetworkDHCPHost.network_id == network_id),
+            sa.select(models.Router.host)
+            .join(models.RouterPort, models.RouterPort.router_id == models.Router.id)
+            .join(models.Port, models.Port.id == models.RouterPort.port_id)
+            .where(models.Port.network_id == network_id, models.Router.host != ''),
+        ]
+        if with_ports:
+            parts.append(sa.select(models.Port.host).where(
+                models.Port.network_id == network_id, models.Port.host != ''))
+        if group_ids:
+            referring = sa.select(models.SecurityGroupRule.security_group_id).where(
+                models.SecurityGroupRule.remote_group_id.in_(list(group_ids)))
+            parts.append(
+                sa.select(models.Port.host).join(
+                    models.PortSecurityGroup,
+                    models.PortSecurityGroup.port_id == models.Port.id)
+                .where(models.Port.host != '', sa.or_(
+                    models.PortSecurityGroup.security_group_id.in_(list(group_ids)),
+                    models.PortSecurityGroup.security_group_id.in_(referring))))
+        return set(session.scalars(sa.union(*parts)))
 
     def network_router_hosts(self, session, network_id):
         return set(session.scalars(
