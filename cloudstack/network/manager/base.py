@@ -339,6 +339,14 @@ def minutes_ago(minutes):
     return utcnow() - datetime.timedelta(minutes=minutes)
 
 
+def rows(session, model, *where, order_by=None):
+    """Read-only Core rows of `model` (attribute names as its objects')."""
+    stmt = sa.select(*db_api.attribute_columns(model)).where(*where)
+    if order_by is not None:
+        stmt = stmt.order_by(*order_by)
+    return session.execute(stmt).all()
+
+
 def pairs(session, stmt):
     """{first column: second column} of a two-column select."""
     return dict(session.execute(stmt).all())

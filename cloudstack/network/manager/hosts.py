@@ -43,8 +43,7 @@ class Hosts:
         cloudstack/network/drivers/base.py)."""
         with self.read() as s:
             admin = cs_context.RequestContext.admin()
-            routers = list(s.scalars(sa.select(models.Router).where(
-                models.Router.host == host)))
+            routers = base.rows(s, models.Router, models.Router.host == host)
             router_ids = [r.id for r in routers]
             dhcp_networks = list(s.scalars(sa.select(models.NetworkDHCPHost.network_id)
                                            .where(models.NetworkDHCPHost.host == host)))
@@ -54,19 +53,17 @@ class Hosts:
                                             .where(models.RouterPort.router_id.in_(
                                                 router_ids or ['']))))
             served = set(dhcp_networks) | router_networks
-            port_rows = list(s.scalars(sa.select(models.Port).where(sa.or_(
-                models.Port.host == host,
-                models.Port.network_id.in_(list(served) or [''])))
-                .order_by(models.Port.created_at, models.Port.id)))
+            port_rows = base.rows(s, models.Port, sa.or_(
+                models.Port.host == host, models.Port.network_id.in_(list(served) or [''])),
+                order_by=(models.Port.created_at, models.Port.id))
             ports = self.port_dicts(s, port_rows)
             network_ids = sorted({p['network_id'] for p in ports} | served)
-            networks = self.network_dicts(s, admin, list(s.scalars(
-                sa.select(models.Network).where(models.Network.id.in_(network_ids or ['']))
-                .order_by(models.Network.id))))
-            subnets = self.subnet_dicts(s, list(s.scalars(
-                sa.select(models.Subnet).where(models.Subnet.network_id.in_(
-                    network_ids or [''])).order_by(models.Subnet.created_at,
-                                                   models.Subnet.id))))
+            networks = self.network_dicts(s, admin, base.rows(
+                s, models.Network, models.Network.id.in_(network_ids or ['']),
+                order_by=(models.Network.id,)))
+            subnets = self.subnet_dicts(s, base.rows(
+                s, models.Subnet, models.Subnet.network_id.in_(network_ids or ['']),
+                order_by=(models.Subnet.created_at, models.Subnet.id)))
             local = [p for p in ports if p['binding:host_id'] == host]
             groups = self._host_groups(s, local)
             return {
@@ -88,13 +85,13 @@ class Hosts:
         each with its member IPs by ethertype."""
         wanted = {g for p in ports if p['port_security_enabled']
                   for g in p['security_groups']}
-        rows = list(session.scalars(sa.select(models.SecurityGroup).where(
-            models.SecurityGroup.id.in_(list(wanted) or ['']))))
+        rows = base.rows(session, models.SecurityGroup,
+                         models.SecurityGroup.id.in_(list(wanted) or ['']))
         remote = {r['remote_group_id'] for g in self.group_dicts(session, rows)
                   for r in g['security_group_rules'] if r['remote_group_id']}
         if remote - wanted:
-            rows += list(session.scalars(sa.select(models.SecurityGroup).where(
-                models.SecurityGroup.id.in_(list(remote - wanted)))))
+            rows += base.rows(session, models.SecurityGroup,
+                              models.SecurityGroup.id.in_(list(remote - wanted)))
         groups = {g['id']: g for g in self.group_dicts(session, rows)}
         members = {gid: {'IPv4': [], 'IPv6': []} for gid in groups}
         if groups:
