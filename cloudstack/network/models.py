@@ -348,18 +348,13 @@ class NetworkDHCPHost(Base):
 
 
 class NetworkHost(Base):
-    """A host's network agent: what it reported of itself when it started,
-    and whether a sync of it is waiting."""
+    """Whether a sync of a host's dataplane is queued and has not started yet
+    (what the host reports of itself, its VTEP address, is in the agents
+    table)."""
     __tablename__ = 'network_hosts'
 
     host: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)
-    local_ip: orm.Mapped[str | None] = orm.mapped_column(sa.String(64))
-    # {physical network: interface} for flat networks
-    bridge_mappings: orm.Mapped[dict] = _json(dict)
-    driver: orm.Mapped[str] = orm.mapped_column(sa.String(64), default='')
-    # A sync of this host is queued and has not started yet.
     sync_pending: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
-    updated_at: orm.Mapped[object] = orm.mapped_column(UTCDateTime, default=utcnow)
 
 
 class AgentSetting(Base):

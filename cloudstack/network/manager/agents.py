@@ -7,10 +7,10 @@ import uuid
 import sqlalchemy as sa
 
 from cloudstack.conf import CONF
-from cloudstack.db.models import utcnow
 from cloudstack.network import exceptions as exc
 from cloudstack.network import models
 from cloudstack.network.manager import base
+from cloudstack.tasks import agents
 
 DHCP_AGENT = 'DHCP agent'
 L3_AGENT = 'L3 agent'
@@ -27,31 +27,20 @@ AGENT_SORT = ('id', 'agent_type', 'binary', 'host', 'topic', 'admin_state_up',
               'started_at', 'description')
 
 
-def _foundation():
-    """cloudstack.tasks.agents, once main has it (None before)."""
-    try:
-        from cloudstack.tasks import agents
-    except ImportError:
-        return None
-    return agents
-
-
 def agent_id(host, agent_type):
     return str(uuid.uuid5(AGENT_NAMESPACE, '%s/%s' % (host, agent_type)))
 
 
 class Agents:
 
-    def network_agent_rows(self):
-        """The hosts' network agents: dicts with host, up, zone, started."""
-        found = _foundation()
-        if found is None:
-            now = utcnow()
-            return [{'host': base.this_host(), 'up': True,
-                     'availability_zone': CONF.network.availability_zone,
-                     'started_at': now, 'heartbeat_at': now, 'created_at': now,
-                     'details': {}}]
-        return found.list_agents(role=base.ROLE)
+    @staticmethod
+    def network_agent_rows():
+        """The hosts' network agents (the agents table's rows of the role)."""
+        return agents.list_agents(role=base.ROLE)
+
+    def host_details(self):
+        """{host: what its network agent last reported (local_ip, ...)}."""
+        return {row['host']: row.get('details') or {} for row in self.network_agent_rows()}
 
     def host_zone(self, host):
         for row in self.network_agent_rows():
@@ -141,11 +130,9 @@ class Agents:
         agent = self.get_agent(ctx, agent_id_)
         if agent['alive']:
             raise exc.Conflict('Agent %s is alive; stop it before deleting it.' % agent_id_)
-        found = _foundation()
-        if found is not None:
-            row = found.find(agent['host'], base.ROLE)
-            if row is not None:
-                found.delete(row['id'])
+        row = agents.find(agent['host'], base.ROLE)
+        if row is not None:
+            agents.delete(row['id'])
         with self.write() as s:
             s.execute(sa.delete(models.AgentSetting).where(
                 models.AgentSetting.id.in_([agent_id(agent['host'], k)

@@ -2,14 +2,12 @@
 what, standard attributes, tags, queries for lists, and asking hosts to sync."""
 import datetime
 import logging
-import socket
 import uuid
 
 import sqlalchemy as sa
 from sqlalchemy import event, orm
 from sqlalchemy import exc as sa_exc
 
-from cloudstack import policy
 from cloudstack.api import common
 from cloudstack.conf import CONF
 from cloudstack.db import api as db_api
@@ -40,14 +38,10 @@ def isotime(dt):
     return dt.isoformat(timespec='seconds') + 'Z' if dt is not None else None
 
 
-def this_host():
-    return getattr(CONF, 'host', None) or socket.gethostname()
-
-
 def is_admin(ctx):
     """Whether the caller sees every project's resources (Neutron's
     context_is_admin)."""
-    return ctx.is_admin or policy.check(ctx, 'context_is_admin')
+    return ctx.all_projects
 
 
 def project_for(ctx, body):
@@ -327,12 +321,7 @@ def _forget_syncs(session, transaction):
 def enqueue_addressed(session, handler, args, role, host, delay=0):
     """tasks.enqueue addressed to one host's agent."""
     from cloudstack import tasks
-    try:
-        return tasks.enqueue(session, handler, args, role=role, host=host, delay=delay)
-    except TypeError:
-        # TODO(network): the queue without addressed tasks (before main has
-        # them); any engine runs it, which is right on one host.
-        return tasks.enqueue(session, handler, args, delay=delay)
+    return tasks.enqueue(session, handler, args, role=role, host=host, delay=delay)
 
 
 def minutes_ago(minutes):

@@ -41,6 +41,7 @@ class Hosts:
     def host_state(self, ctx, host):
         """Everything `host`'s dataplane should be, as Neutron API dicts (see
         cloudstack/network/drivers/base.py)."""
+        details = self.host_details()
         with self.read() as s:
             admin = cs_context.RequestContext.admin()
             routers = base.rows(s, models.Router, models.Router.host == host)
@@ -75,8 +76,9 @@ class Hosts:
                 'address_groups': self._host_address_groups(s, groups),
                 'routers': self.router_states(s, admin, routers),
                 'dhcp_networks': dhcp_networks,
-                'tunnel_peers': self._tunnel_peers(s, host, networks),
-                'local_ip': self._local_ip(s, host),
+                'tunnel_peers': self._tunnel_peers(s, host, networks, details),
+                'local_ip': (details.get(host) or {}).get('local_ip') or (
+                    CONF.network.local_ip if host == CONF.host else None),
                 'metadata': self._metadata(),
             }
 
@@ -126,11 +128,12 @@ class Hosts:
             models.AddressGroup.id.in_(list(ids) or [''])))
         return {r.id: self.address_group_dict(r) for r in rows}
 
-    def _tunnel_peers(self, session, host, networks):
+    @staticmethod
+    def _tunnel_peers(session, host, networks, details):
         vxlan = [n['id'] for n in networks if n['provider:network_type'] == 'vxlan']
         if not vxlan:
             return {}
-        ips = {h.host: h.local_ip for h in session.scalars(sa.select(models.NetworkHost))}
+        ips = {h: d.get('local_ip') for h, d in details.items()}
         peers = {}
         rows = session.execute(sa.select(models.Port.network_id, models.Port.host).distinct()
                                .where(models.Port.network_id.in_(vxlan),
@@ -141,18 +144,12 @@ class Hosts:
         return {nid: sorted(found) for nid, found in peers.items()}
 
     @staticmethod
-    def _local_ip(session, host):
-        row = session.get(models.NetworkHost, host)
-        if row is not None and row.local_ip:
-            return row.local_ip
-        return CONF.network.local_ip if host == base.this_host() else None
-
-    @staticmethod
     def _metadata():
+        """Where the metadata proxies forward to: Compute's metadata app, on
+        the API port under /metadata."""
         group = getattr(CONF, 'metadata', None)
         bind_host, _, bind_port = CONF.bind.rpartition(':')
-        return {'host': getattr(group, 'host', None) or bind_host,
-                'port': int(getattr(group, 'port', None) or bind_port),
+        return {'host': bind_host, 'port': int(bind_port), 'path': '/metadata',
                 'shared_secret': getattr(group, 'shared_secret', None) or ''}
 
     # -- what a host reports ------------------------------------------------
@@ -179,27 +176,22 @@ class Hosts:
         self.notify_compute(events)
         return events
 
-    def register_host(self, host, local_ip=None, bridge_mappings=None, driver=''):
-        """A host's network agent starting: what it is, for the others."""
+    def register_host(self, host, local_ip=None):
+        """A host's network agent starting: place what no agent was up to
+        take (DHCP servers, routers), and when its VTEP address changed, have
+        the hosts sharing networks with it sync once its agent has reported
+        the new one (at its first heartbeat)."""
+        known = (self.host_details().get(host) or {}).get('local_ip')
         with self.write() as s:
-            row = s.get(models.NetworkHost, host)
-            if row is None:
-                row = models.NetworkHost(host=host, sync_pending=False)
-                s.add(row)
-            changed = row.local_ip != local_ip
-            row.local_ip = local_ip
-            row.bridge_mappings = dict(bridge_mappings or {})
-            row.driver = driver
-            row.updated_at = base.utcnow()
-            if changed:
-                # Its peers' tunnels go to the new address.
+            if s.get(models.NetworkHost, host) is None:
+                s.add(models.NetworkHost(host=host, sync_pending=False))
                 s.flush()
-                networks = s.scalars(sa.select(models.Port.network_id).distinct().where(
-                    models.Port.host == host))
+            if known != local_ip:
                 peers = set()
-                for network_id in networks:
+                for network_id in s.scalars(sa.select(models.Port.network_id).distinct()
+                                            .where(models.Port.host == host)):
                     peers |= self.network_hosts(s, network_id)
-                self.request_sync(s, peers - {host})
+                self.request_sync(s, peers - {host}, delay=CONF.report_interval + 1)
             self.schedule_unhosted(s)
 
     def start_sync(self, host):

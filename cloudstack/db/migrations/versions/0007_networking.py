@@ -47,11 +47,7 @@ def upgrade():
     )
     op.create_table('network_hosts',
     sa.Column('host', sa.String(length=255), nullable=False),
-    sa.Column('local_ip', sa.String(length=64), nullable=True),
-    sa.Column('bridge_mappings', sa.Text(), nullable=False),
-    sa.Column('driver', sa.String(length=64), nullable=False),
     sa.Column('sync_pending', sa.Boolean(), nullable=False),
-    sa.Column('updated_at', cloudstack.db.models.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('host', name=op.f('pk_network_hosts'))
     )
     op.create_table('network_quotas',
