@@ -422,9 +422,14 @@ class Resource:
 
     def delete(self, req, id, **path):
         ctx = req.context
+        revision = if_match(req)
         auth = Authorizer(ctx)
-        _item, target = self.existing(ctx, auth, id, **path)
+        item, target = self.existing(ctx, auth, id, **path)
         auth.enforce('delete_' + self.name, target)
+        if revision is not None and item.get('revision_number') != revision:
+            raise exc.PreconditionFailed(
+                'Constraint check failed: revision_number %s does not match %s.' % (
+                    item.get('revision_number'), revision))
         self.delete_item(ctx, id, **path)
 
     def connect(self, router, prefix='/v2.0'):
