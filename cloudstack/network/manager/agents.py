@@ -2,6 +2,7 @@
 table. Each host's `network` agent shows as the agents Neutron runs for the
 same work: Linux bridge, DHCP, L3 and metadata agents, each with its own
 admin state (kept here) for the schedulers."""
+import time
 import uuid
 
 import sqlalchemy as sa
@@ -21,6 +22,7 @@ AGENT_TYPES = {
     L3_AGENT: ('neutron-l3-agent', 'l3_agent'),
     'Metadata agent': ('neutron-metadata-agent', 'N/A'),
 }
+DRIVER_TTL = 5.0
 AGENT_NAMESPACE = uuid.UUID('6e0d3c1a-3f0e-4b8e-9a52-5d1c0b1f4a77')
 AGENT_SORT = ('id', 'agent_type', 'binary', 'host', 'topic', 'admin_state_up',
               'alive', 'availability_zone', 'created_at', 'heartbeat_timestamp',
@@ -37,6 +39,19 @@ class Agents:
     def network_agent_rows():
         """The hosts' network agents (the agents table's rows of the role)."""
         return agents.list_agents(role=base.ROLE)
+
+    _drivers = {}       # host -> (its agent's driver, when read)
+
+    def host_driver(self, host):
+        """The driver the host's network agent reported (read again after a
+        few seconds), or None."""
+        found = self._drivers.get(host)
+        now = time.monotonic()
+        if found is None or now - found[1] > DRIVER_TTL:
+            row = agents.find(host, base.ROLE)
+            found = self._drivers[host] = (((row or {}).get('details') or {}).get('driver'),
+                                           now)
+        return found[0]
 
     def host_details(self):
         """{host: what its network agent last reported (local_ip, ...)}."""

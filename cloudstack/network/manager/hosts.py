@@ -239,6 +239,9 @@ class Hosts:
         hosts = self.affected_hosts(session, port['network_id'], groups,
                                     with_ports=bool(bound))
         self.request_sync(session, hosts | bound)
+        if after is not None and after['status'] == 'ACTIVE' and _compute_port(after) and (
+                before is None or before['status'] != 'ACTIVE'):
+            events.append(_event('network-vif-plugged', after))
         if after is None and _compute_port(before):
             events.append(_event('network-vif-deleted', before))
         elif before is not None and _compute_port(after) and (

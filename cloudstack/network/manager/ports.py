@@ -495,15 +495,18 @@ class Ports:
             session.add(models.PortSecurityGroup(port_id=port.id, security_group_id=gid))
         return groups
 
-    @staticmethod
-    def _bind(session, port, host):
+    def _bind(self, session, port, host):
         """Bind the port to `host` ('' unbinds); it is DOWN until that host's
-        agent reports it wired."""
+        agent reports it wired, or ACTIVE at once when that agent's driver
+        builds nothing (noop)."""
         if (host or '') != port.host:
             port.status = 'DOWN'
         port.host = host or ''
         port.vif_type, port.vif_details = binding_of(port.network_id, port.host,
                                                      port.vnic_type)
+        if port.vif_type == 'bridge' and port.admin_state_up and \
+                self.host_driver(port.host) == 'noop':
+            port.status = 'ACTIVE'
 
     # -- update -----------------------------------------------------------
 
