@@ -38,9 +38,6 @@ network_opts = [
     cfg.StrOpt('local_ip',
                help='This host\'s VTEP address: the source of its VXLAN '
                     'tunnels, which other hosts send to.'),
-    cfg.IntOpt('resync_interval', default=60, min=1,
-               help='Seconds between full resyncs of a host\'s dataplane by '
-                    'its network agent.'),
     cfg.ListOpt('default_availability_zones', default=[],
                 help='Availability zones a network or router without hints '
                      'is scheduled in (empty: any).'),

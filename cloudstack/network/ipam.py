@@ -21,6 +21,8 @@ from cloudstack.network import models
 # requests seldom race for the same one.
 SPREAD = 8
 ATTEMPTS = 200
+# Pools larger than this are probed at random first.
+ROOMY = 1024
 AUTO_ADDRESS_MODES = ('slaac', 'dhcpv6-stateless')
 
 
@@ -153,12 +155,15 @@ def used_addresses(session, subnet_id):
 
 def _free_candidates(pools, used, count):
     """Up to `count` free addresses of `pools`, lowest first."""
+    taken = {int(address(ip)) for ip in used}
     found = []
     for pool in pools:
-        current, end = address(pool['start']), address(pool['end'])
-        while current <= end:
-            if str(current) not in used:
-                found.append(str(current))
+        start, end = address(pool['start']), address(pool['end'])
+        kind = type(start)
+        current, last = int(start), int(end)
+        while current <= last:
+            if current not in taken:
+                found.append(str(kind(current)))
                 if len(found) >= count:
                     return found
             current += 1
@@ -185,15 +190,42 @@ def allocate_specific(session, subnet, port_id, ip):
     return ip
 
 
+def _random_candidates(pools, count):
+    """`count` random addresses of `pools` (weighted by pool size)."""
+    ranges = [(int(address(p['start'])), int(address(p['end'])), type(address(p['start'])))
+              for p in pools]
+    sizes = [last - first + 1 for first, last, _ in ranges]
+    out = set()
+    for _ in range(count):
+        first, last, kind = random.choices(ranges, weights=sizes)[0]
+        out.add(str(kind(random.randint(first, last))))
+    return list(out)
+
+
+def _probe(session, subnet, pools):
+    """Free addresses among a few random ones of a roomy pool (one query)."""
+    candidates = _random_candidates(pools, SPREAD)
+    taken = set(session.scalars(sa.select(models.IPAllocation.ip_address).where(
+        models.IPAllocation.subnet_id == subnet.id,
+        models.IPAllocation.ip_address.in_(candidates))))
+    return [c for c in candidates if c not in taken]
+
+
 def allocate_any(session, subnet, port_id):
     """A free address of the subnet's pools, held for the port, or None when
-    there is none left."""
+    there is none left. In a large pool a few random addresses are tried
+    first (checking them costs one small query); when none of them is free,
+    or the pool is small, the allocations are read and the lowest free ones
+    tried, so that the last free address is found and a full pool is
+    reported as full."""
     pools = subnet.allocation_pools or []
-    for _attempt in range(ATTEMPTS):
-        used = used_addresses(session, subnet.id)
-        candidates = _free_candidates(pools, used, SPREAD)
+    roomy = pool_size(pools) > ROOMY
+    for attempt in range(ATTEMPTS):
+        candidates = _probe(session, subnet, pools) if roomy and attempt < 3 else None
         if not candidates:
-            return None
+            candidates = _free_candidates(pools, used_addresses(session, subnet.id), SPREAD)
+            if not candidates:
+                return None
         ip = random.choice(candidates)
         if hold(session, subnet, port_id, ip):
             return ip

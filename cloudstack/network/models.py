@@ -11,6 +11,8 @@ owner (allocation pools, DNS servers, host routes, allowed address pairs,
 extra DHCP options, extra routes, an address group's addresses) are JSON
 columns of that owner: one row read per resource.
 """
+import json
+
 import sqlalchemy as sa
 from sqlalchemy import orm
 
@@ -21,6 +23,27 @@ from cloudstack.db.models import Base, UTCDateTime, utcnow
 # crash the next sync repairs the host and sets port statuses. Kept here for
 # the generic recovery step, which finds every service's list by this name.
 TRANSITIONAL_STATES = {}
+
+
+class JSONText(sa.types.TypeDecorator):
+    """JSON kept as text, read without a parse for the usual empty values
+    (lists of a thousand ports read four of these per port)."""
+    impl = sa.Text
+    cache_ok = True
+    _EMPTY = {'[]': list, '{}': dict}
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else json.dumps(value)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        empty = self._EMPTY.get(value)
+        return empty() if empty is not None else json.loads(value)
+
+
+def _json(default):
+    return orm.mapped_column(JSONText, default=default)
 
 
 def _id():
@@ -57,7 +80,7 @@ class Network(StandardAttributes, Base):
     # 'vxlan:<vni>' or 'flat:<physical network>': unique, so a VNI or a flat
     # physical network is never given to two networks.
     segment_key: orm.Mapped[str | None] = orm.mapped_column(sa.String(100), unique=True)
-    availability_zone_hints: orm.Mapped[list] = orm.mapped_column(default=list)
+    availability_zone_hints: orm.Mapped[list] = _json(list)
     dns_domain: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
 
 
@@ -78,11 +101,11 @@ class Subnet(StandardAttributes, Base):
     subnetpool_id: orm.Mapped[str | None] = orm.mapped_column(
         sa.String(36), sa.ForeignKey('subnetpools.id'), index=True)
     # [{'start': ip, 'end': ip}], in address order
-    allocation_pools: orm.Mapped[list] = orm.mapped_column(default=list)
-    dns_nameservers: orm.Mapped[list] = orm.mapped_column(default=list)
+    allocation_pools: orm.Mapped[list] = _json(list)
+    dns_nameservers: orm.Mapped[list] = _json(list)
     # [{'destination': cidr, 'nexthop': ip}]
-    host_routes: orm.Mapped[list] = orm.mapped_column(default=list)
-    service_types: orm.Mapped[list] = orm.mapped_column(default=list)
+    host_routes: orm.Mapped[list] = _json(list)
+    service_types: orm.Mapped[list] = _json(list)
     dns_publish_fixed_ip: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
 
 
@@ -104,14 +127,14 @@ class Port(StandardAttributes, Base):
     port_security_enabled: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=True)
     host: orm.Mapped[str] = orm.mapped_column(sa.String(255), default='', index=True)
     vnic_type: orm.Mapped[str] = orm.mapped_column(sa.String(64), default='normal')
-    profile: orm.Mapped[dict] = orm.mapped_column(default=dict)
+    profile: orm.Mapped[dict] = _json(dict)
     vif_type: orm.Mapped[str] = orm.mapped_column(sa.String(64), default='unbound')
-    vif_details: orm.Mapped[dict] = orm.mapped_column(default=dict)
+    vif_details: orm.Mapped[dict] = _json(dict)
     dns_name: orm.Mapped[str] = orm.mapped_column(sa.String(255), default='')
     # [{'ip_address': ip or cidr, 'mac_address': mac}]
-    allowed_address_pairs: orm.Mapped[list] = orm.mapped_column(default=list)
+    allowed_address_pairs: orm.Mapped[list] = _json(list)
     # [{'opt_name', 'opt_value', 'ip_version'}]
-    extra_dhcp_opts: orm.Mapped[list] = orm.mapped_column(default=list)
+    extra_dhcp_opts: orm.Mapped[list] = _json(list)
 
 
 class IPAllocation(Base):
@@ -182,7 +205,7 @@ class AddressGroup(StandardAttributes, Base):
     id: orm.Mapped[str] = _id()
     project_id: orm.Mapped[str] = _project()
     name: orm.Mapped[str] = orm.mapped_column(sa.String(255), default='')
-    addresses: orm.Mapped[list] = orm.mapped_column(default=list)
+    addresses: orm.Mapped[list] = _json(list)
 
 
 class AddressScope(StandardAttributes, Base):
@@ -210,7 +233,7 @@ class SubnetPool(StandardAttributes, Base):
     default_quota: orm.Mapped[int | None] = orm.mapped_column(sa.Integer)
     address_scope_id: orm.Mapped[str | None] = orm.mapped_column(
         sa.String(36), sa.ForeignKey('address_scopes.id'), index=True)
-    prefixes: orm.Mapped[list] = orm.mapped_column(default=list)
+    prefixes: orm.Mapped[list] = _json(list)
 
 
 class Router(StandardAttributes, Base):
@@ -225,8 +248,8 @@ class Router(StandardAttributes, Base):
         sa.String(36), sa.ForeignKey('ports.id', ondelete='SET NULL'))
     enable_snat: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=True)
     # [{'destination': cidr, 'nexthop': ip}]
-    routes: orm.Mapped[list] = orm.mapped_column(default=list)
-    availability_zone_hints: orm.Mapped[list] = orm.mapped_column(default=list)
+    routes: orm.Mapped[list] = _json(list)
+    availability_zone_hints: orm.Mapped[list] = _json(list)
     # The network agent's host the router runs on ('' while unscheduled).
     host: orm.Mapped[str] = orm.mapped_column(sa.String(255), default='', index=True)
 
@@ -325,18 +348,13 @@ class NetworkDHCPHost(Base):
 
 
 class NetworkHost(Base):
-    """A host's network agent: what it reported of itself when it started,
-    and whether a sync of it is waiting."""
+    """Whether a sync of a host's dataplane is queued and has not started yet
+    (what the host reports of itself, its VTEP address, is in the agents
+    table)."""
     __tablename__ = 'network_hosts'
 
     host: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)
-    local_ip: orm.Mapped[str | None] = orm.mapped_column(sa.String(64))
-    # {physical network: interface} for flat networks
-    bridge_mappings: orm.Mapped[dict] = orm.mapped_column(default=dict)
-    driver: orm.Mapped[str] = orm.mapped_column(sa.String(64), default='')
-    # A sync of this host is queued and has not started yet.
     sync_pending: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
-    updated_at: orm.Mapped[object] = orm.mapped_column(UTCDateTime, default=utcnow)
 
 
 class AgentSetting(Base):

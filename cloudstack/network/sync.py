@@ -5,7 +5,7 @@ host should have changed (at most one waits per host). The handler, run by
 that host's agent, asks the manager for the host's whole wanted state, hands
 it to the driver, and reports back which ports are wired. The same happens
 when the agent starts (after a crash, the first sync repairs the host) and
-every [network] resync_interval seconds.
+every RESYNC_INTERVAL seconds.
 """
 import logging
 
@@ -16,6 +16,7 @@ from cloudstack import drivers
 from cloudstack import tasks
 from cloudstack.conf import CONF
 from cloudstack.network.manager import base
+from cloudstack.tasks import agents
 
 LOG = logging.getLogger(__name__)
 
@@ -23,6 +24,8 @@ DRIVER_NAMESPACE = 'cloudstack.network.drivers'
 # While ports bound here are not wired yet (a hypervisor plugs taps after the
 # port is bound, which changes nothing in the database), look again soon.
 DOWN_RETRY = 2
+# A full resync of each host every so often, whatever happened.
+RESYNC_INTERVAL = 60
 
 _agents = {}        # host -> HostAgent
 
@@ -41,8 +44,7 @@ class HostAgent:
             if not self.ready:
                 self.driver.init()
                 self.ready = True
-        _manager().register_host(self.host, local_ip=CONF.network.local_ip,
-                                 driver=CONF.network.driver)
+        _manager().register_host(self.host, CONF.network.local_ip)
 
     def sync(self):
         """Make the host match the database; returns the driver's answer."""
@@ -79,13 +81,24 @@ def sync_host(host):
     return agent(host).sync()
 
 
-class NetworkRole:
-    """The `network` role's start-up in an engine (cloudstack.roles)."""
+@tasks.periodic(RESYNC_INTERVAL, name='network.resync', role=base.ROLE, per_host=True)
+def resync():
+    """Every host's whole dataplane again, now and then."""
+    return agent(CONF.host).sync()
 
-    availability_zone = None
+
+def interface_mappings():
+    """{physical network: interface} of this host, as its driver has them."""
+    group = getattr(CONF, 'linuxbridge', None)
+    return dict(getattr(group, 'physical_interface_mappings', None) or {})
+
+
+class NetworkRole(agents.RoleService):
+    """The `network` role of an engine (cloudstack.roles): start the host's
+    driver, resync it, and report what Neutron's agents report."""
 
     def __init__(self, host):
-        self.host = host
+        super().__init__(host)
         self.availability_zone = CONF.network.availability_zone
 
     def init_host(self):
@@ -97,7 +110,5 @@ class NetworkRole:
     def report(self):
         found = _agents.get(self.host)
         return {'driver': CONF.network.driver, 'local_ip': CONF.network.local_ip,
-                'ready': bool(found and found.ready)}
-
-    def stop(self):
-        pass
+                'interface_mappings': interface_mappings(),
+                'tunnel_types': ['vxlan'], 'ready': bool(found and found.ready)}

@@ -7,8 +7,8 @@ from cloudstack.identity import passwords
 
 # Every API the server may serve: (service type, name, path under public_url).
 SERVICES = [('identity', 'keystone', '/identity'), ('image', 'glance', '/image'),
-            ('object-store', 'swift', '/object-store/v1/AUTH_%(tenant_id)s'),
-            ('network', 'neutron', '/networking')]
+            ('network', 'neutron', '/networking'),
+            ('object-store', 'swift', '/object-store/v1/AUTH_%(tenant_id)s')]
 INTERFACES = ('public', 'internal', 'admin')
 
 

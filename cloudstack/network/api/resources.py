@@ -9,12 +9,21 @@ def _owner(ctx, body):
     return {'project_id': project, 'tenant_id': project}
 
 
+def network_facts(manager, ctx, network_ids, visible=False):
+    """What policy needs of networks, remembered for the request."""
+    known = ctx.__dict__.setdefault('_network_facts', {})
+    missing = {i for i in network_ids if i and i not in known}
+    if missing:
+        known.update(manager.network_facts(ctx, missing, visible=visible))
+    return known
+
+
 class OnNetwork(base.Resource):
     """Ports and subnets: their targets carry their network's owner and
     whether it is shared or external."""
 
     def targets(self, ctx, items):
-        facts = self.manager.network_facts(ctx, [i.get('network_id') for i in items])
+        facts = network_facts(self.manager, ctx, [i.get('network_id') for i in items])
         out = []
         for item in items:
             target = dict(item)
@@ -27,7 +36,11 @@ class OnNetwork(base.Resource):
         return out
 
     def defaults(self, ctx, body):
-        network = self.manager.get_network(ctx, body.get('network_id'))     # 404
+        network_id = body.get('network_id')
+        network = network_facts(self.manager, ctx, [network_id], visible=True).get(
+            network_id)
+        if network is None:
+            raise exc.not_found('network', network_id)
         target = dict(body)
         target.update(_owner(ctx, body))
         target['network:project_id'] = target['network:tenant_id'] = network['project_id']

@@ -2,15 +2,16 @@
 table. Each host's `network` agent shows as the agents Neutron runs for the
 same work: Linux bridge, DHCP, L3 and metadata agents, each with its own
 admin state (kept here) for the schedulers."""
+import time
 import uuid
 
 import sqlalchemy as sa
 
 from cloudstack.conf import CONF
-from cloudstack.db.models import utcnow
 from cloudstack.network import exceptions as exc
 from cloudstack.network import models
 from cloudstack.network.manager import base
+from cloudstack.tasks import agents
 
 DHCP_AGENT = 'DHCP agent'
 L3_AGENT = 'L3 agent'
@@ -21,19 +22,11 @@ AGENT_TYPES = {
     L3_AGENT: ('neutron-l3-agent', 'l3_agent'),
     'Metadata agent': ('neutron-metadata-agent', 'N/A'),
 }
+DRIVER_TTL = 5.0
 AGENT_NAMESPACE = uuid.UUID('6e0d3c1a-3f0e-4b8e-9a52-5d1c0b1f4a77')
 AGENT_SORT = ('id', 'agent_type', 'binary', 'host', 'topic', 'admin_state_up',
               'alive', 'availability_zone', 'created_at', 'heartbeat_timestamp',
               'started_at', 'description')
-
-
-def _foundation():
-    """cloudstack.tasks.agents, once main has it (None before)."""
-    try:
-        from cloudstack.tasks import agents
-    except ImportError:
-        return None
-    return agents
 
 
 def agent_id(host, agent_type):
@@ -42,16 +35,27 @@ def agent_id(host, agent_type):
 
 class Agents:
 
-    def network_agent_rows(self):
-        """The hosts' network agents: dicts with host, up, zone, started."""
-        found = _foundation()
-        if found is None:
-            now = utcnow()
-            return [{'host': base.this_host(), 'up': True,
-                     'availability_zone': CONF.network.availability_zone,
-                     'started_at': now, 'heartbeat_at': now, 'created_at': now,
-                     'details': {}}]
-        return found.list_agents(role=base.ROLE)
+    @staticmethod
+    def network_agent_rows():
+        """The hosts' network agents (the agents table's rows of the role)."""
+        return agents.list_agents(role=base.ROLE)
+
+    _drivers = {}       # host -> (its agent's driver, when read)
+
+    def host_driver(self, host):
+        """The driver the host's network agent reported (read again after a
+        few seconds), or None."""
+        found = self._drivers.get(host)
+        now = time.monotonic()
+        if found is None or now - found[1] > DRIVER_TTL:
+            row = agents.find(host, base.ROLE)
+            found = self._drivers[host] = (((row or {}).get('details') or {}).get('driver'),
+                                           now)
+        return found[0]
+
+    def host_details(self):
+        """{host: what its network agent last reported (local_ip, ...)}."""
+        return {row['host']: row.get('details') or {} for row in self.network_agent_rows()}
 
     def host_zone(self, host):
         for row in self.network_agent_rows():
@@ -141,11 +145,9 @@ class Agents:
         agent = self.get_agent(ctx, agent_id_)
         if agent['alive']:
             raise exc.Conflict('Agent %s is alive; stop it before deleting it.' % agent_id_)
-        found = _foundation()
-        if found is not None:
-            row = found.find(agent['host'], base.ROLE)
-            if row is not None:
-                found.delete(row['id'])
+        row = agents.find(agent['host'], base.ROLE)
+        if row is not None:
+            agents.delete(row['id'])
         with self.write() as s:
             s.execute(sa.delete(models.AgentSetting).where(
                 models.AgentSetting.id.in_([agent_id(agent['host'], k)

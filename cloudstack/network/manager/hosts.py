@@ -41,10 +41,10 @@ class Hosts:
     def host_state(self, ctx, host):
         """Everything `host`'s dataplane should be, as Neutron API dicts (see
         cloudstack/network/drivers/base.py)."""
+        details = self.host_details()
         with self.read() as s:
             admin = cs_context.RequestContext.admin()
-            routers = list(s.scalars(sa.select(models.Router).where(
-                models.Router.host == host)))
+            routers = base.rows(s, models.Router, models.Router.host == host)
             router_ids = [r.id for r in routers]
             dhcp_networks = list(s.scalars(sa.select(models.NetworkDHCPHost.network_id)
                                            .where(models.NetworkDHCPHost.host == host)))
@@ -54,19 +54,17 @@ class Hosts:
                                             .where(models.RouterPort.router_id.in_(
                                                 router_ids or ['']))))
             served = set(dhcp_networks) | router_networks
-            port_rows = list(s.scalars(sa.select(models.Port).where(sa.or_(
-                models.Port.host == host,
-                models.Port.network_id.in_(list(served) or [''])))
-                .order_by(models.Port.created_at, models.Port.id)))
+            port_rows = base.rows(s, models.Port, sa.or_(
+                models.Port.host == host, models.Port.network_id.in_(list(served) or [''])),
+                order_by=(models.Port.created_at, models.Port.id))
             ports = self.port_dicts(s, port_rows)
             network_ids = sorted({p['network_id'] for p in ports} | served)
-            networks = self.network_dicts(s, admin, list(s.scalars(
-                sa.select(models.Network).where(models.Network.id.in_(network_ids or ['']))
-                .order_by(models.Network.id))))
-            subnets = self.subnet_dicts(s, list(s.scalars(
-                sa.select(models.Subnet).where(models.Subnet.network_id.in_(
-                    network_ids or [''])).order_by(models.Subnet.created_at,
-                                                   models.Subnet.id))))
+            networks = self.network_dicts(s, admin, base.rows(
+                s, models.Network, models.Network.id.in_(network_ids or ['']),
+                order_by=(models.Network.id,)))
+            subnets = self.subnet_dicts(s, base.rows(
+                s, models.Subnet, models.Subnet.network_id.in_(network_ids or ['']),
+                order_by=(models.Subnet.created_at, models.Subnet.id)))
             local = [p for p in ports if p['binding:host_id'] == host]
             groups = self._host_groups(s, local)
             return {
@@ -78,8 +76,9 @@ class Hosts:
                 'address_groups': self._host_address_groups(s, groups),
                 'routers': self.router_states(s, admin, routers),
                 'dhcp_networks': dhcp_networks,
-                'tunnel_peers': self._tunnel_peers(s, host, networks),
-                'local_ip': self._local_ip(s, host),
+                'tunnel_peers': self._tunnel_peers(s, host, networks, details),
+                'local_ip': (details.get(host) or {}).get('local_ip') or (
+                    CONF.network.local_ip if host == CONF.host else None),
                 'metadata': self._metadata(),
             }
 
@@ -88,13 +87,13 @@ class Hosts:
         each with its member IPs by ethertype."""
         wanted = {g for p in ports if p['port_security_enabled']
                   for g in p['security_groups']}
-        rows = list(session.scalars(sa.select(models.SecurityGroup).where(
-            models.SecurityGroup.id.in_(list(wanted) or ['']))))
+        rows = base.rows(session, models.SecurityGroup,
+                         models.SecurityGroup.id.in_(list(wanted) or ['']))
         remote = {r['remote_group_id'] for g in self.group_dicts(session, rows)
                   for r in g['security_group_rules'] if r['remote_group_id']}
         if remote - wanted:
-            rows += list(session.scalars(sa.select(models.SecurityGroup).where(
-                models.SecurityGroup.id.in_(list(remote - wanted)))))
+            rows += base.rows(session, models.SecurityGroup,
+                              models.SecurityGroup.id.in_(list(remote - wanted)))
         groups = {g['id']: g for g in self.group_dicts(session, rows)}
         members = {gid: {'IPv4': [], 'IPv6': []} for gid in groups}
         if groups:
@@ -129,11 +128,12 @@ class Hosts:
             models.AddressGroup.id.in_(list(ids) or [''])))
         return {r.id: self.address_group_dict(r) for r in rows}
 
-    def _tunnel_peers(self, session, host, networks):
+    @staticmethod
+    def _tunnel_peers(session, host, networks, details):
         vxlan = [n['id'] for n in networks if n['provider:network_type'] == 'vxlan']
         if not vxlan:
             return {}
-        ips = {h.host: h.local_ip for h in session.scalars(sa.select(models.NetworkHost))}
+        ips = {h: d.get('local_ip') for h, d in details.items()}
         peers = {}
         rows = session.execute(sa.select(models.Port.network_id, models.Port.host).distinct()
                                .where(models.Port.network_id.in_(vxlan),
@@ -144,18 +144,12 @@ class Hosts:
         return {nid: sorted(found) for nid, found in peers.items()}
 
     @staticmethod
-    def _local_ip(session, host):
-        row = session.get(models.NetworkHost, host)
-        if row is not None and row.local_ip:
-            return row.local_ip
-        return CONF.network.local_ip if host == base.this_host() else None
-
-    @staticmethod
     def _metadata():
+        """Where the metadata proxies forward to: Compute's metadata app, on
+        the API port under /metadata."""
         group = getattr(CONF, 'metadata', None)
         bind_host, _, bind_port = CONF.bind.rpartition(':')
-        return {'host': getattr(group, 'host', None) or bind_host,
-                'port': int(getattr(group, 'port', None) or bind_port),
+        return {'host': bind_host, 'port': int(bind_port), 'path': '/metadata',
                 'shared_secret': getattr(group, 'shared_secret', None) or ''}
 
     # -- what a host reports ------------------------------------------------
@@ -182,27 +176,22 @@ class Hosts:
         self.notify_compute(events)
         return events
 
-    def register_host(self, host, local_ip=None, bridge_mappings=None, driver=''):
-        """A host's network agent starting: what it is, for the others."""
+    def register_host(self, host, local_ip=None):
+        """A host's network agent starting: place what no agent was up to
+        take (DHCP servers, routers), and when its VTEP address changed, have
+        the hosts sharing networks with it sync once its agent has reported
+        the new one (at its first heartbeat)."""
+        known = (self.host_details().get(host) or {}).get('local_ip')
         with self.write() as s:
-            row = s.get(models.NetworkHost, host)
-            if row is None:
-                row = models.NetworkHost(host=host, sync_pending=False)
-                s.add(row)
-            changed = row.local_ip != local_ip
-            row.local_ip = local_ip
-            row.bridge_mappings = dict(bridge_mappings or {})
-            row.driver = driver
-            row.updated_at = base.utcnow()
-            if changed:
-                # Its peers' tunnels go to the new address.
+            if s.get(models.NetworkHost, host) is None:
+                s.add(models.NetworkHost(host=host, sync_pending=False))
                 s.flush()
-                networks = s.scalars(sa.select(models.Port.network_id).distinct().where(
-                    models.Port.host == host))
+            if known != local_ip:
                 peers = set()
-                for network_id in networks:
+                for network_id in s.scalars(sa.select(models.Port.network_id).distinct()
+                                            .where(models.Port.host == host)):
                     peers |= self.network_hosts(s, network_id)
-                self.request_sync(s, peers - {host})
+                self.request_sync(s, peers - {host}, delay=CONF.report_interval + 1)
             self.schedule_unhosted(s)
 
     def start_sync(self, host):
@@ -237,27 +226,56 @@ class Hosts:
 
     # -- hooks the resource areas call ------------------------------------
 
-    def port_changed(self, session, row, before, events):
+    def port_changed(self, session, row, before, events, after=None):
         """A port was created (before None), changed or deleted (row None):
         ask the hosts it matters to to sync, and record Compute's events."""
-        after = self.port_dicts(session, [row])[0] if row is not None else None
+        if after is None and row is not None:
+            after = self.port_dicts(session, [row])[0]
         port = after or before
-        hosts = self.network_hosts(session, port['network_id'])
-        hosts.update(self.network_router_hosts(session, port['network_id']))
         groups = set(port['security_groups'])
+        bound = {p['binding:host_id'] for p in (before, after) if p is not None} - {''}
         if before is not None:
-            hosts.add(before['binding:host_id'])
             groups |= set(before['security_groups'])
-        hosts |= self.group_hosts(session, groups)
-        if after is not None:
-            hosts.add(after['binding:host_id'])
-        self.request_sync(session, hosts)
+        hosts = self.affected_hosts(session, port['network_id'], groups,
+                                    with_ports=bool(bound))
+        self.request_sync(session, hosts | bound)
+        if after is not None and after['status'] == 'ACTIVE' and _compute_port(after) and (
+                before is None or before['status'] != 'ACTIVE'):
+            events.append(_event('network-vif-plugged', after))
         if after is None and _compute_port(before):
             events.append(_event('network-vif-deleted', before))
         elif before is not None and _compute_port(after) and (
                 before['fixed_ips'] != after['fixed_ips'] or
                 before['security_groups'] != after['security_groups']):
             events.append(_event('network-changed', after))
+
+    @staticmethod
+    def affected_hosts(session, network_id, group_ids, with_ports=True):
+        """In one query: the hosts serving the network (DHCP, routers on it),
+        those with ports in the groups or in groups whose rules name them,
+        and (with_ports) those with ports on the network."""
+        parts = [
+            sa.select(models.NetworkDHCPHost.host).where(
+                models.NetworkDHCPHost.network_id == network_id),
+            sa.select(models.Router.host)
+            .join(models.RouterPort, models.RouterPort.router_id == models.Router.id)
+            .join(models.Port, models.Port.id == models.RouterPort.port_id)
+            .where(models.Port.network_id == network_id, models.Router.host != ''),
+        ]
+        if with_ports:
+            parts.append(sa.select(models.Port.host).where(
+                models.Port.network_id == network_id, models.Port.host != ''))
+        if group_ids:
+            referring = sa.select(models.SecurityGroupRule.security_group_id).where(
+                models.SecurityGroupRule.remote_group_id.in_(list(group_ids)))
+            parts.append(
+                sa.select(models.Port.host).join(
+                    models.PortSecurityGroup,
+                    models.PortSecurityGroup.port_id == models.Port.id)
+                .where(models.Port.host != '', sa.or_(
+                    models.PortSecurityGroup.security_group_id.in_(list(group_ids)),
+                    models.PortSecurityGroup.security_group_id.in_(referring))))
+        return set(session.scalars(sa.union(*parts)))
 
     def network_router_hosts(self, session, network_id):
         return set(session.scalars(

@@ -105,25 +105,27 @@ class Networks:
         base.owned(out, row.project_id)
         return base.standard(row, out, tags)
 
-    def network_facts(self, ctx, network_ids):
+    def network_facts(self, ctx, network_ids, visible=False):
         """{network id: {'project_id', 'shared', 'router:external'}} for
-        policy targets of what lives on those networks."""
+        policy targets of what lives on those networks, in one query; with
+        `visible`, only the networks the caller can see."""
         ids = sorted({i for i in network_ids if i})
         if not ids:
             return {}
+        shared = sa.exists().where(
+            models.RBACPolicy.object_id == models.Network.id,
+            models.RBACPolicy.object_type == 'network',
+            models.RBACPolicy.action == 'access_as_shared',
+            models.RBACPolicy.target_project.in_(('*', ctx.project_id or '')))
+        stmt = sa.select(models.Network.id, models.Network.project_id,
+                         models.Network.external, shared).where(models.Network.id.in_(ids))
+        clause = self.network_clause(ctx) if visible else None
+        if clause is not None:
+            stmt = stmt.where(clause)
         with self.read() as s:
-            out = {nid: {'project_id': project, 'shared': False, 'router:external': ext}
-                   for nid, project, ext in s.execute(
-                       sa.select(models.Network.id, models.Network.project_id,
-                                 models.Network.external)
-                       .where(models.Network.id.in_(ids)))}
-            for nid in s.scalars(sa.select(models.RBACPolicy.object_id).where(
-                    models.RBACPolicy.object_type == 'network',
-                    models.RBACPolicy.action == 'access_as_shared',
-                    models.RBACPolicy.object_id.in_(ids),
-                    models.RBACPolicy.target_project.in_(('*', ctx.project_id or '')))):
-                out[nid]['shared'] = True
-            return out
+            return {nid: {'project_id': project, 'shared': bool(is_shared),
+                          'router:external': ext}
+                    for nid, project, ext, is_shared in s.execute(stmt)}
 
     def _one_network(self, session, ctx, row):
         return self.network_dicts(session, ctx, [row])[0]

@@ -140,8 +140,9 @@ class Ports:
                     groups.setdefault(pid, []).append(gid)
         tags = base.load_tags(session, ids)
         domains = self._dns_domains(session, {r.network_id for r in rows})
+        default = CONF.network.dns_domain
         return [self.port_dict(r, fixed.get(r.id, []), groups.get(r.id, []), tags,
-                               domains.get(r.network_id)) for r in rows]
+                               domains.get(r.network_id) or default) for r in rows]
 
     @staticmethod
     def _dns_domains(session, network_ids):
@@ -152,9 +153,9 @@ class Ports:
 
     @staticmethod
     def port_dict(row, fixed_ips, groups, tags, dns_domain=None):
-        fixed_ips = sorted(fixed_ips, key=lambda f: (
-            ipaddress.ip_address(f['ip_address']).version, f['subnet_id'],
-            ipaddress.ip_address(f['ip_address'])))
+        if len(fixed_ips) > 1:
+            fixed_ips = sorted(fixed_ips, key=lambda f: (
+                ':' in f['ip_address'], f['subnet_id'], f['ip_address']))
         domain = (dns_domain or CONF.network.dns_domain).strip('.')
         assignment = []
         for item in fixed_ips:
@@ -254,16 +255,20 @@ class Ports:
 
     def create_port(self, ctx, body):
         base.check_project(ctx, body)
-        events = []
-        with self.write() as s:
-            out = self._create_port(s, ctx, body, events)
-        self.notify_compute(events)
-        return out
+        return self.create_ports(ctx, [body])[0]
 
     def create_ports(self, ctx, bodies):
-        events = []
-        with self.write() as s:
-            out = [self._create_port(s, ctx, b, events) for b in bodies]
+        for attempt in range(MAC_ATTEMPTS):
+            events = []
+            try:
+                with self.write() as s:
+                    out = [self._create_port(s, ctx, b, events) for b in bodies]
+                break
+            except sa_exc.IntegrityError as error:
+                # A random MAC that another port of the network has: rare
+                # enough that the whole transaction goes again.
+                if 'mac_address' not in str(error) or attempt == MAC_ATTEMPTS - 1:
+                    raise
         self.notify_compute(events)
         return out
 
@@ -296,14 +301,21 @@ class Ports:
                                'address pairs on a port.')
         row.allowed_address_pairs = check_address_pairs(pairs, row.mac_address)
         row.extra_dhcp_opts = check_dhcp_opts(body.get('extra_dhcp_opts') or [])
-        self.allocate_fixed_ips(session, row, network, body.get('fixed_ips'))
-        self._set_groups(session, ctx, row, body.get('security_groups'), creating=True)
+        fixed = self.allocate_fixed_ips(session, row, network, body.get('fixed_ips'))
+        groups = self._set_groups(session, ctx, row, body.get('security_groups'),
+                                  creating=True)
         self._bind(session, row, body.get('binding:host_id') or '')
         session.flush()
-        self.port_changed(session, row, None, events)
-        return self.port_dicts(session, [row])[0]
+        out = self.port_dict(row, [{'subnet_id': sid, 'ip_address': ip} for sid, ip in fixed],
+                             groups, {}, network.dns_domain)
+        self.port_changed(session, row, None, events, after=out)
+        return out
 
-    def _insert_with_mac(self, session, row, mac):
+    @staticmethod
+    def _insert_with_mac(session, row, mac):
+        """Insert the port with the MAC asked for (MacAddressInUse when the
+        network has it), else a random one (a clash fails the transaction,
+        which create_ports runs again)."""
         if mac:
             row.mac_address = normalize_mac(mac)
             try:
@@ -312,15 +324,9 @@ class Ports:
             except sa_exc.IntegrityError:
                 raise exc.MacAddressInUse(net_id=row.network_id, mac=row.mac_address)
             return
-        for _attempt in range(MAC_ATTEMPTS):
-            row.mac_address = random_mac()
-            try:
-                with session.begin_nested():
-                    session.add(row)
-                return
-            except sa_exc.IntegrityError:
-                continue
-        raise exc.MacAddressGenerationFailure(net_id=row.network_id)
+        row.mac_address = random_mac()
+        session.add(row)
+        session.flush()
 
     # -- fixed IPs --------------------------------------------------------
 
@@ -338,9 +344,11 @@ class Ports:
         return [s for s in subnets if not s.service_types]
 
     def allocate_fixed_ips(self, session, port, network, requested):
+        """Give a new port its fixed IPs; [(subnet id, ip)]."""
         subnets = self._network_subnets(session, network.id)
         by_id = {s.id: s for s in subnets}
         router_port = port.device_owner in base.ROUTER_OWNERS
+        held = []
         if requested is None:
             eligible = self._eligible(subnets, port.device_owner)
             for version_subnets in (
@@ -349,7 +357,12 @@ class Ports:
                      and not ipam.is_auto_address(s)]):
                 if not version_subnets:
                     continue
-                if not any(ipam.allocate_any(session, s, port.id) for s in version_subnets):
+                for subnet in version_subnets:
+                    ip = ipam.allocate_any(session, subnet, port.id)
+                    if ip is not None:
+                        held.append((subnet.id, ip))
+                        break
+                else:
                     raise exc.IpAddressGenerationFailure(net_id=network.id)
             auto = [s for s in eligible if ipam.is_auto_address(s)]
         else:
@@ -363,14 +376,18 @@ class Ports:
                 if key in seen:
                     raise exc.InvalidInput(error='Duplicate IP address %s' % ip)
                 seen.add(key)
-                self._allocate_one(session, port, subnet, ip, router_port)
+                held.append((subnet.id, self._allocate_one(session, port, subnet, ip,
+                                                           router_port)))
             requested_ids = {self._resolve_fixed_ip(i, subnets, by_id, network.id)[0].id
                              for i in requested}
             auto = [s for s in self._eligible(subnets, port.device_owner)
                     if ipam.is_auto_address(s) and s.id not in requested_ids]
         if not router_port:
             for subnet in auto:
-                ipam.hold(session, subnet, port.id, ipam.eui64(subnet.cidr, port.mac_address))
+                ip = ipam.eui64(subnet.cidr, port.mac_address)
+                if ipam.hold(session, subnet, port.id, ip):
+                    held.append((subnet.id, ip))
+        return held
 
     def _allocate_one(self, session, port, subnet, ip, router_port):
         if ip is not None:
@@ -455,9 +472,11 @@ class Ports:
     # -- security groups and binding --------------------------------------
 
     def _set_groups(self, session, ctx, port, groups, creating=False):
+        """Set the port's security groups (on create, None means the
+        project's default group); returns them."""
         if groups is None:
             if not creating:
-                return
+                return None
             if not port.port_security_enabled or port.device_owner.startswith('network:'):
                 groups = []
             else:
@@ -469,20 +488,25 @@ class Ports:
                                      'an IP address in order to use security groups.')
             for gid in groups:
                 self.check_group_usable(session, ctx, port.project_id, gid)
-        session.execute(sa.delete(models.PortSecurityGroup).where(
-            models.PortSecurityGroup.port_id == port.id))
+        if not creating:
+            session.execute(sa.delete(models.PortSecurityGroup).where(
+                models.PortSecurityGroup.port_id == port.id))
         for gid in groups:
             session.add(models.PortSecurityGroup(port_id=port.id, security_group_id=gid))
+        return groups
 
-    @staticmethod
-    def _bind(session, port, host):
+    def _bind(self, session, port, host):
         """Bind the port to `host` ('' unbinds); it is DOWN until that host's
-        agent reports it wired."""
+        agent reports it wired, or ACTIVE at once when that agent's driver
+        builds nothing (noop)."""
         if (host or '') != port.host:
             port.status = 'DOWN'
         port.host = host or ''
         port.vif_type, port.vif_details = binding_of(port.network_id, port.host,
                                                      port.vnic_type)
+        if port.vif_type == 'bridge' and port.admin_state_up and \
+                self.host_driver(port.host) == 'noop':
+            port.status = 'ACTIVE'
 
     # -- update -----------------------------------------------------------
 

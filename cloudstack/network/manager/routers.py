@@ -100,18 +100,18 @@ class Routers:
         floating IPs."""
         out = self.router_dicts(session, rows)
         for router in out:
-            ports = self.port_dicts(session, list(session.scalars(
-                sa.select(models.Port).join(models.RouterPort,
-                                            models.RouterPort.port_id == models.Port.id)
-                .where(models.RouterPort.router_id == router['id'])
-                .order_by(models.Port.created_at, models.Port.id))))
+            ports = self.port_dicts(session, base.rows(
+                session, models.Port, models.Port.id.in_(
+                    sa.select(models.RouterPort.port_id).where(
+                        models.RouterPort.router_id == router['id'])),
+                order_by=(models.Port.created_at, models.Port.id)))
             router['interfaces'] = [p for p in ports
                                     if p['device_owner'] == base.ROUTER_INTERFACE_OWNER]
             router['gw_port'] = next((p for p in ports
                                       if p['device_owner'] == base.ROUTER_GATEWAY_OWNER),
                                      None)
-            fips = list(session.scalars(sa.select(models.FloatingIP).where(
-                models.FloatingIP.router_id == router['id'])))
+            fips = base.rows(session, models.FloatingIP,
+                             models.FloatingIP.router_id == router['id'])
             router['floating_ips'] = self.floatingip_dicts(session, fips)
         return out
 

@@ -91,6 +91,10 @@ def test_if_match_revision(member):
                       headers={'If-Match': 'revision_number=%d' % net['revision_number']})
     assert resp.status_int == 200
     assert resp.json['network']['revision_number'] == net['revision_number'] + 1
+    assert member.delete(N + '/networks/' + net['id'], headers={
+        'If-Match': 'revision_number=%d' % net['revision_number']}).status_int == 412
+    assert member.delete(N + '/networks/' + net['id'], headers={
+        'If-Match': 'revision_number=%d' % (net['revision_number'] + 1)}).status_int == 204
 
 
 def test_bulk_create_and_pagination(member):

@@ -110,3 +110,19 @@ def test_sync_requests_go_with_the_transaction(mgr):
     with db_api.writer() as s:
         pass
     assert _sync_tasks() == [{'host': 'host-1'}]
+
+
+def test_on_a_noop_host_a_bound_port_is_active_at_once(mgr, admin_ctx, net, monkeypatch):
+    from cloudstack.tasks import agents
+    agents.register('noop-host', 'network', 'cloudstack-network-agent')
+    agents.beat('noop-host', 'network', {'driver': 'noop'})
+    sent = []
+    monkeypatch.setattr(type(mgr), 'notify_compute', staticmethod(sent.extend))
+    network, _subnet = net
+    port = mgr.create_port(admin_ctx, {'network_id': network['id'], 'device_id': 'vm-1',
+                                       'device_owner': 'compute:nova',
+                                       'binding:host_id': 'noop-host'})
+    assert port['status'] == 'ACTIVE'
+    assert [e['name'] for e in sent] == ['network-vif-plugged']
+    moved = mgr.update_port(admin_ctx, port['id'], {'binding:host_id': 'host-1'})
+    assert moved['status'] == 'DOWN'
