@@ -27,7 +27,7 @@ RELOAD_INTERVAL = 1.0
 # Each service has its own enforcer over the same policy file, so that each
 # can register the base rules its upstream defaults are built from (Nova's
 # `admin_api`, Cinder's `admin_api`, ...) under their upstream names.
-SERVICES = ('identity', 'image', 'object_store')
+SERVICES = ('identity', 'image', 'object_store', 'compute')
 
 _enforcers = {}     # service -> oslo.policy Enforcer
 _owners = {}        # rule name -> service
@@ -93,6 +93,9 @@ def authorize(context, rule, target=None):
     found = _rules(rule)
     check = found.rules[rule]
     flat = _flatten({'target': target or {}})
+    # Upstream check strings of some services (Nova's) name the target's
+    # attributes bare: %(project_id)s as well as %(target.project_id)s.
+    flat.update(_flatten(target or {}))
     if not check(flat, context.to_policy_values(), found, rule):
         raise exception.Forbidden(
             'You are not authorized to perform the requested action: %s.' % rule)
