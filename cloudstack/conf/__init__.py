@@ -1,7 +1,7 @@
 """The one oslo.config object every module reads its options from."""
 from oslo_config import cfg
 
-from cloudstack.conf import default, identity, image, object_store, server
+from cloudstack.conf import compute, default, identity, image, object_store, server
 
 CONF = cfg.CONF
 
@@ -10,3 +10,4 @@ identity.register_opts(CONF)
 image.register_opts(CONF)
 object_store.register_opts(CONF)
 server.register_opts(CONF)
+compute.register_opts(CONF)

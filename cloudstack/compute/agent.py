@@ -1,0 +1,271 @@
+"""The compute agent: the task handlers that run on a server's host and drive
+its hypervisor driver, the host's resource reports and its start-up resync.
+
+Every handler is idempotent (a crash re-runs it), holds the server's lock in
+this agent while it works, and ends by writing the server's next stable
+state with a conditional update, so that a delete that came meanwhile wins.
+"""
+import collections
+import contextlib
+import logging
+
+import eventlet
+import sqlalchemy as sa
+
+from cloudstack import context as cs_context
+from cloudstack import drivers
+from cloudstack import tasks
+from cloudstack.conf import CONF
+from cloudstack.db import api as db_api
+from cloudstack.db.models import utcnow
+from cloudstack.compute import models, network_api, scheduler, states, volume_api
+from cloudstack.compute.manager.base import this_host
+from cloudstack.compute.virt import driver as virt
+
+LOG = logging.getLogger(__name__)
+NAMESPACE = 'cloudstack.compute.drivers'
+I = models.Instance
+
+_agents = {}
+
+
+def get_agent(host=None):
+    host = host or this_host()
+    agent = _agents.get(host)
+    if agent is None:
+        agent = _agents[host] = ComputeAgent(host)
+    return agent
+
+
+def _manager():
+    from cloudstack.compute import manager
+    return manager.get()
+
+
+def driver_instance(inst):
+    """The driver's view (virt.driver.Instance) of an Instance row."""
+    f = inst.flavor or {}
+    sysmeta = inst.system_metadata or {}
+    return virt.Instance(
+        uuid=inst.uuid, name='instance-%08x' % inst.id, hostname=inst.hostname or 'server',
+        flavor=virt.Flavor(name=f.get('name', ''), vcpus=f.get('vcpus', 1),
+                           memory_mb=f.get('memory_mb', 0), root_gb=f.get('root_gb', 0),
+                           ephemeral_gb=f.get('ephemeral_gb', 0), swap=f.get('swap', 0),
+                           extra_specs=f.get('extra_specs') or {}),
+        project_id=inst.project_id, user_id=inst.user_id, image_ref=inst.image_ref or None,
+        image_meta={'disk_format': sysmeta.get('image_disk_format'),
+                    'properties': {k[6:]: v for k, v in sysmeta.items()
+                                   if k.startswith('image_')}},
+        metadata={}, key_data=inst.key_data,
+        user_data=None, config_drive=bool(inst.config_drive),
+        availability_zone=inst.availability_zone, launch_index=inst.launch_index,
+        vm_state=inst.vm_state, task_state=inst.task_state)
+
+
+def image_source(ctx, image_id):
+    if not image_id:
+        return None
+    from cloudstack.image import manager as image_manager
+    images = image_manager.get()
+    rec = images.get_image(ctx, image_id)
+
+    def chunks():
+        _, data = images.download(ctx, image_id)
+        return iter(data or [])
+    return virt.ImageSource(id=image_id, disk_format=rec.get('disk_format') or 'raw',
+                            size=rec.get('size') or 0, checksum=rec.get('checksum'),
+                            chunks=chunks)
+
+
+class ComputeAgent:
+    """One host's agent: its driver and the work addressed to it."""
+
+    def __init__(self, host):
+        self.host = host
+        self.driver = drivers.load(NAMESPACE, CONF.compute.compute_driver)(host)
+        self.ctx = cs_context.RequestContext.admin()
+        self._locks = collections.defaultdict(eventlet.semaphore.Semaphore)
+
+    @contextlib.contextmanager
+    def locked(self, uuid):
+        with self._locks[uuid]:
+            yield
+
+    def load(self, uuid):
+        with db_api.reader() as s:
+            inst = s.scalars(sa.select(I).where(I.uuid == uuid)).first()
+            if inst is not None:
+                s.expunge(inst)
+            return inst
+
+    def finish(self, uuid, expect_task=None, **values):
+        """Write the server's next state unless it is deleted or deleting
+        (or, with expect_task, no longer in that task_state); True if written."""
+        values.setdefault('updated_at', utcnow())
+        stmt = sa.update(I).where(I.uuid == uuid, I.deleted.is_(False),
+                                  sa.or_(I.task_state.is_(None),
+                                         I.task_state.not_in((states.DELETING,
+                                                              states.SOFT_DELETING))))
+        if expect_task is not None:
+            expect = expect_task if isinstance(expect_task, tuple) else (expect_task,)
+            stmt = stmt.where(I.task_state.in_(expect))
+        with db_api.writer() as s:
+            return s.execute(stmt.values(**values)).rowcount > 0
+
+    def fail(self, uuid, exc, vm_state=None):
+        """Record a fault; clear the task, and set vm_state if given."""
+        with db_api.writer() as s:
+            inst = s.scalars(sa.select(I).where(I.uuid == uuid)).first()
+            if inst is None or inst.deleted:
+                return
+            _manager().add_fault(s, inst, exc, host=self.host)
+            if inst.task_state not in (states.DELETING, states.SOFT_DELETING):
+                inst.task_state = None
+                if vm_state:
+                    inst.vm_state = vm_state
+            inst.updated_at = utcnow()
+
+    def power_state(self, inst):
+        try:
+            return self.driver.get_info(driver_instance(inst))['power_state']
+        except virt.InstanceNotFound:
+            return states.NOSTATE
+
+    # Build and delete -----------------------------------------------------------
+
+    def build_instance(self, uuid):
+        inst = self.load(uuid)
+        if inst is None or inst.deleted or inst.host != self.host or \
+                inst.vm_state != states.BUILDING:
+            return
+        mgr = _manager()
+        try:
+            with mgr.action_event(uuid, 'compute__do_build_and_run_instance', self.host):
+                network_info = network_api.allocate_for_instance(self.ctx, inst, self.host)
+                block_device_info = volume_api.block_device_info(self.ctx, inst, self.driver)
+                self.finish(uuid, network_info=network_info, task_state=states.SPAWNING)
+                sysmeta = inst.system_metadata or {}
+                image = None if sysmeta.get('boot_index0_volume') else \
+                    image_source(self.ctx, inst.image_ref)
+                self.driver.spawn(self.ctx, driver_instance(inst), image,
+                                  sysmeta.get('personality') or [], sysmeta.get('admin_pass'),
+                                  network_info, block_device_info)
+        except Exception as exc:
+            LOG.exception('building server %s failed', uuid)
+            self.fail(uuid, exc, vm_state=states.ERROR)
+            return
+        done = self.finish(uuid, vm_state=states.ACTIVE, task_state=None,
+                           power_state=self.power_state(inst), launched_at=utcnow(),
+                           progress=0)
+        if not done:        # deleted meanwhile: its terminate may have run already
+            self.driver.destroy(self.ctx, driver_instance(inst), [], None)
+
+    def terminate_instance(self, uuid):
+        inst = self.load(uuid)
+        if inst is None or inst.deleted:
+            return
+        if inst.host == self.host:
+            with _manager().action_event(uuid, 'compute_terminate_instance', self.host):
+                self.driver.destroy(self.ctx, driver_instance(inst), inst.network_info or [],
+                                    None)
+        _manager().finish_delete(self.ctx, uuid)
+
+    # Resource reports and resync -----------------------------------------------------
+
+    def update_available_resource(self):
+        resources = self.driver.get_available_resource()
+        with db_api.writer() as s:
+            scheduler.update_node(s, self.host, resources)
+        self.sync_power_states()
+
+    def sync_power_states(self):
+        with db_api.reader() as s:
+            rows = s.scalars(sa.select(I).where(I.host == self.host, I.deleted.is_(False),
+                                                I.task_state.is_(None))).all()
+            for r in rows:
+                s.expunge(r)
+        for inst in rows:
+            power = self.power_state(inst)
+            if power != inst.power_state:
+                self.finish(uuid=inst.uuid, expect_task=None, power_state=power)
+
+    def resync(self):
+        """Remove from the hypervisor what the database says is not here."""
+        with db_api.reader() as s:
+            mine = set(s.scalars(sa.select(I.uuid).where(I.deleted.is_(False), sa.or_(
+                I.host == self.host, I.uuid.in_(sa.select(models.Migration.instance_uuid).where(
+                    sa.or_(models.Migration.source_compute == self.host,
+                           models.Migration.dest_compute == self.host),
+                    models.Migration.status.not_in(('confirmed', 'reverted', 'error',
+                                                    'failed', 'completed', 'done'))))))))
+        for uuid in self.driver.list_instances():
+            if uuid not in mine:
+                LOG.info('removing %s from the hypervisor: it is not on this host', uuid)
+                self.driver.destroy(self.ctx, virt.Instance(
+                    uuid=uuid, name=uuid, hostname='', flavor=virt.Flavor('', 0, 0, 0),
+                    project_id='', user_id=''), [], None)
+
+
+@tasks.handler('compute.build_instance')
+def build_instance(uuid):
+    agent = get_agent()
+    with agent.locked(uuid):
+        agent.build_instance(uuid)
+
+
+@tasks.handler('compute.terminate_instance')
+def terminate_instance(uuid):
+    agent = get_agent()
+    with agent.locked(uuid):
+        agent.terminate_instance(uuid)
+
+
+@tasks.handler('compute.server_action')
+def server_action(uuid, action, **kwargs):
+    from cloudstack.compute import actions
+    agent = get_agent()
+    with agent.locked(uuid):
+        return actions.run(agent, uuid, action, kwargs)
+
+
+@tasks.handler('compute.call')
+def call(uuid, what, **kwargs):
+    """Synchronous requests from the API (console output, consoles, diagnostics)."""
+    from cloudstack.compute import actions
+    return actions.query(get_agent(), uuid, what, kwargs)
+
+
+def _periodic(spacing, name):
+    try:
+        return tasks.periodic(spacing, name=name, role='compute', per_host=True)
+    except TypeError:       # before host-addressed periodic tasks land
+        return tasks.periodic(spacing, name=name)
+
+
+@_periodic(60, 'compute.update_available_resource')
+def update_available_resource():
+    get_agent().update_available_resource()
+
+
+try:
+    from cloudstack.tasks.agents import RoleService
+except ImportError:
+    RoleService = object
+
+
+class ComputeService(RoleService):
+    """The compute role in an engine: the driver, the node, the resync."""
+
+    def __init__(self, host):
+        self.host = host
+
+    def init_host(self):
+        agent = get_agent(self.host)
+        agent.driver.init_host()
+        agent.update_available_resource()
+
+    def resync(self):
+        get_agent(self.host).resync()
+
+    def report(self):
+        return {}

@@ -1,0 +1,5 @@
+"""TODO"""
+
+
+def add_routes(router):
+    pass
