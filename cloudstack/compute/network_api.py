@@ -47,3 +47,22 @@ def deallocate_for_instance(ctx, instance):
 def security_group_names(ctx, instance):
     return [{'name': name} for name in
             (instance.system_metadata or {}).get('security_groups') or ['default']]
+
+
+def interface_view(req, rec, vif):
+    ips = [{'ip_address': ip['address'], 'subnet_id': subnet.get('id')}
+           for subnet in (vif.get('network') or {}).get('subnets') or []
+           for ip in subnet.get('ips') or []]
+    out = {'port_id': vif['id'], 'net_id': (vif.get('network') or {}).get('id'),
+           'mac_addr': vif.get('address'), 'port_state': 'ACTIVE' if vif.get('active')
+           else 'DOWN', 'fixed_ips': ips}
+    from cloudstack.compute.api import common
+    if common.at_least(req, '2.70'):
+        out['tag'] = vif.get('tag')
+    return out
+
+
+def server_security_groups(ctx, rec):
+    return [{'name': name, 'description': '', 'id': name, 'rules': [],
+             'tenant_id': rec['project_id']}
+            for name in (rec['system_metadata'] or {}).get('security_groups') or ['default']]

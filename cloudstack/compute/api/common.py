@@ -131,3 +131,8 @@ def to_int(value, name):
         raise exception.ValidationError("Invalid input for field/attribute %s. "
                                         "Value: %s. must be an integer" % (name, value))
     return number
+
+
+def validate_value(value, schema):
+    """Validate an action's argument (the value under its name in the body)."""
+    return validation.validate(schema, value)

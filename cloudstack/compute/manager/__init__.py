@@ -4,7 +4,7 @@
 other services (Networking's external events) call it, never its tables.
 """
 from cloudstack.compute.manager import (
-    base, cloud, flavors, keypairs, quotas, servers)
+    actions, aggregates, base, cloud, flavors, groups, keypairs, quotas, servers)
 
 
 class Manager(base.Base,
@@ -12,6 +12,9 @@ class Manager(base.Base,
               keypairs.Keypairs,
               quotas.Quotas,
               servers.Servers,
+              actions.ServerActions,
+              groups.ServerGroups,
+              aggregates.Aggregates,
               cloud.Cloud):
     """Compute (Nova v2.1)."""
 

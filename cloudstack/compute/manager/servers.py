@@ -432,7 +432,8 @@ class Servers:
                 inst.task_state = states.DELETING
             elif soft:
                 inst.task_state = states.SOFT_DELETING
-                rpc.cast(s, 'compute.soft_delete_instance', {'uuid': uuid}, inst.host, uuid)
+                rpc.cast(s, 'compute.server_action', {'uuid': uuid, 'action': 'soft_delete'},
+                         inst.host, uuid)
             else:
                 inst.task_state = states.DELETING
                 rpc.cast(s, 'compute.terminate_instance', {'uuid': uuid}, inst.host, uuid)
@@ -487,7 +488,8 @@ class Servers:
                                            state=inst.vm_state)
             self.record_action(s, ctx, inst, 'restore')
             inst.task_state = states.RESTORING
-            rpc.cast(s, 'compute.restore_instance', {'uuid': uuid}, inst.host, uuid)
+            rpc.cast(s, 'compute.server_action', {'uuid': uuid, 'action': 'restore'},
+                     inst.host, uuid)
 
     # Metadata and tags ------------------------------------------------------------
 
