@@ -66,3 +66,10 @@ def server_security_groups(ctx, rec):
     return [{'name': name, 'description': '', 'id': name, 'rules': [],
              'tenant_id': rec['project_id']}
             for name in (rec['system_metadata'] or {}).get('security_groups') or ['default']]
+
+
+def list_networks(ctx):
+    """The networks the caller may use (Neutron network dicts)."""
+    if not enabled():
+        return []
+    return manager().list_networks(ctx)

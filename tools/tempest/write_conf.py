@@ -126,12 +126,13 @@ def image_and_flavor(cloud, conf, image_url, compute_url):
             log('created image tempest-image %s' % image['id'])
     flavors = sorted((cloud.get(compute_url + '/flavors/detail') or {}).get('flavors', []),
                      key=lambda f: (f.get('ram', 0), f.get('disk', 0)))
-    if not flavors:
+    # Two flavors, so that resize tests have somewhere to go.
+    for name, ram in (('tempest-flavor', 128), ('tempest-flavor-alt', 192))[len(flavors):]:
         status, _, flavor = cloud.request('POST', compute_url + '/flavors', {'flavor': {
-            'name': 'tempest-flavor', 'ram': 128, 'vcpus': 1, 'disk': 1}})
+            'name': name, 'ram': ram, 'vcpus': 1, 'disk': 1}})
         if status == 200:
-            flavors = [flavor['flavor']]
-            log('created flavor tempest-flavor')
+            flavors.append(flavor['flavor'])
+            log('created flavor %s' % name)
     if images:
         conf['compute'].update({'image_ref': images[0],
                                 'image_ref_alt': images[min(1, len(images) - 1)]})
@@ -174,6 +175,10 @@ def build(cloud, workspace):
             conf['compute']['max_microversion'] = version
         if 'glance' in found:
             image_and_flavor(cloud, conf, found['glance'][1], url)
+        # Nova's project manager persona (migrations) needs the role to exist.
+        roles = cloud.get(cloud.auth_url + '/roles?name=manager') or {}
+        if not roles.get('roles'):
+            cloud.request('POST', cloud.auth_url + '/roles', {'role': {'name': 'manager'}})
         # one all-in-one host: nowhere to migrate to, no consoles
         conf['compute-feature-enabled'].update({
             'live_migration': 'false', 'cold_migration': 'false',

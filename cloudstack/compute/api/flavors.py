@@ -212,6 +212,7 @@ class Flavors:
         self.manager.set_flavor_extra_specs(req.context, flavor_id, specs)
         return specs
 
+    @wsgi.response(200)
     def specs_delete(self, req, flavor_id, key):
         common.authorize(req, 'os_compute_api:os-flavor-extra-specs:delete')
         self.manager.delete_flavor_extra_spec(req.context, flavor_id, key)

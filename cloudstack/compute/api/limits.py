@@ -1,7 +1,6 @@
 """/limits: the caller's absolute limits and usage."""
 from cloudstack.compute import manager
 from cloudstack.compute.api import common
-from cloudstack.compute.manager.quotas import LEGACY_NETWORK
 
 # API name -> quota resource
 ABSOLUTE = [('maxServerMeta', 'metadata_items'), ('maxPersonality', 'injected_files'),
@@ -31,9 +30,9 @@ class Limits:
         absolute = {name: limits[r] for name, r in ABSOLUTE}
         absolute.update({name: used[r] for name, r in USED})
         if not common.at_least(req, '2.36'):
-            absolute.update({'maxSecurityGroups': LEGACY_NETWORK['security_groups'],
-                             'maxSecurityGroupRules': LEGACY_NETWORK['security_group_rules'],
-                             'maxTotalFloatingIps': LEGACY_NETWORK['floating_ips'],
+            absolute.update({'maxSecurityGroups': limits['security_groups'],
+                             'maxSecurityGroupRules': limits['security_group_rules'],
+                             'maxTotalFloatingIps': limits['floating_ips'],
                              'totalSecurityGroupsUsed': 0, 'totalFloatingIpsUsed': 0})
         if not common.at_least(req, '2.39'):
             absolute['maxImageMeta'] = limits['metadata_items']

@@ -33,8 +33,8 @@ def _view(req, limits, used=None, ident=None, detail=False):
         out[r] = ({'limit': limits[r], 'in_use': used.get(r, 0), 'reserved': 0}
                   if detail else limits[r])
     if not common.at_least(req, '2.36'):
-        for r, value in LEGACY_NETWORK.items():
-            out[r] = {'limit': value, 'in_use': 0, 'reserved': 0} if detail else value
+        for r in LEGACY_NETWORK:
+            out[r] = {'limit': limits[r], 'in_use': 0, 'reserved': 0} if detail else limits[r]
     if ident is not None:
         out['id'] = ident
     return out
@@ -66,7 +66,7 @@ class QuotaSets:
         common.authorize(req, 'os_compute_api:os-quota-sets:update', project_id=tenant_id)
         body = common.body(req, _schema(req, 'quota_set', True))['quota_set']
         force = common.to_bool(body.pop('force', False))
-        values = {r: int(v) for r, v in body.items() if r in RESOURCES}
+        values = {r: int(v) for r, v in body.items() if r in RESOURCES or r in LEGACY_NETWORK}
         limits = self.manager.update_quota_set(req.context, tenant_id, values,
                                                self._user(req), force)
         return {'quota_set': _view(req, limits)}
@@ -91,8 +91,8 @@ class QuotaClasses:
         else:
             for r in ('server_groups', 'server_group_members'):
                 out.pop(r, None)
-            for r, value in LEGACY_NETWORK.items():
-                out[r] = value
+            for r in LEGACY_NETWORK:
+                out[r] = limits[r]
         return out
 
     def show(self, req, id):
@@ -105,7 +105,7 @@ class QuotaClasses:
         if len(id) > 255:
             raise exception.BadRequest('The quota class name is too long.')
         body = common.body(req, _schema(req, 'quota_class_set', False))['quota_class_set']
-        values = {r: int(v) for r, v in body.items() if r in RESOURCES}
+        values = {r: int(v) for r, v in body.items() if r in RESOURCES or r in LEGACY_NETWORK}
         limits = self.manager.update_quota_class(req.context, id, values)
         out = self._view(req, limits, id)
         out.pop('id')

@@ -172,7 +172,7 @@ class Hosts:
         out = []
         for service in nova_services():
             zone = _zone(service, zones)
-            if 'zone' in req.GET and req.GET['zone'] != zone:
+            if req.GET.get('zone') and req.GET['zone'] != zone:
                 continue
             out.append({'host_name': service['host'],
                         'service': 'compute' if service['role'] == 'compute'

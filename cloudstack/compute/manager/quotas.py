@@ -40,6 +40,7 @@ class Quotas:
 
     def class_limits(self, session, class_name='default'):
         limits = {r: default_limit(r) for r in RESOURCES}
+        limits.update(LEGACY_NETWORK)
         for row in session.scalars(sa.select(models.QuotaClass).where(
                 models.QuotaClass.class_name == class_name)):
             if row.resource in limits:
