@@ -5,6 +5,7 @@ Every handler is idempotent (a crash re-runs it), holds the server's lock in
 this agent while it works, and ends by writing the server's next stable
 state with a conditional update, so that a delete that came meanwhile wins.
 """
+import base64
 import collections
 import contextlib
 import logging
@@ -42,11 +43,17 @@ def _manager():
     return manager.get()
 
 
-def driver_instance(inst):
-    """The driver's view (virt.driver.Instance) of an Instance row."""
+def driver_instance(inst, with_metadata=True):
+    """The driver's view (virt.driver.Instance) of an Instance row, with the
+    `extra` the metadata documents and config drive read."""
     f = inst.flavor or {}
     sysmeta = inst.system_metadata or {}
-    return virt.Instance(
+    metadata = {}
+    if with_metadata and inst.id is not None:
+        with db_api.reader() as s:
+            metadata = {m.key: m.value for m in s.scalars(sa.select(
+                models.InstanceMetadata).where(models.InstanceMetadata.instance_id == inst.id))}
+    out = virt.Instance(
         uuid=inst.uuid, name='instance-%08x' % inst.id, hostname=inst.hostname or 'server',
         flavor=virt.Flavor(name=f.get('name', ''), vcpus=f.get('vcpus', 1),
                            memory_mb=f.get('memory_mb', 0), root_gb=f.get('root_gb', 0),
@@ -56,10 +63,29 @@ def driver_instance(inst):
         image_meta={'disk_format': sysmeta.get('image_disk_format'),
                     'properties': {k[6:]: v for k, v in sysmeta.items()
                                    if k.startswith('image_')}},
-        metadata={}, key_data=inst.key_data,
-        user_data=None, config_drive=bool(inst.config_drive),
+        metadata=metadata, key_data=inst.key_data,
+        user_data=base64.b64decode(inst.user_data) if inst.user_data else None,
+        config_drive=bool(inst.config_drive),
         availability_zone=inst.availability_zone, launch_index=inst.launch_index,
         vm_state=inst.vm_state, task_state=inst.task_state)
+    out.extra = instance_extra(inst)
+    return out
+
+
+def instance_extra(inst):
+    """What the metadata documents need beyond the driver's Instance."""
+    sysmeta = inst.system_metadata or {}
+    groups = sysmeta.get('security_groups')
+    return {'display_name': inst.display_name, 'key_name': inst.key_name,
+            'security_groups': ['default'] if groups is None else groups,
+            'reservation_id': inst.reservation_id, 'ec2_id': inst.id,
+            'root_device_name': inst.root_device_name or '/dev/vda',
+            'admin_pass': sysmeta.get('admin_pass'), 'password': sysmeta.get('password'),
+            'injected_files': [(f['path'], base64.b64decode(f['contents']))
+                               for f in sysmeta.get('personality') or []],
+            'devices': [{'type': 'nic', 'bus': 'pci', 'address': None,
+                         'mac': vif.get('address'), 'tags': [vif['tag']]}
+                        for vif in inst.network_info or [] if vif.get('tag')]}
 
 
 def image_source(ctx, image_id):

@@ -45,8 +45,14 @@ def deallocate_for_instance(ctx, instance):
 
 
 def security_group_names(ctx, instance):
-    return [{'name': name} for name in
-            (instance.system_metadata or {}).get('security_groups') or ['default']]
+    return [{'name': name} for name in _groups(instance.system_metadata)]
+
+
+def _groups(sysmeta):
+    """The security group names a server without Networking keeps
+    (None: never set, the default group)."""
+    found = (sysmeta or {}).get('security_groups')
+    return ['default'] if found is None else list(found)
 
 
 def interface_view(req, rec, vif):
@@ -65,7 +71,7 @@ def interface_view(req, rec, vif):
 def server_security_groups(ctx, rec):
     return [{'name': name, 'description': '', 'id': name, 'rules': [],
              'tenant_id': rec['project_id']}
-            for name in (rec['system_metadata'] or {}).get('security_groups') or ['default']]
+            for name in _groups(rec['system_metadata'])]
 
 
 def list_networks(ctx):
@@ -73,3 +79,20 @@ def list_networks(ctx):
     if not enabled():
         return []
     return manager().list_networks(ctx)
+
+
+def add_security_group(ctx, inst, name):
+    """Add a security group to the server's ports (or to the names it keeps)."""
+    groups = _groups(inst.system_metadata)
+    if name not in groups:
+        groups.append(name)
+    inst.system_metadata = dict(inst.system_metadata or {}, security_groups=groups)
+
+
+def remove_security_group(ctx, inst, name):
+    groups = _groups(inst.system_metadata)
+    if name not in groups:
+        raise exception.NotFound('Security group %s not associated with the instance'
+                                 % name)
+    groups.remove(name)
+    inst.system_metadata = dict(inst.system_metadata or {}, security_groups=groups)

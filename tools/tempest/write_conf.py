@@ -175,10 +175,11 @@ def build(cloud, workspace):
             conf['compute']['max_microversion'] = version
         if 'glance' in found:
             image_and_flavor(cloud, conf, found['glance'][1], url)
-        # Nova's project manager persona (migrations) needs the role to exist.
-        roles = cloud.get(cloud.auth_url + '/roles?name=manager') or {}
-        if not roles.get('roles'):
-            cloud.request('POST', cloud.auth_url + '/roles', {'role': {'name': 'manager'}})
+        # Nova's manager (migrations) and service (external events) personas
+        # need their roles to exist.
+        for role in ('manager', 'service'):
+            if not (cloud.get(cloud.auth_url + '/roles?name=' + role) or {}).get('roles'):
+                cloud.request('POST', cloud.auth_url + '/roles', {'role': {'name': role}})
         # one all-in-one host: nowhere to migrate to, no consoles
         conf['compute-feature-enabled'].update({
             'live_migration': 'false', 'cold_migration': 'false',

@@ -6,7 +6,7 @@ from cloudstack.api import wsgi
 from cloudstack.compute import manager
 from cloudstack.compute.api import common, views
 from cloudstack.compute.api.servers import (
-    ACCESS_IP_V4, ACCESS_IP_V6, HOSTNAME, Servers, _image_id, _password)
+    ACCESS_IP_V4, ACCESS_IP_V6, HOSTNAME, Servers, _image_id, _password, ipv6)
 from cloudstack.compute.manager.flavors import FlavorNotFound
 
 P = 'os_compute_api:'
@@ -100,7 +100,7 @@ class ServerActions:
             req, '2.73') else _null_obj()
         common.validate_value(args, schema)
         by = 'owner' if rec['project_id'] == req.context.project_id else 'admin'
-        self.manager.lock(req.context, rec['uuid'], (args or {}).get('locked_reason'), by)
+        self.manager.lock_server(req.context, rec['uuid'], (args or {}).get('locked_reason'), by)
         return self._accepted()
 
     def unlock(self, req, rec, args):
@@ -109,7 +109,7 @@ class ServerActions:
         if rec['locked_by'] == 'admin' and rec['project_id'] == req.context.project_id:
             override = common.can(req, P + 'os-lock-server:unlock:unlock_override',
                                   rec['project_id'], rec['user_id'])
-        self.manager.unlock(req.context, rec['uuid'], override)
+        self.manager.unlock_server(req.context, rec['uuid'], override)
         return self._accepted()
 
     def reset_state(self, req, rec, args):
@@ -178,7 +178,7 @@ class ServerActions:
         if 'accessIPv4' in args:
             changes['access_ip_v4'] = args['accessIPv4'] or None
         if 'accessIPv6' in args:
-            changes['access_ip_v6'] = args['accessIPv6'] or None
+            changes['access_ip_v6'] = ipv6(args['accessIPv6']) or None
         if 'OS-DCF:diskConfig' in args:
             changes['auto_disk_config'] = args['OS-DCF:diskConfig'] == 'AUTO'
         if 'hostname' in args:

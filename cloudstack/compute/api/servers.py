@@ -181,6 +181,12 @@ NON_ADMIN_FILTERS = ('reservation_id', 'name', 'status', 'image', 'flavor', 'ip'
 PAGING = ('limit', 'marker', 'sort_key', 'sort_dir')
 
 
+def ipv6(value):
+    """An IPv6 address in its canonical (compressed) form."""
+    import ipaddress
+    return str(ipaddress.ip_address(value)) if value else value
+
+
 def _image_id(ref):
     """The image uuid of an imageRef (a uuid or a URL ending in one)."""
     ref = (ref or '').rstrip('/').rsplit('/', 1)[-1]
@@ -210,7 +216,8 @@ class Servers:
         spec = {'name': name, 'description': body.get('description'),
                 'metadata': body.get('metadata'), 'key_name': body.get('key_name'),
                 'availability_zone': None, 'scheduler_hints': hints,
-                'access_ip_v4': body.get('accessIPv4'), 'access_ip_v6': body.get('accessIPv6'),
+                'access_ip_v4': body.get('accessIPv4'),
+                'access_ip_v6': ipv6(body.get('accessIPv6')),
                 'disk_config': body.get('OS-DCF:diskConfig', 'MANUAL'),
                 'config_drive': common.to_bool(body.get('config_drive', False)),
                 'tags': body.get('tags'), 'hostname': body.get('hostname'),
@@ -565,7 +572,7 @@ class Servers:
         if 'accessIPv4' in body:
             changes['access_ip_v4'] = body['accessIPv4'] or None
         if 'accessIPv6' in body:
-            changes['access_ip_v6'] = body['accessIPv6'] or None
+            changes['access_ip_v6'] = ipv6(body['accessIPv6']) or None
         if 'OS-DCF:diskConfig' in body:
             changes['auto_disk_config'] = body['OS-DCF:diskConfig'] == 'AUTO'
         if 'hostname' in body:

@@ -55,7 +55,7 @@ class Usage:
         limit = marker = None
         if common.at_least(req, '2.40'):
             limit, marker = common.limit_marker(req)
-        found = self.manager.usage(req.context, start, stop, limit=limit, marker=marker)
+        found = self.manager.tenant_usage(req.context, start, stop, limit=limit, marker=marker)
         out = {'tenant_usages': [_totals(p, servers, start, stop, detailed)
                                  for p, servers in sorted(found.items())]}
         if common.at_least(req, '2.40'):
@@ -71,7 +71,7 @@ class Usage:
         limit = marker = None
         if common.at_least(req, '2.40'):
             limit, marker = common.limit_marker(req)
-        found = self.manager.usage(req.context, start, stop, tenant_id, limit, marker)
+        found = self.manager.tenant_usage(req.context, start, stop, tenant_id, limit, marker)
         servers = found.get(tenant_id)
         out = {'tenant_usage': _totals(tenant_id, servers, start, stop, True)
                if servers else {}}

@@ -97,7 +97,7 @@ class ServerActions:
         self.start_action(ctx, uuid, 'trigger_crash_dump', ANY, None,
                           record='trigger_crash_dump')
 
-    def lock(self, ctx, uuid, reason=None, by='owner'):
+    def lock_server(self, ctx, uuid, reason=None, by='owner'):
         with self.write() as s:
             inst = self.instance_row(s, ctx, uuid, lock=True)
             self.record_action(s, ctx, inst, 'lock')
@@ -105,7 +105,7 @@ class ServerActions:
                 inst.locked, inst.locked_by, inst.locked_reason = True, by, reason
                 inst.updated_at = utcnow()
 
-    def unlock(self, ctx, uuid, override_allowed=True):
+    def unlock_server(self, ctx, uuid, override_allowed=True):
         with self.write() as s:
             inst = self.instance_row(s, ctx, uuid, lock=True)
             if inst.locked and inst.locked_by == 'admin' and not override_allowed:
@@ -449,3 +449,17 @@ class ServerActions:
     def get_password(self, ctx, uuid):
         with self.read() as s:
             return (self.instance_row(s, ctx, uuid).system_metadata or {}).get('password', '')
+
+    # Security groups (Networking's, or the names a server without it keeps) ------
+
+    def add_security_group(self, ctx, uuid, name):
+        from cloudstack.compute import network_api
+        with self.write() as s:
+            inst = self.instance_row(s, ctx, uuid, lock=True)
+            network_api.add_security_group(ctx, inst, name)
+
+    def remove_security_group(self, ctx, uuid, name):
+        from cloudstack.compute import network_api
+        with self.write() as s:
+            inst = self.instance_row(s, ctx, uuid, lock=True)
+            network_api.remove_security_group(ctx, inst, name)

@@ -58,7 +58,7 @@ class Base:
         return db_api.reader()
 
     @staticmethod
-    def lock(stmt):
+    def locking(stmt):
         """`stmt` locking its rows where the database can (PostgreSQL)."""
         return stmt if db_api.is_sqlite() else stmt.with_for_update()
 
@@ -66,7 +66,7 @@ class Base:
         """The server `uuid` as `ctx` may see it, or InstanceNotFound."""
         stmt = sa.select(models.Instance).where(models.Instance.uuid == str(uuid))
         if lock:
-            stmt = self.lock(stmt)
+            stmt = self.locking(stmt)
         inst = session.scalars(stmt).first()
         if inst is None or (inst.deleted and not deleted) or (
                 ctx is not None and not is_admin(ctx)

@@ -110,7 +110,7 @@ class Cloud:
 
     # Usage ----------------------------------------------------------------------
 
-    def usage(self, ctx, start, end, project_id=None, limit=None, marker=None):
+    def tenant_usage(self, ctx, start, end, project_id=None, limit=None, marker=None):
         """Per project: the servers that existed in [start, end) and their hours."""
         with self.read() as s:
             stmt = sa.select(I).where(I.created_at < end, sa.or_(

@@ -53,15 +53,31 @@ def generate_ssh_key():
     return private, public + ' Generated-by-Nova'
 
 
+def generate_x509():
+    """(private key PEM, self-signed certificate PEM)."""
+    import datetime
+    from cryptography.x509.oid import NameOID
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'cloudstack')])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=3650))
+            .sign(key, hashes.SHA256()))
+    private = key.private_bytes(serialization.Encoding.PEM,
+                                serialization.PrivateFormat.TraditionalOpenSSL,
+                                serialization.NoEncryption()).decode()
+    return private, cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
 class Keypairs:
 
     def create_keypair(self, ctx, user_id, name, key_type='ssh', public_key=None):
         """Returns the key pair's dict, with `private_key` when generated."""
         private = None
         if public_key is None:
-            if key_type == 'x509':
-                raise exception.BadRequest('Generating x509 key pairs is not supported')
-            private, public_key = generate_ssh_key()
+            private, public_key = (generate_x509() if key_type == 'x509'
+                                   else generate_ssh_key())
         fingerprint = (x509_fingerprint(public_key) if key_type == 'x509'
                        else ssh_fingerprint(public_key))
         with self.write() as s:

@@ -562,6 +562,28 @@ class Servers:
                                          % (tag, uuid))
             inst.updated_at = utcnow()
 
+    # For the metadata service --------------------------------------------------
+
+    def get_instance_metadata(self, ctx, instance_id):
+        """(driver Instance, network_info, extra) of a server, for the metadata
+        service; NotFound if there is none."""
+        from cloudstack.compute import agent
+        with self.read() as s:
+            inst = self.instance_row(s, None, instance_id)
+            s.expunge(inst)
+        found = agent.driver_instance(inst)
+        return found, inst.network_info or [], found.extra
+
+    def set_instance_password(self, ctx, instance_id, password):
+        """Keep the encrypted password a guest posts (once)."""
+        with self.write() as s:
+            inst = self.instance_row(s, None, instance_id, lock=True)
+            sysmeta = dict(inst.system_metadata or {})
+            if sysmeta.get('password'):
+                raise exception.Conflict('The password is already set.')
+            sysmeta['password'] = password
+            inst.system_metadata = sysmeta
+
     # Instance actions --------------------------------------------------------------
 
     def list_actions(self, ctx, uuid, limit=None, marker=None, since=None, before=None):

@@ -211,12 +211,6 @@ class ComputeDriver(abc.ABC):
         dest_host (and is gone from here)."""
         raise NotSupported()
 
-    def pre_live_migration(self, context, instance, block_device_info,
-                           network_info, migrate_data=None):
-        """Live migrate, destination side, before the move (plug VIFs,
-        connect volumes); returns migrate_data for the source."""
-        return migrate_data
-
     def post_live_migration_at_destination(self, context, instance, network_info,
                                            block_migration=False,
                                            block_device_info=None):
