@@ -13,11 +13,12 @@ from cloudstack import exception
 from cloudstack.conf import CONF
 from cloudstack.db import api as db_api
 from cloudstack.db.models import utcnow
-from cloudstack.compute import models, rpc, scheduler, states
+from cloudstack.compute import models, network_api, rpc, scheduler, states
 from cloudstack.compute.agent import _manager, driver_instance, image_source
 from cloudstack.compute.virt import driver as virt
 
 LOG = logging.getLogger(__name__)
+ANY_TASK = None
 
 # action -> (event name, vm_state on failure or None to keep it)
 EVENTS = {
@@ -43,6 +44,9 @@ EVENTS = {
     'live_migrate': ('compute_live_migration', None),
     'post_live_migration': ('compute_post_live_migration_at_destination', states.ERROR),
     'soft_delete': ('compute_soft_delete_instance', None),
+    'resume_after_plug': ('compute__do_build_and_run_instance', states.ERROR),
+    'vif_timeout': ('compute__do_build_and_run_instance', states.ERROR),
+    'refresh_network': ('compute_external_instance_event', None),
     'restore': ('compute_restore_instance', None),
 }
 
@@ -383,6 +387,26 @@ def do_restore(agent, inst):
                  power_state=agent.power_state(inst))
 
 
+def do_resume_after_plug(agent, inst):
+    agent.finish_build(inst.uuid)
+
+
+def do_refresh_network(agent, inst):
+    agent.finish(inst.uuid, expect_task=ANY_TASK,
+                 network_info=network_api.refresh(agent.ctx, inst))
+
+
+def do_vif_timeout(agent, inst):
+    if not agent.take_pending(inst.uuid):
+        return          # every port came up in time
+    if CONF.compute.vif_plugging_is_fatal:
+        agent.driver.destroy(agent.ctx, _di(inst), inst.network_info or [], None)
+        agent.fail(inst.uuid, exception.CloudstackError(
+            'Virtual Interface creation failed'), vm_state=states.ERROR)
+        return
+    agent.finish_build(inst.uuid)
+
+
 # Queries ----------------------------------------------------------------------------
 
 def query(agent, uuid, what, kwargs):
@@ -402,6 +426,29 @@ def query(agent, uuid, what, kwargs):
         return agent.driver.get_serial_console(agent.ctx, di)
     if what == 'diagnostics':
         return agent.driver.get_diagnostics(di)
+    if what == 'attach_interface':
+        vif = network_api.attach_interface(agent.ctx, inst, agent.host, **kwargs)
+        try:
+            agent.driver.attach_interface(agent.ctx, di, di.image_meta, vif)
+        except Exception:
+            network_api.detach_interface(agent.ctx, inst, vif)
+            raise
+        with db_api.writer() as s:
+            row = s.scalars(sa.select(models.Instance).where(
+                models.Instance.uuid == uuid)).first()
+            row.network_info = list(row.network_info or []) + [vif]
+        return vif
+    if what == 'detach_interface':
+        vif = next((v for v in inst.network_info or [] if v['id'] == kwargs['port_id']), None)
+        if vif is None:
+            raise exception.NotFound('Port %s is not attached' % kwargs['port_id'])
+        agent.driver.detach_interface(agent.ctx, di, vif)
+        network_api.detach_interface(agent.ctx, inst, vif)
+        with db_api.writer() as s:
+            row = s.scalars(sa.select(models.Instance).where(
+                models.Instance.uuid == uuid)).first()
+            row.network_info = [v for v in row.network_info or [] if v['id'] != vif['id']]
+        return vif
     raise exception.BadRequest('Unknown query %s' % what)
 
 

@@ -176,15 +176,51 @@ class ComputeAgent:
                 self.driver.spawn(self.ctx, driver_instance(inst), image,
                                   sysmeta.get('personality') or [], sysmeta.get('admin_pass'),
                                   network_info, block_device_info)
+                if not self.wait_for_ports(inst, network_info):
+                    return          # the vif-plugged events (or the timeout) finish it
         except Exception as exc:
             LOG.exception('building server %s failed', uuid)
             self.fail(uuid, exc, vm_state=states.ERROR)
             return
+        self.finish_build(uuid)
+
+    def wait_for_ports(self, inst, network_info):
+        """True when the server's ports are all up; else leave its pending
+        events for Networking's vif-plugged events, with a timeout."""
+        pending = network_api.pending_ports(self.ctx, inst, network_info)
+        if not pending:
+            return True
+        from cloudstack.compute import rpc
+        with db_api.writer() as s:
+            s.execute(sa.update(I).where(I.uuid == inst.uuid, I.deleted.is_(False)).values(
+                pending_events=['network-vif-plugged:%s' % p for p in pending]))
+            rpc.cast(s, 'compute.server_action', {'uuid': inst.uuid,
+                                                 'action': 'vif_timeout'},
+                     self.host, inst.uuid, delay=CONF.compute.vif_plugging_timeout)
+        if network_api.pending_ports(self.ctx, inst, network_info):
+            return False
+        return self.take_pending(inst.uuid)
+
+    def take_pending(self, uuid):
+        """Whether this caller ends the server's wait for events (only one does)."""
+        with db_api.writer() as s:
+            return s.execute(sa.update(I).where(
+                I.uuid == uuid, I.pending_events.is_not(None)).values(
+                pending_events=None)).rowcount > 0
+
+    def finish_build(self, uuid):
+        inst = self.load(uuid)
+        if inst is None:
+            return
+        try:
+            self.driver.resume_after_plug(driver_instance(inst, with_metadata=False))
+        except virt.InstanceNotFound:
+            pass
         done = self.finish(uuid, vm_state=states.ACTIVE, task_state=None,
                            power_state=self.power_state(inst), launched_at=utcnow(),
                            progress=0)
         if not done:        # deleted meanwhile: its terminate may have run already
-            self.driver.destroy(self.ctx, driver_instance(inst), [], None)
+            self.driver.destroy(self.ctx, driver_instance(inst, False), [], None)
 
     def terminate_instance(self, uuid):
         inst = self.load(uuid)

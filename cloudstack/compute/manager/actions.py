@@ -463,3 +463,15 @@ class ServerActions:
         with self.write() as s:
             inst = self.instance_row(s, ctx, uuid, lock=True)
             network_api.remove_security_group(ctx, inst, name)
+
+    # Interfaces -------------------------------------------------------------------
+
+    def attach_interface(self, ctx, uuid, net_id=None, port_id=None, fixed_ips=None,
+                         tag=None):
+        return self.query(ctx, uuid, 'attach_interface',
+                          (states.ACTIVE, states.PAUSED_VM, states.STOPPED),
+                          net_id=net_id, port_id=port_id, fixed_ips=fixed_ips, tag=tag)
+
+    def detach_interface(self, ctx, uuid, port_id):
+        return self.query(ctx, uuid, 'detach_interface',
+                          (states.ACTIVE, states.PAUSED_VM, states.STOPPED), port_id=port_id)

@@ -167,8 +167,8 @@ class Cloud:
         for event in events:
             event = dict(event)
             with self.write() as s:
-                inst = s.scalars(sa.select(I).where(I.uuid == event['server_uuid'],
-                                                    I.deleted.is_(False))).first()
+                inst = s.scalars(self.locking(sa.select(I).where(
+                    I.uuid == event['server_uuid'], I.deleted.is_(False)))).first()
                 if inst is None:
                     event.update(code=404, status='failed')
                 elif inst.host is None:
@@ -176,15 +176,14 @@ class Cloud:
                 else:
                     event.setdefault('status', 'completed')
                     event['code'] = 200
-                    self.record_action(s, ctx, inst, 'external_event') \
-                        if False else None
                     self._on_event(s, inst, event)
             out.append(event)
         return out
 
     def _on_event(self, s, inst, event):
         """Hook for events the server waits on (vif plugging, volume extended)."""
-        if event['name'] == 'network-vif-plugged' and inst.pending_events:
+        if event['name'] == 'network-vif-plugged' and inst.pending_events \
+                and event['status'] == 'completed':
             left = [e for e in inst.pending_events
                     if e != 'network-vif-plugged:%s' % event.get('tag')]
             inst.pending_events = left or None
@@ -192,6 +191,10 @@ class Cloud:
                 rpc.cast(s, 'compute.server_action', {'uuid': inst.uuid,
                                                      'action': 'resume_after_plug'},
                          inst.host, inst.uuid)
+        elif event['name'] in ('network-changed', 'network-vif-deleted'):
+            rpc.cast(s, 'compute.server_action', {'uuid': inst.uuid,
+                                                 'action': 'refresh_network'},
+                     inst.host, inst.uuid)
 
 
 __all__ = ['Cloud', 'is_admin', 'states']
