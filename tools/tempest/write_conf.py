@@ -115,15 +115,16 @@ def image_and_flavor(cloud, conf, image_url, compute_url):
     """Two images and two flavors for compute tests: the cloud's, else new small ones."""
     base = image_url if image_url.endswith('/v2') else image_url + '/v2'
     images = [i['id'] for i in (cloud.get(base + '/images?status=active') or {}).get('images', [])]
-    if not images:
+    # Two images, so that rebuild tests have another one to go to.
+    for name in ('tempest-image', 'tempest-image-alt')[len(images):]:
         status, _, image = cloud.request('POST', base + '/images', {
-            'name': 'tempest-image', 'disk_format': 'raw', 'container_format': 'bare',
+            'name': name, 'disk_format': 'raw', 'container_format': 'bare',
             'visibility': 'public'})
         if status == 201:
             cloud.request('PUT', '%s/images/%s/file' % (base, image['id']), data=b'\0' * 1048576,
                           content_type='application/octet-stream')
-            images = [image['id']]
-            log('created image tempest-image %s' % image['id'])
+            images.append(image['id'])
+            log('created image %s %s' % (name, image['id']))
     flavors = sorted((cloud.get(compute_url + '/flavors/detail') or {}).get('flavors', []),
                      key=lambda f: (f.get('ram', 0), f.get('disk', 0)))
     # Two flavors, so that resize tests have somewhere to go.

@@ -12,6 +12,17 @@ from cloudstack.conf import CONF
 from cloudstack.compute.virt import driver
 
 
+# What the fake guest writes to its console when it starts.
+BOOT_LOG = ['[    0.000000] Linux version 6.1.0-fake (cloudstack fake hypervisor)',
+            '[    0.000000] Command line: console=ttyS0',
+            '[    0.120000] Memory: available',
+            '[    0.400000] Run /init as init process',
+            'Starting network: OK',
+            'checking http://169.254.169.254/2009-04-04/instance-id',
+            'Starting dropbear sshd: OK',
+            '=== system information ===']
+
+
 class FakeDriver(driver.ComputeDriver):
 
     def __init__(self, host):
@@ -95,8 +106,7 @@ class FakeDriver(driver.ComputeDriver):
                   'vifs': [v['id'] for v in network_info or []],
                   'volumes': {}, 'rescued': False, 'password': admin_password,
                   'power_state': driver.RUNNING if power_on else driver.SHUTDOWN,
-                  'console': ['fake guest %s booting' % instance.hostname,
-                              'login: %s' % instance.hostname]}
+                  'console': BOOT_LOG + ['%s login:' % instance.hostname]}
         with contextlib.suppress(driver.InstanceNotFound):
             old = self._load(instance.uuid)
             record['console'] = old['console'] + record['console']

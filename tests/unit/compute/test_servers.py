@@ -77,7 +77,7 @@ def test_action_in_the_wrong_state_is_409(compute):
 def test_console_output(compute):
     server_id = compute.boot(name='console')
     resp = compute.action(server_id, {'os-getConsoleOutput': {'length': 1}}, status=200)
-    assert resp.json['output'] == 'login: console'
+    assert resp.json['output'] == 'console login:'
 
 
 def test_bad_body_is_400_in_novas_shape(compute):
