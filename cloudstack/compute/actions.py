@@ -47,6 +47,8 @@ EVENTS = {
     'resume_after_plug': ('compute__do_build_and_run_instance', states.ERROR),
     'vif_timeout': ('compute__do_build_and_run_instance', states.ERROR),
     'refresh_network': ('compute_external_instance_event', None),
+    'attach_volume': ('compute_attach_volume', None),
+    'detach_volume': ('compute_detach_volume', None),
     'restore': ('compute_restore_instance', None),
 }
 
@@ -389,6 +391,30 @@ def do_restore(agent, inst):
 
 def do_resume_after_plug(agent, inst):
     agent.finish_build(inst.uuid)
+
+
+def do_attach_volume(agent, inst, bdm_id):
+    from cloudstack.compute import volume_api
+    try:
+        volume_api.attach(agent.ctx, inst, agent.driver, bdm_id, _di(inst))
+    except Exception:
+        with db_api.writer() as s:
+            b = s.get(models.BlockDeviceMapping, bdm_id)
+            attachment_id = b.attachment_id if b else None
+            if b is not None:
+                s.delete(b)
+        if attachment_id:
+            try:
+                volume_api.manager().attachment_delete(
+                    volume_api._pctx(inst), attachment_id)
+            except exception.CloudstackError:
+                pass
+        raise
+
+
+def do_detach_volume(agent, inst, bdm_id):
+    from cloudstack.compute import volume_api
+    volume_api.detach(agent.ctx, inst, agent.driver, bdm_id, _di(inst))
 
 
 def do_refresh_network(agent, inst):

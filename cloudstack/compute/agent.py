@@ -216,6 +216,7 @@ class ComputeAgent:
             self.driver.resume_after_plug(driver_instance(inst, with_metadata=False))
         except virt.InstanceNotFound:
             pass
+        volume_api.complete_attachments(self.ctx, inst)
         done = self.finish(uuid, vm_state=states.ACTIVE, task_state=None,
                            power_state=self.power_state(inst), launched_at=utcnow(),
                            progress=0)

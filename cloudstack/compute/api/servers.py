@@ -419,6 +419,8 @@ class Servers:
                 raise exception.BadRequest('Block device mapping is invalid: missing uuid')
             if dest == 'volume':
                 volume_api.require()
+                if source == 'volume':
+                    volume_api.check_attachable(req.context, ident)
             out.append(entry)
         return out
 

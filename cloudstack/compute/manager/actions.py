@@ -475,3 +475,65 @@ class ServerActions:
     def detach_interface(self, ctx, uuid, port_id):
         return self.query(ctx, uuid, 'detach_interface',
                           (states.ACTIVE, states.PAUSED_VM, states.STOPPED), port_id=port_id)
+
+    # Volumes --------------------------------------------------------------------------
+
+    def attach_volume(self, ctx, uuid, volume_id, device=None, tag=None,
+                      delete_on_termination=False):
+        """Reserve the volume and record the mapping now; the server's host
+        attaches it. Returns the mapping."""
+        from cloudstack.compute import volume_api
+        allowed = (states.ACTIVE, states.PAUSED_VM, states.STOPPED, states.SUSPENDED_VM,
+                   states.RESIZED, states.SOFT_DELETED)
+        with self.read() as s:
+            inst = self.instance_row(s, ctx, uuid)
+            self._check(inst, ctx, 'attach_volume', allowed)
+            bdms = s.scalars(sa.select(models.BlockDeviceMapping).where(
+                models.BlockDeviceMapping.instance_id == inst.id)).all()
+            if any(b.volume_id == volume_id for b in bdms):
+                raise exception.BadRequest('Invalid volume: volume %s already attached'
+                                           % volume_id)
+            used = [b.device_name for b in bdms] + [inst.root_device_name or '/dev/vda']
+        volume_api.check_attachable(ctx, volume_id)
+        attachment = volume_api.manager().attachment_create(ctx, volume_id, uuid)
+        try:
+            with self.write() as s:
+                inst = self.instance_row(s, ctx, uuid, lock=True)
+                self._check(inst, ctx, 'attach_volume', allowed)
+                bdm = models.BlockDeviceMapping(
+                    uuid=str(uuidlib.uuid4()), instance_id=inst.id, source_type='volume',
+                    destination_type='volume', volume_id=volume_id,
+                    device_name=volume_api.device_names(used)[0], tag=tag,
+                    delete_on_termination=bool(delete_on_termination),
+                    attachment_id=attachment['id'])
+                s.add(bdm)
+                s.flush()
+                self.record_action(s, ctx, inst, 'attach_volume')
+                rpc.cast(s, 'compute.server_action', {'uuid': uuid, 'action': 'attach_volume',
+                                                     'bdm_id': bdm.id}, inst.host, uuid)
+                return {c.name: getattr(bdm, c.name)
+                        for c in models.BlockDeviceMapping.__table__.columns}
+        except Exception:
+            volume_api.manager().attachment_delete(ctx, attachment['id'])
+            raise
+
+    def detach_volume(self, ctx, uuid, volume_id):
+        with self.write() as s:
+            inst = self.instance_row(s, ctx, uuid, lock=True)
+            self._check(inst, ctx, 'detach_volume', (
+                states.ACTIVE, states.PAUSED_VM, states.STOPPED, states.SUSPENDED_VM,
+                states.RESIZED, states.SOFT_DELETED))
+            bdm = s.scalars(sa.select(models.BlockDeviceMapping).where(
+                models.BlockDeviceMapping.instance_id == inst.id,
+                models.BlockDeviceMapping.volume_id == volume_id)).first()
+            if bdm is None:
+                raise exception.NotFound('Volume %s is not attached to the server.'
+                                         % volume_id)
+            if bdm.boot_index == 0:
+                raise exception.Forbidden("Can't detach root device volume")
+            self.record_action(s, ctx, inst, 'detach_volume')
+            rpc.cast(s, 'compute.server_action', {'uuid': uuid, 'action': 'detach_volume',
+                                                 'bdm_id': bdm.id}, inst.host, uuid)
+
+    def swap_volume(self, ctx, uuid, old_volume_id, new_volume_id):
+        raise exception.Conflict('Swapping volumes is not supported by this cloud.')
