@@ -111,6 +111,7 @@ class ComputeAgent:
         self.driver = drivers.load(NAMESPACE, CONF.compute.compute_driver)(host)
         self.ctx = cs_context.RequestContext.admin()
         self._locks = collections.defaultdict(eventlet.semaphore.Semaphore)
+        self.started = False
 
     @contextlib.contextmanager
     def locked(self, uuid):
@@ -307,7 +308,16 @@ def _periodic(spacing, name):
 
 @_periodic(60, 'compute.update_available_resource')
 def update_available_resource():
-    get_agent().update_available_resource()
+    agent = get_agent()
+    if not agent.started:
+        # Before the agents table and its role start-up land, the first run
+        # after a start does what ComputeService does there.
+        agent.started = True
+        from cloudstack.compute import recovery
+        agent.driver.init_host()
+        recovery.recover(agent.host)
+        agent.resync()
+    agent.update_available_resource()
 
 
 try:
@@ -324,10 +334,13 @@ class ComputeService(RoleService):
 
     def init_host(self):
         agent = get_agent(self.host)
+        agent.started = True
         agent.driver.init_host()
         agent.update_available_resource()
 
     def resync(self):
+        from cloudstack.compute import recovery
+        recovery.recover(self.host)
         get_agent(self.host).resync()
 
     def report(self):
