@@ -92,10 +92,9 @@ def authorize(context, rule, target=None):
         return
     found = _rules(rule)
     check = found.rules[rule]
-    flat = _flatten({'target': target or {}})
-    # Upstream check strings of some services (Nova's) name the target's
-    # attributes bare: %(project_id)s as well as %(target.project_id)s.
-    flat.update(_flatten(target or {}))
+    # Both `%(target.project_id)s` and upstream's bare `%(project_id)s`.
+    flat = _flatten(target or {})
+    flat.update(_flatten({'target': target or {}}))
     if not check(flat, context.to_policy_values(), found, rule):
         raise exception.Forbidden(
             'You are not authorized to perform the requested action: %s.' % rule)
