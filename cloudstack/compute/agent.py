@@ -15,10 +15,12 @@ import sqlalchemy as sa
 
 from cloudstack import context as cs_context
 from cloudstack import drivers
+from cloudstack import exception
 from cloudstack import tasks
 from cloudstack.conf import CONF
 from cloudstack.db import api as db_api
 from cloudstack.db.models import utcnow
+from cloudstack.tasks import agents
 from cloudstack.compute import models, network_api, scheduler, states, volume_api
 from cloudstack.compute.manager.base import this_host
 from cloudstack.compute.virt import driver as virt
@@ -111,7 +113,6 @@ class ComputeAgent:
         self.driver = drivers.load(NAMESPACE, CONF.compute.compute_driver)(host)
         self.ctx = cs_context.RequestContext.admin()
         self._locks = collections.defaultdict(eventlet.semaphore.Semaphore)
-        self.started = False
 
     @contextlib.contextmanager
     def locked(self, uuid):
@@ -294,47 +295,28 @@ def server_action(uuid, action, **kwargs):
 
 @tasks.handler('compute.call')
 def call(uuid, what, **kwargs):
-    """Synchronous requests from the API (console output, consoles, diagnostics)."""
-    from cloudstack.compute import actions
-    return actions.query(get_agent(), uuid, what, kwargs)
-
-
-def _periodic(spacing, name):
-    try:
-        return tasks.periodic(spacing, name=name, role='compute', per_host=True)
-    except TypeError:       # before host-addressed periodic tasks land
-        return tasks.periodic(spacing, name=name)
-
-
-@_periodic(60, 'compute.update_available_resource')
-def update_available_resource():
+    """Synchronous requests from the API (console output, consoles, diagnostics,
+    interfaces)."""
+    from cloudstack.compute import actions, rpc
     agent = get_agent()
-    if not agent.started:
-        # Before the agents table and its role start-up land, the first run
-        # after a start does what ComputeService does there.
-        agent.started = True
-        from cloudstack.compute import recovery
-        agent.driver.init_host()
-        recovery.recover(agent.host)
-        agent.resync()
-    agent.update_available_resource()
+    try:
+        with agent.locked(uuid):
+            return actions.query(agent, uuid, what, kwargs)
+    except exception.CloudstackError as exc:
+        raise rpc.portable(exc)
 
 
-try:
-    from cloudstack.tasks.agents import RoleService
-except ImportError:
-    RoleService = object
+@tasks.periodic(60, name='compute.update_available_resource', role='compute',
+                per_host=True)
+def update_available_resource():
+    get_agent().update_available_resource()
 
 
-class ComputeService(RoleService):
+class ComputeService(agents.RoleService):
     """The compute role in an engine: the driver, the node, the resync."""
-
-    def __init__(self, host):
-        self.host = host
 
     def init_host(self):
         agent = get_agent(self.host)
-        agent.started = True
         agent.driver.init_host()
         agent.update_available_resource()
 

@@ -98,8 +98,6 @@ class Services:
         return {'service': out}
 
     def _set(self, service, **values):
-        if hosts.agents is None:
-            raise exception.Conflict('Services cannot be changed in this deployment.')
         hosts.agents.update(service['id'], **values)
 
     def _update_by_id(self, req, service_id):
@@ -148,8 +146,6 @@ class Services:
                         models.Instance.deleted.is_(False)).limit(1)):
                     raise exception.Conflict('Unable to delete compute service that is '
                                              'hosting instances.')
-        if hosts.agents is None:
-            raise exception.Conflict('Services cannot be deleted in this deployment.')
         hosts.agents.delete(s['id'])
         return webob.Response(status=204, content_type=None)
 
@@ -213,8 +209,7 @@ class Hosts:
         if 'maintenance_mode' in body:
             raise exception.NotImplementedYet('Maintenance mode is not supported.')
         disabled = body['status'].lower() == 'disable'
-        if hosts.agents is not None:
-            hosts.agents.update(service['id'], disabled=disabled)
+        hosts.agents.update(service['id'], disabled=disabled)
         out['status'] = 'disabled' if disabled else 'enabled'
         return out
 

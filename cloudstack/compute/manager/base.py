@@ -1,7 +1,6 @@
 """What the areas of the compute manager share: transactions, look-ups,
 instance actions and faults."""
 import contextlib
-import socket
 import traceback
 
 import sqlalchemy as sa
@@ -39,7 +38,7 @@ class QuotaExceeded(exception.Forbidden):
 
 
 def this_host():
-    return getattr(CONF, 'host', None) or socket.gethostname()
+    return CONF.host
 
 
 def is_admin(ctx):

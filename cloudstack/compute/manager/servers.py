@@ -14,7 +14,7 @@ from cloudstack.conf import CONF
 from cloudstack.db.models import utcnow
 from cloudstack.compute import hosts, models, network_api, rpc, scheduler, states
 from cloudstack.compute.manager.base import (
-    InstanceInvalidState, InstanceLocked, NoValidHost, is_admin, this_host)
+    InstanceInvalidState, InstanceLocked, NoValidHost, is_admin)
 from cloudstack.compute.manager.flavors import flavor_dict
 
 LOG = logging.getLogger(__name__)
@@ -661,4 +661,4 @@ def parse_time(value, name):
     return parsed
 
 
-__all__ = ['Servers', 'flavor_dict', 'this_host']
+__all__ = ['Servers', 'flavor_dict']

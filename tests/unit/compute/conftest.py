@@ -2,7 +2,8 @@
 an image, and clients of two projects."""
 import pytest
 
-from cloudstack.tasks import queue
+from cloudstack.conf import CONF
+from cloudstack.tasks import agents, queue
 from tests.conftest import Client
 
 V3 = '/identity/v3'
@@ -13,7 +14,8 @@ def run_tasks(rounds=20):
     """Run the queued tasks in this process, as the engine would."""
     ran = 0
     for _ in range(rounds):
-        claimed = queue.claim('test:1', limit=100)
+        claimed = queue.claim('test:1', limit=100, roles=(None, 'compute'),
+                              host=CONF.host)
         if not claimed:
             return ran
         for task in claimed:
@@ -74,10 +76,15 @@ def _member(admin, name, role='member'):
 
 
 @pytest.fixture
-def compute(admin, conf):
-    """The admin as a compute client, with a node, flavors 1 and 2 and an image."""
+def compute(admin, conf, monkeypatch):
+    """The admin as a compute client, with a node, flavors 1 and 2 and an image.
+    The agent's synchronous calls run in this process (no engine here)."""
+    from cloudstack import tasks
     from cloudstack.compute import agent
+    monkeypatch.setattr(tasks, 'call', lambda name, args, **kw: queue.resolve(name)(**args))
     agent._agents.clear()
+    agents.register(CONF.host, 'compute', 'cloudstack-compute')
+    agents.beat(CONF.host, 'compute')
     agent.get_agent().update_available_resource()
     c = ComputeClient(admin.app, admin.token)
     for fid, ram in (('1', 128), ('2', 256)):
