@@ -5,6 +5,7 @@ boot with no network, and asking for one is a 400. Ports are created (or the
 user's ports bound) by the compute agent of the server's host, with
 binding:host_id set to it; a server's VIFs (virt/driver.py's shape) are kept
 in its network_info."""
+import functools
 import importlib.util
 import logging
 
@@ -14,7 +15,9 @@ from cloudstack import exception
 LOG = logging.getLogger(__name__)
 
 
+@functools.lru_cache(maxsize=None)
 def enabled():
+    """Whether the service is installed (asked once per process)."""
     try:
         return importlib.util.find_spec('cloudstack.network.manager') is not None
     except ModuleNotFoundError:

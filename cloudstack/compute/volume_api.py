@@ -3,6 +3,7 @@ with the attachments flow Nova uses with Cinder 3.27+.
 
 Block Storage is present when its manager is installed; without it servers
 have no volumes, and asking for one is a 400."""
+import functools
 import importlib.util
 import logging
 import time
@@ -19,7 +20,9 @@ VOLUME_WAIT = 300           # seconds a boot waits for a volume it created
 B = models.BlockDeviceMapping
 
 
+@functools.lru_cache(maxsize=None)
 def enabled():
+    """Whether the service is installed (asked once per process)."""
     try:
         return importlib.util.find_spec('cloudstack.volume.manager') is not None
     except ModuleNotFoundError:

@@ -1,5 +1,6 @@
 """What the Compute API modules share: the microversion negotiator, links,
 request parsing helpers and schema pieces."""
+import functools
 import re
 import uuid
 
@@ -14,13 +15,21 @@ NEGOTIATOR = microversion.Negotiator('compute', MIN_VERSION, MAX_VERSION,
 V = microversion.APIVersion
 
 
+@functools.lru_cache(maxsize=None)
+def _version(text):
+    return V(text)
+
+
 def at_least(req, version):
-    return req.api_version >= V(version)
+    return req.api_version >= _version(version)
 
 
 def base_url(req):
-    """http://host/compute (the API's root, for bookmark links)."""
-    return req.application_url.rstrip('/')
+    """http://host/compute (the API's root, for bookmark links); once per request."""
+    found = req.environ.get('cloudstack.compute.base_url')
+    if found is None:
+        found = req.environ['cloudstack.compute.base_url'] = req.application_url.rstrip('/')
+    return found
 
 
 def links(req, collection, item_id):

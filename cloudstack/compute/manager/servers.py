@@ -34,6 +34,7 @@ BAD_SORT_KEYS = ('deleted', 'cleaned', 'default_ephemeral_device', 'default_swap
 _SORT_COLUMN = {'display_name': I.display_name, 'display_description': I.display_description,
                 'access_ip_v4': I.access_ip_v4, 'access_ip_v6': I.access_ip_v6,
                 'instance_type_id': I.memory_mb}
+COLUMNS = [c.name for c in I.__table__.columns]
 _HOSTNAME_BAD = re.compile(r'[^\w.-]+', re.ASCII)
 
 
@@ -88,7 +89,7 @@ class Servers:
                     groups[uuid].append(group_uuid)
         out = []
         for r in rows:
-            rec = {c.name: getattr(r, c.name) for c in I.__table__.columns}
+            rec = {name: getattr(r, name) for name in COLUMNS}
             rec['metadata'] = meta[r.id]
             rec['tags'] = tags[r.id]
             rec['bdms'] = bdms[r.id]
