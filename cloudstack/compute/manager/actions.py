@@ -286,7 +286,7 @@ class ServerActions:
                 raise exception.BadRequest('The target host can\'t be the same one.')
             if host and not any(n.host == host for n in s.scalars(
                     sa.select(models.ComputeNode))):
-                raise exception.NotFound('Compute host %s could not be found.' % host)
+                raise exception.BadRequest('Compute host %s could not be found.' % host)
             migration = models.Migration(
                 uuid=str(uuidlib.uuid4()), instance_uuid=uuid,
                 migration_type='resize' if flavor else 'migration', status='pre-migrating',
@@ -358,7 +358,7 @@ class ServerActions:
                 raise exception.BadRequest('The target host can\'t be the same one.')
             if host and not any(n.host == host for n in s.scalars(
                     sa.select(models.ComputeNode))):
-                raise exception.NotFound('Compute host %s could not be found.' % host)
+                raise exception.BadRequest('Compute host %s could not be found.' % host)
             migration = models.Migration(
                 uuid=str(uuidlib.uuid4()), instance_uuid=uuid,
                 migration_type='live-migration', status='accepted',
