@@ -213,7 +213,8 @@ def prepare(compute_url, image_url, headers, project_id):
     return image_id
 
 
-def run_cloudstack(args, workdir):
+def _cloudstack(args, workdir):
+    """A started cloudstack-all (its fake hypervisor sized for the run) and its URL."""
     port = servers.free_port()
     extra = ('[fake_driver]\nvcpus = 100000\nmemory_mb = 100000000\nlocal_gb = 1000000\n'
              '[compute]\ncpu_allocation_ratio = 16\n')
@@ -221,17 +222,22 @@ def run_cloudstack(args, workdir):
                                        os.path.join(workdir, 'data'), port, args.workers,
                                        ADMIN_PASSWORD, 4, extra).start()
     base = 'http://127.0.0.1:%d' % port
+    server.wait_for_port(port, 60)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            token, project_id = _token(base, ADMIN_PASSWORD)
+            return server, base, token, project_id
+        except Exception:
+            if time.monotonic() > deadline:
+                server.stop()
+                raise
+            time.sleep(0.2)
+
+
+def run_cloudstack(args, workdir):
+    server, base, token, project_id = _cloudstack(args, workdir)
     try:
-        server.wait_for_port(port, 60)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                token, project_id = _token(base, ADMIN_PASSWORD)
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
         headers = {'X-Auth-Token': token}
         compute = base + '/compute/v2.1'
         # the compute role is ready once its node reports
@@ -249,9 +255,13 @@ def run_cloudstack(args, workdir):
 
 
 def run_nova(args, workdir):
-    cluster = nova_cluster.NovaCluster(args.nova_venv, workdir, args.workers)
-    cluster.start()
+    """Nova, with identity and images from a cloudstack-all started for it."""
+    identity, base, _, _ = _cloudstack(args, os.path.join(workdir, 'identity') if os.makedirs(
+        os.path.join(workdir, 'identity'), exist_ok=True) is None else workdir)
+    cluster = nova_cluster.NovaCluster(args.nova_venv, workdir, args.workers, base,
+                                       ADMIN_PASSWORD)
     try:
+        cluster.start()
         headers = cluster.headers()
         image_id = prepare(cluster.compute_url, cluster.image_url, headers,
                            cluster.project_id)
@@ -260,6 +270,7 @@ def run_nova(args, workdir):
         return result
     finally:
         cluster.stop()
+        identity.stop()
 
 
 def main():

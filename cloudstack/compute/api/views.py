@@ -119,7 +119,7 @@ def detail(req, rec, security_groups=None, show_extended=None, show_host_status=
     out['os-extended-volumes:volumes_attached'] = volumes
     if status in states.PROGRESS_STATUSES:
         out['progress'] = rec['progress'] or 0
-    if security_groups is not None:
+    if security_groups:
         out['security_groups'] = security_groups
     if rec['fault'] and status in ('ERROR', 'DELETED'):
         fault = rec['fault']

@@ -125,6 +125,8 @@ class Cloud:
             if limit is not None:
                 stmt = stmt.limit(limit)
             rows = list(s.scalars(stmt))
+            for r in rows:
+                s.expunge(r)
         out = {}
         now = utcnow()
         for r in rows:

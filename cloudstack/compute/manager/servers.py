@@ -134,6 +134,7 @@ class Servers:
                     models.ServerGroup.uuid == spec['group'])).first()
                 if group is None:
                     raise exception.BadRequest('Invalid server group %s' % spec['group'])
+                s.expunge(group)
         networks = network_api.validate_requested(ctx, spec.get('networks'))
         metadata = spec.get('metadata') or {}
         min_count, max_count = spec.get('min_count', 1), spec.get('max_count', 1)
@@ -157,6 +158,7 @@ class Servers:
                                     'metadata items (%d)' % len(metadata))
             count = self._fit_count(s, ctx, flavor, min_count, max_count)
             if group is not None:
+                group = s.get(models.ServerGroup, group.id)
                 members = s.scalar(sa.select(sa.func.count()).where(
                     models.ServerGroupMember.group_id == group.id))
                 limit = self.project_limits(s, ctx.project_id)['server_group_members']

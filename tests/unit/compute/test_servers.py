@@ -131,3 +131,27 @@ def test_concurrent_boots_never_overbook_a_host(compute, conf):
     for key in ('vcpus', 'cpu_allocation_ratio', 'instances', 'cores', 'ram'):
         conf.clear_override(key, group={'vcpus': 'fake_driver',
                                         'cpu_allocation_ratio': 'compute'}.get(key, 'quota'))
+
+
+def test_server_group_members_and_usage(compute):
+    compute.version = '2.64'
+    resp = compute.post(API + '/os-server-groups', {'server_group': {
+        'name': 'g', 'policy': 'anti-affinity'}})
+    assert resp.status_int == 200, resp.text
+    group = resp.json['server_group']['id']
+    resp = compute.post(API + '/servers', {
+        'server': {'name': 'g1', 'imageRef': compute.image_id, 'flavorRef': '1',
+                   'networks': 'none'}, 'os:scheduler_hints': {'group': group}})
+    assert resp.status_int == 202, resp.text
+    run_tasks()
+    members = compute.get(API + '/os-server-groups/' + group).json['server_group']['members']
+    assert members == [resp.json['server']['id']]
+    # one host: a second member of an anti-affinity group fits nowhere
+    resp = compute.post(API + '/servers', {
+        'server': {'name': 'g2', 'imageRef': compute.image_id, 'flavorRef': '1',
+                   'networks': 'none'}, 'os:scheduler_hints': {'group': group}})
+    run_tasks()
+    assert compute.server(resp.json['server']['id'])['status'] == 'ERROR'
+    usage = compute.get(API + '/os-simple-tenant-usage?detailed=1')
+    assert usage.status_int == 200, usage.text
+    assert usage.json['tenant_usages'][0]['server_usages'], usage.json
