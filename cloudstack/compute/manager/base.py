@@ -6,7 +6,6 @@ import traceback
 import sqlalchemy as sa
 
 from cloudstack import exception
-from cloudstack import policy
 from cloudstack.conf import CONF
 from cloudstack.db import api as db_api
 from cloudstack.db.models import utcnow
@@ -43,7 +42,7 @@ def this_host():
 
 def is_admin(ctx):
     """Whether `ctx` sees every project's resources (Nova's context_is_admin)."""
-    return ctx.is_admin or policy.check(ctx, 'context_is_admin')
+    return ctx.all_projects
 
 
 class Base:
