@@ -130,13 +130,13 @@ class ComputeAgent:
         """Write the server's next state unless it is deleted or deleting
         (or, with expect_task, no longer in that task_state); True if written."""
         values.setdefault('updated_at', utcnow())
-        stmt = sa.update(I).where(I.uuid == uuid, I.deleted.is_(False),
-                                  sa.or_(I.task_state.is_(None),
-                                         I.task_state.not_in((states.DELETING,
-                                                              states.SOFT_DELETING))))
+        stmt = sa.update(I).where(I.uuid == uuid, I.deleted.is_(False))
         if expect_task is not None:
             expect = expect_task if isinstance(expect_task, tuple) else (expect_task,)
             stmt = stmt.where(I.task_state.in_(expect))
+        else:
+            stmt = stmt.where(sa.or_(I.task_state.is_(None), I.task_state.not_in(
+                (states.DELETING, states.SOFT_DELETING))))
         with db_api.writer() as s:
             return s.execute(stmt.values(**values)).rowcount > 0
 
@@ -327,3 +327,32 @@ class ComputeService(agents.RoleService):
 
     def report(self):
         return {}
+
+
+@tasks.periodic(60, name='compute.reclaim_queued_deletes', role='compute', per_host=True)
+def reclaim_queued_deletes():
+    """Delete for good the soft-deleted servers of this host whose
+    reclaim_instance_interval has passed."""
+    interval = CONF.compute.reclaim_instance_interval
+    if interval <= 0:
+        return
+    import datetime
+    agent = get_agent()
+    before = utcnow() - datetime.timedelta(seconds=interval)
+    with db_api.reader() as s:
+        uuids = list(s.scalars(sa.select(I.uuid).where(
+            I.host == agent.host, I.vm_state == states.SOFT_DELETED, I.deleted.is_(False),
+            I.task_state.is_(None), I.deleted_at < before)))
+    for uuid in uuids:
+        with agent.locked(uuid):
+            agent.terminate_instance(uuid)
+
+
+@tasks.periodic(3600, name='compute.purge_deleted_servers')
+def purge_deleted_servers():
+    """Forget deleted servers older than [compute] deleted_server_retention
+    (their actions stay, as Nova keeps them)."""
+    import datetime
+    before = utcnow() - datetime.timedelta(seconds=CONF.compute.deleted_server_retention)
+    with db_api.writer() as s:
+        s.execute(sa.delete(I).where(I.deleted.is_(True), I.deleted_at < before))

@@ -155,3 +155,18 @@ def test_server_group_members_and_usage(compute):
     usage = compute.get(API + '/os-simple-tenant-usage?detailed=1')
     assert usage.status_int == 200, usage.text
     assert usage.json['tenant_usages'][0]['server_usages'], usage.json
+
+
+def test_soft_delete_restore_and_force_delete(compute, conf):
+    conf.set_override('reclaim_instance_interval', 3600, group='compute')
+    server_id = compute.boot()
+    assert compute.delete(API + '/servers/' + server_id).status_int == 204
+    run_tasks()
+    assert compute.server(server_id)['status'] == 'SOFT_DELETED'
+    compute.action(server_id, {'restore': None})
+    assert compute.server(server_id)['status'] == 'ACTIVE'
+    compute.delete(API + '/servers/' + server_id)
+    run_tasks()
+    compute.action(server_id, {'forceDelete': None})
+    assert compute.get(API + '/servers/' + server_id).status_int == 404
+    conf.clear_override('reclaim_instance_interval', group='compute')
