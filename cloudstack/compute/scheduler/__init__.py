@@ -77,7 +77,9 @@ def zone_of(session, host):
         CONF.compute.default_availability_zone
 
 
-def host_states(session):
+def host_states(session, with_instances=False):
+    """The compute nodes with their service, zone and aggregate metadata
+    (and, with_instances, the uuids of the servers on each host)."""
     services = {s['host']: s for s in hosts.compute_services()}
     zones = host_availability_zones(session)
     meta = {}
@@ -88,10 +90,11 @@ def host_states(session):
                 == models.AggregateHost.aggregate_id)):
         meta.setdefault(host, {}).setdefault(key, set()).add(value)
     on_host = {}
-    for host, uuid in session.execute(sa.select(models.Instance.host, models.Instance.uuid)
-                                      .where(models.Instance.deleted.is_(False),
-                                             models.Instance.host.is_not(None))):
-        on_host.setdefault(host, set()).add(uuid)
+    if with_instances:
+        for host, uuid in session.execute(
+                sa.select(models.Instance.host, models.Instance.uuid).where(
+                    models.Instance.deleted.is_(False), models.Instance.host.is_not(None))):
+            on_host.setdefault(host, set()).add(uuid)
     states = []
     for node in session.scalars(sa.select(models.ComputeNode).order_by(models.ComputeNode.id)):
         service = services.get(node.host)
@@ -158,7 +161,8 @@ def move_allocation(session, from_consumer, to_consumer):
 
 def select_and_claim(session, request):
     """The HostState the server was claimed on; NoValidHost otherwise."""
-    states = host_states(session)
+    states = host_states(session, with_instances=bool(request.same_host
+                                                      or request.different_host))
     if request.force_host or request.force_node:
         chosen = [s for s in states
                   if (not request.force_host or s.host == request.force_host)
