@@ -114,7 +114,8 @@ def extension_aliases(cloud, url):
 def image_and_flavor(cloud, conf, image_url, compute_url):
     """Two images and two flavors for compute tests: the cloud's, else new small ones."""
     base = image_url if image_url.endswith('/v2') else image_url + '/v2'
-    images = [i['id'] for i in (cloud.get(base + '/images?status=active') or {}).get('images', [])]
+    images = [i['id'] for i in (cloud.get(base + '/images?status=active&visibility=public')
+                                or {}).get('images', [])]
     # Two images, so that rebuild tests have another one to go to.
     for name in ('tempest-image', 'tempest-image-alt')[len(images):]:
         status, _, image = cloud.request('POST', base + '/images', {
