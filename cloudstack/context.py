@@ -81,6 +81,4 @@ class RequestContext(oslo_context.RequestContext):
             'domain_id': self.domain_id, 'system_scope': self.system_scope,
             'roles': self.roles, 'trust_id': self.trust_id,
             'is_admin_project': True, 'service_roles': [],
-            # Nova's `is_admin:True` checks: an admin role (context_is_admin).
-            'is_admin': self.is_admin or 'admin' in self.roles,
         }
