@@ -3,7 +3,6 @@ import webob
 
 from cloudstack.compute import manager
 from cloudstack.compute.api import common
-from cloudstack.compute.manager.base import is_admin
 
 P = 'os_compute_api:os-server-groups:'
 POLICIES = ['anti-affinity', 'affinity', 'soft-anti-affinity', 'soft-affinity']

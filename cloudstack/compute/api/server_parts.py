@@ -4,7 +4,6 @@ security groups and in-progress migrations."""
 import webob
 
 from cloudstack import exception
-from cloudstack.api import wsgi
 from cloudstack.compute import manager, network_api, volume_api
 from cloudstack.compute.api import common, views
 from cloudstack.compute.api.server_actions import console_url
@@ -328,7 +327,8 @@ class VolumeAttachments(Part):
     def create(self, req, server_id):
         rec = self.server(req, server_id, P + 'os-volumes-attachments:create')
         props = {'volumeId': common.UUID,
-                 'device': {'type': ['string', 'null'], 'pattern': '(^/dev/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$'}}
+                 'device': {'type': ['string', 'null'],
+                            'pattern': '(^/dev/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$'}}
         if common.at_least(req, '2.49'):
             props['tag'] = common.TAG
         if common.at_least(req, '2.79'):

@@ -166,5 +166,3 @@ class Quotas:
                     row.hard_limit = limit
             s.flush()
             return self.class_limits(s, class_name)
-
-

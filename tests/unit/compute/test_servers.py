@@ -47,7 +47,7 @@ def test_another_projects_server_is_404(member, other):
 
 
 def test_reader_cannot_change_anything(member, reader, admin):
-    server_id = member.boot()
+    member.boot()
     resp = reader.post(API + '/servers', {'server': {
         'name': 'x', 'imageRef': reader.image_id, 'flavorRef': '1'}})
     assert resp.status_int == 403
