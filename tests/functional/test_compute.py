@@ -17,8 +17,9 @@ pytestmark = pytest.mark.filterwarnings('ignore::DeprecationWarning')
 
 def _start(cloud):
     proc = cloud.start('cloudstack-all', '--admin-password', ADMIN_PASSWORD)
-    cloud.ready('/healthcheck', timeout=30)
-    cloud.ready('/compute/v2.1', timeout=30)
+    # a first start hashes the admin's password and migrates: slow on a busy machine
+    cloud.ready('/healthcheck', timeout=120)
+    cloud.ready('/compute/v2.1', timeout=60)
     return proc
 
 
