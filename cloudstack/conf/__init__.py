@@ -1,7 +1,7 @@
 """The one oslo.config object every module reads its options from."""
 from oslo_config import cfg
 
-from cloudstack.conf import default, identity, image, libraries, object_store, server
+from cloudstack.conf import compute, default, identity, image, libraries, object_store, server
 from cloudstack.conf import network
 from cloudstack.conf import linuxbridge
 
@@ -15,3 +15,4 @@ object_store.register_opts(CONF)
 server.register_opts(CONF)
 network.register_opts(CONF)
 linuxbridge.register_opts(CONF)
+compute.register_opts(CONF)
