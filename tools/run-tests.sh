@@ -14,6 +14,8 @@ apt_install() {   # packages the tests need, when we may install them
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 apt_install python3-venv postgresql qemu-utils rabbitmq-server tgt qemu-block-extra || true
+# the linuxbridge network driver's functional tests
+apt_install dnsmasq-base iptables ebtables ipset conntrack busybox-static || true
 
 if [ ! -x .venv/bin/pytest ] || [ setup.cfg -nt .venv/.installed ]; then
     python3 -m venv .venv && .venv/bin/pip install -q --upgrade pip \
