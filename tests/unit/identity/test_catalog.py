@@ -22,7 +22,7 @@ def make_user(admin, name, password='user-secret', role='member', project='admin
     return user_id, resp.headers['X-Subject-Token']
 
 
-def service(admin, stype='compute', name='nova', **extra):
+def service(admin, stype='dns', name='designate', **extra):
     resp = admin.post(V3 + '/services', {'service': dict(type=stype, name=name, **extra)})
     assert resp.status_int == 201, resp.text
     return resp.json['service']
@@ -304,16 +304,16 @@ def test_catalog_enabled_substitution_and_cache(admin):
     endpoint(admin, svc['id'], interface='internal', url='http://c/$(project_id)s/$(user_id)s')
     endpoint(admin, svc['id'], interface='admin', url='http://c/off', enabled=False)
     catalog = mgr.get_catalog('u1', project_id)
-    assert _urls(catalog, 'compute') == [('internal', 'http://c/%s/u1' % project_id),
+    assert _urls(catalog, 'dns') == [('internal', 'http://c/%s/u1' % project_id),
                                         ('public', 'http://c/v2.1/' + project_id)]
     # unscoped: endpoints needing a project are left out, the service stays
-    assert _urls(mgr.get_catalog('u1', None), 'compute') == []
-    assert 'compute' in [s['type'] for s in mgr.get_catalog('u1', None)]
+    assert _urls(mgr.get_catalog('u1', None), 'dns') == []
+    assert 'dns' in [s['type'] for s in mgr.get_catalog('u1', None)]
 
     admin.patch(V3 + '/endpoints/' + ep['id'], {'endpoint': {'url': 'http://c/new'}})
-    assert ('public', 'http://c/new') in _urls(mgr.get_catalog('u1', project_id), 'compute')
+    assert ('public', 'http://c/new') in _urls(mgr.get_catalog('u1', project_id), 'dns')
     admin.patch(V3 + '/services/' + svc['id'], {'service': {'enabled': False}})
-    assert 'compute' not in [s['type'] for s in mgr.get_catalog('u1', project_id)]
+    assert 'dns' not in [s['type'] for s in mgr.get_catalog('u1', project_id)]
 
 
 def test_catalog_honours_ep_filter(admin):
@@ -324,7 +324,7 @@ def test_catalog_honours_ep_filter(admin):
     internal = endpoint(admin, svc['id'], interface='internal')
     admin.put('%s/projects/%s/endpoints/%s' % (EPF, project_id, public['id']))
     catalog = mgr.get_catalog(None, project_id)
-    assert [s['type'] for s in catalog] == ['compute']     # identity filtered away
+    assert [s['type'] for s in catalog] == ['dns']     # identity filtered away
     assert [e['id'] for e in catalog[0]['endpoints']] == [public['id']]
 
     group = admin.post(EPF + '/endpoint_groups', {'endpoint_group': {
