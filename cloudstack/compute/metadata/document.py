@@ -8,7 +8,8 @@ It takes plain data only:
   flavor, project_id, metadata (the server's metadata), key_data, user_data,
   availability_zone, launch_index, image_ref and image_meta;
 - `network_info`: the driver's list of VIF dicts, in device order;
-- `extra` (every key optional), what a server has beyond `Instance`:
+- `extra`: `instance.extra` updated with the `extra` argument (every key
+  optional), what a server has beyond `Instance`'s other fields:
     display_name      the server's name (default: the hostname)
     key_name          the name of key_data's key pair
     keys              [{'name', 'type': 'ssh' | 'x509', 'data'}] (default:
@@ -77,7 +78,7 @@ class InstanceMetadata:
     def __init__(self, instance, network_info=None, extra=None):
         self.instance = instance
         self.network_info = list(network_info or [])
-        self.extra = dict(extra or {})
+        self.extra = dict(getattr(instance, 'extra', None) or {}, **(extra or {}))
 
     # -- pieces ------------------------------------------------------------
 

@@ -316,7 +316,7 @@ class LibvirtDriver(driver.ComputeDriver):
 
     def _build_config_drive(self, instance, network_info, injected_files, admin_password,
                             path):
-        extra = dict(instance.extra or {})
+        extra = {}
         if admin_password:
             extra['admin_pass'] = admin_password
         if injected_files:
@@ -418,9 +418,20 @@ class LibvirtDriver(driver.ComputeDriver):
         return self._host.define(xml)
 
     def _start(self, dom, network_info, paused=False):
-        """Start a defined domain, waiting for its bridges to appear."""
-        flags = libvirt.VIR_DOMAIN_START_PAUSED if paused else 0
-        self._with_bridges(network_info, dom.createWithFlags, flags)
+        """Start a defined domain, waiting for its bridges to appear. Paused:
+        its CPUs stopped from the start (or, where the hypervisor cannot start
+        paused, e.g. LXC, stopped right after)."""
+        if not paused:
+            return self._with_bridges(network_info, dom.createWithFlags, 0)
+        try:
+            self._with_bridges(network_info, dom.createWithFlags,
+                               libvirt.VIR_DOMAIN_START_PAUSED)
+        except libvirt.libvirtError as e:
+            if e.get_error_code() not in (libvirt.VIR_ERR_INVALID_ARG,
+                                          libvirt.VIR_ERR_NO_SUPPORT):
+                raise
+            self._with_bridges(network_info, dom.createWithFlags, 0)
+            self._host.call(dom.suspend)
 
     def _with_bridges(self, network_info, fn, *args):
         """fn(*args), again while it fails because a port's bridge is missing
@@ -488,16 +499,22 @@ class LibvirtDriver(driver.ComputeDriver):
                 raise
 
     def _undefine(self, dom):
-        flags = 0
-        if self.virt_type != 'lxc':
-            flags = (libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
-                     | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
-                     | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
-        try:
-            self._host.call(dom.undefineFlags, flags)
-        except libvirt.libvirtError as e:
-            if e.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
-                raise
+        """Undefine with its managed save image, snapshot metadata and NVRAM;
+        with fewer of those where the hypervisor knows fewer (LXC, Xen)."""
+        for flags in ((libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+                       | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+                       | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM),
+                      (libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+                       | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA), 0):
+            try:
+                self._host.call(dom.undefineFlags, flags)
+                return
+            except libvirt.libvirtError as e:
+                code = e.get_error_code()
+                if code == libvirt.VIR_ERR_NO_DOMAIN:
+                    return
+                if code not in (libvirt.VIR_ERR_INVALID_ARG, libvirt.VIR_ERR_NO_SUPPORT) or not flags:
+                    raise
 
     def _clean_shutdown(self, dom, timeout, retry_interval=0):
         """Ask the guest to power off (ACPI); True once it is off."""
