@@ -171,7 +171,7 @@ class Net:
     """A bridge named like Neutron's (brq + 11 chars) with dnsmasq serving
     DHCP on it, inside the sandbox's namespace."""
 
-    def __init__(self, box, index):
+    def __init__(self, box, index, router=True):
         self.box, self.index = box, index
         self.bridge = 'brq%s%02d' % (uuid.uuid4().hex[:9], index)
         self.prefix = '10.213.%d' % index
@@ -184,7 +184,8 @@ class Net:
               '--except-interface=lo', '--dhcp-range=%s.100,%s.150,255.255.255.0,1h' % (
                   self.prefix, self.prefix), '--no-resolv', '--no-hosts', '--port=0',
               '--pid-file=' + self.pidfile, '--dhcp-leasefile=' + os.path.join(self.dir, 'leases'),
-              '--log-facility=' + os.path.join(self.dir, 'dnsmasq.log'), '--log-dhcp')
+              '--log-facility=' + os.path.join(self.dir, 'dnsmasq.log'), '--log-dhcp',
+              *([] if router else ['--dhcp-option=3']))
 
     def vif(self, active=True, mtu=1450):
         port = str(uuid.uuid4())

@@ -111,4 +111,4 @@ def test_hotplug_fragments():
     assert block.find('source').get('dev') == '/dev/sdz'
     nic = config.parse(config.interface_xml(config.Interface(
         mac='fa:16:3e:aa:bb:cc', bridge='brqx', tap='tapy', mtu=1500), 'lxc'))
-    assert nic.find('target') is None and nic.find('model') is None   # LXC names its veth
+    assert nic.find('target').get('dev') == 'tapy' and nic.find('model') is None

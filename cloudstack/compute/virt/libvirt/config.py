@@ -116,7 +116,7 @@ def interface_element(iface, virt_type='kvm'):
     el = ET.Element('interface', {'type': 'bridge'})
     _sub(el, 'mac', address=iface.mac)
     _sub(el, 'source', bridge=iface.bridge)
-    if iface.tap and virt_type != 'lxc':
+    if iface.tap:               # the host side: a tap, or for LXC a veth
         _sub(el, 'target', dev=iface.tap)
     if iface.model and virt_type in ('qemu', 'kvm'):
         _sub(el, 'model', type=iface.model)

@@ -39,6 +39,9 @@ libvirt = host_mod.libvirt
 MAX_CONSOLE_BYTES = 100 * 1024
 DETACH_TIMEOUT = 30
 IQN_FILE = '/etc/iscsi/initiatorname.iscsi'
+# libvirt's LXC driver names a loop device's backing file in a 64-byte field and
+# fails on longer paths: containers' root images are given through a short link.
+LXC_LINKS = '/run/cloudstack/lxc'
 HYPERVISOR_TYPES = {'qemu': 'QEMU', 'kvm': 'QEMU', 'lxc': 'LXC', 'xen': 'Xen'}
 TRUE = ('1', 'yes', 'true', 'on', True)
 
@@ -339,7 +342,7 @@ class LibvirtDriver(driver.ComputeDriver):
         dom.interfaces = [self._interface(instance, vif) for vif in network_info or []]
         if self.virt_type == 'lxc':
             dom.os_type = 'exe'
-            dom.rootfs = self._path(instance, 'disk')
+            dom.rootfs = self._lxc_link(instance)
             dom.init = props.get('os_command_line') or CONF.libvirt.lxc_init
             return dom
         dom.machine_type = props.get('hw_machine_type') or CONF.libvirt.hw_machine_type
@@ -367,6 +370,15 @@ class LibvirtDriver(driver.ComputeDriver):
                        'serial': instance.uuid, 'uuid': instance.uuid,
                        'family': 'Virtual Machine'}
         return dom
+
+    def _lxc_link(self, instance):
+        link = os.path.join(LXC_LINKS, instance.uuid)
+        os.makedirs(LXC_LINKS, mode=0o755, exist_ok=True)
+        target = self._path(instance, 'disk')
+        if not os.path.islink(link) or os.readlink(link) != target:
+            os.symlink(target, link + '.tmp')
+            os.replace(link + '.tmp', link)
+        return link
 
     def _interface(self, instance, vif):
         model = self._props(instance).get('hw_vif_model') or 'virtio'
@@ -488,6 +500,8 @@ class LibvirtDriver(driver.ComputeDriver):
         if destroy_disks:
             for suffix in ('', '_resize'):
                 shutil.rmtree(self._dir(instance, suffix), ignore_errors=True)
+            if os.path.islink(os.path.join(LXC_LINKS, instance.uuid)):
+                os.unlink(os.path.join(LXC_LINKS, instance.uuid))
 
     def _hard_stop(self, dom):
         try:
@@ -677,21 +691,21 @@ class LibvirtDriver(driver.ComputeDriver):
         try:
             if self.virt_type == 'lxc':
                 self._snapshot_lxc(dom, disk, out)
-                fmt = 'raw'
             else:
                 self._snapshot_qemu(instance, dom, disk, out)
-                fmt = 'qcow2'
-            upload(fmt, _chunks(out))
+            upload('qcow2', _chunks(out))
         finally:
             if os.path.exists(out):
                 os.unlink(out)
 
     def _snapshot_lxc(self, dom, disk, out):
+        """The container's root file system, read while its processes are
+        frozen, as a qcow2 (which skips the unused space)."""
         frozen = self._state(dom) == libvirt.VIR_DOMAIN_RUNNING
         if frozen:
             self._host.call(dom.suspend)
         try:
-            subprocess.run(['cp', '--sparse=always', disk, out], check=True)
+            disks.qemu_img('convert', '-q', '-f', 'raw', '-O', 'qcow2', disk, out)
         finally:
             if frozen:
                 self._host.call(dom.resume)
