@@ -69,13 +69,13 @@ def _world_dir(prefix):
     return path
 
 
-def start_sandbox(name):
+def start_sandbox(name, top=None):
     lacks = _lacks_for_sandbox()
     if lacks:
         pytest.skip('no libvirt sandbox here: missing %s' % ', '.join(lacks))
     from cloudstack.compute.virt.libvirt import sandbox
-    top = _world_dir('%s-%s-' % (PREFIX, name))
-    box = sandbox.Sandbox(os.path.join(top, 'libvirt'),
+    top = top or _world_dir('%s-%s-' % (PREFIX, name))
+    box = sandbox.Sandbox(os.path.join(top, name),
                           netns='%s-%s-%s' % (PREFIX, name, uuid.uuid4().hex[:6]))
     box.top = top
     try:
@@ -87,9 +87,10 @@ def start_sandbox(name):
     return box
 
 
-def stop_sandbox(box):
+def stop_sandbox(box, remove=True):
     box.stop()
-    shutil.rmtree(box.top, ignore_errors=True)
+    if remove:
+        shutil.rmtree(box.top, ignore_errors=True)
 
 
 @pytest.fixture(scope='session')
@@ -120,6 +121,22 @@ def clear_driver_options():
     for name in ('virt_type', 'connection_uri', 'instances_path', 'host_ip',
                  'bridge_wait_timeout', 'shutdown_timeout'):
         CONF.clear_override(name, group='libvirt')
+
+
+def ssh(box, key, ip, command):
+    """Run `command` in the guest over SSH from inside the sandbox."""
+    return in_ns(box, 'ssh', '-i', key, '-o', 'StrictHostKeyChecking=no', '-o',
+                 'UserKnownHostsFile=/dev/null', '-o', 'ConnectTimeout=20', '-o', 'BatchMode=yes',
+                 'cloud@' + ip, command, check=False, timeout=120)
+
+
+@pytest.fixture(scope='module')
+def keypair(tmp_path_factory):
+    if not shutil.which('ssh-keygen') or not shutil.which('ssh'):
+        pytest.skip('no OpenSSH client (ssh, ssh-keygen) to reach the guest with')
+    path = tmp_path_factory.mktemp('key') / 'id'
+    subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', str(path)], check=True)
+    return str(path), path.with_suffix('.pub').read_text().strip()
 
 
 def new_instance(flavor=None, **kw):
@@ -171,15 +188,17 @@ class Net:
     """A bridge named like Neutron's (brq + 11 chars) with dnsmasq serving
     DHCP on it, inside the sandbox's namespace."""
 
-    def __init__(self, box, index, router=True):
+    def __init__(self, box, index, router=True, bridge=None, dhcp=True):
         self.box, self.index = box, index
-        self.bridge = 'brq%s%02d' % (uuid.uuid4().hex[:9], index)
+        self.bridge = bridge or 'brq%s%02d' % (uuid.uuid4().hex[:9], index)
         self.prefix = '10.213.%d' % index
         self.dir = tempfile.mkdtemp(prefix='%s-net-' % PREFIX)
         in_ns(box, 'ip', 'link', 'add', self.bridge, 'type', 'bridge')
         in_ns(box, 'ip', 'addr', 'add', self.prefix + '.1/24', 'dev', self.bridge)
         in_ns(box, 'ip', 'link', 'set', self.bridge, 'up')
         self.pidfile = os.path.join(self.dir, 'dnsmasq.pid')
+        if not dhcp:
+            return
         in_ns(box, 'dnsmasq', '--interface=' + self.bridge, '--bind-interfaces',
               '--except-interface=lo', '--dhcp-range=%s.100,%s.150,255.255.255.0,1h' % (
                   self.prefix, self.prefix), '--no-resolv', '--no-hosts', '--port=0',

@@ -9,8 +9,8 @@ import pytest
 from cloudstack.compute.virt import driver
 from cloudstack.compute.virt.libvirt import config
 from tests.functional.libvirt_support import (  # noqa: F401 (fixtures)
-    Net, Target, clear_driver_options, guest_image, image_source, in_ns, links, make_driver,
-    new_instance, reachable, sandbox, wait_console)
+    Net, Target, clear_driver_options, guest_image, image_source, keypair, links, make_driver,
+    new_instance, reachable, sandbox, ssh, wait_console)
 
 
 @pytest.fixture(scope='module')
@@ -22,13 +22,6 @@ def drv(sandbox):
 @pytest.fixture(scope='module')
 def image(guest_image):
     return image_source(os.path.join(guest_image, 'csguest.qcow2'), 'csguest')
-
-
-@pytest.fixture(scope='module')
-def keypair(tmp_path_factory):
-    path = tmp_path_factory.mktemp('key') / 'id'
-    subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', str(path)], check=True)
-    return str(path), path.with_suffix('.pub').read_text().strip()
 
 
 def test_boot_reads_its_config_drive_and_destroy_leaves_nothing(drv, image, sandbox):
@@ -76,16 +69,10 @@ def guest(drv, image, sandbox, keypair):
     net.close()
 
 
-def ssh(box, keypair, ip, command):
-    return in_ns(box, 'ssh', '-i', keypair[0], '-o', 'StrictHostKeyChecking=no', '-o',
-                 'UserKnownHostsFile=/dev/null', '-o', 'ConnectTimeout=20', '-o', 'BatchMode=yes',
-                 'cloud@' + ip, command, check=False, timeout=120)
-
-
 def test_dhcp_and_ssh_with_the_key_from_the_config_drive(guest, sandbox, keypair):
     assert guest['ip'].startswith('10.213.1.')
     assert reachable(sandbox, guest['ip'], 22)
-    proc = ssh(sandbox, keypair, guest['ip'], 'hostname; blkid -L config-2')
+    proc = ssh(sandbox, keypair[0], guest['ip'], 'hostname; blkid -L config-2')
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == [guest['inst'].hostname, '/dev/sr0']
 
@@ -192,13 +179,16 @@ def test_live_snapshot_boots_as_a_new_image(drv, guest, sandbox, tmp_path):
 
 def test_soft_reboot_and_clean_power_off(drv, guest):
     inst = guest['inst']
+    before = len(drv.get_console_output(None, inst))
     drv.reboot(None, inst, [guest['vif']], 'SOFT')
-    wait_console(drv, inst, 'csguest: ready')            # the log starts over at each start
+    out = wait_console(drv, inst, 'csguest: ready', since=before)
+    assert 'power button, powering off' in out[before:]
+    before = len(out)
     drv.power_off(inst, timeout=120, retry_interval=10)
     assert drv.get_info(inst)['power_state'] == driver.SHUTDOWN
-    assert 'power button, powering off' in drv.get_console_output(None, inst).decode()
+    assert 'power button, powering off' in drv.get_console_output(None, inst).decode()[before:]
     drv.power_on(None, inst, [guest['vif']])
-    wait_console(drv, inst, 'csguest: ready')
+    wait_console(drv, inst, 'csguest: ready', since=before)
 
 
 def test_kvm_domains_define_on_this_qemu(drv, sandbox, image):

@@ -229,7 +229,9 @@ def _serial(devices, dom):
     else:
         serial = _sub(devices, 'serial', type='pty')
     if dom.console_log and dom.virt_type in ('qemu', 'kvm'):
-        _sub(serial, 'log', file=dom.console_log, append='off')
+        # Appended: a reboot or a live migration's new QEMU keeps what came before
+        # (virtlogd rotates the file); get_console_output returns its tail.
+        _sub(serial, 'log', file=dom.console_log, append='on')
     _sub(serial, 'target', port=0)
     console = _sub(devices, 'console', type='pty')
     _sub(console, 'target', type='xen' if dom.os_type == 'xen' else 'serial', port=0)

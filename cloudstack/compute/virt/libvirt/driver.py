@@ -862,15 +862,38 @@ class LibvirtDriver(driver.ComputeDriver):
 
     def pre_live_migration(self, context, instance, block_device_info, network_info,
                            disk_info=None, migrate_data=None):
-        """Destination side: the instance's directory and disks (empty overlays
-        of the source's sizes for a block migration) and its volumes' secrets.
-        Returns migrate_data for `live_migration` on the source."""
+        """Destination side, before `live_migration` on the source: find out
+        whether this host sees the instance's disks (shared storage); if not,
+        make its directory with empty disks of the source's sizes (the
+        migration copies their content) and its read-only files (the config
+        drive). migrate_data: `source_instances_path` (default: the same as
+        here). Returns migrate_data for the source."""
         migrate_data = dict(migrate_data or {})
         self._secrets(block_device_info)
-        shared = os.path.isdir(self._dir(instance)) and os.path.exists(
-            self._path(instance, 'disk')) and migrate_data.get('source_host') != self.host
+        here = self._dir(instance)
+        source = os.path.join(migrate_data.get('source_instances_path') or self.instances_path,
+                              instance.uuid)
+        shared = (os.path.realpath(source) == os.path.realpath(here)
+                  and os.path.exists(os.path.join(here, 'libvirt.xml')))
         migrate_data.update({'instances_path': self.instances_path, 'shared_storage': shared,
                              'dest_host': self.host})
+        if shared or self.virt_type == 'lxc':
+            return migrate_data
+        if not os.path.isdir(source):
+            raise MigrationError(reason='block migration needs the source\'s instance '
+                                        'directory %s readable from this host' % source)
+        os.makedirs(here, mode=0o755, exist_ok=True)
+        for name in sorted(os.listdir(source)):
+            dest = os.path.join(here, name)
+            if not name.startswith('disk') or os.path.exists(dest) or name.endswith('.part'):
+                continue
+            if name in ('disk.config', 'disk.iso'):
+                self._copy_in({'instance_dir': source}, name, dest)
+            else:
+                size = disks.info(os.path.join(source, name), 'qcow2')['virtual-size']
+                disks.qemu_img('create', '-q', '-f', 'qcow2', dest + '.part', size)
+                os.chmod(dest + '.part', 0o644)
+                os.replace(dest + '.part', dest)
         return migrate_data
 
     def live_migration(self, context, instance, dest_host, block_migration,
@@ -879,22 +902,29 @@ class LibvirtDriver(driver.ComputeDriver):
             raise driver.NotSupported('Only QEMU/KVM guests migrate live.')
         dom = self._host.get(instance)
         migrate_data = migrate_data or {}
+        shared = migrate_data.get('shared_storage', not block_migration)
         flags = (libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER
                  | libvirt.VIR_MIGRATE_PERSIST_DEST | libvirt.VIR_MIGRATE_UNDEFINE_SOURCE)
+        if shared:
+            # pre_live_migration saw the same files: shared storage, though libvirt
+            # may not recognise the file system as such.
+            flags |= libvirt.VIR_MIGRATE_UNSAFE
+        else:
+            flags |= libvirt.VIR_MIGRATE_NON_SHARED_DISK
         params = {}
         inbound = CONF.libvirt.live_migration_inbound_uri
         if inbound:
-            params[libvirt.VIR_MIGRATE_PARAM_URI] = inbound.replace('%s', dest_host)
+            inbound = inbound.replace('%s', dest_host)
+            if inbound.startswith('unix:'):      # one socket per migration
+                inbound += '-' + instance.uuid
+                if not shared:
+                    params[libvirt.VIR_MIGRATE_PARAM_DISKS_URI] = inbound + '.disks'
+            params[libvirt.VIR_MIGRATE_PARAM_URI] = inbound
         dest_path = migrate_data.get('instances_path')
-        if block_migration:
-            flags |= libvirt.VIR_MIGRATE_NON_SHARED_INC
-            if inbound and inbound.startswith('unix:'):
-                params[libvirt.VIR_MIGRATE_PARAM_DISKS_URI] = (
-                    inbound.replace('%s', dest_host) + '.disks')
         if dest_path and dest_path != self.instances_path:
             xml = self._host.call(dom.XMLDesc, libvirt.VIR_DOMAIN_XML_MIGRATABLE)
             params[libvirt.VIR_MIGRATE_PARAM_DEST_XML] = xml.replace(
-                self.instances_path + '/', dest_path.rstrip('/') + '/')
+                self.instances_path.rstrip('/') + '/', dest_path.rstrip('/') + '/')
         uri = CONF.libvirt.live_migration_uri.replace('%s', dest_host)
         watchdog = eventlet.spawn_after(CONF.libvirt.live_migration_completion_timeout or 1e9,
                                         self._abort_job, dom)
@@ -904,7 +934,7 @@ class LibvirtDriver(driver.ComputeDriver):
             raise MigrationError(reason=e.get_error_message())
         finally:
             watchdog.cancel()
-        if block_migration and not migrate_data.get('shared_storage'):
+        if not shared:
             shutil.rmtree(self._dir(instance), ignore_errors=True)
 
     def _abort_job(self, dom):

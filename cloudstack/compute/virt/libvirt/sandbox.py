@@ -23,6 +23,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 
 STATE_DIRS = {'run': '/run/libvirt', 'etc': '/etc/libvirt', 'lib': '/var/lib/libvirt',
               'cache': '/var/cache/libvirt', 'log': '/var/log/libvirt'}
@@ -63,7 +64,13 @@ def missing_tools():
 class Sandbox:
     def __init__(self, directory, netns=None):
         self.dir = os.path.abspath(directory)
-        self.netns = netns or 'vrt-' + os.path.basename(self.dir.rstrip('/'))[-10:]
+        if netns is None:
+            try:
+                with open(os.path.join(self.dir, 'sandbox.json')) as f:
+                    netns = json.load(f)['netns']
+            except (OSError, ValueError, KeyError):
+                netns = 'vrt-' + os.path.basename(self.dir.rstrip('/'))[-10:]
+        self.netns = netns
         self.socket = os.path.join(self.dir, 'run', 'libvirt-sock')
 
     def uri(self, kind='qemu'):
@@ -121,6 +128,10 @@ class Sandbox:
         etc = os.path.join(self.dir, 'etc')
         for path in glob.glob('/etc/libvirt/*.conf'):
             shutil.copy(path, etc)
+        # A host UUID of its own: libvirt refuses to migrate a guest to the
+        # host it runs on, and two sandboxes are two hosts.
+        with open(os.path.join(etc, 'libvirtd.conf'), 'a') as f:
+            f.write('\nhost_uuid = "%s"\n' % uuid.uuid4())
         for sub in ('qemu', 'lxc', 'qemu/networks', 'storage', 'secrets'):
             os.makedirs(os.path.join(etc, sub), exist_ok=True)
         if os.path.isdir('/etc/libvirt/nwfilter') and not os.path.isdir(
