@@ -1,13 +1,15 @@
 """The one oslo.config object every module reads its options from."""
 from oslo_config import cfg
 
-from cloudstack.conf import default, identity, image, libvirt, metadata, object_store, server
+from cloudstack.conf import (default, identity, image, libraries, libvirt, metadata,
+                             object_store, server)
 
 CONF = cfg.CONF
 
 default.register_opts(CONF)
 identity.register_opts(CONF)
 image.register_opts(CONF)
+libraries.register_opts(CONF)
 libvirt.register_opts(CONF)
 metadata.register_opts(CONF)
 object_store.register_opts(CONF)

@@ -102,6 +102,20 @@ class Cloud:
     def module(self, name, source):
         (self.lib / (name + '.py')).write_text(textwrap.dedent(source))
 
+    def plugin(self, name, source, group='cloudstack.tasks'):
+        """Module `name`, installed (on the cloud's PYTHONPATH) as a
+        distribution whose entry point in `group` loads it: e.g. task handlers."""
+        self.module(name, source)
+        info = self.lib / ('%s-0.dist-info' % name)
+        info.mkdir(exist_ok=True)
+        (info / 'METADATA').write_text('Metadata-Version: 2.1\nName: %s\nVersion: 0\n' % name)
+        (info / 'entry_points.txt').write_text('[%s]\n%s = %s\n' % (group, name, name))
+        import importlib
+        import sys
+        if str(self.lib) not in sys.path:       # this test process enqueues by name too
+            sys.path.insert(0, str(self.lib))
+        importlib.invalidate_caches()
+
     def _command(self, command, args, config=None):
         self.config.write_text(''.join(
             '[%s]\n%s\n' % (group, ''.join('%s = %s\n' % kv for kv in opts.items()))
@@ -145,7 +159,8 @@ class Cloud:
     def use_database(self):
         """Point this test process's CONF at the cloud's database."""
         CONF.set_override('data_dir', self.data_dir)
-        CONF.set_override('connection', DB_URL, group='database')
+        CONF.set_override('connection', self.options.get('database', {}).get('connection'),
+                          group='database')
         db_api.reset()
 
     def kill_tree(self, proc):
@@ -157,6 +172,15 @@ class Cloud:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         self.wait_for(lambda: not any(self.alive(pid) for pid in kids))
+
+    def titles(self, pids):
+        """{pid: its title in ps (the command line setproctitle set)}."""
+        found = {}
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                with open('/proc/%d/cmdline' % pid, 'rb') as f:
+                    found[pid] = f.read().replace(b'\0', b' ').decode().strip()
+        return found
 
     def kill_all(self):
         for proc in self.procs:
@@ -179,14 +203,62 @@ def cloud(tmp_path):
     cloud = Cloud(tmp_path)
     yield cloud
     cloud.kill_all()
+    if str(cloud.lib) in sys.path:
+        sys.path.remove(str(cloud.lib))
     CONF.clear_override('data_dir')
     CONF.clear_override('connection', group='database')
     db_api.reset()
 
 
+# --- RabbitMQ ---------------------------------------------------------------
+
+RABBITMQ_BIN = '/usr/lib/rabbitmq/bin'      # Debian's rabbitmq-server, run as whoever we are
+
+
+@pytest.fixture(scope='session')
+def rabbitmq(tmp_path_factory):
+    """A RabbitMQ node of this test run's own (node name, ports, data), for the
+    session; its transport URL."""
+    server = os.path.join(RABBITMQ_BIN, 'rabbitmq-server')
+    if not os.access(server, os.X_OK):
+        pytest.skip('needs RabbitMQ: the Debian package rabbitmq-server is not installed')
+    base = tmp_path_factory.mktemp('rabbitmq')
+    (base / 'enabled_plugins').write_text('[].\n')
+    port, dist = free_port(), free_port()
+    node = 'cs-test-%d@localhost' % port
+    env = dict(os.environ, HOME=str(base), RABBITMQ_NODENAME=node,
+               RABBITMQ_NODE_IP_ADDRESS='127.0.0.1', RABBITMQ_NODE_PORT=str(port),
+               RABBITMQ_DIST_PORT=str(dist), RABBITMQ_MNESIA_BASE=str(base / 'mnesia'),
+               RABBITMQ_LOG_BASE=str(base / 'log'), RABBITMQ_PID_FILE=str(base / 'pid'),
+               RABBITMQ_ENABLED_PLUGINS_FILE=str(base / 'enabled_plugins'),
+               RABBITMQ_CONFIG_FILE=str(base / 'rabbitmq'))
+    ctl = [os.path.join(RABBITMQ_BIN, 'rabbitmqctl'), '-n', node]
+    subprocess.run([server, '-detached'], env=env, check=True, timeout=60,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        # Waits for the node to write its pid file, then for RabbitMQ to be up.
+        subprocess.run(ctl + ['wait', str(base / 'pid'), '--timeout', '180'], env=env,
+                       check=True, timeout=200, capture_output=True)
+        yield 'rabbit://guest:guest@127.0.0.1:%d/' % port
+    finally:
+        subprocess.run(ctl + ['stop'], env=env, timeout=60, capture_output=True)
+
+
 # --- Object Storage ---------------------------------------------------------
 
 ADMIN_PASSWORD = 'functional-pw'
+
+
+def keystone_session(cloud, password=ADMIN_PASSWORD):
+    """A keystoneauth1 session of the admin on a running Cloud, as every
+    OpenStack client makes one: it discovers the Identity version from the
+    unversioned URL, authenticates, and finds endpoints in the catalog."""
+    from keystoneauth1.identity import v3
+    from keystoneauth1 import session
+    auth = v3.Password(auth_url=cloud.url + '/identity', username='admin',
+                       password=password, user_domain_id='default',
+                       project_name='admin', project_domain_id='default')
+    return session.Session(auth=auth, timeout=30)
 
 
 class Swift:
@@ -196,15 +268,9 @@ class Swift:
 
     def __init__(self, cloud, password=ADMIN_PASSWORD):
         cloud.ready('/identity/v3')
-        scope = {'project': {'name': 'admin', 'domain': {'id': 'default'}}}
-        user = {'name': 'admin', 'domain': {'id': 'default'}, 'password': password}
-        resp = requests.post(cloud.url + '/identity/v3/auth/tokens', timeout=10, json={
-            'auth': {'identity': {'methods': ['password'], 'password': {'user': user}},
-                     'scope': scope}})
-        resp.raise_for_status()
-        self.token = resp.headers['X-Subject-Token']
-        [self.url] = {e['url'] for s in resp.json()['token']['catalog']
-                      if s['type'] == 'object-store' for e in s['endpoints']}
+        session = keystone_session(cloud, password)
+        self.token = session.get_token()
+        self.url = session.get_endpoint(service_type='object-store', interface='public')
         self.account = self.url.rsplit('/', 1)[1]
 
     def request(self, method, path='', headers=None, timeout=30, **kwargs):
@@ -218,12 +284,17 @@ class Swift:
         return [o['name'] for o in resp.json()]
 
 
-def run_task(cloud, name, timeout=60):
+def run_task(cloud, name, timeout=60, host=None):
     """Queue the task (e.g. a periodic one, by its registered name) as the
     engine's schedule does, wait until the cloud's engine has run it; its result."""
     from cloudstack.tasks import queue
     cloud.use_database()
-    task_id = queue.enqueue(None, name, max_attempts=1)
+    queue.load_modules()
+    spec = queue.periodics.get(name)
+    role = spec.role if spec else None
+    if spec and spec.per_host:
+        host = host or CONF.host
+    task_id = queue.enqueue(None, name, role=role, host=host, max_attempts=1)
     task = cloud.wait_for(lambda: (lambda t: t.state in ('done', 'failed') and t)(
         queue.get(task_id)), timeout=timeout, interval=0.1)
     assert task.state == 'done', task.error
