@@ -68,7 +68,8 @@ def domain_xml(drv, inst):
 
 def test_spawn_lays_out_disks_and_domain(drv, image):
     inst = new_instance(config_drive=True)
-    drv.spawn(None, inst, image, [('/etc/motd', b'hi')], 'adminpw', [vif()], BDI)
+    drv.spawn(None, inst, image, [{'path': '/etc/motd', 'contents': 'aGk='}], 'adminpw',
+              [vif()], BDI)
     here = os.path.join(drv.instances_path, inst.uuid)
     assert sorted(os.listdir(here)) == ['disk', 'disk.config', 'disk.eph0', 'disk.swap',
                                         'libvirt.xml']

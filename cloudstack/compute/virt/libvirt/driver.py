@@ -12,6 +12,7 @@ and a persistent libvirt domain named `instance.name` with `instance.uuid`,
 whose <metadata> marks it as ours. Every operation is idempotent: what
 exists is reused, what is gone is not an error.
 """
+import base64
 import json
 import logging
 import os
@@ -323,7 +324,7 @@ class LibvirtDriver(driver.ComputeDriver):
         if admin_password:
             extra['admin_pass'] = admin_password
         if injected_files:
-            extra['injected_files'] = list(injected_files)
+            extra['injected_files'] = _files(injected_files)
         md = document.InstanceMetadata(instance, network_info, extra)
         configdrive.build(path, md.config_drive_files())
         os.chmod(path, 0o644)
@@ -1106,6 +1107,19 @@ class LibvirtDriver(driver.ComputeDriver):
                  nic['tx_drop']) = self._host.call(dom.interfaceStats, target.get('dev'))
             diag['nic_details'].append(nic)
         return diag
+
+
+def _files(injected):
+    """Injected files as (path, bytes): from (path, contents) pairs or from the
+    API's personality entries ({'path', 'contents': base64})."""
+    out = []
+    for item in injected:
+        if isinstance(item, dict):
+            out.append((item['path'], base64.b64decode(item['contents'])))
+        else:
+            path, contents = item
+            out.append((path, contents if isinstance(contents, bytes) else contents.encode()))
+    return out
 
 
 def _chunks(path, size=1 << 20):
