@@ -95,6 +95,19 @@ def test_spawn_lays_out_disks_and_domain(drv, image):
     assert drv.list_instances() == [inst.uuid]
 
 
+def test_flavor_ephemeral_and_swap_without_block_device_info(drv, image):
+    inst = new_instance(flavor=driver.Flavor('eph', 1, 256, 1, ephemeral_gb=1, swap=16))
+    drv.spawn(None, inst, image, [], None, [], None)
+    targets = config.disk_targets(domain_xml(drv, inst))
+    here = os.path.join(drv.instances_path, inst.uuid)
+    assert targets['vdb'].find('source').get('file') == os.path.join(here, 'disk.eph0')
+    assert targets['vdc'].find('source').get('file') == os.path.join(here, 'disk.swap')
+    eph = json.loads(subprocess.run(['qemu-img', 'info', '--output=json',
+                                     os.path.join(here, 'disk.eph0')],
+                                    capture_output=True, text=True).stdout)
+    assert eph['virtual-size'] == 1 << 30
+
+
 def test_spawn_paused_until_ports_are_plugged(drv, image):
     inst = new_instance()
     port = dict(vif(), active=False)

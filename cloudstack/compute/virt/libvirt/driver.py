@@ -209,9 +209,22 @@ class LibvirtDriver(driver.ComputeDriver):
 
     # -- disks ------------------------------------------------------------------------
 
+    @staticmethod
+    def _with_flavor_disks(instance, block_device_info):
+        """The block device info, with the flavor's ephemeral disk and swap
+        when it names none (as Nova's default block device mappings do)."""
+        bdi = dict(block_device_info or {})
+        flavor = instance.flavor
+        if not bdi.get('ephemerals') and flavor.ephemeral_gb:
+            bdi['ephemerals'] = [{'device_name': None, 'size': flavor.ephemeral_gb,
+                                  'guest_format': None}]
+        if not bdi.get('swap') and flavor.swap:
+            bdi['swap'] = {'device_name': None, 'swap_size': flavor.swap}
+        return bdi
+
     def _local_disks(self, instance, block_device_info, rescue=False):
         """[(file name, config.Disk)] of the instance's local disks, root first."""
-        bdi = block_device_info or {}
+        bdi = self._with_flavor_disks(instance, block_device_info)
         bus, prefix = self._disk_bus(instance)
         found = []
         used = set()
@@ -283,7 +296,7 @@ class LibvirtDriver(driver.ComputeDriver):
     def _create_disks(self, instance, image, block_device_info, network_info,
                       injected_files=None, admin_password=None):
         os.makedirs(self._dir(instance), mode=0o755, exist_ok=True)
-        bdi = block_device_info or {}
+        bdi = self._with_flavor_disks(instance, block_device_info)
         if self.virt_type == 'lxc':
             path = self._path(instance, 'disk')
             if not os.path.exists(path):
