@@ -1052,7 +1052,7 @@ class LibvirtDriver(driver.ComputeDriver):
     def get_console_output(self, context, instance):
         dom = self._host.get(instance)
         log = self._path(instance, 'console.log')
-        if self.virt_type == 'lxc' and self._active(dom):
+        if self.virt_type in ('lxc', 'xen') and self._active(dom):     # no virtlogd log
             pty = config.pty_path(config.parse(self._host.call(dom.XMLDesc, 0)))
             if pty:
                 _drain_pty(pty, log)
