@@ -504,13 +504,19 @@ class LibvirtDriver(driver.ComputeDriver):
     def destroy(self, context, instance, network_info, block_device_info,
                 destroy_disks=True):
         dom = self._host.lookup(instance.uuid)
+        secrets = set()
         if dom is not None:
+            xml = config.parse(self._host.call(dom.XMLDesc, libvirt.VIR_DOMAIN_XML_INACTIVE))
+            secrets = {s.get('usage') for s in xml.iter('secret')
+                       if (s.get('usage') or '').startswith(volumes.SECRET_PREFIX)}
             self._hard_stop(dom)
             self._undefine(dom)
         for bdm in (block_device_info or {}).get('block_device_mapping') or []:
             chap = volumes.chap_password(bdm['connection_info'])
             if chap:
-                self._host.delete_secret(chap[0])
+                secrets.add(chap[0])
+        for usage in secrets:
+            self._host.delete_secret(usage)
         if destroy_disks:
             for suffix in ('', '_resize'):
                 shutil.rmtree(self._dir(instance, suffix), ignore_errors=True)

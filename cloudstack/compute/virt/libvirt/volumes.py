@@ -12,10 +12,11 @@ from cloudstack.compute.virt import driver
 from cloudstack.compute.virt.libvirt import config
 
 DEFAULT_ISCSI_PORT = 3260
+SECRET_PREFIX = 'cloudstack-volume-'
 
 
 def secret_usage(volume_id):
-    return 'cloudstack-volume-%s' % volume_id
+    return SECRET_PREFIX + volume_id
 
 
 def _portal(portal):
