@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -137,10 +138,18 @@ def test_a_guest_through_the_api(running, guest_image, keypair):
     snapshot = conn.compute.create_server_image(server, name='guest-one-snap', wait=True,
                                                 timeout=BOOT)
     assert conn.image.get_image(snapshot).disk_format == 'qcow2'
-    second = conn.compute.create_server(name='guest-two', image_id=snapshot.id,
-                                        flavor_id=flavor.id, networks='none')
-    second = conn.compute.wait_for_server(second, wait=BOOT)
-    console(conn, second, 'csguest: ready')
+    # the unmodified openstack CLI, a config drive this time
+    cli = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), 'openstack'), '--os-cloud', 'cloudstack',
+         'server', 'create', '--image', snapshot.id, '--flavor', flavor.id, '--nic', 'none',
+         '--config-drive', 'true', '--key-name', key.name, '--wait', '-f', 'value', '-c', 'id',
+         'guest-two'], capture_output=True, text=True, timeout=BOOT,
+        env=dict(os.environ, OS_CLIENT_CONFIG_FILE=os.path.join(running.data_dir,
+                                                                'clouds.yaml')))
+    assert cli.returncode == 0, cli.stderr
+    second = conn.compute.get_server(cli.stdout.strip())
+    out = console(conn, second, 'csguest: ready')
+    assert 'metadata source=config-drive:sr0 uuid=%s hostname=guest-two keys=1' % second.id in out
 
     taps = ['tap' + p.id[:11] for p in conn.network.ports(device_id=server.id)]
     assert taps and all(tap + '@' not in links(box) and tap + ':' in links(box)
