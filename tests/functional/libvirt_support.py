@@ -184,6 +184,18 @@ def links(box):
     return in_ns(box, 'ip', '-o', 'link', 'show').stdout
 
 
+def make_vif(bridge, index, active=True, mtu=1450):
+    """A VIF (virt/driver.py) on `bridge`, in 10.213.<index>.0/24."""
+    prefix = '10.213.%d' % index
+    port = str(uuid.uuid4())
+    mac = 'fa:16:3e:%02x:%02x:%02x' % (index, os.urandom(1)[0], os.urandom(1)[0])
+    return {'id': port, 'address': mac, 'devname': 'tap' + port[:11],
+            'bridge': bridge, 'mtu': mtu, 'vif_type': 'bridge', 'active': active,
+            'network': {'id': 'net-%d' % index, 'label': 'test', 'subnets': [{
+                'cidr': prefix + '.0/24', 'version': 4, 'gateway': prefix + '.1',
+                'dns': [], 'routes': [], 'ips': [], 'dhcp_server': prefix + '.1'}]}}
+
+
 class Net:
     """A bridge named like Neutron's (brq + 11 chars) with dnsmasq serving
     DHCP on it, inside the sandbox's namespace."""
@@ -207,13 +219,7 @@ class Net:
               *([] if router else ['--dhcp-option=3']))
 
     def vif(self, active=True, mtu=1450):
-        port = str(uuid.uuid4())
-        mac = 'fa:16:3e:%02x:%02x:%02x' % (self.index, os.urandom(1)[0], os.urandom(1)[0])
-        return {'id': port, 'address': mac, 'devname': 'tap' + port[:11],
-                'bridge': self.bridge, 'mtu': mtu, 'vif_type': 'bridge', 'active': active,
-                'network': {'id': 'net-%d' % self.index, 'label': 'test', 'subnets': [{
-                    'cidr': self.prefix + '.0/24', 'version': 4, 'gateway': self.prefix + '.1',
-                    'dns': [], 'routes': [], 'ips': [], 'dhcp_server': self.prefix + '.1'}]}}
+        return make_vif(self.bridge, self.index, active, mtu)
 
     def ports(self):
         """Interfaces enslaved to the bridge."""

@@ -19,7 +19,7 @@ import pytest
 from cloudstack import drivers
 from tests.functional.conftest import ADMIN_PASSWORD
 from tests.functional.libvirt_support import (  # noqa: F401 (fixtures)
-    PREFIX, _world_dir, guest_image, in_ns, keypair, links, reachable, ssh, start_sandbox,
+    PREFIX, _world_dir, guest_image, in_ns, keypair, links, start_sandbox,
     stop_sandbox)
 
 pytest.importorskip('cloudstack.compute.manager', reason='Compute is not in this tree')

@@ -3,6 +3,8 @@ libvirtd of the tests' own (network and mount namespaces of its own)."""
 import json
 import os
 import subprocess
+import threading
+import uuid
 
 import pytest
 
@@ -10,6 +12,7 @@ from cloudstack.compute.virt import driver
 from cloudstack.compute.virt.libvirt import config
 from tests.functional.libvirt_support import (  # noqa: F401 (fixtures)
     Net, Target, clear_driver_options, guest_image, image_source, keypair, links, make_driver,
+    make_vif,
     new_instance, reachable, sandbox, ssh, wait_console)
 
 
@@ -79,11 +82,18 @@ def test_dhcp_and_ssh_with_the_key_from_the_config_drive(guest, sandbox, keypair
 
 def test_nic_hotplug(drv, guest, sandbox):
     inst = guest['inst']
-    net2 = Net(sandbox, 2)
+    # The bridge appears a moment after the attach starts (as the host's network
+    # agent makes it): the driver waits for it.
+    bridge = 'brq%s02' % uuid.uuid4().hex[:9]
+    made = []
+    later = threading.Timer(3, lambda: made.append(Net(sandbox, 2, bridge=bridge)))
+    later.start()
     try:
-        vif2 = net2.vif()
+        vif2 = make_vif(bridge, 2)
         before = len(drv.get_console_output(None, inst))
         drv.attach_interface(None, inst, inst.image_meta, vif2)
+        assert made
+        net2 = made[0]
         drv.attach_interface(None, inst, inst.image_meta, vif2)        # again: no second NIC
         assert vif2['devname'] in net2.ports()
         out = wait_console(drv, inst, 'dhcp eth1 ip=10.213.2.', since=before)
@@ -99,7 +109,9 @@ def test_nic_hotplug(drv, guest, sandbox):
             assert vif2['address'] not in config.interface_macs(xml)
         drv.detach_interface(None, inst, vif2)                         # again: nothing to do
     finally:
-        net2.close()
+        later.join()
+        for net in made:
+            net.close()
 
 
 def test_volumes_over_iscsi_with_chap_and_from_a_file(drv, guest, sandbox):
