@@ -27,7 +27,7 @@ RELOAD_INTERVAL = 1.0
 # Each service has its own enforcer over the same policy file, so that each
 # can register the base rules its upstream defaults are built from (Nova's
 # `admin_api`, Cinder's `admin_api`, ...) under their upstream names.
-SERVICES = ('identity', 'image', 'object_store')
+SERVICES = ('identity', 'image', 'object_store', 'network', 'compute')
 
 _enforcers = {}     # service -> _Enforcer
 _owners = {}        # rule name -> service

@@ -17,6 +17,8 @@ apt_install python3-venv postgresql qemu-utils rabbitmq-server || true
 # libvirt-python (a test extra) builds against libvirt's headers. The libvirt
 # functional tests also need libvirtd and QEMU (bin/prepare-host); they skip without.
 apt_install libvirt-dev pkg-config gcc libvirt-clients || true
+# the linuxbridge network driver's functional tests
+apt_install dnsmasq-base iptables ebtables ipset conntrack busybox-static || true
 
 if [ ! -x .venv/bin/pytest ] || [ setup.cfg -nt .venv/.installed ]; then
     python3 -m venv .venv && .venv/bin/pip install -q --upgrade pip \

@@ -1,8 +1,10 @@
 """The one oslo.config object every module reads its options from."""
 from oslo_config import cfg
 
-from cloudstack.conf import (default, identity, image, libraries, libvirt, metadata,
+from cloudstack.conf import (compute, default, identity, image, libraries, libvirt, metadata,
                              object_store, server)
+from cloudstack.conf import network
+from cloudstack.conf import linuxbridge
 
 CONF = cfg.CONF
 
@@ -14,3 +16,6 @@ libvirt.register_opts(CONF)
 metadata.register_opts(CONF)
 object_store.register_opts(CONF)
 server.register_opts(CONF)
+network.register_opts(CONF)
+linuxbridge.register_opts(CONF)
+compute.register_opts(CONF)

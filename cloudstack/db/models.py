@@ -40,8 +40,10 @@ class UTCDateTime(sa.types.TypeDecorator):
 
 def all_models():
     """Import every service's models so the metadata is complete."""
+    import cloudstack.compute.models  # noqa: F401
     import cloudstack.identity.models  # noqa: F401
     import cloudstack.image.models  # noqa: F401
+    import cloudstack.network.models  # noqa: F401
     import cloudstack.object_store.models  # noqa: F401
     import cloudstack.tasks.models  # noqa: F401
     return Base.metadata

@@ -111,27 +111,52 @@ def extension_aliases(cloud, url):
     return ','.join(e['alias'] for e in doc.get('extensions', [])) if doc else None
 
 
+def public_network(cloud, v2):
+    """The cloud's external network, else a new flat one named public (as
+    DevStack makes), for floating IP and router gateway tests."""
+    found = (cloud.get(v2 + '/networks?router:external=True') or {}).get('networks')
+    if found:
+        return found[0]
+    status, _, body = cloud.request('POST', v2 + '/networks', {'network': {
+        'name': 'public', 'router:external': True, 'shared': False,
+        'provider:network_type': 'flat', 'provider:physical_network': 'public'}})
+    if status != 201:
+        log('cannot create the public network: %s %s' % (status, body))
+        return None
+    network = body['network']
+    status, _, body = cloud.request('POST', v2 + '/subnets', {'subnet': {
+        'name': 'public-subnet', 'network_id': network['id'], 'ip_version': 4,
+        'cidr': '172.24.4.0/24', 'gateway_ip': '172.24.4.1', 'enable_dhcp': False}})
+    if status != 201:
+        log('cannot create the public subnet: %s %s' % (status, body))
+    log('created network public %s' % network['id'])
+    return network
+
+
 def image_and_flavor(cloud, conf, image_url, compute_url):
     """Two images and two flavors for compute tests: the cloud's, else new small ones."""
     base = image_url if image_url.endswith('/v2') else image_url + '/v2'
-    images = [i['id'] for i in (cloud.get(base + '/images?status=active') or {}).get('images', [])]
-    if not images:
+    images = [i['id'] for i in (cloud.get(base + '/images?status=active&visibility=public')
+                                or {}).get('images', [])]
+    # Two images, so that rebuild tests have another one to go to.
+    for name in ('tempest-image', 'tempest-image-alt')[len(images):]:
         status, _, image = cloud.request('POST', base + '/images', {
-            'name': 'tempest-image', 'disk_format': 'raw', 'container_format': 'bare',
+            'name': name, 'disk_format': 'raw', 'container_format': 'bare',
             'visibility': 'public'})
         if status == 201:
             cloud.request('PUT', '%s/images/%s/file' % (base, image['id']), data=b'\0' * 1048576,
                           content_type='application/octet-stream')
-            images = [image['id']]
-            log('created image tempest-image %s' % image['id'])
+            images.append(image['id'])
+            log('created image %s %s' % (name, image['id']))
     flavors = sorted((cloud.get(compute_url + '/flavors/detail') or {}).get('flavors', []),
                      key=lambda f: (f.get('ram', 0), f.get('disk', 0)))
-    if not flavors:
+    # Two flavors, so that resize tests have somewhere to go.
+    for name, ram in (('tempest-flavor', 128), ('tempest-flavor-alt', 192))[len(flavors):]:
         status, _, flavor = cloud.request('POST', compute_url + '/flavors', {'flavor': {
-            'name': 'tempest-flavor', 'ram': 128, 'vcpus': 1, 'disk': 1}})
+            'name': name, 'ram': ram, 'vcpus': 1, 'disk': 1}})
         if status == 200:
-            flavors = [flavor['flavor']]
-            log('created flavor tempest-flavor')
+            flavors.append(flavor['flavor'])
+            log('created flavor %s' % name)
     if images:
         conf['compute'].update({'image_ref': images[0],
                                 'image_ref_alt': images[min(1, len(images) - 1)]})
@@ -174,6 +199,11 @@ def build(cloud, workspace):
             conf['compute']['max_microversion'] = version
         if 'glance' in found:
             image_and_flavor(cloud, conf, found['glance'][1], url)
+        # Nova's manager (migrations) and service (external events) personas
+        # need their roles to exist.
+        for role in ('manager', 'service'):
+            if not (cloud.get(cloud.auth_url + '/roles?name=' + role) or {}).get('roles'):
+                cloud.request('POST', cloud.auth_url + '/roles', {'role': {'name': role}})
         # one all-in-one host: nowhere to migrate to, no consoles
         conf['compute-feature-enabled'].update({
             'live_migration': 'false', 'cold_migration': 'false',
@@ -189,9 +219,16 @@ def build(cloud, workspace):
             conf['volume-feature-enabled']['api_extensions'] = aliases
     if 'neutron' in found:
         url = found['neutron'][1]
-        aliases = extension_aliases(cloud, url if url.endswith('/v2.0') else url + '/v2.0')
+        v2 = url if url.endswith('/v2.0') else url + '/v2.0'
+        aliases = extension_aliases(cloud, v2)
         if aliases is not None:
             conf['network-feature-enabled']['api_extensions'] = aliases
+        conf['network-feature-enabled'].update({'ipv6': 'true',
+                                                'ipv6_subnet_attributes': 'true'})
+        public = public_network(cloud, v2)
+        if public:
+            conf['network'].update({'public_network_id': public['id'],
+                                    'floating_network_name': public['name']})
     if 'swift' in found:
         info = cloud.get(found['swift'][1].split('/v1')[0] + '/info')
         conf['object-storage-feature-enabled']['discoverability'] = str(bool(info)).lower()

@@ -218,7 +218,18 @@ class ComputeDriver(abc.ABC):
 
     def live_migration(self, context, instance, dest_host, block_migration,
                        migrate_data=None):
+        """Live migrate, source side: returns once the guest runs on
+        dest_host (and is gone from here)."""
         raise NotSupported()
+
+    def post_live_migration_at_destination(self, context, instance, network_info,
+                                           block_migration=False,
+                                           block_device_info=None):
+        """Live migrate, destination side, after the move."""
+
+    def rollback_live_migration_at_destination(self, context, instance,
+                                               network_info, block_device_info):
+        """Live migrate failed: undo pre_live_migration here."""
 
     # Devices ---------------------------------------------------------------
 

@@ -7,6 +7,8 @@ from cloudstack.identity import passwords
 
 # Every API the server may serve: (service type, name, path under public_url).
 SERVICES = [('identity', 'keystone', '/identity'), ('image', 'glance', '/image'),
+            ('compute', 'nova', '/compute/v2.1'),
+            ('network', 'neutron', '/networking'),
             ('object-store', 'swift', '/object-store/v1/AUTH_%(tenant_id)s')]
 INTERFACES = ('public', 'internal', 'admin')
 

@@ -1,0 +1,217 @@
+"""Compute's use of Block Storage, through its manager only (doc/design.md),
+with the attachments flow Nova uses with Cinder 3.27+.
+
+Block Storage is present when its manager is installed; without it servers
+have no volumes, and asking for one is a 400."""
+import functools
+import importlib.util
+import logging
+import time
+
+import eventlet
+import sqlalchemy as sa
+
+from cloudstack import exception
+from cloudstack.db import api as db_api
+from cloudstack.compute import models
+
+LOG = logging.getLogger(__name__)
+VOLUME_WAIT = 300           # seconds a boot waits for a volume it created
+B = models.BlockDeviceMapping
+
+
+@functools.lru_cache(maxsize=None)
+def enabled():
+    """Whether the service is installed (asked once per process)."""
+    try:
+        return importlib.util.find_spec('cloudstack.volume.manager') is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def manager():
+    from cloudstack.volume import manager as volume_manager
+    return volume_manager.get()
+
+
+def require():
+    if not enabled():
+        raise exception.BadRequest('Block Storage is not available in this cloud.')
+
+
+def _pctx(inst):
+    from cloudstack.compute import network_api
+    return network_api.project_context(inst)
+
+
+def check_attachable(ctx, volume_id):
+    """At the API: the volume exists for the caller and is available."""
+    require()
+    try:
+        volume = manager().get_volume(ctx, volume_id)
+    except exception.NotFound:
+        raise exception.NotFound('Volume %s could not be found.' % volume_id)
+    if volume['status'] != 'available' and not volume.get('multiattach'):
+        raise exception.BadRequest('Invalid volume: volume %s status must be available, '
+                                   'but current status is: %s' % (volume_id,
+                                                                  volume['status']))
+    return volume
+
+
+def device_names(used, count=1, prefix='/dev/vd'):
+    """The next free device names after those in `used`."""
+    letters = 'abcdefghijklmnopqrstuvwxyz'
+    taken = {u[-1] for u in used if u}
+    out = []
+    for letter in letters:
+        if letter not in taken:
+            out.append(prefix + letter)
+            taken.add(letter)
+            if len(out) == count:
+                break
+    return out
+
+
+def _wait_available(ctx, volume_id, timeout=VOLUME_WAIT):
+    deadline = time.monotonic() + timeout
+    while True:
+        volume = manager().get_volume(ctx, volume_id)
+        if volume['status'] == 'available':
+            return volume
+        if volume['status'] in ('error', 'error_restoring', 'error_extending'):
+            raise exception.CloudstackError('Volume %s did not become available (%s).'
+                                            % (volume_id, volume['status']))
+        if time.monotonic() > deadline:
+            raise exception.CloudstackError('Volume %s is still %s after %d s.'
+                                            % (volume_id, volume['status'], timeout))
+        eventlet.sleep(0.2)
+
+
+def _set_bdm(bdm_id, **values):
+    with db_api.writer() as s:
+        s.execute(sa.update(B).where(B.id == bdm_id).values(**values))
+
+
+def block_device_info(ctx, inst, driver):
+    """Create the server's new volumes, export every volume to this host and
+    return the driver's BlockDeviceInfo (doc: virt/driver.py). Idempotent: a
+    volume or attachment an earlier attempt made is reused."""
+    out = {'root_device_name': inst.root_device_name or '/dev/vda',
+           'block_device_mapping': [], 'ephemerals': [], 'swap': None}
+    with db_api.reader() as s:
+        bdms = s.scalars(sa.select(B).where(B.instance_id == inst.id).order_by(
+            B.boot_index.is_(None), B.boot_index, B.id)).all()
+        for b in bdms:
+            s.expunge(b)
+    volumes = [b for b in bdms if b.destination_type == 'volume']
+    if not volumes:
+        return out
+    require()
+    vm = manager()
+    pctx = _pctx(inst)
+    connector = driver.get_connector()
+    used = [b.device_name for b in bdms if b.device_name]
+    for b in volumes:
+        volume_id = b.volume_id
+        if volume_id is None:
+            spec = {'size': b.volume_size, 'name': '', 'volume_type': b.volume_type}
+            if b.source_type == 'image':
+                spec['imageRef'] = b.image_id
+            elif b.source_type == 'snapshot':
+                spec['snapshot_id'] = b.snapshot_id
+            volume_id = vm.create_volume(pctx, {k: v for k, v in spec.items()
+                                                if v is not None})['id']
+            _set_bdm(b.id, volume_id=volume_id)
+        _wait_available(pctx, volume_id) if b.attachment_id is None else None
+        device = b.device_name
+        if not device:
+            device = '/dev/vda' if b.boot_index == 0 else device_names(used)[0]
+            used.append(device)
+            _set_bdm(b.id, device_name=device)
+        attachment = None
+        if b.attachment_id:
+            try:
+                attachment = vm.attachment_update(pctx, b.attachment_id, connector)
+            except exception.NotFound:
+                attachment = None
+        if attachment is None:
+            attachment = vm.attachment_create(pctx, volume_id, inst.uuid, connector)
+        _set_bdm(b.id, attachment_id=attachment['id'],
+                 connection_info=attachment.get('connection_info'))
+        out['block_device_mapping'].append({
+            'connection_info': attachment.get('connection_info'), 'mount_device': device,
+            'boot_index': b.boot_index, 'disk_bus': b.disk_bus or 'virtio',
+            'device_type': b.device_type or 'disk', 'volume_id': volume_id})
+    return out
+
+
+def complete_attachments(ctx, inst):
+    """The guest has its volumes: their attachments are complete."""
+    if not enabled():
+        return
+    with db_api.reader() as s:
+        ids = [a for a in s.scalars(sa.select(B.attachment_id).where(
+            B.instance_id == inst.id, B.attachment_id.is_not(None)))]
+    for attachment_id in ids:
+        try:
+            manager().attachment_complete(_pctx(inst), attachment_id)
+        except exception.CloudstackError as exc:
+            LOG.warning('completing attachment %s failed: %s', attachment_id, exc)
+
+
+def release_instance_volumes(ctx, inst):
+    """Delete the server's attachments; delete its delete_on_termination volumes."""
+    if not enabled():
+        return
+    with db_api.reader() as s:
+        bdms = s.scalars(sa.select(B).where(B.instance_id == inst.id,
+                                            B.volume_id.is_not(None))).all()
+        for b in bdms:
+            s.expunge(b)
+    vm = manager()
+    pctx = _pctx(inst)
+    for b in bdms:
+        if b.attachment_id:
+            try:
+                vm.attachment_delete(pctx, b.attachment_id)
+            except exception.NotFound:
+                pass
+        if b.delete_on_termination:
+            try:
+                vm.delete_volume(pctx, b.volume_id)
+            except exception.NotFound:
+                pass
+            except exception.CloudstackError as exc:
+                LOG.warning('deleting volume %s of server %s failed: %s', b.volume_id,
+                            inst.uuid, exc)
+
+
+def attach(ctx, inst, driver, bdm_id, di):
+    """On the server's host: export, attach in the hypervisor, complete."""
+    vm = manager()
+    pctx = _pctx(inst)
+    with db_api.reader() as s:
+        b = s.get(B, bdm_id)
+        s.expunge(b)
+    attachment = vm.attachment_update(pctx, b.attachment_id, driver.get_connector())
+    _set_bdm(b.id, connection_info=attachment.get('connection_info'))
+    driver.attach_volume(ctx, attachment.get('connection_info') or {}, di, b.device_name)
+    vm.attachment_complete(pctx, b.attachment_id)
+
+
+def detach(ctx, inst, driver, bdm_id, di):
+    vm = manager()
+    pctx = _pctx(inst)
+    with db_api.reader() as s:
+        b = s.get(B, bdm_id)
+        if b is None:
+            return
+        s.expunge(b)
+    driver.detach_volume(ctx, b.connection_info or {}, di, b.device_name)
+    if b.attachment_id:
+        try:
+            vm.attachment_delete(pctx, b.attachment_id)
+        except exception.NotFound:
+            pass
+    with db_api.writer() as s:
+        s.execute(sa.delete(B).where(B.id == b.id))

@@ -1,0 +1,2 @@
+"""Network drivers: what builds a host's dataplane (stevedore namespace
+`cloudstack.network.drivers`)."""

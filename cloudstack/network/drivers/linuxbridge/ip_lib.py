@@ -1,0 +1,390 @@
+"""Netlink through pyroute2, and commands run inside namespaces.
+
+Not for green threads: pyroute2 needs the real select and socket modules,
+so under eventlet this runs in the dataplane worker process (worker.py).
+Pitfalls kept in mind: IPRoute(netns=...) creates a missing namespace
+unless flags=0, and opening one costs ~10 ms, so there is one per namespace,
+kept open until the namespace goes.
+"""
+import ctypes
+import dataclasses
+import errno
+import logging
+import os
+import socket
+import struct
+import subprocess
+
+from pyroute2 import IPRoute, NetlinkError, netns
+from pyroute2.netlink.rtnl import RTM_DELLINK, RTMGRP_LINK
+from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
+
+LOG = logging.getLogger(__name__)
+
+NETNS_RUN_DIR = '/run/netns'
+CLONE_NEWNET = 0x40000000
+IFF_UP = 1
+IFA_F_NODAD = 0x02
+ZERO_MAC = '00:00:00:00:00:00'
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+class CommandFailed(RuntimeError):
+    pass
+
+
+def enter(namespace):
+    """Move the calling thread into a named network namespace."""
+    fd = os.open(os.path.join(NETNS_RUN_DIR, namespace), os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        setns_fd(fd)
+    finally:
+        os.close(fd)
+
+
+def setns_fd(fd):
+    """Move the calling thread into the network namespace open as `fd`."""
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+
+
+def socket_in(namespace, family, kind, proto=0):
+    """A socket inside `namespace`; the calling thread stays where it was."""
+    home = os.open('/proc/self/ns/net', os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        if namespace:
+            enter(namespace)
+        try:
+            return socket.socket(family, kind | socket.SOCK_CLOEXEC, proto)
+        finally:
+            if namespace:
+                setns_fd(home)
+    finally:
+        os.close(home)
+
+
+def netlink_socket_in(namespace, groups):
+    """A non-blocking rtnetlink socket inside `namespace`, bound to the
+    multicast `groups`."""
+    sock = socket_in(namespace, socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_NONBLOCK,
+                     socket.NETLINK_ROUTE)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    sock.bind((0, groups))
+    return sock
+
+
+def run(argv, namespace=None, input=None, check=True, timeout=60):
+    """Run a command (an argument list, never a shell string), in
+    `namespace` when given; return its CompletedProcess."""
+    return run_all([(argv, input)], namespace, check, timeout)[0]
+
+
+def in_namespace(argv, namespace):
+    """argv run inside `namespace` through nsenter: a child started without
+    a preexec function is spawned with vfork, where fork() would copy this
+    process's page tables (tens of milliseconds on a virtual machine)."""
+    if not namespace:
+        return list(argv)
+    return ['nsenter', '--net=' + os.path.join(NETNS_RUN_DIR, namespace), '--'] + list(argv)
+
+
+def run_all(commands, namespace=None, check=True, timeout=60):
+    """Run (argv, input) commands side by side; their CompletedProcesses."""
+    procs = [(argv, input, subprocess.Popen(
+        in_namespace(argv, namespace),
+        stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, close_fds=True))
+        for argv, input in commands]
+    results, failures = [], []
+    for argv, input, proc in procs:
+        try:
+            out, err = proc.communicate(input, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+        result = subprocess.CompletedProcess(argv, proc.returncode, out, err)
+        results.append(result)
+        if check and result.returncode != 0:
+            failures.append('%s%s: exit %d: %s' % (
+                ' '.join(argv[:3]), ' (in %s)' % namespace if namespace else '',
+                result.returncode, result.stderr.strip()[:2000]))
+    if failures:
+        raise CommandFailed('; '.join(failures))
+    return results
+
+
+def attr(msg, *path):
+    """An attribute of a netlink message, following nested attributes."""
+    value = msg
+    for name in path:
+        if value is None:
+            return None
+        value = value.get_attr(name)
+    return value
+
+
+@dataclasses.dataclass
+class LinkInfo:
+    index: int
+    kind: str | None
+    master: int | None
+    mtu: int
+    up: bool
+
+
+def _info(msg):
+    return LinkInfo(msg['index'], attr(msg, 'IFLA_LINKINFO', 'IFLA_INFO_KIND'),
+                    msg.get_attr('IFLA_MASTER') or None, msg.get_attr('IFLA_MTU'),
+                    bool(msg['flags'] & IFF_UP))
+
+
+class LinkCache:
+    """The links of a namespace by name, kept current by netlink events, so
+    that a sync looks at its taps without asking the kernel for each. One
+    dump at the start (and after the event queue overflowed); afterwards
+    only the links that changed are decoded."""
+
+    def __init__(self, netlink, namespace):
+        self.netlink, self.namespace = netlink, namespace
+        self.sock = netlink_socket_in(namespace, RTMGRP_LINK)
+        self.links = None            # name -> LinkInfo
+        self.names = {}              # index -> name
+
+    def close(self):
+        self.sock.close()
+
+    def refresh(self):
+        if self.links is not None:
+            try:
+                self._drain()
+                return self.links
+            except OSError as e:
+                if e.errno != errno.ENOBUFS:
+                    raise
+                LOG.warning('link events of %s overflowed: reading all links',
+                            self.namespace or 'this namespace')
+        self._drain(discard=True)
+        self.links, self.names = {}, {}
+        for name, msg in self.netlink.links(self.namespace).items():
+            self._set(name, _info(msg))
+        return self.links
+
+    def _set(self, name, info):
+        old = self.names.get(info.index)
+        if old is not None and old != name:
+            self.links.pop(old, None)
+        self.links[name] = info
+        self.names[info.index] = name
+
+    def _drain(self, discard=False):
+        while True:
+            try:
+                data = self.sock.recv(1 << 20)
+            except BlockingIOError:
+                return
+            except OSError as e:
+                if discard and e.errno == errno.ENOBUFS:
+                    continue
+                raise
+            if discard:
+                continue
+            offset = 0
+            while offset + 16 <= len(data):
+                (length,) = struct.unpack_from('=I', data, offset)
+                if length < 16:
+                    break
+                start, offset = offset, offset + ((length + 3) & ~3)
+                # the bridge's own notices about its ports (AF_BRIDGE) are not links
+                if length < 17 or data[start + 16] != socket.AF_UNSPEC:
+                    continue
+                msg = ifinfmsg(data, offset=start, length=length)
+                msg.decode()
+                name = msg.get_attr('IFLA_IFNAME')
+                if msg['header']['type'] == RTM_DELLINK:
+                    gone = self.names.pop(msg['index'], name)
+                    if self.links.get(gone) is not None and self.links[gone].index == msg['index']:
+                        del self.links[gone]
+                elif name:
+                    self._set(name, _info(msg))
+
+
+class Netlink:
+    """One IPRoute per namespace (None: the process's own)."""
+
+    def __init__(self):
+        self._handles = {}
+
+    def ipr(self, namespace=None):
+        handle = self._handles.get(namespace)
+        if handle is None:
+            handle = IPRoute(netns=namespace, flags=0) if namespace else IPRoute()
+            self._handles[namespace] = handle
+        return handle
+
+    def forget(self, namespace):
+        handle = self._handles.pop(namespace, None)
+        if handle is not None:
+            handle.close()
+
+    def close(self):
+        for namespace in list(self._handles):
+            self.forget(namespace)
+
+    # namespaces
+    @staticmethod
+    def namespaces():
+        try:
+            return set(os.listdir(NETNS_RUN_DIR))
+        except FileNotFoundError:
+            return set()
+
+    def create_namespace(self, name):
+        if name not in self.namespaces():
+            netns.create(name)
+        ipr = self.ipr(name)
+        lo = ipr.link_lookup(ifname='lo')
+        if lo:
+            ipr.link('set', index=lo[0], state='up')
+
+    def delete_namespace(self, name):
+        self.forget(name)
+        if name in self.namespaces():
+            netns.remove(name)
+
+    # links
+    def links(self, namespace=None):
+        """{ifname: message} of every link in the namespace."""
+        return {m.get_attr('IFLA_IFNAME'): m for m in self.ipr(namespace).link('dump')}
+
+    def link(self, namespace, ifname):
+        """The link's message, or None when there is no such link."""
+        try:
+            return self.ipr(namespace).link('get', ifname=ifname)[0]
+        except NetlinkError as e:
+            if e.code == errno.ENODEV:
+                return None
+            raise
+
+    def index(self, namespace, ifname):
+        found = self.ipr(namespace).link_lookup(ifname=ifname)
+        return found[0] if found else None
+
+    def delete_link(self, namespace, ifname):
+        idx = self.index(namespace, ifname)
+        if idx is not None:
+            try:
+                self.ipr(namespace).link('del', index=idx)
+            except NetlinkError as e:
+                if e.code != errno.ENODEV:
+                    raise
+
+    def set_link(self, namespace, index, **kwargs):
+        self.ipr(namespace).link('set', index=index, **kwargs)
+
+    # addresses and routes
+    def addresses(self, namespace, index):
+        """{'address/prefixlen'} on the link, IPv6 link-local left out."""
+        out = set()
+        for msg in self.ipr(namespace).addr('dump', index=index):
+            address = msg.get_attr('IFA_ADDRESS')
+            if address and not address.lower().startswith('fe80:'):
+                out.add('%s/%d' % (address, msg['prefixlen']))
+        return out
+
+    def set_addresses(self, namespace, index, wanted):
+        """Make the link's addresses `wanted`; the ones added."""
+        ipr = self.ipr(namespace)
+        have = self.addresses(namespace, index)
+        for cidr in sorted(have - set(wanted)):
+            address, plen = cidr.split('/')
+            ipr.addr('del', index=index, address=address, prefixlen=int(plen))
+        added = sorted(set(wanted) - have)
+        for cidr in added:
+            address, plen = cidr.split('/')
+            kwargs = {'flags': IFA_F_NODAD} if ':' in address else {}
+            try:
+                ipr.addr('add', index=index, address=address, prefixlen=int(plen), **kwargs)
+            except NetlinkError as e:
+                if e.code != errno.EEXIST:
+                    raise
+        return added
+
+    def gateway_routes(self, namespace):
+        """{(destination, gateway)} of the main table's routes via a gateway."""
+        out = set()
+        for family in (2, 10):
+            for msg in self.ipr(namespace).route('dump', family=family, table=254):
+                gateway = msg.get_attr('RTA_GATEWAY')
+                if not gateway:
+                    continue
+                dst = msg.get_attr('RTA_DST')
+                default = '0.0.0.0' if family == 2 else '::'
+                out.add(('%s/%d' % (dst or default, msg['dst_len']), gateway))
+        return out
+
+    def set_routes(self, namespace, wanted):
+        ipr = self.ipr(namespace)
+        have = self.gateway_routes(namespace)
+        for dst, gateway in sorted(have - set(wanted)):
+            try:
+                ipr.route('del', dst=dst, gateway=gateway)
+            except NetlinkError as e:
+                if e.code != errno.ESRCH:
+                    raise
+        for dst, gateway in sorted(set(wanted) - have):
+            try:
+                ipr.route('replace', dst=dst, gateway=gateway)
+            except NetlinkError as e:
+                # the next hop is not (yet) on a connected network
+                LOG.warning('%s: route %s via %s: %s', namespace, dst, gateway, e)
+
+    # bridge forwarding database (VXLAN flood entries)
+    def flood_peers(self, namespace, index):
+        out = set()
+        for msg in self.ipr(namespace).fdb('dump', ifindex=index):
+            if msg.get_attr('NDA_LLADDR') == ZERO_MAC and msg.get_attr('NDA_DST'):
+                out.add(msg.get_attr('NDA_DST'))
+        return out
+
+    def set_flood_peers(self, namespace, index, wanted):
+        ipr = self.ipr(namespace)
+        have = self.flood_peers(namespace, index)
+        for peer in sorted(have - set(wanted)):
+            ipr.fdb('del', ifindex=index, lladdr=ZERO_MAC, dst=peer)
+        for peer in sorted(set(wanted) - have):
+            ipr.fdb('append', ifindex=index, lladdr=ZERO_MAC, dst=peer)
+
+
+def gratuitous_arp(address, mac):
+    """An Ethernet frame announcing that `address` is at `mac`."""
+    hw = bytes(int(b, 16) for b in mac.split(':'))
+    ip = socket.inet_aton(address)
+    return (b'\xff' * 6 + hw + b'\x08\x06'
+            + struct.pack('!HHBBH', 1, 0x0800, 6, 4, 1) + hw + ip + b'\0' * 6 + ip)
+
+
+def announce(namespace, ifname, mac, addresses):
+    """Send a gratuitous ARP for each IPv4 address from `ifname`, so that
+    neighbours learn at once where an address (a floating IP) now is."""
+    sock = socket_in(namespace, socket.AF_PACKET, socket.SOCK_RAW)
+    try:
+        sock.bind((ifname, 0))
+        for address in addresses:
+            sock.send(gratuitous_arp(address, mac))
+    finally:
+        sock.close()
+
+
+def write_sysctls(namespace, pairs):
+    """Write /proc/sys keys inside a namespace (pairs of ('net/ipv4/ip_forward', '1'))."""
+    if namespace:
+        netns.pushns(namespace)
+    try:
+        for key, value in pairs:
+            with open(os.path.join('/proc/sys', key), 'w') as f:
+                f.write(value)
+    finally:
+        if namespace:
+            netns.popns()

@@ -1,0 +1,153 @@
+"""The driver's chains and ipsets in the host's namespace.
+
+Only chains named cs-* and ipsets named cs* are ever written; the built-in
+chains get one jump each (firewall.HOOKS), inserted first. Each apply sends
+one iptables-restore, ip6tables-restore and ebtables-restore --noflush (side
+by side) with just the chains that changed, so the rest of the host's
+firewall is never rewritten.
+"""
+import re
+
+from cloudstack.network.drivers.linuxbridge import firewall
+from cloudstack.network.drivers.linuxbridge import ip_lib
+from cloudstack.network.drivers.linuxbridge import names
+
+FAMILIES = firewall.FAMILIES          # 4, 6 and 'eb' (ebtables)
+RESTORE = {4: ['iptables-restore', '-w', '10'], 6: ['ip6tables-restore', '-w', '10'],
+           'eb': ['ebtables-restore']}
+SAVE = {4: 'iptables-save', 6: 'ip6tables-save', 'eb': 'ebtables-save'}
+TABLES = firewall.TABLES
+# How a chain is declared: ebtables' user chains have a policy.
+DECLARE = {4: ':%s - [0:0]', 6: ':%s - [0:0]', 'eb': ':%s RETURN'}
+_ZONE = re.compile(r'^-A %s -i (\S+) -j CT --zone (\d+)' % re.escape(firewall.PREROUTING))
+_SWAP_SET = {4: names.IPSET + '-swap4', 6: names.IPSET + '-swap6'}
+# Chains whose rules may come in any order before their last n: a rule more
+# or less is inserted or deleted rather than the chain written again.
+UNORDERED = {firewall.FORWARD: 1, firewall.PREROUTING: 0}   # PREROUTING: raw and ebtables nat
+
+
+class HostFirewall:
+    def __init__(self, namespace):
+        self.namespace = namespace
+        self.chains = None      # {family: {table: {chain: rules}}} as last applied; None: unknown
+        self.hooks = None       # {family: {(table, builtin, chain)}} present
+        self.ipsets = None      # {name: (family, members)}
+
+    def observe(self):
+        """Read what exists: our chains, our hooks, our ipsets, and the
+        conntrack zones of the bridges (for a restarted agent to keep)."""
+        chains, hooks, zones = {}, {}, {}
+        for family in FAMILIES:
+            chains[family], hooks[family] = {}, set()
+            for table in TABLES[family]:
+                text = ip_lib.run([SAVE[family], '-t', table], self.namespace).stdout
+                found = {}
+                for line in text.splitlines():
+                    if line.startswith(':' + names.CHAIN):
+                        found[line[1:].split()[0]] = None     # content unknown
+                    for hook in firewall.HOOKS[family]:
+                        if hook[0] == table and line == '-A %s -j %s' % hook[1:]:
+                            hooks[family].add(hook)
+                    match = _ZONE.match(line)
+                    if match:
+                        zones[match.group(1)] = int(match.group(2))
+                chains[family][table] = found
+        sets = {}
+        listing = ip_lib.run(['ipset', 'list', '-n'], self.namespace).stdout
+        for name in listing.split():
+            if name.startswith(names.IPSET):
+                sets[name] = None
+        self.chains, self.hooks, self.ipsets = chains, hooks, sets
+        return zones
+
+    def apply(self, render, enabled):
+        """Make our chains and sets those of `render`; with `enabled` False
+        (no network on this host) remove them all, hooks included."""
+        wanted_sets = render.ipsets if enabled else {}
+        sets, new_sets = self._sets_input(wanted_sets)
+        commands, done = [], []
+        if sets and new_sets:       # a set must exist before a rule names it
+            ip_lib.run(['ipset', 'restore'], self.namespace, input=sets)
+        elif sets:                  # members only: alongside the rules
+            commands.append((['ipset', 'restore'], sets))
+        for family in FAMILIES:
+            wanted = render.chains[family] if enabled else {t: {} for t in TABLES[family]}
+            text = self._restore_input(family, wanted, enabled)
+            if text:
+                commands.append((RESTORE[family] + ['--noflush'], text))
+            done.append((family, wanted))
+        if commands:            # side by side
+            ip_lib.run_all(commands, self.namespace)
+        self.ipsets.update(wanted_sets)
+        for family, wanted in done:
+            self.chains[family] = {t: dict(wanted.get(t, {})) for t in TABLES[family]}
+            self.hooks[family] = ({h for h in firewall.HOOKS[family]
+                                   if h[2] in wanted.get(h[0], {})} if enabled else set())
+        stale = sorted(name for name in self.ipsets if name not in wanted_sets)
+        if stale:               # once no rule names them
+            ip_lib.run(['ipset', 'restore'], self.namespace,
+                       input=''.join('destroy %s\n' % name for name in stale))
+        self.ipsets = dict(wanted_sets)
+
+    def _restore_input(self, family, wanted, enabled):
+        """iptables-restore --noflush input for the chains that changed."""
+        have = self.chains[family]
+        hooks = self.hooks[family]
+        lines = []
+        for table in TABLES[family]:
+            want, old = wanted.get(table, {}), have.get(table, {})
+            body, declare, remove = [], [], []
+            for hook in firewall.HOOKS[family]:
+                if hook[0] != table:
+                    continue
+                if enabled and hook not in hooks and hook[2] in want:
+                    body.append('-I %s 1 -j %s' % hook[1:])
+                elif not enabled and hook in hooks:
+                    body.insert(0, '-D %s -j %s' % hook[1:])
+            for chain, rules in want.items():
+                before = old.get(chain)
+                if before == rules and chain in old:
+                    continue
+                if chain in UNORDERED and before is not None and \
+                        before[len(before) - UNORDERED[chain]:] == rules[len(rules) - UNORDERED[chain]:]:
+                    # a port more or less: that port's rules, not the whole chain
+                    gone, new = set(before) - set(rules), set(rules) - set(before)
+                    body.extend('-D %s %s' % (chain, rule) for rule in before if rule in gone)
+                    body.extend('-I %s 1 %s' % (chain, rule) for rule in rules if rule in new)
+                    continue
+                declare.append(chain)
+                body.extend('-A %s %s' % (chain, rule) for rule in rules)
+            for chain in old:
+                if chain not in want:
+                    declare.append(chain)
+                    remove.append('-X ' + chain)
+            declare = list(dict.fromkeys(declare))
+            if not (body or declare or remove):
+                continue
+            lines.append('*' + table)
+            lines.extend(DECLARE[family] % chain for chain in declare)
+            lines.extend(body)
+            lines.extend(remove)
+            lines.append('COMMIT')
+        return '\n'.join(lines) + '\n' if lines else None
+
+    def _sets_input(self, wanted):
+        """(ipset restore input making the sets `wanted`, whether it
+        creates any)."""
+        lines, creates = [], False
+        for name, (family, members) in sorted(wanted.items()):
+            old = self.ipsets.get(name)
+            if old is not None and old[0] == family:
+                lines.extend('del %s %s -exist' % (name, m) for m in sorted(old[1] - members))
+                lines.extend('add %s %s -exist' % (name, m) for m in sorted(members - old[1]))
+                continue
+            creates = True
+            inet = 'inet' if family == 4 else 'inet6'
+            swap = _SWAP_SET[family]
+            lines.append('create %s hash:net family %s -exist' % (name, inet))
+            lines.append('create %s hash:net family %s -exist' % (swap, inet))
+            lines.append('flush ' + swap)
+            lines.extend('add %s %s' % (swap, m) for m in sorted(members))
+            lines.append('swap %s %s' % (swap, name))
+            lines.append('destroy ' + swap)
+        return ('\n'.join(lines) + '\n' if lines else None), creates

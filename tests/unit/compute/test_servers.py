@@ -1,0 +1,172 @@
+"""Servers through the API: boot, list, show, actions, delete, isolation."""
+import concurrent.futures
+
+import sqlalchemy as sa
+
+from cloudstack.db import api as db_api
+from cloudstack.compute import models
+from tests.unit.compute.conftest import API, run_tasks
+
+
+def test_version_documents(client):
+    resp = client.get('/compute')
+    assert resp.status_int == 200
+    assert [v['id'] for v in resp.json['versions']] == ['v2.0', 'v2.1']
+    doc = client.get('/compute/v2.1').json['version']
+    assert (doc['min_version'], doc['version']) == ('2.1', '2.104')
+
+
+def test_microversion_headers(compute):
+    compute.version = '2.60'
+    resp = compute.get(API + '/servers')
+    assert resp.headers['OpenStack-API-Version'] == 'compute 2.60'
+    assert resp.headers['X-OpenStack-Nova-API-Version'] == '2.60'
+    compute.version = '2.999'
+    assert compute.get(API + '/servers').status_int == 406
+
+
+def test_boot_to_active_and_delete(compute):
+    server_id = compute.boot()
+    server = compute.server(server_id)
+    assert server['status'] == 'ACTIVE'
+    assert server['OS-EXT-STS:power_state'] == 1
+    assert server['OS-EXT-SRV-ATTR:host']
+    resp = compute.delete(API + '/servers/' + server_id)
+    assert resp.status_int == 204
+    run_tasks()
+    assert compute.get(API + '/servers/' + server_id).status_int == 404
+    with db_api.reader() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(models.Allocation)) == 0
+
+
+def test_another_projects_server_is_404(member, other):
+    server_id = member.boot()
+    assert other.get(API + '/servers/' + server_id).status_int == 404
+    assert other.delete(API + '/servers/' + server_id).status_int == 404
+    assert other.get(API + '/servers').json['servers'] == []
+
+
+def test_reader_cannot_change_anything(member, reader, admin):
+    member.boot()
+    resp = reader.post(API + '/servers', {'server': {
+        'name': 'x', 'imageRef': reader.image_id, 'flavorRef': '1'}})
+    assert resp.status_int == 403
+
+
+def test_actions_walk_the_states(compute):
+    server_id = compute.boot()
+    for body, status in (({'os-stop': None}, 'SHUTOFF'), ({'os-start': None}, 'ACTIVE'),
+                         ({'pause': None}, 'PAUSED'), ({'unpause': None}, 'ACTIVE'),
+                         ({'suspend': None}, 'SUSPENDED'), ({'resume': None}, 'ACTIVE'),
+                         ({'reboot': {'type': 'SOFT'}}, 'ACTIVE'),
+                         ({'resize': {'flavorRef': '2'}}, 'VERIFY_RESIZE'),
+                         ({'revertResize': None}, 'ACTIVE'),
+                         ({'shelve': None}, 'SHELVED_OFFLOADED'),
+                         ({'unshelve': None}, 'ACTIVE')):
+        compute.action(server_id, body)
+        server = compute.server(server_id)
+        assert (server['status'], server['OS-EXT-STS:task_state']) == (status, None), body
+    assert compute.server(server_id)['flavor']['id'] == '1'
+
+
+def test_action_in_the_wrong_state_is_409(compute):
+    server_id = compute.boot()
+    compute.action(server_id, {'unpause': None}, status=409)
+
+
+def test_console_output(compute):
+    server_id = compute.boot(name='console')
+    resp = compute.action(server_id, {'os-getConsoleOutput': {'length': 1}}, status=200)
+    assert resp.json['output'] == 'console login:'
+
+
+def test_bad_body_is_400_in_novas_shape(compute):
+    resp = compute.post(API + '/servers', {'server': {'name': 'x'}})
+    assert resp.status_int == 400
+    assert 'badRequest' in resp.json
+
+
+def test_quota_is_exact(compute, member):
+    resp = compute.put(API + '/os-quota-sets/' + member.project_id,
+                       {'quota_set': {'instances': 2}})
+    assert resp.status_int == 200, resp.text
+    member.boot(wait=False)
+    member.boot(wait=False)
+    resp = member.post(API + '/servers', {'server': {
+        'name': 'x', 'imageRef': member.image_id, 'flavorRef': '1'}})
+    assert resp.status_int == 403
+
+
+def test_concurrent_boots_never_overbook_a_host(compute, conf):
+    """50 boots at once onto a host with room for 10: exactly 10 are placed and
+    the others are ERROR with a NoValidHost fault."""
+    from cloudstack.compute import agent, manager
+    conf.set_override('vcpus', 10, group='fake_driver')
+    conf.set_override('cpu_allocation_ratio', 1.0, group='compute')
+    conf.set_override('instances', -1, group='quota')
+    conf.set_override('cores', -1, group='quota')
+    conf.set_override('ram', -1, group='quota')
+    agent.get_agent().update_available_resource()
+    mgr = manager.get()
+    from cloudstack.context import RequestContext
+    ctx = RequestContext(user_id='u', project_id='p', roles=['member'])
+    flavor = mgr.get_flavor(None, '1')
+    image = {'id': compute.image_id, 'status': 'active', 'size': 1024}
+
+    def boot(n):
+        return mgr.create_servers(ctx, {'name': 'c%d' % n, 'flavor': flavor,
+                                        'image': image, 'image_ref': image['id']})
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        list(pool.map(boot, range(50)))
+    with db_api.reader() as s:
+        placed = s.scalar(sa.select(sa.func.count()).where(
+            models.Instance.host.is_not(None)))
+        errors = s.scalar(sa.select(sa.func.count()).where(
+            models.Instance.vm_state == 'error'))
+        faults = s.scalars(sa.select(models.InstanceFault.message)).all()
+        used = s.scalar(sa.select(models.ComputeNode.vcpus_used))
+    assert (placed, errors) == (10, 40)
+    assert len(faults) == 40 and all('No valid host' in m for m in faults)
+    assert used == 10
+    for key in ('vcpus', 'cpu_allocation_ratio', 'instances', 'cores', 'ram'):
+        conf.clear_override(key, group={'vcpus': 'fake_driver',
+                                        'cpu_allocation_ratio': 'compute'}.get(key, 'quota'))
+
+
+def test_server_group_members_and_usage(compute):
+    compute.version = '2.64'
+    resp = compute.post(API + '/os-server-groups', {'server_group': {
+        'name': 'g', 'policy': 'anti-affinity'}})
+    assert resp.status_int == 200, resp.text
+    group = resp.json['server_group']['id']
+    resp = compute.post(API + '/servers', {
+        'server': {'name': 'g1', 'imageRef': compute.image_id, 'flavorRef': '1',
+                   'networks': 'none'}, 'os:scheduler_hints': {'group': group}})
+    assert resp.status_int == 202, resp.text
+    run_tasks()
+    members = compute.get(API + '/os-server-groups/' + group).json['server_group']['members']
+    assert members == [resp.json['server']['id']]
+    # one host: a second member of an anti-affinity group fits nowhere
+    resp = compute.post(API + '/servers', {
+        'server': {'name': 'g2', 'imageRef': compute.image_id, 'flavorRef': '1',
+                   'networks': 'none'}, 'os:scheduler_hints': {'group': group}})
+    run_tasks()
+    assert compute.server(resp.json['server']['id'])['status'] == 'ERROR'
+    usage = compute.get(API + '/os-simple-tenant-usage?detailed=1')
+    assert usage.status_int == 200, usage.text
+    assert usage.json['tenant_usages'][0]['server_usages'], usage.json
+
+
+def test_soft_delete_restore_and_force_delete(compute, conf):
+    conf.set_override('reclaim_instance_interval', 3600, group='compute')
+    server_id = compute.boot()
+    assert compute.delete(API + '/servers/' + server_id).status_int == 204
+    run_tasks()
+    assert compute.server(server_id)['status'] == 'SOFT_DELETED'
+    compute.action(server_id, {'restore': None})
+    assert compute.server(server_id)['status'] == 'ACTIVE'
+    compute.delete(API + '/servers/' + server_id)
+    run_tasks()
+    compute.action(server_id, {'forceDelete': None})
+    assert compute.get(API + '/servers/' + server_id).status_int == 404
+    conf.clear_override('reclaim_instance_interval', group='compute')
