@@ -14,6 +14,9 @@ apt_install() {   # packages the tests need, when we may install them
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 apt_install python3-venv postgresql qemu-utils rabbitmq-server tgt qemu-block-extra || true
+# libvirt-python (a test extra) builds against libvirt's headers. The libvirt
+# functional tests also need libvirtd and QEMU (bin/prepare-host); they skip without.
+apt_install libvirt-dev pkg-config gcc libvirt-clients || true
 # the linuxbridge network driver's functional tests
 apt_install dnsmasq-base iptables ebtables ipset conntrack busybox-static || true
 
