@@ -75,3 +75,14 @@ class Agent(Base):
     created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(UTCDateTime, default=utcnow)
     updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(
         UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class WorkLease(Base):
+    """Inline work in flight on a resource (an upload streaming in an API
+    worker), held by a process that renews it; see recovery.working()."""
+    __tablename__ = 'work_leases'
+
+    resource: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)
+    owner: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)
+    started_at: orm.Mapped[datetime.datetime] = orm.mapped_column(UTCDateTime, default=utcnow)
+    expires_at: orm.Mapped[datetime.datetime] = orm.mapped_column(UTCDateTime)

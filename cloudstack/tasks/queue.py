@@ -37,7 +37,7 @@ periodics = {}      # registered name -> PeriodicSpec
 
 @dataclasses.dataclass(frozen=True)
 class PeriodicSpec:
-    spacing: float
+    spacing: float      # seconds
     role: str | None = None
     per_host: bool = False
 

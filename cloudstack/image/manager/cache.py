@@ -35,7 +35,8 @@ class Cache:
                 raise exception.BadRequest('Only an active image can be cached; '
                                            '%s is %s.' % (image_id, img.status))
             if self.cache().queue(session, image_id):
-                tasks.enqueue(session, CACHE_HANDLER, {'image_id': image_id})
+                tasks.enqueue(session, CACHE_HANDLER, {'image_id': image_id},
+                              resource=('image', image_id))
 
     def cache_delete(self, ctx, image_id):
         self._cache_rule(ctx, 'image:cache_delete')
