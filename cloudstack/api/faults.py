@@ -18,6 +18,15 @@ def nova(code, title, message):
     return {name: {'code': code, 'message': message}}
 
 
+CINDER_NAMES = {code: name for code, name in NOVA_NAMES.items() if code != 406}
+CINDER_NAMES[503] = 'serviceUnavailable'
+
+
+def cinder(code, title, message):
+    name = CINDER_NAMES.get(code, 'computeFault')
+    return {name: {'code': code, 'message': message}}
+
+
 def neutron(code, title, message):
     return {'NeutronError': {'type': title.replace(' ', ''), 'message': message,
                              'detail': ''}}
@@ -27,7 +36,8 @@ def plain(code, title, message):
     return None
 
 
-RENDERERS = {'keystone': keystone, 'nova': nova, 'neutron': neutron, 'plain': plain}
+RENDERERS = {'keystone': keystone, 'nova': nova, 'cinder': cinder, 'neutron': neutron,
+             'plain': plain}
 
 
 def render(style, code, title, message, headers=None):

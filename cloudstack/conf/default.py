@@ -47,16 +47,12 @@ server_opts = [
     cfg.StrOpt('public_url',
                help='Base URL clients reach the APIs at (default: http://<bind>). '
                     'Catalog endpoints are built from it.'),
-    cfg.IntOpt('max_request_body_size', default=114688,
-               help='Largest request body, in bytes, the JSON APIs accept.'),
     cfg.IntOpt('graceful_shutdown_timeout', default=30,
                help='Seconds a worker waits for in-flight requests on SIGTERM.'),
     cfg.StrOpt('api_paste_config', default='api-paste.ini',
                help='Paste config file; relative paths are looked up next to the '
                     'config file, then in the installed etc/cloudstack.'),
     cfg.StrOpt('region', default='RegionOne', help='Region the catalog serves.'),
-    cfg.ListOpt('cors_allowed_origins', default=[],
-                help='Origins allowed to make cross-origin requests; * for any.'),
 ]
 
 database_opts = [

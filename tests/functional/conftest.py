@@ -249,6 +249,18 @@ def rabbitmq(tmp_path_factory):
 ADMIN_PASSWORD = 'functional-pw'
 
 
+def keystone_session(cloud, password=ADMIN_PASSWORD):
+    """A keystoneauth1 session of the admin on a running Cloud, as every
+    OpenStack client makes one: it discovers the Identity version from the
+    unversioned URL, authenticates, and finds endpoints in the catalog."""
+    from keystoneauth1.identity import v3
+    from keystoneauth1 import session
+    auth = v3.Password(auth_url=cloud.url + '/identity', username='admin',
+                       password=password, user_domain_id='default',
+                       project_name='admin', project_domain_id='default')
+    return session.Session(auth=auth, timeout=30)
+
+
 class Swift:
     """The admin project's Object Storage account on a running Cloud, over
     HTTP with a Keystone token (start the cloud with
@@ -256,15 +268,9 @@ class Swift:
 
     def __init__(self, cloud, password=ADMIN_PASSWORD):
         cloud.ready('/identity/v3')
-        scope = {'project': {'name': 'admin', 'domain': {'id': 'default'}}}
-        user = {'name': 'admin', 'domain': {'id': 'default'}, 'password': password}
-        resp = requests.post(cloud.url + '/identity/v3/auth/tokens', timeout=10, json={
-            'auth': {'identity': {'methods': ['password'], 'password': {'user': user}},
-                     'scope': scope}})
-        resp.raise_for_status()
-        self.token = resp.headers['X-Subject-Token']
-        [self.url] = {e['url'] for s in resp.json()['token']['catalog']
-                      if s['type'] == 'object-store' for e in s['endpoints']}
+        session = keystone_session(cloud, password)
+        self.token = session.get_token()
+        self.url = session.get_endpoint(service_type='object-store', interface='public')
         self.account = self.url.rsplit('/', 1)[1]
 
     def request(self, method, path='', headers=None, timeout=30, **kwargs):

@@ -198,3 +198,10 @@ def test_faults_render_headers():
     resp = faults.render('keystone', 409, 'Conflict', 'dup', {'X-A': 'b'})
     assert resp.status_int == 409 and resp.headers['X-A'] == 'b'
     assert resp.json['error']['message'] == 'dup'
+
+
+def test_faults_cinder_shape():
+    assert faults.render('cinder', 413, 'Over', 'quota').json == {
+        'overLimit': {'code': 413, 'message': 'quota'}}
+    assert 'serviceUnavailable' in faults.render('cinder', 503, 'x', 'y').json
+    assert 'computeFault' in faults.render('cinder', 406, 'x', 'y').json

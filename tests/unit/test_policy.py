@@ -67,3 +67,19 @@ def test_each_service_has_its_own_enforcer_over_one_policy_file(conf, tmp_path):
     finally:
         CONF.clear_override('policy_file', group='oslo_policy')
         policy.reset()
+
+
+def test_upstream_bare_target_keys_match_too(conf, tmp_path):
+    """Upstream defaults (Cinder's, Nova's) name target keys without the
+    `target.` prefix: `project_id:%(project_id)s`."""
+    path = tmp_path / 'policy.yaml'
+    path.write_text('"identity:create_user": "project_id:%(project_id)s"\n')
+    CONF.set_override('policy_file', str(path), group='oslo_policy')
+    policy.reset()
+    try:
+        assert policy.check(ctx(['member']), 'identity:create_user', {'project_id': 'p1'})
+        assert not policy.check(ctx(['member']), 'identity:create_user',
+                                {'project_id': 'p2'})
+    finally:
+        CONF.clear_override('policy_file', group='oslo_policy')
+        policy.reset()
