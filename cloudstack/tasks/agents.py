@@ -108,14 +108,21 @@ def register(host, role, binary, availability_zone=None):
         return row.id
 
 
-def beat(host, role, details=None):
-    """A heartbeat of `role` on `host`; False if the row is gone (deleted)."""
-    values = {'heartbeat_at': utcnow(), 'report_count': Agent.report_count + 1}
-    if details is not None:
-        values['details'] = details
+def beat(host, reports):
+    """Heartbeats of the roles of `host`, in one transaction: `reports` maps
+    each role to the details it reports (None: keep them). Returns the roles
+    whose row is gone (an operator deleted it)."""
+    gone = []
+    now = utcnow()
     with db_api.writer() as s:
-        return s.execute(sa.update(Agent).where(
-            Agent.host == host, Agent.role == agent_role(role)).values(**values)).rowcount > 0
+        for role, details in reports.items():
+            values = {'heartbeat_at': now, 'report_count': Agent.report_count + 1}
+            if details is not None:
+                values['details'] = details
+            if not s.execute(sa.update(Agent).where(
+                    Agent.host == host, Agent.role == agent_role(role)).values(**values)).rowcount:
+                gone.append(role)
+    return gone
 
 
 def list_agents(role=None, host=None):

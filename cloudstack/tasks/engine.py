@@ -127,7 +127,7 @@ class Engine:
             from cloudstack.tasks import messaging
             self.rpc_servers.append(messaging.serve(role, self.host))
         self.ready.add(role)
-        self._beat(role)
+        self._beat([role])
         self.wake()
 
     def _claim(self):
@@ -189,25 +189,25 @@ class Engine:
                 except Exception:
                     LOG.exception('extending task leases failed')
 
-    def _beat(self, role):
-        details = {}
-        for service in self.services[role]:
-            details.update(service.report() or {})
-        if not agents.beat(self.host, role, details):
+    def _beat(self, roles):
+        reports = {}
+        for role in roles:
+            reports[role] = {}
+            for service in self.services[role]:
+                reports[role].update(service.report() or {})
+        for role in agents.beat(self.host, reports):
             # An operator deleted the row; a live agent comes back, as after a restart.
             zone = next((s.availability_zone for s in self.services[role]), None)
             agents.register(self.host, role, self.binary, zone)
-            agents.beat(self.host, role, details)
+            agents.beat(self.host, {role: reports[role]})
 
     def _report(self):
         while True:
             eventlet.sleep(CONF.report_interval)
-            for role in list(self.ready):
-                try:
-                    self._beat(role)
-                except Exception:
-                    LOG.exception('the heartbeat of %s on host %s failed',
-                                  agents.agent_role(role), self.host)
+            try:
+                self._beat(list(self.ready))
+            except Exception:
+                LOG.exception('the heartbeat of host %s failed', self.host)
 
     def _recovering(self):
         """Between starts, recover what work that died meanwhile left (an API

@@ -95,7 +95,7 @@ def test_agents_register_beat_and_go_down(db, later):
     row = agents.find('h1', 'compute')
     assert (row['binary'], row['availability_zone'], row['up']) == (
         'cloudstack-compute', 'zone-a', False)          # not ready yet: no beat
-    assert agents.beat('h1', 'compute', {'instances': 2})
+    assert agents.beat('h1', {'compute': {'instances': 2}, 'network': None}) == ['network']
     row = agents.get(row['id'])
     assert row['up'] and row['details'] == {'instances': 2} and row['report_count'] == 1
     assert agents.get(row['uuid'])['id'] == row['id']
@@ -106,11 +106,11 @@ def test_agents_register_beat_and_go_down(db, later):
 
 def test_operator_settings_survive_a_restart_and_forced_down_is_down(db):
     agent_id = agents.register('h1', 'volume', 'cloudstack-volume')
-    agents.beat('h1', 'volume')
+    agents.beat('h1', {'volume': None})
     row = agents.update(agent_id, disabled=True, disabled_reason='new disks')
     assert row['disabled'] and row['up']
     assert agents.register('h1', 'volume', 'cloudstack-volume') == agent_id
-    agents.beat('h1', 'volume')
+    agents.beat('h1', {'volume': None})
     row = agents.update(agent_id, forced_down=True)
     assert (row['disabled'], row['disabled_reason'], row['up']) == (True, 'new disks', False)
     with pytest.raises(ValueError):
@@ -138,6 +138,18 @@ def test_an_engine_starts_its_roles_then_claims_their_tasks(agent, monkeypatch):
     assert row['up'] and row['availability_zone'] == 'zone-a'
     assert row['details'] == {'instances': 0} and row['binary'] == 'cloudstack-test'
     assert runner.ready == {'compute'}
+
+
+def test_an_agent_deleted_while_it_runs_comes_back_with_its_next_beat(agent):
+    CONF.set_override('report_interval', 1)
+    try:
+        agent(('compute',), 'h1')
+        gone = agents.find('h1', 'compute')
+        agents.delete(gone['id'])
+        _wait_for(lambda: (agents.find('h1', 'compute') or {}).get('up'))
+        assert agents.find('h1', 'compute')['id'] != gone['id']
+    finally:
+        CONF.clear_override('report_interval')
 
 
 def test_cloudstack_all_runs_every_role_and_the_hostless_work(agent):
@@ -178,7 +190,7 @@ def test_a_call_that_gets_no_answer_times_out(agent):
 
 def test_a_call_nobody_took_is_withdrawn(db):
     agents.register('h1', 'compute', 'cloudstack-compute')
-    agents.beat('h1', 'compute')        # looks up, but no engine runs
+    agents.beat('h1', {'compute': None})    # looks up, but no engine runs
     with pytest.raises(tasks.CallTimeout):
         tasks.call(where, {'tag': 'x'}, role='compute', host='h1', timeout=0.3)
     assert _call_tasks() == 0
