@@ -56,7 +56,8 @@ class Agent(Base):
     """An engine running one role on one host; Nova's and Cinder's services and
     Neutron's agents are views of these rows."""
     __tablename__ = 'agents'
-    __table_args__ = (sa.UniqueConstraint('host', 'role'),)
+    # Ids are never reused, even on SQLite: a deleted agent's id stays gone.
+    __table_args__ = (sa.UniqueConstraint('host', 'role'), {'sqlite_autoincrement': True})
 
     id: orm.Mapped[int] = orm.mapped_column(primary_key=True, autoincrement=True)
     uuid: orm.Mapped[str] = orm.mapped_column(sa.String(36), unique=True)

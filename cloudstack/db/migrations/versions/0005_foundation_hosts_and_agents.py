@@ -39,7 +39,8 @@ def upgrade():
     sa.Column('updated_at', cloudstack.db.models.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_agents')),
     sa.UniqueConstraint('host', 'role', name=op.f('uq_agents_host_role')),
-    sa.UniqueConstraint('uuid', name=op.f('uq_agents_uuid'))
+    sa.UniqueConstraint('uuid', name=op.f('uq_agents_uuid')),
+    sqlite_autoincrement=True
     )
     op.create_table('work_leases',
     sa.Column('resource', sa.String(length=255), nullable=False),
