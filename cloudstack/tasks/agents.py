@@ -13,6 +13,9 @@ The services' Python API (rows come back as dicts, with 'up'):
     agents.update(agent_id, disabled=True, disabled_reason='maintenance')
     agents.update(agent_id, forced_down=True)   agents.delete(agent_id)
 
+Nova's disabled is Neutron's admin_state_up false; Neutron's description is
+`description`, its configurations `details`.
+
 A role plugs its own start-up into the engine through the `cloudstack.roles`
 entry point group (the entry point's name is the role): a RoleService
 subclass, made once per engine with the host's name. On start, for each role,
@@ -165,12 +168,12 @@ def live(role, host=None):
     return [a for a in list_agents(agent_role(role), host) if a['up']]
 
 
-UPDATABLE = ('disabled', 'disabled_reason', 'forced_down', 'availability_zone')
+UPDATABLE = ('disabled', 'disabled_reason', 'forced_down', 'availability_zone', 'description')
 
 
 def update(agent_id, **values):
     """Set operator fields (disabled, disabled_reason, forced_down,
-    availability_zone); returns the agent."""
+    availability_zone, description); returns the agent."""
     unknown = set(values) - set(UPDATABLE)
     if unknown:
         raise ValueError('cannot set %s of an agent' % ', '.join(sorted(unknown)))

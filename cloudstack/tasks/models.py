@@ -68,6 +68,7 @@ class Agent(Base):
     disabled: orm.Mapped[bool] = orm.mapped_column(default=False)
     disabled_reason: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
     forced_down: orm.Mapped[bool] = orm.mapped_column(default=False)
+    description: orm.Mapped[str | None] = orm.mapped_column(sa.Text)    # Neutron's agents
     # What the role reports on each beat (Neutron's configurations, capacity...).
     details: orm.Mapped[dict] = orm.mapped_column(default=dict)
     report_count: orm.Mapped[int] = orm.mapped_column(default=0)

@@ -31,6 +31,7 @@ def upgrade():
     sa.Column('disabled', sa.Boolean(), nullable=False),
     sa.Column('disabled_reason', sa.String(length=255), nullable=True),
     sa.Column('forced_down', sa.Boolean(), nullable=False),
+    sa.Column('description', sa.Text(), nullable=True),
     sa.Column('details', sa.JSON(), nullable=False),
     sa.Column('report_count', sa.Integer(), nullable=False),
     sa.Column('started_at', cloudstack.db.models.UTCDateTime(), nullable=True),
