@@ -18,7 +18,8 @@ Nova's disabled is Neutron's admin_state_up false; Neutron's description is
 
 A role plugs its own start-up into the engine through the `cloudstack.roles`
 entry point group (the entry point's name is the role): a RoleService
-subclass, made once per engine with the host's name. On start, for each role,
+subclass, made once per engine with the host's name; its task handlers find
+it with agents.local(role). On start, for each role,
 the engine calls init_host(), then recovers that role's resources left in
 transitional states (cloudstack.tasks.recovery), then resync(); only then does
 it claim that role's tasks and beat for it.
@@ -65,12 +66,28 @@ class RoleService:
         """The engine is stopping."""
 
 
+_local = {}      # role -> the RoleService instances this process's engine runs
+
+
 def role_services(role, host):
     """The RoleService instances the installed services register for `role`."""
     found = []
     for ep in importlib.metadata.entry_points(group=ROLE_ENTRY_POINTS, name=role):
         found.append(ep.load()(host))
     return found
+
+
+def run_locally(role, services):
+    """Note the RoleService instances of `role` this process's engine runs."""
+    _local[role] = list(services)
+
+
+def local(role, kind=None):
+    """The RoleService of `role` (an instance of `kind`, if given) that this
+    process's engine runs, for its task handlers: e.g. the compute agent's
+    service holding the driver it loaded in init_host(). None if it runs none."""
+    return next((s for s in _local.get(role, ()) if kind is None or isinstance(s, kind)),
+                None)
 
 
 def agent_role(role):

@@ -79,6 +79,7 @@ class Engine:
         self._reclaim()
         for role in self.roles:
             self.services[role] = agents.role_services(role, self.host) if role else []
+            agents.run_locally(role, self.services[role])
             zone = next((s.availability_zone for s in self.services[role]), None)
             agents.register(self.host, role, self.binary, zone)
         self._listen()

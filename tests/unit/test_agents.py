@@ -138,6 +138,8 @@ def test_an_engine_starts_its_roles_then_claims_their_tasks(agent, monkeypatch):
     assert row['up'] and row['availability_zone'] == 'zone-a'
     assert row['details'] == {'instances': 0} and row['binary'] == 'cloudstack-test'
     assert runner.ready == {'compute'}
+    assert isinstance(agents.local('compute'), Recorder) and agents.local('volume') is None
+    assert agents.local('compute', kind=agents.RoleService).host == 'h1'
 
 
 def test_an_agent_deleted_while_it_runs_comes_back_with_its_next_beat(agent):
