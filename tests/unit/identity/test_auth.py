@@ -11,6 +11,7 @@ from cloudstack.db import api as db_api
 from cloudstack.identity import keys
 from cloudstack.identity import manager
 from cloudstack.identity import models
+from cloudstack.identity.manager import base
 from cloudstack.identity import passwords
 from cloudstack.identity import tokens
 from cloudstack.identity.manager import bootstrap
@@ -408,6 +409,23 @@ def test_key_rotation(alice, admin, client):
     assert admin.get('/identity/v3/auth/projects').status_int == 401
 
 
+def test_every_identity_write_moves_the_revision_by_one(db):
+    mgr = manager.get()
+    before = base.current_revision()
+    for n in range(40):                     # spread over the revision's rows
+        with mgr.write() as s:
+            s.add(models.Region(id='r%d' % n, extra={}))
+        assert base.current_revision() == before + n + 1
+    with pytest.raises(RuntimeError):
+        with mgr.write() as s:
+            s.add(models.Region(id='never', extra={}))
+            raise RuntimeError('rolled back: no bump')
+    assert base.current_revision() == before + 40
+    with db_api.reader() as s:
+        assert 1 < s.scalar(sa.select(sa.func.count()).select_from(models.Revision)) <= \
+            base.REVISION_SLOTS
+
+
 def test_warm_validation_is_one_query(alice, admin):
     if not db_api.is_sqlite():
         pytest.skip("counts statements with SQLite's trace callback")
@@ -430,7 +448,7 @@ def test_warm_validation_is_one_query(alice, admin):
     finally:
         event.remove(engine, 'checkout', trace)
     assert [s for s in warm if not s.startswith(('BEGIN', 'ROLLBACK', 'PRAGMA'))] == [
-        'SELECT value FROM identity_revision WHERE id = 1']
+        base.REVISION_QUERY]
     assert len([s for s in statements if s.startswith('SELECT')]) <= 12
 
 
