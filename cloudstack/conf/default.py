@@ -35,6 +35,14 @@ agent_opts = [
                     'down (its tasks wait, calls to it fail at once).'),
 ]
 
+# Read by oslo.messaging too (its Notifier); registered here so that, with
+# notifications off, nothing imports oslo.messaging.
+notification_opts = [
+    cfg.MultiStrOpt('driver', default=[],
+                    help='Where notifications go (oslo.messaging drivers: messagingv2, '
+                         'log, noop...); none are sent by default.'),
+]
+
 server_opts = [
     cfg.StrOpt('public_url',
                help='Base URL clients reach the APIs at (default: http://<bind>). '
@@ -68,10 +76,12 @@ def register_opts(conf):
     conf.register_cli_opts(cli_opts)
     conf.register_opts(server_opts)
     conf.register_opts(agent_opts)
+    conf.register_opts(notification_opts, group='oslo_messaging_notifications')
     conf.register_opts(database_opts, group='database')
     conf.register_opts(engine_opts, group='engine')
 
 
 def list_opts():
-    return [('DEFAULT', cli_opts + server_opts + agent_opts), ('database', database_opts),
+    return [('DEFAULT', cli_opts + server_opts + agent_opts),
+            ('oslo_messaging_notifications', notification_opts), ('database', database_opts),
             ('engine', engine_opts)]

@@ -159,7 +159,8 @@ class Cloud:
     def use_database(self):
         """Point this test process's CONF at the cloud's database."""
         CONF.set_override('data_dir', self.data_dir)
-        CONF.set_override('connection', DB_URL, group='database')
+        CONF.set_override('connection', self.options.get('database', {}).get('connection'),
+                          group='database')
         db_api.reset()
 
     def kill_tree(self, proc):
@@ -207,6 +208,40 @@ def cloud(tmp_path):
     CONF.clear_override('data_dir')
     CONF.clear_override('connection', group='database')
     db_api.reset()
+
+
+# --- RabbitMQ ---------------------------------------------------------------
+
+RABBITMQ_BIN = '/usr/lib/rabbitmq/bin'      # Debian's rabbitmq-server, run as whoever we are
+
+
+@pytest.fixture(scope='session')
+def rabbitmq(tmp_path_factory):
+    """A RabbitMQ node of this test run's own (node name, ports, data), for the
+    session; its transport URL."""
+    server = os.path.join(RABBITMQ_BIN, 'rabbitmq-server')
+    if not os.access(server, os.X_OK):
+        pytest.skip('needs RabbitMQ: the Debian package rabbitmq-server is not installed')
+    base = tmp_path_factory.mktemp('rabbitmq')
+    (base / 'enabled_plugins').write_text('[].\n')
+    port, dist = free_port(), free_port()
+    node = 'cs-test-%d@localhost' % port
+    env = dict(os.environ, HOME=str(base), RABBITMQ_NODENAME=node,
+               RABBITMQ_NODE_IP_ADDRESS='127.0.0.1', RABBITMQ_NODE_PORT=str(port),
+               RABBITMQ_DIST_PORT=str(dist), RABBITMQ_MNESIA_BASE=str(base / 'mnesia'),
+               RABBITMQ_LOG_BASE=str(base / 'log'), RABBITMQ_PID_FILE=str(base / 'pid'),
+               RABBITMQ_ENABLED_PLUGINS_FILE=str(base / 'enabled_plugins'),
+               RABBITMQ_CONFIG_FILE=str(base / 'rabbitmq'))
+    ctl = [os.path.join(RABBITMQ_BIN, 'rabbitmqctl'), '-n', node]
+    subprocess.run([server, '-detached'], env=env, check=True, timeout=60,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        # Waits for the node to write its pid file, then for RabbitMQ to be up.
+        subprocess.run(ctl + ['wait', str(base / 'pid'), '--timeout', '180'], env=env,
+                       check=True, timeout=200, capture_output=True)
+        yield 'rabbit://guest:guest@127.0.0.1:%d/' % port
+    finally:
+        subprocess.run(ctl + ['stop'], env=env, timeout=60, capture_output=True)
 
 
 # --- Object Storage ---------------------------------------------------------
