@@ -29,7 +29,8 @@ def account_headers(row):
 def account(req, name):
     ctx = req.context
     mgr = _mgr()
-    policies.authorize_account(ctx, name)
+    if req.method in ('GET', 'HEAD', 'POST'):
+        policies.authorize_account(ctx, name)
     if req.method in ('GET', 'HEAD'):
         listing = util.listing_params(req, os_manager.ACCOUNT_LISTING_LIMIT)
         if req.method == 'HEAD':
@@ -91,7 +92,8 @@ def container(req, account_name, name):
         row, items = mgr.list_objects(ctx, account_name, name, listing, crow=crow)
         return util.render_listing(req, 'container', name, items,
                                    container_headers(row, owner))
-    policies.authorize_account(ctx, account_name)
+    if method in ('PUT', 'POST', 'DELETE'):
+        policies.authorize_account(ctx, account_name)
     if method == 'PUT':
         if '/' in name:
             raise util.error(400, 'Bad Request', 'Container name cannot contain /')
