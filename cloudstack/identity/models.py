@@ -299,8 +299,10 @@ class RegisteredLimit(Base):
     __tablename__ = 'registered_limits'
     __table_args__ = (sa.UniqueConstraint('service_id', 'region_id', 'resource_name'),)
     id: Mapped[str] = _id_column()
-    service_id: Mapped[str] = mapped_column(sa.ForeignKey('services.id'))
-    region_id: Mapped[str | None] = mapped_column(sa.ForeignKey('regions.id'))
+    # No foreign keys: as in Keystone, deleting a service or a region
+    # leaves its limits in place.
+    service_id: Mapped[str] = mapped_column(ID)
+    region_id: Mapped[str | None] = mapped_column(sa.String(255))
     resource_name: Mapped[str] = mapped_column(sa.String(255))
     default_limit: Mapped[int]
     description: Mapped[str | None] = mapped_column(sa.Text)
@@ -313,8 +315,8 @@ class Limit(Base):
         sa.ForeignKey('projects.id', ondelete='CASCADE'))
     domain_id: Mapped[str | None] = mapped_column(
         sa.ForeignKey('projects.id', ondelete='CASCADE'))
-    service_id: Mapped[str] = mapped_column(sa.ForeignKey('services.id'))
-    region_id: Mapped[str | None] = mapped_column(sa.ForeignKey('regions.id'))
+    service_id: Mapped[str] = mapped_column(ID)
+    region_id: Mapped[str | None] = mapped_column(sa.String(255))
     resource_name: Mapped[str] = mapped_column(sa.String(255))
     resource_limit: Mapped[int]
     description: Mapped[str | None] = mapped_column(sa.Text)

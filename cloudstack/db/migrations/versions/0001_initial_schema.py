@@ -218,8 +218,6 @@ def upgrade():
     sa.Column('description', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['domain_id'], ['projects.id'], name=op.f('fk_limits_domain_id_projects'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_limits_project_id_projects'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['region_id'], ['regions.id'], name=op.f('fk_limits_region_id_regions')),
-    sa.ForeignKeyConstraint(['service_id'], ['services.id'], name=op.f('fk_limits_service_id_services')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_limits'))
     )
     op.create_table('project_endpoint_groups',
@@ -242,8 +240,6 @@ def upgrade():
     sa.Column('resource_name', sa.String(length=255), nullable=False),
     sa.Column('default_limit', sa.Integer(), nullable=False),
     sa.Column('description', sa.Text(), nullable=True),
-    sa.ForeignKeyConstraint(['region_id'], ['regions.id'], name=op.f('fk_registered_limits_region_id_regions')),
-    sa.ForeignKeyConstraint(['service_id'], ['services.id'], name=op.f('fk_registered_limits_service_id_services')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_registered_limits')),
     sa.UniqueConstraint('service_id', 'region_id', 'resource_name', name=op.f('uq_registered_limits_service_id_region_id_resource_name'))
     )
