@@ -15,6 +15,7 @@ from sqlalchemy import orm
 from cloudstack import exception
 from cloudstack.conf import CONF
 from cloudstack.db import api as db_api
+from cloudstack.identity import compliance
 from cloudstack.identity import models
 from cloudstack.identity import passwords
 from cloudstack.identity import tokens
@@ -104,6 +105,7 @@ def user_rows(session, where):
     return session.execute(
         sa.select(U.id, U.name, U.enabled, U.domain_id, U.default_project_id,
                   U.password_hash, U.password_expires_at, U.options,
+                  U.created_at, U.last_active_at, U.failed_auth_count, U.failed_auth_at,
                   _Domain.name.label('domain_name'),
                   _Domain.enabled.label('domain_enabled'))
         .join(_Domain, _Domain.id == U.domain_id).where(where)).all()
@@ -203,13 +205,8 @@ def live_app_cred(session, app_cred_id):
 
 
 def _user_ok(row):
-    return row is not None and row.enabled and row.domain_enabled
-
-
-def _password_expired(row):
-    if row.password_expires_at is None or (row.options or {}).get('ignore_password_expiry'):
-        return False
-    return row.password_expires_at <= models.utcnow()
+    return (row is not None and row.enabled and row.domain_enabled
+            and not compliance.inactive(row))
 
 
 class _Cache:
@@ -480,13 +477,15 @@ class Tokens:
             raise _bad("'password' is a required string.")
         with self.read() as s:
             row = find_user_row(s, ref)
-        if row is None or not passwords.check_password(ref.get('password'), row.password_hash):
+        if row is None:
             raise exception.Unauthorized(AUTH_FAILED)
+        self.check_user_password(row, ref['password'], exception.Unauthorized(AUTH_FAILED))
         if not _user_ok(row):
             raise exception.Unauthorized(AUTH_FAILED)
-        if _password_expired(row):
+        if compliance.password_expired(row):
             raise exception.Unauthorized(
                 'The password is expired and needs to be changed for user: %s.' % row.id)
+        self.record_activity(row)
         return {'user_id': row.id}
 
     def _auth_token(self, data):

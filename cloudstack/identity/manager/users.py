@@ -3,8 +3,10 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from cloudstack.conf import CONF
+from cloudstack.db import api as db_api
 from cloudstack.db.models import new_id
 from cloudstack import exception
+from cloudstack.identity import compliance
 from cloudstack.identity import models
 from cloudstack.identity import passwords
 from cloudstack.identity.manager import base
@@ -28,7 +30,8 @@ def _time(value):
 
 def user_view(row):
     view = {'id': row.id, 'name': row.name, 'domain_id': row.domain_id,
-            'enabled': row.enabled, 'password_expires_at': _time(row.password_expires_at),
+            'enabled': row.enabled and not compliance.inactive(row),
+            'password_expires_at': _time(row.password_expires_at),
             'options': dict(row.options or {})}
     if row.default_project_id:
         view['default_project_id'] = row.default_project_id
@@ -46,7 +49,35 @@ def _hash(password):
     if len(password) > CONF.identity.max_password_length:
         raise exception.ValidationError(
             'Password is longer than %d characters.' % CONF.identity.max_password_length)
+    compliance.check_password_rules(password)
     return passwords.hash_password(password)
+
+
+def _history(session, user_id):
+    """The user's earlier password hashes, newest first."""
+    PH = models.PasswordHistory
+    return list(session.scalars(sa.select(PH.password_hash).where(PH.user_id == user_id)
+                                .order_by(PH.id.desc())))
+
+
+def _set_password(session, row, hashed, set_by_admin):
+    """Store a new password hash, keeping the old one in the history that
+    [security_compliance] unique_last_password_count reads."""
+    PH = models.PasswordHistory
+    keep = compliance.history_kept()
+    if row.password_hash and keep:
+        session.add(PH(user_id=row.id, password_hash=row.password_hash))
+        session.flush()
+    stale = list(session.scalars(sa.select(PH.id).where(PH.user_id == row.id)
+                                 .order_by(PH.id.desc()).offset(keep)))
+    if stale:
+        session.execute(sa.delete(PH).where(PH.id.in_(stale)))
+    now = models.utcnow()
+    row.password_hash = hashed
+    row.password_created_at = now if hashed else None
+    row.password_expires_at = (compliance.expires_at(row.options, now, set_by_admin)
+                               if hashed else None)
+    row.password_self_service = not set_by_admin
 
 
 def _conflict(kind, name, domain_id):
@@ -134,13 +165,12 @@ class Users:
             row = U(id=new_id(), name=own['name'], domain_id=own['domain_id'],
                     enabled=own.get('enabled', True),
                     default_project_id=own.get('default_project_id'),
-                    password_hash=hashed,
-                    password_created_at=models.utcnow() if hashed else None,
                     options={k: v for k, v in (own.get('options') or {}).items()
                              if v is not None},
                     extra=extra)
             s.add(row)
             s.flush()
+            _set_password(s, row, hashed, set_by_admin=True)
             return user_view(row)
 
     def update_user(self, user_id, body):
@@ -160,12 +190,12 @@ class Users:
                 row.options = {k: v for k, v in options.items() if v is not None}
             revoke = False
             if 'password' in own:
-                row.password_hash = hashed
-                row.password_created_at = models.utcnow() if hashed else None
-                row.password_expires_at = None
+                _set_password(s, row, hashed, set_by_admin=True)
                 revoke = True
             if 'enabled' in own:
                 revoke = revoke or (row.enabled and not own['enabled'])
+                if own['enabled'] and compliance.inactive(row):
+                    row.last_active_at = models.utcnow()    # re-enabled: active again
                 row.enabled = own['enabled']
             if extra:
                 row.extra = {**(row.extra or {}), **extra}
@@ -182,23 +212,59 @@ class Users:
             s.delete(row)
 
     def change_password(self, user_id, original_password, password):
-        """The user's own change, authenticated by the original password."""
+        """The user's own change, authenticated by the original password (an
+        expired one too), under the [security_compliance] rules."""
         error = exception.Unauthorized(
             'Error when changing user password: the original password is wrong.')
         with self.read() as s:
             row = s.get(U, user_id)
-            stored = row.password_hash if row is not None and row.enabled else None
-        if not passwords.check_password(original_password, stored):
-            raise error
+            if row is None or not row.enabled or compliance.inactive(row):
+                raise error
+            history = [row.password_hash] + _history(s, user_id)
+            s.expunge(row)
+        self.check_user_password(row, original_password, error)
+        compliance.check_self_service_change(row, history, password,
+                                             passwords.check_password)
         hashed = _hash(password)
         with self.write() as s:
-            row = self.get_row(s, U, user_id, 'user')
-            if row.password_hash != stored:     # changed meanwhile
+            current = self.get_row(s, U, user_id, 'user')
+            if current.password_hash != row.password_hash:     # changed meanwhile
                 raise error
-            row.password_hash = hashed
-            row.password_created_at = models.utcnow()
-            row.password_expires_at = None
+            _set_password(s, current, hashed, set_by_admin=False)
             self.revoke_tokens(s, user_id=user_id)
+
+    def check_user_password(self, row, password, error):
+        """Check a password of a user row (or tokens.user_rows row), counting
+        failures for [security_compliance] lockout: `error` when wrong or
+        locked out."""
+        if compliance.locked_out(row):
+            raise error
+        if not passwords.check_password(password, row.password_hash):
+            if compliance.lockout_enabled():
+                self._count_failed_auth(row.id)
+            raise error
+        if row.failed_auth_count:
+            self._count_failed_auth(row.id, reset=True)
+
+    @staticmethod
+    def _count_failed_auth(user_id, reset=False):
+        # Not a change to what any token grants: no revision bump.
+        values = ({'failed_auth_count': 0, 'failed_auth_at': None} if reset else
+                  {'failed_auth_count': U.failed_auth_count + 1,
+                   'failed_auth_at': models.utcnow()})
+        with db_api.writer() as s:
+            s.execute(sa.update(U).where(U.id == user_id).values(**values))
+
+    @staticmethod
+    def record_activity(row):
+        """Note the day of a user's authentication when inactivity disables users."""
+        if not CONF.security_compliance.disable_user_account_days_inactive:
+            return
+        today = models.utcnow()
+        if row.last_active_at is not None and row.last_active_at.date() == today.date():
+            return
+        with db_api.writer() as s:
+            s.execute(sa.update(U).where(U.id == row.id).values(last_active_at=today))
 
     # -- groups -----------------------------------------------------------------
     def get_group(self, group_id):
