@@ -7,6 +7,7 @@ from cloudstack.api import wsgi
 from cloudstack import exception
 from cloudstack.identity.api import common
 from cloudstack.identity import manager
+from cloudstack.identity.manager import multi_factor
 from cloudstack.identity.manager import tokens as token_manager
 
 
@@ -31,7 +32,12 @@ class Tokens:
         auth = body.get('auth') if isinstance(body, dict) else None
         if not isinstance(auth, dict):
             raise exception.ValidationError("'auth' is a required property.")
-        token_id, token = manager.get().authenticate(auth)
+        try:
+            token_id, token = manager.get().authenticate(
+                auth, req.headers.get(multi_factor.RECEIPT_HEADER))
+        except multi_factor.InsufficientAuthMethods as partial:
+            return wsgi.json_response(partial.body, 401,
+                                      {multi_factor.RECEIPT_HEADER: partial.receipt_id})
         return wsgi.json_response({'token': with_catalog(req, token)}, 201,
                                   {'X-Subject-Token': token_id})
 

@@ -5,8 +5,8 @@ call it, never the identity tables.
 """
 from cloudstack.identity.manager import (
     application_credentials, assignments, base, bootstrap, catalog, credentials,
-    domain_configs, limits, oauth1, policy_documents, resources, tokens, trusts,
-    users)
+    domain_configs, limits, multi_factor, oauth1, policy_documents, resources, tokens,
+    trusts, users)
 
 
 class Manager(base.Base,
@@ -15,6 +15,7 @@ class Manager(base.Base,
               assignments.Assignments,
               catalog.Catalog,
               tokens.Tokens,
+              multi_factor.MultiFactor,
               trusts.Trusts,
               application_credentials.ApplicationCredentials,
               credentials.Credentials,

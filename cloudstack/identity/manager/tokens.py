@@ -24,7 +24,7 @@ from cloudstack.identity.manager import base
 EPOCH = datetime.datetime(1970, 1, 1)
 TIME_FORMAT = '%Y-%m-%dT%H:%M:%S.%fZ'
 AUTH_FAILED = 'The request you have made requires authentication.'
-SUPPORTED_METHODS = ('password', 'token', 'application_credential')
+SUPPORTED_METHODS = ('password', 'token', 'application_credential', 'totp')
 SCOPE_KINDS = ('project', 'domain', 'system', 'OS-TRUST:trust')
 # RevocationEvent columns a token is matched on.
 MATCH_FIELDS = ('domain_id', 'project_id', 'user_id', 'role_id', 'trust_id',
@@ -417,8 +417,10 @@ class Tokens:
 
     # ---- authentication
 
-    def authenticate(self, auth):
-        """POST /v3/auth/tokens: (token id, token without catalog)."""
+    def authenticate(self, auth, receipt_id=None):
+        """POST /v3/auth/tokens: (token id, token without catalog).
+        `receipt_id`: an auth receipt of an earlier partial multi-factor
+        authentication, whose methods count with these."""
         identity = _dict(auth, 'identity', 'auth')
         methods = identity.get('methods')
         if not isinstance(methods, list) or not methods or not all(
@@ -426,7 +428,7 @@ class Tokens:
             raise _bad("'methods' must be a non-empty list of strings.")
         results = []
         for method in dict.fromkeys(methods):
-            if method not in SUPPORTED_METHODS:
+            if method not in SUPPORTED_METHODS or method not in CONF.auth.methods:
                 raise exception.Unauthorized(
                     'Attempted to authenticate with an unsupported method.')
             results.append(getattr(self, '_auth_' + method)(
@@ -442,6 +444,10 @@ class Tokens:
             user = user_rows(s, models.User.id == user_id)
         if not user or not _user_ok(user[0]):
             raise exception.Unauthorized(AUTH_FAILED)
+        used = set(methods) | set(info.get('prior_methods', ()))
+        if receipt_id:
+            used |= set(self.receipt_methods(receipt_id, user_id))
+        self.check_mfa_rules(user[0], used)
         kind, target, trust = self._resolve_scope(auth.get('scope'), user[0], info)
 
         now = now_us()
@@ -451,7 +457,6 @@ class Tokens:
         for row in (trust, info.get('app_cred')):
             if row is not None and row.expires_at is not None:
                 expiry.append(dt_to_us(row.expires_at))
-        used = set(methods) | set(info.get('prior_methods', ()))
         p = tokens.Payload(
             user_id=user_id, methods=[m for m in tokens.payload.METHODS if m in used],
             issued_at=now, expires_at=min(expiry),
