@@ -80,6 +80,13 @@ receipt_opts = [
                     'authentication) stays valid.'),
 ]
 
+oauth1_opts = [
+    cfg.IntOpt('request_token_duration', default=28800, min=0,
+               help='Seconds an OAuth1 request token stays valid (0: no expiry).'),
+    cfg.IntOpt('access_token_duration', default=86400, min=0,
+               help='Seconds an OAuth1 access token stays valid (0: no expiry).'),
+]
+
 bootstrap_opts = [
     cfg.StrOpt('admin_password', secret=True,
                help='Password of the bootstrap admin (else CLOUDSTACK_ADMIN_PASSWORD, '
@@ -97,6 +104,7 @@ def register_opts(conf):
     conf.register_opts(auth_opts, group='auth')
     conf.register_opts(totp_opts, group='totp')
     conf.register_opts(receipt_opts, group='receipt')
+    conf.register_opts(oauth1_opts, group='oauth1')
 
 
 def list_opts():
@@ -104,4 +112,4 @@ def list_opts():
             ('fernet_tokens', fernet_opts), ('credential', credential_opts),
             ('bootstrap', bootstrap_opts),
             ('security_compliance', security_compliance_opts), ('auth', auth_opts),
-            ('totp', totp_opts), ('receipt', receipt_opts)]
+            ('totp', totp_opts), ('receipt', receipt_opts), ('oauth1', oauth1_opts)]

@@ -34,7 +34,8 @@ class Tokens:
             raise exception.ValidationError("'auth' is a required property.")
         try:
             token_id, token = manager.get().authenticate(
-                auth, req.headers.get(multi_factor.RECEIPT_HEADER))
+                auth, req.headers.get(multi_factor.RECEIPT_HEADER),
+                common.request_facts(req))
         except multi_factor.InsufficientAuthMethods as partial:
             return wsgi.json_response(partial.body, 401,
                                       {multi_factor.RECEIPT_HEADER: partial.receipt_id})

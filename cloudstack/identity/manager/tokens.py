@@ -24,7 +24,10 @@ from cloudstack.identity.manager import base
 EPOCH = datetime.datetime(1970, 1, 1)
 TIME_FORMAT = '%Y-%m-%dT%H:%M:%S.%fZ'
 AUTH_FAILED = 'The request you have made requires authentication.'
-SUPPORTED_METHODS = ('password', 'token', 'application_credential', 'totp')
+SUPPORTED_METHODS = ('password', 'token', 'application_credential', 'totp', 'oauth1',
+                     'mapped')
+# Methods that read the HTTP request (a signature, a front end's headers).
+REQUEST_METHODS = ('oauth1', 'mapped')
 SCOPE_KINDS = ('project', 'domain', 'system', 'OS-TRUST:trust')
 # RevocationEvent columns a token is matched on.
 MATCH_FIELDS = ('domain_id', 'project_id', 'user_id', 'role_id', 'trust_id',
@@ -308,9 +311,15 @@ class Tokens:
     def _render_token(self, p, cache):
         """The token body for payload `p`, checking that everything it grants
         still holds; Unauthorized when not."""
-        trust = app_cred = None
+        trust = app_cred = access_token = None
         trust_role_ids = cred_role_ids = access_rules = ()
         with self.read() as s:
+            if p.access_token_id:
+                access_token = self.live_access_token(s, p.access_token_id)
+                if (access_token is None or access_token.authorizing_user_id != p.user_id
+                        or access_token.project_id != p.project_id):
+                    raise exception.Unauthorized(AUTH_FAILED)
+                cred_role_ids = access_token.role_ids or ()
             user_ids = {p.user_id}
             if p.trust_id:
                 trust, trust_role_ids = live_trust(s, p.trust_id)
@@ -369,11 +378,20 @@ class Tokens:
                 'restricted': not app_cred.unrestricted}
             if access_rules:
                 token['application_credential']['access_rules'] = access_rules
+        if access_token is not None:
+            token['OS-OAUTH1'] = {'access_token_id': access_token.id,
+                                  'consumer_id': access_token.consumer_id}
+        if p.idp_id:
+            token['user']['OS-FEDERATION'] = {
+                'identity_provider': {'id': p.idp_id}, 'protocol': {'id': p.protocol_id},
+                'groups': [{'id': g} for g in p.group_ids]}
         values = {
             'user_id': user_ids, 'project_id': p.project_id,
             'domain_id': {user.domain_id, project.domain_id if project else p.domain_id},
             'role_id': {r['id'] for r in roles or ()}, 'trust_id': p.trust_id,
             'audit_id': p.audit_ids[0], 'audit_chain_id': p.audit_ids[-1],
+            'access_token_id': p.access_token_id,
+            'consumer_id': access_token.consumer_id if access_token is not None else None,
         }
         if self._is_revoked(cache, p.issued_at, values):
             raise exception.Unauthorized(AUTH_FAILED)
@@ -393,8 +411,9 @@ class Tokens:
             roles = [r for rid, r in held.items() if rid in wanted]
         else:
             roles = self.effective_roles(p.user_id, project_id=p.project_id,
-                                         domain_id=p.domain_id, system=p.system)
-            if p.app_cred_id:
+                                         domain_id=p.domain_id, system=p.system,
+                                         group_ids=p.group_ids)
+            if p.app_cred_id or p.access_token_id:
                 roles = [r for r in roles if r['id'] in cred_role_ids]
         # Domain-specific roles only count through the global roles they imply.
         roles = [{'id': r['id'], 'name': r['name']} for r in roles if not r.get('domain_id')]
@@ -417,10 +436,11 @@ class Tokens:
 
     # ---- authentication
 
-    def authenticate(self, auth, receipt_id=None):
+    def authenticate(self, auth, receipt_id=None, request=None):
         """POST /v3/auth/tokens: (token id, token without catalog).
         `receipt_id`: an auth receipt of an earlier partial multi-factor
-        authentication, whose methods count with these."""
+        authentication, whose methods count with these. `request`: the
+        base.RequestFacts that the oauth1 and mapped methods read."""
         identity = _dict(auth, 'identity', 'auth')
         methods = identity.get('methods')
         if not isinstance(methods, list) or not methods or not all(
@@ -431,8 +451,10 @@ class Tokens:
             if method not in SUPPORTED_METHODS or method not in CONF.auth.methods:
                 raise exception.Unauthorized(
                     'Attempted to authenticate with an unsupported method.')
-            results.append(getattr(self, '_auth_' + method)(
-                _dict(identity, method, 'identity')))
+            handler = getattr(self, '_auth_' + method)
+            data = _dict(identity, method, 'identity')
+            results.append(handler(data, request) if method in REQUEST_METHODS
+                           else handler(data))
         user_ids = {r['user_id'] for r in results}
         if len(user_ids) != 1:
             raise exception.Unauthorized(AUTH_FAILED)
@@ -464,7 +486,10 @@ class Tokens:
                 [info['audit_chain']] if info.get('audit_chain') else []),
             scope=kind, scope_id=target,
             trust_id=trust.id if trust is not None else None,
-            app_cred_id=info['app_cred'].id if info.get('app_cred') else None)
+            app_cred_id=info['app_cred'].id if info.get('app_cred') else None,
+            access_token_id=info['access_token'].id if info.get('access_token') else None,
+            idp_id=info.get('idp_id'), protocol_id=info.get('protocol_id'),
+            group_ids=info.get('group_ids', []))
         if trust is not None:
             p.user_id = trust.trustor_user_id if trust.impersonation else trust.trustee_user_id
         cache = self._fresh_cache()
@@ -502,6 +527,10 @@ class Tokens:
             raise exception.Forbidden(
                 'Using trust-scoped token to create another token. '
                 'Create a new trust-scoped token instead.')
+        if 'OS-OAUTH1' in prior:
+            raise exception.Forbidden(
+                'Using OAuth-scoped token to create another token. Create a new '
+                'OAuth-scoped token instead.')
         if 'application_credential' in prior:
             raise exception.Forbidden(
                 'Using an application credential token to create another token '
@@ -509,7 +538,8 @@ class Tokens:
         p = self.token_payload(token_id)
         return {'user_id': p.user_id, 'prior_methods': p.methods,
                 'expires_at': p.expires_at, 'audit_chain': p.audit_ids[-1],
-                'from_system': p.system}
+                'from_system': p.system, 'idp_id': p.idp_id,
+                'protocol_id': p.protocol_id, 'group_ids': p.group_ids}
 
     def _auth_application_credential(self, data):
         secret = data.get('secret')
@@ -533,6 +563,9 @@ class Tokens:
 
     def _resolve_scope(self, scope, user, info):
         """(scope kind, target id, trust row) of a token request."""
+        if info.get('access_token') is not None:
+            # An OAuth1 token is scoped to the access token's project, whatever was asked.
+            return 'project', info['access_token'].project_id, None
         cred = info.get('app_cred')
         if cred is not None:
             same = (isinstance(scope, dict) and len(scope) == 1
@@ -600,14 +633,16 @@ class Tokens:
     # ---- revocation
 
     def revoke_tokens(self, session, user_id=None, project_id=None, domain_id=None,
-                      trust_id=None, audit_id=None, role_id=None, consumer_id=None):
+                      trust_id=None, audit_id=None, role_id=None, consumer_id=None,
+                      access_token_id=None):
         """Revoke every token issued until now that matches all given fields.
         Call inside a self.write() transaction."""
         now = models.utcnow()
         session.add(models.RevocationEvent(
             user_id=user_id, project_id=project_id, domain_id=domain_id,
             trust_id=trust_id, audit_id=audit_id, role_id=role_id,
-            consumer_id=consumer_id, issued_before=now, revoked_at=now))
+            consumer_id=consumer_id, access_token_id=access_token_id,
+            issued_before=now, revoked_at=now))
 
     def revoke_token(self, token_id):
         """DELETE /v3/auth/tokens: revoke this one token."""
