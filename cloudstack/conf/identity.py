@@ -87,6 +87,26 @@ oauth1_opts = [
                help='Seconds an OAuth1 access token stays valid (0: no expiry).'),
 ]
 
+federation_opts = [
+    cfg.ListOpt('trusted_proxies', default=[],
+                help='Addresses (or networks) of the front ends (mod_auth_openidc, '
+                     'mod_shib, ...) whose federation headers are believed. Empty: '
+                     'federated authentication is refused.'),
+    cfg.StrOpt('assertion_prefix', default='X-Federation-',
+               help='Prefix of the request headers in which a trusted front end '
+                    'passes the attributes of a federated user; the rest of the '
+                    'header name is the attribute a mapping names (case and -/_ '
+                    'do not matter).'),
+    cfg.StrOpt('remote_id_attribute',
+               help='The attribute naming the identity provider (e.g. '
+                    'OIDC-iss or Shib-Identity-Provider), checked against its '
+                    'remote_ids; a protocol may name its own.'),
+    cfg.MultiStrOpt('trusted_dashboard', default=[],
+                    help='Origins WebSSO may post a token back to.'),
+    cfg.StrOpt('relay_state_prefix', default='ss:mem:',
+               help='Default RelayState prefix of a service provider.'),
+]
+
 bootstrap_opts = [
     cfg.StrOpt('admin_password', secret=True,
                help='Password of the bootstrap admin (else CLOUDSTACK_ADMIN_PASSWORD, '
@@ -105,6 +125,7 @@ def register_opts(conf):
     conf.register_opts(totp_opts, group='totp')
     conf.register_opts(receipt_opts, group='receipt')
     conf.register_opts(oauth1_opts, group='oauth1')
+    conf.register_opts(federation_opts, group='federation')
 
 
 def list_opts():
@@ -112,4 +133,5 @@ def list_opts():
             ('fernet_tokens', fernet_opts), ('credential', credential_opts),
             ('bootstrap', bootstrap_opts),
             ('security_compliance', security_compliance_opts), ('auth', auth_opts),
-            ('totp', totp_opts), ('receipt', receipt_opts), ('oauth1', oauth1_opts)]
+            ('totp', totp_opts), ('receipt', receipt_opts), ('oauth1', oauth1_opts),
+            ('federation', federation_opts)]

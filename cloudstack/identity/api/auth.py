@@ -18,6 +18,12 @@ def caller(req):
     return req.context
 
 
+def federated_groups(ctx):
+    """The group ids a federated token's mapping gave its user."""
+    federation = ctx.token['user'].get('OS-FEDERATION') or {}
+    return [g['id'] for g in federation.get('groups', ())]
+
+
 def with_catalog(req, token):
     """The token with its catalog, unless ?nocatalog or unscoped."""
     if 'nocatalog' in req.GET:
@@ -84,14 +90,14 @@ class Scopes:
     def projects(self, req):
         ctx = caller(req)
         common.authorize(req, 'identity:get_auth_projects')
-        return common.collection(req, 'projects',
-                                 manager.get().list_auth_projects(ctx.user_id), '/v3/projects')
+        return common.collection(req, 'projects', manager.get().list_auth_projects(
+            ctx.user_id, federated_groups(ctx)), '/v3/projects')
 
     def domains(self, req):
         ctx = caller(req)
         common.authorize(req, 'identity:get_auth_domains')
-        return common.collection(req, 'domains',
-                                 manager.get().list_auth_domains(ctx.user_id), '/v3/domains')
+        return common.collection(req, 'domains', manager.get().list_auth_domains(
+            ctx.user_id, federated_groups(ctx)), '/v3/domains')
 
     def system(self, req):
         ctx = caller(req)

@@ -5,7 +5,7 @@ call it, never the identity tables.
 """
 from cloudstack.identity.manager import (
     application_credentials, assignments, base, bootstrap, catalog, credentials,
-    domain_configs, limits, multi_factor, oauth1, policy_documents, resources, tokens,
+    domain_configs, federation, limits, multi_factor, oauth1, policy_documents, resources, tokens,
     trusts, users)
 
 
@@ -23,6 +23,7 @@ class Manager(base.Base,
               policy_documents.PolicyDocuments,
               limits.Limits,
               oauth1.OAuth1,
+              federation.Federation,
               bootstrap.Bootstrap):
     """Identity (Keystone v3)."""
 

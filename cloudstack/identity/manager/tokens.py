@@ -715,17 +715,18 @@ class Tokens:
 
     # ---- what a token's user may scope to
 
-    def _actor_ids(self, session, user_id):
+    def _actor_ids(self, session, user_id, group_ids=()):
         groups = session.scalars(sa.select(models.Membership.group_id).where(
             models.Membership.user_id == user_id)).all()
-        return [user_id, *groups]
+        return [user_id, *groups, *group_ids]
 
-    def list_auth_projects(self, user_id):
-        """Enabled projects the user has a role on, directly or inherited."""
+    def list_auth_projects(self, user_id, group_ids=()):
+        """Enabled projects the user has a role on, directly or inherited
+        (`group_ids`: the groups a federated token's mapping gave)."""
         A, P = models.Assignment, models.Project
         with self.read() as s:
             grants = s.execute(sa.select(A.type, A.target_id, A.inherited).where(
-                A.actor_id.in_(self._actor_ids(s, user_id)),
+                A.actor_id.in_(self._actor_ids(s, user_id, group_ids)),
                 A.type.in_(('user_project', 'group_project',
                             'user_domain', 'group_domain')))).all()
             ids = {g.target_id for g in grants if g.type.endswith('project') and not g.inherited}
@@ -753,12 +754,12 @@ class Tokens:
             'parent_id': row.parent_id, 'is_domain': row.is_domain,
             'tags': [t.name for t in row.tags], 'options': row.options or {}}, row.extra)
 
-    def list_auth_domains(self, user_id):
+    def list_auth_domains(self, user_id, group_ids=()):
         """Enabled domains the user has a role on."""
         A, P = models.Assignment, models.Project
         with self.read() as s:
             ids = s.scalars(sa.select(A.target_id).where(
-                A.actor_id.in_(self._actor_ids(s, user_id)),
+                A.actor_id.in_(self._actor_ids(s, user_id, group_ids)),
                 A.type.in_(('user_domain', 'group_domain')),
                 A.inherited.is_(False))).all()
             rows = s.scalars(sa.select(P).where(
