@@ -96,7 +96,8 @@ federation_opts = [
                help='Prefix of the request headers in which a trusted front end '
                     'passes the attributes of a federated user; the rest of the '
                     'header name is the attribute a mapping names (case and -/_ '
-                    'do not matter).'),
+                    'do not matter; send \'-\': headers with \'_\' do not pass the '
+                    'WSGI server).'),
     cfg.StrOpt('remote_id_attribute',
                help='The attribute naming the identity provider (e.g. '
                     'OIDC-iss or Shib-Identity-Provider), checked against its '

@@ -47,7 +47,7 @@ _LOCAL = {
 SCHEMA = {
     'type': 'object', 'required': ['rules'], 'additionalProperties': False,
     'properties': {
-        'schema_version': {'type': 'string', 'enum': ['1.0', '1.1', '2.0']},
+        'schema_version': {'type': ['string', 'null'], 'enum': ['1.0', '1.1', '2.0', None]},
         'rules': {'type': 'array', 'items': {
             'type': 'object', 'required': ['local', 'remote'], 'additionalProperties': False,
             'properties': {'local': {'type': 'array', 'items': _LOCAL},

@@ -134,6 +134,14 @@ def _federated_token(req, idp_id, protocol_id):
                               {'X-Subject-Token': token_id})
 
 
+def _mapping_body(req, mapping_id):
+    body = validation.validate({'type': 'object', 'required': ['mapping'], 'properties': {
+        'mapping': {'type': 'object'}}}, req.json_body())['mapping']
+    if body.pop('id', mapping_id) != mapping_id:    # the CLI repeats the id
+        raise exception.ValidationError('Cannot change the ID of a mapping.')
+    return body
+
+
 def _mapping_view(req, mapping):
     return common.entity(req, FED + '/mappings', dict(mapping))
 
@@ -151,17 +159,13 @@ class Mappings:
     def create(self, req, mapping_id):
         common.authorize(req, 'identity:create_mapping')
         _check_id(mapping_id)
-        body = validation.validate({'type': 'object', 'required': ['mapping'], 'properties': {
-            'mapping': {'type': 'object'}}}, req.json_body())
-        return {'mapping': _mapping_view(req, mgr().create_mapping(mapping_id,
-                                                                   body['mapping']))}
+        return {'mapping': _mapping_view(req, mgr().create_mapping(
+            mapping_id, _mapping_body(req, mapping_id)))}
 
     def update(self, req, mapping_id):
         common.authorize(req, 'identity:update_mapping')
-        body = validation.validate({'type': 'object', 'required': ['mapping'], 'properties': {
-            'mapping': {'type': 'object'}}}, req.json_body())
-        return {'mapping': _mapping_view(req, mgr().update_mapping(mapping_id,
-                                                                   body['mapping']))}
+        return {'mapping': _mapping_view(req, mgr().update_mapping(
+            mapping_id, _mapping_body(req, mapping_id)))}
 
     def delete(self, req, mapping_id):
         common.authorize(req, 'identity:delete_mapping')

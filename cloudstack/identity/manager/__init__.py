@@ -4,14 +4,15 @@
 call it, never the identity tables.
 """
 from cloudstack.identity.manager import (
-    application_credentials, assignments, base, bootstrap, catalog, credentials,
-    domain_configs, federation, limits, multi_factor, oauth1, policy_documents, resources, tokens,
-    trusts, users)
+    application_credentials, assignments, backends, base, bootstrap, catalog,
+    credentials, domain_configs, federation, limits, multi_factor, oauth1,
+    policy_documents, resources, tokens, trusts, users)
 
 
 class Manager(base.Base,
               resources.Resources,
               users.Users,
+              backends.Backends,
               assignments.Assignments,
               catalog.Catalog,
               tokens.Tokens,

@@ -211,7 +211,7 @@ class Federation:
             if s.get(MAP, mapping_id) is not None:
                 raise _conflict('mapping', mapping_id)
             row = MAP(id=mapping_id, rules=body['rules'],
-                      schema_version=body.get('schema_version', '1.0'))
+                      schema_version=body.get('schema_version') or '1.0')
             s.add(row)
             s.flush()
             return mapping_dict(row)
@@ -229,7 +229,7 @@ class Federation:
         with self.write() as s:
             row = self.get_row(s, MAP, mapping_id, 'mapping')
             row.rules = body['rules']
-            if 'schema_version' in body:
+            if body.get('schema_version'):
                 row.schema_version = body['schema_version']
             return mapping_dict(row)
 

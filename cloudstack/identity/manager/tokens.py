@@ -507,6 +507,11 @@ class Tokens:
             raise _bad("'password' is a required string.")
         with self.read() as s:
             row = find_user_row(s, ref)
+        if (row is None or not row.password_hash) and self.external_domains():
+            # Perhaps a user of an LDAP domain we have not seen yet, or changed.
+            self.sync_external_domains([row.domain_id] if row is not None else None)
+            with self.read() as s:
+                row = find_user_row(s, ref)
         if row is None:
             raise exception.Unauthorized(AUTH_FAILED)
         self.check_user_password(row, ref['password'], exception.Unauthorized(AUTH_FAILED))

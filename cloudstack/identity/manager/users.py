@@ -141,6 +141,7 @@ class Users:
 
     # -- users ------------------------------------------------------------------
     def list_users(self, query=None, limit=None):
+        self.sync_external_domains()
         stmt = sa.select(U).order_by(U.name, U.id)
         with self.read() as s:
             return _list(s, query(stmt) if query else stmt, user_view, limit)
@@ -155,6 +156,7 @@ class Users:
     def create_user(self, body):
         own, extra = base.split_extra(body, USER_ATTRS)
         extra.pop('id', None)
+        self.check_writable(own['domain_id'], 'user', 'create')
         hashed = _hash(own.get('password'))
         with self.write() as s:
             self._domain_row(s, own['domain_id'])
@@ -176,6 +178,7 @@ class Users:
     def update_user(self, user_id, body):
         own, extra = base.split_extra(body, USER_ATTRS)
         extra.pop('id', None)
+        self.check_writable(self.get_user(user_id)['domain_id'], 'user', 'update')
         hashed = _hash(own['password']) if own.get('password') is not None else None
         with self.write() as s:
             row = self.get_row(s, U, user_id, 'user')
@@ -205,6 +208,7 @@ class Users:
             return user_view(row)
 
     def delete_user(self, user_id):
+        self.check_writable(self.get_user(user_id)['domain_id'], 'user', 'delete')
         with self.write() as s:
             row = self.get_row(s, U, user_id, 'user')
             self.delete_assignments(s, actor_id=user_id)
@@ -239,7 +243,11 @@ class Users:
         locked out."""
         if compliance.locked_out(row):
             raise error
-        if not passwords.check_password(password, row.password_hash):
+        if row.password_hash:
+            correct = passwords.check_password(password, row.password_hash)
+        else:       # a user of an external backend, or one without a password
+            correct = self.external_user_password_ok(row.id, password)
+        if not correct:
             if compliance.lockout_enabled():
                 self._count_failed_auth(row.id)
             raise error
@@ -272,6 +280,7 @@ class Users:
             return group_view(self.get_row(s, G, group_id, 'group'))
 
     def list_groups(self, query=None, limit=None):
+        self.sync_external_domains()
         stmt = sa.select(G).order_by(G.name, G.id)
         with self.read() as s:
             return _list(s, query(stmt) if query else stmt, group_view, limit)
@@ -279,6 +288,7 @@ class Users:
     def create_group(self, body):
         own, extra = base.split_extra(body, GROUP_ATTRS)
         extra.pop('id', None)
+        self.check_writable(own['domain_id'], 'group', 'create')
         with self.write() as s:
             self._domain_row(s, own['domain_id'])
             if s.scalar(sa.select(G.id).where(G.name == own['name'],
@@ -293,6 +303,7 @@ class Users:
     def update_group(self, group_id, body):
         own, extra = base.split_extra(body, GROUP_ATTRS)
         extra.pop('id', None)
+        self.check_writable(self.get_group(group_id)['domain_id'], 'group', 'update')
         with self.write() as s:
             row = self.get_row(s, G, group_id, 'group')
             if 'domain_id' in own and own['domain_id'] != row.domain_id:
@@ -306,6 +317,7 @@ class Users:
             return group_view(row)
 
     def delete_group(self, group_id):
+        self.check_writable(self.get_group(group_id)['domain_id'], 'group', 'delete')
         with self.write() as s:
             row = self.get_row(s, G, group_id, 'group')
             for user_id in s.scalars(sa.select(M.user_id).where(M.group_id == group_id)).all():
@@ -315,6 +327,7 @@ class Users:
 
     # -- membership -------------------------------------------------------------
     def list_group_users(self, group_id, query=None):
+        self.sync_external_domains()
         stmt = sa.select(U).join(M, M.user_id == U.id).where(M.group_id == group_id) \
             .order_by(U.name, U.id)
         with self.read() as s:
@@ -322,6 +335,7 @@ class Users:
             return _list(s, query(stmt) if query else stmt, user_view)
 
     def list_user_groups(self, user_id, query=None):
+        self.sync_external_domains()
         stmt = sa.select(G).join(M, M.group_id == G.id).where(M.user_id == user_id) \
             .order_by(G.name, G.id)
         with self.read() as s:
@@ -333,7 +347,13 @@ class Users:
         self.get_row(session, U, user_id, 'user')
         return session.get(M, (user_id, group_id))
 
+    def _check_membership_writable(self, group_id, user_id):
+        for domain_id in {self.get_group(group_id)['domain_id'],
+                          self.get_user(user_id)['domain_id']}:
+            self.check_writable(domain_id, 'group', 'update')
+
     def add_user_to_group(self, group_id, user_id):
+        self._check_membership_writable(group_id, user_id)
         with self.write() as s:
             if self._membership(s, group_id, user_id) is None:
                 s.add(M(user_id=user_id, group_id=group_id))
@@ -345,6 +365,7 @@ class Users:
                     'User %s is not a member of group %s.' % (user_id, group_id))
 
     def remove_user_from_group(self, group_id, user_id):
+        self._check_membership_writable(group_id, user_id)
         with self.write() as s:
             member = self._membership(s, group_id, user_id)
             if member is None:
