@@ -4,6 +4,7 @@ The database is SQLite in the test's tmp dir, copied from a template migrated
 once per session; with CLOUDSTACK_TEST_DB_URL set (a PostgreSQL URL) tests run
 against that database instead, emptied between tests.
 """
+import datetime
 import json
 import os
 import shutil
@@ -37,6 +38,20 @@ def _not_green():
 
 
 @pytest.fixture
+def clock(monkeypatch):
+    """clock(module, ...) -> later(seconds), which moves those modules' utcnow forward."""
+    def patch(*modules):
+        shift = [datetime.timedelta()]
+        for module in modules:
+            monkeypatch.setattr(module, 'utcnow', lambda: models.utcnow() + shift[0])
+
+        def later(seconds):
+            shift[0] += datetime.timedelta(seconds=seconds)
+        return later
+    return patch
+
+
+@pytest.fixture
 def conf(tmp_path):
     CONF.set_override('data_dir', str(tmp_path))
     CONF.set_override('password_hash_rounds', 4, group='identity')
@@ -46,6 +61,8 @@ def conf(tmp_path):
     CONF.clear_override('data_dir')
     CONF.clear_override('password_hash_rounds', group='identity')
     CONF.clear_override('connection', group='database')
+    from cloudstack.tasks import wakeup
+    wakeup.reset()
     db_api.reset()
     policy.reset()
     _reset_services()

@@ -1,5 +1,8 @@
 """cloudstack-all: every API and the engine in one process tree, ready to use.
 
+The engine runs every role (compute, network, volume, object) for this host
+and the host-less work.
+
 The first start creates the data directory, the keys, the database and the
 admin, and writes clouds.yaml and openrc there; later starts reuse them.
 """
@@ -16,6 +19,7 @@ from cloudstack.db import api as db_api
 from cloudstack.db import migration
 from cloudstack.identity import keys
 from cloudstack.identity import manager
+from cloudstack.tasks import queue
 from cloudstack.wsgi import app as wsgi_app
 from cloudstack.wsgi import server
 
@@ -104,4 +108,5 @@ def main(argv=None):
           'admin credentials: %s (OS_CLOUD=%s) and %s' % (
               url, os.path.join(CONF.data_dir, 'clouds.yaml'), CLOUD,
               os.path.join(CONF.data_dir, 'openrc')), flush=True)
-    return server.Launcher(sock, app, workers=CONF.workers, engine=True).run()
+    return server.Launcher(sock, app, workers=CONF.workers,
+                           engine_roles=(None,) + queue.ROLES).run()

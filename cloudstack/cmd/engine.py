@@ -1,4 +1,5 @@
-"""cloudstack-engine: only the task engine, in this one process."""
+"""cloudstack-engine: the host-less work (tasks and periodics with no role),
+in this one process."""
 from cloudstack import cmd
 from cloudstack.wsgi import server
 

@@ -1,10 +1,14 @@
 """Options for the server, the database and the task engine."""
 import os
+import socket
 
 from oslo_config import cfg
 
-# Also command-line flags: --data-dir, --bind, --workers.
+# Also command-line flags: --data-dir, --bind, --workers, --host.
 cli_opts = [
+    cfg.StrOpt('host', default=socket.gethostname(), sample_default='<hostname>',
+               help='Name of this host: the agents running here take the tasks '
+                    'addressed to it and register under it.'),
     cfg.StrOpt('data-dir', default=os.path.expanduser('~/.cloudstack'),
                sample_default='~/.cloudstack',
                help='Directory for the SQLite database, keys and generated files.'),
@@ -13,6 +17,22 @@ cli_opts = [
     cfg.IntOpt('workers', default=os.cpu_count() or 1, min=1,
                sample_default='<number of CPUs>',
                help='Number of API worker processes.'),
+]
+
+agent_opts = [
+    cfg.StrOpt('transport_url', secret=True,
+               help='Message bus (oslo.messaging URL, e.g. rabbit://user:pass@host:5672/) '
+                    'for calls to the agents of other hosts, wake-ups and notifications. '
+                    'Unset, calls go through the database and notifications nowhere. '
+                    'oslo.messaging reads its own sections of the same config files '
+                    '([oslo_messaging_rabbit], [oslo_messaging_notifications]).'),
+    cfg.IntOpt('report_interval', default=10, min=1,
+               help='Seconds between an agent\'s heartbeats in the agents table.'),
+    cfg.IntOpt('rpc_response_timeout', default=60, min=1,
+               help='Seconds a call to an agent (tasks.call) waits for its answer.'),
+    cfg.IntOpt('agent_down_time', default=60, min=1,
+               help='Seconds after its last heartbeat that an agent is taken for '
+                    'down (its tasks wait, calls to it fail at once).'),
 ]
 
 server_opts = [
@@ -51,10 +71,11 @@ engine_opts = [
 def register_opts(conf):
     conf.register_cli_opts(cli_opts)
     conf.register_opts(server_opts)
+    conf.register_opts(agent_opts)
     conf.register_opts(database_opts, group='database')
     conf.register_opts(engine_opts, group='engine')
 
 
 def list_opts():
-    return [('DEFAULT', cli_opts + server_opts), ('database', database_opts),
+    return [('DEFAULT', cli_opts + server_opts + agent_opts), ('database', database_opts),
             ('engine', engine_opts)]

@@ -3,14 +3,23 @@
 Reads run in ordinary transactions. Writes run in `writer()`, which on SQLite
 takes the database write lock up front (BEGIN IMMEDIATE) so that a transaction
 never has to upgrade a read lock, the case SQLite answers with "database is
-locked" at once instead of waiting. Within one process, writers queue on a
-lock first, so a green thread never blocks the hub waiting in SQLite's busy
-handler for a lock another green thread of the same process holds.
+locked" at once instead of waiting. Within one process, SQLite writers queue on
+a lock first, so a green thread never blocks the hub waiting in SQLite's busy
+handler for a lock another green thread of the same process holds. PostgreSQL
+writers take no such lock: they rely on row locks and conditional updates, and
+under eventlet psycopg2 waits for the server green, so a writer waiting for a
+row lock lets the rest of its process run.
+
+A writer() opened inside another one in the same (green) thread joins it as a
+savepoint: its work commits with the outer transaction, and an error inside it
+rolls back only its own part. It never waits for the outer one's locks.
 """
 import contextlib
 import os
 import threading
+import weakref
 
+import greenlet
 import sqlalchemy as sa
 from sqlalchemy import event, orm
 
@@ -21,6 +30,7 @@ _sessionmaker = None
 _write_sessionmaker = None
 _engine_pid = None
 _write_lock = threading.Lock()
+_writers = weakref.WeakKeyDictionary()    # green thread -> its open writer session
 
 
 def database_url():
@@ -63,6 +73,7 @@ def get_engine():
     if url.startswith('sqlite'):
         _engine = _sqlite_engine(url)
     else:
+        _green_psycopg2()
         _engine = sa.create_engine(url, pool_pre_ping=True, pool_size=8,
                                    max_overflow=32)
     _engine_pid = os.getpid()
@@ -71,6 +82,14 @@ def get_engine():
         bind=_engine.execution_options(cloudstack_write=True),
         expire_on_commit=False)
     return _engine
+
+
+def _green_psycopg2():
+    """Under eventlet, let psycopg2 wait for the server in the hub, not the process."""
+    from eventlet import patcher
+    if patcher.is_monkey_patched('socket'):
+        from eventlet.support import psycopg2_patcher
+        psycopg2_patcher.make_psycopg_green()
 
 
 def reset():
@@ -111,17 +130,31 @@ def attribute_columns(model):
             for column in attr.columns]
 
 
+def in_writer():
+    """Whether this (green) thread is inside a writer() block."""
+    return greenlet.getcurrent() in _writers
+
+
 @contextlib.contextmanager
 def writer():
     """A session whose work is committed when the block ends without error."""
+    me = greenlet.getcurrent()
+    outer = _writers.get(me)
+    if outer is not None:
+        with outer.begin_nested():
+            yield outer
+        return
     get_engine()
-    with _write_lock:
+    with _write_lock if _engine.dialect.name == 'sqlite' else contextlib.nullcontext():
         session = _write_sessionmaker()
+        _writers[me] = session
         try:
             yield session
+            del _writers[me]        # what runs on commit writes on its own
             session.commit()
         except BaseException:
             session.rollback()
             raise
         finally:
+            _writers.pop(me, None)
             session.close()

@@ -176,7 +176,7 @@ def audit_ring(ring_file, orphan_grace=None, now=None):
     return stats
 
 
-@tasks.periodic(3600, name='object_store.audit')
+@tasks.periodic(3600, name='object_store.audit', role='object', per_host=True)
 def audit():
     """One audit pass over this host's devices."""
     path = ring_mod.ring_path(CONF)

@@ -255,7 +255,7 @@ def replicate_ring(ring_file, reclaim_age=604800, now=None, tmp_max_age=TMP_MAX_
     return Replicator(ring_mod.get_ring(ring_file), reclaim_age, now, tmp_max_age).run()
 
 
-@tasks.periodic(300, name='object_store.replicate')
+@tasks.periodic(300, name='object_store.replicate', role='object', per_host=True)
 def replicate():
     """One replication pass over this host's devices."""
     path = ring_mod.ring_path(CONF)

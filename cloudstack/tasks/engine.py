@@ -1,9 +1,15 @@
 """The engine: green threads running queued tasks, and the periodic tasks.
 
-It polls the task table every task_poll_interval, and wakes at once when a
-datagram reaches its socket in data_dir (queue.notify() after an enqueue).
+An engine runs a set of roles on one host: cloudstack-all's runs every role
+(ROLES) and the host-less work (None); cloudstack-engine only the host-less
+work; an agent (cloudstack-compute...) one role. It claims only the tasks
+addressed to those roles and that host, registers each role in the agents
+table and beats there. A role's tasks are claimed once its start-up is done:
+its services' init_host(), the recovery of its resources, their resync().
+
+It polls the task table every task_poll_interval, and wakes at once on a
+wake-up on the channels of its tasks (see wakeup.py).
 """
-import contextlib
 import datetime
 import logging
 import os
@@ -11,11 +17,16 @@ import os
 import eventlet
 from eventlet.green import socket
 
+from cloudstack import exception
 from cloudstack.conf import CONF
 from cloudstack.db.models import utcnow
+from cloudstack.tasks import agents
 from cloudstack.tasks import queue
+from cloudstack.tasks import recovery
+from cloudstack.tasks import wakeup
 
 LOG = logging.getLogger(__name__)
+START_RETRY_MAX = 60.0      # seconds between attempts to start a failing role, at most
 
 
 @queue.periodic(3600, name='tasks.purge')
@@ -34,18 +45,35 @@ def _alive(pid):
         return False
 
 
+def channels(roles, host):
+    """The wake-up channels of the tasks an engine running `roles` on `host` takes."""
+    found = []
+    for role in roles:
+        found.append(wakeup.task_channel(role))
+        if role is not None:
+            found.append(wakeup.task_channel(role, host))
+    return found
+
+
 class Engine:
     """Runs claimed tasks in a pool of [engine] task_workers green threads."""
 
-    def __init__(self):
+    def __init__(self, roles=(None,), host=None, binary='cloudstack-engine'):
+        self.roles = tuple(roles)
+        self.host = host or CONF.host
+        self.binary = binary
+        # Task leases are held by this process of this machine, whatever host
+        # name it serves: a restart here reclaims them from a dead pid.
         self.owner = '%s:%d' % (socket.gethostname(), os.getpid())
         self.pool = eventlet.GreenPool(CONF.engine.task_workers)
         self.running = {}       # task id -> green thread
+        self.ready = set()      # roles started: their tasks are claimed
+        self.services = {}      # role -> its RoleService instances
         self.stopping = False
         self._wake = eventlet.Event()
-        self._sock = self._inode = None
+        self._listening = []
 
-    def wake(self):
+    def wake(self, _payload=None):
         if not self._wake.ready():
             self._wake.send()
 
@@ -57,10 +85,17 @@ class Engine:
     def run(self):
         queue.load_modules()
         self._reclaim()
-        helpers = [eventlet.spawn(self._heartbeat), eventlet.spawn(self._periodics)]
-        if self._listen():
-            helpers.append(eventlet.spawn(self._wakeups))
-        LOG.info('engine %s running %d workers', self.owner, CONF.engine.task_workers)
+        for role in self.roles:
+            self.services[role] = agents.role_services(role, self.host) if role else []
+            zone = next((s.availability_zone for s in self.services[role]), None)
+            agents.register(self.host, role, self.binary, zone)
+        self._listen()
+        helpers = [eventlet.spawn(self._heartbeat), eventlet.spawn(self._periodics),
+                   eventlet.spawn(self._report)]
+        helpers += [eventlet.spawn(self._start_role, role) for role in self.roles]
+        LOG.info('engine %s running %d workers for %s on host %s', self.owner,
+                 CONF.engine.task_workers, ', '.join(r or 'host-less work' for r in self.roles),
+                 self.host)
         try:
             while not self.stopping:
                 self._wake = eventlet.Event()
@@ -72,15 +107,38 @@ class Engine:
             for gt in helpers:
                 gt.kill()
             self._unlisten()
+            for services in self.services.values():
+                for service in services:
+                    service.stop()
             LOG.info('engine %s stopped', self.owner)
+
+    def _start_role(self, role):
+        """init_host, recovery and resync of `role`, retried until they pass."""
+        delay = 1.0
+        while True:
+            try:
+                for service in self.services[role]:
+                    service.init_host()
+                recovery.recover(role, self.host)
+                for service in self.services[role]:
+                    service.resync()
+                break
+            except Exception:
+                LOG.exception('starting %s on host %s failed; trying again in %.0fs',
+                              role or 'the engine', self.host, delay)
+                eventlet.sleep(delay)
+                delay = min(delay * 2, START_RETRY_MAX)
+        self.ready.add(role)
+        self._beat(role)
+        self.wake()
 
     def _claim(self):
         """Start what the free workers can take; True if there may be more."""
         free = self.pool.free()
-        if not free:
+        if not free or not self.ready:
             return False
         try:
-            tasks = queue.claim(self.owner, free)
+            tasks = queue.claim(self.owner, free, roles=tuple(self.ready), host=self.host)
         except Exception:
             LOG.exception('claiming tasks failed')
             return False
@@ -93,7 +151,10 @@ class Engine:
         try:
             result = queue.resolve(task.handler)(**task.args)
         except Exception as exc:
-            LOG.exception('task %s %s failed', task.id, task.handler)
+            if isinstance(exc, (exception.CloudstackError, queue.Permanent)):
+                LOG.warning('task %s %s failed: %s', task.id, task.handler, exc)
+            else:
+                LOG.exception('task %s %s failed', task.id, task.handler)
             queue.fail(task.id, self.owner, exc)
         else:
             queue.complete(task.id, self.owner, result)
@@ -113,9 +174,9 @@ class Engine:
             LOG.info('released %d unfinished tasks', len(unfinished))
 
     def _reclaim(self):
-        """Rerun at once what engines that died on this host were running."""
-        host = socket.gethostname()
-        for owner in queue.owners(host):
+        """Rerun at once what engines that died on this machine were running."""
+        machine = socket.gethostname()
+        for owner in queue.owners(machine):
             pid = int(owner.rpartition(':')[2])
             if pid == os.getpid() or not _alive(pid):
                 LOG.info('reclaiming the tasks of %s, which is gone', owner)
@@ -130,46 +191,58 @@ class Engine:
                 except Exception:
                     LOG.exception('extending task leases failed')
 
+    def _beat(self, role):
+        details = {}
+        for service in self.services[role]:
+            details.update(service.report() or {})
+        if not agents.beat(self.host, role, details):
+            # An operator deleted the row; a live agent comes back, as after a restart.
+            zone = next((s.availability_zone for s in self.services[role]), None)
+            agents.register(self.host, role, self.binary, zone)
+            agents.beat(self.host, role, details)
+
+    def _report(self):
+        while True:
+            eventlet.sleep(CONF.report_interval)
+            for role in list(self.ready):
+                try:
+                    self._beat(role)
+                except Exception:
+                    LOG.exception('the heartbeat of %s on host %s failed',
+                                  agents.agent_role(role), self.host)
+
     def _periodics(self):
-        due = dict.fromkeys(queue.periodics, utcnow())
-        while due:
-            for name, spacing in queue.periodics.items():
-                if due[name] <= utcnow():
-                    try:
-                        task_id, due[name] = queue.schedule_periodic(name, spacing)
-                    except Exception:
-                        LOG.exception('scheduling periodic task %s failed', name)
-                        due[name] = utcnow() + datetime.timedelta(seconds=spacing)
-                        continue
-                    if task_id:
-                        self.wake()
-            eventlet.sleep(max((min(due.values()) - utcnow()).total_seconds(), 0.1))
+        due = {}
+        while True:
+            now = utcnow()
+            for name, spec in queue.periodics.items():
+                if spec.role not in self.ready or due.get(name, now) > now:
+                    continue
+                host = self.host if spec.per_host else None
+                try:
+                    task_id, due[name] = queue.schedule_periodic(
+                        name, spec.spacing, role=spec.role, host=host)
+                except Exception:
+                    LOG.exception('scheduling periodic task %s failed', name)
+                    due[name] = utcnow() + datetime.timedelta(seconds=spec.spacing)
+                    continue
+                if task_id:
+                    self.wake()
+            soonest = min(due.values(), default=None)
+            wait = (soonest - utcnow()).total_seconds() if soonest else 1.0
+            if len(self.ready) < len(self.roles):
+                wait = min(wait, 1.0)   # a role that gets ready starts its periodics soon
+            eventlet.sleep(max(wait, 0.1))
 
     def _listen(self):
-        path = queue.wakeup_path()
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        try:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(path)
-            sock.bind(path)
-        except OSError as exc:
-            LOG.warning('cannot listen on %s (%s); polling only', path, exc)
-            sock.close()
-            return False
-        self._sock, self._inode = sock, os.stat(path).st_ino
-        return True
-
-    def _wakeups(self):
-        while True:
-            self._sock.recv(16)
-            self.wake()
+        for channel in channels(self.roles, self.host):
+            try:
+                self._listening.append(wakeup.listen(channel, self.wake))
+            except Exception as exc:
+                LOG.warning('cannot listen for wake-ups on %s (%s); polling only',
+                            channel, exc)
 
     def _unlisten(self):
-        if self._sock is None:
-            return
-        path = queue.wakeup_path()
-        with contextlib.suppress(OSError):
-            if os.stat(path).st_ino == self._inode:
-                os.unlink(path)     # still ours, not a newer engine's
-        self._sock.close()
-        self._sock = None
+        for handle in self._listening:
+            handle.close()
+        self._listening = []

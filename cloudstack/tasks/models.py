@@ -1,4 +1,4 @@
-"""The task table and the periodic-task schedule."""
+"""The task table, the periodic-task schedule and the agents table."""
 import datetime
 
 import sqlalchemy as sa
@@ -18,8 +18,16 @@ class Task(Base):
     )
 
     id: orm.Mapped[str] = orm.mapped_column(sa.String(32), primary_key=True, default=new_id)
-    handler: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    handler: orm.Mapped[str] = orm.mapped_column(sa.String(255))    # a registered name
     args: orm.Mapped[dict] = orm.mapped_column(default=dict)
+    # Who may run it: any engine (no role), any agent of `role`, or the agent
+    # of `role` on `host`.
+    role: orm.Mapped[str | None] = orm.mapped_column(sa.String(32))
+    host: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    # The resource it works on ("kind/id"), so recovery sees work in flight.
+    resource: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), index=True)
+    # A tasks.call() waiting for the result: the channel that wakes it.
+    reply_to: orm.Mapped[str | None] = orm.mapped_column(sa.String(64))
     state: orm.Mapped[str] = orm.mapped_column(sa.String(16), default=QUEUED)
     attempts: orm.Mapped[int] = orm.mapped_column(default=0)
     max_attempts: orm.Mapped[int]
@@ -42,3 +50,28 @@ class Periodic(Base):
     name: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)
     next_run_at: orm.Mapped[datetime.datetime] = orm.mapped_column(UTCDateTime)
     task_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(32))  # the latest run
+
+
+class Agent(Base):
+    """An engine running one role on one host; Nova's and Cinder's services and
+    Neutron's agents are views of these rows."""
+    __tablename__ = 'agents'
+    __table_args__ = (sa.UniqueConstraint('host', 'role'),)
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True, autoincrement=True)
+    uuid: orm.Mapped[str] = orm.mapped_column(sa.String(36), unique=True)
+    host: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    role: orm.Mapped[str] = orm.mapped_column(sa.String(32))
+    binary: orm.Mapped[str] = orm.mapped_column(sa.String(64))    # the command running it
+    availability_zone: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    disabled: orm.Mapped[bool] = orm.mapped_column(default=False)
+    disabled_reason: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    forced_down: orm.Mapped[bool] = orm.mapped_column(default=False)
+    # What the role reports on each beat (Neutron's configurations, capacity...).
+    details: orm.Mapped[dict] = orm.mapped_column(default=dict)
+    report_count: orm.Mapped[int] = orm.mapped_column(default=0)
+    started_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(UTCDateTime)
+    heartbeat_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(UTCDateTime)
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(UTCDateTime, default=utcnow)
+    updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow)

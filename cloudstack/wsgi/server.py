@@ -1,5 +1,10 @@
 """The process tree: a parent, API workers sharing its socket, one engine.
 
+`ps` tells them apart (setproctitle), as OpenStack's services do:
+"cloudstack-all: parent process [...]", "cloudstack-all: api worker 2",
+"cloudstack-all: engine (host h1: compute, network, ...)"; top shows the
+short names cs-api-N and cs-engine.
+
 The parent binds the socket and loads the app before it forks, so workers
 start ready to serve. It then only waits for signals: SIGCHLD restarts a
 child that died (after a backoff if it keeps dying), SIGTERM or SIGINT stops
@@ -111,18 +116,28 @@ def serve(sock, app, parent_fd=None):
         server.wait()
 
 
-def run_engine(parent_fd=None):
+def run_engine(parent_fd=None, roles=(None,), short='cs-engine', title='engine'):
     """The engine: run tasks until stopped, then finish or release them."""
-    engine = task_engine.Engine()
+    engine = task_engine.Engine(roles, binary=program())
+    name_process(short, '%s (host %s: %s)' % (
+        title, engine.host, ', '.join(r or 'host-less work' for r in roles)))
     on_stop(engine.stop, parent_fd)
     engine.run()
 
 
-def _name_process(name):
-    """Show `name` in top and ps -e (Linux keeps 15 characters)."""
-    with contextlib.suppress(OSError):
-        with open('/proc/self/comm', 'w') as f:
-            f.write(name[:15])
+def program():
+    return os.path.basename(sys.argv[0]) or 'cloudstack'
+
+
+def name_process(short, title):
+    """Show "<program>: <title>" in ps, and `short` in top and ps -e (Linux
+    keeps 15 characters of it)."""
+    import setproctitle
+    setproctitle.setproctitle('%s: %s' % (program(), title))
+    if short:
+        with contextlib.suppress(OSError):
+            with open('/proc/self/comm', 'w') as f:
+                f.write(short[:15])
 
 
 class _Child:
@@ -135,14 +150,16 @@ class _Child:
 
 
 class Launcher:
-    """The parent of `workers` API workers on `sock` and, with `engine`, the engine."""
+    """The parent of `workers` API workers on `sock` and, with `engine_roles`,
+    an engine running those roles (None among them: the host-less work)."""
 
-    def __init__(self, sock=None, app=None, workers=0, engine=False):
+    def __init__(self, sock=None, app=None, workers=0, engine_roles=()):
         self.sock = sock
         self.children = [_Child('api-%d' % n, functools.partial(serve, sock, app))
                          for n in range(1, workers + 1)]
-        if engine:
-            self.children.append(_Child('engine', run_engine))
+        if engine_roles:
+            self.children.append(_Child('engine', functools.partial(
+                run_engine, roles=tuple(engine_roles))))
         self.deadline = None    # set on stop: children alive then are killed
         self.killed = False
         self._pipe = None
@@ -150,6 +167,7 @@ class Launcher:
     def run(self):
         """Run until told to stop and every child has exited; returns 0."""
         signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+        name_process(None, 'parent process [%s]' % ' '.join(sys.argv))
         eventlet.tpool.killall()    # its OS threads would not survive fork()
         # The loaded app lives as long as the processes: keep it out of every
         # collection (a full one stalls a worker for 100+ ms), and its pages
@@ -191,7 +209,8 @@ class Launcher:
         try:
             parent_end, own_end = self._pipe
             os.close(own_end)
-            _name_process('cs-' + child.name)
+            if child.name.startswith('api-'):
+                name_process('cs-' + child.name, 'api worker %s' % child.name[4:])
             eventlet.hubs.use_hub()     # a hub of its own, not a copy of the parent's
             if child.name == 'engine' and self.sock is not None:
                 self.sock.close()

@@ -102,6 +102,20 @@ class Cloud:
     def module(self, name, source):
         (self.lib / (name + '.py')).write_text(textwrap.dedent(source))
 
+    def plugin(self, name, source, group='cloudstack.tasks'):
+        """Module `name`, installed (on the cloud's PYTHONPATH) as a
+        distribution whose entry point in `group` loads it: e.g. task handlers."""
+        self.module(name, source)
+        info = self.lib / ('%s-0.dist-info' % name)
+        info.mkdir(exist_ok=True)
+        (info / 'METADATA').write_text('Metadata-Version: 2.1\nName: %s\nVersion: 0\n' % name)
+        (info / 'entry_points.txt').write_text('[%s]\n%s = %s\n' % (group, name, name))
+        import importlib
+        import sys
+        if str(self.lib) not in sys.path:       # this test process enqueues by name too
+            sys.path.insert(0, str(self.lib))
+        importlib.invalidate_caches()
+
     def _command(self, command, args, config=None):
         self.config.write_text(''.join(
             '[%s]\n%s\n' % (group, ''.join('%s = %s\n' % kv for kv in opts.items()))
@@ -158,6 +172,15 @@ class Cloud:
                 os.kill(pid, signal.SIGKILL)
         self.wait_for(lambda: not any(self.alive(pid) for pid in kids))
 
+    def titles(self, pids):
+        """{pid: its title in ps (the command line setproctitle set)}."""
+        found = {}
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                with open('/proc/%d/cmdline' % pid, 'rb') as f:
+                    found[pid] = f.read().replace(b'\0', b' ').decode().strip()
+        return found
+
     def kill_all(self):
         for proc in self.procs:
             if proc.poll() is None:
@@ -179,6 +202,8 @@ def cloud(tmp_path):
     cloud = Cloud(tmp_path)
     yield cloud
     cloud.kill_all()
+    if str(cloud.lib) in sys.path:
+        sys.path.remove(str(cloud.lib))
     CONF.clear_override('data_dir')
     CONF.clear_override('connection', group='database')
     db_api.reset()
@@ -218,12 +243,17 @@ class Swift:
         return [o['name'] for o in resp.json()]
 
 
-def run_task(cloud, name, timeout=60):
+def run_task(cloud, name, timeout=60, host=None):
     """Queue the task (e.g. a periodic one, by its registered name) as the
     engine's schedule does, wait until the cloud's engine has run it; its result."""
     from cloudstack.tasks import queue
     cloud.use_database()
-    task_id = queue.enqueue(None, name, max_attempts=1)
+    queue.load_modules()
+    spec = queue.periodics.get(name)
+    role = spec.role if spec else None
+    if spec and spec.per_host:
+        host = host or CONF.host
+    task_id = queue.enqueue(None, name, role=role, host=host, max_attempts=1)
     task = cloud.wait_for(lambda: (lambda t: t.state in ('done', 'failed') and t)(
         queue.get(task_id)), timeout=timeout, interval=0.1)
     assert task.state == 'done', task.error

@@ -1,6 +1,7 @@
 """cloudstack-all as a real process tree: start, credentials, restarts, shutdown."""
 import os
 import signal
+import socket
 import stat
 import threading
 import time
@@ -109,6 +110,12 @@ def test_dead_children_are_restarted(cloud):
     cloud.ready()
     before = cloud.family(proc)
     assert sorted(before.values()) == ['cs-api-1', 'cs-api-2', 'cs-engine']
+    titles = cloud.titles([proc.pid, *before])
+    assert titles[proc.pid].startswith('cloudstack-all: parent process [')
+    assert sorted(titles[pid] for pid in before) == [
+        'cloudstack-all: api worker 1', 'cloudstack-all: api worker 2',
+        'cloudstack-all: engine (host %s: host-less work, compute, network, volume, '
+        'object)' % socket.gethostname()]
     for victim, name in before.items():
         os.kill(victim, signal.SIGKILL)
         for _ in range(20):         # the other worker keeps answering meanwhile

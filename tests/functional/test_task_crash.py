@@ -9,6 +9,9 @@ HANDLERS = '''
 
     import eventlet
 
+    from cloudstack import tasks
+
+    @tasks.handler('crashtasks.slow_write')
     def slow_write(path, seconds):
         """Note the attempt, nap, then record completion once: idempotent."""
         with open(path + '.attempts', 'a') as f:
@@ -30,10 +33,10 @@ def _lines(path):
 
 def _enqueue(cloud):
     """Queue a 2 s task; returns its id and the file it completes."""
-    cloud.module('crashtasks', HANDLERS)
+    cloud.plugin('crashtasks', HANDLERS)
     cloud.use_database()
     done = str(cloud.tmp / 'done')
-    return queue.enqueue(None, 'crashtasks:slow_write', {'path': done, 'seconds': 2}), done
+    return queue.enqueue(None, 'crashtasks.slow_write', {'path': done, 'seconds': 2}), done
 
 
 def _killed_mid_task(cloud, task_id, done, kill):

@@ -2,26 +2,28 @@
 
 `db` (tests/conftest.py) is a migrated database with CONF.data_dir in tmp_path.
 """
-import datetime
-import os
 import socket
 
 import eventlet
 import pytest
+import sqlalchemy as sa
 
 from cloudstack.conf import CONF
 from cloudstack.db import api as db_api
 from cloudstack.db.models import utcnow
-from cloudstack.tasks import engine, queue
+from cloudstack.tasks import engine, queue, wakeup
+from cloudstack.tasks.models import Periodic
 
 calls = []
 
 
+@queue.handler('test.record')
 def record(value):
     calls.append(value)
     return {'seen': value}
 
 
+@queue.handler('test.nap')
 def nap(seconds):
     eventlet.sleep(seconds)
 
@@ -37,15 +39,9 @@ def _forget_calls():
 
 
 @pytest.fixture
-def later(monkeypatch):
+def later(clock):
     """later(seconds): move the queue's clock forward."""
-    shift = datetime.timedelta()
-
-    def move(seconds):
-        nonlocal shift
-        shift += datetime.timedelta(seconds=seconds)
-    monkeypatch.setattr(queue, 'utcnow', lambda: utcnow() + shift)
-    return move
+    return clock(queue)
 
 
 def test_enqueue_rolls_back_with_the_callers_transaction(db):
@@ -60,18 +56,106 @@ def test_enqueue_rolls_back_with_the_callers_transaction(db):
     assert (task.state, task.handler, task.args) == ('queued', 'test.boom', {'a': 1})
 
 
-def test_commit_wakes_the_engine_and_rollback_does_not(db, tmp_path):
-    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
-        sock.bind(queue.wakeup_path())
-        sock.settimeout(0.2)
+def test_commit_wakes_the_listeners_and_rollback_does_not(db):
+    woken = []
+    handle = wakeup.listen(wakeup.task_channel(), woken.append)
+    try:
         with pytest.raises(ZeroDivisionError):
             with db_api.writer() as session:
-                queue.enqueue(session, record)
+                queue.enqueue(session, record, {'value': 1})
                 1 / 0
-        with pytest.raises(socket.timeout):
-            sock.recv(16)
+        eventlet.sleep(0.2)
+        assert woken == []
         queue.enqueue(None, record, {'value': 1})
-        assert sock.recv(16)
+        _wait_for(lambda: woken)
+    finally:
+        handle.close()
+
+
+def test_a_task_wakes_only_the_engines_it_is_addressed_to(db):
+    woken = {}
+    handles = [wakeup.listen(channel, lambda _, c=channel: woken.setdefault(c, 0))
+               for channel in ('tasks', 'tasks.compute', 'tasks.compute.h1',
+                               'tasks.compute.h2')]
+    try:
+        queue.enqueue(None, record, {'value': 1}, role='compute', host='h1')
+        _wait_for(lambda: woken)
+        eventlet.sleep(0.1)
+        assert list(woken) == ['tasks.compute.h1']
+    finally:
+        for handle in handles:
+            handle.close()
+
+
+def test_only_registered_handlers_and_known_roles_are_queued(db):
+    with pytest.raises(LookupError):
+        queue.enqueue(None, 'test.nothing')
+    with pytest.raises(LookupError):
+        queue.enqueue(None, 'os.path:join')
+    with pytest.raises(TypeError):
+        queue.enqueue(None, print)
+    with pytest.raises(ValueError):
+        queue.enqueue(None, record, host='h1')      # a host needs a role
+    with pytest.raises(ValueError):
+        queue.enqueue(None, record, role='hypervisor')
+    assert queue.get(queue.enqueue(None, record)).handler == 'test.record'
+
+
+def test_claims_follow_the_address(db):
+    ids = {address: queue.enqueue(None, record, {'value': 0}, role=address[0],
+                                  host=address[1])
+           for address in [(None, None), ('compute', None), ('compute', 'h1'),
+                           ('compute', 'h2'), ('network', 'h1')]}
+
+    def claimed(roles, host):
+        return {t.id for t in queue.claim('o:1', 10, roles=roles, host=host)}
+    assert claimed(('compute',), 'h1') == {ids['compute', None], ids['compute', 'h1']}
+    assert claimed(('compute', 'network'), 'h2') == {ids['compute', 'h2']}
+    assert claimed(('object',), 'h1') == set()
+    assert claimed((None, 'network'), 'h1') == {ids[None, None], ids['network', 'h1']}
+
+
+def test_a_task_for_every_host_of_a_role(db):
+    from cloudstack.tasks import agents
+    for host, role in (('h1', 'network'), ('h2', 'network'), ('h3', 'compute')):
+        agents.register(host, role, 'cloudstack-test')
+    ids = queue.enqueue(None, record, {'value': 1}, role='network', host=queue.ALL_HOSTS)
+    assert [(queue.get(i).role, queue.get(i).host) for i in ids] == [
+        ('network', 'h1'), ('network', 'h2')]
+
+
+def test_nested_writers_join_the_outer_transaction(db):
+    """A writer inside a writer (enqueue(None, ...) in a manager's transaction)
+    used to wait forever for the lock its own thread held."""
+    import threading
+    from cloudstack.identity import models
+    outcome = {}
+
+    def nested():
+        with db_api.writer() as s:
+            s.add(models.Revision(id=1, value=1))
+            s.flush()
+            row = s.get(models.Revision, 1, with_for_update=True)   # locked on PostgreSQL
+            outcome['task'] = queue.enqueue(None, record, {'value': 1})
+            with pytest.raises(ZeroDivisionError):
+                with db_api.writer() as inner:
+                    inner.execute(sa.update(models.Revision).values(value=2))
+                    1 / 0
+            with db_api.writer() as inner:
+                inner.execute(sa.update(models.Revision).values(value=row.value + 2))
+    thread = threading.Thread(target=nested, daemon=True)
+    thread.start()
+    thread.join(30)
+    assert not thread.is_alive(), 'a nested writer deadlocked'
+    with db_api.reader() as s:
+        assert s.get(models.Revision, 1).value == 3     # the failed inner part undone
+    assert queue.get(outcome['task']).state == 'queued'
+    with pytest.raises(RuntimeError):
+        with db_api.writer():
+            queue.enqueue(None, record, {'value': 2})
+            raise RuntimeError('the outer transaction fails: the task goes too')
+    with db_api.reader() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(queue.Task)) == 1
 
 
 def test_claim_takes_each_task_once_under_a_lease(db):
@@ -153,13 +237,11 @@ def test_release_and_expire(db):
     assert task.attempts == 2
 
 
-def test_handlers_by_name_path_and_function(db):
-    assert queue.resolve('test.boom') is boom
-    assert queue.resolve('%s:record' % __name__) is record
-    assert queue.resolve('os.path:join') is os.path.join
-    with pytest.raises(LookupError):
-        queue.resolve('test.nothing')
-    assert queue.get(queue.enqueue(None, record)).handler == '%s:record' % __name__
+def test_handlers_by_registered_name_only(db):
+    assert queue.resolve('test.boom') is boom and queue.resolve(record) is record
+    for name in ('test.nothing', '%s:record' % __name__, 'os.path:join'):
+        with pytest.raises(LookupError):
+            queue.resolve(name)
     assert queue.get(queue.enqueue(None, boom)).handler == 'test.boom'
 
 
@@ -173,6 +255,17 @@ def test_periodic_runs_once_per_spacing_and_never_overlaps(db, later):
     queue.complete(task_id, 'host:1')
     later(61)
     assert queue.schedule_periodic('test.boom', 60)[0] not in (None, task_id)
+
+
+def test_a_per_host_periodic_is_scheduled_once_per_host(db):
+    first, _ = queue.schedule_periodic('test.boom', 60, role='object', host='h1')
+    second, _ = queue.schedule_periodic('test.boom', 60, role='object', host='h2')
+    assert queue.schedule_periodic('test.boom', 60, role='object', host='h1')[0] is None
+    assert (queue.get(first).role, queue.get(first).host) == ('object', 'h1')
+    assert queue.get(second).host == 'h2'
+    with db_api.reader() as s:
+        assert sorted(s.scalars(sa.select(Periodic.name))) == ['test.boom@h1',
+                                                               'test.boom@h2']
 
 
 def test_purge_keeps_recent_and_unfinished_tasks(db, later):
@@ -197,14 +290,14 @@ def test_engine_runs_tasks_as_soon_as_they_are_queued(db):
     try:
         runner = engine.Engine()
         gt = eventlet.spawn(runner.run)
-        _wait_for(lambda: runner._sock is not None)
+        _wait_for(lambda: runner.ready)
         ids = [queue.enqueue(None, record, {'value': n}) for n in range(3)]
         _wait_for(lambda: all(queue.get(i).state == 'done' for i in ids), timeout=2)
         assert sorted(calls) == [0, 1, 2]
         assert queue.get(ids[0]).result == {'seen': 0}
         runner.stop()
         gt.wait()
-        assert not os.path.exists(queue.wakeup_path())
+        assert runner._listening == []
     finally:
         CONF.clear_override('task_poll_interval', group='engine')
 

@@ -30,10 +30,9 @@ IMPORT_METHODS = ('glance-direct', 'web-download', 'copy-image')
 TASK_TYPES = ('import',)
 TASK_STATUSES = ('pending', 'processing', 'success', 'failure')
 TASK_SORT_KEYS = ('created_at', 'updated_at', 'id', 'status', 'type', 'expires_at')
-# The engine finds the handler by this 'module:function' name even where the
-# cloudstack.tasks entry points do not list this module.
-TASK_HANDLER = 'cloudstack.image.manager:run_task'
-CACHE_HANDLER = 'cloudstack.image.manager:cache_image'
+# Task handlers, registered in cloudstack.image.manager.
+TASK_HANDLER = 'image.run_task'
+CACHE_HANDLER = 'image.cache_image'
 CACHE_TARGETS = ('cache', 'queue', 'both')
 # Properties the server keeps on an image while (and after) it imports.
 IMPORT_TASK = 'os_glance_import_task'

@@ -181,8 +181,9 @@ def test_auditor_finds_truncated_and_garbage_files(cluster):
 
 def test_periodic_tasks_registered(conf):
     from cloudstack.tasks import queue
-    assert queue.periodics['object_store.replicate'] == 300
-    assert queue.periodics['object_store.audit'] == 3600
+    # Once per host holding devices, on its object server.
+    assert queue.periodics['object_store.replicate'] == queue.PeriodicSpec(300, 'object', True)
+    assert queue.periodics['object_store.audit'] == queue.PeriodicSpec(3600, 'object', True)
     assert replicator.replicate.task_name == 'object_store.replicate'
     assert auditor.audit.task_name == 'object_store.audit'
     assert replicator.replicate() is None           # no ring yet: nothing to do

@@ -1,0 +1,183 @@
+"""The agents table, the engines' roles and their start-up, and calls to an agent."""
+import eventlet
+import pytest
+
+from cloudstack import exception
+from cloudstack import tasks
+from cloudstack.conf import CONF
+from cloudstack.db import api as db_api
+from cloudstack.tasks import agents, engine, queue
+from tests.unit.test_tasks import _wait_for
+
+steps = []
+
+
+@queue.handler('test.agents.where')
+def where(tag):
+    steps.append(('ran', tag))
+    return {'tag': tag}
+
+
+@queue.handler('test.agents.missing')
+def missing(thing):
+    raise exception.NotFound('No %s here.' % thing)
+
+
+@queue.handler('test.agents.crash')
+def crash():
+    raise RuntimeError('the driver broke')
+
+
+@queue.handler('test.agents.slow')
+def slow():
+    eventlet.sleep(30)
+
+
+class Recorder(agents.RoleService):
+    availability_zone = 'zone-a'
+    failures = 0
+
+    def init_host(self):
+        if Recorder.failures:
+            Recorder.failures -= 1
+            raise RuntimeError('the hypervisor is not there yet')
+        steps.append(('init_host', self.host))
+
+    def resync(self):
+        steps.append(('resync', self.host))
+
+    def report(self):
+        return {'instances': 0}
+
+
+@pytest.fixture(autouse=True)
+def _fresh():
+    steps.clear()
+    Recorder.failures = 0
+
+
+@pytest.fixture
+def later(clock):
+    return clock(agents)
+
+
+@pytest.fixture
+def agent(db, monkeypatch):
+    """start(role, host): an engine of `role` on `host` in a green thread, its
+    start-up hooks a Recorder; stopped at the end."""
+    monkeypatch.setattr(agents, 'role_services',
+                        lambda role, host: [Recorder(host)] if role == 'compute' else [])
+    CONF.set_override('task_poll_interval', 60, group='engine')
+    CONF.set_override('graceful_shutdown_timeout', 0)
+    started = []
+
+    def start(roles, host, wait=True):
+        runner = engine.Engine(roles, host=host, binary='cloudstack-test')
+        started.append((runner, eventlet.spawn(runner.run)))
+        if wait:
+            _wait_for(lambda: len(runner.ready) == len(roles))
+        return runner
+    yield start
+    for runner, gt in started:
+        runner.stop()
+        gt.wait()
+    CONF.clear_override('task_poll_interval', group='engine')
+    CONF.clear_override('graceful_shutdown_timeout')
+
+
+def test_agents_register_beat_and_go_down(db, later):
+    agents.register('h1', 'compute', 'cloudstack-compute', 'zone-a')
+    row = agents.find('h1', 'compute')
+    assert (row['binary'], row['availability_zone'], row['up']) == (
+        'cloudstack-compute', 'zone-a', False)          # not ready yet: no beat
+    assert agents.beat('h1', 'compute', {'instances': 2})
+    row = agents.get(row['id'])
+    assert row['up'] and row['details'] == {'instances': 2} and row['report_count'] == 1
+    assert agents.get(row['uuid'])['id'] == row['id']
+    assert [a['host'] for a in agents.live('compute')] == ['h1']
+    later(CONF.agent_down_time + 1)
+    assert not agents.get(row['id'])['up'] and agents.live('compute') == []
+
+
+def test_operator_settings_survive_a_restart_and_forced_down_is_down(db):
+    agent_id = agents.register('h1', 'volume', 'cloudstack-volume')
+    agents.beat('h1', 'volume')
+    row = agents.update(agent_id, disabled=True, disabled_reason='new disks')
+    assert row['disabled'] and row['up']
+    assert agents.register('h1', 'volume', 'cloudstack-volume') == agent_id
+    agents.beat('h1', 'volume')
+    row = agents.update(agent_id, forced_down=True)
+    assert (row['disabled'], row['disabled_reason'], row['up']) == (True, 'new disks', False)
+    with pytest.raises(ValueError):
+        agents.update(agent_id, host='elsewhere')
+    agents.delete(agent_id)
+    with pytest.raises(exception.NotFound):
+        agents.get(agent_id)
+    assert agents.list_agents() == []
+
+
+def test_an_engine_starts_its_roles_then_claims_their_tasks(agent):
+    Recorder.failures = 1           # init_host fails once: tried again
+    for_h2 = queue.enqueue(None, where, {'tag': 'h2'}, role='compute', host='h2')
+    for_h1 = queue.enqueue(None, where, {'tag': 'h1'}, role='compute', host='h1')
+    hostless = queue.enqueue(None, where, {'tag': 'any'})
+    runner = agent(('compute',), 'h1', wait=False)
+    _wait_for(lambda: queue.get(for_h1).state == 'done', timeout=10)
+    assert steps == [('init_host', 'h1'), ('resync', 'h1'), ('ran', 'h1')]
+    assert queue.get(for_h2).state == queue.get(hostless).state == 'queued'
+    row = agents.find('h1', 'compute')
+    assert row['up'] and row['availability_zone'] == 'zone-a'
+    assert row['details'] == {'instances': 0} and row['binary'] == 'cloudstack-test'
+    assert runner.ready == {'compute'}
+
+
+def test_cloudstack_all_runs_every_role_and_the_hostless_work(agent):
+    agent((None,) + tasks.ROLES, 'h1')
+    assert {a['role'] for a in agents.list_agents(host='h1')} == {
+        'engine', 'compute', 'network', 'volume', 'object'}
+    ids = [queue.enqueue(None, where, {'tag': role}, role=role,
+                         host='h1' if role else None) for role in (None,) + tasks.ROLES]
+    _wait_for(lambda: all(queue.get(i).state == 'done' for i in ids))
+
+
+def test_a_call_reaches_the_agent_it_names_and_returns_its_answer(agent):
+    agent(('compute',), 'h1')
+    agent(('compute',), 'h2')
+    # The engines poll once a minute: only the wake-ups can make these quick.
+    for host in ('h1', 'h2', 'h1'):
+        assert tasks.call(where, {'tag': host}, role='compute', host=host,
+                          timeout=3)['tag'] == host
+    with pytest.raises(tasks.NoAgent):
+        tasks.call(where, {'tag': 'h3'}, role='compute', host='h3', timeout=3)
+    with pytest.raises(exception.NotFound, match='No console here'):
+        tasks.call(missing, {'thing': 'console'}, role='compute', host='h1', timeout=3)
+    with pytest.raises(tasks.RemoteError, match='the driver broke'):
+        tasks.call(crash, role='compute', host='h2', timeout=3)
+    assert [step for step in steps if step[0] == 'ran'] == [
+        ('ran', 'h1'), ('ran', 'h2'), ('ran', 'h1')]
+    with db_api.reader() as s:      # answered calls leave no task behind
+        assert s.query(queue.Task).count() == 0
+
+
+def test_a_call_that_gets_no_answer_times_out(agent):
+    agent(('compute',), 'h1')
+    with pytest.raises(tasks.CallTimeout):
+        tasks.call(slow, role='compute', host='h1', timeout=0.5)
+    with pytest.raises(RuntimeError):
+        with db_api.writer():
+            tasks.call(where, {'tag': 'x'}, role='compute', host='h1', timeout=1)
+
+
+def test_a_call_nobody_took_is_withdrawn(db):
+    agents.register('h1', 'compute', 'cloudstack-compute')
+    agents.beat('h1', 'compute')        # looks up, but no engine runs
+    with pytest.raises(tasks.CallTimeout):
+        tasks.call(where, {'tag': 'x'}, role='compute', host='h1', timeout=0.3)
+    with db_api.reader() as s:
+        assert s.query(queue.Task).count() == 0
+
+
+def test_cast_queues_one_attempt_for_the_agent(db):
+    tasks.cast(where, {'tag': 'x'}, role='network', host='h1')
+    [task] = queue.claim('o:1', 5, roles=('network',), host='h1')
+    assert (task.handler, task.max_attempts) == ('test.agents.where', 1)
