@@ -10,6 +10,11 @@ identity_opts = [
                help='Most entities a list returns; the response is marked truncated.'),
     cfg.IntOpt('max_password_length', default=4096,
                help='Longest password accepted, in characters.'),
+    cfg.BoolOpt('domain_specific_drivers_enabled', default=False,
+                help='Whether a domain\'s configuration (/v3/domains/{id}/config, '
+                     '[identity] driver and [ldap] options) selects where its users and '
+                     'groups live. Off, as in Keystone, the configuration is stored but '
+                     'not used; on, a driver that does not exist is refused.'),
 ]
 
 token_opts = [

@@ -24,6 +24,7 @@ def identity(cloud):
     """A running cloud with the admin's openstacksdk connection and CLI."""
     cloud.options['federation'] = {'trusted_proxies': '127.0.0.1',
                                    'remote_id_attribute': 'OIDC-iss'}
+    cloud.options['identity'] = {'domain_specific_drivers_enabled': 'true'}
     cloud.start('cloudstack-all', '--admin-password', ADMIN_PASSWORD)
     cloud.ready('/identity/v3')
     config = os.path.join(cloud.data_dir, 'clouds.yaml')

@@ -25,7 +25,11 @@ def federated_groups(ctx):
 
 
 def with_catalog(req, token):
-    """The token with its catalog, unless ?nocatalog or unscoped."""
+    """The token with its catalog (unless ?nocatalog or unscoped) and the
+    enabled federation service providers, as Keystone shows them."""
+    providers = manager.get().token_service_providers()
+    if providers:
+        token = dict(token, service_providers=providers)
     if 'nocatalog' in req.GET:
         return token
     catalog = manager.get().token_catalog(token)

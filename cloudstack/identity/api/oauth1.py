@@ -1,6 +1,4 @@
 """OS-OAUTH1: consumers, request and access tokens, a user's access tokens."""
-import urllib.parse
-
 import webob
 
 from cloudstack.api import validation
@@ -26,12 +24,14 @@ def _one(req, consumer):
 
 def _form(token, status=201):
     """An OAuth1 token answer: application/x-www-form-urlencoded."""
-    fields = {'oauth_token': token['id'], 'oauth_token_secret': token['secret']}
+    # Keystone writes the values as they are (ids, URL-safe secrets and an
+    # ISO time), and clients read them so: no percent-encoding.
+    body = 'oauth_token=%s&oauth_token_secret=%s' % (token['id'], token['secret'])
     if token.get('expires_at'):
-        fields['oauth_expires_at'] = token['expires_at']
+        body += '&oauth_expires_at=' + token['expires_at']
     resp = webob.Response(status=status, content_type='application/x-www-form-urlencoded',
                           charset=None)
-    resp.body = urllib.parse.urlencode(fields).encode()
+    resp.body = body.encode()
     return resp
 
 

@@ -5,9 +5,11 @@ kind), refreshed when the domain is listed or one of its users
 authenticates. Token validation never asks a backend."""
 import hashlib
 import logging
+import time
 
 import sqlalchemy as sa
 
+from cloudstack.conf import CONF
 from cloudstack import exception
 from cloudstack.identity import backends
 from cloudstack.identity import models
@@ -15,6 +17,8 @@ from cloudstack.identity.manager import domain_configs
 
 LOG = logging.getLogger(__name__)
 IM, U, G, M = models.IdMapping, models.User, models.Group, models.Membership
+# Seconds a worker leaves a backend alone after it could not be reached.
+RETRY_AFTER_FAILURE = 30
 
 
 def public_id(domain_id, local_id, kind):
@@ -33,7 +37,10 @@ class Backends:
         return cls(domain_id, options)
 
     def external_domains(self):
-        """Ids of the domains whose users live in an external backend."""
+        """Ids of the domains whose users live in an external backend (none
+        unless [identity] domain_specific_drivers_enabled)."""
+        if not CONF.identity.domain_specific_drivers_enabled:
+            return []
         DC = models.DomainConfig
         with self.read() as s:
             rows = s.execute(sa.select(DC.domain_id, DC.value).where(
@@ -51,13 +58,18 @@ class Backends:
     def sync_external_domains(self, domain_ids=None):
         """Refresh the mirror of every external domain (or of those given).
         A backend that cannot be reached leaves its mirror as it was."""
+        failed = self.__dict__.setdefault('_backend_failures', {})
         for domain_id in self.external_domains():
-            if domain_ids is None or domain_id in domain_ids:
-                try:
-                    self.sync_domain(domain_id)
-                except exception.ServiceUnavailable as exc:
-                    LOG.warning('users and groups of domain %s not refreshed: %s',
-                                domain_id, exc.message)
+            if domain_ids is not None and domain_id not in domain_ids:
+                continue
+            if failed.get(domain_id, 0) > time.monotonic():
+                continue        # it failed moments ago: do not wait on it again
+            try:
+                self.sync_domain(domain_id)
+            except exception.ServiceUnavailable as exc:
+                failed[domain_id] = time.monotonic() + RETRY_AFTER_FAILURE
+                LOG.warning('users and groups of domain %s not refreshed: %s',
+                            domain_id, exc.message)
 
     def sync_domain(self, domain_id):
         backend = self.domain_backend(domain_id)

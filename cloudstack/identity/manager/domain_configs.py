@@ -71,7 +71,8 @@ def check_config(config):
         for option in options:
             check_option(group, option)
     driver = config.get('identity', {}).get('driver')
-    if driver is not None and driver not in backends.available():
+    if (CONF.identity.domain_specific_drivers_enabled and driver is not None
+            and driver not in backends.available()):
         raise exception.ValidationError(
             'Invalid domain specific configuration: identity driver %r does not exist; '
             'available: %s.' % (driver, ', '.join(backends.available())))

@@ -227,6 +227,7 @@ class _Cache:
         self.tokens = {}        # token id -> (token dict, expires_at µs)
         self.catalogs = {}      # (user id, project id) -> catalog
         self.revocations = None
+        self.service_providers = None
 
 
 class Tokens:
@@ -433,6 +434,18 @@ class Tokens:
             catalog = self.get_catalog(*key)
             self._remember(cache, generation, cache.catalogs, key, catalog)
         return catalog
+
+    def token_service_providers(self):
+        """The enabled federation service providers every token lists (cached
+        with the tokens: one query per identity revision and worker)."""
+        cache = self._token_cache()
+        if cache.service_providers is None:
+            generation = cache.generation
+            providers = self.service_providers_catalog()
+            if cache.generation == generation:
+                cache.service_providers = providers
+            return providers
+        return cache.service_providers
 
     # ---- authentication
 

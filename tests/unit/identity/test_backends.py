@@ -32,7 +32,14 @@ class FakeDirectory(base.IdentityBackend):
 
 
 @pytest.fixture
-def fake_backend(monkeypatch):
+def drivers_enabled(conf):
+    conf.set_override('domain_specific_drivers_enabled', True, group='identity')
+    yield
+    conf.clear_override('domain_specific_drivers_enabled', group='identity')
+
+
+@pytest.fixture
+def fake_backend(monkeypatch, drivers_enabled):
     real_load, real_available = backends.load, backends.available
     monkeypatch.setattr(backends, 'load',
                         lambda name: FakeDirectory if name == 'fake' else real_load(name))
@@ -59,7 +66,19 @@ def test_the_installed_backends():
     assert backends.load('ldap') is ldap.LdapBackend
 
 
-def test_a_driver_we_do_not_have_is_refused_and_not_stored(admin):
+def test_configurations_are_inert_unless_domain_drivers_are_enabled(admin, fake_backend):
+    """As in Keystone: [identity] domain_specific_drivers_enabled off, a domain's
+    configuration is stored as given and selects nothing."""
+    from cloudstack.conf import CONF
+    CONF.set_override('domain_specific_drivers_enabled', False, group='identity')
+    path = V3 + '/domains/default/config'
+    assert admin.put(path, {'config': {'identity': {'driver': 'fake'}}}).status_int == 201
+    assert admin.put(path, {'config': {'identity': {'driver': 'any-name'}}}).status_int == 200
+    resp = admin.post(V3 + '/users', {'user': {'name': 'x'}})
+    assert resp.status_int == 201          # the default domain stays the SQL tables
+
+
+def test_a_driver_we_do_not_have_is_refused_and_not_stored(admin, drivers_enabled):
     path = V3 + '/domains/default/config'
     resp = admin.put(path, {'config': {'identity': {'driver': 'nosuch'}}})
     assert resp.status_int == 400 and 'nosuch' in resp.text

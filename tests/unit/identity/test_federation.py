@@ -127,8 +127,14 @@ def test_mappings_protocols_and_service_providers(admin):
         'auth_url': 'https://sp/v3/OS-FEDERATION/identity_providers/x/protocols/saml2/auth',
         'sp_url': 'https://sp/Shibboleth.sso/SAML2/ECP'})
     assert sp['enabled'] is False and sp['relay_state_prefix'] == 'ss:mem:'
+    token = admin.get(V3 + '/auth/tokens', headers={'X-Subject-Token': admin.token}).json
+    assert 'service_providers' not in token['token']
     resp = admin.patch(FED + '/service_providers/sp1', {'service_provider': {'enabled': True}})
     assert resp.json['service_provider']['enabled'] is True
+    # tokens list the enabled service providers, as Keystone's do
+    token = admin.get(V3 + '/auth/tokens', headers={'X-Subject-Token': admin.token}).json
+    assert token['token']['service_providers'] == [
+        {'id': 'sp1', 'auth_url': sp['auth_url'], 'sp_url': sp['sp_url']}]
     put(admin, FED + '/service_providers/sp2', 'service_provider', {'sp_url': 'x'}, status=400)
     assert admin.delete(FED + '/service_providers/sp1').status_int == 204
 
