@@ -16,7 +16,6 @@ from cloudstack.conf import CONF
 from cloudstack import exception
 from cloudstack.identity import mapping as mapping_rules
 from cloudstack.identity import models
-from cloudstack.identity.manager import base
 
 IDP, PROTO, MAP = models.IdentityProvider, models.FederationProtocol, models.Mapping
 SP, FU = models.ServiceProvider, models.FederatedUser
