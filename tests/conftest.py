@@ -68,6 +68,20 @@ def conf(tmp_path):
     _reset_services()
 
 
+@pytest.fixture
+def override(conf):
+    """override(name, value, group=None): a configuration value for this test only."""
+    done = []
+
+    def set_override(name, value, group=None):
+        CONF.set_override(name, value, group=group)
+        done.append((name, group))
+    yield set_override
+    for name, group in done:
+        CONF.clear_override(name, group=group)
+    policy.reset()
+
+
 def _reset_services():
     from cloudstack.identity import manager
     manager._manager = None

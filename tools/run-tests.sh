@@ -13,7 +13,7 @@ apt_install() {   # packages the tests need, when we may install them
     [ "$ROOT" = 0 ] || { echo "missing packages: ${missing[*]} (run as root to install)"; return 1; }
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
-apt_install python3-venv postgresql qemu-utils slapd ldap-utils || true
+apt_install python3-venv postgresql qemu-utils rabbitmq-server slapd ldap-utils || true
 
 if [ ! -x .venv/bin/pytest ] || [ setup.cfg -nt .venv/.installed ]; then
     python3 -m venv .venv && .venv/bin/pip install -q --upgrade pip \

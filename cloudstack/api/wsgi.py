@@ -28,11 +28,16 @@ class Request(webob.Request):
         return self.environ.get('cloudstack.api_version')
 
     def json_body(self):
-        """The parsed JSON body, or BadRequest."""
-        if not self.body:
+        """The parsed JSON body, or BadRequest (RequestEntityTooLarge past the
+        size limit filter's bound)."""
+        try:
+            data = self.body
+        except webob.exc.HTTPRequestEntityTooLarge as exc:
+            raise exception.RequestEntityTooLarge(exc.explanation)
+        if not data:
             raise exception.ValidationError('A JSON request body is required.')
         try:
-            return json.loads(self.body)
+            return json.loads(data)
         except ValueError as exc:
             raise exception.ValidationError('Malformed JSON in request body: %s' % exc)
 

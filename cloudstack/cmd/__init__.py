@@ -16,11 +16,8 @@ import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 
-import logging  # noqa: E402
-
 from cloudstack.conf import CONF  # noqa: E402
-
-LOG_FORMAT = '%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s'
+from cloudstack import log  # noqa: E402
 
 
 def parse(argv=None, opts=()):
@@ -30,9 +27,9 @@ def parse(argv=None, opts=()):
     (--config-file, --data-dir, --bind, --workers, --debug, --log-file).
     """
     CONF.register_cli_opts(opts)
+    log.register_options(CONF)
     CONF(argv, project='cloudstack')
-    logging.basicConfig(level=logging.DEBUG if CONF.debug else logging.INFO,
-                        format=LOG_FORMAT, filename=CONF.log_file)
+    log.setup(CONF)
 
 
 def make_data_dir():

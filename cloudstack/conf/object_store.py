@@ -2,6 +2,9 @@
 from oslo_config import cfg
 
 object_store_opts = [
+    cfg.StrOpt('backend', default='disk',
+               help='Where object bytes live: a driver of the '
+                    'cloudstack.object_store.backends namespace.'),
     cfg.StrOpt('ring_file',
                help='File holding the object ring: its devices, the partition '
                     'assignment and the cluster\'s hash secret '

@@ -1,10 +1,5 @@
-"""Options for logging and the API worker processes."""
+"""Options for the API worker processes (logging's are oslo.log's, see log.py)."""
 from oslo_config import cfg
-
-cli_opts = [
-    cfg.BoolOpt('debug', short='d', default=False, help='Log at DEBUG level.'),
-    cfg.StrOpt('log-file', help='Append the log to this file instead of stderr.'),
-]
 
 wsgi_opts = [
     cfg.IntOpt('wsgi_pool_size', default=100, min=1,
@@ -19,9 +14,8 @@ wsgi_opts = [
 
 
 def register_opts(conf):
-    conf.register_cli_opts(cli_opts)
     conf.register_opts(wsgi_opts)
 
 
 def list_opts():
-    return [('DEFAULT', cli_opts + wsgi_opts)]
+    return [('DEFAULT', wsgi_opts)]

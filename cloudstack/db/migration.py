@@ -19,7 +19,8 @@ def _config():
     from alembic import config as alembic_config
     cfg = alembic_config.Config()
     cfg.set_main_option('script_location', MIGRATIONS)
-    cfg.set_main_option('sqlalchemy.url', db_api.database_url())
+    # alembic's config interpolates '%': a URL may hold some (%2F, a password).
+    cfg.set_main_option('sqlalchemy.url', db_api.database_url().replace('%', '%%'))
     return cfg
 
 

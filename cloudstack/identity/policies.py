@@ -225,6 +225,40 @@ BASE_RULES = {
 }
 
 
+# The token scopes a rule accepts, as Keystone declares them (the enforcer
+# refuses others): a system or project token, or any token for these, or a
+# project token only for those; the base rules and the token's own catalog,
+# projects, domains and system, any token at all.
+ANY_SCOPE = frozenset('identity:' + name for name in """
+    validate_token check_token revoke_token get_domain list_domains get_project
+    list_projects list_user_projects create_project update_project delete_project
+    list_project_tags get_project_tag update_project_tags create_project_tag
+    delete_project_tags delete_project_tag get_user list_users create_user update_user
+    delete_user get_group list_groups list_groups_for_user create_group update_group
+    delete_group list_users_in_group add_user_to_group remove_user_from_group
+    check_user_in_group get_role list_roles check_grant list_grants create_grant
+    revoke_grant list_role_assignments list_role_assignments_for_tree get_credential
+    list_credentials create_credential update_credential delete_credential get_region
+    list_regions get_security_compliance_domain_config get_registered_limit
+    list_registered_limits get_limit_model get_limit list_limits""".split())
+PROJECT_SCOPE = frozenset(['identity:create_trust',
+                           'identity:create_application_credential'])
+UNSCOPED = frozenset(list(BASE_RULES) + ['identity:get_auth_catalog',
+                                         'identity:get_auth_projects',
+                                         'identity:get_auth_domains',
+                                         'identity:get_auth_system'])
+
+
+def _scope_types(name):
+    if name in UNSCOPED:
+        return None
+    if name in ANY_SCOPE:
+        return ['system', 'domain', 'project']
+    if name in PROJECT_SCOPE:
+        return ['project']
+    return ['system', 'project']
+
+
 def list_rules():
-    return [policy.RuleDefault(name, check)
+    return [policy.RuleDefault(name, check, scope_types=_scope_types(name))
             for name, check in {**BASE_RULES, **RULES}.items()]

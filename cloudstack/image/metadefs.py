@@ -9,14 +9,13 @@ process (one SELECT; missing rows are inserted), so every database gets them
 whatever created its schema, without a data migration.
 
 Records come back as plain dicts; the API layer shapes them. Reads hide other
-projects' private namespaces (404, as for a missing one); policy decides who
-may write (by default only an admin).
+projects' private namespaces (404, as for a missing one). Who may do what is
+decided before, in the API, by policy (by default only an admin writes).
 """
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from cloudstack import exception
-from cloudstack import policy
 from cloudstack.api import common
 from cloudstack.db import api as db_api
 from cloudstack.db.models import utcnow
@@ -40,17 +39,6 @@ OBJ = models.MetadefObject
 PROP = models.MetadefProperty
 TAG = models.MetadefTag
 CONTENTS = {'objects': OBJ, 'properties': PROP, 'tags': TAG}
-CONTENT_DELETE_RULES = {'objects': 'image:delete_metadef_object',
-                        'properties': 'image:remove_metadef_property',
-                        'tags': 'image:delete_metadef_tags'}
-
-
-def _is_admin(ctx):
-    return ctx.is_admin or 'admin' in ctx.roles
-
-
-def _target(ns):
-    return {'owner': ns.owner or '', 'visibility': ns.visibility}
 
 
 def _assoc_record(assoc, rt_name):
@@ -111,7 +99,6 @@ class Manager:
         self._seeded_engine = engine
 
     def list_resource_types(self, ctx):
-        policy.authorize(ctx, 'image:list_metadef_resource_types')
         self._seed()
         with db_api.reader() as session:
             rows = session.scalars(sa.select(RT).order_by(RT.name))
@@ -122,11 +109,11 @@ class Manager:
 
     @staticmethod
     def _visible(ctx, ns):
-        return (_is_admin(ctx) or ns.visibility == 'public'
+        return (ctx.all_projects or ns.visibility == 'public'
                 or (ns.owner is not None and ns.owner == ctx.project_id))
 
-    def _namespace(self, session, ctx, name, rule=None, lock=False):
-        """The namespace row `ctx` may see, authorized for `rule`; else 404/403."""
+    def _namespace(self, session, ctx, name, lock=False):
+        """The namespace row `ctx` may see, else 404."""
         stmt = sa.select(NS).where(NS.namespace == name)
         if lock and not db_api.is_sqlite():
             stmt = stmt.with_for_update()
@@ -134,14 +121,19 @@ class Manager:
         if ns is None or not self._visible(ctx, ns):
             raise exception.NotFound(
                 'Metadata definition namespace=%s was not found.' % name)
-        if rule:
-            policy.authorize(ctx, rule, _target(ns))
         return ns
 
-    def _locked(self, session, ctx, name, rule):
+    def policy_target(self, ctx, name):
+        """What the API checks its rules against ({'owner', 'visibility'} of
+        the namespace), or 404 when the caller cannot see it."""
+        with db_api.reader() as session:
+            ns = self._namespace(session, ctx, name)
+            return {'owner': ns.owner or '', 'visibility': ns.visibility}
+
+    def _locked(self, session, ctx, name):
         """The namespace a write works on, locked until the transaction ends
         (PostgreSQL; SQLite's writers are serialized already)."""
-        return self._namespace(session, ctx, name, rule, lock=True)
+        return self._namespace(session, ctx, name, lock=True)
 
     def _associations(self, session, ns_ids):
         out = {i: [] for i in ns_ids}
@@ -164,13 +156,6 @@ class Manager:
 
     def create_namespace(self, ctx, body):
         owner = body.get('owner') or ctx.project_id
-        policy.authorize(ctx, 'image:add_metadef_namespace',
-                         {'owner': owner or '',
-                          'visibility': body.get('visibility', 'private')})
-        if body.get('owner') and body['owner'] != ctx.project_id \
-                and not _is_admin(ctx):
-            raise exception.Forbidden('Only an admin creates a namespace for '
-                                      'another project.')
         self._seed()
         name = body['namespace']
         now = utcnow()
@@ -227,17 +212,16 @@ class Manager:
 
     def get_namespace(self, ctx, name, resource_type=None):
         with db_api.reader() as session:
-            ns = self._namespace(session, ctx, name, 'image:get_metadef_namespace')
+            ns = self._namespace(session, ctx, name)
             return self._detail(session, ns, resource_type)
 
     def list_namespaces(self, ctx, filters, limit, marker, sort):
-        policy.authorize(ctx, 'image:get_metadef_namespaces')
         for key, _ in sort:
             if key not in NAMESPACE_SORT_KEYS:
                 raise exception.BadRequest('Invalid sort key %s' % key)
         with db_api.reader() as session:
             stmt = sa.select(NS)
-            if not _is_admin(ctx):
+            if not ctx.all_projects:
                 stmt = stmt.where(sa.or_(NS.visibility == 'public',
                                          NS.owner == ctx.project_id))
             visibility = filters.get('visibility')
@@ -267,11 +251,7 @@ class Manager:
 
     def update_namespace(self, ctx, name, body):
         with db_api.writer() as session:
-            ns = self._locked(session, ctx, name, 'image:modify_metadef_namespace')
-            if 'owner' in body and body['owner'] != ns.owner \
-                    and not _is_admin(ctx):
-                raise exception.Forbidden('Only an admin changes the owner of '
-                                          'a namespace.')
+            ns = self._locked(session, ctx, name)
             new_name = body.get('namespace', ns.namespace)
             if new_name != ns.namespace and session.scalars(
                     sa.select(NS.id).where(NS.namespace == new_name)).first():
@@ -285,7 +265,7 @@ class Manager:
 
     def delete_namespace(self, ctx, name):
         with db_api.writer() as session:
-            ns = self._locked(session, ctx, name, 'image:delete_metadef_namespace')
+            ns = self._locked(session, ctx, name)
             self._check_unprotected(ns)
             for model in (ASSOC, OBJ, PROP, TAG):
                 session.execute(sa.delete(model).where(
@@ -304,7 +284,7 @@ class Manager:
         """Delete every object, property or tag (`kind`) of a namespace."""
         model = CONTENTS[kind]
         with db_api.writer() as session:
-            ns = self._locked(session, ctx, name, CONTENT_DELETE_RULES[kind])
+            ns = self._locked(session, ctx, name)
             self._check_unprotected(ns)
             session.execute(sa.delete(model).where(model.namespace_id == ns.id))
 
@@ -327,21 +307,18 @@ class Manager:
 
     def list_associations(self, ctx, name):
         with db_api.reader() as session:
-            ns = self._namespace(session, ctx, name,
-                                 'image:get_metadef_resource_type')
+            ns = self._namespace(session, ctx, name)
             return self._associations(session, [ns.id])[ns.id]
 
     def add_association(self, ctx, name, body):
         self._seed()
         with db_api.writer() as session:
-            ns = self._locked(session, ctx, name,
-                              'image:add_metadef_resource_type_association')
+            ns = self._locked(session, ctx, name)
             return self._insert_association(session, ns, body, utcnow())
 
     def remove_association(self, ctx, name, rt_name):
         with db_api.writer() as session:
-            ns = self._locked(session, ctx, name,
-                              'image:remove_metadef_resource_type_association')
+            ns = self._locked(session, ctx, name)
             self._check_unprotected(ns)
             rt = session.scalars(sa.select(RT).where(RT.name == rt_name)).first()
             assoc = rt and session.get(ASSOC, (ns.id, rt.id))
@@ -397,24 +374,24 @@ class Manager:
     def list_objects(self, ctx, name, limit=None, marker=None,
                      sort=(('created_at', 'desc'),)):
         with db_api.reader() as session:
-            ns = self._namespace(session, ctx, name, 'image:get_metadef_objects')
+            ns = self._namespace(session, ctx, name)
             return [_object_record(o) for o in self._list_contents(
                 session, ns, OBJ, limit, marker, sort, 'object')]
 
     def create_object(self, ctx, name, body):
         with db_api.writer() as session:
-            ns = self._locked(session, ctx, name, 'image:add_metadef_object')
+            ns = self._locked(session, ctx, name)
             return self._insert_object(session, ns, body, utcnow())
 
     def get_object(self, ctx, name, object_name):
         with db_api.reader() as session:
-            ns = self._namespace(session, ctx, name, 'image:get_metadef_object')
+            ns = self._namespace(session, ctx, name)
             return _object_record(self._content(session, ns, OBJ, object_name,
                                                 'object'))
 
     def update_object(self, ctx, name, object_name, body):
         with db_api.writer() as session:
-            ns = self._locked(session, ctx, name, 'image:modify_metadef_object')
+            ns = self._locked(session, ctx, name)
             obj = self._content(session, ns, OBJ, object_name, 'object')
             if body['name'] != obj.name:
                 self._check_free(session, ns, OBJ, body['name'], 'object')
@@ -428,7 +405,7 @@ class Manager:
 
     def delete_object(self, ctx, name, object_name):
         with db_api.writer() as session:
-            ns = self._locked(session, ctx, name, 'image:delete_metadef_object')
+            ns = self._locked(session, ctx, name)
             self._check_unprotected(ns)
             session.delete(self._content(session, ns, OBJ, object_name, 'object'))
 
@@ -445,19 +422,18 @@ class Manager:
 
     def list_properties(self, ctx, name):
         with db_api.reader() as session:
-            ns = self._namespace(session, ctx, name,
-                                 'image:get_metadef_properties')
+            ns = self._namespace(session, ctx, name)
             return {p.name: dict(p.definition or {}) for p in
                     self._list_contents(session, ns, PROP, what='property')}
 
     def create_property(self, ctx, name, body):
         with db_api.writer() as session:
-            ns = self._locked(session, ctx, name, 'image:add_metadef_property')
+            ns = self._locked(session, ctx, name)
             return self._insert_property(session, ns, body['name'], body, utcnow())
 
     def get_property(self, ctx, name, prop_name, resource_type=None):
         with db_api.reader() as session:
-            ns = self._namespace(session, ctx, name, 'image:get_metadef_property')
+            ns = self._namespace(session, ctx, name)
             if resource_type:
                 assoc = next((a for a in self._associations(session, [ns.id])[ns.id]
                               if a['name'] == resource_type), None)
@@ -477,7 +453,7 @@ class Manager:
 
     def update_property(self, ctx, name, prop_name, body):
         with db_api.writer() as session:
-            ns = self._locked(session, ctx, name, 'image:modify_metadef_property')
+            ns = self._locked(session, ctx, name)
             prop = self._content(session, ns, PROP, prop_name, 'property')
             if body['name'] != prop.name:
                 self._check_free(session, ns, PROP, body['name'], 'property')
@@ -489,7 +465,7 @@ class Manager:
 
     def delete_property(self, ctx, name, prop_name):
         with db_api.writer() as session:
-            ns = self._locked(session, ctx, name, 'image:remove_metadef_property')
+            ns = self._locked(session, ctx, name)
             self._check_unprotected(ns)
             session.delete(self._content(session, ns, PROP, prop_name, 'property'))
 
@@ -510,20 +486,20 @@ class Manager:
     def list_tags(self, ctx, name, limit=None, marker=None,
                   sort=(('created_at', 'desc'),)):
         with db_api.reader() as session:
-            ns = self._namespace(session, ctx, name, 'image:get_metadef_tags')
+            ns = self._namespace(session, ctx, name)
             return [_tag_record(t) for t in self._list_contents(
                 session, ns, TAG, limit, marker, sort, 'tag')]
 
     def create_tag(self, ctx, name, tag_name):
         with db_api.writer() as session:
-            ns = self._locked(session, ctx, name, 'image:add_metadef_tag')
+            ns = self._locked(session, ctx, name)
             self._insert_tags(session, ns, [tag_name], utcnow())
             return _tag_record(self._content(session, ns, TAG, tag_name, 'tag'))
 
     def create_tags(self, ctx, name, tag_names, append=False):
         """Set the namespace's tags to `tag_names`, or add them (`append`)."""
         with db_api.writer() as session:
-            ns = self._locked(session, ctx, name, 'image:add_metadef_tags')
+            ns = self._locked(session, ctx, name)
             if not append:
                 session.execute(sa.delete(TAG).where(TAG.namespace_id == ns.id))
             self._insert_tags(session, ns, tag_names, utcnow())
@@ -531,12 +507,12 @@ class Manager:
 
     def get_tag(self, ctx, name, tag_name):
         with db_api.reader() as session:
-            ns = self._namespace(session, ctx, name, 'image:get_metadef_tag')
+            ns = self._namespace(session, ctx, name)
             return _tag_record(self._content(session, ns, TAG, tag_name, 'tag'))
 
     def update_tag(self, ctx, name, tag_name, new_name):
         with db_api.writer() as session:
-            ns = self._locked(session, ctx, name, 'image:modify_metadef_tag')
+            ns = self._locked(session, ctx, name)
             tag = self._content(session, ns, TAG, tag_name, 'tag')
             if new_name != tag.name:
                 self._check_free(session, ns, TAG, new_name, 'tag')
@@ -547,7 +523,7 @@ class Manager:
 
     def delete_tag(self, ctx, name, tag_name):
         with db_api.writer() as session:
-            ns = self._locked(session, ctx, name, 'image:delete_metadef_tag')
+            ns = self._locked(session, ctx, name)
             self._check_unprotected(ns)
             session.delete(self._content(session, ns, TAG, tag_name, 'tag'))
 

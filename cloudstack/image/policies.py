@@ -1,8 +1,8 @@
-"""Default policy rules of the Image API.
+"""Default policy rules of the Image API, checked in its api/ layer.
 
 Which images a caller can see at all (own project, public, community, shared
-with its project) is decided by the manager; these rules decide what a caller
-may do. Targets: `target.owner` is the image's owning project,
+with its project; everything by `context_is_admin`) is the manager's scoping;
+these rules decide what a caller may do. Targets: `target.owner` is the image's owning project,
 `target.member_id` the project of an image member.
 """
 from oslo_policy import policy
@@ -37,8 +37,19 @@ RULES = {
 }
 
 
+# Glance's base rule: who sees (and lists) every project's images, tasks and
+# namespaces (the manager scopes by it, through context.all_projects).
+BASE_RULES = {
+    'context_is_admin': ADMIN,
+}
+
+
 def list_rules():
-    return [policy.RuleDefault(name, check) for name, check in RULES.items()]
+    """The rules, with Glance's scope: every operation takes a project token
+    (the enforcer refuses system and domain tokens)."""
+    return ([policy.RuleDefault(name, check) for name, check in BASE_RULES.items()]
+            + [policy.RuleDefault(name, check, scope_types=['project'])
+               for name, check in RULES.items()])
 
 
 

@@ -2,8 +2,10 @@
 
 Listings and stats live in SQL (models.py); object bytes in the backend
 (ring + replicas, backend/base.py). The API hands this manager names,
-metadata and byte iterators; the manager decides who may do what
-(policies.py) and keeps SQL and the backend in step.
+metadata and byte iterators once it has decided the caller may (policies.py);
+the manager trusts the context and keeps SQL and the backend in step. Callers
+that read a container's row already (the API, to check its ACLs) hand it on
+as `crow`.
 
 Ordering between the two stores, chosen so that nothing acknowledged is lost:
 - PUT: the backend write first (durable on a quorum), then the listing row
@@ -27,12 +29,13 @@ import time
 
 import sqlalchemy as sa
 
+from cloudstack import drivers
 from cloudstack import exception
 from cloudstack import tasks
 from cloudstack.conf import CONF
 from cloudstack.db import api as db_api
+from cloudstack.object_store import backend as backend_pkg
 from cloudstack.object_store import models
-from cloudstack.object_store import policies
 
 LOG = logging.getLogger(__name__)
 
@@ -95,8 +98,8 @@ def _backend():
     with _backend_lock:
         backend = _backends.get(key)
         if backend is None:
-            from cloudstack.object_store.backend import disk
-            backend = _backends[key] = disk.DiskBackend.from_config()
+            backend_class = drivers.load(backend_pkg.NAMESPACE, CONF.object_store.backend)
+            backend = _backends[key] = backend_class.from_config()
         return backend
 
 
@@ -317,16 +320,12 @@ class Manager:
             return row
         return _retrying(create)
 
-    def _owner_account(self, context, account):
-        if not policies.is_owner(context, account):
-            raise policies.deny(context)
+    def get_account(self, context, account):
+        """The account's row; Swift makes an account on its first use."""
         return self._ensure_account(account)
 
-    def get_account(self, context, account):
-        return self._owner_account(context, account)
-
     def list_containers(self, context, account, listing):
-        acct = self._owner_account(context, account)
+        acct = self._ensure_account(account)
 
         def page(lower, upper, reverse, n):
             c = models.Container
@@ -338,7 +337,7 @@ class Manager:
         return acct, _paged(page, listing, ACCOUNT_LISTING_LIMIT)
 
     def update_account(self, context, account, meta, removes):
-        self._owner_account(context, account)
+        self._ensure_account(account)
         check_metadata(meta, 'account')
         with db_api.writer() as session:
             row = self._lock_account(session, account)
@@ -354,45 +353,25 @@ class Manager:
 
     # --- containers ---------------------------------------------------------
     @staticmethod
-    def _container_row(account, container):
+    def container_row(account, container):
+        """The container's row (its ACLs, counters...), or None."""
         return db_api.read_first(_CONTAINER_BY_NAME, {
             'account': account, 'container': container})
 
-    def _find_container(self, account, container):
-        row = self._container_row(account, container)
+    def _find_container(self, account, container, crow=None):
+        """`crow` when the caller already read the row, else the row or 404."""
+        row = crow if crow is not None else self.container_row(account, container)
         if row is None:
             raise exception.NotFound('Not Found')
         return row
 
-    def authorize_container(self, context, account, container, write=False,
-                            listing=False, referrer=None):
-        """(container row, is_owner) or 401/403/404."""
-        owner = policies.is_owner(context, account)
-        if owner:
-            # One query when the container exists (then so does the account).
-            row = self._container_row(account, container)
-            if row is None:
-                self._ensure_account(account)
-                raise exception.NotFound('Not Found')
-            return row, True
-        row = self._container_row(account, container)
-        if row is None:
-            # Existence is not revealed to those without any ACL.
-            raise policies.deny(context)
-        acl = row.write_acl if write else row.read_acl
-        if not policies.acl_allows(context, acl, referrer=referrer,
-                                   listing=listing, write=write):
-            raise policies.deny(context)
-        return row, False
-
-    def get_container(self, context, account, container, referrer=None):
-        return self.authorize_container(context, account, container,
-                                        listing=True, referrer=referrer)
+    def get_container(self, context, account, container, crow=None):
+        return self._find_container(account, container, crow)
 
     def put_container(self, context, account, container, meta, removes,
                       acls):
         """Create or update; True when created."""
-        acct = self._owner_account(context, account)
+        acct = self._ensure_account(account)
         if len(container.encode()) > MAX_CONTAINER_NAME_LENGTH:
             raise exception.BadRequest(
                 'Container name length of %d longer than %d' % (
@@ -431,7 +410,6 @@ class Manager:
                 row.write_acl = value or None
 
     def update_container(self, context, account, container, meta, removes, acls):
-        self._owner_account(context, account)
         check_metadata(meta, 'container')
         with db_api.writer() as session:
             row = session.scalars(
@@ -446,7 +424,6 @@ class Manager:
         return row
 
     def delete_container(self, context, account, container):
-        self._owner_account(context, account)
         row = self._find_container(account, container)
         self._expire_in(row.id)
         with db_api.writer() as session:
@@ -463,9 +440,8 @@ class Manager:
                 container_count=models.Account.container_count - 1))
             session.delete(row)
 
-    def list_objects(self, context, account, container, listing, referrer=None):
-        row, owner = self.authorize_container(
-            context, account, container, listing=True, referrer=referrer)
+    def list_objects(self, context, account, container, listing, crow=None):
+        row = self._find_container(account, container, crow)
         now = int(time.time())
 
         def page(lower, upper, reverse, n):
@@ -478,7 +454,7 @@ class Manager:
             q = _bounded(q, o.name, lower, upper, reverse)
             with db_api.reader() as session:
                 return session.connection().execute(q.limit(n)).all()
-        return row, owner, _paged(page, listing, CONTAINER_LISTING_LIMIT)
+        return row, _paged(page, listing, CONTAINER_LISTING_LIMIT)
 
     # --- objects ------------------------------------------------------------
     @staticmethod
@@ -493,11 +469,9 @@ class Manager:
         return db_api.read_first(_OBJECT_BY_NAME, {'container_id': container_id,
                                                    'name': obj})
 
-    def get_object(self, context, account, container, obj, referrer=None,
-                   write=False):
-        """(container row, object row) of a live object, or 401/403/404."""
-        crow, _ = self.authorize_container(context, account, container,
-                                           referrer=referrer, write=write)
+    def get_object(self, context, account, container, obj, crow=None):
+        """(container row, object row) of a live object, or 404."""
+        crow = self._find_container(account, container, crow)
         row = self._object_row(crow.id, obj)
         if row is None:
             raise exception.NotFound('Not Found')
@@ -515,8 +489,8 @@ class Manager:
             raise exception.NotFound('Not Found')
 
     def put_object(self, context, account, container, obj, chunks,
-                   content_type, meta, etag=None, if_none_match=False):
-        crow, _ = self.authorize_container(context, account, container, write=True)
+                   content_type, meta, etag=None, if_none_match=False, crow=None):
+        crow = self._find_container(account, container, crow)
         self._check_object_name(obj)
         check_metadata(meta, 'object')
         if if_none_match:
@@ -590,9 +564,10 @@ class Manager:
             self._count(session, crow, -1, -old.size)
         return True
 
-    def update_object(self, context, account, container, obj, content_type, meta):
+    def update_object(self, context, account, container, obj, content_type, meta,
+                      crow=None):
         """Swift POST: replace the object's metadata (and content type)."""
-        crow, row = self.get_object(context, account, container, obj, write=True)
+        crow, row = self.get_object(context, account, container, obj, crow=crow)
         check_metadata(meta, 'object')
         content_type = content_type or row.content_type
         # A POST replaces what users set, not what filters keep (sysmeta).
@@ -617,8 +592,8 @@ class Manager:
             cur.delete_at = int(delete_at) if delete_at else None
         return cur
 
-    def delete_object(self, context, account, container, obj):
-        crow, _ = self.authorize_container(context, account, container, write=True)
+    def delete_object(self, context, account, container, obj, crow=None):
+        crow = self._find_container(account, container, crow)
         row = self._object_row(crow.id, obj)
         if row is None:
             raise exception.NotFound('Not Found')
@@ -641,13 +616,12 @@ class Manager:
 
     def copy_object(self, context, src_account, src_container, src_obj,
                     dst_account, dst_container, dst_obj, meta, content_type,
-                    fresh=False, referrer=None):
+                    fresh=False, src_crow=None, dst_crow=None):
         """Copy an object's bytes (streamed) and metadata; returns
         (source row, destination row)."""
         _, src = self.get_object(context, src_account, src_container, src_obj,
-                                 referrer=referrer)
-        dcrow, _ = self.authorize_container(context, dst_account, dst_container,
-                                            write=True)
+                                 crow=src_crow)
+        dcrow = self._find_container(dst_account, dst_container, dst_crow)
         self._check_object_name(dst_obj)
         new_meta = {} if fresh else dict(src.meta)
         new_meta.pop('X-Static-Large-Object', None)

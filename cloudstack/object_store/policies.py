@@ -28,6 +28,8 @@ DEFAULTS = {
 
 
 def list_rules():
+    # Swift has no token scopes: any token's roles count (a system or domain
+    # token owns no account, having no project).
     return [oslo_policy.RuleDefault(name, check) for name, check in DEFAULTS.items()]
 
 
@@ -146,3 +148,27 @@ def deny(context):
     if context is None:
         return exception.Unauthorized('Unauthorized')
     return exception.Forbidden('Forbidden')
+
+
+# -- The checks the API (and the filters) make before calling the manager.
+
+def authorize_account(context, account):
+    """401/403 unless the caller has full control of `account`."""
+    if not is_owner(context, account):
+        raise deny(context)
+
+
+def authorize_container(context, account, crow, write=False, listing=False,
+                        referrer=None):
+    """Whether the caller owns `account`, once it may use the container whose
+    row is `crow` (None: there is none) as asked: 401/403 otherwise, and
+    404 to an owner when there is no such container. Others never learn
+    whether a container they may not use exists."""
+    if is_owner(context, account):
+        if crow is None:
+            raise exception.NotFound('Not Found')
+        return True
+    acl = None if crow is None else (crow.write_acl if write else crow.read_acl)
+    if not acl_allows(context, acl, referrer=referrer, listing=listing, write=write):
+        raise deny(context)
+    return False

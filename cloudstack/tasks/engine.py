@@ -69,6 +69,7 @@ class Engine:
         self.running = {}       # task id -> green thread
         self.ready = set()      # roles started: their tasks are claimed
         self.services = {}      # role -> its RoleService instances
+        self.rpc_servers = []   # with a transport_url: serving calls to the agents
         self.stopping = False
         self._wake = eventlet.Event()
         self._listening = []
@@ -106,6 +107,9 @@ class Engine:
         finally:
             for gt in helpers:
                 gt.kill()
+            for server in self.rpc_servers:
+                server.stop()
+                server.wait()
             self._unlisten()
             for services in self.services.values():
                 for service in services:
@@ -128,6 +132,9 @@ class Engine:
                               role or 'the engine', self.host, delay)
                 eventlet.sleep(delay)
                 delay = min(delay * 2, START_RETRY_MAX)
+        if role is not None and CONF.transport_url:
+            from cloudstack.tasks import messaging
+            self.rpc_servers.append(messaging.serve(role, self.host))
         self.ready.add(role)
         self._beat(role)
         self.wake()

@@ -2,11 +2,13 @@
 import os
 import sys
 
+from oslo_middleware.healthcheck import pluginbase
 from paste import deploy
 import webob
 import webob.dec
 
 from cloudstack.conf import CONF
+from cloudstack import context
 
 ETC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                    os.pardir, 'etc', 'cloudstack')
@@ -43,6 +45,7 @@ class URLMap:
                     environ['SCRIPT_NAME'] = environ.get('SCRIPT_NAME', '') + prefix
                     environ['PATH_INFO'] = path[len(prefix):] or '/'
                 return app(environ, start_response)
+        context.RequestContext()     # this request's own log context
         start_response('404 Not Found', [('Content-Type', 'text/plain')])
         return [b'Not Found']
 
@@ -63,13 +66,15 @@ def _healthy():
     return True
 
 
-@webob.dec.wsgify
-def healthcheck(req):
-    """Answers without auth: 200 when the database answers, else 503."""
-    if not _healthy():
-        return webob.Response(status=503, text='database unavailable\n',
-                              content_type='text/plain')
-    return webob.Response(text='OK\n', content_type='text/plain')
+class DatabaseHealthcheck(pluginbase.HealthcheckBaseExtension):
+    """oslo.middleware's /healthcheck backend: available while the database
+    answers."""
+
+    def healthcheck(self, server_port):
+        if _healthy():
+            return pluginbase.HealthcheckResult(available=True, reason='OK')
+        return pluginbase.HealthcheckResult(available=False,
+                                            reason='database unavailable')
 
 
 @webob.dec.wsgify
@@ -87,8 +92,5 @@ def swift_healthcheck(req):
     return util.finish(req, resp)
 
 
-def healthcheck_factory(global_conf, **local_conf):
-    """`style = swift` for Swift's shape (under /object-store)."""
-    if local_conf.get('style') == 'swift':
-        return swift_healthcheck
-    return healthcheck
+def swift_healthcheck_factory(global_conf, **local_conf):
+    return swift_healthcheck

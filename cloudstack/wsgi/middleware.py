@@ -1,6 +1,10 @@
 """The middleware every API pipeline is built from (see api-paste.ini)."""
 import logging
 
+from oslo_middleware import cors
+from oslo_middleware import http_proxy_to_wsgi
+from oslo_middleware import request_id
+from oslo_middleware import sizelimit
 import webob
 import webob.exc
 
@@ -34,98 +38,63 @@ class Middleware:
         return self.app
 
 
-class RequestId(Middleware):
-    """Give each request an id, answer it in x-openstack-request-id."""
+# The shared filters are oslo.middleware's, as in every OpenStack service,
+# over our configuration: request_id (oslo_middleware:RequestId.factory),
+# http_proxy_to_wsgi, cors and sizelimit below, and /healthcheck
+# (oslo_middleware:Healthcheck.app_factory, see wsgi/app.py). A filter the
+# configuration leaves nothing to do is not installed at all.
+
+def _passthrough(app):
+    return app
+
+
+def request_id_factory(global_conf, **local_conf):
+    """oslo.middleware's request id (answered in x-openstack-request-id), in
+    the current log context from the start, so that every line the request
+    logs carries it (the auth filter adds the user and project)."""
+    return lambda app: request_id.RequestId(_LogContext(app))
+
+
+class _LogContext:
+    def __init__(self, app):
+        self.app = app
 
     def __call__(self, environ, start_response):
-        request_id = cs_context.new_request_id()
-        environ['cloudstack.request_id'] = request_id
-
-        def start_with_id(status, headers, exc_info=None):
-            headers.append(('x-openstack-request-id', request_id))
-            return start_response(status, headers, exc_info)
-        return self.app(environ, start_with_id)
+        cs_context.RequestContext(
+            request_id=environ[request_id.ENV_REQUEST_ID],
+            global_request_id=environ.get(request_id.GLOBAL_REQ_ID))
+        return self.app(environ, start_response)
 
 
-class HTTPProxyToWSGI(Middleware):
-    """Honour X-Forwarded-Proto/-Host/-Prefix set by a TLS-terminating proxy."""
-
-    def process(self, req):
-        env = req.environ
-        proto = env.get('HTTP_X_FORWARDED_PROTO')
-        if proto:
-            env['wsgi.url_scheme'] = proto.split(',')[0].strip()
-        host = env.get('HTTP_X_FORWARDED_HOST')
-        if host:
-            env['HTTP_HOST'] = host.split(',')[0].strip()
-        prefix = env.get('HTTP_X_FORWARDED_PREFIX')
-        if prefix:
-            env['SCRIPT_NAME'] = prefix.rstrip('/') + env.get('SCRIPT_NAME', '')
-        return self.app
+def http_proxy_to_wsgi_factory(global_conf, **local_conf):
+    """X-Forwarded-* and Forwarded headers, honoured only when the operator
+    says a proxy sets them ([oslo_middleware] enable_proxy_headers_parsing):
+    from anyone else they would change the links we hand out."""
+    if not CONF.oslo_middleware.enable_proxy_headers_parsing:
+        return _passthrough
+    return lambda app: http_proxy_to_wsgi.HTTPProxyToWSGI(app, CONF)
 
 
-class CORS(Middleware):
-    """Cross-origin requests from the origins in [DEFAULT] cors_allowed_origins."""
-
-    EXPOSE = 'X-Subject-Token, X-Openstack-Request-Id, OpenStack-API-Version'
-    METHODS = 'GET, PUT, POST, DELETE, PATCH, HEAD, OPTIONS'
-
-    def _allowed(self, origin):
-        allowed = CONF.cors_allowed_origins
-        return origin and ('*' in allowed or origin in allowed)
-
-    def process(self, req):
-        origin = req.headers.get('Origin')
-        if not self._allowed(origin):
-            return self.app
-        if req.method == 'OPTIONS' and 'Access-Control-Request-Method' in req.headers:
-            resp = webob.Response(status=200)
-            resp.headers['Access-Control-Allow-Methods'] = self.METHODS
-            asked = req.headers.get('Access-Control-Request-Headers')
-            if asked:
-                resp.headers['Access-Control-Allow-Headers'] = asked
-            resp.headers['Access-Control-Max-Age'] = '3600'
-        else:
-            resp = req.get_response(self.app)
-            resp.headers['Access-Control-Expose-Headers'] = self.EXPOSE
-        resp.headers['Access-Control-Allow-Origin'] = origin
-        resp.headers['Access-Control-Allow-Credentials'] = 'true'
-        resp.headers['Vary'] = 'Origin'
-        return resp
+def cors_factory(global_conf, **local_conf):
+    """Cross-origin requests from the origins in [cors] allowed_origin."""
+    if not CONF.cors.allowed_origin:
+        return _passthrough
+    return lambda app: cors.CORS(app, CONF)
 
 
-class _LimitedInput:
-    """A wsgi.input that raises once more than `limit` bytes were read."""
+class SizeLimit(sizelimit.RequestBodySizeLimiter):
+    """oslo.middleware's limit on request bodies ([oslo_middleware]
+    max_request_body_size), declared or streamed. Its refusal is raised, not
+    answered, so that the fault wrapper outside answers in the API's shape."""
 
-    def __init__(self, stream, limit):
-        self.stream, self.left = stream, limit
+    _limit = sizelimit.RequestBodySizeLimiter.__dict__['__call__'].func
 
-    def read(self, size=-1):
-        data = self.stream.read(self.left + 1 if size is None or size < 0
-                                else min(size, self.left + 1))
-        self.left -= len(data)
-        if self.left < 0:
-            raise exception.RequestEntityTooLarge()
-        return data
+    @classmethod
+    def factory(cls, global_conf, **local_conf):
+        return lambda app: cls(app, CONF)
 
-    def readline(self, size=-1):
-        line = self.stream.readline(size)
-        self.left -= len(line)
-        if self.left < 0:
-            raise exception.RequestEntityTooLarge()
-        return line
-
-
-class SizeLimit(Middleware):
-    """Refuse bodies larger than max_request_body_size (or the local max)."""
-
-    def process(self, req):
-        limit = int(self.conf.get('max_body_size') or CONF.max_request_body_size)
-        if req.content_length is not None and req.content_length > limit:
-            raise exception.RequestEntityTooLarge()
-        if req.content_length is None and req.environ.get('wsgi.input_terminated'):
-            req.environ['wsgi.input'] = _LimitedInput(req.environ['wsgi.input'], limit)
-        return self.app
+    def __call__(self, environ, start_response):
+        return self._limit(webob.Request(environ))(environ, start_response)
 
 
 class FaultWrapper(Middleware):
@@ -171,7 +140,8 @@ class AuthToken(Middleware):
                 token = manager.get().validate_token(token_id)
                 ctx = cs_context.RequestContext.from_token(
                     token, auth_token=token_id,
-                    request_id=req.environ.get('cloudstack.request_id'))
+                    request_id=req.environ.get(request_id.ENV_REQUEST_ID),
+                    global_request_id=req.environ.get(request_id.GLOBAL_REQ_ID))
             except (exception.NotFound, exception.Unauthorized) as exc:
                 if not delay:
                     raise exception.Unauthorized(

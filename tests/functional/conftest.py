@@ -159,7 +159,8 @@ class Cloud:
     def use_database(self):
         """Point this test process's CONF at the cloud's database."""
         CONF.set_override('data_dir', self.data_dir)
-        CONF.set_override('connection', DB_URL, group='database')
+        CONF.set_override('connection', self.options.get('database', {}).get('connection'),
+                          group='database')
         db_api.reset()
 
     def kill_tree(self, proc):
@@ -209,9 +210,55 @@ def cloud(tmp_path):
     db_api.reset()
 
 
+# --- RabbitMQ ---------------------------------------------------------------
+
+RABBITMQ_BIN = '/usr/lib/rabbitmq/bin'      # Debian's rabbitmq-server, run as whoever we are
+
+
+@pytest.fixture(scope='session')
+def rabbitmq(tmp_path_factory):
+    """A RabbitMQ node of this test run's own (node name, ports, data), for the
+    session; its transport URL."""
+    server = os.path.join(RABBITMQ_BIN, 'rabbitmq-server')
+    if not os.access(server, os.X_OK):
+        pytest.skip('needs RabbitMQ: the Debian package rabbitmq-server is not installed')
+    base = tmp_path_factory.mktemp('rabbitmq')
+    (base / 'enabled_plugins').write_text('[].\n')
+    port, dist = free_port(), free_port()
+    node = 'cs-test-%d@localhost' % port
+    env = dict(os.environ, HOME=str(base), RABBITMQ_NODENAME=node,
+               RABBITMQ_NODE_IP_ADDRESS='127.0.0.1', RABBITMQ_NODE_PORT=str(port),
+               RABBITMQ_DIST_PORT=str(dist), RABBITMQ_MNESIA_BASE=str(base / 'mnesia'),
+               RABBITMQ_LOG_BASE=str(base / 'log'), RABBITMQ_PID_FILE=str(base / 'pid'),
+               RABBITMQ_ENABLED_PLUGINS_FILE=str(base / 'enabled_plugins'),
+               RABBITMQ_CONFIG_FILE=str(base / 'rabbitmq'))
+    ctl = [os.path.join(RABBITMQ_BIN, 'rabbitmqctl'), '-n', node]
+    subprocess.run([server, '-detached'], env=env, check=True, timeout=60,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        # Waits for the node to write its pid file, then for RabbitMQ to be up.
+        subprocess.run(ctl + ['wait', str(base / 'pid'), '--timeout', '180'], env=env,
+                       check=True, timeout=200, capture_output=True)
+        yield 'rabbit://guest:guest@127.0.0.1:%d/' % port
+    finally:
+        subprocess.run(ctl + ['stop'], env=env, timeout=60, capture_output=True)
+
+
 # --- Object Storage ---------------------------------------------------------
 
 ADMIN_PASSWORD = 'functional-pw'
+
+
+def keystone_session(cloud, password=ADMIN_PASSWORD):
+    """A keystoneauth1 session of the admin on a running Cloud, as every
+    OpenStack client makes one: it discovers the Identity version from the
+    unversioned URL, authenticates, and finds endpoints in the catalog."""
+    from keystoneauth1.identity import v3
+    from keystoneauth1 import session
+    auth = v3.Password(auth_url=cloud.url + '/identity', username='admin',
+                       password=password, user_domain_id='default',
+                       project_name='admin', project_domain_id='default')
+    return session.Session(auth=auth, timeout=30)
 
 
 class Swift:
@@ -221,15 +268,9 @@ class Swift:
 
     def __init__(self, cloud, password=ADMIN_PASSWORD):
         cloud.ready('/identity/v3')
-        scope = {'project': {'name': 'admin', 'domain': {'id': 'default'}}}
-        user = {'name': 'admin', 'domain': {'id': 'default'}, 'password': password}
-        resp = requests.post(cloud.url + '/identity/v3/auth/tokens', timeout=10, json={
-            'auth': {'identity': {'methods': ['password'], 'password': {'user': user}},
-                     'scope': scope}})
-        resp.raise_for_status()
-        self.token = resp.headers['X-Subject-Token']
-        [self.url] = {e['url'] for s in resp.json()['token']['catalog']
-                      if s['type'] == 'object-store' for e in s['endpoints']}
+        session = keystone_session(cloud, password)
+        self.token = session.get_token()
+        self.url = session.get_endpoint(service_type='object-store', interface='public')
         self.account = self.url.rsplit('/', 1)[1]
 
     def request(self, method, path='', headers=None, timeout=30, **kwargs):

@@ -181,3 +181,66 @@ def test_cast_queues_one_attempt_for_the_agent(db):
     tasks.cast(where, {'tag': 'x'}, role='network', host='h1')
     [task] = queue.claim('o:1', 5, roles=('network',), host='h1')
     assert (task.handler, task.max_attempts) == ('test.agents.where', 1)
+
+
+def test_calls_and_wake_ups_over_a_message_bus(agent):
+    """With a transport_url (here oslo.messaging's in-process fake driver),
+    calls are RPC calls to the agent's server, and wake-ups fanout casts."""
+    CONF.set_override('transport_url', 'fake://')
+    try:
+        agent(('compute',), 'h1')
+        agent(('compute',), 'h2')
+        for host in ('h1', 'h2'):
+            assert tasks.call(where, {'tag': host}, role='compute', host=host,
+                              timeout=5)['tag'] == host
+        with pytest.raises(exception.NotFound, match='No console here'):
+            tasks.call(missing, {'thing': 'console'}, role='compute', host='h1', timeout=5)
+        with pytest.raises(tasks.RemoteError, match='the driver broke'):
+            tasks.call(crash, role='compute', host='h2', timeout=5)
+        with db_api.reader() as s:      # nothing went through the task table
+            assert s.query(queue.Task).count() == 0
+    finally:
+        CONF.clear_override('transport_url')
+
+
+def test_wake_ups_over_a_message_bus(db):
+    """Without PostgreSQL, a bus carries the wake-ups: a fanout cast per channel
+    (the fake driver delivers them in threads of this process)."""
+    import time
+    from cloudstack.tasks import wakeup
+    CONF.set_override('transport_url', 'fake://')
+    got = []
+    handles = [wakeup.listen('tasks.compute.h1', lambda p, n=n: got.append((n, p)))
+               for n in (1, 2)]
+    other = wakeup.listen('tasks.compute.h2', lambda p: got.append(('h2', p)))
+    try:
+        with pytest.raises(ZeroDivisionError):
+            with db_api.writer() as session:
+                wakeup.send('tasks.compute.h1', 'rolled back', session=session)
+                1 / 0
+        with db_api.writer() as session:
+            wakeup.send('tasks.compute.h1', 'x', session=session)
+        deadline = time.monotonic() + 5
+        while len(got) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.1)
+        assert sorted(got) == [(1, 'x'), (2, 'x')]
+    finally:
+        for handle in handles + [other]:
+            handle.close()
+        CONF.clear_override('transport_url')
+
+
+def test_notifications_are_off_by_default_and_go_where_the_driver_says(conf, caplog):
+    from cloudstack.tasks import messaging
+    assert messaging.notifier('image.h1') is None
+    messaging.notify({}, 'image.create', {'id': 'x'}, 'image.h1')      # nowhere, no error
+    conf.set_override('driver', ['log'], group='oslo_messaging_notifications')
+    try:
+        with caplog.at_level('INFO'):
+            messaging.notify({'request_id': 'req-1'}, 'image.create', {'id': 'x'}, 'image.h1')
+        [record] = [r for r in caplog.records if r.name.startswith('oslo.messaging.notif')]
+        assert '"event_type": "image.create"' in record.getMessage()
+        assert '"publisher_id": "image.h1"' in record.getMessage()
+    finally:
+        conf.clear_override('driver', group='oslo_messaging_notifications')

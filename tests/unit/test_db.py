@@ -1,5 +1,6 @@
 """The database layer: migrations and concurrent writers."""
 import multiprocessing
+import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -7,6 +8,7 @@ import sqlalchemy as sa
 from cloudstack.db import api as db_api
 from cloudstack.db import migration
 from cloudstack.identity import models
+from tests.conftest import PG_URL
 
 
 def test_a_new_database_gets_the_models_schema_at_the_newest_revision(db):
@@ -14,9 +16,32 @@ def test_a_new_database_gets_the_models_schema_at_the_newest_revision(db):
     assert migration.differences() == []
 
 
-def test_migrations_create_exactly_the_models(conf):
-    if not db_api.is_sqlite():
-        pytest.skip('runs the migrations on an empty SQLite database')
+@pytest.fixture
+def empty_database(conf):
+    """An empty database: SQLite's is a new file; on PostgreSQL a new schema
+    of the test database, first on the connection's search path."""
+    if db_api.is_sqlite():
+        yield
+        return
+    schema = 'migrate_%s' % uuid.uuid4().hex[:12]
+    with db_api.get_engine().begin() as conn:
+        conn.execute(sa.text('CREATE SCHEMA %s' % schema))
+    url = sa.engine.make_url(conf.database.connection).update_query_dict(
+        {'options': '-csearch_path=%s' % schema})
+    conf.set_override('connection', url.render_as_string(hide_password=False),
+                      group='database')
+    db_api.reset()
+    try:
+        yield
+    finally:
+        db_api.reset()
+        conf.set_override('connection', PG_URL, group='database')
+        with db_api.get_engine().begin() as conn:
+            conn.execute(sa.text('DROP SCHEMA %s CASCADE' % schema))
+
+
+def test_migrations_create_exactly_the_models(empty_database):
+    assert migration.current() is None
     migration.upgrade()
     assert migration.current() == migration.head()
     assert migration.differences() == []

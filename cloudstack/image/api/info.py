@@ -27,4 +27,5 @@ class Info:
         return {'stores': out}
 
     def usage(self, req):
+        policy.authorize(req.context, 'image:get_usage')
         return {'usage': manager.get().usage(req.context)}

@@ -8,7 +8,7 @@ from cloudstack.api import common, wsgi
 from cloudstack.conf import CONF
 from cloudstack.image import manager
 from cloudstack.image.manager import base
-from cloudstack.image.api import views
+from cloudstack.image.api import authz, views
 
 NOT_FILTERS = ('limit', 'marker', 'sort_key', 'sort_dir')
 
@@ -78,12 +78,14 @@ class Tasks:
             body = json.loads(req.body or b'null')
         except ValueError as exc:
             raise exception.BadRequest('Malformed JSON in request body: %s' % exc)
+        authz.authorize(req, 'image:add_task', {'owner': req.context.project_id or ''})
         rec = self.manager.create_task(req.context, body)
         resp = wsgi.json_response(views.task(rec), 201)
         resp.headers['Location'] = req.application_url + '/v2/tasks/%s' % rec['id']
         return resp
 
     def index(self, req):
+        authz.authorize(req, 'image:get_tasks')
         limit, marker = common.limit_marker(
             req, max_limit=CONF.image.api_limit_max,
             default=CONF.image.limit_param_default)
@@ -103,9 +105,11 @@ class Tasks:
         return out
 
     def show(self, req, task_id):
+        authz.authorize(req, 'image:get_task')
         return views.task(self.manager.get_task(req.context, task_id))
 
     def image_tasks(self, req, image_id):
+        authz.image(req, 'image:get_image', image_id)
         rows = self.manager.image_tasks(req.context, image_id)
         return {'tasks': [views.image_task(r) for r in rows]}
 

@@ -8,10 +8,9 @@ import re
 import sqlalchemy as sa
 
 from cloudstack import exception
-from cloudstack import policy
 from cloudstack.conf import CONF
 from cloudstack.db import api as db_api
-from cloudstack.image import format_inspector
+from cloudstack.image import inspection
 from cloudstack.image import models
 from cloudstack.image import stores
 
@@ -78,7 +77,7 @@ class _Hashing:
         self.size = 0
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.digest = hashlib.new(HASH_ALGO)
-        self.inspector = format_inspector.StreamInspector(
+        self.inspector = inspection.StreamInspector(
             declared, enforce=CONF.image.require_image_format_match)
 
     def __iter__(self):
@@ -91,7 +90,7 @@ class _Hashing:
                     'Image exceeds the storage quota of %d bytes.' % self.cap)
             try:
                 self.inspector.feed(chunk)
-            except format_inspector.FormatError as exc:
+            except inspection.FormatError as exc:
                 raise FormatRejected(str(exc))
             self.md5.update(chunk)
             self.digest.update(chunk)
@@ -102,7 +101,7 @@ class _Hashing:
                     self.size, self.expected))
         try:
             self.result = self.inspector.finish()
-        except format_inspector.FormatError as exc:
+        except inspection.FormatError as exc:
             raise FormatRejected(str(exc))
 
 
@@ -163,12 +162,13 @@ class Base:
     def _staging_path(self, image_id):
         return os.path.join(self.staging_dir(), image_id)
 
-    @staticmethod
-    def _is_admin(ctx):
-        return ctx.is_admin or 'admin' in ctx.roles
-
-    def _target(self, img):
-        return {'owner': img.owner or '', 'visibility': img.visibility}
+    def policy_target(self, ctx, image_id):
+        """What the API checks its rules against ({'owner', 'visibility'},
+        and the image's 'status'), or 404 when the caller cannot see it."""
+        with db_api.reader() as session:
+            img = self._get_visible(session, ctx, image_id)
+            return {'owner': img.owner or '', 'visibility': img.visibility,
+                    'status': img.status}
 
     def _row(self, session, image_id, lock=False):
         stmt = sa.select(models.Image).where(models.Image.id == image_id)
@@ -182,7 +182,7 @@ class Base:
         return session.get(models.ImageMember, (image_id, project_id))
 
     def _visible(self, session, ctx, img):
-        if self._is_admin(ctx):
+        if ctx.all_projects:
             return True
         if img.owner and img.owner == ctx.project_id:
             return True
@@ -239,12 +239,6 @@ class Base:
         elif key == 'visibility':
             if value not in VISIBILITIES:
                 raise exception.BadRequest('Invalid visibility value: %s' % value)
-            if value == 'public':
-                policy.authorize(ctx, 'image:publicize_image',
-                                   {'owner': img_owner or ''})
-            elif value == 'community':
-                policy.authorize(ctx, 'image:communitize_image',
-                                   {'owner': img_owner or ''})
         elif key in ('protected', 'os_hidden'):
             if not isinstance(value, bool):
                 raise exception.BadRequest('%s must be a boolean' % key)
@@ -269,8 +263,6 @@ class Base:
         elif key == 'owner':
             if value is not None and (not isinstance(value, str) or len(value) > 255):
                 raise exception.BadRequest('owner must be a string')
-            if value != ctx.project_id:
-                policy.authorize(ctx, 'image:set_owner', {'owner': value or ''})
 
     @staticmethod
     def _check_tag(tag):

@@ -4,7 +4,6 @@ import os
 import sqlalchemy as sa
 
 from cloudstack import exception
-from cloudstack import policy
 from cloudstack.conf import CONF
 from cloudstack.db import api as db_api
 from cloudstack.db.models import utcnow
@@ -16,9 +15,7 @@ from cloudstack.image.manager.base import (
 class Data:
     def _check_upload(self, ctx, image_id):
         with db_api.reader() as session:
-            img = self._get_visible(session, ctx, image_id)
-            policy.authorize(ctx, 'image:upload_image', self._target(img))
-            return self._record(session, img)
+            return self._record(session, self._get_visible(session, ctx, image_id))
 
     def upload(self, ctx, image_id, chunks, content_length=None, store_id=None):
         if store_id is not None:
@@ -81,15 +78,8 @@ class Data:
 
     def download(self, ctx, image_id, offset=0, length=None):
         """(record, iterator of chunks or None when there is no data)."""
-        policy.authorize(ctx, 'image:download_image')
         with db_api.reader() as session:
-            img = self._get_visible(session, ctx, image_id)
-            rec = self._record(session, img)
-            target = self._target(img)
-        if rec['status'] == 'deactivated' and not policy.check(
-                ctx, 'image:download_deactivated', target):
-            raise exception.Forbidden('The requested image has been deactivated. '
-                                      'Image data download is forbidden.')
+            rec = self._record(session, self._get_visible(session, ctx, image_id))
         if not rec['location'] or rec['status'] not in ('active', 'deactivated'):
             return rec, None
         if CONF.image.image_cache_enabled:

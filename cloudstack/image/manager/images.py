@@ -6,7 +6,6 @@ import uuid
 import sqlalchemy as sa
 
 from cloudstack import exception
-from cloudstack import policy
 from cloudstack.conf import CONF
 from cloudstack.db import api as db_api
 from cloudstack.db.models import utcnow
@@ -28,7 +27,6 @@ class Images:
             if key == 'locations':
                 raise exception.Forbidden('Setting locations is not allowed.')
         owner = body.pop('owner', ctx.project_id)
-        policy.authorize(ctx, 'image:add_image', {'owner': owner or ''})
         image_id = body.pop('id', None)
         if image_id is not None:
             if not isinstance(image_id, str) or not UUID_RE.match(image_id):
@@ -81,12 +79,10 @@ class Images:
             return self._record(session, img)
 
     def get_image(self, ctx, image_id):
-        policy.authorize(ctx, 'image:get_image')
         with db_api.reader() as session:
             return self._record(session, self._get_visible(session, ctx, image_id))
 
     def list_images(self, ctx, filters, limit, marker, sort):
-        policy.authorize(ctx, 'image:get_images')
         I = models.Image
         filters = dict(filters)
         with db_api.reader() as session:
@@ -113,7 +109,7 @@ class Images:
             raise exception.BadRequest('Invalid visibility value: %s' % visibility)
         if member_status not in MEMBER_STATUSES + ('all',):
             raise exception.BadRequest('Invalid member_status value: %s' % member_status)
-        if self._is_admin(ctx):
+        if ctx.all_projects:
             if visibility in (None, 'all'):
                 return sa.true()
             return I.visibility == visibility
@@ -222,7 +218,6 @@ class Images:
         """Apply JSON-patch `ops` [(op, path_parts, value)] to the image."""
         with db_api.writer() as session:
             img = self._get_visible(session, ctx, image_id, lock=True)
-            policy.authorize(ctx, 'image:modify_image', self._target(img))
             rec = self._record(session, img)
             props = dict(rec['properties'])
             tags = list(rec['tags'])
@@ -292,7 +287,6 @@ class Images:
     def delete_image(self, ctx, image_id):
         with db_api.writer() as session:
             img = self._get_visible(session, ctx, image_id, lock=True)
-            policy.authorize(ctx, 'image:delete_image', self._target(img))
             if img.protected:
                 raise exception.Forbidden('Image %s is protected and cannot be '
                                           'deleted.' % image_id)
@@ -319,10 +313,9 @@ class Images:
                 LOG.exception('could not delete %s from store %s', location,
                               store_id)
 
-    def _set_status(self, ctx, image_id, rule, allowed_from, to):
+    def _set_status(self, ctx, image_id, allowed_from, to):
         with db_api.writer() as session:
             img = self._get_visible(session, ctx, image_id, lock=True)
-            policy.authorize(ctx, rule, self._target(img))
             if img.status == to:
                 return
             if img.status not in allowed_from:
@@ -333,12 +326,10 @@ class Images:
             img.updated_at = utcnow()
 
     def deactivate(self, ctx, image_id):
-        self._set_status(ctx, image_id, 'image:deactivate', ('active',),
-                         'deactivated')
+        self._set_status(ctx, image_id, ('active',), 'deactivated')
 
     def reactivate(self, ctx, image_id):
-        self._set_status(ctx, image_id, 'image:reactivate', ('deactivated',),
-                         'active')
+        self._set_status(ctx, image_id, ('deactivated',), 'active')
 
     def _transition(self, image_id, frm, to, **values):
         """Atomically move the image from status `frm` to `to`; False if it
@@ -356,7 +347,6 @@ class Images:
         self._check_tag(tag)
         with db_api.writer() as session:
             img = self._get_visible(session, ctx, image_id, lock=True)
-            policy.authorize(ctx, 'image:modify_image', self._target(img))
             if session.get(models.ImageTag, (image_id, tag)) is None:
                 count = session.scalar(sa.select(sa.func.count()).where(
                     models.ImageTag.image_id == image_id))
@@ -370,7 +360,6 @@ class Images:
     def delete_tag(self, ctx, image_id, tag):
         with db_api.writer() as session:
             img = self._get_visible(session, ctx, image_id, lock=True)
-            policy.authorize(ctx, 'image:modify_image', self._target(img))
             row = session.get(models.ImageTag, (image_id, tag))
             if row is None:
                 raise exception.NotFound('Tag %s not found' % tag)

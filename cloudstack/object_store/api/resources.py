@@ -29,6 +29,7 @@ def account_headers(row):
 def account(req, name):
     ctx = req.context
     mgr = _mgr()
+    policies.authorize_account(ctx, name)
     if req.method in ('GET', 'HEAD'):
         listing = util.listing_params(req, os_manager.ACCOUNT_LISTING_LIMIT)
         if req.method == 'HEAD':
@@ -82,16 +83,15 @@ def container(req, account_name, name):
     method = req.method
     if method in ('GET', 'HEAD'):
         listing = util.listing_params(req, os_manager.CONTAINER_LISTING_LIMIT)
+        crow, owner = util.container_access(req, account_name, name, listing=True)
         if method == 'HEAD':
-            row, owner = mgr.get_container(ctx, account_name, name,
-                                           referrer=req.referer)
             fmt = util.listing_format(req)
-            return util.empty(204, container_headers(row, owner),
+            return util.empty(204, container_headers(crow, owner),
                               fmt + '; charset=utf-8')
-        row, owner, items = mgr.list_objects(ctx, account_name, name, listing,
-                                             referrer=req.referer)
+        row, items = mgr.list_objects(ctx, account_name, name, listing, crow=crow)
         return util.render_listing(req, 'container', name, items,
                                    container_headers(row, owner))
+    policies.authorize_account(ctx, account_name)
     if method == 'PUT':
         if '/' in name:
             raise util.error(400, 'Bad Request', 'Container name cannot contain /')

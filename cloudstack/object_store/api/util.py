@@ -10,6 +10,7 @@ import webob
 
 from cloudstack import exception
 from cloudstack.object_store import manager as os_manager
+from cloudstack.object_store import policies
 
 POLICY = 'Policy-0'
 
@@ -65,8 +66,23 @@ def render_error(req, exc):
     return resp
 
 
+def container_access(req, account, container, write=False, listing=False):
+    """(container row, caller owns the account) once the caller may use the
+    container as asked (policies.authorize_container); one read of the row,
+    handed on to the manager."""
+    mgr = os_manager.get()
+    crow = mgr.container_row(account, container)
+    try:
+        owner = policies.authorize_container(req.context, account, crow, write=write,
+                                             listing=listing, referrer=req.referer)
+    except exception.NotFound:
+        mgr.get_account(req.context, account)   # an owner's account exists on first use
+        raise
+    return crow, owner
+
+
 def trans_id(req):
-    rid = req.environ.get('cloudstack.request_id') or ''
+    rid = req.environ.get('openstack.request_id') or ''
     hexid = rid[4:].replace('-', '') if rid.startswith('req-') else ''
     if len(hexid) < 21:
         hexid = uuid.uuid4().hex

@@ -1,9 +1,3 @@
-"""Where object bytes live."""
-
-
-def load(conf=None):
-    """The configured backend: a DiskBackend on the ring in
-    [object_store] ring_file, which is created (the embedded default ring,
-    see ring.load_ring) when it does not exist yet."""
-    from cloudstack.object_store.backend import disk
-    return disk.DiskBackend.from_config(conf)
+"""Where object bytes live: a backend from the cloudstack.object_store.backends
+namespace, named by [object_store] backend (base.py is the interface)."""
+NAMESPACE = 'cloudstack.object_store.backends'

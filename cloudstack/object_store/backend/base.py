@@ -28,6 +28,11 @@ class ChecksumMismatch(Exception):
 
 
 class ObjectBackend(abc.ABC):
+    @classmethod
+    @abc.abstractmethod
+    def from_config(cls, conf=None):
+        """The backend this configuration describes ([object_store] options)."""
+
     @abc.abstractmethod
     def put(self, account, container, obj, chunks, content_type, metadata,
             etag=None, timestamp=None):

@@ -95,7 +95,7 @@ def _lookup(account, container):
     mgr, context = manager.get(), policies.grant(account)
     try:
         if container:
-            row, _ = mgr.get_container(context, account, container)
+            row = mgr.get_container(context, account, container)
             headers = resources.container_headers(row, owner=True)
         else:
             headers = resources.account_headers(mgr.get_account(context, account))

@@ -273,7 +273,7 @@ class FormPost:
                 middleware.quote_path('v1', account, container, obj),
                 headers=sub_headers, body=body,
                 context=policies.grant(account,
-                                       req.environ.get('cloudstack.request_id')))
+                                       req.environ.get('openstack.request_id')))
             if resp.status_int // 100 != 2:
                 return resp.status_int, 'FormPost: ' + resp.status.split(' ', 1)[-1]
         if limits is None:

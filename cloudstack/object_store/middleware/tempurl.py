@@ -159,7 +159,7 @@ class TempURL:
         if refusal is not None:
             return refusal
         req.environ['cloudstack.context'] = policies.grant(
-            account, request_id=req.environ.get('cloudstack.request_id'))
+            account, request_id=req.environ.get('openstack.request_id'))
         req.environ['cloudstack.object_store.temp_url'] = scope
         resp = req.get_response(self.app)
         return self._clean_response(req, resp, obj, params)

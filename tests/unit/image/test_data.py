@@ -8,7 +8,7 @@ from cloudstack.conf import CONF
 from cloudstack.image.manager import base
 from tests.unit.image.drain import run_tasks
 from tests.unit.image.conftest import IMG
-from tests.unit.image.test_format_inspector import qcow2, vmdk
+from tests.unit.image.test_inspection import qcow2, vmdk
 
 
 def datadir():

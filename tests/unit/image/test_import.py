@@ -10,7 +10,7 @@ from cloudstack.conf import CONF
 from cloudstack.image.manager import imports
 from tests.unit.image.conftest import IMG
 from tests.unit.image.drain import run_tasks
-from tests.unit.image.test_format_inspector import qcow2
+from tests.unit.image.test_inspection import qcow2
 from tests.unit.image import test_tasks
 
 URL = test_tasks.URL

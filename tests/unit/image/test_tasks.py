@@ -91,7 +91,7 @@ def test_a_failed_download_fails_the_task_and_drops_the_image(users, web):
 
 
 def test_format_mismatch_fails_the_task(users, web):
-    from tests.unit.image.test_format_inspector import qcow2
+    from tests.unit.image.test_inspection import qcow2
     boss = users['boss']
     web[URL] = qcow2()
     task = boss.post(TASKS, _task()).json

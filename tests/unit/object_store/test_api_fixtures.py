@@ -20,6 +20,10 @@ class MemoryBackend(base.ObjectBackend):
         self.objects = {}
         self.puts = 0
 
+    @classmethod
+    def from_config(cls, conf=None):
+        return cls()
+
     def put(self, account, container, obj, chunks, content_type, metadata,
             etag=None, timestamp=None):
         md5, data = hashlib.md5(), []

@@ -7,7 +7,6 @@ import tracemalloc
 
 import pytest
 
-from cloudstack.object_store import backend as backend_pkg
 from cloudstack.object_store import ring
 from cloudstack.object_store.backend import base
 from cloudstack.object_store.backend import disk
@@ -397,15 +396,14 @@ def test_ring_changes_are_picked_up(cluster, tmp_path):
 
 
 def test_load_uses_the_default_ring(conf):
-    be = backend_pkg.load(conf)
-    assert isinstance(disk.DiskBackend.from_config(), disk.DiskBackend)
+    be = disk.DiskBackend.from_config(conf)
     info = be.put(*NAME, [b'embedded'], 'text/plain', {'X-Object-Meta-K': 'v'})
     assert _read(be) == (info, b'embedded')
     files = glob.glob(os.path.join(conf.data_dir, 'objects', 'd1', 'objects', '*', '*', '*',
                                    '*.data'))
     assert len(files) == 1
     # Another process (another load) sees the same ring and the object.
-    assert backend_pkg.load(conf).head(*NAME) == info
+    assert disk.DiskBackend.from_config(conf).head(*NAME) == info
 
 
 def _failing_writes(monkeypatch, paths):

@@ -1,13 +1,22 @@
-"""The format inspector, on images built byte by byte (and by qemu-img if present)."""
+"""Format inspection of uploads, on images built byte by byte (and by qemu-img
+if present): data that lies about its format, or makes a hypervisor open
+other files, is refused."""
 import shutil
 import struct
 import subprocess
+import uuid
 
 import pytest
 
-from cloudstack.image import format_inspector as fi
+from cloudstack.image import inspection as fi
 
 GiB = 1 << 30
+MiB = 1 << 20
+QCOW2_INCOMPAT_DATA_FILE = 1 << 2
+QCOW2_EXT_DATA_FILE = 0x44415441
+VHDX_REGION_TABLE = 192 * 1024
+VHDX_METADATA_REGION = uuid.UUID('8B7CA206-4790-4B9A-B8FE-575F050F886E').bytes_le
+VHDX_VIRTUAL_DISK_SIZE = uuid.UUID('2FA54224-CD1B-4876-B211-5DBED83BF4B8').bytes_le
 
 
 def qcow2(size=GiB, version=3, backing=b'', incompat=0, data_file_ext=None):
@@ -24,7 +33,7 @@ def qcow2(size=GiB, version=3, backing=b'', incompat=0, data_file_ext=None):
         struct.pack_into('>I', h, 100, header_len)
     if data_file_ext is not None:
         name = data_file_ext
-        h += struct.pack('>II', fi.QCOW2_EXT_DATA_FILE, len(name))
+        h += struct.pack('>II', QCOW2_EXT_DATA_FILE, len(name))
         h += name + b'\0' * ((8 - len(name) % 8) % 8)
     h += struct.pack('>II', 0, 0)
     h = h.ljust(512, b'\0')
@@ -63,8 +72,8 @@ def iso(blocks=1000):
     return bytes(data)
 
 
-def inspect(data, declared, chunk=1000):
-    ins = fi.StreamInspector(declared)
+def inspect(data, declared, chunk=1000, enforce=True):
+    ins = fi.StreamInspector(declared, enforce=enforce)
     for i in range(0, len(data), chunk):
         ins.feed(data[i:i + chunk])
     return ins.finish()
@@ -75,19 +84,16 @@ def inspect(data, declared, chunk=1000):
     (qcow2(version=2, size=5 * GiB), 'qcow2', 5 * GiB),
     (vhd(), 'vhd', GiB),
     (vmdk(), 'vmdk', 2048 * 512),
-    (vmdk(create_type='streamOptimized'), 'vmdk', 2048 * 512),
     (iso(), 'iso', 1000 * 2048),
-    (b'vhdxfile' + b'\0' * 5000, 'vhdx', None),   # no region table: size unknown
     (b'\x01' * 3000, 'raw', 3000),
 ])
 def test_detects_format_and_virtual_size(data, fmt, vsize):
     result = inspect(data, fmt)
     assert (result.format, result.virtual_size) == (fmt, vsize)
-    assert result.unsafe is None
 
 
-def test_raw_size_counts_the_whole_stream_beyond_the_head():
-    data = b'\x07' * (fi.HEAD_BYTES + 12345)
+def test_raw_size_counts_the_whole_stream():
+    data = b'\x07' * (MiB + 12345)
     assert inspect(data, 'raw', chunk=65536).virtual_size == len(data)
 
 
@@ -95,6 +101,7 @@ def test_raw_size_counts_the_whole_stream_beyond_the_head():
     (qcow2(), 'raw'), (vmdk(), 'raw'), (vhd(), 'raw'), (qcow2(), 'ami'),
     (b'random bytes' * 100, 'qcow2'), (vhd(), 'qcow2'), (qcow2(), 'vmdk'),
     (b'\0' * 40000, 'iso'), (qcow2(), 'iso'),
+    (b'vhdxfile' + b'\0' * 5000, 'vhdx'),      # no region table: not a whole VHDX
 ])
 def test_rejects_data_contradicting_the_declared_format(data, declared):
     with pytest.raises(fi.FormatError):
@@ -103,8 +110,8 @@ def test_rejects_data_contradicting_the_declared_format(data, declared):
 
 @pytest.mark.parametrize('data', [
     qcow2(backing=b'/etc/passwd'),
-    qcow2(incompat=fi.QCOW2_INCOMPAT_DATA_FILE),
-    qcow2(data_file_ext=b'/dev/sda'),
+    qcow2(incompat=QCOW2_INCOMPAT_DATA_FILE),
+    qcow2(incompat=QCOW2_INCOMPAT_DATA_FILE, data_file_ext=b'/dev/sda'),
     qcow2(version=4),
 ])
 def test_rejects_dangerous_qcow2(data):
@@ -128,6 +135,9 @@ def test_data_matching_two_formats_is_rejected():
         inspect(bytes(data), 'qcow2')
     with pytest.raises(fi.FormatError):
         inspect(bytes(data), 'iso')
+    # Not even when the declared format is not enforced: it is unsafe.
+    with pytest.raises(fi.FormatError, match='more than one format'):
+        inspect(bytes(data), 'raw', enforce=False)
 
 
 def test_iso_is_acceptable_as_raw():
@@ -137,7 +147,16 @@ def test_iso_is_acceptable_as_raw():
 def test_rejects_early_once_the_head_is_seen():
     ins = fi.StreamInspector('raw')
     with pytest.raises(fi.FormatError):
-        ins.feed(qcow2().ljust(fi.HEAD_BYTES, b'\0'))
+        ins.feed(qcow2().ljust(MiB, b'\0'))
+
+
+@pytest.mark.parametrize('data,declared', [
+    (qcow2(backing=b'/etc/passwd'), 'raw'),
+    (vmdk(extent='RW 2048 FLAT "/etc/shadow" 0'), 'qcow2'),
+])
+def test_unsafe_data_is_refused_even_when_the_format_is_not_enforced(data, declared):
+    with pytest.raises(fi.FormatError):
+        inspect(data, declared, enforce=False)
 
 
 def test_not_enforcing_reports_without_raising():
@@ -179,29 +198,34 @@ def test_qemu_img_vhdx_size_whatever_the_chunking(tmp_path, chunk):
     assert inspect(data, 'vhdx', chunk=chunk).virtual_size == 3 << 30
 
 
-def vhdx(size, meta_off):
+def vhdx(size, meta_off, size_item_length=8):
     """A VHDX skeleton: identifier, region table, metadata table and size item."""
     data = bytearray(meta_off + 65536 + 4096)
     data[0:8] = b'vhdxfile'
-    rt = fi.VHDX_REGION_TABLE
+    rt = VHDX_REGION_TABLE
     data[rt:rt + 4] = b'regi'
     struct.pack_into('<I', data, rt + 8, 1)
-    data[rt + 16:rt + 32] = fi.VHDX_METADATA_REGION
+    data[rt + 16:rt + 32] = VHDX_METADATA_REGION
     struct.pack_into('<QI', data, rt + 32, meta_off, 1 << 20)
     data[meta_off:meta_off + 8] = b'metadata'
     struct.pack_into('<H', data, meta_off + 10, 2)
     e = meta_off + 32
     data[e:e + 16] = b'\x01' * 16                   # some other item first
-    data[e + 32:e + 48] = fi.VHDX_VIRTUAL_DISK_SIZE
-    struct.pack_into('<I', data, e + 48, 65536)
+    data[e + 32:e + 48] = VHDX_VIRTUAL_DISK_SIZE
+    struct.pack_into('<II', data, e + 48, 65536, size_item_length)
     struct.pack_into('<Q', data, meta_off + 65536, size)
     return bytes(data)
 
 
 @pytest.mark.parametrize('meta_off', [256 * 1024, 2 << 20])
-@pytest.mark.parametrize('chunk', [1000, 65536, 5 << 20])
+@pytest.mark.parametrize('chunk', [1000, 65536])     # uploads come in 64 KiB chunks
 def test_vhdx_virtual_size_in_head_or_beyond(meta_off, chunk):
     assert inspect(vhdx(7 << 30, meta_off), 'vhdx', chunk=chunk).virtual_size == 7 << 30
+
+
+def test_vhdx_with_a_malformed_size_item_is_refused_not_a_crash():
+    with pytest.raises(fi.FormatError):
+        inspect(vhdx(7 << 30, 256 * 1024, size_item_length=0), 'vhdx')
 
 
 @pytest.mark.skipif(not QEMU_IMG, reason='qemu-img not installed')

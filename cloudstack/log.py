@@ -1,0 +1,25 @@
+"""Logging through oslo.log, as OpenStack services log.
+
+A line logged while serving a request carries its request id, user and
+project ([req-... user project domain ...], from the current RequestContext,
+see context.py), the access log's lines included; other lines carry [-].
+Secrets stay out: the access log hides secret query parameters (see
+wsgi/server.py), contexts mask their token.
+"""
+from oslo_log import log
+
+# Quieter libraries than oslo.log's own list, which lacks these.
+DEFAULT_LOG_LEVELS = log.get_default_log_levels() + [
+    'alembic=WARN', 'stevedore=WARN', 'routes=WARN']
+
+
+def register_options(conf):
+    """oslo.log's options (--debug, --log-file, [DEFAULT] log_*...); logs go
+    to stderr unless a log file is set."""
+    log.register_options(conf)
+    log.set_defaults(default_log_levels=DEFAULT_LOG_LEVELS)
+    conf.set_default('use_stderr', True)
+
+
+def setup(conf):
+    log.setup(conf, 'cloudstack')
