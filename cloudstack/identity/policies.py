@@ -242,7 +242,11 @@ ANY_SCOPE = frozenset('identity:' + name for name in """
     list_regions get_security_compliance_domain_config get_registered_limit
     list_registered_limits get_limit_model get_limit list_limits""".split())
 PROJECT_SCOPE = frozenset(['identity:create_trust',
-                           'identity:create_application_credential'])
+                           'identity:create_application_credential',
+                           'identity:authorize_request_token', 'identity:get_access_token',
+                           'identity:get_access_token_role', 'identity:list_access_tokens',
+                           'identity:list_access_token_roles',
+                           'identity:delete_access_token'])
 UNSCOPED = frozenset(list(BASE_RULES) + ['identity:get_auth_catalog',
                                          'identity:get_auth_projects',
                                          'identity:get_auth_domains',
