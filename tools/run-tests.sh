@@ -19,6 +19,7 @@ apt_install python3-venv postgresql qemu-utils rabbitmq-server tgt qemu-block-ex
 apt_install libvirt-dev pkg-config gcc libvirt-clients || true
 # the linuxbridge network driver's functional tests
 apt_install dnsmasq-base iptables ebtables ipset conntrack busybox-static || true
+apt_install slapd ldap-utils || true   # the LDAP identity backend
 
 if [ ! -x .venv/bin/pytest ] || [ setup.cfg -nt .venv/.installed ]; then
     python3 -m venv .venv && .venv/bin/pip install -q --upgrade pip \

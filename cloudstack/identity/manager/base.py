@@ -1,6 +1,7 @@
 """What every part of the identity manager shares."""
 import contextlib
 import random
+import dataclasses
 
 import sqlalchemy as sa
 
@@ -82,3 +83,14 @@ def with_extra(entity, extra):
     merged = dict(extra or {})
     merged.update(entity)
     return merged
+
+
+@dataclasses.dataclass
+class RequestFacts:
+    """What an auth method may read of the HTTP request beyond its body: an
+    OAuth1 signature covers the method, URL and Authorization header; a
+    trusted front end passes federation attributes in headers."""
+    method: str
+    url: str
+    headers: dict
+    remote_addr: str | None = None

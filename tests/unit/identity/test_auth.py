@@ -227,7 +227,7 @@ def test_malformed_requests_are_400(alice, client, body):
 
 
 def test_unsupported_method_is_401(alice, client):
-    body = {'auth': {'identity': {'methods': ['totp'], 'totp': {'user': {'id': alice['id']}}}}}
+    body = {'auth': {'identity': {'methods': ['kerberos'], 'kerberos': {'user': {'id': alice['id']}}}}}
     issue(client, body, 401)
 
 

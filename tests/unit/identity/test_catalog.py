@@ -100,6 +100,22 @@ def test_region_delete_cascades_unless_endpoints(admin):
         assert admin.get(V3 + '/regions/' + rid).status_int == 404
 
 
+def test_region_with_limits_but_no_endpoints_can_be_deleted(admin):
+    """Keystone blocks a region delete on endpoints only; limits keep naming it."""
+    admin.put(V3 + '/regions/r1', {'region': {}})
+    svc = service(admin)
+    resp = admin.post(V3 + '/registered_limits', {'registered_limits': [{
+        'service_id': svc['id'], 'region_id': 'r1', 'resource_name': 'cores',
+        'default_limit': 5}]})
+    assert resp.status_int == 201, resp.text
+    reg = resp.json['registered_limits'][0]
+    resp = admin.delete(V3 + '/regions/r1')
+    assert resp.status_int == 204, resp.text
+    assert admin.get(V3 + '/registered_limits/' + reg['id']).json[
+        'registered_limit']['region_id'] == 'r1'
+    assert admin.delete(V3 + '/registered_limits/' + reg['id']).status_int == 204
+
+
 def test_region_policy(admin, client):
     _, token = make_user(admin, 'alice')
     assert client.get(V3 + '/regions').status_int == 401
@@ -134,6 +150,17 @@ def test_service_crud(admin):
     assert admin.delete(V3 + '/services/' + svc['id']).status_int == 204
     assert admin.get(V3 + '/services/' + svc['id']).status_int == 404
     assert admin.get(V3 + '/endpoints/' + ep['id']).status_int == 404
+
+
+def test_deleting_a_service_leaves_its_limits(admin):
+    """As in Keystone: the service's limits stay until an operator deletes them."""
+    svc = service(admin)
+    reg = admin.post(V3 + '/registered_limits', {'registered_limits': [{
+        'service_id': svc['id'], 'resource_name': 'cores', 'default_limit': 5}]}
+    ).json['registered_limits'][0]
+    assert admin.delete(V3 + '/services/' + svc['id']).status_int == 204
+    assert admin.get(V3 + '/registered_limits/' + reg['id']).status_int == 200
+    assert admin.delete(V3 + '/registered_limits/' + reg['id']).status_int == 204
 
 
 def test_service_validation(admin, client):
@@ -220,6 +247,23 @@ def test_endpoint_group_crud(admin):
 
     assert admin.delete(EPF + '/endpoint_groups/' + group['id']).status_int == 204
     assert admin.head(EPF + '/endpoint_groups/' + group['id']).status_int == 404
+
+
+def test_endpoint_group_update_may_clear_its_filters(admin):
+    """Keystone requires filters on create only; {} then matches every endpoint."""
+    svc = service(admin)
+    ep = endpoint(admin, svc['id'], interface='internal')
+    group = admin.post(EPF + '/endpoint_groups', {'endpoint_group': {
+        'name': 'g', 'filters': {'interface': 'admin'}}}).json['endpoint_group']
+    resp = admin.patch(EPF + '/endpoint_groups/' + group['id'],
+                       {'endpoint_group': {'filters': {}}})
+    assert resp.status_int == 200, resp.text
+    assert resp.json['endpoint_group']['filters'] == {}
+    listed = admin.get(EPF + '/endpoint_groups/%s/endpoints' % group['id']).json['endpoints']
+    assert ep['id'] in [e['id'] for e in listed]
+    resp = admin.patch(EPF + '/endpoint_groups/' + group['id'],
+                       {'endpoint_group': {'filters': {'url': 'x'}}})
+    assert resp.status_int == 400
 
 
 def test_endpoint_group_validation(admin):
