@@ -52,6 +52,8 @@ MAX_HEADER_SIZE = 8192
 CONTAINER_LISTING_LIMIT = 10000
 ACCOUNT_LISTING_LIMIT = 10000
 EXTRA_HEADER_COUNT = 0
+# Where an account keeps its ACL (policies.py reads it).
+ACCOUNT_ACL = 'X-Account-Sysmeta-Core-Access-Control'
 # Object headers kept with the object besides X-Object-Meta-*.
 OBJECT_HEADERS = ('Content-Disposition', 'Content-Encoding', 'Content-Language',
                   'Cache-Control', 'Expires', 'X-Delete-At', 'X-Robots-Tag',
@@ -323,6 +325,12 @@ class Manager:
     def get_account(self, context, account):
         """The account's row; Swift makes an account on its first use."""
         return self._ensure_account(account)
+
+    @staticmethod
+    def account_acl(account):
+        """The account's stored ACL (X-Account-Access-Control), or None."""
+        row = db_api.read_first(_ACCOUNT_BY_NAME, {'account': account})
+        return (row.meta or {}).get(ACCOUNT_ACL) if row is not None else None
 
     def list_containers(self, context, account, listing):
         acct = self._ensure_account(account)

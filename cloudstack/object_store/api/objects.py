@@ -28,6 +28,22 @@ def dispatch(req, account, container, obj):
 
 
 # --- request parsing --------------------------------------------------------
+# Swift's timestamps are below 10**10 seconds.
+MAX_DELETE_AT = 9999999999
+
+
+def delete_at(value):
+    """The whole seconds of an X-Delete-At (an integer or a Swift timestamp
+    such as 1700000000.12345), or None when it is not one Swift accepts."""
+    try:
+        at = float(value)
+    except (TypeError, ValueError):
+        return None
+    if not 0 <= at <= MAX_DELETE_AT:       # also NaN
+        return None
+    return int(at)
+
+
 def object_metadata(req):
     """X-Object-Meta-* and the other headers kept with the object, with
     X-Delete-After turned into X-Delete-At."""
@@ -37,11 +53,10 @@ def object_metadata(req):
             meta[header] = req.headers[header]
     now = time.time()
     if 'X-Delete-At' in req.headers:
-        try:
-            at = int(req.headers['X-Delete-At'])
-        except ValueError:
+        at = delete_at(req.headers['X-Delete-At'])
+        if at is None:
             raise util.error(400, 'Bad Request', 'Non-integer X-Delete-At')
-        if at < now:
+        if at <= now:
             raise util.error(400, 'Bad Request', 'X-Delete-At in past')
         meta['X-Delete-At'] = str(at)
     if 'X-Delete-After' in req.headers:
@@ -51,7 +66,7 @@ def object_metadata(req):
             raise util.error(400, 'Bad Request', 'Non-integer X-Delete-After')
         if after < 0:
             raise util.error(400, 'Bad Request', 'X-Delete-After in past')
-        meta['X-Delete-At'] = str(int(now + after))
+        meta['X-Delete-At'] = str(min(int(now + after), MAX_DELETE_AT))
     # What a filter keeps with the object (its sysmeta), never from headers.
     meta.update(req.environ.get(SYSMETA_ENV) or {})
     return meta

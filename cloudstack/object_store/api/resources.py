@@ -9,7 +9,7 @@ def _mgr():
 
 
 # --- accounts ---------------------------------------------------------------
-def account_headers(row):
+def account_headers(row, owner=True):
     h = {
         'X-Account-Container-Count': str(row.container_count),
         'X-Account-Object-Count': str(row.object_count),
@@ -23,23 +23,37 @@ def account_headers(row):
     h[pol + 'Object-Count'] = str(row.object_count)
     h[pol + 'Bytes-Used'] = str(row.bytes_used)
     h.update(row.meta or {})
+    acl = h.pop(os_manager.ACCOUNT_ACL, None)
+    if owner and acl:
+        h['X-Account-Access-Control'] = acl
     return h
+
+
+def _account_acl(name):
+    return lambda: _mgr().account_acl(name)
 
 
 def account(req, name):
     ctx = req.context
     mgr = _mgr()
-    policies.authorize_account(ctx, name)
     if req.method in ('GET', 'HEAD'):
+        level = policies.authorize_account(ctx, name, 'read-only', _account_acl(name))
+        owner = level == policies.OWNER
         listing = util.listing_params(req, os_manager.ACCOUNT_LISTING_LIMIT)
         if req.method == 'HEAD':
             row = mgr.get_account(ctx, name)
             fmt = util.listing_format(req)
-            return util.empty(204, account_headers(row), fmt + '; charset=utf-8')
+            return util.empty(204, account_headers(row, owner), fmt + '; charset=utf-8')
         row, items = mgr.list_containers(ctx, name, listing)
-        return util.render_listing(req, 'account', name, items, account_headers(row))
+        return util.render_listing(req, 'account', name, items,
+                                   account_headers(row, owner))
     if req.method == 'POST':
+        policies.authorize_account(ctx, name, account_acl=_account_acl(name))
         updates, removes = util.meta_headers(req, 'account')
+        if 'X-Account-Access-Control' in req.headers:
+            acl = policies.parse_account_acl(req.headers['X-Account-Access-Control'])
+            updates[os_manager.ACCOUNT_ACL] = acl
+        updates.update(req.environ.get(util.SYSMETA_ENV) or {})
         mgr.update_account(ctx, name, updates, removes)
         return util.empty(204)
     raise util.error(405, 'Method Not Allowed',
@@ -91,7 +105,8 @@ def container(req, account_name, name):
         row, items = mgr.list_objects(ctx, account_name, name, listing, crow=crow)
         return util.render_listing(req, 'container', name, items,
                                    container_headers(row, owner))
-    policies.authorize_account(ctx, account_name)
+    policies.authorize_account(ctx, account_name, 'read-write',
+                               _account_acl(account_name))
     if method == 'PUT':
         if '/' in name:
             raise util.error(400, 'Bad Request', 'Container name cannot contain /')

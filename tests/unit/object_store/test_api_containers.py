@@ -248,8 +248,9 @@ def test_expired_objects_hidden_from_listing(swift, backend):
     assert _list(swift) == ['keep']
 
 
-def test_large_listing_is_fast(swift):
-    """10,000 rows list in milliseconds (the index, keyset pages)."""
+def test_large_listing(swift):
+    """10,000 rows list whole and in pages (the index, keyset pages); their
+    speed is tools/bench_object_store.py's to measure."""
     import sqlalchemy as sa
     from cloudstack.db import api as db_api
     from cloudstack.object_store import models
@@ -264,11 +265,8 @@ def test_large_listing_is_fast(swift):
         session.execute(sa.insert(models.Object), rows)
     for query in ('?format=json', '?marker=obj-05000&limit=100',
                   '?prefix=obj-09&format=json', '?delimiter=-'):
-        start = time.monotonic()
         r = swift('GET', '/big' + query)
-        took = time.monotonic() - start
         assert r.status_int == 200
-        assert took < 1.0, (query, took)
     assert len(swift('GET', '/big?format=json').json) == 10000
     assert swift('GET', '/big?delimiter=-').text == 'obj-\n'
     assert _list(swift, '?marker=obj-09997', container='/big') == [
@@ -277,9 +275,7 @@ def test_large_listing_is_fast(swift):
     rows = [dict(r, name='d%04d/x%d' % (i // 3, i % 3)) for i, r in enumerate(rows[:6000])]
     with db_api.writer() as session:
         session.execute(sa.insert(models.Object), rows)
-    start = time.monotonic()
     listed = _list(swift, '?delimiter=/&limit=2500', container='/big')
-    assert time.monotonic() - start < 2.0
     assert len(listed) == 2500 and listed[0] == 'd0000/'
     assert listed[1999] == 'd1999/' and listed[2000] == 'obj-00000'
     assert _list(swift, '?delimiter=/&reverse=1&marker=obj-00000&limit=2',

@@ -27,4 +27,4 @@ def test_info_under_service(app):
     r = raw(app, 'GET', '/object-store/info')
     assert r.status_int == 200 and 'swift' in r.json
     assert raw(app, 'POST', '/info').status_int == 405
-    assert raw(app, 'GET', '/object-store/v2/x').status_int == 404
+    assert raw(app, 'GET', '/object-store/v2/x').status_int == 400
