@@ -624,11 +624,13 @@ class Manager:
 
     def copy_object(self, context, src_account, src_container, src_obj,
                     dst_account, dst_container, dst_obj, meta, content_type,
-                    fresh=False, src_crow=None, dst_crow=None):
+                    fresh=False, src_crow=None, dst_crow=None, byte_range=None):
         """Copy an object's bytes (streamed) and metadata; returns
-        (source row, destination row)."""
+        (source row, destination row). `byte_range(size)` gives the
+        (first, last) bytes to copy, None for all."""
         _, src = self.get_object(context, src_account, src_container, src_obj,
                                  crow=src_crow)
+        first, last = byte_range(src.size) if byte_range else (None, None)
         dcrow = self._find_container(dst_account, dst_container, dst_crow)
         self._check_object_name(dst_obj)
         new_meta = {} if fresh else dict(src.meta)
@@ -637,7 +639,7 @@ class Manager:
             new_meta.pop('X-Delete-At', None)
         new_meta = _merge_meta(new_meta, meta, [], keep_empty=True)
         check_metadata(new_meta, 'object')
-        _, chunks = self.read_object(src_account, src_container, src)
+        _, chunks = self.read_object(src_account, src_container, src, first, last)
         row = self._store(dst_account, dcrow, dst_obj, chunks,
                           content_type or src.content_type, new_meta)
         return src, row

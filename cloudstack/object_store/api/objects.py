@@ -275,7 +275,7 @@ def _copy(req, src_account, src_container, src_obj, dst_account,
     src, row = _mgr().copy_object(
         req.context, src_account, src_container, src_obj, dst_account,
         dst_container, dst_obj, meta, ctype, fresh=fresh, src_crow=src_crow,
-        dst_crow=dst_crow)
+        dst_crow=dst_crow, byte_range=_copy_range(req.headers.get('Range')))
     extra = {
         'X-Copied-From': urllib.parse.quote('%s/%s' % (src_container, src_obj)),
         'X-Copied-From-Last-Modified': util.http_date(src.timestamp),
@@ -286,6 +286,24 @@ def _copy(req, src_account, src_container, src_obj, dst_account,
     extra.update((k, v) for k, v in row.meta.items()
                  if k.startswith('X-Object-Meta-') or k == 'X-Delete-At')
     return _created(row, extra)
+
+
+def _copy_range(header):
+    """None, or the function giving the (first, last) bytes of a source of
+    a size that a copy's Range asks for (Swift copies that range only);
+    416 when none of it is in the source."""
+    if not header:
+        return None
+
+    def pick(size):
+        ranges = parse_range(header, size)
+        if ranges is None or (size == 0 and not ranges):
+            return None, None
+        if not ranges:
+            raise util.error(416, 'Requested Range Not Satisfiable',
+                             headers={'Content-Range': 'bytes */%d' % size})
+        return ranges[0]          # of several, the first
+    return pick
 
 
 def copy(req, account, container, obj):

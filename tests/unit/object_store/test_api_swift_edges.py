@@ -281,3 +281,35 @@ def test_temp_url_keys_in_utf8(app, swift):
                    hashlib.sha256).hexdigest()
     r = raw(app, 'GET', '%s?temp_url_sig=%s&temp_url_expires=%d' % (path, sig, expires))
     assert r.status_int == 200, r.text
+
+
+def test_copy_with_range_copies_the_range(swift):
+    assert swift('PUT', '/c').status_int == 201
+    assert swift('PUT', '/c/src', b'0123456789').status_int == 201
+    r = swift('PUT', '/c/part', b'', headers={'X-Copy-From': 'c/src', 'Range': 'bytes=2-5'})
+    assert r.status_int == 201, r.text
+    assert swift('GET', '/c/part').body == b'2345'
+    r = swift('COPY', '/c/src', headers={'Destination': 'c/tail', 'Range': 'bytes=-3'})
+    assert r.status_int == 201
+    assert swift('GET', '/c/tail').body == b'789'
+    r = swift('COPY', '/c/src', headers={'Destination': 'c/no', 'Range': 'bytes=50-60'})
+    assert r.status_int == 416
+    assert swift('HEAD', '/c/no').status_int == 404
+
+
+def test_bulk_delete_names_are_relative_to_the_account(swift):
+    assert swift('PUT', '/c').status_int == 201
+    assert swift('PUT', '/c/o1', b'x').status_int == 201
+    assert swift('PUT', '/d').status_int == 201
+    # on an object's path, as Swift answers it: the names still count from
+    # the account, objects go before their containers
+    r = swift('DELETE', '/c/o1?bulk-delete', b'd\nc/o1\nc/nope',
+              headers={'Accept': 'application/json', 'Content-Type': 'text/plain'})
+    assert r.status_int == 200
+    assert r.json['Number Deleted'] == 2 and r.json['Number Not Found'] == 1, r.json
+    assert swift('HEAD', '/d').status_int == 404
+    r = swift('POST', '/c?bulk-delete', b'\n', headers={'Accept': 'application/json'})
+    assert r.json['Response Status'] == '400 Bad Request'
+    assert r.json['Response Body'] == 'Invalid bulk delete.'
+    r = swift('POST', '?bulk-delete', b'c', headers={'Content-Type': 'application/json'})
+    assert r.status_int == 406
