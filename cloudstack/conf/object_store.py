@@ -21,6 +21,18 @@ object_store_opts = [
                 help='Headers exposed to cross-origin requests of every '
                      'container, besides Swift\'s defaults and a '
                      'container\'s X-Container-Meta-Access-Control-Expose-Headers.'),
+    cfg.ListOpt('storage_policies', default=['Policy-0'],
+                help='The storage policies, by name, the first the default for '
+                     'new containers (X-Storage-Policy chooses another). The '
+                     'Nth (from 0) has its own ring, ring_file for the first '
+                     'and object-N.ring beside it for the others, and keeps '
+                     'its objects in objects/ (N=0) or objects-N/ of each '
+                     'device. Add policies at the end only: a container '
+                     'records its policy\'s position.'),
+    cfg.DictOpt('policy_replicas', default={},
+                help='Replicas of the ring created on first use for a policy, '
+                     'by policy name (default_replicas for those not named), '
+                     'e.g. "gold:3, bronze:1".'),
     cfg.StrOpt('backend', default='disk',
                help='Where object bytes live: a driver of the '
                     'cloudstack.object_store.backends namespace.'),

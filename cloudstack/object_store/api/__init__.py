@@ -52,7 +52,9 @@ def info_body():
             'allow_open_expired': False,
             'allow_account_management': False,
             'account_autocreate': True,
-            'policies': [{'name': util.POLICY, 'default': True}],
+            'policies': [dict({'name': name, 'aliases': name},
+                              **({'default': True} if not number else {}))
+                         for number, name in enumerate(os_manager.policy_names())],
         },
         **middleware.registered_info(),
     }

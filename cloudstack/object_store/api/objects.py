@@ -195,14 +195,14 @@ def get(req, account, container, obj):
         resp.headers['Content-Length'] = str(row.size)
         return resp
     if not ranges or row.size == 0:
-        _, chunks = mgr.read_object(account, container, row)
+        _, chunks = mgr.read_object(account, container, row, crow=crow)
         resp.app_iter = chunks
         resp.headers['Content-Length'] = str(row.size)
         return resp
     resp.status = 206
     if len(ranges) == 1:
         start, end = ranges[0]
-        _, chunks = mgr.read_object(account, container, row, start, end)
+        _, chunks = mgr.read_object(account, container, row, start, end, crow=crow)
         resp.app_iter = chunks
         resp.headers['Content-Range'] = 'bytes %d-%d/%d' % (start, end, row.size)
         resp.headers['Content-Length'] = str(end - start + 1)
@@ -221,7 +221,7 @@ def get(req, account, container, obj):
     def multipart():
         for head, start, end in parts:
             yield head
-            _, chunks = mgr.read_object(account, container, row, start, end)
+            _, chunks = mgr.read_object(account, container, row, start, end, crow=crow)
             yield from chunks
             yield b'\r\n'
         yield tail

@@ -9,7 +9,9 @@ def _mgr():
 
 
 # --- accounts ---------------------------------------------------------------
-def account_headers(row, owner=True):
+def account_headers(row, owner=True, policy_stats=None):
+    """The account's headers; `policy_stats` ({number: (containers,
+    objects, bytes)}) gives the per-policy ones (else read)."""
     h = {
         'X-Account-Container-Count': str(row.container_count),
         'X-Account-Object-Count': str(row.object_count),
@@ -18,10 +20,15 @@ def account_headers(row, owner=True):
         'X-Put-Timestamp': util.display_ts(row.put_timestamp),
         'Accept-Ranges': 'bytes',
     }
-    pol = 'X-Account-Storage-Policy-%s-' % util.POLICY
-    h[pol + 'Container-Count'] = str(row.container_count)
-    h[pol + 'Object-Count'] = str(row.object_count)
-    h[pol + 'Bytes-Used'] = str(row.bytes_used)
+    if policy_stats is None:
+        policy_stats = _mgr().policy_stats(None, row)
+    names = os_manager.policy_names()
+    for number, (containers, objects, used) in sorted(policy_stats.items()):
+        if number < len(names):
+            pol = 'X-Account-Storage-Policy-%s-' % names[number]
+            h[pol + 'Container-Count'] = str(containers)
+            h[pol + 'Object-Count'] = str(objects)
+            h[pol + 'Bytes-Used'] = str(used)
     h.update(row.meta or {})
     acl = h.pop(os_manager.ACCOUNT_ACL, None)
     if owner and acl:
@@ -67,7 +74,7 @@ def container_headers(row, owner):
         'X-Container-Bytes-Used': str(row.bytes_used),
         'X-Timestamp': util.display_ts(row.created_at),
         'X-Put-Timestamp': util.display_ts(row.put_timestamp),
-        'X-Storage-Policy': util.POLICY,
+        'X-Storage-Policy': os_manager.policy_names()[row.storage_policy],
         'Last-Modified': util.http_date(row.put_timestamp),
         'Accept-Ranges': 'bytes',
     }
@@ -112,8 +119,11 @@ def container(req, account_name, name):
             raise util.error(400, 'Bad Request', 'Container name cannot contain /')
         updates, removes = util.meta_headers(req, 'container')
         updates.update(req.environ.get(util.SYSMETA_ENV) or {})
+        policy = req.headers.get('X-Storage-Policy')
+        if policy is not None:
+            policy = os_manager.policy_number(policy)
         created = mgr.put_container(ctx, account_name, name, updates, removes,
-                                    _acls(req))
+                                    _acls(req), policy=policy)
         return util.empty(201 if created else 202)
     if method == 'POST':
         updates, removes = util.meta_headers(req, 'container')

@@ -13,8 +13,6 @@ from cloudstack import exception
 from cloudstack.object_store import manager as os_manager
 from cloudstack.object_store import policies
 
-POLICY = 'Policy-0'
-
 # Swift's bodies for the errors that carry no specific message.
 _BODIES = {
     401: 'This server could not verify that you are authorized to access '

@@ -357,18 +357,22 @@ class _Reader:
 
 class DiskBackend(base.ObjectBackend):
 
-    def __init__(self, ring_file, chunk_size=65536):
+    def __init__(self, ring_file, chunk_size=65536, datadir='objects'):
         self.ring_file = ring_file
         self.chunk_size = chunk_size
+        self.datadir = datadir          # objects/, objects-N/ of each device
 
     @classmethod
-    def from_config(cls, conf=None):
-        """The backend on the configured ring ([object_store] ring_file),
-        creating the embedded default ring when the file does not exist."""
+    def from_config(cls, conf=None, policy=0):
+        """The backend of storage policy number `policy` on its configured
+        ring (ring.ring_path), creating the embedded default ring when the
+        file does not exist."""
         if conf is None:
             from cloudstack.conf import CONF as conf
-        ring_mod.load_ring(conf)
-        return cls(ring_mod.ring_path(conf), chunk_size=conf.object_store.read_chunk_size)
+        ring_mod.load_ring(conf, policy)
+        return cls(ring_mod.ring_path(conf, policy),
+                   chunk_size=conf.object_store.read_chunk_size,
+                   datadir=ring_mod.datadir(policy))
 
     def _ring(self):
         return ring_mod.get_ring(self.ring_file)
@@ -379,8 +383,8 @@ class DiskBackend(base.ObjectBackend):
         return ring, name_hash, ring.partition(name_hash=name_hash)
 
     @staticmethod
-    def _hashdir(dev, part, name_hash):
-        return os.path.join(dev['path'], 'objects', str(part), name_hash[-3:], name_hash)
+    def _hashdir(dev, part, name_hash, datadir='objects'):
+        return os.path.join(dev['path'], datadir, str(part), name_hash[-3:], name_hash)
 
     # --- writing -----------------------------------------------------------------
 
@@ -401,7 +405,7 @@ class DiskBackend(base.ObjectBackend):
 
     def _commit_all(self, writers, part, name_hash, filename):
         """Commit every writer, in parallel; the ones that succeeded."""
-        jobs = [functools.partial(w.commit, self._hashdir(w.dev, part, name_hash), filename)
+        jobs = [functools.partial(w.commit, self._hashdir(w.dev, part, name_hash, self.datadir), filename)
                 for w in writers]
         return [w for w, ok in zip(writers, _in_threads(jobs)) if ok]
 
@@ -487,7 +491,7 @@ class DiskBackend(base.ObjectBackend):
         nodes += ring.get_more_nodes(part)[:ring.replicas]
         replicas = []
         for dev in nodes:
-            hashdir = self._hashdir(dev, part, name_hash)
+            hashdir = self._hashdir(dev, part, name_hash, self.datadir)
             try:
                 replicas.append(_Replica(dev, hashdir))
             except FileNotFoundError:

@@ -71,7 +71,9 @@ def _tables():
 def backend(db, monkeypatch):
     _tables()
     store = MemoryBackend()
-    monkeypatch.setattr(manager, '_backend', lambda: store)
+    store.policies = {0: store}     # a backend per storage policy number
+    monkeypatch.setattr(manager, '_backend', lambda policy=0: store.policies.setdefault(
+        policy, MemoryBackend()))
     return store
 
 
