@@ -304,6 +304,26 @@ _OBJECT_UPDATE = _OBJECT_TABLE.update().where(_OBJECT_KEY)
 _OBJECT_DELETE = _OBJECT_TABLE.delete().where(_OBJECT_KEY)
 
 
+# A container listing's JSON, made by the database: Swift's keys in Swift's
+# order, last_modified from the normalised timestamp ('%016.5f').
+_JSON_LISTING = {
+    'sqlite': (
+        "'[' || coalesce(group_concat(json_object("
+        "'hash', etag, 'last_modified', strftime('%%Y-%%m-%%dT%%H:%%M:%%S', "
+        "CAST(substr(\"timestamp\", 1, length(\"timestamp\") - 6) AS INTEGER), "
+        "'unixepoch') || '.' || substr(\"timestamp\", -5) || '0', "
+        "'bytes', size, 'name', name, 'content_type', content_type), ', '), '') "
+        "|| ']' /* %s */"),
+    'postgresql': (
+        "coalesce(json_agg(json_build_object("
+        "'hash', etag, 'last_modified', to_char(to_timestamp("
+        "split_part(\"timestamp\", '.', 1)::bigint) AT TIME ZONE 'UTC', "
+        "'YYYY-MM-DD\"T\"HH24:MI:SS') || '.' || right(\"timestamp\", 5) || '0', "
+        "'bytes', size, 'name', name, 'content_type', content_type) "
+        "ORDER BY name %s)::text, '[]')"),
+}
+
+
 def _count_statement(table):
     c = table.c
     return sa.update(table).where(c.id == sa.bindparam('b_id')).values(
@@ -497,6 +517,32 @@ class Manager:
                 return session.connection().execute(q.limit(n)).all()
         return row, _paged(page, listing, CONTAINER_LISTING_LIMIT)
 
+    def list_objects_json(self, context, account, container, listing, crow=None):
+        """(container row, the JSON listing as text) made by the database
+        itself (SQLite or PostgreSQL), which is several times faster than
+        rows turned into JSON here; None when the listing folds names
+        (a delimiter) or the database cannot."""
+        dialect = db_api.get_engine().dialect.name
+        if listing.delimiter or dialect not in _JSON_LISTING:
+            return None
+        row = self._find_container(account, container, crow)
+        now = int(time.time())
+        found = []
+
+        def page(lower, upper, reverse, n):
+            o = models.Object.__table__.c
+            q = sa.select(o.name, o.size, o.etag, o.content_type, o.timestamp).where(
+                o.container_id == row.id,
+                sa.or_(o.delete_at.is_(None), o.delete_at > now))
+            inner = _bounded(q, o.name, lower, upper, reverse).limit(n).subquery()
+            agg = _JSON_LISTING[dialect] % ('DESC' if reverse else 'ASC')
+            with db_api.reader() as session:
+                found.append(session.connection().execute(
+                    sa.select(sa.text(agg)).select_from(inner)).scalar())
+            return []
+        _paged(page, listing, CONTAINER_LISTING_LIMIT)
+        return row, found[0] if found and found[0] else '[]'
+
     # --- objects ------------------------------------------------------------
     @staticmethod
     def _check_object_name(obj):
@@ -656,8 +702,9 @@ class Manager:
 
     def _remove(self, account, crow, row):
         try:
+            # the listing has it: no need to look before the tombstones
             _backend(crow.storage_policy).delete(account, crow.name, row.name,
-                                                 timestamp=timestamp())
+                                                 timestamp=timestamp(), check=False)
         except KeyError:
             pass
         self._drop_row(crow.id, row.name, crow=crow)

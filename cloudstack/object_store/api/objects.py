@@ -9,7 +9,9 @@ import webob
 from cloudstack.object_store.api import util
 from cloudstack.object_store import manager as os_manager
 
-CHUNK = 65536
+# Request bodies are read this much at a time (while the previous chunk is
+# written to the replicas).
+CHUNK = 1 << 20
 MAX_RANGES = 50
 SYSMETA_ENV = util.SYSMETA_ENV
 

@@ -109,6 +109,11 @@ def container(req, account_name, name):
             fmt = util.listing_format(req)
             return util.empty(204, container_headers(crow, owner),
                               fmt + '; charset=utf-8')
+        if util.listing_format(req) == 'application/json':
+            made = mgr.list_objects_json(ctx, account_name, name, listing, crow=crow)
+            if made is not None:
+                row, body = made
+                return util.json_listing(body, container_headers(row, owner))
         row, items = mgr.list_objects(ctx, account_name, name, listing, crow=crow)
         return util.render_listing(req, 'container', name, items,
                                    container_headers(row, owner))

@@ -311,6 +311,16 @@ def _json_objects(items):
     return '[' + ', '.join(parts) + ']'
 
 
+def json_listing(body, headers):
+    """The response of a JSON listing already made (text)."""
+    resp = webob.Response(status=200, content_type=None)
+    resp.headers['Content-Type'] = 'application/json; charset=utf-8'
+    for k, v in headers.items():
+        resp.headers[k] = v
+    resp.body = body.encode()
+    return resp
+
+
 def render_listing(req, kind, name, items, headers):
     """The listing response; `items` are rows or subdir strings."""
     fmt = listing_format(req)

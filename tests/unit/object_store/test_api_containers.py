@@ -1,6 +1,7 @@
 """Accounts, containers and listings of the Swift API."""
 import json
 import time
+import urllib.parse
 from xml.etree import ElementTree
 
 from tests.unit.object_store.test_api_fixtures import *  # noqa: F401,F403
@@ -280,3 +281,26 @@ def test_large_listing(swift):
     assert listed[1999] == 'd1999/' and listed[2000] == 'obj-00000'
     assert _list(swift, '?delimiter=/&reverse=1&marker=obj-00000&limit=2',
                  container='/big') == ['d1999/', 'd1998/']
+
+
+def test_json_listing_made_by_the_database_matches(swift):
+    """The database's JSON (manager.list_objects_json) says what the rows
+    rendered here say, for every bound a listing takes."""
+    import json
+    from cloudstack.object_store import manager
+    from cloudstack.object_store.api import util
+    swift('PUT', '/j')
+    for name in ('a', 'b/1', 'b/2', 'caf\u00e9', 'q"uote\\', 'z\u2603', 'zz'):
+        assert swift('PUT', '/j/' + urllib.parse.quote(name), b'x' * len(name),
+                     headers={'Content-Type': 'text/x-%d' % len(name)}).status_int == 201
+    mgr = manager.get()
+    for params in ({}, {'reverse': True}, {'prefix': 'b/'}, {'marker': 'b/1', 'limit': 3},
+                   {'end_marker': 'c', 'reverse': True, 'marker': 'zz'}, {'limit': 0}):
+        listing = manager.Listing(**params)
+        _, body = mgr.list_objects_json(None, swift.account, 'j', listing)
+        _, rows = mgr.list_objects(None, swift.account, 'j', listing)
+        assert json.loads(body) == json.loads(util._json_objects(rows)), params
+    r = swift('GET', '/j?format=json&prefix=b/')
+    assert [o['name'] for o in r.json] == ['b/1', 'b/2']
+    assert r.headers['Content-Type'] == 'application/json; charset=utf-8'
+    assert swift('GET', '/j?format=json&prefix=nothing').json == []

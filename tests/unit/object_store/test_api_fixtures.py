@@ -53,7 +53,7 @@ class MemoryBackend(base.ObjectBackend):
         info.metadata = dict(metadata)
         info.content_type = content_type
 
-    def delete(self, account, container, obj, timestamp=None):
+    def delete(self, account, container, obj, timestamp=None, check=True):
         del self.objects[account, container, obj]
 
 
