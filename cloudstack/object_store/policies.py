@@ -1,6 +1,8 @@
 """Who may do what in Object Storage, as Swift's keystoneauth decides it.
 
-- An operator (a role in OPERATOR_ROLES) scoped to project P owns AUTH_P.
+- An operator (object_store:operator) scoped to project P owns AUTH_P; a
+  project reader (object_store:project_reader, keystoneauth's
+  project_reader_roles) scoped to P may read it (GET/HEAD), never write.
 - A reseller admin owns every account.
 - Anyone else reaches a container or its objects only through its ACLs:
   X-Container-Read for GET/HEAD, X-Container-Write for PUT/POST/DELETE of
@@ -32,9 +34,11 @@ from cloudstack.conf import CONF
 RESELLER_PREFIX = 'AUTH_'
 OPERATOR = 'object_store:operator'
 RESELLER_ADMIN = 'object_store:reseller_admin'
+PROJECT_READER = 'object_store:project_reader'
 DEFAULTS = {
     OPERATOR: 'role:admin or role:member',
     RESELLER_ADMIN: 'role:ResellerAdmin',
+    PROJECT_READER: 'role:reader',
 }
 
 
@@ -224,8 +228,13 @@ def account_level(context, account, account_acl=None):
     the account)."""
     if is_owner(context, account):
         return OWNER
-    if context is None or account_acl is None or \
-            getattr(context, 'granted_account', None) is not None:
+    if context is None or getattr(context, 'granted_account', None) is not None:
+        return None
+    if context.project_id is not None and \
+            account == RESELLER_PREFIX + context.project_id and \
+            _has(context, PROJECT_READER):
+        return 'read-only'
+    if account_acl is None:
         return None
     raw = account_acl()
     if not raw:

@@ -313,3 +313,25 @@ def test_bulk_delete_names_are_relative_to_the_account(swift):
     assert r.json['Response Body'] == 'Invalid bulk delete.'
     r = swift('POST', '?bulk-delete', b'c', headers={'Content-Type': 'application/json'})
     assert r.status_int == 406
+
+
+def test_a_project_reader_reads_its_account_never_writes(app, admin, swift):
+    token, pid, uid = make_user(admin, 'readers', 'mira')
+    owner = Swift(app, token, pid)
+    r = admin.post('/identity/v3/users', {'user': {
+        'name': 'rhea', 'domain_id': 'default', 'password': 'pw-rhea'}})
+    rid = admin.get('/identity/v3/roles?name=reader').json['roles'][0]['id']
+    admin.put('/identity/v3/projects/%s/users/%s/roles/%s' % (pid, r.json['user']['id'], rid))
+    token = admin.issue_token('rhea', 'pw-rhea', project='readers').headers['X-Subject-Token']
+    rhea = Swift(app, token, pid)
+    assert owner('PUT', '/c').status_int == 201
+    assert owner('PUT', '/c/o', b'data').status_int == 201
+    assert rhea('GET').text == 'c\n'
+    assert rhea('HEAD', '/c').status_int == 204
+    assert rhea('GET', '/c/o').body == b'data'
+    assert rhea('PUT', '/c/p', b'x').status_int == 403
+    assert rhea('DELETE', '/c/o').status_int == 403
+    assert rhea('POST', headers={'X-Account-Meta-A': '1'}).status_int == 403
+    assert rhea('PUT', '/d').status_int == 403
+    # not another project's account
+    assert Swift(app, token, swift.project_id)('GET').status_int == 403
