@@ -118,7 +118,7 @@ def import_backup(backup_id):
 def recover():
     """Settle resources whose task gave up (anywhere in the cloud)."""
     from cloudstack.volume import manager
-    manager.get().recover()
+    manager.get().recover(taskless=False)
 
 
 @tasks.periodic(3600, name='volume.purge_messages')

@@ -326,9 +326,22 @@ class Attachments:
                     raise exception.BadRequest('Volume %s has several attachments; '
                                                'name the one to detach.' % volume_id)
                 if not live:
-                    raise InvalidState('Volume %s is not attached.' % volume_id)
+                    return self._detached_already(ctx, volume_id)
                 attachment_id = live[0].id
         self._detach(ctx, volume_id, attachment_id)
+
+    def _detached_already(self, ctx, volume_id):
+        """os-detach of a volume with no attachment: as Cinder, it ends up
+        available and detached (a repeated or late detach is no error)."""
+        with db_api.writer() as s:
+            volume = self._volume_row(s, ctx, volume_id, lock=True)
+            if volume.status == 'maintenance':
+                raise InvalidState('Volume %s is in maintenance.' % volume_id)
+            if any(a.attach_status in LIVE for a in volume.attachments):
+                return
+            volume.status = 'available'
+            volume.attach_status = 'detached'
+            volume.updated_at = utcnow()
 
     def force_detach(self, ctx, volume_id, attachment_id=None, connector=None):
         """os-force_detach (admin): end attachments whatever their status."""

@@ -17,24 +17,30 @@ TASKLESS_TEXT = 'The operation was interrupted and could not be resumed.'
 class Recovery:
 
     @staticmethod
-    def _working(session, task_ids):
-        """The ids among `task_ids` of tasks still queued or running."""
+    def _working(session, task_ids, taskless=True):
+        """The ids among `task_ids` of tasks still queued or running (and
+        None, standing for no task, unless `taskless` rows are settled too)."""
         ids = [t for t in task_ids if t]
+        working = set() if taskless else {None}
         if not ids:
-            return set()
-        return set(session.scalars(sa.select(Task.id).where(
+            return working
+        return working | set(session.scalars(sa.select(Task.id).where(
             Task.id.in_(ids), Task.state.in_((QUEUED, RUNNING)))))
 
-    def recover(self, host=None):
+    def recover(self, host=None, taskless=True):
         """Settle every resource (of volumes on `host`, or all) in a
         transitional status that no queued or running task works on.
+        With taskless False (the periodic pass, while the cloud runs) only
+        those whose task ended: a status an admin reset, or a reserve that
+        awaits its attach, is nobody's to settle then.
         Returns how many it settled."""
         settled = 0
         with db_api.writer() as s:
-            settled += self._recover_volumes(s, host)
-            settled += self._recover_snapshots(s, host)
-            settled += self._recover_backups(s, host)
-            settled += self._recover_groups(s)
+            settled += self._recover_volumes(s, host, taskless)
+            settled += self._recover_snapshots(s, host, taskless)
+            settled += self._recover_backups(s, host, taskless)
+            if taskless:
+                settled += self._recover_groups(s)
         if settled:
             LOG.info('recovery settled %d block storage resources', settled)
         return settled
@@ -45,13 +51,13 @@ class Recovery:
             return stmt
         return stmt.where(column.startswith(host + '@'))
 
-    def _recover_volumes(self, s, host):
+    def _recover_volumes(self, s, host, taskless):
         V = models.Volume
         stmt = self._on_host(sa.select(V).where(sa.or_(
             V.status.in_(list(states.VOLUME_TRANSITIONAL)),
             V.migration_status == 'migrating')).with_for_update(), V.host, host)
         rows = s.scalars(stmt).all()
-        working = self._working(s, [r.task_id for r in rows])
+        working = self._working(s, [r.task_id for r in rows], taskless)
         count = 0
         for row in rows:
             if row.task_id in working:
@@ -72,14 +78,14 @@ class Recovery:
             row.updated_at = utcnow()
         return count
 
-    def _recover_snapshots(self, s, host):
+    def _recover_snapshots(self, s, host, taskless):
         S, V = models.Snapshot, models.Volume
         stmt = sa.select(S).where(S.status.in_(list(states.SNAPSHOT_TRANSITIONAL)))
         if host is not None:
             stmt = stmt.where(S.volume_id.in_(sa.select(V.id).where(
                 V.host.startswith(host + '@'))))
         rows = s.scalars(stmt.with_for_update()).all()
-        working = self._working(s, [r.task_id for r in rows])
+        working = self._working(s, [r.task_id for r in rows], taskless)
         count = 0
         for row in rows:
             if row.task_id in working:
@@ -96,13 +102,13 @@ class Recovery:
             count += 1
         return count
 
-    def _recover_backups(self, s, host):
+    def _recover_backups(self, s, host, taskless):
         B = models.Backup
         stmt = sa.select(B).where(B.status.in_(list(states.BACKUP_TRANSITIONAL)))
         if host is not None:
             stmt = stmt.where(B.host == host)
         rows = s.scalars(stmt.with_for_update()).all()
-        working = self._working(s, [r.task_id for r in rows])
+        working = self._working(s, [r.task_id for r in rows], taskless)
         count = 0
         for row in rows:
             if row.task_id in working:

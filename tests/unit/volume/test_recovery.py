@@ -96,3 +96,27 @@ def test_every_transitional_status_is_a_status():
         for status, target in table.items():
             assert status in statuses
             assert target in statuses or target in (states.PREVIOUS, states.ATTACHMENTS)
+
+
+def test_the_periodic_pass_leaves_an_admin_reset_alone(cloud):
+    """A status an admin reset has no task: only a start-up recovery settles it."""
+    boss = cloud['boss']
+    vol = wait_available(boss, create(boss)['id'])
+    resp = boss.post(VOL + '/volumes/%s/action' % vol['id'],
+                     {'os-reset_status': {'status': 'creating'}})
+    assert resp.status_int == 202, resp.text
+    assert manager.get().recover(taskless=False) == 0
+    assert boss.get(VOL + '/volumes/' + vol['id']).json['volume']['status'] == 'creating'
+    assert manager.get().recover() == 1
+    assert boss.get(VOL + '/volumes/' + vol['id']).json['volume']['status'] == 'error'
+
+
+def test_detach_of_a_volume_with_no_attachment_leaves_it_available(cloud):
+    boss = cloud['boss']
+    vol = wait_available(boss, create(boss)['id'])
+    boss.post(VOL + '/volumes/%s/action' % vol['id'],
+              {'os-reset_status': {'status': 'error'}})
+    resp = boss.post(VOL + '/volumes/%s/action' % vol['id'], {'os-detach': {}})
+    assert resp.status_int == 202, resp.text
+    got = boss.get(VOL + '/volumes/' + vol['id']).json['volume']
+    assert (got['status'], got['attachments']) == ('available', [])
