@@ -96,3 +96,22 @@ def test_every_transitional_status_is_a_status():
         for status, target in table.items():
             assert status in statuses
             assert target in statuses or target in (states.PREVIOUS, states.ATTACHMENTS)
+
+
+def test_a_volume_agent_recovers_its_hosts_resources_through_the_engine(cloud):
+    """Block Storage's lifecycles are the generic recovery's: the engine's
+    recover('volume', host) (at a role's start, then every recovery_interval)
+    settles the volumes of that host only, and says why."""
+    from cloudstack.tasks import recovery
+    assert {'volume', 'volume_migration', 'snapshot', 'backup', 'group',
+            'group_snapshot'} <= set(recovery.lifecycles)
+    alice = cloud['alice']
+    stuck = create(alice)
+    with db_api.reader() as s:
+        row = s.get(models.Volume, stuck['id'])
+        task_id, host = row.task_id, row.host.partition('@')[0]
+    _give_up(task_id)
+    assert recovery.recover('volume', 'elsewhere') == 0
+    assert alice.get(VOL + '/volumes/' + stuck['id']).json['volume']['status'] == 'creating'
+    assert recovery.recover('volume', host) == 1
+    assert alice.get(VOL + '/volumes/' + stuck['id']).json['volume']['status'] == 'error'
