@@ -278,7 +278,7 @@ def test_purge_keeps_recent_and_unfinished_tasks(db, later):
     assert queue.get(done) is None and queue.get(waiting).state == 'queued'
 
 
-def _wait_for(predicate, timeout=5.0):
+def _wait_for(predicate, timeout=30.0):
     deadline = eventlet.hubs.get_hub().clock() + timeout
     while not predicate():
         assert eventlet.hubs.get_hub().clock() < deadline, 'timed out'
