@@ -292,7 +292,8 @@ def test_engine_runs_tasks_as_soon_as_they_are_queued(db):
         gt = eventlet.spawn(runner.run)
         _wait_for(lambda: runner.ready)
         ids = [queue.enqueue(None, record, {'value': n}) for n in range(3)]
-        _wait_for(lambda: all(queue.get(i).state == 'done' for i in ids), timeout=2)
+        # Well before the next poll (60s): a wake-up started them.
+        _wait_for(lambda: all(queue.get(i).state == 'done' for i in ids), timeout=30)
         assert sorted(calls) == [0, 1, 2]
         assert queue.get(ids[0]).result == {'seen': 0}
         runner.stop()
