@@ -134,4 +134,3 @@ def purge_messages():
     purged = manager.get().purge_messages()
     if purged:
         LOG.info('purged %d expired user messages', purged)
-
