@@ -217,7 +217,7 @@ class Engine:
             eventlet.sleep(CONF.engine.recovery_interval)
             for role in list(self.ready):
                 try:
-                    recovery.recover(role, self.host)
+                    recovery.recover(role, self.host, taskless=False)
                 except Exception:
                     LOG.exception('recovering %s on host %s failed',
                                   agents.agent_role(role), self.host)

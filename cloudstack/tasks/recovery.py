@@ -13,9 +13,10 @@ A service declares each resource's lifecycle once, in a module its
         cleanup=remove_partial_files))         # (): leftovers on this host's disks
 
 and marks the work in flight on a resource: a task enqueued with
-resource=('server', id), or, for work done inline (an upload streaming in an
-API worker), `with recovery.working('image', image_id): ...`, a lease its
-process renews and drops at the end.
+resource=('server', id), or a row naming its task (Lifecycle.task), or, for
+work done inline (an upload streaming in an API worker),
+`with recovery.working('image', image_id): ...`, a lease its process renews
+and drops at the end.
 
 `recover(role, host)` runs when an engine starts each role (before resync and
 before it claims that role's tasks) and then every [engine] recovery_interval
@@ -59,7 +60,10 @@ class Lifecycle:
     transitional: dict
     state: str = 'status'           # the attribute holding the state
     role: str | None = None         # the engines recovering it (None: host-less ones)
-    host: str | None = None         # with a role: the attribute naming the row's host
+    # with a role: the attribute naming the row's host, or host -> the SQL
+    # condition selecting that host's rows
+    host: str | Callable | None = None
+    task: str | None = None         # the attribute naming the task working on the row
     # row -> (kind, id) whose tasks and leases mean work in flight on it
     resource: Callable | None = None
     record: Callable | None = None  # (session, row, reason): keep the reason
@@ -69,6 +73,12 @@ class Lifecycle:
     def key(self, row):
         found = self.resource(row) if self.resource else (self.kind, row.id)
         return queue.resource_key(found)
+
+    def on_host(self, host):
+        """The SQL condition selecting the rows of `host`."""
+        if callable(self.host):
+            return self.host(host)
+        return getattr(self.model, self.host) == host
 
 
 def register(lifecycle):
@@ -186,16 +196,29 @@ def busy_ids(kind, ids):
 
 # --- recovery ---------------------------------------------------------------
 
-def recover(role=None, host=None):
-    """Recover the resources of `role` (on `host`) that nothing works on any
-    more, then clean up partial files; how many resources it moved."""
+def _live_tasks(session, task_ids):
+    """The ids among `task_ids` of tasks still queued or running."""
+    ids = list({t for t in task_ids if t})
+    found = set()
+    for start in range(0, len(ids), 500):
+        found.update(session.scalars(sa.select(Task.id).where(
+            Task.id.in_(ids[start:start + 500]), Task.state.in_((QUEUED, RUNNING)))))
+    return found
+
+
+def recover(role=None, host=None, taskless=True):
+    """Recover the resources of `role` (on `host`; None: on every host) that
+    nothing works on any more, then clean up partial files; how many
+    resources it moved. With taskless False (a pass while the cloud runs)
+    a row of a lifecycle with a task column is settled only once its task
+    ended: a status an admin set, with no task, is nobody's to settle then."""
     queue.load_modules()
     moved = 0
     for lifecycle in list(lifecycles.values()):
         if lifecycle.role != role:
             continue
         try:
-            moved += _recover(lifecycle, host)
+            moved += _recover(lifecycle, host, taskless)
         except Exception:
             LOG.exception('recovering %s failed', lifecycle.kind)
         if lifecycle.cleanup is not None:
@@ -206,25 +229,30 @@ def recover(role=None, host=None):
     return moved
 
 
-def _recover(lifecycle, host):
+def _recover(lifecycle, host, taskless=True):
     model, column = lifecycle.model, getattr(lifecycle.model, lifecycle.state)
     stmt = sa.select(model).where(column.in_(list(lifecycle.transitional)))
-    if lifecycle.host is not None:
-        stmt = stmt.where(getattr(model, lifecycle.host) == host)
+    if lifecycle.host is not None and host is not None:
+        stmt = stmt.where(lifecycle.on_host(host))
+
+    def task_of(row):
+        return getattr(row, lifecycle.task) if lifecycle.task else None
     with db_api.reader() as s:
         rows = list(s.scalars(stmt))
         candidates = [(sa.inspect(row).identity, getattr(row, lifecycle.state),
-                       lifecycle.key(row)) for row in rows]
+                       lifecycle.key(row), task_of(row)) for row in rows]
+        live = _live_tasks(s, [task for *_, task in candidates])
     if not candidates:
         return 0
-    in_flight = busy([key for _, _, key in candidates])
+    in_flight = busy([key for _, _, key, _ in candidates])
     moved = 0
-    for identity, state, key in candidates:
-        if key in in_flight:
+    for identity, state, key, task in candidates:
+        if key in in_flight or task in live or (task is None and not taskless):
             continue
         with db_api.writer() as s:
             row = s.get(model, identity, with_for_update=True)
-            if row is None or getattr(row, lifecycle.state) != state or busy([key], s):
+            if (row is None or getattr(row, lifecycle.state) != state or busy([key], s)
+                    or _live_tasks(s, [task_of(row)])):
                 continue        # it moved on, or work on it began meanwhile
             reason = ('The work on this %s stopped while it was %s (its process ended or '
                       'a restart interrupted it); recovered.' % (lifecycle.kind, state))

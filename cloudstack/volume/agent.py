@@ -10,8 +10,8 @@ so a task run again after a crash finishes the job; its last step writes the
 new status in one transaction.
 
 On start (and after a crash) it sets its backends up, settles resources left
-in transitional states (manager.recover) and makes its iSCSI targets match
-the database (resync): targets nobody wants go, missing ones come back.
+in transitional states (their lifecycles: manager/recovery.py) and makes its
+iSCSI targets match the database (resync): targets nobody wants go, missing ones come back.
 """
 import contextlib
 import logging
@@ -767,7 +767,8 @@ class VolumeService(agents.RoleService):
         get()
 
     def resync(self):
-        _manager().recover(host=self.host)
+        # The engine recovered this host's resources just before (their
+        # lifecycles: cloudstack/volume/manager/recovery.py).
         agent = get()
         agent.resync()
         agent.report()

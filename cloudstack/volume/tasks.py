@@ -3,7 +3,9 @@
 import logging
 
 from cloudstack import tasks
+from cloudstack.tasks import recovery
 from cloudstack.volume import agent
+from cloudstack.volume import manager
 
 LOG = logging.getLogger(__name__)
 
@@ -114,17 +116,22 @@ def import_backup(backup_id):
     _agent().import_backup(backup_id)
 
 
+# Each volume agent recovers its host's resources when it starts and every
+# [engine] recovery_interval (cloudstack.tasks.recovery); this periodic task
+# those of every host, an agent that is gone included.
+for _lifecycle in manager.get().lifecycles():
+    recovery.register(_lifecycle)
+
+
 @tasks.periodic(60, name='volume.recover')
 def recover():
-    """Settle resources whose task gave up (anywhere in the cloud)."""
-    from cloudstack.volume import manager
+    """Settle resources whose task gave up (anywhere in the cloud); a
+    status an admin reset is left as it is."""
     manager.get().recover(taskless=False)
 
 
 @tasks.periodic(3600, name='volume.purge_messages')
 def purge_messages():
-    from cloudstack.volume import manager
     purged = manager.get().purge_messages()
     if purged:
         LOG.info('purged %d expired user messages', purged)
-

@@ -66,8 +66,9 @@ class Cloud:
         self.options['DEFAULT']['bind'] = '127.0.0.1:%d' % self.port
 
     @staticmethod
-    def wait_for(predicate, timeout=10.0, interval=0.01):
-        """Poll `predicate` until it returns something true; return that."""
+    def wait_for(predicate, timeout=60.0, interval=0.01):
+        """Poll `predicate` until it returns something true; return that.
+        (The timeout only catches a hang: a loaded machine is slow.)"""
         deadline = time.monotonic() + timeout
         while True:
             value = predicate()
@@ -144,7 +145,9 @@ class Cloud:
     def get(self, path, **kwargs):
         return requests.get(self.url + path, timeout=kwargs.pop('timeout', 5), **kwargs)
 
-    def ready(self, path='/healthcheck', timeout=15):
+    def ready(self, path='/healthcheck', timeout=120):
+        # A start takes seconds on an idle machine, but several times that
+        # on CI's two cores shared with other clouds: only a hang fails here.
         def ok():
             try:
                 return self.get(path, timeout=1).status_code == 200
@@ -301,7 +304,7 @@ def run_task(cloud, name, timeout=60, host=None):
     return task.result
 
 
-def periodics_ran(cloud, *names, timeout=60):
+def periodics_ran(cloud, *names, timeout=120):
     """Wait until the engine has run the periodic tasks `names` (every engine
     schedules each periodic task when it starts; a per-host one for its host)."""
     from cloudstack.tasks import models, queue
@@ -310,13 +313,21 @@ def periodics_ran(cloud, *names, timeout=60):
     keys = [queue.periodic_key(name, CONF.host if queue.periodics[name].per_host else None)
             for name in names]
 
-    def ran():
+    def schedule():
         with db_api.reader() as s:
-            return s.scalar(sa.select(sa.func.count()).select_from(models.Periodic).join(
-                models.Task, models.Task.id == models.Periodic.task_id).where(
-                models.Periodic.name.in_(keys),
-                models.Task.state.in_(('done', 'failed')))) == len(names)
-    cloud.wait_for(ran, timeout=timeout, interval=0.1)
+            return s.execute(sa.select(models.Periodic.name, models.Task.state).outerjoin(
+                models.Task, models.Task.id == models.Periodic.task_id)).all()
+
+    def ran():
+        return sum(1 for key, state in schedule()
+                   if key in keys and state in ('done', 'failed')) == len(names)
+    try:
+        cloud.wait_for(ran, timeout=timeout, interval=0.1)
+    except AssertionError:
+        roles = [line for line in cloud.log().splitlines()
+                 if 'cloudstack.tasks' in line and ('engine' in line or 'failed' in line)]
+        raise AssertionError('periodic tasks %s did not run; the schedule: %s; the engine '
+                             'said: %s' % (keys, schedule(), roles[-20:])) from None
 
 
 def rss(pid):

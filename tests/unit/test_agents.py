@@ -130,7 +130,7 @@ def test_an_engine_starts_its_roles_then_claims_their_tasks(agent, monkeypatch):
     for_h1 = queue.enqueue(None, where, {'tag': 'h1'}, role='compute', host='h1')
     hostless = queue.enqueue(None, where, {'tag': 'any'})
     runner = agent(('compute',), 'h1', wait=False)
-    _wait_for(lambda: queue.get(for_h1).state == 'done', timeout=10)
+    _wait_for(lambda: queue.get(for_h1).state == 'done')
     assert [step for step in steps if step[-1] == 'h1'] == [
         ('init_host', 'h1'), ('recover', 'compute', 'h1'), ('resync', 'h1'), ('ran', 'h1')]
     assert queue.get(for_h2).state == queue.get(hostless).state == 'queued'
@@ -265,3 +265,27 @@ def test_notifications_are_off_by_default_and_go_where_the_driver_says(conf, cap
         assert '"publisher_id": "image.h1"' in record.getMessage()
     finally:
         conf.clear_override('driver', group='oslo_messaging_notifications')
+
+
+@pytest.fixture
+def per_host_periodic():
+    """A per-host periodic task of the object role, for one test."""
+    queue.periodic(3600, name='test.agents.per_host', role='object', per_host=True)(
+        lambda: steps.append(('periodic', CONF.host)))
+    yield
+    queue.periodics.pop('test.agents.per_host')
+
+
+def test_a_role_that_cannot_start_holds_back_no_other(agent, per_host_periodic):
+    """cloudstack-all with a compute driver that keeps failing: the object
+    role's tasks and per-host periodic tasks run all the same."""
+    Recorder.failures = 10 ** 6
+    object_task = queue.enqueue(None, where, {'tag': 'object'}, role='object', host='h1')
+    compute_task = queue.enqueue(None, where, {'tag': 'compute'}, role='compute', host='h1')
+    runner = agent((None,) + tasks.ROLES, 'h1', wait=False)
+    _wait_for(lambda: queue.get(object_task).state == 'done')
+    _wait_for(lambda: ('periodic', CONF.host) in steps)
+    with db_api.reader() as s:
+        assert s.get(queue.Periodic, queue.periodic_key('test.agents.per_host', 'h1'))
+    assert 'compute' not in runner.ready and 'object' in runner.ready
+    assert queue.get(compute_task).state == 'queued'

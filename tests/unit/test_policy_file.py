@@ -49,6 +49,26 @@ def test_object_store_rule_overridden(swift, other, policy_file):  # noqa: F811
     assert other('GET', '/c').status_int == 403
 
 
+def test_compute_rule_overridden(admin, policy_file):
+    assert admin.get('/compute/v2.1/os-keypairs').status_int == 200
+    policy_file({'os_compute_api:os-keypairs:index': '!'})
+    assert admin.get('/compute/v2.1/os-keypairs').status_int == 403
+
+
+def test_network_rule_overridden(admin, policy_file):
+    body = {'network': {'name': 'n1'}}
+    assert admin.post('/networking/v2.0/networks', body).status_int == 201
+    policy_file({'create_network': '!'})
+    assert admin.post('/networking/v2.0/networks', body).status_int == 403
+
+
+def test_volume_rule_overridden(admin, policy_file):
+    project = admin.get('/identity/v3/auth/projects').json['projects'][0]['id']
+    assert admin.get('/volume/v3/%s/volumes' % project).status_int == 200
+    policy_file({'volume:get_all': '!'})
+    assert admin.get('/volume/v3/%s/volumes' % project).status_int == 403
+
+
 def test_a_changed_policy_file_is_noticed_without_a_restart(admin, policy_file,
                                                             monkeypatch):
     from cloudstack import policy

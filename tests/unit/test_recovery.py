@@ -24,6 +24,7 @@ class Widget(_Base):
     status: orm.Mapped[str] = orm.mapped_column(sa.String(16))
     host: orm.Mapped[str | None] = orm.mapped_column(sa.String(32))
     fault: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    task_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(32))
 
 
 @queue.handler('test.recovery.build')
@@ -58,9 +59,9 @@ def widgets(db):
         kind='gadget', name='gadget', model=Widget, role='compute', host='host',
         transitional={'binding': recovery.set_state('unbound')}))
 
-    def add(widget_id, status, host=None):
+    def add(widget_id, status, host=None, task_id=None):
         with db_api.writer() as s:
-            s.add(Widget(id=widget_id, status=status, host=host))
+            s.add(Widget(id=widget_id, status=status, host=host, task_id=task_id))
     yield add
     recovery.lifecycles.clear()
     recovery.lifecycles.update(saved)
@@ -113,6 +114,29 @@ def test_an_agent_recovers_only_its_roles_rows_on_its_host(widgets):
     assert recovery.recover('network', 'h1') == 0
     assert recovery.recover('compute', 'h1') == 1
     assert _status() == {'mine': 'unbound', 'theirs': 'binding'}
+
+
+def test_a_row_naming_its_live_task_is_left_alone(widgets):
+    """Lifecycle.task: the row says which task works on it (Block Storage's
+    task_id); Lifecycle.host as a condition (a volume's host is host@backend)."""
+    recovery.lifecycles.clear()
+    recovery.register(recovery.Lifecycle(
+        kind='widget', model=Widget, role='volume', task='task_id',
+        host=lambda host: Widget.host.startswith(host + '@'),
+        transitional={'building': recovery.set_state('error')}))
+    live = queue.enqueue(None, build, {'widget_id': 'running'})
+    finished = queue.enqueue(None, build, {'widget_id': 'gave-up'})
+    queue.claim('o:1', 2)
+    queue.complete(finished, 'o:1')
+    widgets('running', 'building', host='h1@lvm', task_id=live)
+    widgets('gave-up', 'building', host='h1@lvm', task_id=finished)
+    widgets('other-host', 'building', host='h2@lvm')
+    widgets('prefix', 'building', host='h1x@lvm')
+    assert recovery.recover('volume', 'h1') == 1
+    assert _status() == {'running': 'building', 'gave-up': 'error',
+                         'other-host': 'building', 'prefix': 'building'}
+    assert recovery.recover('volume') == 2      # no host: every host's
+    assert _status()['running'] == 'building'
 
 
 def test_working_holds_a_lease_for_the_block(widgets):

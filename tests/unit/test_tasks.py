@@ -278,7 +278,7 @@ def test_purge_keeps_recent_and_unfinished_tasks(db, later):
     assert queue.get(done) is None and queue.get(waiting).state == 'queued'
 
 
-def _wait_for(predicate, timeout=5.0):
+def _wait_for(predicate, timeout=30.0):
     deadline = eventlet.hubs.get_hub().clock() + timeout
     while not predicate():
         assert eventlet.hubs.get_hub().clock() < deadline, 'timed out'
@@ -292,7 +292,8 @@ def test_engine_runs_tasks_as_soon_as_they_are_queued(db):
         gt = eventlet.spawn(runner.run)
         _wait_for(lambda: runner.ready)
         ids = [queue.enqueue(None, record, {'value': n}) for n in range(3)]
-        _wait_for(lambda: all(queue.get(i).state == 'done' for i in ids), timeout=2)
+        # Well before the next poll (60s): a wake-up started them.
+        _wait_for(lambda: all(queue.get(i).state == 'done' for i in ids), timeout=30)
         assert sorted(calls) == [0, 1, 2]
         assert queue.get(ids[0]).result == {'seen': 0}
         runner.stop()

@@ -103,7 +103,7 @@ class ObjectStore(base.Store):
         marker = ''
         while True:
             try:
-                _, _, rows = self._manager().list_objects(
+                _, rows = self._manager().list_objects(
                     self._context(), self.account, self.container,
                     manager.Listing(marker=marker, limit=1000))
             except exception.NotFound:

@@ -222,10 +222,12 @@ def test_object_store_round_trip(conf, db):
         store.get('object_store://AUTH_other/glance/img-1')
     with pytest.raises(base.NotFound):
         store.get('file:///etc/passwd')
+    assert list(store.contents()) == [('img-1', location)]
     store.delete(location)
     store.delete(location)
     with pytest.raises(base.NotFound):
         store.size(location)
+    assert list(store.contents()) == []
 
 
 def test_object_store_failed_add_leaves_nothing(conf, db):

@@ -120,3 +120,20 @@ def test_detach_of_a_volume_with_no_attachment_leaves_it_available(cloud):
     assert resp.status_int == 202, resp.text
     got = boss.get(VOL + '/volumes/' + vol['id']).json['volume']
     assert (got['status'], got['attachments']) == ('available', [])
+def test_a_volume_agent_recovers_its_hosts_resources_through_the_engine(cloud):
+    """Block Storage's lifecycles are the generic recovery's: the engine's
+    recover('volume', host) (at a role's start, then every recovery_interval)
+    settles the volumes of that host only, and says why."""
+    from cloudstack.tasks import recovery
+    assert {'volume', 'volume_migration', 'snapshot', 'backup', 'group',
+            'group_snapshot'} <= set(recovery.lifecycles)
+    alice = cloud['alice']
+    stuck = create(alice)
+    with db_api.reader() as s:
+        row = s.get(models.Volume, stuck['id'])
+        task_id, host = row.task_id, row.host.partition('@')[0]
+    _give_up(task_id)
+    assert recovery.recover('volume', 'elsewhere') == 0
+    assert alice.get(VOL + '/volumes/' + stuck['id']).json['volume']['status'] == 'creating'
+    assert recovery.recover('volume', host) == 1
+    assert alice.get(VOL + '/volumes/' + stuck['id']).json['volume']['status'] == 'error'
