@@ -200,7 +200,7 @@ class Servers:
         self.manager = manager.get()
 
     def security_groups(self, req, rec):
-        return network_api.security_group_names(req.context, _Row(rec))
+        return network_api.security_group_bindings([rec]).get(rec['uuid'])
 
     # Create -------------------------------------------------------------------
 
@@ -538,7 +538,8 @@ class Servers:
             ext = common.can(req, 'os_compute_api:os-extended-server-attributes')
             hstat = common.at_least(req, '2.16') and common.can(
                 req, 'os_compute_api:servers:show:host_status')
-            servers = [views.detail(req, r, self.security_groups(req, r), ext, hstat)
+            groups = network_api.security_group_bindings(found)
+            servers = [views.detail(req, r, groups.get(r['uuid']), ext, hstat)
                        for r in found]
         else:
             servers = [views.basic(req, r) for r in found]
@@ -615,13 +616,6 @@ def _password(length=12):
     import string
     alphabet = string.ascii_letters + string.digits
     return ''.join(secrets.choice(alphabet) for _ in range(length))
-
-
-class _Row:
-    """Attribute access to a record, for helpers written for rows."""
-
-    def __init__(self, rec):
-        self.__dict__.update(rec)
 
 
 def add_routes(router):

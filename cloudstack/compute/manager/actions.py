@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from cloudstack import exception
 from cloudstack.conf import CONF
 from cloudstack.db.models import utcnow
-from cloudstack.compute import hosts, models, rpc, scheduler, states
+from cloudstack.compute import hosts, models, network_api, rpc, scheduler, states
 from cloudstack.compute.manager.base import (
     InstanceInvalidState, InstanceLocked, NoValidHost, is_admin)
 
@@ -453,16 +453,40 @@ class ServerActions:
     # Security groups (Networking's, or the names a server without it keeps) ------
 
     def add_security_group(self, ctx, uuid, name):
-        from cloudstack.compute import network_api
-        with self.write() as s:
-            inst = self.instance_row(s, ctx, uuid, lock=True)
-            network_api.add_security_group(ctx, inst, name)
+        self._security_group(ctx, uuid, name, network_api.add_security_group)
 
     def remove_security_group(self, ctx, uuid, name):
-        from cloudstack.compute import network_api
+        self._security_group(ctx, uuid, name, network_api.remove_security_group)
+
+    def _security_group(self, ctx, uuid, name, change):
+        if network_api.enabled():
+            with self.read() as s:
+                inst = self.instance_row(s, ctx, uuid)
+                s.expunge(inst)
+            change(ctx, inst, name)
+            return
         with self.write() as s:
-            inst = self.instance_row(s, ctx, uuid, lock=True)
-            network_api.remove_security_group(ctx, inst, name)
+            change(ctx, self.instance_row(s, ctx, uuid, lock=True), name)
+
+    def refresh_network_info(self, uuid):
+        """Read the server's ports again (addresses, floating IPs) into the
+        network_info the API shows."""
+        with self.read() as s:
+            inst = s.scalars(sa.select(models.Instance).where(
+                models.Instance.uuid == uuid)).first()
+            if inst is None or inst.deleted:
+                return
+            s.expunge(inst)
+        asked = {vif['id'] for vif in inst.network_info or []}
+        fresh = {vif['id']: vif for vif in network_api.refresh(None, inst)}
+        with self.write() as s:
+            inst = s.scalars(self.locking(sa.select(models.Instance).where(
+                models.Instance.uuid == uuid))).first()
+            if inst is not None and not inst.deleted:
+                # an interface attached meanwhile stays; a port gone goes
+                inst.network_info = [fresh.get(vif['id'], vif)
+                                     for vif in inst.network_info or []
+                                     if vif['id'] in fresh or vif['id'] not in asked]
 
     # Interfaces -------------------------------------------------------------------
 
