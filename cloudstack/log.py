@@ -10,15 +10,19 @@ from oslo_log import log
 
 # Quieter libraries than oslo.log's own list, which lacks these.
 DEFAULT_LOG_LEVELS = log.get_default_log_levels() + [
-    'alembic=WARN', 'stevedore=WARN', 'routes=WARN']
+    'alembic=WARN', 'routes=WARN']
+
+
+def set_defaults():
+    """Our defaults of oslo.log's options (set before they are registered or
+    listed for the config sample)."""
+    log.set_defaults(default_log_levels=DEFAULT_LOG_LEVELS)
 
 
 def register_options(conf):
     """oslo.log's options (--debug, --log-file, [DEFAULT] log_*...); logs go
-    to stderr unless a log file is set."""
+    to standard output unless a log file (or use_stderr...) is set."""
     log.register_options(conf)
-    log.set_defaults(default_log_levels=DEFAULT_LOG_LEVELS)
-    conf.set_default('use_stderr', True)
 
 
 def setup(conf):

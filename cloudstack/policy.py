@@ -4,9 +4,11 @@ Personas: `admin`, `member` and `reader` (admin implies member implies reader,
 through Keystone's implied roles), in project, domain or system scope.
 """
 import importlib
+import inspect
 import itertools
 import time
 
+from oslo_policy import _checks
 from oslo_policy import policy
 
 from cloudstack import exception
@@ -27,7 +29,25 @@ RELOAD_INTERVAL = 1.0
 # Each service has its own enforcer over the same policy file, so that each
 # can register the base rules its upstream defaults are built from (Nova's
 # `admin_api`, Cinder's `admin_api`, ...) under their upstream names.
-SERVICES = ('identity', 'image', 'object_store', 'network', 'compute')
+SERVICES = ('identity', 'image', 'object_store', 'network', 'compute', 'volume')
+
+class _Signatures:
+    """oslo.policy evaluates each check of a rule after looking up the
+    check's signature (inspect.getfullargspec, most of the cost of a check);
+    the signature is the check class's: looked up once per class."""
+
+    def __init__(self):
+        self._known = {}
+
+    def getfullargspec(self, method):
+        key = getattr(method, '__func__', method)
+        found = self._known.get(key)
+        if found is None:
+            found = self._known[key] = inspect.getfullargspec(method)
+        return found
+
+
+_checks.inspect = _Signatures()
 
 _enforcers = {}     # service -> _Enforcer
 _owners = {}        # rule name -> service

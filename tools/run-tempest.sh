@@ -90,7 +90,7 @@ cd "$WORKSPACE" || die "cannot enter $WORKSPACE"
 "$TEMPEST_VENV/bin/stestr" init > /dev/null || die "stestr init failed"
 FILTER=(--regex "$REGEX"); [ -n "$EXCLUDE" ] && FILTER+=(--exclude-regex "$EXCLUDE")
 "$TEMPEST_VENV/bin/tempest" run --config-file "$CONF" --list-tests "${FILTER[@]}" \
-  2> "$RESULTS/list.log" | grep -E '^tempest\.' > "$RESULTS/selected-tests.txt"
+  2> "$RESULTS/list.log" | grep -E '^[a-z_]+\.[A-Za-z0-9_.]+' > "$RESULTS/selected-tests.txt"
 SELECTED=$(wc -l < "$RESULTS/selected-tests.txt")
 echo "tempest $TEMPEST_VERSION against $OS_AUTH_URL; services: $SERVICES"
 echo "subset $SUBSET: $SELECTED tests, concurrency $CONCURRENCY"

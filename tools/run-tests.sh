@@ -13,9 +13,13 @@ apt_install() {   # packages the tests need, when we may install them
     [ "$ROOT" = 0 ] || { echo "missing packages: ${missing[*]} (run as root to install)"; return 1; }
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
-apt_install python3-venv postgresql qemu-utils rabbitmq-server || true
+apt_install python3-venv postgresql qemu-utils rabbitmq-server tgt qemu-block-extra || true
+# libvirt-python (a test extra) builds against libvirt's headers. The libvirt
+# functional tests also need libvirtd and QEMU (bin/prepare-host); they skip without.
+apt_install libvirt-dev pkg-config gcc libvirt-clients || true
 # the linuxbridge network driver's functional tests
 apt_install dnsmasq-base iptables ebtables ipset conntrack busybox-static || true
+apt_install slapd ldap-utils || true   # the LDAP identity backend
 
 if [ ! -x .venv/bin/pytest ] || [ setup.cfg -nt .venv/.installed ]; then
     python3 -m venv .venv && .venv/bin/pip install -q --upgrade pip \

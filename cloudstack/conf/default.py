@@ -68,7 +68,12 @@ engine_opts = [
     cfg.FloatOpt('task_poll_interval', default=1.0,
                  help='Seconds between polls of the task table when idle.'),
     cfg.IntOpt('task_lease', default=60,
-               help='Seconds a claimed task stays owned without a heartbeat.'),
+               help='Seconds a claimed task (or inline work on a resource) stays '
+                    'owned without a heartbeat.'),
+    cfg.IntOpt('recovery_interval', default=300, min=1,
+               help='Seconds between passes that recover resources left in '
+                    'transitional states by work that stopped, and remove the '
+                    'partial files it left; one also runs when an engine starts.'),
 ]
 
 

@@ -2,6 +2,37 @@
 from oslo_config import cfg
 
 object_store_opts = [
+    cfg.StrOpt('catalog_path', default='/object-store/v1/AUTH_%(tenant_id)s',
+               help='Path of the object-store endpoint the catalog advertises, '
+                    'after the public URL. The API answers both under '
+                    '/object-store/v1/... and at /v1/... on the same port; '
+                    'Swift\'s own tools (which take the storage URL\'s path '
+                    'to be /v1/<account>) want /v1/AUTH_%(tenant_id)s, as '
+                    'DevStack registers it.'),
+    cfg.ListOpt('cors_allow_origin', default=[],
+                help='Origins allowed to make cross-origin requests to every '
+                     'container, besides those a container allows in its '
+                     'X-Container-Meta-Access-Control-Allow-Origin.'),
+    cfg.BoolOpt('strict_cors_mode', default=True,
+                help='Answer a cross-origin request with CORS headers only '
+                     'when its Origin is allowed (else the browser sees the '
+                     'answer without them).'),
+    cfg.ListOpt('cors_expose_headers', default=[],
+                help='Headers exposed to cross-origin requests of every '
+                     'container, besides Swift\'s defaults and a '
+                     'container\'s X-Container-Meta-Access-Control-Expose-Headers.'),
+    cfg.ListOpt('storage_policies', default=['Policy-0'],
+                help='The storage policies, by name, the first the default for '
+                     'new containers (X-Storage-Policy chooses another). The '
+                     'Nth (from 0) has its own ring, ring_file for the first '
+                     'and object-N.ring beside it for the others, and keeps '
+                     'its objects in objects/ (N=0) or objects-N/ of each '
+                     'device. Add policies at the end only: a container '
+                     'records its policy\'s position.'),
+    cfg.DictOpt('policy_replicas', default={},
+                help='Replicas of the ring created on first use for a policy, '
+                     'by policy name (default_replicas for those not named), '
+                     'e.g. "gold:3, bronze:1".'),
     cfg.StrOpt('backend', default='disk',
                help='Where object bytes live: a driver of the '
                     'cloudstack.object_store.backends namespace.'),

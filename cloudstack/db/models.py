@@ -46,4 +46,5 @@ def all_models():
     import cloudstack.network.models  # noqa: F401
     import cloudstack.object_store.models  # noqa: F401
     import cloudstack.tasks.models  # noqa: F401
+    import cloudstack.volume.models  # noqa: F401
     return Base.metadata

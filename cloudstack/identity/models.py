@@ -60,6 +60,33 @@ class User(Base):
     extra: Mapped[dict] = mapped_column(Json, default=dict)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     last_active_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    # [security_compliance]: failed password attempts (lockout) and whether
+    # the user set the current password themselves (minimum password age).
+    failed_auth_count: Mapped[int] = mapped_column(default=0)
+    failed_auth_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    password_self_service: Mapped[bool] = mapped_column(default=False)
+
+
+class PasswordHistory(Base):
+    """A user's earlier password hashes, newest last ([security_compliance]
+    unique_last_password_count)."""
+    __tablename__ = 'password_history'
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(
+        sa.ForeignKey('users.id', ondelete='CASCADE'), index=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IdMapping(Base):
+    """The public id of a user or group that lives in another backend (LDAP):
+    sha256 of (domain, local id, kind), as Keystone's id mapping."""
+    __tablename__ = 'id_mappings'
+    __table_args__ = (sa.UniqueConstraint('domain_id', 'local_id', 'entity_type'),)
+    public_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    domain_id: Mapped[str] = mapped_column(ID)
+    local_id: Mapped[str] = mapped_column(sa.String(255))
+    entity_type: Mapped[str] = mapped_column(sa.String(8))
 
 
 class Group(Base):
@@ -295,12 +322,101 @@ class Consumer(Base):
     extra: Mapped[dict] = mapped_column(Json, default=dict)
 
 
+class RequestToken(Base):
+    """An OAuth1 request token, authorized by a user for roles on a project."""
+    __tablename__ = 'oauth1_request_tokens'
+    id: Mapped[str] = _id_column()
+    request_secret: Mapped[str] = mapped_column(sa.String(64))
+    verifier: Mapped[str | None] = mapped_column(sa.String(64))
+    authorizing_user_id: Mapped[str | None] = mapped_column(ID)
+    requested_project_id: Mapped[str] = mapped_column(ID)
+    role_ids: Mapped[list | None] = mapped_column(Json)
+    consumer_id: Mapped[str] = mapped_column(
+        sa.ForeignKey('oauth1_consumers.id', ondelete='CASCADE'), index=True)
+    expires_at: Mapped[object | None] = mapped_column(UTCDateTime)
+
+
+class AccessToken(Base):
+    """An OAuth1 access token: the consumer may act for the user on the project."""
+    __tablename__ = 'oauth1_access_tokens'
+    id: Mapped[str] = _id_column()
+    access_secret: Mapped[str] = mapped_column(sa.String(64))
+    authorizing_user_id: Mapped[str] = mapped_column(ID, index=True)
+    project_id: Mapped[str] = mapped_column(ID)
+    role_ids: Mapped[list] = mapped_column(Json)
+    consumer_id: Mapped[str] = mapped_column(
+        sa.ForeignKey('oauth1_consumers.id', ondelete='CASCADE'), index=True)
+    expires_at: Mapped[object | None] = mapped_column(UTCDateTime)
+
+
+class IdentityProvider(Base):
+    __tablename__ = 'identity_providers'
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    domain_id: Mapped[str] = mapped_column(ID)
+    authorization_ttl: Mapped[int | None]
+    remote_ids = orm.relationship('IdpRemoteId', cascade='all, delete-orphan',
+                                  lazy='selectin', order_by='IdpRemoteId.remote_id')
+
+
+class IdpRemoteId(Base):
+    """A remote id (entity id, issuer) names one identity provider only."""
+    __tablename__ = 'idp_remote_ids'
+    remote_id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    idp_id: Mapped[str] = mapped_column(
+        sa.ForeignKey('identity_providers.id', ondelete='CASCADE'), index=True)
+
+
+class Mapping(Base):
+    __tablename__ = 'federation_mappings'
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    rules: Mapped[list] = mapped_column(Json)
+    schema_version: Mapped[str] = mapped_column(sa.String(5), default='1.0')
+
+
+class FederationProtocol(Base):
+    __tablename__ = 'federation_protocols'
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    idp_id: Mapped[str] = mapped_column(
+        sa.ForeignKey('identity_providers.id', ondelete='CASCADE'), primary_key=True)
+    mapping_id: Mapped[str] = mapped_column(ID)
+    remote_id_attribute: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+class FederatedUser(Base):
+    """A shadow user: the local user row of someone an identity provider
+    asserted, found again by (idp, protocol, unique id)."""
+    __tablename__ = 'federated_users'
+    __table_args__ = (sa.UniqueConstraint('idp_id', 'protocol_id', 'unique_id'),)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(
+        sa.ForeignKey('users.id', ondelete='CASCADE'), index=True)
+    idp_id: Mapped[str] = mapped_column(
+        sa.ForeignKey('identity_providers.id', ondelete='CASCADE'))
+    protocol_id: Mapped[str] = mapped_column(ID)
+    unique_id: Mapped[str] = mapped_column(sa.String(255))
+    display_name: Mapped[str | None] = mapped_column(sa.String(255))
+
+
+class ServiceProvider(Base):
+    __tablename__ = 'service_providers'
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    enabled: Mapped[bool] = mapped_column(default=False)
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    auth_url: Mapped[str] = mapped_column(sa.String(256))
+    sp_url: Mapped[str] = mapped_column(sa.String(256))
+    relay_state_prefix: Mapped[str] = mapped_column(sa.String(256))
+
+
 class RegisteredLimit(Base):
     __tablename__ = 'registered_limits'
     __table_args__ = (sa.UniqueConstraint('service_id', 'region_id', 'resource_name'),)
     id: Mapped[str] = _id_column()
-    service_id: Mapped[str] = mapped_column(sa.ForeignKey('services.id'))
-    region_id: Mapped[str | None] = mapped_column(sa.ForeignKey('regions.id'))
+    # No foreign keys: as in Keystone, deleting a service or a region
+    # leaves its limits in place.
+    service_id: Mapped[str] = mapped_column(ID)
+    region_id: Mapped[str | None] = mapped_column(sa.String(255))
     resource_name: Mapped[str] = mapped_column(sa.String(255))
     default_limit: Mapped[int]
     description: Mapped[str | None] = mapped_column(sa.Text)
@@ -313,8 +429,8 @@ class Limit(Base):
         sa.ForeignKey('projects.id', ondelete='CASCADE'))
     domain_id: Mapped[str | None] = mapped_column(
         sa.ForeignKey('projects.id', ondelete='CASCADE'))
-    service_id: Mapped[str] = mapped_column(sa.ForeignKey('services.id'))
-    region_id: Mapped[str | None] = mapped_column(sa.ForeignKey('regions.id'))
+    service_id: Mapped[str] = mapped_column(ID)
+    region_id: Mapped[str | None] = mapped_column(sa.String(255))
     resource_name: Mapped[str] = mapped_column(sa.String(255))
     resource_limit: Mapped[int]
     description: Mapped[str | None] = mapped_column(sa.Text)

@@ -4,6 +4,11 @@ from sqlalchemy import orm
 
 from cloudstack.db.models import Base, UTCDateTime, utcnow
 
+# States work passes through; after a crash, the recovery
+# (cloudstack/image/manager/recovery.py) moves what nothing works on any more.
+TRANSITIONAL_STATES = ('saving', 'uploading', 'importing')
+TASK_TRANSITIONAL_STATES = ('pending', 'processing')
+
 
 class Image(Base):
     __tablename__ = 'images'

@@ -54,7 +54,10 @@ class HostAgent:
         ctx = cs_context.RequestContext.admin()
         with self.lock:
             manager.start_sync(self.host)
-            state = manager.host_state(ctx, self.host)
+            if self.driver.needs_state:
+                state = manager.host_state(ctx, self.host)
+            else:
+                state = manager.bound_ports(ctx, self.host)
             result = self.driver.sync(state) or {}
         up, down = result.get('up') or [], result.get('down') or []
         manager.update_port_status(ctx, self.host, up, down)

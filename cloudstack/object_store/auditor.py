@@ -43,8 +43,8 @@ CHUNK = 65536
 ORPHAN_GRACE = 3600         # default [object_store] orphan_grace
 
 
-def audit_device(dev, stats, orphans=None):
-    for part, hashdir in list(replicator.walk(dev)):
+def audit_device(dev, stats, orphans=None, datadir='objects'):
+    for part, hashdir in list(replicator.walk(dev, datadir)):
         try:
             replica = disk._Replica(dev, hashdir)
         except OSError:
@@ -113,8 +113,8 @@ class Orphans:
     """Deletes object data that no listing row refers to, once it is older
     than `grace` seconds; one decision per object per pass."""
 
-    def __init__(self, ring_file, grace=ORPHAN_GRACE, now=None):
-        self.backend = disk.DiskBackend(ring_file)
+    def __init__(self, ring_file, grace=ORPHAN_GRACE, now=None, datadir='objects'):
+        self.backend = disk.DiskBackend(ring_file, datadir=datadir)
         self.grace = grace
         self.now = now or time.time()
         self.decided = set()        # name hashes
@@ -166,22 +166,24 @@ class Orphans:
                     'listing row refers to it', info['name'], info.get('size'), replica.data)
 
 
-def audit_ring(ring_file, orphan_grace=None, now=None):
+def audit_ring(ring_file, orphan_grace=None, now=None, datadir='objects', stats=None):
     """One pass over the ring's local devices; with `orphan_grace` (seconds),
     also delete data with no listing row that is older than that."""
-    stats = dict.fromkeys(('checked', 'bytes', 'quarantined', 'errors', 'orphans'), 0)
-    orphans = None if orphan_grace is None else Orphans(ring_file, orphan_grace, now)
+    if stats is None:
+        stats = dict.fromkeys(('checked', 'bytes', 'quarantined', 'errors', 'orphans'), 0)
+    orphans = None if orphan_grace is None else Orphans(ring_file, orphan_grace, now,
+                                                        datadir)
     for dev in replicator.local_devices(ring_mod.get_ring(ring_file)):
-        audit_device(dev, stats, orphans)
+        audit_device(dev, stats, orphans, datadir)
     return stats
 
 
 @tasks.periodic(3600, name='object_store.audit', role='object', per_host=True)
 def audit():
-    """One audit pass over this host's devices."""
-    path = ring_mod.ring_path(CONF)
-    if not os.path.exists(path):
-        return None
-    stats = audit_ring(path, CONF.object_store.orphan_grace)
+    """One audit pass over this host's devices, every policy's."""
+    stats = None
+    for number, path in replicator.policy_rings():
+        stats = audit_ring(path, CONF.object_store.orphan_grace,
+                           datadir=ring_mod.datadir(number), stats=stats)
     LOG.info('object audit pass: %s', stats)
     return stats

@@ -52,6 +52,8 @@ MAX_HEADER_SIZE = 8192
 CONTAINER_LISTING_LIMIT = 10000
 ACCOUNT_LISTING_LIMIT = 10000
 EXTRA_HEADER_COUNT = 0
+# Where an account keeps its ACL (policies.py reads it).
+ACCOUNT_ACL = 'X-Account-Sysmeta-Core-Access-Control'
 # Object headers kept with the object besides X-Object-Meta-*.
 OBJECT_HEADERS = ('Content-Disposition', 'Content-Encoding', 'Content-Language',
                   'Cache-Control', 'Expires', 'X-Delete-At', 'X-Robots-Tag',
@@ -92,15 +94,30 @@ _backends = {}
 _backend_lock = threading.Lock()
 
 
-def _backend():
-    """The object backend of this configuration (one per data_dir)."""
-    key = CONF.data_dir
+def _backend(policy=0):
+    """The object backend of a storage policy (by number) of this
+    configuration (one per data_dir)."""
+    key = (CONF.data_dir, policy)
     with _backend_lock:
         backend = _backends.get(key)
         if backend is None:
             backend_class = drivers.load(backend_pkg.NAMESPACE, CONF.object_store.backend)
-            backend = _backends[key] = backend_class.from_config()
+            backend = _backends[key] = backend_class.from_config(policy=policy)
         return backend
+
+
+def policy_names():
+    """The storage policies' names, by number ([object_store] storage_policies)."""
+    return list(CONF.object_store.storage_policies or ['Policy-0'])
+
+
+def policy_number(name):
+    """The number of the storage policy called `name` (any case); 400 when
+    there is none."""
+    for number, known in enumerate(policy_names()):
+        if known.lower() == (name or '').strip().lower():
+            return number
+    raise exception.BadRequest('Invalid X-Storage-Policy %r' % name)
 
 
 # --- helpers ----------------------------------------------------------------
@@ -273,6 +290,8 @@ _CONTAINER_BY_NAME = sa.select(*db_api.attribute_columns(models.Container)).join
     models.Account).where(
     models.Account.name == sa.bindparam('account'),
     models.Container.name == sa.bindparam('container'))
+_CONTAINER_BY_ID = sa.select(*db_api.attribute_columns(models.Container)).where(
+    models.Container.id == sa.bindparam('id'))
 _OBJECT_BY_NAME = sa.select(*db_api.attribute_columns(models.Object)).where(
     models.Object.container_id == sa.bindparam('container_id'),
     models.Object.name == sa.bindparam('name'))
@@ -283,6 +302,26 @@ _OBJECT_KEY = sa.and_(_OBJECT_TABLE.c.container_id == sa.bindparam('b_container_
                       _OBJECT_TABLE.c.name == sa.bindparam('b_name'))
 _OBJECT_UPDATE = _OBJECT_TABLE.update().where(_OBJECT_KEY)
 _OBJECT_DELETE = _OBJECT_TABLE.delete().where(_OBJECT_KEY)
+
+
+# A container listing's JSON, made by the database: Swift's keys in Swift's
+# order, last_modified from the normalised timestamp ('%016.5f').
+_JSON_LISTING = {
+    'sqlite': (
+        "'[' || coalesce(group_concat(json_object("
+        "'hash', etag, 'last_modified', strftime('%%Y-%%m-%%dT%%H:%%M:%%S', "
+        "CAST(substr(\"timestamp\", 1, length(\"timestamp\") - 6) AS INTEGER), "
+        "'unixepoch') || '.' || substr(\"timestamp\", -5) || '0', "
+        "'bytes', size, 'name', name, 'content_type', content_type), ', '), '') "
+        "|| ']' /* %s */"),
+    'postgresql': (
+        "coalesce(json_agg(json_build_object("
+        "'hash', etag, 'last_modified', to_char(to_timestamp("
+        "split_part(\"timestamp\", '.', 1)::bigint) AT TIME ZONE 'UTC', "
+        "'YYYY-MM-DD\"T\"HH24:MI:SS') || '.' || right(\"timestamp\", 5) || '0', "
+        "'bytes', size, 'name', name, 'content_type', content_type) "
+        "ORDER BY name %s)::text, '[]')"),
+}
 
 
 def _count_statement(table):
@@ -323,6 +362,12 @@ class Manager:
     def get_account(self, context, account):
         """The account's row; Swift makes an account on its first use."""
         return self._ensure_account(account)
+
+    @staticmethod
+    def account_acl(account):
+        """The account's stored ACL (X-Account-Access-Control), or None."""
+        row = db_api.read_first(_ACCOUNT_BY_NAME, {'account': account})
+        return (row.meta or {}).get(ACCOUNT_ACL) if row is not None else None
 
     def list_containers(self, context, account, listing):
         acct = self._ensure_account(account)
@@ -368,9 +413,21 @@ class Manager:
     def get_container(self, context, account, container, crow=None):
         return self._find_container(account, container, crow)
 
+    def policy_stats(self, context, account_row):
+        """{policy number: (containers, objects, bytes)} of an account."""
+        c = models.Container
+        with db_api.reader() as session:
+            rows = session.execute(sa.select(
+                c.storage_policy, sa.func.count(), sa.func.sum(c.object_count),
+                sa.func.sum(c.bytes_used)).where(c.account_id == account_row.id).group_by(
+                c.storage_policy)).all()
+        return {p: (n, int(o or 0), int(b or 0)) for p, n, o, b in rows}
+
     def put_container(self, context, account, container, meta, removes,
-                      acls):
-        """Create or update; True when created."""
+                      acls, policy=None):
+        """Create or update; True when created. `policy` (a number) is the
+        new container's storage policy (default: the first); an existing
+        container keeps its own, and asking for another is a conflict."""
         acct = self._ensure_account(account)
         if len(container.encode()) > MAX_CONTAINER_NAME_LENGTH:
             raise exception.BadRequest(
@@ -388,12 +445,16 @@ class Manager:
                 if created:
                     row = models.Container(
                         account_id=acct.id, name=container, meta={}, created_at=ts,
-                        put_timestamp=ts, object_count=0, bytes_used=0)
+                        put_timestamp=ts, object_count=0, bytes_used=0,
+                        storage_policy=policy or 0)
                     session.add(row)
                     session.flush()
                     session.execute(sa.update(models.Account).where(
                         models.Account.id == acct.id).values(
                         container_count=models.Account.container_count + 1))
+                elif policy is not None and policy != row.storage_policy:
+                    raise exception.Conflict(
+                        'Container already exists with a different storage policy')
                 row.meta = _merge_meta(row.meta, meta, removes)
                 check_metadata(row.meta, 'container')
                 self._apply_acls(row, acls)
@@ -456,6 +517,32 @@ class Manager:
                 return session.connection().execute(q.limit(n)).all()
         return row, _paged(page, listing, CONTAINER_LISTING_LIMIT)
 
+    def list_objects_json(self, context, account, container, listing, crow=None):
+        """(container row, the JSON listing as text) made by the database
+        itself (SQLite or PostgreSQL), which is several times faster than
+        rows turned into JSON here; None when the listing folds names
+        (a delimiter) or the database cannot."""
+        dialect = db_api.get_engine().dialect.name
+        if listing.delimiter or dialect not in _JSON_LISTING:
+            return None
+        row = self._find_container(account, container, crow)
+        now = int(time.time())
+        found = []
+
+        def page(lower, upper, reverse, n):
+            o = models.Object.__table__.c
+            q = sa.select(o.name, o.size, o.etag, o.content_type, o.timestamp).where(
+                o.container_id == row.id,
+                sa.or_(o.delete_at.is_(None), o.delete_at > now))
+            inner = _bounded(q, o.name, lower, upper, reverse).limit(n).subquery()
+            agg = _JSON_LISTING[dialect] % ('DESC' if reverse else 'ASC')
+            with db_api.reader() as session:
+                found.append(session.connection().execute(
+                    sa.select(sa.text(agg)).select_from(inner)).scalar())
+            return []
+        _paged(page, listing, CONTAINER_LISTING_LIMIT)
+        return row, found[0] if found and found[0] else '[]'
+
     # --- objects ------------------------------------------------------------
     @staticmethod
     def _check_object_name(obj):
@@ -463,6 +550,10 @@ class Manager:
         if n > MAX_OBJECT_NAME_LENGTH:
             raise exception.BadRequest(
                 'Object name length of %d longer than %d' % (n, MAX_OBJECT_NAME_LENGTH))
+
+    @staticmethod
+    def _container_by_id(container_id):
+        return db_api.read_first(_CONTAINER_BY_ID, {'id': container_id})
 
     @staticmethod
     def _object_row(container_id, obj):
@@ -480,10 +571,15 @@ class Manager:
             raise exception.NotFound('Not Found')
         return crow, row
 
-    def read_object(self, account, container, row, start=None, end=None):
-        """(ObjectInfo, iterator) of the object's bytes; 404 self-heals."""
+    def read_object(self, account, container, row, start=None, end=None, crow=None):
+        """(ObjectInfo, iterator) of the object's bytes; 404 self-heals.
+        `crow` (the container's row) tells its storage policy; else it is
+        read."""
+        if crow is None:
+            crow = self._container_by_id(row.container_id)
         try:
-            return _backend().get(account, container, row.name, start, end)
+            return _backend(crow.storage_policy).get(account, container, row.name,
+                                                     start, end)
         except KeyError:
             self._drop_row(row.container_id, row.name, row.timestamp)
             raise exception.NotFound('Not Found')
@@ -506,7 +602,8 @@ class Manager:
         from cloudstack.object_store.backend import base
         ts = normalize(ts) if ts else timestamp()
         try:
-            info = _backend().put(account, crow.name, obj, chunks, content_type,
+            info = _backend(crow.storage_policy).put(account, crow.name, obj, chunks,
+                                                     content_type,
                                   meta, etag=etag, timestamp=ts)
         except base.ChecksumMismatch:
             exc = exception.CloudstackError('Unprocessable Entity')
@@ -578,7 +675,8 @@ class Manager:
         meta = kept
         ts = timestamp()
         try:
-            _backend().post(account, container, obj, content_type, meta, timestamp=ts)
+            _backend(crow.storage_policy).post(account, container, obj, content_type,
+                                               meta, timestamp=ts)
         except KeyError:
             self._drop_row(crow.id, obj, row.timestamp)
             raise exception.NotFound('Not Found')
@@ -604,7 +702,9 @@ class Manager:
 
     def _remove(self, account, crow, row):
         try:
-            _backend().delete(account, crow.name, row.name, timestamp=timestamp())
+            # the listing has it: no need to look before the tombstones
+            _backend(crow.storage_policy).delete(account, crow.name, row.name,
+                                                 timestamp=timestamp(), check=False)
         except KeyError:
             pass
         self._drop_row(crow.id, row.name, crow=crow)
@@ -616,11 +716,13 @@ class Manager:
 
     def copy_object(self, context, src_account, src_container, src_obj,
                     dst_account, dst_container, dst_obj, meta, content_type,
-                    fresh=False, src_crow=None, dst_crow=None):
+                    fresh=False, src_crow=None, dst_crow=None, byte_range=None):
         """Copy an object's bytes (streamed) and metadata; returns
-        (source row, destination row)."""
-        _, src = self.get_object(context, src_account, src_container, src_obj,
-                                 crow=src_crow)
+        (source row, destination row). `byte_range(size)` gives the
+        (first, last) bytes to copy, None for all."""
+        src_crow, src = self.get_object(context, src_account, src_container, src_obj,
+                                        crow=src_crow)
+        first, last = byte_range(src.size) if byte_range else (None, None)
         dcrow = self._find_container(dst_account, dst_container, dst_crow)
         self._check_object_name(dst_obj)
         new_meta = {} if fresh else dict(src.meta)
@@ -629,7 +731,8 @@ class Manager:
             new_meta.pop('X-Delete-At', None)
         new_meta = _merge_meta(new_meta, meta, [], keep_empty=True)
         check_metadata(new_meta, 'object')
-        _, chunks = self.read_object(src_account, src_container, src)
+        _, chunks = self.read_object(src_account, src_container, src, first, last,
+                                     crow=src_crow)
         row = self._store(dst_account, dcrow, dst_obj, chunks,
                           content_type or src.content_type, new_meta)
         return src, row

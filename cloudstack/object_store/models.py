@@ -45,6 +45,8 @@ class Container(Base):
     meta: orm.Mapped[dict] = orm.mapped_column('metadata', sa.JSON, default=dict)
     read_acl: orm.Mapped[str] = orm.mapped_column(sa.Text, nullable=True)
     write_acl: orm.Mapped[str] = orm.mapped_column(sa.Text, nullable=True)
+    # The number of its storage policy ([object_store] storage_policies).
+    storage_policy: orm.Mapped[int] = orm.mapped_column(sa.Integer, default=0)
     created_at: orm.Mapped[str] = orm.mapped_column(sa.String(20))
     put_timestamp: orm.Mapped[str] = orm.mapped_column(sa.String(20))
     object_count: orm.Mapped[int] = orm.mapped_column(sa.BigInteger, default=0)

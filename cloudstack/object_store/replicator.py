@@ -38,9 +38,10 @@ def local_devices(ring):
     return [d for d in ring.devs.values() if os.path.isdir(d['path'])]
 
 
-def walk(dev):
-    """(partition, hashdir) of every object directory on the device."""
-    root = os.path.join(dev['path'], 'objects')
+def walk(dev, datadir='objects'):
+    """(partition, hashdir) of every object directory on the device (in
+    `datadir`, a storage policy's)."""
+    root = os.path.join(dev['path'], datadir)
     try:
         parts = os.listdir(root)
     except OSError:
@@ -84,8 +85,10 @@ def _newer(a, b):
 
 
 class Replicator:
-    def __init__(self, ring, reclaim_age=604800, now=None, tmp_max_age=TMP_MAX_AGE):
+    def __init__(self, ring, reclaim_age=604800, now=None, tmp_max_age=TMP_MAX_AGE,
+                 datadir='objects'):
         self.ring = ring
+        self.datadir = datadir
         self.reclaim_age = reclaim_age
         self.tmp_max_age = tmp_max_age
         self.now = now or time.time()
@@ -99,8 +102,8 @@ class Replicator:
 
     def replicate_device(self, dev):
         self._reap_tmp(dev)
-        objects_root = os.path.join(dev['path'], 'objects')
-        for part, hashdir in list(walk(dev)):
+        objects_root = os.path.join(dev['path'], self.datadir)
+        for part, hashdir in list(walk(dev, self.datadir)):
             self.stats['objects'] += 1
             try:
                 self._replicate(dev, part, hashdir)
@@ -160,7 +163,7 @@ class Replicator:
         if not os.path.isdir(peer['path']):
             return False
         name_hash = os.path.basename(local.hashdir)
-        peer_dir = disk.DiskBackend._hashdir(peer, part, name_hash)
+        peer_dir = disk.DiskBackend._hashdir(peer, part, name_hash, self.datadir)
         try:
             remote = disk._Replica(peer, peer_dir)
         except FileNotFoundError:
@@ -251,17 +254,28 @@ class Replicator:
             self.stats['quarantined'] += 1
 
 
-def replicate_ring(ring_file, reclaim_age=604800, now=None, tmp_max_age=TMP_MAX_AGE):
-    return Replicator(ring_mod.get_ring(ring_file), reclaim_age, now, tmp_max_age).run()
+def replicate_ring(ring_file, reclaim_age=604800, now=None, tmp_max_age=TMP_MAX_AGE,
+                   datadir='objects'):
+    return Replicator(ring_mod.get_ring(ring_file), reclaim_age, now, tmp_max_age,
+                      datadir).run()
+
+
+def policy_rings():
+    """(number, ring file) of each storage policy whose ring exists."""
+    for number in range(len(ring_mod.policies(CONF))):
+        path = ring_mod.ring_path(CONF, number)
+        if os.path.exists(path):
+            yield number, path
 
 
 @tasks.periodic(300, name='object_store.replicate', role='object', per_host=True)
 def replicate():
-    """One replication pass over this host's devices."""
-    path = ring_mod.ring_path(CONF)
-    if not os.path.exists(path):
-        return None
-    stats = replicate_ring(path, CONF.object_store.reclaim_age,
-                           tmp_max_age=CONF.object_store.tmp_max_age)
+    """One replication pass over this host's devices, every policy's."""
+    stats = None
+    for number, path in policy_rings():
+        got = replicate_ring(path, CONF.object_store.reclaim_age,
+                             tmp_max_age=CONF.object_store.tmp_max_age,
+                             datadir=ring_mod.datadir(number))
+        stats = got if stats is None else {k: stats[k] + got[k] for k in stats}
     LOG.info('object replication pass: %s', stats)
     return stats

@@ -426,16 +426,32 @@ def get_ring(path):
         return ring
 
 
-def ring_path(conf):
-    return conf.object_store.ring_file or os.path.join(conf.data_dir, 'object.ring')
+def ring_path(conf, policy=0):
+    """The ring file of storage policy number `policy`: ring_file for the
+    first, object-<N>.ring beside it for the others."""
+    first = conf.object_store.ring_file or os.path.join(conf.data_dir, 'object.ring')
+    if not policy:
+        return first
+    return os.path.join(os.path.dirname(first), 'object-%d.ring' % policy)
 
 
-def load_ring(conf):
-    """The configured ring; when its file does not exist, first create the
-    embedded default: default_devices (<data_dir>/objects/d1; relative
-    paths are inside data_dir), each its own zone, default_replicas and
-    default_part_power."""
-    path = ring_path(conf)
+def datadir(policy=0):
+    """The directory of a device that keeps a policy's objects."""
+    return 'objects-%d' % policy if policy else 'objects'
+
+
+def policies(conf):
+    """The storage policies' names, in order (their numbers)."""
+    return list(conf.object_store.storage_policies or ['Policy-0'])
+
+
+def load_ring(conf, policy=0):
+    """The configured ring of a storage policy; when its file does not
+    exist, first create the embedded default: default_devices
+    (<data_dir>/objects/d1; relative paths are inside data_dir), each its
+    own zone, the policy's replicas (policy_replicas, else default_replicas)
+    and default_part_power."""
+    path = ring_path(conf, policy)
     try:
         return get_ring(path)
     except FileNotFoundError:
@@ -443,7 +459,11 @@ def load_ring(conf):
     opts = conf.object_store
     devices = [os.path.join(conf.data_dir, d)
                for d in opts.default_devices or [os.path.join('objects', 'd1')]]
-    builder = RingBuilder(opts.default_part_power, opts.default_replicas)
+    names = policies(conf)
+    replicas = opts.default_replicas
+    if policy < len(names) and names[policy] in (opts.policy_replicas or {}):
+        replicas = int(opts.policy_replicas[names[policy]])
+    builder = RingBuilder(opts.default_part_power, replicas)
     for zone, device in enumerate(devices, 1):
         os.makedirs(device, exist_ok=True)
         builder.add_dev(device, zone=zone, weight=1.0)

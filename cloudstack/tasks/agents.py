@@ -13,9 +13,13 @@ The services' Python API (rows come back as dicts, with 'up'):
     agents.update(agent_id, disabled=True, disabled_reason='maintenance')
     agents.update(agent_id, forced_down=True)   agents.delete(agent_id)
 
+Nova's disabled is Neutron's admin_state_up false; Neutron's description is
+`description`, its configurations `details`.
+
 A role plugs its own start-up into the engine through the `cloudstack.roles`
 entry point group (the entry point's name is the role): a RoleService
-subclass, made once per engine with the host's name. On start, for each role,
+subclass, made once per engine with the host's name; its task handlers find
+it with agents.local(role). On start, for each role,
 the engine calls init_host(), then recovers that role's resources left in
 transitional states (cloudstack.tasks.recovery), then resync(); only then does
 it claim that role's tasks and beat for it.
@@ -62,12 +66,28 @@ class RoleService:
         """The engine is stopping."""
 
 
+_local = {}      # role -> the RoleService instances this process's engine runs
+
+
 def role_services(role, host):
     """The RoleService instances the installed services register for `role`."""
     found = []
     for ep in importlib.metadata.entry_points(group=ROLE_ENTRY_POINTS, name=role):
         found.append(ep.load()(host))
     return found
+
+
+def run_locally(role, services):
+    """Note the RoleService instances of `role` this process's engine runs."""
+    _local[role] = list(services)
+
+
+def local(role, kind=None):
+    """The RoleService of `role` (an instance of `kind`, if given) that this
+    process's engine runs, for its task handlers: e.g. the compute agent's
+    service holding the driver it loaded in init_host(). None if it runs none."""
+    return next((s for s in _local.get(role, ()) if kind is None or isinstance(s, kind)),
+                None)
 
 
 def agent_role(role):
@@ -108,14 +128,21 @@ def register(host, role, binary, availability_zone=None):
         return row.id
 
 
-def beat(host, role, details=None):
-    """A heartbeat of `role` on `host`; False if the row is gone (deleted)."""
-    values = {'heartbeat_at': utcnow(), 'report_count': Agent.report_count + 1}
-    if details is not None:
-        values['details'] = details
+def beat(host, reports):
+    """Heartbeats of the roles of `host`, in one transaction: `reports` maps
+    each role to the details it reports (None: keep them). Returns the roles
+    whose row is gone (an operator deleted it)."""
+    gone = []
+    now = utcnow()
     with db_api.writer() as s:
-        return s.execute(sa.update(Agent).where(
-            Agent.host == host, Agent.role == agent_role(role)).values(**values)).rowcount > 0
+        for role, details in reports.items():
+            values = {'heartbeat_at': now, 'report_count': Agent.report_count + 1}
+            if details is not None:
+                values['details'] = details
+            if not s.execute(sa.update(Agent).where(
+                    Agent.host == host, Agent.role == agent_role(role)).values(**values)).rowcount:
+                gone.append(role)
+    return gone
 
 
 def list_agents(role=None, host=None):
@@ -158,12 +185,12 @@ def live(role, host=None):
     return [a for a in list_agents(agent_role(role), host) if a['up']]
 
 
-UPDATABLE = ('disabled', 'disabled_reason', 'forced_down', 'availability_zone')
+UPDATABLE = ('disabled', 'disabled_reason', 'forced_down', 'availability_zone', 'description')
 
 
 def update(agent_id, **values):
     """Set operator fields (disabled, disabled_reason, forced_down,
-    availability_zone); returns the agent."""
+    availability_zone, description); returns the agent."""
     unknown = set(values) - set(UPDATABLE)
     if unknown:
         raise ValueError('cannot set %s of an agent' % ', '.join(sorted(unknown)))

@@ -36,15 +36,6 @@ def purge():
         LOG.info('purged %d finished tasks', purged)
 
 
-def _alive(pid):
-    """Whether process `pid` exists and is not a zombie (Linux)."""
-    try:
-        with open('/proc/%d/stat' % pid) as f:
-            return f.read().rpartition(')')[2].split()[0] != 'Z'
-    except FileNotFoundError:
-        return False
-
-
 def channels(roles, host):
     """The wake-up channels of the tasks an engine running `roles` on `host` takes."""
     found = []
@@ -64,7 +55,7 @@ class Engine:
         self.binary = binary
         # Task leases are held by this process of this machine, whatever host
         # name it serves: a restart here reclaims them from a dead pid.
-        self.owner = '%s:%d' % (socket.gethostname(), os.getpid())
+        self.owner = recovery.process_owner()
         self.pool = eventlet.GreenPool(CONF.engine.task_workers)
         self.running = {}       # task id -> green thread
         self.ready = set()      # roles started: their tasks are claimed
@@ -88,11 +79,12 @@ class Engine:
         self._reclaim()
         for role in self.roles:
             self.services[role] = agents.role_services(role, self.host) if role else []
+            agents.run_locally(role, self.services[role])
             zone = next((s.availability_zone for s in self.services[role]), None)
             agents.register(self.host, role, self.binary, zone)
         self._listen()
         helpers = [eventlet.spawn(self._heartbeat), eventlet.spawn(self._periodics),
-                   eventlet.spawn(self._report)]
+                   eventlet.spawn(self._report), eventlet.spawn(self._recovering)]
         helpers += [eventlet.spawn(self._start_role, role) for role in self.roles]
         LOG.info('engine %s running %d workers for %s on host %s', self.owner,
                  CONF.engine.task_workers, ', '.join(r or 'host-less work' for r in self.roles),
@@ -136,7 +128,7 @@ class Engine:
             from cloudstack.tasks import messaging
             self.rpc_servers.append(messaging.serve(role, self.host))
         self.ready.add(role)
-        self._beat(role)
+        self._beat([role])
         self.wake()
 
     def _claim(self):
@@ -185,7 +177,7 @@ class Engine:
         machine = socket.gethostname()
         for owner in queue.owners(machine):
             pid = int(owner.rpartition(':')[2])
-            if pid == os.getpid() or not _alive(pid):
+            if pid == os.getpid() or not recovery.pid_alive(pid):
                 LOG.info('reclaiming the tasks of %s, which is gone', owner)
                 queue.expire(owner)
 
@@ -198,24 +190,36 @@ class Engine:
                 except Exception:
                     LOG.exception('extending task leases failed')
 
-    def _beat(self, role):
-        details = {}
-        for service in self.services[role]:
-            details.update(service.report() or {})
-        if not agents.beat(self.host, role, details):
+    def _beat(self, roles):
+        reports = {}
+        for role in roles:
+            reports[role] = {}
+            for service in self.services[role]:
+                reports[role].update(service.report() or {})
+        for role in agents.beat(self.host, reports):
             # An operator deleted the row; a live agent comes back, as after a restart.
             zone = next((s.availability_zone for s in self.services[role]), None)
             agents.register(self.host, role, self.binary, zone)
-            agents.beat(self.host, role, details)
+            agents.beat(self.host, {role: reports[role]})
 
     def _report(self):
         while True:
             eventlet.sleep(CONF.report_interval)
+            try:
+                self._beat(list(self.ready))
+            except Exception:
+                LOG.exception('the heartbeat of host %s failed', self.host)
+
+    def _recovering(self):
+        """Between starts, recover what work that died meanwhile left (an API
+        worker killed mid-upload, an engine on another host)."""
+        while True:
+            eventlet.sleep(CONF.engine.recovery_interval)
             for role in list(self.ready):
                 try:
-                    self._beat(role)
+                    recovery.recover(role, self.host)
                 except Exception:
-                    LOG.exception('the heartbeat of %s on host %s failed',
+                    LOG.exception('recovering %s on host %s failed',
                                   agents.agent_role(role), self.host)
 
     def _periodics(self):

@@ -56,7 +56,8 @@ class Agent(Base):
     """An engine running one role on one host; Nova's and Cinder's services and
     Neutron's agents are views of these rows."""
     __tablename__ = 'agents'
-    __table_args__ = (sa.UniqueConstraint('host', 'role'),)
+    # Ids are never reused, even on SQLite: a deleted agent's id stays gone.
+    __table_args__ = (sa.UniqueConstraint('host', 'role'), {'sqlite_autoincrement': True})
 
     id: orm.Mapped[int] = orm.mapped_column(primary_key=True, autoincrement=True)
     uuid: orm.Mapped[str] = orm.mapped_column(sa.String(36), unique=True)
@@ -67,6 +68,7 @@ class Agent(Base):
     disabled: orm.Mapped[bool] = orm.mapped_column(default=False)
     disabled_reason: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
     forced_down: orm.Mapped[bool] = orm.mapped_column(default=False)
+    description: orm.Mapped[str | None] = orm.mapped_column(sa.Text)    # Neutron's agents
     # What the role reports on each beat (Neutron's configurations, capacity...).
     details: orm.Mapped[dict] = orm.mapped_column(default=dict)
     report_count: orm.Mapped[int] = orm.mapped_column(default=0)
@@ -75,3 +77,14 @@ class Agent(Base):
     created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(UTCDateTime, default=utcnow)
     updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(
         UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class WorkLease(Base):
+    """Inline work in flight on a resource (an upload streaming in an API
+    worker), held by a process that renews it; see recovery.working()."""
+    __tablename__ = 'work_leases'
+
+    resource: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)
+    owner: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)
+    started_at: orm.Mapped[datetime.datetime] = orm.mapped_column(UTCDateTime, default=utcnow)
+    expires_at: orm.Mapped[datetime.datetime] = orm.mapped_column(UTCDateTime)

@@ -37,7 +37,7 @@ periodics = {}      # registered name -> PeriodicSpec
 
 @dataclasses.dataclass(frozen=True)
 class PeriodicSpec:
-    spacing: float
+    spacing: float      # seconds
     role: str | None = None
     per_host: bool = False
 
@@ -70,10 +70,17 @@ def periodic(spacing, *, name, role=None, per_host=False):
     return register
 
 
-def load_modules():
-    """Import the services' handler modules named in the entry point group."""
+_loaded = []
+
+
+def load_modules(again=False):
+    """Import the services' handler modules named in the entry point group
+    (once per process, unless `again`: a name may have been installed since)."""
+    if _loaded and not again:
+        return
     for ep in importlib.metadata.entry_points(group=ENTRY_POINTS):
         ep.load()
+    _loaded.append(True)
 
 
 def _name(name):
@@ -83,7 +90,7 @@ def _name(name):
         if name is None:
             raise TypeError('a task handler is registered with @tasks.handler(name)')
     if name not in _handlers:
-        load_modules()
+        load_modules(again=True)
         if name not in _handlers:
             raise LookupError('no task handler is registered as %r' % name)
     return name

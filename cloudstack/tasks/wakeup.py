@@ -224,11 +224,6 @@ class PostgresCarrier(_Carrier):
         return _Handle(close)
 
     def _start(self):
-        raw = db_api.get_engine().raw_connection()
-        self.conn = raw.driver_connection
-        raw.detach()            # ours for good, not the pool's
-        self.conn.rollback()
-        self.conn.autocommit = True
         self.kick_r, self.kick_w = os.pipe()
         os.set_blocking(self.kick_r, False)
         self.reader = eventlet.spawn(self._read)
@@ -240,18 +235,48 @@ class PostgresCarrier(_Carrier):
         if wait:
             done.wait()
 
+    def _connect(self):
+        raw = db_api.get_engine().raw_connection()
+        conn = raw.driver_connection
+        raw.detach()            # ours for good, not the pool's
+        conn.rollback()
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            for name in list(self.callbacks):
+                cur.execute('LISTEN %s' % name)
+        return conn
+
     def _read(self):
+        """Listen until closed; a lost connection is made again (and every
+        listener woken, as it may have missed something meanwhile)."""
+        while True:
+            try:
+                self.conn = self._connect()
+                self._serve()
+            except Exception as exc:
+                LOG.warning('the database connection for wake-ups failed (%s); '
+                            'reconnecting', exc)
+                with contextlib.suppress(Exception):
+                    self.conn.close()
+                eventlet.sleep(1.0)
+                for entries in list(self.callbacks.values()):
+                    for (callback,) in list(entries):
+                        with contextlib.suppress(Exception):
+                            callback('')
+
+    def _serve(self):
         fd = self.conn.fileno()
         while True:
+            while self.changes:
+                verb, name, done = self.changes[0]
+                with self.conn.cursor() as cur:
+                    cur.execute('%s %s' % (verb, name))
+                self.changes.pop(0)
+                done.send()
             readable, _, _ = select.select([fd, self.kick_r], [], [])
             if self.kick_r in readable:
                 with contextlib.suppress(BlockingIOError):
                     os.read(self.kick_r, 512)
-            while self.changes:
-                verb, name, done = self.changes.pop(0)
-                with self.conn.cursor() as cur:
-                    cur.execute('%s %s' % (verb, name))
-                done.send()
             if fd in readable:
                 self.conn.poll()
             notifies, self.conn.notifies[:] = list(self.conn.notifies), []

@@ -1,5 +1,6 @@
 """The middleware every API pipeline is built from (see api-paste.ini)."""
 import logging
+import re
 
 from oslo_middleware import cors
 from oslo_middleware import http_proxy_to_wsgi
@@ -39,31 +40,46 @@ class Middleware:
 
 
 # The shared filters are oslo.middleware's, as in every OpenStack service,
-# over our configuration: request_id (oslo_middleware:RequestId.factory),
-# http_proxy_to_wsgi, cors and sizelimit below, and /healthcheck
-# (oslo_middleware:Healthcheck.app_factory, see wsgi/app.py). A filter the
-# configuration leaves nothing to do is not installed at all.
+# over our configuration: request_id, http_proxy_to_wsgi, cors and sizelimit
+# below, and /healthcheck (oslo_middleware:Healthcheck.app_factory, see
+# wsgi/app.py). A filter the configuration leaves nothing to do is not
+# installed at all.
 
 def _passthrough(app):
     return app
 
 
 def request_id_factory(global_conf, **local_conf):
-    """oslo.middleware's request id (answered in x-openstack-request-id), in
-    the current log context from the start, so that every line the request
-    logs carries it (the auth filter adds the user and project)."""
-    return lambda app: request_id.RequestId(_LogContext(app))
+    return RequestId
 
 
-class _LogContext:
-    def __init__(self, app):
-        self.app = app
+class RequestId(request_id.RequestId):
+    """oslo.middleware's request id: a new `req-<uuid>` in the environ
+    (`openstack.request_id`) and in x-openstack-request-id, and a valid
+    inbound X-Openstack-Request-Id as the global request id. Called as plain
+    WSGI (oslo's wsgify and get_response cost more than the rest of a small
+    request), and made the current log context at once, so that every line the
+    request logs carries it (the auth filter adds the user and project)."""
+
+    _GLOBAL_ID = re.compile(request_id.ID_FORMAT)
+    _INBOUND = 'HTTP_' + request_id.INBOUND_HEADER.upper().replace('-', '_')
 
     def __call__(self, environ, start_response):
-        cs_context.RequestContext(
-            request_id=environ[request_id.ENV_REQUEST_ID],
-            global_request_id=environ.get(request_id.GLOBAL_REQ_ID))
-        return self.app(environ, start_response)
+        global_id = environ.get(self._INBOUND)
+        if global_id and self._GLOBAL_ID.match(global_id):
+            environ[request_id.GLOBAL_REQ_ID] = global_id
+        else:
+            global_id = None
+        req_id = environ[request_id.ENV_REQUEST_ID] = cs_context.new_request_id()
+        cs_context.RequestContext(request_id=req_id, global_request_id=global_id)
+        names = [request_id.HTTP_RESP_HEADER_REQUEST_ID] + self.compat_headers
+
+        def start_with_id(status, headers, exc_info=None):
+            present = {name.lower() for name, _ in headers}
+            headers.extend((name, req_id) for name in names
+                           if name.lower() not in present)
+            return start_response(status, headers, exc_info)
+        return self.application(environ, start_with_id)
 
 
 def http_proxy_to_wsgi_factory(global_conf, **local_conf):
@@ -94,6 +110,9 @@ class SizeLimit(sizelimit.RequestBodySizeLimiter):
         return lambda app: cls(app, CONF)
 
     def __call__(self, environ, start_response):
+        if not (environ.get('CONTENT_LENGTH') or environ.get('HTTP_TRANSFER_ENCODING')
+                or environ.get('wsgi.input_terminated')):
+            return self.application(environ, start_response)    # no body to bound
         return self._limit(webob.Request(environ))(environ, start_response)
 
 

@@ -303,15 +303,18 @@ def run_task(cloud, name, timeout=60, host=None):
 
 def periodics_ran(cloud, *names, timeout=60):
     """Wait until the engine has run the periodic tasks `names` (every engine
-    schedules each periodic task when it starts)."""
-    from cloudstack.tasks import models
+    schedules each periodic task when it starts; a per-host one for its host)."""
+    from cloudstack.tasks import models, queue
     cloud.use_database()
+    queue.load_modules()
+    keys = [queue.periodic_key(name, CONF.host if queue.periodics[name].per_host else None)
+            for name in names]
 
     def ran():
         with db_api.reader() as s:
             return s.scalar(sa.select(sa.func.count()).select_from(models.Periodic).join(
                 models.Task, models.Task.id == models.Periodic.task_id).where(
-                models.Periodic.name.in_(names),
+                models.Periodic.name.in_(keys),
                 models.Task.state.in_(('done', 'failed')))) == len(names)
     cloud.wait_for(ran, timeout=timeout, interval=0.1)
 

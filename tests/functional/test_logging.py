@@ -13,7 +13,7 @@ PASSWORD = 's3cret-admin-pw'
 def test_request_lines_carry_the_request_id_user_and_project(cloud):
     cloud.options['DEFAULT']['debug'] = 'true'     # the most a log ever says
     cloud.start('cloudstack-all', '--admin-password', PASSWORD)
-    cloud.ready('/identity/v3')
+    cloud.ready('/identity/v3', timeout=120)     # a busy machine starts slowly
     session = keystone_session(cloud, PASSWORD)
     token = session.get_token()
     user_id, project_id = session.get_user_id(), session.get_project_id()

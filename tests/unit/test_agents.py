@@ -6,7 +6,7 @@ from cloudstack import exception
 from cloudstack import tasks
 from cloudstack.conf import CONF
 from cloudstack.db import api as db_api
-from cloudstack.tasks import agents, engine, queue
+from cloudstack.tasks import agents, engine, queue, recovery
 from tests.unit.test_tasks import _wait_for
 
 steps = []
@@ -56,6 +56,11 @@ def _fresh():
     Recorder.failures = 0
 
 
+def _call_tasks():
+    with db_api.reader() as s:
+        return s.query(queue.Task).filter(queue.Task.handler.startswith('test.agents')).count()
+
+
 @pytest.fixture
 def later(clock):
     return clock(agents)
@@ -90,7 +95,7 @@ def test_agents_register_beat_and_go_down(db, later):
     row = agents.find('h1', 'compute')
     assert (row['binary'], row['availability_zone'], row['up']) == (
         'cloudstack-compute', 'zone-a', False)          # not ready yet: no beat
-    assert agents.beat('h1', 'compute', {'instances': 2})
+    assert agents.beat('h1', {'compute': {'instances': 2}, 'network': None}) == ['network']
     row = agents.get(row['id'])
     assert row['up'] and row['details'] == {'instances': 2} and row['report_count'] == 1
     assert agents.get(row['uuid'])['id'] == row['id']
@@ -101,11 +106,11 @@ def test_agents_register_beat_and_go_down(db, later):
 
 def test_operator_settings_survive_a_restart_and_forced_down_is_down(db):
     agent_id = agents.register('h1', 'volume', 'cloudstack-volume')
-    agents.beat('h1', 'volume')
+    agents.beat('h1', {'volume': None})
     row = agents.update(agent_id, disabled=True, disabled_reason='new disks')
     assert row['disabled'] and row['up']
     assert agents.register('h1', 'volume', 'cloudstack-volume') == agent_id
-    agents.beat('h1', 'volume')
+    agents.beat('h1', {'volume': None})
     row = agents.update(agent_id, forced_down=True)
     assert (row['disabled'], row['disabled_reason'], row['up']) == (True, 'new disks', False)
     with pytest.raises(ValueError):
@@ -116,19 +121,37 @@ def test_operator_settings_survive_a_restart_and_forced_down_is_down(db):
     assert agents.list_agents() == []
 
 
-def test_an_engine_starts_its_roles_then_claims_their_tasks(agent):
+def test_an_engine_starts_its_roles_then_claims_their_tasks(agent, monkeypatch):
+    recover = recovery.recover
+    monkeypatch.setattr(recovery, 'recover', lambda role, host: (
+        steps.append(('recover', role, host)), recover(role, host))[1])
     Recorder.failures = 1           # init_host fails once: tried again
     for_h2 = queue.enqueue(None, where, {'tag': 'h2'}, role='compute', host='h2')
     for_h1 = queue.enqueue(None, where, {'tag': 'h1'}, role='compute', host='h1')
     hostless = queue.enqueue(None, where, {'tag': 'any'})
     runner = agent(('compute',), 'h1', wait=False)
     _wait_for(lambda: queue.get(for_h1).state == 'done', timeout=10)
-    assert steps == [('init_host', 'h1'), ('resync', 'h1'), ('ran', 'h1')]
+    assert [step for step in steps if step[-1] == 'h1'] == [
+        ('init_host', 'h1'), ('recover', 'compute', 'h1'), ('resync', 'h1'), ('ran', 'h1')]
     assert queue.get(for_h2).state == queue.get(hostless).state == 'queued'
     row = agents.find('h1', 'compute')
     assert row['up'] and row['availability_zone'] == 'zone-a'
     assert row['details'] == {'instances': 0} and row['binary'] == 'cloudstack-test'
     assert runner.ready == {'compute'}
+    assert isinstance(agents.local('compute'), Recorder) and agents.local('volume') is None
+    assert agents.local('compute', kind=agents.RoleService).host == 'h1'
+
+
+def test_an_agent_deleted_while_it_runs_comes_back_with_its_next_beat(agent):
+    CONF.set_override('report_interval', 1)
+    try:
+        agent(('compute',), 'h1')
+        gone = agents.find('h1', 'compute')
+        agents.delete(gone['id'])
+        _wait_for(lambda: (agents.find('h1', 'compute') or {}).get('up'))
+        assert agents.find('h1', 'compute')['id'] > gone['id']   # ids are not reused
+    finally:
+        CONF.clear_override('report_interval')
 
 
 def test_cloudstack_all_runs_every_role_and_the_hostless_work(agent):
@@ -155,8 +178,7 @@ def test_a_call_reaches_the_agent_it_names_and_returns_its_answer(agent):
         tasks.call(crash, role='compute', host='h2', timeout=3)
     assert [step for step in steps if step[0] == 'ran'] == [
         ('ran', 'h1'), ('ran', 'h2'), ('ran', 'h1')]
-    with db_api.reader() as s:      # answered calls leave no task behind
-        assert s.query(queue.Task).count() == 0
+    assert _call_tasks() == 0       # answered calls leave no task behind
 
 
 def test_a_call_that_gets_no_answer_times_out(agent):
@@ -170,11 +192,10 @@ def test_a_call_that_gets_no_answer_times_out(agent):
 
 def test_a_call_nobody_took_is_withdrawn(db):
     agents.register('h1', 'compute', 'cloudstack-compute')
-    agents.beat('h1', 'compute')        # looks up, but no engine runs
+    agents.beat('h1', {'compute': None})    # looks up, but no engine runs
     with pytest.raises(tasks.CallTimeout):
         tasks.call(where, {'tag': 'x'}, role='compute', host='h1', timeout=0.3)
-    with db_api.reader() as s:
-        assert s.query(queue.Task).count() == 0
+    assert _call_tasks() == 0
 
 
 def test_cast_queues_one_attempt_for_the_agent(db):
@@ -197,15 +218,15 @@ def test_calls_and_wake_ups_over_a_message_bus(agent):
             tasks.call(missing, {'thing': 'console'}, role='compute', host='h1', timeout=5)
         with pytest.raises(tasks.RemoteError, match='the driver broke'):
             tasks.call(crash, role='compute', host='h2', timeout=5)
-        with db_api.reader() as s:      # nothing went through the task table
-            assert s.query(queue.Task).count() == 0
+        assert _call_tasks() == 0       # nothing went through the task table
     finally:
         CONF.clear_override('transport_url')
 
 
 def test_wake_ups_over_a_message_bus(db):
     """Without PostgreSQL, a bus carries the wake-ups: a fanout cast per channel
-    (the fake driver delivers them in threads of this process)."""
+    (the fake driver delivers them in threads of this process). On PostgreSQL
+    NOTIFY still carries them."""
     import time
     from cloudstack.tasks import wakeup
     CONF.set_override('transport_url', 'fake://')
@@ -222,8 +243,8 @@ def test_wake_ups_over_a_message_bus(db):
             wakeup.send('tasks.compute.h1', 'x', session=session)
         deadline = time.monotonic() + 5
         while len(got) < 2 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        time.sleep(0.1)
+            eventlet.sleep(0.01)
+        eventlet.sleep(0.1)
         assert sorted(got) == [(1, 'x'), (2, 'x')]
     finally:
         for handle in handles + [other]:

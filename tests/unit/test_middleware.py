@@ -3,6 +3,7 @@ and ours (fault wrapper, auth)."""
 import io
 import json
 import re
+import uuid
 
 from oslo_context import context as oslo_context
 import webob
@@ -119,3 +120,18 @@ def test_a_trusted_proxy_changes_the_links(override, db):
     override('enable_proxy_headers_parsing', True, group='oslo_middleware')
     resp = Client(wsgi_app.load_app()).get('/identity/v3', headers=SPOOFED)
     assert resp.json['version']['links'][0]['href'] == 'https://cloud.example/api/identity/v3/'
+
+
+def test_a_valid_inbound_request_id_is_the_global_request_id():
+    seen = []
+
+    @webob.dec.wsgify
+    def remember(req):
+        seen.append(oslo_context.get_current().global_request_id)
+        return webob.Response()
+    app = middleware.request_id_factory({})(remember)
+    given = 'req-%s' % uuid.uuid4()
+    resp = webob.Request.blank('/', headers={'X-Openstack-Request-Id': given}).get_response(app)
+    assert seen == [given] and resp.headers['x-openstack-request-id'] != given
+    webob.Request.blank('/', headers={'X-Openstack-Request-Id': 'bogus'}).get_response(app)
+    assert seen[1] is None

@@ -327,3 +327,22 @@ def test_engine_reclaims_the_tasks_of_a_dead_engine_on_this_host(db):
     runner.stop()
     gt.wait()
     assert calls == [7] and queue.get(task_id).attempts == 2
+
+
+def test_wake_ups_survive_a_lost_listening_connection(db):
+    if db_api.is_sqlite():
+        pytest.skip("PostgreSQL's LISTEN connection; this run uses SQLite")
+    got = []
+    handle = wakeup.listen('tasks.compute.h1', got.append)
+    try:
+        carrier = wakeup._carrier()
+        old_pid = carrier.conn.get_backend_pid()
+        with db_api.get_engine().connect() as conn:
+            conn.execute(sa.text('SELECT pg_terminate_backend(:pid)'), {'pid': old_pid})
+        _wait_for(lambda: carrier.conn.closed == 0 and carrier.conn.get_backend_pid() != old_pid
+                  and got)                  # listening again; woken in case it missed one
+        got.clear()
+        queue.enqueue(None, record, {'value': 1}, role='compute', host='h1')
+        _wait_for(lambda: got)
+    finally:
+        handle.close()

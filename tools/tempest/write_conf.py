@@ -148,10 +148,11 @@ def image_and_flavor(cloud, conf, image_url, compute_url):
                           content_type='application/octet-stream')
             images.append(image['id'])
             log('created image %s %s' % (name, image['id']))
-    flavors = sorted((cloud.get(compute_url + '/flavors/detail') or {}).get('flavors', []),
-                     key=lambda f: (f.get('ram', 0), f.get('disk', 0)))
+    flavors = sorted((cloud.get(compute_url + '/flavors/detail') or {}).get('flavors', [])
+                     if compute_url else [], key=lambda f: (f.get('ram', 0), f.get('disk', 0)))
     # Two flavors, so that resize tests have somewhere to go.
-    for name, ram in (('tempest-flavor', 128), ('tempest-flavor-alt', 192))[len(flavors):]:
+    wanted = (('tempest-flavor', 128), ('tempest-flavor-alt', 192)) if compute_url else ()
+    for name, ram in wanted[len(flavors):]:
         status, _, flavor = cloud.request('POST', compute_url + '/flavors', {'flavor': {
             'name': name, 'ram': ram, 'vcpus': 1, 'disk': 1}})
         if status == 200:
@@ -163,6 +164,29 @@ def image_and_flavor(cloud, conf, image_url, compute_url):
     if flavors:
         conf['compute'].update({'flavor_ref': str(flavors[0]['id']),
                                 'flavor_ref_alt': str(flavors[min(1, len(flavors) - 1)]['id'])})
+
+
+def volume_backends(cloud, conf, url, swift):
+    """What the volume tests need to know of the backends: their names (two
+    or more: the multi-backend tests run), protocol and vendor, the
+    reference names of unmanaged volumes and snapshots, the backup store."""
+    url = url.replace('%(tenant_id)s', '').replace('%(project_id)s', '').rstrip('/')
+    pools = (cloud.get(url + '/scheduler-stats/get_pools?detail=true') or {}).get('pools', [])
+    names = sorted({p['capabilities'].get('volume_backend_name') for p in pools
+                    if p.get('capabilities')} - {None})
+    if pools:
+        caps = pools[0]['capabilities']
+        conf['volume'].update({'storage_protocol': caps.get('storage_protocol', 'iSCSI'),
+                               'vendor_name': caps.get('vendor_name', 'Open Source')})
+    if len(names) >= 2:
+        conf['volume']['backend_names'] = ','.join(names)
+        conf['volume-feature-enabled']['multi_backend'] = 'true'
+    conf['volume'].update({'manage_volume_ref': 'source-name,volume-%s',
+                           'manage_snapshot_ref': 'source-name,snapshot-%s',
+                           'backup_driver': 'swift'})
+    conf['volume-feature-enabled'].update({
+        'manage_volume': 'true', 'manage_snapshot': 'true',
+        'backup': str(swift).lower(), 'extend_attached_volume': 'false'})
 
 
 def build(cloud, workspace):
@@ -217,6 +241,9 @@ def build(cloud, workspace):
         aliases = extension_aliases(cloud, url)
         if aliases is not None:
             conf['volume-feature-enabled']['api_extensions'] = aliases
+        volume_backends(cloud, conf, url, 'swift' in found)
+        if 'glance' in found and 'nova' not in found:
+            image_and_flavor(cloud, conf, found['glance'][1], None)
     if 'neutron' in found:
         url = found['neutron'][1]
         v2 = url if url.endswith('/v2.0') else url + '/v2.0'

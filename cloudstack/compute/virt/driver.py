@@ -62,6 +62,10 @@ class Instance:
     launch_index: int = 0
     vm_state: str | None = None
     task_state: str | None = None
+    # What the metadata documents (config drive, metadata service) need beyond
+    # these fields: display_name, key_name, keys, security_groups, devices, ...
+    # (the list is in cloudstack/compute/metadata/document.py).
+    extra: dict = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
@@ -204,6 +208,13 @@ class ComputeDriver(abc.ABC):
     def finish_revert_migration(self, context, instance, network_info,
                                 block_device_info, power_on=True):
         raise NotSupported()
+
+    def pre_live_migration(self, context, instance, block_device_info, network_info,
+                           disk_info=None, migrate_data=None):
+        """Live migration, destination side, before `live_migration` runs on
+        the source: prepare disks and volumes; returns the migrate_data the
+        source's `live_migration` is then given."""
+        return migrate_data
 
     def live_migration(self, context, instance, dest_host, block_migration,
                        migrate_data=None):

@@ -7,6 +7,7 @@ from cloudstack.api import wsgi
 from cloudstack import exception
 from cloudstack.identity.api import common
 from cloudstack.identity import manager
+from cloudstack.identity.manager import multi_factor
 from cloudstack.identity.manager import tokens as token_manager
 
 
@@ -17,8 +18,18 @@ def caller(req):
     return req.context
 
 
+def federated_groups(ctx):
+    """The group ids a federated token's mapping gave its user."""
+    federation = ctx.token['user'].get('OS-FEDERATION') or {}
+    return [g['id'] for g in federation.get('groups', ())]
+
+
 def with_catalog(req, token):
-    """The token with its catalog, unless ?nocatalog or unscoped."""
+    """The token with its catalog (unless ?nocatalog or unscoped) and the
+    enabled federation service providers, as Keystone shows them."""
+    providers = manager.get().token_service_providers()
+    if providers:
+        token = dict(token, service_providers=providers)
     if 'nocatalog' in req.GET:
         return token
     catalog = manager.get().token_catalog(token)
@@ -31,7 +42,13 @@ class Tokens:
         auth = body.get('auth') if isinstance(body, dict) else None
         if not isinstance(auth, dict):
             raise exception.ValidationError("'auth' is a required property.")
-        token_id, token = manager.get().authenticate(auth)
+        try:
+            token_id, token = manager.get().authenticate(
+                auth, req.headers.get(multi_factor.RECEIPT_HEADER),
+                common.request_facts(req))
+        except multi_factor.InsufficientAuthMethods as partial:
+            return wsgi.json_response(partial.body, 401,
+                                      {multi_factor.RECEIPT_HEADER: partial.receipt_id})
         return wsgi.json_response({'token': with_catalog(req, token)}, 201,
                                   {'X-Subject-Token': token_id})
 
@@ -77,14 +94,14 @@ class Scopes:
     def projects(self, req):
         ctx = caller(req)
         common.authorize(req, 'identity:get_auth_projects')
-        return common.collection(req, 'projects',
-                                 manager.get().list_auth_projects(ctx.user_id), '/v3/projects')
+        return common.collection(req, 'projects', manager.get().list_auth_projects(
+            ctx.user_id, federated_groups(ctx)), '/v3/projects')
 
     def domains(self, req):
         ctx = caller(req)
         common.authorize(req, 'identity:get_auth_domains')
-        return common.collection(req, 'domains',
-                                 manager.get().list_auth_domains(ctx.user_id), '/v3/domains')
+        return common.collection(req, 'domains', manager.get().list_auth_domains(
+            ctx.user_id, federated_groups(ctx)), '/v3/domains')
 
     def system(self, req):
         ctx = caller(req)

@@ -66,3 +66,18 @@ def required(body, key):
     if key not in body:
         raise exception.ValidationError("'%s' is a required property" % key)
     return body[key]
+
+
+def request_facts(req):
+    """What auth methods may read of the request (manager.base.RequestFacts)."""
+    from cloudstack.identity.manager import base
+    return base.RequestFacts(method=req.method, url=req.path_url + (
+        '?' + req.query_string if req.query_string else ''),
+        headers=dict(req.headers), remote_addr=req.remote_addr)
+
+
+def delegated(req):
+    """True when the caller's token came from a trust, an application
+    credential or an OAuth1 access token."""
+    token = req.context.token or {}
+    return any(k in token for k in ('OS-TRUST:trust', 'application_credential', 'OS-OAUTH1'))

@@ -8,8 +8,13 @@ from cloudstack.identity import models
 
 NAME = {'type': 'string', 'minLength': 1, 'maxLength': 255, 'pattern': r'\S'}
 PASSWORD = {'type': ['string', 'null']}
+# Keystone's user options: flags, and MFA rules as a list of lists of method names.
+FLAG = {'type': ['boolean', 'null']}
+MFA_RULES = {'type': ['array', 'null'], 'uniqueItems': True, 'items': {
+    'type': 'array', 'minItems': 1, 'uniqueItems': True, 'items': {'type': 'string'}}}
 OPTIONS = {'type': 'object', 'additionalProperties': False,
-           'properties': {o: {} for o in users_manager.USER_OPTIONS}}
+           'properties': {o: MFA_RULES if o == 'multi_factor_auth_rules' else FLAG
+                          for o in users_manager.USER_OPTIONS}}
 PROPS = {'name': NAME, 'domain_id': validation.ID, 'enabled': validation.BOOLEAN,
          'default_project_id': validation.NULLABLE_ID, 'password': PASSWORD,
          'description': validation.DESCRIPTION, 'options': OPTIONS}

@@ -4,17 +4,19 @@
 call it, never the identity tables.
 """
 from cloudstack.identity.manager import (
-    application_credentials, assignments, base, bootstrap, catalog, credentials,
-    domain_configs, limits, oauth1, policy_documents, resources, tokens, trusts,
-    users)
+    application_credentials, assignments, backends, base, bootstrap, catalog,
+    credentials, domain_configs, federation, limits, multi_factor, oauth1,
+    policy_documents, resources, tokens, trusts, users)
 
 
 class Manager(base.Base,
               resources.Resources,
               users.Users,
+              backends.Backends,
               assignments.Assignments,
               catalog.Catalog,
               tokens.Tokens,
+              multi_factor.MultiFactor,
               trusts.Trusts,
               application_credentials.ApplicationCredentials,
               credentials.Credentials,
@@ -22,6 +24,7 @@ class Manager(base.Base,
               policy_documents.PolicyDocuments,
               limits.Limits,
               oauth1.OAuth1,
+              federation.Federation,
               bootstrap.Bootstrap):
     """Identity (Keystone v3)."""
 

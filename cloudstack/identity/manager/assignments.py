@@ -191,9 +191,11 @@ class Assignments:
 
     # -- effective roles (the token validation path) -------------------------
 
-    def effective_roles(self, user_id, project_id=None, domain_id=None, system=False):
+    def effective_roles(self, user_id, project_id=None, domain_id=None, system=False,
+                        group_ids=()):
         """The roles a token of `user_id` in this scope carries: direct, through
-        groups, inherited from the project's domain and ancestors, and implied."""
+        groups (its memberships and `group_ids`, those a federation mapping
+        gave), inherited from the project's domain and ancestors, and implied."""
         if project_id:
             project = self.get_project(project_id)
             ancestors = self.project_ancestor_ids(project_id)
@@ -215,6 +217,8 @@ class Assignments:
             models.Membership.user_id == user_id)
         actor = sa.or_(sa.and_(_actor_is('user'), A.actor_id == user_id),
                        sa.and_(_actor_is('group'), A.actor_id.in_(groups)))
+        if group_ids:
+            actor = sa.or_(actor, sa.and_(_actor_is('group'), A.actor_id.in_(list(group_ids))))
         with self.read() as s:
             role_ids = s.scalars(sa.select(A.role_id).where(actor, target)
                                  .distinct().order_by(A.role_id)).all()

@@ -5,11 +5,14 @@ from cloudstack.conf import CONF
 from cloudstack.identity import models
 from cloudstack.identity import passwords
 
-# Every API the server may serve: (service type, name, path under public_url).
+# Every API the server may serve: (service type, name, path under public_url,
+# or a function of no arguments giving the path the configuration chooses).
 SERVICES = [('identity', 'keystone', '/identity'), ('image', 'glance', '/image'),
             ('compute', 'nova', '/compute/v2.1'),
             ('network', 'neutron', '/networking'),
-            ('object-store', 'swift', '/object-store/v1/AUTH_%(tenant_id)s')]
+            ('object-store', 'swift', lambda: CONF.object_store.catalog_path),
+            ('block-storage', 'cinder', '/volume/v3/%(tenant_id)s'),
+            ('volumev3', 'cinderv3', '/volume/v3/%(tenant_id)s')]
 INTERFACES = ('public', 'internal', 'admin')
 
 
@@ -66,6 +69,7 @@ class Bootstrap:
                                                'inherited': False})
             _ensure(s, models.Region, {'id': region_id})
             for stype, name, path in services or SERVICES:
+                path = path() if callable(path) else path
                 service = _ensure(s, models.Service, {'type': stype}, name=name)
                 for interface in INTERFACES:
                     ep = _one(s, models.Endpoint, service_id=service.id,

@@ -71,8 +71,10 @@ def _list_rows(manager, model, render, where=None):
         return [render(r) for r in s.scalars(stmt.order_by(model.id))]
 
 
-def _check_group_filters(filters):
-    if not filters:
+def _check_group_filters(filters, required=True):
+    """Keystone requires filters when a group is created; an update may
+    clear them ({} matches every endpoint)."""
+    if required and not filters:
         raise exception.ValidationError('filters field is required and cannot be empty')
     bad = set(filters) - set(GROUP_FILTERS)
     if bad:
@@ -134,7 +136,8 @@ class Catalog:
 
     def delete_region(self, region_id):
         """Delete the region and every region below it, unless one of them
-        still has endpoints or limits."""
+        still has endpoints. Limits name a region without holding it, as in
+        Keystone."""
         with self.write() as s:
             self.get_row(s, models.Region, region_id, 'region')
             order, todo = [], [region_id]
@@ -142,10 +145,9 @@ class Catalog:
                 order.extend(todo)
                 todo = list(s.scalars(sa.select(models.Region.id).where(
                     models.Region.parent_region_id.in_(todo))))
-            for model in (models.Endpoint, models.RegisteredLimit, models.Limit):
-                if s.scalar(sa.select(sa.func.count()).select_from(model).where(
-                        model.region_id.in_(order))):
-                    raise exception.Forbidden(
+            if s.scalar(sa.select(sa.func.count()).select_from(models.Endpoint).where(
+                    models.Endpoint.region_id.in_(order))):
+                raise exception.Forbidden(
                         'Unable to delete region %s because it or its child regions '
                         'have associated endpoints.' % region_id)
             for rid in reversed(order):
@@ -179,11 +181,11 @@ class Catalog:
             return service_dict(row)
 
     def delete_service(self, service_id):
-        """Delete the service with its endpoints and limits."""
+        """Delete the service with its endpoints. Its limits stay, naming a
+        service that is gone, as in Keystone: an operator deletes them."""
         with self.write() as s:
             row = self.get_row(s, models.Service, service_id, 'service')
-            for model in (models.Limit, models.RegisteredLimit, models.Endpoint):
-                s.execute(sa.delete(model).where(model.service_id == service_id))
+            s.execute(sa.delete(models.Endpoint).where(models.Endpoint.service_id == service_id))
             s.delete(row)
 
     # -- endpoints -------------------------------------------------------
@@ -269,7 +271,7 @@ class Catalog:
 
     def update_endpoint_group(self, group_id, changes):
         if 'filters' in changes:
-            _check_group_filters(changes['filters'])
+            _check_group_filters(changes['filters'] or {}, required=False)
         with self.write() as s:
             row = self.get_row(s, models.EndpointGroup, group_id, 'endpoint group')
             for key in ('name', 'description', 'filters'):

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 
 from cloudstack.conf import CONF
 from cloudstack import exception
+from cloudstack.identity import backends
 from cloudstack.identity import models
 
 DC = models.DomainConfig
@@ -69,6 +70,12 @@ def check_config(config):
                            'be a dictionary of options' % group)
         for option in options:
             check_option(group, option)
+    driver = config.get('identity', {}).get('driver')
+    if (CONF.identity.domain_specific_drivers_enabled and driver is not None
+            and driver not in backends.available()):
+        raise exception.ValidationError(
+            'Invalid domain specific configuration: identity driver %r does not exist; '
+            'available: %s.' % (driver, ', '.join(backends.available())))
 
 
 def _what(group, option):

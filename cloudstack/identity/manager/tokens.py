@@ -15,6 +15,7 @@ from sqlalchemy import orm
 from cloudstack import exception
 from cloudstack.conf import CONF
 from cloudstack.db import api as db_api
+from cloudstack.identity import compliance
 from cloudstack.identity import models
 from cloudstack.identity import passwords
 from cloudstack.identity import tokens
@@ -23,7 +24,10 @@ from cloudstack.identity.manager import base
 EPOCH = datetime.datetime(1970, 1, 1)
 TIME_FORMAT = '%Y-%m-%dT%H:%M:%S.%fZ'
 AUTH_FAILED = 'The request you have made requires authentication.'
-SUPPORTED_METHODS = ('password', 'token', 'application_credential')
+SUPPORTED_METHODS = ('password', 'token', 'application_credential', 'totp', 'oauth1',
+                     'mapped')
+# Methods that read the HTTP request (a signature, a front end's headers).
+REQUEST_METHODS = ('oauth1', 'mapped')
 SCOPE_KINDS = ('project', 'domain', 'system', 'OS-TRUST:trust')
 # RevocationEvent columns a token is matched on.
 MATCH_FIELDS = ('domain_id', 'project_id', 'user_id', 'role_id', 'trust_id',
@@ -104,6 +108,7 @@ def user_rows(session, where):
     return session.execute(
         sa.select(U.id, U.name, U.enabled, U.domain_id, U.default_project_id,
                   U.password_hash, U.password_expires_at, U.options,
+                  U.created_at, U.last_active_at, U.failed_auth_count, U.failed_auth_at,
                   _Domain.name.label('domain_name'),
                   _Domain.enabled.label('domain_enabled'))
         .join(_Domain, _Domain.id == U.domain_id).where(where)).all()
@@ -203,13 +208,8 @@ def live_app_cred(session, app_cred_id):
 
 
 def _user_ok(row):
-    return row is not None and row.enabled and row.domain_enabled
-
-
-def _password_expired(row):
-    if row.password_expires_at is None or (row.options or {}).get('ignore_password_expiry'):
-        return False
-    return row.password_expires_at <= models.utcnow()
+    return (row is not None and row.enabled and row.domain_enabled
+            and not compliance.inactive(row))
 
 
 class _Cache:
@@ -227,6 +227,7 @@ class _Cache:
         self.tokens = {}        # token id -> (token dict, expires_at µs)
         self.catalogs = {}      # (user id, project id) -> catalog
         self.revocations = None
+        self.service_providers = None
 
 
 class Tokens:
@@ -311,9 +312,15 @@ class Tokens:
     def _render_token(self, p, cache):
         """The token body for payload `p`, checking that everything it grants
         still holds; Unauthorized when not."""
-        trust = app_cred = None
+        trust = app_cred = access_token = None
         trust_role_ids = cred_role_ids = access_rules = ()
         with self.read() as s:
+            if p.access_token_id:
+                access_token = self.live_access_token(s, p.access_token_id)
+                if (access_token is None or access_token.authorizing_user_id != p.user_id
+                        or access_token.project_id != p.project_id):
+                    raise exception.Unauthorized(AUTH_FAILED)
+                cred_role_ids = access_token.role_ids or ()
             user_ids = {p.user_id}
             if p.trust_id:
                 trust, trust_role_ids = live_trust(s, p.trust_id)
@@ -372,11 +379,20 @@ class Tokens:
                 'restricted': not app_cred.unrestricted}
             if access_rules:
                 token['application_credential']['access_rules'] = access_rules
+        if access_token is not None:
+            token['OS-OAUTH1'] = {'access_token_id': access_token.id,
+                                  'consumer_id': access_token.consumer_id}
+        if p.idp_id:
+            token['user']['OS-FEDERATION'] = {
+                'identity_provider': {'id': p.idp_id}, 'protocol': {'id': p.protocol_id},
+                'groups': [{'id': g} for g in p.group_ids]}
         values = {
             'user_id': user_ids, 'project_id': p.project_id,
             'domain_id': {user.domain_id, project.domain_id if project else p.domain_id},
             'role_id': {r['id'] for r in roles or ()}, 'trust_id': p.trust_id,
             'audit_id': p.audit_ids[0], 'audit_chain_id': p.audit_ids[-1],
+            'access_token_id': p.access_token_id,
+            'consumer_id': access_token.consumer_id if access_token is not None else None,
         }
         if self._is_revoked(cache, p.issued_at, values):
             raise exception.Unauthorized(AUTH_FAILED)
@@ -396,8 +412,9 @@ class Tokens:
             roles = [r for rid, r in held.items() if rid in wanted]
         else:
             roles = self.effective_roles(p.user_id, project_id=p.project_id,
-                                         domain_id=p.domain_id, system=p.system)
-            if p.app_cred_id:
+                                         domain_id=p.domain_id, system=p.system,
+                                         group_ids=p.group_ids)
+            if p.app_cred_id or p.access_token_id:
                 roles = [r for r in roles if r['id'] in cred_role_ids]
         # Domain-specific roles only count through the global roles they imply.
         roles = [{'id': r['id'], 'name': r['name']} for r in roles if not r.get('domain_id')]
@@ -418,10 +435,25 @@ class Tokens:
             self._remember(cache, generation, cache.catalogs, key, catalog)
         return catalog
 
+    def token_service_providers(self):
+        """The enabled federation service providers every token lists (cached
+        with the tokens: one query per identity revision and worker)."""
+        cache = self._token_cache()
+        if cache.service_providers is None:
+            generation = cache.generation
+            providers = self.service_providers_catalog()
+            if cache.generation == generation:
+                cache.service_providers = providers
+            return providers
+        return cache.service_providers
+
     # ---- authentication
 
-    def authenticate(self, auth):
-        """POST /v3/auth/tokens: (token id, token without catalog)."""
+    def authenticate(self, auth, receipt_id=None, request=None):
+        """POST /v3/auth/tokens: (token id, token without catalog).
+        `receipt_id`: an auth receipt of an earlier partial multi-factor
+        authentication, whose methods count with these. `request`: the
+        base.RequestFacts that the oauth1 and mapped methods read."""
         identity = _dict(auth, 'identity', 'auth')
         methods = identity.get('methods')
         if not isinstance(methods, list) or not methods or not all(
@@ -429,11 +461,13 @@ class Tokens:
             raise _bad("'methods' must be a non-empty list of strings.")
         results = []
         for method in dict.fromkeys(methods):
-            if method not in SUPPORTED_METHODS:
+            if method not in SUPPORTED_METHODS or method not in CONF.auth.methods:
                 raise exception.Unauthorized(
                     'Attempted to authenticate with an unsupported method.')
-            results.append(getattr(self, '_auth_' + method)(
-                _dict(identity, method, 'identity')))
+            handler = getattr(self, '_auth_' + method)
+            data = _dict(identity, method, 'identity')
+            results.append(handler(data, request) if method in REQUEST_METHODS
+                           else handler(data))
         user_ids = {r['user_id'] for r in results}
         if len(user_ids) != 1:
             raise exception.Unauthorized(AUTH_FAILED)
@@ -445,6 +479,10 @@ class Tokens:
             user = user_rows(s, models.User.id == user_id)
         if not user or not _user_ok(user[0]):
             raise exception.Unauthorized(AUTH_FAILED)
+        used = set(methods) | set(info.get('prior_methods', ()))
+        if receipt_id:
+            used |= set(self.receipt_methods(receipt_id, user_id))
+        self.check_mfa_rules(user[0], used)
         kind, target, trust = self._resolve_scope(auth.get('scope'), user[0], info)
 
         now = now_us()
@@ -454,7 +492,6 @@ class Tokens:
         for row in (trust, info.get('app_cred')):
             if row is not None and row.expires_at is not None:
                 expiry.append(dt_to_us(row.expires_at))
-        used = set(methods) | set(info.get('prior_methods', ()))
         p = tokens.Payload(
             user_id=user_id, methods=[m for m in tokens.payload.METHODS if m in used],
             issued_at=now, expires_at=min(expiry),
@@ -462,7 +499,10 @@ class Tokens:
                 [info['audit_chain']] if info.get('audit_chain') else []),
             scope=kind, scope_id=target,
             trust_id=trust.id if trust is not None else None,
-            app_cred_id=info['app_cred'].id if info.get('app_cred') else None)
+            app_cred_id=info['app_cred'].id if info.get('app_cred') else None,
+            access_token_id=info['access_token'].id if info.get('access_token') else None,
+            idp_id=info.get('idp_id'), protocol_id=info.get('protocol_id'),
+            group_ids=info.get('group_ids', []))
         if trust is not None:
             p.user_id = trust.trustor_user_id if trust.impersonation else trust.trustee_user_id
         cache = self._fresh_cache()
@@ -480,13 +520,20 @@ class Tokens:
             raise _bad("'password' is a required string.")
         with self.read() as s:
             row = find_user_row(s, ref)
-        if row is None or not passwords.check_password(ref.get('password'), row.password_hash):
+        if (row is None or not row.password_hash) and self.external_domains():
+            # Perhaps a user of an LDAP domain we have not seen yet, or changed.
+            self.sync_external_domains([row.domain_id] if row is not None else None)
+            with self.read() as s:
+                row = find_user_row(s, ref)
+        if row is None:
             raise exception.Unauthorized(AUTH_FAILED)
+        self.check_user_password(row, ref['password'], exception.Unauthorized(AUTH_FAILED))
         if not _user_ok(row):
             raise exception.Unauthorized(AUTH_FAILED)
-        if _password_expired(row):
+        if compliance.password_expired(row):
             raise exception.Unauthorized(
                 'The password is expired and needs to be changed for user: %s.' % row.id)
+        self.record_activity(row)
         return {'user_id': row.id}
 
     def _auth_token(self, data):
@@ -498,6 +545,10 @@ class Tokens:
             raise exception.Forbidden(
                 'Using trust-scoped token to create another token. '
                 'Create a new trust-scoped token instead.')
+        if 'OS-OAUTH1' in prior:
+            raise exception.Forbidden(
+                'Using OAuth-scoped token to create another token. Create a new '
+                'OAuth-scoped token instead.')
         if 'application_credential' in prior:
             raise exception.Forbidden(
                 'Using an application credential token to create another token '
@@ -505,7 +556,8 @@ class Tokens:
         p = self.token_payload(token_id)
         return {'user_id': p.user_id, 'prior_methods': p.methods,
                 'expires_at': p.expires_at, 'audit_chain': p.audit_ids[-1],
-                'from_system': p.system}
+                'from_system': p.system, 'idp_id': p.idp_id,
+                'protocol_id': p.protocol_id, 'group_ids': p.group_ids}
 
     def _auth_application_credential(self, data):
         secret = data.get('secret')
@@ -529,6 +581,9 @@ class Tokens:
 
     def _resolve_scope(self, scope, user, info):
         """(scope kind, target id, trust row) of a token request."""
+        if info.get('access_token') is not None:
+            # An OAuth1 token is scoped to the access token's project, whatever was asked.
+            return 'project', info['access_token'].project_id, None
         cred = info.get('app_cred')
         if cred is not None:
             same = (isinstance(scope, dict) and len(scope) == 1
@@ -596,14 +651,16 @@ class Tokens:
     # ---- revocation
 
     def revoke_tokens(self, session, user_id=None, project_id=None, domain_id=None,
-                      trust_id=None, audit_id=None, role_id=None, consumer_id=None):
+                      trust_id=None, audit_id=None, role_id=None, consumer_id=None,
+                      access_token_id=None):
         """Revoke every token issued until now that matches all given fields.
         Call inside a self.write() transaction."""
         now = models.utcnow()
         session.add(models.RevocationEvent(
             user_id=user_id, project_id=project_id, domain_id=domain_id,
             trust_id=trust_id, audit_id=audit_id, role_id=role_id,
-            consumer_id=consumer_id, issued_before=now, revoked_at=now))
+            consumer_id=consumer_id, access_token_id=access_token_id,
+            issued_before=now, revoked_at=now))
 
     def revoke_token(self, token_id):
         """DELETE /v3/auth/tokens: revoke this one token."""
@@ -676,17 +733,18 @@ class Tokens:
 
     # ---- what a token's user may scope to
 
-    def _actor_ids(self, session, user_id):
+    def _actor_ids(self, session, user_id, group_ids=()):
         groups = session.scalars(sa.select(models.Membership.group_id).where(
             models.Membership.user_id == user_id)).all()
-        return [user_id, *groups]
+        return [user_id, *groups, *group_ids]
 
-    def list_auth_projects(self, user_id):
-        """Enabled projects the user has a role on, directly or inherited."""
+    def list_auth_projects(self, user_id, group_ids=()):
+        """Enabled projects the user has a role on, directly or inherited
+        (`group_ids`: the groups a federated token's mapping gave)."""
         A, P = models.Assignment, models.Project
         with self.read() as s:
             grants = s.execute(sa.select(A.type, A.target_id, A.inherited).where(
-                A.actor_id.in_(self._actor_ids(s, user_id)),
+                A.actor_id.in_(self._actor_ids(s, user_id, group_ids)),
                 A.type.in_(('user_project', 'group_project',
                             'user_domain', 'group_domain')))).all()
             ids = {g.target_id for g in grants if g.type.endswith('project') and not g.inherited}
@@ -714,12 +772,12 @@ class Tokens:
             'parent_id': row.parent_id, 'is_domain': row.is_domain,
             'tags': [t.name for t in row.tags], 'options': row.options or {}}, row.extra)
 
-    def list_auth_domains(self, user_id):
+    def list_auth_domains(self, user_id, group_ids=()):
         """Enabled domains the user has a role on."""
         A, P = models.Assignment, models.Project
         with self.read() as s:
             ids = s.scalars(sa.select(A.target_id).where(
-                A.actor_id.in_(self._actor_ids(s, user_id)),
+                A.actor_id.in_(self._actor_ids(s, user_id, group_ids)),
                 A.type.in_(('user_domain', 'group_domain')),
                 A.inherited.is_(False))).all()
             rows = s.scalars(sa.select(P).where(

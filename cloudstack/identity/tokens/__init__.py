@@ -2,11 +2,12 @@
 the Fernet repository. The primary key encrypts, every key decrypts; the keys
 are re-read when the repository changes, so a rotation needs no restart."""
 import binascii
+import struct
 
 from cryptography import fernet
 
 from cloudstack.identity import keys
-from cloudstack.identity.tokens.payload import Payload, new_audit_id  # noqa: F401
+from cloudstack.identity.tokens.payload import Payload, Receipt, new_audit_id  # noqa: F401
 from cloudstack.identity.tokens import payload as _payload
 
 MAX_TOKEN_LENGTH = 1024
@@ -34,19 +35,33 @@ class Codec:
         return True
 
     def encode(self, p):
-        if self._fernet is None:
-            self.refresh()
-        return self._fernet.encrypt(_payload.pack(p)).rstrip(b'=').decode('ascii')
+        return self.seal(_payload.pack(p))
 
     def decode(self, token_id):
+        return self.open(token_id, _payload.unpack)
+
+    def encode_receipt(self, r):
+        return self.seal(_payload.pack_receipt(r))
+
+    def decode_receipt(self, receipt_id):
+        return self.open(receipt_id, _payload.unpack_receipt)
+
+    def seal(self, data):
         if self._fernet is None:
             self.refresh()
-        if not token_id or len(token_id) > MAX_TOKEN_LENGTH:
+        return self._fernet.encrypt(data).rstrip(b'=').decode('ascii')
+
+    def open(self, text, unpack):
+        """unpack(the decrypted bytes of `text`); InvalidToken when it is not
+        ours or malformed."""
+        if self._fernet is None:
+            self.refresh()
+        if not text or len(text) > MAX_TOKEN_LENGTH:
             raise InvalidToken()
         try:
-            raw = token_id.encode('ascii')
+            raw = text.encode('ascii')
             raw += b'=' * (-len(raw) % 4)
-            return _payload.unpack(self._fernet.decrypt(raw))
+            return unpack(self._fernet.decrypt(raw))
         except (fernet.InvalidToken, ValueError, IndexError, UnicodeError,
-                binascii.Error, TypeError):
+                binascii.Error, TypeError, struct.error):
             raise InvalidToken()

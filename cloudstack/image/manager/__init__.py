@@ -7,8 +7,9 @@ format-inspected on the way.
 """
 from cloudstack import tasks as task_queue
 from cloudstack.image.manager import (
-    base, cache, data, imports, images, members, quotas, tasks)
+    base, cache, data, imports, images, members, quotas, recovery, tasks)
 from cloudstack.image.manager.base import TASK_HANDLER, CACHE_HANDLER
+from cloudstack.tasks import recovery as task_recovery
 
 
 class Manager(base.Base,
@@ -18,7 +19,8 @@ class Manager(base.Base,
               tasks.Tasks,
               cache.Cache,
               quotas.Quotas,
-              members.Members):
+              members.Members,
+              recovery.Recovery):
     """Image (Glance v2)."""
 
 
@@ -42,3 +44,7 @@ def get():
     if _manager is None:
         _manager = Manager()
     return _manager
+
+
+for _lifecycle in get().lifecycles():
+    task_recovery.register(_lifecycle)

@@ -34,7 +34,8 @@ class Cache:
                 raise exception.BadRequest('Only an active image can be cached; '
                                            '%s is %s.' % (image_id, img.status))
             if self.cache().queue(session, image_id):
-                tasks.enqueue(session, CACHE_HANDLER, {'image_id': image_id})
+                tasks.enqueue(session, CACHE_HANDLER, {'image_id': image_id},
+                              resource=('image', image_id))
 
     def cache_delete(self, ctx, image_id):
         self.check_cache_enabled()

@@ -11,6 +11,8 @@ from cloudstack.image import models
 from cloudstack.image import stores
 from cloudstack.image.manager.base import (
     HASH_ALGO, _Hashing)
+from cloudstack.tasks import recovery
+
 
 class Data:
     def _check_upload(self, ctx, image_id):
@@ -33,13 +35,14 @@ class Data:
             raise exception.BadRequest(
                 'Properties disk_format and container_format must be set '
                 'before the image data is uploaded.')
-        if not self._transition(image_id, 'queued', 'saving'):
-            raise exception.Conflict(
-                'Image status transition from %s to saving is not allowed' %
-                self._status_of(image_id))
-        self._ingest(image_id, img['disk_format'], chunks, content_length,
-                     from_status='saving', revert_to='queued', store_id=store_id,
-                     cap=cap)
+        with recovery.working('image', image_id):    # the recovery leaves it be meanwhile
+            if not self._transition(image_id, 'queued', 'saving'):
+                raise exception.Conflict(
+                    'Image status transition from %s to saving is not allowed' %
+                    self._status_of(image_id))
+            self._ingest(image_id, img['disk_format'], chunks, content_length,
+                         from_status='saving', revert_to='queued', store_id=store_id,
+                         cap=cap)
 
     def _status_of(self, image_id):
         with db_api.reader() as session:
@@ -102,6 +105,10 @@ class Data:
         if content_length is not None and content_length > cap:
             raise exception.RequestEntityTooLarge(
                 'Image exceeds the storage quota of %d bytes.' % cap)
+        with recovery.working('image', image_id):
+            self._stage(image_id, chunks, cap)
+
+    def _stage(self, image_id, chunks, cap):
         if not self._transition(image_id, 'queued', 'uploading'):
             raise exception.Conflict(
                 'Image status transition from %s to uploading is not allowed' %

@@ -162,7 +162,8 @@ class Imports:
             self._set_props(session, image_id, {
                 IMPORT_TASK: task_id, IMPORTING_TO: ','.join(targets),
                 FAILED_IMPORT: ''})
-            tasks.enqueue(session, TASK_HANDLER, {'task_id': task_id})
+            tasks.enqueue(session, TASK_HANDLER, {'task_id': task_id},
+                          resource=('image', image_id))
         return task_id
 
     def _import_running(self, session, task_id):

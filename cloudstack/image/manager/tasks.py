@@ -70,7 +70,8 @@ class Tasks:
                 session.add(task)
                 session.execute(sa.delete(models.ImageTask).where(
                     models.ImageTask.expires_at < now))
-                tasks.enqueue(session, TASK_HANDLER, {'task_id': task.id})
+                tasks.enqueue(session, TASK_HANDLER, {'task_id': task.id},
+                              resource=('image', image['id']))
                 session.flush()
                 return self._task_record(task)
         except Exception:

@@ -40,3 +40,16 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def size(self, location):
         """Bytes stored at `location`; NotFound if absent."""
+
+    # -- what a crash may leave (the manager's clean-up asks) --------------
+
+    def contents(self):
+        """(image id, location) of each image's data this store holds, so that
+        data no image refers to (written, then the process died before the
+        image recorded it) can be found; stores that cannot tell yield nothing."""
+        return ()
+
+    def partials(self):
+        """(image id, remove) of each write that never finished, with a callable
+        removing it; image id None for one too old to be anyone's."""
+        return ()

@@ -72,7 +72,7 @@ class Cache:
         """Write the image's data into the cache; False when it does not match
         `checksum`/`size` (nothing is kept then)."""
         os.makedirs(self.dir, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.dir, prefix='.tmp-')
+        fd, tmp = tempfile.mkstemp(dir=self.dir, prefix='.tmp-%s-' % image_id)
         md5 = hashlib.md5(usedforsecurity=False)
         written = 0
         try:

@@ -1,10 +1,49 @@
-"""A store keeping each image as one file under filesystem_store_datadir."""
+"""A store keeping each image as one file under filesystem_store_datadir.
+
+A write goes to .tmp-<image id>-<random> and is renamed to <image id> once
+complete and fsync'd.
+"""
+import contextlib
 import os
 import tempfile
+import time
 
 from cloudstack.image.stores import base
 
 PREFIX = 'file://'
+TMP = '.tmp-'
+UNNAMED_GRACE = 3600    # seconds: a temp file naming no image is removed when this old
+
+
+def tmp_image_id(name):
+    """The image id a temp file .tmp-<id>-<random> belongs to, or None."""
+    if not name.startswith(TMP):
+        return None
+    image_id, sep, _ = name[len(TMP):].rpartition('-')
+    return image_id if sep and image_id else None
+
+
+def partials(directory):
+    """(image id, remove) of the temp files in `directory` (see Store.partials)."""
+    try:
+        names = os.listdir(directory)
+    except FileNotFoundError:
+        return
+    for name in names:
+        if not name.startswith(TMP):
+            continue
+        path = os.path.join(directory, name)
+        image_id = tmp_image_id(name)
+        if image_id is None:
+            with contextlib.suppress(FileNotFoundError):
+                if time.time() - os.stat(path).st_mtime < UNNAMED_GRACE:
+                    continue
+        yield image_id, lambda path=path: _unlink(path)
+
+
+def _unlink(path):
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
 
 
 class FileStore(base.Store):
@@ -29,7 +68,7 @@ class FileStore(base.Store):
     def add(self, image_id, chunks):
         os.makedirs(self.datadir, exist_ok=True)
         final = os.path.join(self.datadir, image_id)
-        fd, tmp = tempfile.mkstemp(dir=self.datadir, prefix='.tmp-')
+        fd, tmp = tempfile.mkstemp(dir=self.datadir, prefix='%s%s-' % (TMP, image_id))
         size = 0
         try:
             with os.fdopen(fd, 'wb') as f:
@@ -83,3 +122,15 @@ class FileStore(base.Store):
             return os.path.getsize(self._path(location))
         except FileNotFoundError:
             raise base.NotFound(location)
+
+    def contents(self):
+        try:
+            names = os.listdir(self.datadir)
+        except FileNotFoundError:
+            return
+        for name in names:
+            if not name.startswith('.'):
+                yield name, PREFIX + os.path.join(self.datadir, name)
+
+    def partials(self):
+        return partials(self.datadir)

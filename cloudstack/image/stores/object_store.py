@@ -97,3 +97,19 @@ class ObjectStore(base.Store):
     def size(self, location):
         _, row = self._object(self._parse(location))
         return row.size
+
+    def contents(self):
+        from cloudstack.object_store import manager
+        marker = ''
+        while True:
+            try:
+                _, _, rows = self._manager().list_objects(
+                    self._context(), self.account, self.container,
+                    manager.Listing(marker=marker, limit=1000))
+            except exception.NotFound:
+                return      # no image written here yet
+            if not rows:
+                return
+            for row in rows:
+                yield row.name, self._location(row.name)
+            marker = rows[-1].name

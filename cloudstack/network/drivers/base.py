@@ -83,6 +83,11 @@ class NetworkDriver(abc.ABC):
     it from one green thread at a time: `init()` once, then `sync(state)`
     whenever the wanted state may have changed, `cleanup()` to remove all."""
 
+    # False: the driver builds nothing and needs of the state only 'host'
+    # and the ids of the ports bound to the host (the agent then spares the
+    # manager working out the rest).
+    needs_state = True
+
     def __init__(self, host):
         self.host = host
 

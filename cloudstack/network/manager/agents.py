@@ -67,6 +67,8 @@ class Agents:
         return [row['host'] for row in self.network_agent_rows()]
 
     def check_zones(self, hints):
+        if not hints:
+            return
         known = {row.get('availability_zone') or CONF.network.availability_zone
                  for row in self.network_agent_rows()}
         for zone in hints or []:

@@ -82,6 +82,13 @@ class Hosts:
                 'metadata': self._metadata(),
             }
 
+    def bound_ports(self, ctx, host):
+        """The part of host_state a driver that builds nothing needs: the
+        host and the ids of the ports bound to it."""
+        with self.read() as s:
+            return {'host': host, 'ports': [{'id': pid} for pid in s.scalars(
+                sa.select(models.Port.id).where(models.Port.host == host))]}
+
     def _host_groups(self, session, ports):
         """The groups of `ports` and the groups their rules name as remote,
         each with its member IPs by ethertype."""

@@ -202,20 +202,16 @@ class Networks:
             dns_domain=body.get('dns_domain') or None, status='ACTIVE')
         self.check_zones(row.availability_zone_hints)
         self._segment(session, row, body)
-        mtu = body.get('mtu')
-        max_mtu = mtu_for(row.network_type or 'vxlan')
-        if mtu is not None and mtu > max_mtu:
-            raise exc.InvalidInput(error='Requested MTU is too big, maximum is %d' % max_mtu)
-        row.mtu = mtu if mtu is not None else max_mtu
         if row.is_default:
             self._only_default(session, row)
-        self._insert_network(session, row)
+        self._insert_network(session, row, body.get('mtu'))
         if body.get('shared'):
             self.add_rbac(session, row.project_id, 'network', row.id, 'access_as_shared', '*')
         if row.external:
             self.add_rbac(session, row.project_id, 'network', row.id,
                           'access_as_external', '*')
-        return self._one_network(session, ctx, row)
+        # New: no subnets, DHCP servers nor tags yet.
+        return self.network_dict(row, [], bool(body.get('shared')), {}, (), {})
 
     def _segment(self, session, row, body):
         """Give the network its segment: the provider attributes asked for,
@@ -226,13 +222,7 @@ class Networks:
         if kind is None:
             if physnet is not None or seg_id is not None:
                 raise exc.InvalidInput(error='provider:network_type required')
-            for kind in CONF.network.tenant_network_types:
-                if kind == 'vxlan' and next(self._free_vnis(session), None) is not None:
-                    return          # _insert_network picks the VNI
-                if kind == 'local':
-                    row.network_type = 'local'
-                    return
-            raise exc.NetworkVxlanRangeExhausted()
+            return                  # _insert_network picks a project network type
         if kind not in NETWORK_TYPES:
             raise exc.InvalidInput(error='network_type value %r not supported' % kind)
         row.network_type = kind
@@ -277,20 +267,38 @@ class Networks:
             raise exc.Conflict(message)
         row.segment_key = key
 
-    def _free_vnis(self, session):
-        """Free VNIs of the configured ranges, a few at a time, lowest first."""
+    @staticmethod
+    def _free_vnis(session, count=8):
+        """Up to `count` free VNIs of the configured ranges: random ones
+        checked in one query, else (the ranges nearly full) the lowest."""
+        ranges = vni_ranges()
+        sizes = [last - first + 1 for first, last in ranges]
+        if not ranges:
+            return []
+        probes = {'vxlan:%d' % random.randint(*random.choices(ranges, weights=sizes)[0])
+                  for _ in range(count)}
+        taken = set(session.scalars(sa.select(models.Network.segment_key).where(
+            models.Network.segment_key.in_(probes))))
+        free = [int(k[6:]) for k in probes - taken]
+        if free:
+            return free
         used = {int(k.partition(':')[2]) for k in session.scalars(
             sa.select(models.Network.segment_key).where(
                 models.Network.segment_key.like('vxlan:%')))}
-        for first, last in vni_ranges():
+        for first, last in ranges:
             for vni in range(first, last + 1):
                 if vni not in used:
-                    yield vni
+                    free.append(vni)
+                    if len(free) == count:
+                        return free
+        return free
 
-    def _insert_network(self, session, row):
-        """Insert `row`; a network needing a VNI gets a free one, the unique
-        segment key settling races with other workers."""
+    def _insert_network(self, session, row, mtu):
+        """Insert `row` with its MTU. Without a type asked for, it gets the
+        first project network type with room (a VNI free for vxlan, the
+        unique segment key settling races with other workers)."""
         if row.network_type is not None:
+            self._set_mtu(row, mtu)
             try:
                 with session.begin_nested():
                     session.add(row)
@@ -298,24 +306,37 @@ class Networks:
                 raise exc.Conflict('Unable to create the network: its segment %s is '
                                    'in use.' % row.segment_key)
             return
-        for _attempt in range(20):
-            candidates = []
-            for vni in self._free_vnis(session):
-                candidates.append(vni)
-                if len(candidates) == 8:
-                    break
-            if not candidates:
-                break
-            vni = random.choice(candidates)
-            row.network_type, row.segmentation_id = 'vxlan', vni
-            row.segment_key = 'vxlan:%d' % vni
-            try:
-                with session.begin_nested():
-                    session.add(row)
+        for kind in CONF.network.tenant_network_types:
+            if kind == 'local':
+                row.network_type = 'local'
+                self._set_mtu(row, mtu)
+                session.add(row)
+                session.flush()
                 return
-            except sa_exc.IntegrityError:
-                row.network_type = None
+            if kind != 'vxlan':
+                continue
+            for _attempt in range(20):
+                candidates = self._free_vnis(session)
+                if not candidates:
+                    break
+                vni = random.choice(candidates)
+                row.network_type, row.segmentation_id = 'vxlan', vni
+                row.segment_key = 'vxlan:%d' % vni
+                self._set_mtu(row, mtu)
+                try:
+                    with session.begin_nested():
+                        session.add(row)
+                    return
+                except sa_exc.IntegrityError:
+                    row.network_type = row.segmentation_id = row.segment_key = None
         raise exc.NetworkVxlanRangeExhausted()
+
+    @staticmethod
+    def _set_mtu(row, mtu):
+        largest = mtu_for(row.network_type)
+        if mtu is not None and mtu > largest:
+            raise exc.InvalidInput(error='Requested MTU is too big, maximum is %d' % largest)
+        row.mtu = mtu if mtu is not None else largest
 
     @staticmethod
     def _only_default(session, row):

@@ -6,10 +6,12 @@ manager results into Swift's headers and bodies, and decides first who may do
 what (policies.py: authorize_account, authorize_container); the manager trusts
 it.
 """
+import importlib.metadata
 import json
 
 import webob
 
+from cloudstack.conf import CONF
 from cloudstack.api import wsgi
 from cloudstack import exception
 from cloudstack.object_store.api import objects
@@ -19,12 +21,20 @@ from cloudstack.object_store import manager as os_manager
 from cloudstack.object_store import middleware
 
 
+def server_version():
+    try:
+        return importlib.metadata.version('cloudstack')
+    except importlib.metadata.PackageNotFoundError:
+        return 'unknown'
+
+
 def info_body():
-    """What /info reports: only what this server really supports."""
+    """What /info reports: only what this server really supports. The
+    version is this server's own: it is not a Swift release."""
     m = os_manager
     return {
         'swift': {
-            'version': '2.34.0',
+            'version': server_version(),
             'max_file_size': m.MAX_FILE_SIZE,
             'max_object_name_length': m.MAX_OBJECT_NAME_LENGTH,
             'max_container_name_length': m.MAX_CONTAINER_NAME_LENGTH,
@@ -38,10 +48,13 @@ def info_body():
             'account_listing_limit': m.ACCOUNT_LISTING_LIMIT,
             'extra_header_count': m.EXTRA_HEADER_COUNT,
             'valid_api_versions': ['v1', 'v1.0'],
-            'strict_cors_mode': True,
+            'strict_cors_mode': CONF.object_store.strict_cors_mode,
+            'allow_open_expired': False,
             'allow_account_management': False,
             'account_autocreate': True,
-            'policies': [{'name': util.POLICY, 'default': True}],
+            'policies': [dict({'name': name, 'aliases': name},
+                              **({'default': True} if not number else {}))
+                         for number, name in enumerate(os_manager.policy_names())],
         },
         **middleware.registered_info(),
     }
@@ -82,23 +95,34 @@ class SwiftApp:
             if path.strip('/'):
                 raise util.error(404, 'Not Found')
             return info_response(req)
-        if path.rstrip('/') == '/info':
+        if path == '/info':
             return info_response(req)
-        parts = path.split('/', 4)
-        # ['', 'v1', account, container, object]
-        if len(parts) < 3 or parts[0] != '' or parts[1] not in ('v1', 'v1.0') \
-                or not parts[2]:
-            raise util.error(404, 'Not Found')
-        account = parts[2]
-        container = parts[3] if len(parts) > 3 else ''
-        obj = parts[4] if len(parts) > 4 else ''
-        if not container:
-            if obj:
-                raise util.error(404, 'Not Found')
-            return resources.account(req, account)
-        if not obj:
+        version, account, container, obj = split_path(path)
+        if obj and container and account:
+            return objects.dispatch(req, account, container, obj)
+        if container and account:
             return resources.container(req, account, container)
-        return objects.dispatch(req, account, container, obj)
+        if account and not container and not obj:
+            return resources.account(req, account)
+        raise util.error(412, 'Precondition Failed', 'Bad URL')
+
+
+def split_path(path):
+    """(version, account, container, object) of a request path as Swift's
+    proxy splits it ('' for what is absent): 404 when it is not
+    /<version>[/<account>[/<container>[/<object>]]], 400 for an account
+    under another version than v1 (or v1.0)."""
+    parts = path.split('/', 4)
+    if parts[0] or len(parts) < 2 or not parts[1]:
+        raise util.error(404, 'Not Found')
+    parts += [''] * (5 - len(parts))
+    version, account, container, obj = parts[1:]
+    if account and version not in VERSIONS:
+        raise util.error(400, 'Bad Request')
+    return version, account, container, obj
+
+
+VERSIONS = ('v1', 'v1.0')
 
 
 def app_factory(global_conf, **local_conf):

@@ -9,7 +9,9 @@ import webob
 from cloudstack.object_store.api import util
 from cloudstack.object_store import manager as os_manager
 
-CHUNK = 65536
+# Request bodies are read this much at a time (while the previous chunk is
+# written to the replicas).
+CHUNK = 1 << 20
 MAX_RANGES = 50
 SYSMETA_ENV = util.SYSMETA_ENV
 
@@ -28,6 +30,22 @@ def dispatch(req, account, container, obj):
 
 
 # --- request parsing --------------------------------------------------------
+# Swift's timestamps are below 10**10 seconds.
+MAX_DELETE_AT = 9999999999
+
+
+def delete_at(value):
+    """The whole seconds of an X-Delete-At (an integer or a Swift timestamp
+    such as 1700000000.12345), or None when it is not one Swift accepts."""
+    try:
+        at = float(value)
+    except (TypeError, ValueError):
+        return None
+    if not 0 <= at <= MAX_DELETE_AT:       # also NaN
+        return None
+    return int(at)
+
+
 def object_metadata(req):
     """X-Object-Meta-* and the other headers kept with the object, with
     X-Delete-After turned into X-Delete-At."""
@@ -37,11 +55,10 @@ def object_metadata(req):
             meta[header] = req.headers[header]
     now = time.time()
     if 'X-Delete-At' in req.headers:
-        try:
-            at = int(req.headers['X-Delete-At'])
-        except ValueError:
+        at = delete_at(req.headers['X-Delete-At'])
+        if at is None:
             raise util.error(400, 'Bad Request', 'Non-integer X-Delete-At')
-        if at < now:
+        if at <= now:
             raise util.error(400, 'Bad Request', 'X-Delete-At in past')
         meta['X-Delete-At'] = str(at)
     if 'X-Delete-After' in req.headers:
@@ -51,7 +68,7 @@ def object_metadata(req):
             raise util.error(400, 'Bad Request', 'Non-integer X-Delete-After')
         if after < 0:
             raise util.error(400, 'Bad Request', 'X-Delete-After in past')
-        meta['X-Delete-At'] = str(int(now + after))
+        meta['X-Delete-At'] = str(min(int(now + after), MAX_DELETE_AT))
     # What a filter keeps with the object (its sysmeta), never from headers.
     meta.update(req.environ.get(SYSMETA_ENV) or {})
     return meta
@@ -180,14 +197,14 @@ def get(req, account, container, obj):
         resp.headers['Content-Length'] = str(row.size)
         return resp
     if not ranges or row.size == 0:
-        _, chunks = mgr.read_object(account, container, row)
+        _, chunks = mgr.read_object(account, container, row, crow=crow)
         resp.app_iter = chunks
         resp.headers['Content-Length'] = str(row.size)
         return resp
     resp.status = 206
     if len(ranges) == 1:
         start, end = ranges[0]
-        _, chunks = mgr.read_object(account, container, row, start, end)
+        _, chunks = mgr.read_object(account, container, row, start, end, crow=crow)
         resp.app_iter = chunks
         resp.headers['Content-Range'] = 'bytes %d-%d/%d' % (start, end, row.size)
         resp.headers['Content-Length'] = str(end - start + 1)
@@ -206,7 +223,7 @@ def get(req, account, container, obj):
     def multipart():
         for head, start, end in parts:
             yield head
-            _, chunks = mgr.read_object(account, container, row, start, end)
+            _, chunks = mgr.read_object(account, container, row, start, end, crow=crow)
             yield from chunks
             yield b'\r\n'
         yield tail
@@ -260,7 +277,7 @@ def _copy(req, src_account, src_container, src_obj, dst_account,
     src, row = _mgr().copy_object(
         req.context, src_account, src_container, src_obj, dst_account,
         dst_container, dst_obj, meta, ctype, fresh=fresh, src_crow=src_crow,
-        dst_crow=dst_crow)
+        dst_crow=dst_crow, byte_range=_copy_range(req.headers.get('Range')))
     extra = {
         'X-Copied-From': urllib.parse.quote('%s/%s' % (src_container, src_obj)),
         'X-Copied-From-Last-Modified': util.http_date(src.timestamp),
@@ -271,6 +288,24 @@ def _copy(req, src_account, src_container, src_obj, dst_account,
     extra.update((k, v) for k, v in row.meta.items()
                  if k.startswith('X-Object-Meta-') or k == 'X-Delete-At')
     return _created(row, extra)
+
+
+def _copy_range(header):
+    """None, or the function giving the (first, last) bytes of a source of
+    a size that a copy's Range asks for (Swift copies that range only);
+    416 when none of it is in the source."""
+    if not header:
+        return None
+
+    def pick(size):
+        ranges = parse_range(header, size)
+        if ranges is None or (size == 0 and not ranges):
+            return None, None
+        if not ranges:
+            raise util.error(416, 'Requested Range Not Satisfiable',
+                             headers={'Content-Range': 'bytes */%d' % size})
+        return ranges[0]          # of several, the first
+    return pick
 
 
 def copy(req, account, container, obj):

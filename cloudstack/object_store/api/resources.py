@@ -9,7 +9,9 @@ def _mgr():
 
 
 # --- accounts ---------------------------------------------------------------
-def account_headers(row):
+def account_headers(row, owner=True, policy_stats=None):
+    """The account's headers; `policy_stats` ({number: (containers,
+    objects, bytes)}) gives the per-policy ones (else read)."""
     h = {
         'X-Account-Container-Count': str(row.container_count),
         'X-Account-Object-Count': str(row.object_count),
@@ -18,28 +20,47 @@ def account_headers(row):
         'X-Put-Timestamp': util.display_ts(row.put_timestamp),
         'Accept-Ranges': 'bytes',
     }
-    pol = 'X-Account-Storage-Policy-%s-' % util.POLICY
-    h[pol + 'Container-Count'] = str(row.container_count)
-    h[pol + 'Object-Count'] = str(row.object_count)
-    h[pol + 'Bytes-Used'] = str(row.bytes_used)
+    if policy_stats is None:
+        policy_stats = _mgr().policy_stats(None, row)
+    names = os_manager.policy_names()
+    for number, (containers, objects, used) in sorted(policy_stats.items()):
+        if number < len(names):
+            pol = 'X-Account-Storage-Policy-%s-' % names[number]
+            h[pol + 'Container-Count'] = str(containers)
+            h[pol + 'Object-Count'] = str(objects)
+            h[pol + 'Bytes-Used'] = str(used)
     h.update(row.meta or {})
+    acl = h.pop(os_manager.ACCOUNT_ACL, None)
+    if owner and acl:
+        h['X-Account-Access-Control'] = acl
     return h
+
+
+def _account_acl(name):
+    return lambda: _mgr().account_acl(name)
 
 
 def account(req, name):
     ctx = req.context
     mgr = _mgr()
-    policies.authorize_account(ctx, name)
     if req.method in ('GET', 'HEAD'):
+        level = policies.authorize_account(ctx, name, 'read-only', _account_acl(name))
+        owner = level == policies.OWNER
         listing = util.listing_params(req, os_manager.ACCOUNT_LISTING_LIMIT)
         if req.method == 'HEAD':
             row = mgr.get_account(ctx, name)
             fmt = util.listing_format(req)
-            return util.empty(204, account_headers(row), fmt + '; charset=utf-8')
+            return util.empty(204, account_headers(row, owner), fmt + '; charset=utf-8')
         row, items = mgr.list_containers(ctx, name, listing)
-        return util.render_listing(req, 'account', name, items, account_headers(row))
+        return util.render_listing(req, 'account', name, items,
+                                   account_headers(row, owner))
     if req.method == 'POST':
+        policies.authorize_account(ctx, name, account_acl=_account_acl(name))
         updates, removes = util.meta_headers(req, 'account')
+        if 'X-Account-Access-Control' in req.headers:
+            acl = policies.parse_account_acl(req.headers['X-Account-Access-Control'])
+            updates[os_manager.ACCOUNT_ACL] = acl
+        updates.update(req.environ.get(util.SYSMETA_ENV) or {})
         mgr.update_account(ctx, name, updates, removes)
         return util.empty(204)
     raise util.error(405, 'Method Not Allowed',
@@ -53,7 +74,7 @@ def container_headers(row, owner):
         'X-Container-Bytes-Used': str(row.bytes_used),
         'X-Timestamp': util.display_ts(row.created_at),
         'X-Put-Timestamp': util.display_ts(row.put_timestamp),
-        'X-Storage-Policy': util.POLICY,
+        'X-Storage-Policy': os_manager.policy_names()[row.storage_policy],
         'Last-Modified': util.http_date(row.put_timestamp),
         'Accept-Ranges': 'bytes',
     }
@@ -88,17 +109,27 @@ def container(req, account_name, name):
             fmt = util.listing_format(req)
             return util.empty(204, container_headers(crow, owner),
                               fmt + '; charset=utf-8')
+        if util.listing_format(req) == 'application/json':
+            made = mgr.list_objects_json(ctx, account_name, name, listing, crow=crow)
+            if made is not None:
+                row, body = made
+                return util.json_listing(body, container_headers(row, owner))
         row, items = mgr.list_objects(ctx, account_name, name, listing, crow=crow)
         return util.render_listing(req, 'container', name, items,
                                    container_headers(row, owner))
-    policies.authorize_account(ctx, account_name)
+    if method in ('PUT', 'POST', 'DELETE'):
+        policies.authorize_account(ctx, account_name, 'read-write',
+                                   _account_acl(account_name))
     if method == 'PUT':
         if '/' in name:
             raise util.error(400, 'Bad Request', 'Container name cannot contain /')
         updates, removes = util.meta_headers(req, 'container')
         updates.update(req.environ.get(util.SYSMETA_ENV) or {})
+        policy = req.headers.get('X-Storage-Policy')
+        if policy is not None:
+            policy = os_manager.policy_number(policy)
         created = mgr.put_container(ctx, account_name, name, updates, removes,
-                                    _acls(req))
+                                    _acls(req), policy=policy)
         return util.empty(201 if created else 202)
     if method == 'POST':
         updates, removes = util.meta_headers(req, 'container')

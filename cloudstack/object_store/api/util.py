@@ -3,6 +3,7 @@ import email.utils
 import json
 import math
 import time
+import urllib.parse
 import uuid
 from xml.sax import saxutils
 
@@ -11,8 +12,6 @@ import webob
 from cloudstack import exception
 from cloudstack.object_store import manager as os_manager
 from cloudstack.object_store import policies
-
-POLICY = 'Policy-0'
 
 # Swift's bodies for the errors that carry no specific message.
 _BODIES = {
@@ -73,20 +72,71 @@ def container_access(req, account, container, write=False, listing=False):
     mgr = os_manager.get()
     crow = mgr.container_row(account, container)
     try:
-        owner = policies.authorize_container(req.context, account, crow, write=write,
-                                             listing=listing, referrer=req.referer)
+        owner = policies.authorize_container(
+            req.context, account, crow, write=write, listing=listing,
+            referrer=req.referer, account_acl=lambda: mgr.account_acl(account))
     except exception.NotFound:
         mgr.get_account(req.context, account)   # an owner's account exists on first use
         raise
     return crow, owner
 
 
+TRANS_ID_ENV = 'cloudstack.object_store.trans_id'
+
+
+def request_trans_id(environ):
+    """The request's Swift transaction id ('tx' + 21 hex digits of the
+    request id + '-' + the time in hex), made once per client request."""
+    tid = environ.get(TRANS_ID_ENV)
+    if tid is None:
+        rid = environ.get('openstack.request_id') or ''
+        hexid = rid[4:].replace('-', '') if rid.startswith('req-') else ''
+        if len(hexid) < 21:
+            hexid = uuid.uuid4().hex
+        tid = environ[TRANS_ID_ENV] = 'tx%s-%010x' % (hexid[:21], int(time.time()))
+    return tid
+
+
 def trans_id(req):
-    rid = req.environ.get('openstack.request_id') or ''
-    hexid = rid[4:].replace('-', '') if rid.startswith('req-') else ''
-    if len(hexid) < 21:
-        hexid = uuid.uuid4().hex
-    return 'tx%s-%010x' % (hexid[:21], int(time.time()))
+    return request_trans_id(req.environ)
+
+
+def to_wsgi(text):
+    """Text (a name, a decoded path) as a WSGI header or path string: its
+    UTF-8 bytes, one character each (PEP 3333)."""
+    return text.encode('utf-8').decode('latin-1')
+
+
+def from_wsgi(value):
+    """The text a WSGI string (a header value as received) carries, when it
+    is UTF-8; else the string itself."""
+    try:
+        return value.encode('latin-1').decode('utf-8')
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
+
+
+# What stays as it is when a URL in a header is percent-encoded.
+_URL_SAFE = "/:?&=%#;@!$'()*+,~[]"
+
+
+def header_value(name, value):
+    """A response header's value as a WSGI server can send it: latin-1
+    characters only. Values made of text (a name that is not ASCII) become
+    their UTF-8 bytes, as Swift sends metadata; URLs (Location,
+    Content-Location) are percent-encoded instead, as Swift sends them."""
+    if value.__class__ is not str:
+        value = str(value)
+    if value.isascii():
+        return value
+    try:
+        value.encode('latin-1')
+        return value
+    except UnicodeEncodeError:
+        pass
+    if name.lower() in ('location', 'content-location'):
+        return urllib.parse.quote(value, safe=_URL_SAFE)
+    return to_wsgi(value)
 
 
 # Filters (middleware/) keep their own state with containers and objects as
@@ -107,12 +157,15 @@ def finish(req, resp):
     if not req.environ.get(SHOW_SYSMETA_ENV):
         for key in [k for k in resp.headers if is_sysmeta(k)]:
             del resp.headers[key]
-    tid = req.environ.setdefault('cloudstack.object_store.trans_id', trans_id(req))
+    tid = trans_id(req)
     resp.headers['X-Trans-Id'] = tid
+    resp.headers['X-Openstack-Request-Id'] = tid
     resp.headers['Date'] = email.utils.formatdate(usegmt=True)
     if 'Content-Type' not in resp.headers:
         resp.headers['Content-Type'] = 'text/html; charset=UTF-8'
-    if resp.status_int in (204, 304):
+    if resp.status_int == 204:
+        resp.headers['Content-Length'] = '0'      # as Swift answers it
+    elif resp.status_int == 304:
         resp.headers.pop('Content-Length', None)
     elif 'Content-Length' not in resp.headers and isinstance(resp.app_iter, list):
         resp.headers['Content-Length'] = str(sum(len(c) for c in resp.app_iter))
@@ -122,8 +175,7 @@ def finish(req, resp):
 def empty(status, headers=None, content_type='text/html; charset=UTF-8'):
     resp = webob.Response(status=status, content_type=None)
     resp.headers['Content-Type'] = content_type
-    if status != 204:
-        resp.headers['Content-Length'] = '0'
+    resp.headers['Content-Length'] = '0'
     for k, v in (headers or {}).items():
         resp.headers[k] = v
     return resp
@@ -257,6 +309,16 @@ def _json_objects(items):
                    size if size.__class__ is int else json.dumps(size),
                    js(name), value(content_type)))
     return '[' + ', '.join(parts) + ']'
+
+
+def json_listing(body, headers):
+    """The response of a JSON listing already made (text)."""
+    resp = webob.Response(status=200, content_type=None)
+    resp.headers['Content-Type'] = 'application/json; charset=utf-8'
+    for k, v in headers.items():
+        resp.headers[k] = v
+    resp.body = body.encode()
+    return resp
 
 
 def render_listing(req, kind, name, items, headers):

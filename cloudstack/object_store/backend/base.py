@@ -58,6 +58,8 @@ class ObjectBackend(abc.ABC):
         """Replace the object's metadata (Swift POST semantics); KeyError when absent."""
 
     @abc.abstractmethod
-    def delete(self, account, container, obj, timestamp=None):
+    def delete(self, account, container, obj, timestamp=None, check=True):
         """Delete every replica, leaving a timestamped tombstone so that a
-        stale replica is never resurrected; KeyError when absent."""
+        stale replica is never resurrected; KeyError when absent (with
+        `check`; without, the caller knows it exists and the tombstones are
+        written without looking)."""

@@ -252,6 +252,32 @@ def quarantine(dev, hashdir, ts):
         LOG.error('could not quarantine %s: %s', src, e)
         return False
 
+# A chunk at least this large is hashed and written to the replicas in OS
+# threads, in parallel (MD5 and write(2) let go of the GIL), while the next
+# chunk is read from the client.
+PARALLEL_WRITE = 256 * 1024
+
+
+class _Done:
+    @staticmethod
+    def wait():
+        return None
+
+
+def _write_chunk(md5, writers, chunk):
+    """Hash `chunk` and write it to every writer; something whose wait()
+    returns once that is done (in the background for a large chunk when
+    the process is green)."""
+    jobs = [functools.partial(md5.update, chunk)]
+    jobs += [functools.partial(w.write, chunk) for w in writers]
+    if len(chunk) < PARALLEL_WRITE or not _green():
+        for job in jobs:
+            job()
+        return _Done
+    import eventlet
+    return eventlet.spawn(_in_threads, jobs)
+
+
 class _Writer:
     """One replica being written: a temp file on a device."""
 
@@ -263,7 +289,8 @@ class _Writer:
         tmpdir = os.path.join(root, 'tmp')
         os.makedirs(tmpdir, exist_ok=True)
         self.tmp = os.path.join(tmpdir, '%s.tmp' % secrets.token_hex(16))
-        self.f = open(self.tmp, 'xb')
+        # unbuffered: each write is one write(2) of the caller's buffer
+        self.f = open(self.tmp, 'xb', buffering=0)
         self.final = None
         self.replaces = False
         self.ok = True
@@ -271,7 +298,9 @@ class _Writer:
     def write(self, data):
         if self.ok:
             try:
-                self.f.write(data)
+                view = memoryview(data)
+                while view:
+                    view = view[self.f.write(view):]
             except OSError as e:
                 LOG.warning('write to %s failed: %s', self.dev['path'], e)
                 self.abort()
@@ -357,18 +386,22 @@ class _Reader:
 
 class DiskBackend(base.ObjectBackend):
 
-    def __init__(self, ring_file, chunk_size=65536):
+    def __init__(self, ring_file, chunk_size=65536, datadir='objects'):
         self.ring_file = ring_file
         self.chunk_size = chunk_size
+        self.datadir = datadir          # objects/, objects-N/ of each device
 
     @classmethod
-    def from_config(cls, conf=None):
-        """The backend on the configured ring ([object_store] ring_file),
-        creating the embedded default ring when the file does not exist."""
+    def from_config(cls, conf=None, policy=0):
+        """The backend of storage policy number `policy` on its configured
+        ring (ring.ring_path), creating the embedded default ring when the
+        file does not exist."""
         if conf is None:
             from cloudstack.conf import CONF as conf
-        ring_mod.load_ring(conf)
-        return cls(ring_mod.ring_path(conf), chunk_size=conf.object_store.read_chunk_size)
+        ring_mod.load_ring(conf, policy)
+        return cls(ring_mod.ring_path(conf, policy),
+                   chunk_size=conf.object_store.read_chunk_size,
+                   datadir=ring_mod.datadir(policy))
 
     def _ring(self):
         return ring_mod.get_ring(self.ring_file)
@@ -379,8 +412,8 @@ class DiskBackend(base.ObjectBackend):
         return ring, name_hash, ring.partition(name_hash=name_hash)
 
     @staticmethod
-    def _hashdir(dev, part, name_hash):
-        return os.path.join(dev['path'], 'objects', str(part), name_hash[-3:], name_hash)
+    def _hashdir(dev, part, name_hash, datadir='objects'):
+        return os.path.join(dev['path'], datadir, str(part), name_hash[-3:], name_hash)
 
     # --- writing -----------------------------------------------------------------
 
@@ -401,7 +434,7 @@ class DiskBackend(base.ObjectBackend):
 
     def _commit_all(self, writers, part, name_hash, filename):
         """Commit every writer, in parallel; the ones that succeeded."""
-        jobs = [functools.partial(w.commit, self._hashdir(w.dev, part, name_hash), filename)
+        jobs = [functools.partial(w.commit, self._hashdir(w.dev, part, name_hash, self.datadir), filename)
                 for w in writers]
         return [w for w, ok in zip(writers, _in_threads(jobs)) if ok]
 
@@ -446,15 +479,18 @@ class DiskBackend(base.ObjectBackend):
                                        % (len(writers), ring.replicas, ring.quorum))
             md5 = hashlib.md5()
             size = 0
+            pending = None          # the previous chunk, being written
             for chunk in chunks:
                 if not chunk:
                     continue
-                md5.update(chunk)
                 size += len(chunk)
-                for writer in writers:
-                    writer.write(chunk)
+                if pending is not None:
+                    pending.wait()
+                pending = _write_chunk(md5, writers, chunk)
                 if sum(w.ok for w in writers) < ring.quorum:
                     raise base.QuorumError('too many replicas failed while writing')
+            if pending is not None:
+                pending.wait()
             digest = md5.hexdigest()
             if etag is not None and etag.strip('"').lower() != digest:
                 raise base.ChecksumMismatch('ETag %s does not match the data (%s)'
@@ -487,7 +523,7 @@ class DiskBackend(base.ObjectBackend):
         nodes += ring.get_more_nodes(part)[:ring.replicas]
         replicas = []
         for dev in nodes:
-            hashdir = self._hashdir(dev, part, name_hash)
+            hashdir = self._hashdir(dev, part, name_hash, self.datadir)
             try:
                 replicas.append(_Replica(dev, hashdir))
             except FileNotFoundError:
@@ -595,8 +631,9 @@ class DiskBackend(base.ObjectBackend):
                                content_type=content_type or current.content_type,
                                metadata=dict(metadata or {}))
 
-    def delete(self, account, container, obj, timestamp=None):
-        self.head(account, container, obj)
+    def delete(self, account, container, obj, timestamp=None, check=True):
+        if check:
+            self.head(account, container, obj)
         ts = normalize_timestamp(timestamp) if timestamp else new_timestamp()
         ring, name_hash, part = self._locate(account, container, obj)
         self._write_replicas(ring, part, name_hash, ts + '.ts',

@@ -62,7 +62,7 @@ def subrequest(environ, method, path, headers=None, body=None, context=None,
     req.environ['QUERY_STRING'] = query_string
     for key in ('cloudstack.context', 'REMOTE_ADDR', 'HTTP_X_OPENSTACK_REQUEST_ID',
                 'openstack.request_id', 'SERVER_NAME', 'SERVER_PORT',
-                'HTTP_HOST', 'wsgi.url_scheme', 'SCRIPT_NAME'):
+                'HTTP_HOST', 'wsgi.url_scheme', 'SCRIPT_NAME', util.TRANS_ID_ENV):
         if key in environ:
             req.environ[key] = environ[key]
     if context is not None:

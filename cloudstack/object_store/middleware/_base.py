@@ -204,15 +204,19 @@ class ListingError(Exception):
 
 # --- large objects ---------------------------------------------------------
 class Segment:
-    """A piece of a large object: bytes [first, last] of /account/container/obj."""
+    """A piece of a large object: bytes [first, last] of /account/container/obj,
+    or of `data` (an SLO's inline data segment)."""
 
-    __slots__ = ('account', 'container', 'obj', 'first', 'last', 'etag', 'whole')
+    __slots__ = ('account', 'container', 'obj', 'first', 'last', 'etag', 'whole',
+                 'data')
 
-    def __init__(self, account, container, obj, first, last, etag=None, whole=True):
+    def __init__(self, account, container, obj, first, last, etag=None, whole=True,
+                 data=None):
         self.account, self.container, self.obj = account, container, obj
         self.first, self.last = first, last
         self.etag = etag
         self.whole = whole          # first..last is the whole object
+        self.data = data
 
     @property
     def length(self):
@@ -236,7 +240,8 @@ def cut(segments, start, end):
         a = seg.first + max(start - lo, 0)
         b = seg.last - max(hi - end, 0)
         out.append(Segment(seg.account, seg.container, seg.obj, a, b, seg.etag,
-                           whole=seg.whole and a == seg.first and b == seg.last))
+                           whole=seg.whole and a == seg.first and b == seg.last,
+                           data=seg.data))
     return out
 
 
@@ -278,6 +283,9 @@ def stream(app, req, segments, check_etag=False, first=None):
     """The bytes of the segments, one subrequest at a time. A failure after
     the response started ends the body early (the client sees a short read)."""
     for i, seg in enumerate(segments):
+        if seg.data is not None:
+            yield seg.data[seg.first:seg.last + 1]
+            continue
         if i == 0 and first is not None:
             resp = first
         else:
@@ -406,7 +414,7 @@ def _with_first(app, req, resp, segments, check_etag, length):
     """Open the first segment before answering, so that a missing or changed
     first segment is an error status rather than an empty 200."""
     first = None
-    if segments:
+    if segments and segments[0].data is None:
         try:
             first = open_segment(app, req, segments[0], check_etag)
         except SegmentError as exc:

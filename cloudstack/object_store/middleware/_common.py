@@ -107,8 +107,14 @@ def parse_signature(sig, allowed):
 
 
 def sign(key, message, digest):
+    """HMAC of message with key: a key kept as metadata is a WSGI string
+    (its UTF-8 bytes as latin-1 characters), so a UTF-8 key signs with the
+    bytes the client set."""
     if isinstance(key, str):
-        key = key.encode('utf-8')
+        try:
+            key = key.encode('latin-1')
+        except UnicodeEncodeError:
+            key = key.encode('utf-8')
     return hmac.new(key, message, DIGESTS[digest]).digest()
 
 

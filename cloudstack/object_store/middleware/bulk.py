@@ -148,10 +148,15 @@ class Bulk:
         fmt = _format(req)
         if fmt is None:
             return _common.error(req, 406, 'Not Acceptable')
+        # Swift's: names are relative to the account whatever the path
+        # names after it (a container, an object).
         parts = middleware.split_path(req.environ.get('PATH_INFO', ''))
-        if parts is None or parts[3]:
-            return _common.error(req, 400, 'Bad Request', 'Invalid bulk delete path')
-        _, account, base_container, _ = parts
+        if parts is None:
+            return _common.error(req, 404, 'Not Found')
+        incoming = req.headers.get('Content-Type')
+        if incoming and not incoming.startswith('text/plain'):
+            return _common.error(req, 406, 'Not Acceptable')
+        account = parts[1]
         names, problem = self._names(req)
         deleted = not_found = 0
         errors = []
@@ -160,13 +165,12 @@ class Bulk:
         if problem is not None:
             body_msg, status = problem, STATUS[413 if 'Maximum' in problem else 400]
             names = []
+        # objects first, then the containers they may have emptied
+        names = ([n for n in names if '/' in n.strip('/')]
+                 + [n for n in names if '/' not in n.strip('/')])
         for name in names:
-            path = name.lstrip('/')
-            if base_container:
-                path = base_container + '/' + path
-            container, _, obj = path.partition('/')
+            container, _, obj = name.lstrip('/').partition('/')
             if not container:
-                errors.append((name, STATUS[400]))
                 continue
             target = [account, container] + ([obj] if obj else [])
             resp = _common.call(self.app, req.environ, 'DELETE',
@@ -182,6 +186,8 @@ class Bulk:
                     break
         if problem is None:
             status = _overall(errors, STATUS[200])
+            if not errors and not deleted and not not_found:
+                body_msg, status = 'Invalid bulk delete.', STATUS[400]
         summary = [('Number Deleted', deleted), ('Number Not Found', not_found),
                    ('Response Body', body_msg), ('Response Status', status)]
         return _render(req, fmt, summary, errors)

@@ -5,12 +5,13 @@ Two filters (Swift's container_quotas and account_quotas):
 - container_filter_factory: X-Container-Meta-Quota-Bytes and
   X-Container-Meta-Quota-Count, set by whoever may set container metadata
   (validated: non-negative integers).
-- account_filter_factory: X-Account-Meta-Quota-Bytes (also spelled
-  X-Account-Quota-Bytes) and X-Account-Quota-Count (kept as
-  X-Account-Meta-Quota-Count), and per storage policy
-  X-Account-Quota-Bytes-Policy-<policy> (kept as
-  X-Account-Meta-Quota-Bytes-Policy-<policy>): only a reseller admin may
-  set or remove them; a reseller admin's own uploads are not limited.
+- account_filter_factory: X-Account-Quota-Bytes (or the older
+  X-Account-Meta-Quota-Bytes) and X-Account-Quota-Count, and per storage
+  policy X-Account-Quota-Bytes-Policy-<name> and
+  X-Account-Quota-Count-Policy-<name>, kept as account sysmeta
+  (X-Account-Sysmeta-Quota-Bytes[-Policy-<number>], ...) and answered in the
+  account's HEAD: only a reseller admin may set or remove them; a reseller
+  admin's own uploads are not limited.
 
 An upload's size is its Content-Length, or the source's for a copy; a
 chunked upload is cut off (413) when it passes what is left.
@@ -20,11 +21,14 @@ import urllib.parse
 
 from cloudstack.api import wsgi
 from cloudstack.object_store.api import util
+from cloudstack.object_store import manager as os_manager
 from cloudstack.object_store import middleware
+from cloudstack.object_store.middleware import _base
 from cloudstack.object_store.middleware import _common
 from cloudstack.object_store import policies
 
 OVER_QUOTA = 'Upload exceeds quota.'
+OVER_POLICY_QUOTA = 'Upload exceeds policy quota.'
 
 
 def _int_or_none(value):
@@ -98,20 +102,21 @@ class _Quota:
             return 0            # the app answers the copy's own error
         return _int_or_none(resp.headers.get('Content-Length')) or 0
 
-    def _enforce(self, req, size, used_bytes, quota_bytes, used_count, quota_count):
+    def _enforce(self, req, size, used_bytes, quota_bytes, used_count, quota_count,
+                 message=None):
         """None when the upload fits, else the 413 response; caps a chunked
         upload's input at what is left."""
+        message = message or OVER_QUOTA
         if quota_count is not None and used_count + 1 > quota_count:
-            return _common.error(req, 413, 'Request Entity Too Large', OVER_QUOTA)
+            return _common.error(req, 413, 'Request Entity Too Large', message)
         if quota_bytes is not None:
             left = quota_bytes - used_bytes
             if size is None:
                 if left < 0:
-                    return _common.error(req, 413, 'Request Entity Too Large',
-                                         OVER_QUOTA)
+                    return _common.error(req, 413, 'Request Entity Too Large', message)
                 req.environ['wsgi.input'] = _Capped(req.environ['wsgi.input'], left)
             elif size > left:
-                return _common.error(req, 413, 'Request Entity Too Large', OVER_QUOTA)
+                return _common.error(req, 413, 'Request Entity Too Large', message)
         return None
 
 
@@ -148,31 +153,27 @@ class ContainerQuotas(_Quota):
         return self.app
 
 
-# request header -> the account metadata that keeps it
-ACCOUNT_QUOTA_HEADERS = {
-    'X-Account-Meta-Quota-Bytes': 'X-Account-Meta-Quota-Bytes',
-    'X-Account-Quota-Bytes': 'X-Account-Meta-Quota-Bytes',
-    'X-Account-Meta-Quota-Count': 'X-Account-Meta-Quota-Count',
-    'X-Account-Quota-Count': 'X-Account-Meta-Quota-Count',
-}
+QUOTA_KINDS = ('Quota-Bytes', 'Quota-Count')
+LEGACY = 'X-Account-Meta-Quota-Bytes'
 
 
-POLICY_QUOTA = 'X-Account-Quota-Bytes-Policy-'
-POLICY_META = 'X-Account-Meta-Quota-Bytes-Policy-'
+def _sysmeta(kind, policy=None):
+    """Where the account keeps a quota: X-Account-Sysmeta-<kind>[-Policy-<n>]."""
+    tail = '' if policy is None else '-Policy-%d' % policy
+    return 'X-Account-Sysmeta-%s%s' % (kind, tail)
 
 
-def _account_target(key):
-    """The metadata keeping quota header `key` (title case); None when it
-    is not one; '' for a policy this server does not have."""
-    if key in ACCOUNT_QUOTA_HEADERS:
-        return ACCOUNT_QUOTA_HEADERS[key]
-    for prefix in (POLICY_QUOTA, POLICY_META):
-        if key.startswith(prefix):
-            name = key[len(prefix):]
-            if name.lower() != util.POLICY.lower():
-                return ''
-            return POLICY_META + util.POLICY
-    return None
+def _policy_header(header, kind):
+    """The policy number of X-Account-<kind>-Policy-<name> (any case), None
+    when the header is not one, -1 for a policy this server lacks."""
+    prefix = 'x-account-%s-policy-' % kind.lower()
+    if not header.lower().startswith(prefix):
+        return None
+    name = header[len(prefix):].lower()
+    for number, known in enumerate(os_manager.policy_names()):
+        if known.lower() == name:
+            return number
+    return -1
 
 
 class AccountQuotas(_Quota):
@@ -183,64 +184,95 @@ class AccountQuotas(_Quota):
         if parts is None:
             return self.app
         if not parts[2]:
-            if req.method in ('PUT', 'POST'):
-                return self._set_quota(req)
-            return self.app
+            return self._account(req)
         if policies.is_reseller_admin(req.context):
             return self.app
         upload = self._upload(req)
         if upload is None:
             return self.app
-        account, _, size = upload
-        head = middleware.owner_headers(req.environ, account)
-        if head is not None:
-            h = head
-            refusal = self._enforce(
-                req, size,
-                _int_or_none(h.get('X-Account-Bytes-Used')) or 0,
-                _int_or_none(h.get('X-Account-Meta-Quota-Bytes')),
-                _int_or_none(h.get('X-Account-Object-Count')) or 0,
-                _int_or_none(h.get('X-Account-Meta-Quota-Count')))
-            if refusal is None:
-                # every container is in the one policy this server has
+        account, container, size = upload
+        h = middleware.owner_headers(req.environ, account)
+        if h is None:
+            return self.app
+        quota = _int_or_none(h.get(_sysmeta('Quota-Bytes'))) \
+            if h.get(_sysmeta('Quota-Bytes')) else _int_or_none(h.get(LEGACY))
+        refusal = self._enforce(
+            req, size, _int_or_none(h.get('X-Account-Bytes-Used')) or 0, quota,
+            _int_or_none(h.get('X-Account-Object-Count')) or 0,
+            _int_or_none(h.get(_sysmeta('Quota-Count'))))
+        if refusal is None:
+            c = middleware.owner_headers(req.environ, account, container)
+            name = c.get('X-Storage-Policy') if c is not None else None
+            names = os_manager.policy_names()
+            if name in names:
+                pol = 'X-Account-Storage-Policy-%s-' % name
+                number = names.index(name)
                 refusal = self._enforce(
-                    req, size,
-                    _int_or_none(h.get('X-Account-Storage-Policy-%s-Bytes-Used'
-                                       % util.POLICY)) or 0,
-                    _int_or_none(h.get(POLICY_META + util.POLICY)), 0, None)
+                    req, size, _int_or_none(h.get(pol + 'Bytes-Used')) or 0,
+                    _int_or_none(h.get(_sysmeta('Quota-Bytes', number))),
+                    _int_or_none(h.get(pol + 'Object-Count')) or 0,
+                    _int_or_none(h.get(_sysmeta('Quota-Count', number))),
+                    message=OVER_POLICY_QUOTA)
+        return refusal or self.app
+
+    def _account(self, req):
+        if req.method in ('PUT', 'POST'):
+            refusal = self._set_quotas(req)
             if refusal is not None:
                 return refusal
-        return self.app
-
-    def _set_quota(self, req):
-        changes = {}
-        for header, value in list(req.headers.items()):
-            key = header.title()
-            if key.startswith('X-Remove-'):
-                target = _account_target('X-' + key[len('X-Remove-'):])
-                if target is not None:
-                    changes[header] = (target, '')
-                continue
-            target = _account_target(key)
-            if target is not None:
-                changes[header] = (target, value.strip())
-        if not changes:
+        if req.method not in ('GET', 'HEAD'):
             return self.app
+        shown = _base.show_sysmeta(req)
+        resp = req.get_response(self.app)
+        names = os_manager.policy_names()
+        for kind in QUOTA_KINDS:
+            if resp.headers.get(_sysmeta(kind)):
+                resp.headers['X-Account-' + kind] = resp.headers[_sysmeta(kind)]
+            for number, name in enumerate(names):
+                value = resp.headers.get(_sysmeta(kind, number))
+                if value:
+                    resp.headers['X-Account-%s-Policy-%s' % (kind, name)] = value
+        _base.hide_sysmeta(resp, shown, ())
+        return resp
+
+    def _set_quotas(self, req):
+        """Quota headers turned into the account's sysmeta; 403 unless a
+        reseller admin sets them, 400 for a value that is not a count or a
+        policy this server lacks."""
+        legacy = req.headers.get(LEGACY)
+        if 'X-Remove-Account-Meta-Quota-Bytes' in req.headers:
+            legacy = ''
+        changes = {}
+        if legacy is not None and not req.headers.get('X-Account-Quota-Bytes'):
+            changes[_sysmeta('Quota-Bytes')] = legacy.strip()
+            if legacy.strip() == '':
+                req.headers['X-Remove-Account-Meta-Quota-Bytes'] = 'x'
+        for header, value in list(req.headers.items()):
+            removing = header.lower().startswith('x-remove-')
+            name = 'X-' + header[len('X-Remove-'):] if removing else header
+            for kind in QUOTA_KINDS:
+                if name.lower() == 'x-account-' + kind.lower():
+                    target = _sysmeta(kind)
+                else:
+                    number = _policy_header(name, kind)
+                    if number is None:
+                        continue
+                    if number < 0:
+                        return _common.error(req, 400, 'Bad Request',
+                                             'No such storage policy: %s' % header)
+                    target = _sysmeta(kind, number)
+                changes[target] = '' if removing else value.strip()
+                del req.headers[header]
+        if not changes:
+            return None
         if not policies.is_reseller_admin(req.context):
             if req.context is None:
                 return _common.error(req, 401, 'Unauthorized')
             return _common.error(req, 403, 'Forbidden')
-        for header, (target, value) in changes.items():
-            if not target:
-                return _common.error(req, 400, 'Bad Request',
-                                     'No such storage policy: %s' % header)
-            if value and (_int_or_none(value) is None or int(value) < 0):
-                return _common.error(req, 400, 'Bad Request', 'Invalid quota value.')
-            del req.headers[header]
-        for header, (target, value) in changes.items():
-            # an empty value removes the metadata
-            req.headers[target] = value
-        return self.app
+        if any(v and not v.isdigit() for v in changes.values()):
+            return _common.error(req, 400, 'Bad Request', 'Invalid quota value.')
+        _base.add_sysmeta(req, changes)
+        return None
 
 
 def container_filter_factory(global_conf, **local_conf):

@@ -1,10 +1,11 @@
 """Static large objects (Swift's SLO).
 
 PUT ?multipart-manifest=put with a JSON list of segments
-({"path": "/container/object", "etag": ..., "size_bytes": ..., "range": ...})
-checks every segment (HEAD), then stores the manifest in Swift's stored form
+({"path": "/container/object", "etag": ..., "size_bytes": ..., "range": ...},
+or {"data": <base64>} for bytes kept in the manifest itself) checks every
+object segment (HEAD), then stores the manifest in Swift's stored form
 ([{"name", "hash", "bytes", "content_type", "last_modified"[, "range",
-"sub_slo"]}]) marked X-Static-Large-Object: True, with the large object's
+"sub_slo"]} or {"data"}]) marked X-Static-Large-Object: True, with the large object's
 ETag (MD5 of the segments' ETags) and size kept as sysmeta.
 
 GET/HEAD of the manifest reads the segments one after another (nested SLOs
@@ -12,6 +13,8 @@ and segment ranges included, Range over the whole); ?multipart-manifest=get
 returns the stored manifest (format=raw: the form it was PUT in); DELETE
 ?multipart-manifest=delete deletes the segments and then the manifest.
 """
+import base64
+import binascii
 import email.utils
 import hashlib
 import json
@@ -76,9 +79,17 @@ def _split_seg_path(path):
     return parts[0], parts[1]
 
 
+def inline_data(entry):
+    return base64.b64decode(entry['data'])
+
+
 def slo_etag_of(entries):
     etags = []
     for e in entries:
+        if 'data' in e:
+            # an inline segment counts as the object its bytes would be
+            etags.append(hashlib.md5(inline_data(e)).hexdigest())
+            continue
         tag = e['hash'].strip('"')
         if e.get('range'):
             tag = '%s:%s;' % (tag, e['range'])
@@ -87,6 +98,8 @@ def slo_etag_of(entries):
 
 
 def entry_size(e):
+    if 'data' in e:
+        return len(inline_data(e))
     if e.get('range'):
         rng = parse_seg_range(e['range'], int(e['bytes']))
         return 0 if rng is None else rng[1] - rng[0] + 1
@@ -149,6 +162,11 @@ class StaticLargeObject(_base.Filter):
             if not isinstance(seg, dict):
                 errors.append('Index %d: not a JSON object' % i)
                 continue
+            if 'data' in seg and 'path' not in seg:
+                problem = _check_data(seg)
+                if problem:
+                    errors.append('Index %d: %s' % (i, problem))
+                continue
             extra = set(seg) - _KEYS
             if extra:
                 errors.append('Index %d: extraneous keys %s' % (
@@ -184,6 +202,9 @@ class StaticLargeObject(_base.Filter):
                 except ValueError:
                     errors.append('Index %d: invalid range' % i)
                     continue
+        if not errors and all('data' in seg for seg in data):
+            errors.append('Inline data segments require at least one '
+                          'object-backed segment.')
         if errors:
             raise ManifestError(400, '\n'.join(errors) + '\n')
         return data
@@ -197,6 +218,9 @@ class StaticLargeObject(_base.Filter):
                 'Request Entity Too Large', str(exc)))
         problems, entries = [], []
         for i, seg in enumerate(data):
+            if 'data' in seg:
+                entries.append({'data': seg['data']})
+                continue
             s_container, s_obj = _split_seg_path(seg['path'])
             path = '/%s/%s' % (s_container, s_obj)
             if (s_container, s_obj) == (container, obj):
@@ -310,6 +334,9 @@ class StaticLargeObject(_base.Filter):
             entries = json.loads(body)
             raw = []
             for e in entries:
+                if 'data' in e:
+                    raw.append({'data': e['data']})
+                    continue
                 item = {'path': e['name'], 'etag': e['hash'],
                         'size_bytes': e['bytes']}
                 if e.get('range'):
@@ -330,6 +357,11 @@ class StaticLargeObject(_base.Filter):
                                      'nested manifest')
         out = []
         for e in entries:
+            if 'data' in e:
+                raw = inline_data(e)
+                out.append(_base.Segment(None, None, None, 0, len(raw) - 1,
+                                         data=raw))
+                continue
             s_container, s_obj = _split_seg_path(e['name'])
             size = int(e['bytes'])
             rng = parse_seg_range(e['range'], size) if e.get('range') else None
@@ -406,7 +438,7 @@ class StaticLargeObject(_base.Filter):
             _base.close(resp)
         elif depth < MAX_NESTING:
             for e in entries:
-                parts = _split_seg_path(e['name'])
+                parts = _split_seg_path(e.get('name'))
                 if parts is None:
                     continue
                 if e.get('sub_slo'):
@@ -449,6 +481,22 @@ class StaticLargeObject(_base.Filter):
                       for p, s in result['Errors']]
             resp.body = ('\n'.join(lines) + '\n').encode()
         return _base.finish(req, resp)
+
+
+def _check_data(seg):
+    """What is wrong with an inline data segment (normalising its base64),
+    or None."""
+    if set(seg) != {'data'}:
+        return 'extraneous keys %s' % ', '.join(
+            '"%s"' % k for k in sorted(set(seg) - {'data'}))
+    try:
+        raw = base64.b64decode(seg['data'], validate=True)
+    except (binascii.Error, TypeError, ValueError):
+        return 'data must be valid base64'
+    if not raw:
+        return 'too small; each segment must be at least 1 byte.'
+    seg['data'] = base64.b64encode(raw).decode('ascii')
+    return None
 
 
 def _iso(headers):

@@ -36,6 +36,7 @@ OUTGOING_REMOVE = ('x-object-meta-*',)
 OUTGOING_ALLOW = ('x-object-meta-public-*',)
 PARAMS = ('temp_url_sig', 'temp_url_expires', 'temp_url_prefix',
           'temp_url_ip_range', 'filename', 'inline')
+DISALLOWED_HEADERS = ('X-Object-Manifest', 'X-Symlink-Target')
 KEY_HEADERS = tuple('x-%s-meta-%s' % (kind, key) for kind in ('account', 'container')
                     for key in _common.TEMP_URL_KEYS)
 
@@ -59,9 +60,10 @@ def _matches(pattern, name):
 
 
 def _disposition(kind, filename):
-    quoted = urllib.parse.quote(filename, safe='')
-    safe = filename.replace('"', '\\"').replace('\r', '').replace('\n', '')
-    return '%s; filename="%s"; filename*=UTF-8\'\'%s' % (kind, safe, quoted)
+    """Content-Disposition naming `filename` (text), percent-encoded in
+    both forms so that any name is sendable."""
+    return '%s; filename="%s"; filename*=UTF-8\'\'%s' % (
+        kind, urllib.parse.quote(filename, safe=' /'), urllib.parse.quote(filename))
 
 
 class TempURL:
@@ -168,9 +170,13 @@ class TempURL:
         for header in list(req.headers):
             if header.lower() in INCOMING_REMOVE:
                 del req.headers[header]
-        if 'X-Object-Manifest' in req.headers:
-            return _common.error(req, 400, 'Bad Request',
-                                 'X-Object-Manifest is not allowed with a temp URL')
+        if req.method not in ('GET', 'HEAD', 'OPTIONS'):
+            # a manifest or a link would reach what the URL does not sign
+            for header in DISALLOWED_HEADERS:
+                if header in req.headers:
+                    return _common.error(
+                        req, 400, 'Bad Request',
+                        'The header %r is not allowed in this tempurl' % header)
         if 'X-Copy-From' in req.headers or 'X-Copy-From-Account' in req.headers:
             src_account = urllib.parse.unquote(
                 req.headers.get('X-Copy-From-Account') or account)

@@ -22,7 +22,7 @@ def make_user(admin, name, password='user-secret', role='member', project='admin
     return user_id, resp.headers['X-Subject-Token']
 
 
-def service(admin, stype='compute', name='nova', **extra):
+def service(admin, stype='dns', name='designate', **extra):
     resp = admin.post(V3 + '/services', {'service': dict(type=stype, name=name, **extra)})
     assert resp.status_int == 201, resp.text
     return resp.json['service']
@@ -100,6 +100,22 @@ def test_region_delete_cascades_unless_endpoints(admin):
         assert admin.get(V3 + '/regions/' + rid).status_int == 404
 
 
+def test_region_with_limits_but_no_endpoints_can_be_deleted(admin):
+    """Keystone blocks a region delete on endpoints only; limits keep naming it."""
+    admin.put(V3 + '/regions/r1', {'region': {}})
+    svc = service(admin)
+    resp = admin.post(V3 + '/registered_limits', {'registered_limits': [{
+        'service_id': svc['id'], 'region_id': 'r1', 'resource_name': 'cores',
+        'default_limit': 5}]})
+    assert resp.status_int == 201, resp.text
+    reg = resp.json['registered_limits'][0]
+    resp = admin.delete(V3 + '/regions/r1')
+    assert resp.status_int == 204, resp.text
+    assert admin.get(V3 + '/registered_limits/' + reg['id']).json[
+        'registered_limit']['region_id'] == 'r1'
+    assert admin.delete(V3 + '/registered_limits/' + reg['id']).status_int == 204
+
+
 def test_region_policy(admin, client):
     _, token = make_user(admin, 'alice')
     assert client.get(V3 + '/regions').status_int == 401
@@ -110,14 +126,15 @@ def test_region_policy(admin, client):
 # -- services ----------------------------------------------------------------
 
 def test_service_crud(admin):
-    svc = service(admin, 'volumev3', 'cinder', description='block', color='blue')
-    assert svc['type'] == 'volumev3' and svc['name'] == 'cinder'
+    svc = service(admin, 'shared-file-system', 'manila', description='block',
+                  color='blue')
+    assert svc['type'] == 'shared-file-system' and svc['name'] == 'manila'
     assert svc['enabled'] is True and svc['description'] == 'block'
     assert svc['color'] == 'blue'           # extra attributes are kept
     plain = service(admin, 'placement', 'placement')
     assert 'description' not in plain
 
-    listed = admin.get(V3 + '/services?type=volumev3').json['services']
+    listed = admin.get(V3 + '/services?type=shared-file-system').json['services']
     assert listed == [svc]
     assert [s['id'] for s in admin.get(V3 + '/services?name=placement').json['services']] == \
         [plain['id']]
@@ -133,6 +150,17 @@ def test_service_crud(admin):
     assert admin.delete(V3 + '/services/' + svc['id']).status_int == 204
     assert admin.get(V3 + '/services/' + svc['id']).status_int == 404
     assert admin.get(V3 + '/endpoints/' + ep['id']).status_int == 404
+
+
+def test_deleting_a_service_leaves_its_limits(admin):
+    """As in Keystone: the service's limits stay until an operator deletes them."""
+    svc = service(admin)
+    reg = admin.post(V3 + '/registered_limits', {'registered_limits': [{
+        'service_id': svc['id'], 'resource_name': 'cores', 'default_limit': 5}]}
+    ).json['registered_limits'][0]
+    assert admin.delete(V3 + '/services/' + svc['id']).status_int == 204
+    assert admin.get(V3 + '/registered_limits/' + reg['id']).status_int == 200
+    assert admin.delete(V3 + '/registered_limits/' + reg['id']).status_int == 204
 
 
 def test_service_validation(admin, client):
@@ -221,6 +249,23 @@ def test_endpoint_group_crud(admin):
     assert admin.head(EPF + '/endpoint_groups/' + group['id']).status_int == 404
 
 
+def test_endpoint_group_update_may_clear_its_filters(admin):
+    """Keystone requires filters on create only; {} then matches every endpoint."""
+    svc = service(admin)
+    ep = endpoint(admin, svc['id'], interface='internal')
+    group = admin.post(EPF + '/endpoint_groups', {'endpoint_group': {
+        'name': 'g', 'filters': {'interface': 'admin'}}}).json['endpoint_group']
+    resp = admin.patch(EPF + '/endpoint_groups/' + group['id'],
+                       {'endpoint_group': {'filters': {}}})
+    assert resp.status_int == 200, resp.text
+    assert resp.json['endpoint_group']['filters'] == {}
+    listed = admin.get(EPF + '/endpoint_groups/%s/endpoints' % group['id']).json['endpoints']
+    assert ep['id'] in [e['id'] for e in listed]
+    resp = admin.patch(EPF + '/endpoint_groups/' + group['id'],
+                       {'endpoint_group': {'filters': {'url': 'x'}}})
+    assert resp.status_int == 400
+
+
 def test_endpoint_group_validation(admin):
     for body in ({'name': 'g'}, {'name': 'g', 'filters': {}},
                  {'name': 'g', 'filters': {'url': 'x'}}, {'filters': {'interface': 'public'}}):
@@ -303,16 +348,16 @@ def test_catalog_enabled_substitution_and_cache(admin):
     endpoint(admin, svc['id'], interface='internal', url='http://c/$(project_id)s/$(user_id)s')
     endpoint(admin, svc['id'], interface='admin', url='http://c/off', enabled=False)
     catalog = mgr.get_catalog('u1', project_id)
-    assert _urls(catalog, 'compute') == [('internal', 'http://c/%s/u1' % project_id),
+    assert _urls(catalog, 'dns') == [('internal', 'http://c/%s/u1' % project_id),
                                         ('public', 'http://c/v2.1/' + project_id)]
     # unscoped: endpoints needing a project are left out, the service stays
-    assert _urls(mgr.get_catalog('u1', None), 'compute') == []
-    assert 'compute' in [s['type'] for s in mgr.get_catalog('u1', None)]
+    assert _urls(mgr.get_catalog('u1', None), 'dns') == []
+    assert 'dns' in [s['type'] for s in mgr.get_catalog('u1', None)]
 
     admin.patch(V3 + '/endpoints/' + ep['id'], {'endpoint': {'url': 'http://c/new'}})
-    assert ('public', 'http://c/new') in _urls(mgr.get_catalog('u1', project_id), 'compute')
+    assert ('public', 'http://c/new') in _urls(mgr.get_catalog('u1', project_id), 'dns')
     admin.patch(V3 + '/services/' + svc['id'], {'service': {'enabled': False}})
-    assert 'compute' not in [s['type'] for s in mgr.get_catalog('u1', project_id)]
+    assert 'dns' not in [s['type'] for s in mgr.get_catalog('u1', project_id)]
 
 
 def test_catalog_honours_ep_filter(admin):
@@ -323,7 +368,7 @@ def test_catalog_honours_ep_filter(admin):
     internal = endpoint(admin, svc['id'], interface='internal')
     admin.put('%s/projects/%s/endpoints/%s' % (EPF, project_id, public['id']))
     catalog = mgr.get_catalog(None, project_id)
-    assert [s['type'] for s in catalog] == ['compute']     # identity filtered away
+    assert [s['type'] for s in catalog] == ['dns']     # identity filtered away
     assert [e['id'] for e in catalog[0]['endpoints']] == [public['id']]
 
     group = admin.post(EPF + '/endpoint_groups', {'endpoint_group': {

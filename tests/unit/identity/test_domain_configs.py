@@ -38,11 +38,11 @@ def test_update_whole_group_and_option(admin):
     expected = {'identity': {'driver': 'ldap'},
                 'ldap': {'url': 'ldap://other/', 'user_tree_dn': 'ou=Users,dc=org'}}
     assert resp.json['config'] == expected == admin.get(path).json['config']
-    group = {'identity': {'driver': 'x', 'list_limit': 5}}
+    group = {'identity': {'driver': 'sql', 'list_limit': 5}}
     resp = admin.patch(path + '/identity', {'config': group})
-    assert resp.json['config']['identity'] == {'driver': 'x', 'list_limit': 5}
-    resp = admin.patch(path + '/identity/driver', {'config': {'driver': 'y'}})
-    assert resp.json['config']['identity']['driver'] == 'y'
+    assert resp.json['config']['identity'] == {'driver': 'sql', 'list_limit': 5}
+    resp = admin.patch(path + '/identity/driver', {'config': {'driver': 'ldap'}})
+    assert resp.json['config']['identity']['driver'] == 'ldap'
     # a group/option update names only that group/option, which must exist
     assert admin.patch(path + '/identity', {'config': {'ldap': {'url': 'u'}}}).status_int == 403
     assert admin.patch(path + '/identity/driver', {'config': {'list_limit': 1}}).status_int == 403

@@ -126,3 +126,18 @@ def test_on_a_noop_host_a_bound_port_is_active_at_once(mgr, admin_ctx, net, monk
     assert [e['name'] for e in sent] == ['network-vif-plugged']
     moved = mgr.update_port(admin_ctx, port['id'], {'binding:host_id': 'host-1'})
     assert moved['status'] == 'DOWN'
+
+
+def test_the_sync_handler_runs_the_driver_and_reports(mgr, admin_ctx, net):
+    from cloudstack.network import sync
+    network, _subnet = net
+    port = mgr.create_port(admin_ctx, {'network_id': network['id'],
+                                       'binding:host_id': 'host-1'})
+    sync._agents.pop('host-1', None)
+    try:
+        assert sync.sync_host('host-1') == {'up': 1, 'down': 0}
+        assert sync._agents['host-1'].driver.state == {'host': 'host-1',
+                                                       'ports': [{'id': port['id']}]}
+    finally:
+        sync._agents.pop('host-1', None)
+    assert mgr.get_port(admin_ctx, port['id'])['status'] == 'ACTIVE'

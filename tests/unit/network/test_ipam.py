@@ -128,3 +128,17 @@ def test_a_taken_address_is_a_conflict_and_a_freed_one_is_given_again(mgr, alice
     with pytest.raises(exc.InvalidIpForNetwork):
         mgr.create_port(alice, {'network_id': network['id'], 'fixed_ips': [
             {'ip_address': '10.1.0.5'}]})
+
+
+def test_vnis_are_given_once_and_run_out(mgr, alice, conf):
+    conf.set_override('vni_ranges', ['5:7'], group='network')
+    try:
+        vnis = [mgr.create_network(alice, {})['provider:segmentation_id'] for _ in range(3)]
+        assert sorted(vnis) == [5, 6, 7]
+        with pytest.raises(exc.NetworkVxlanRangeExhausted):
+            mgr.create_network(alice, {})
+        conf.set_override('tenant_network_types', ['vxlan', 'local'], group='network')
+        assert mgr.create_network(alice, {})['provider:network_type'] == 'local'
+    finally:
+        conf.clear_override('vni_ranges', group='network')
+        conf.clear_override('tenant_network_types', group='network')

@@ -53,7 +53,7 @@ class MemoryBackend(base.ObjectBackend):
         info.metadata = dict(metadata)
         info.content_type = content_type
 
-    def delete(self, account, container, obj, timestamp=None):
+    def delete(self, account, container, obj, timestamp=None, check=True):
         del self.objects[account, container, obj]
 
 
@@ -71,7 +71,9 @@ def _tables():
 def backend(db, monkeypatch):
     _tables()
     store = MemoryBackend()
-    monkeypatch.setattr(manager, '_backend', lambda: store)
+    store.policies = {0: store}     # a backend per storage policy number
+    monkeypatch.setattr(manager, '_backend', lambda policy=0: store.policies.setdefault(
+        policy, MemoryBackend()))
     return store
 
 
@@ -115,14 +117,15 @@ def swift(app, admin, backend):
     return Swift(app, admin.token, _project_id(admin, admin.token))
 
 
-def make_user(admin, project, user, role='member'):
-    """(token, project_id, user_id) of a new user with `role` on a new project."""
+def make_user(admin, project, user, role='member', domain=('default', 'Default')):
+    """(token, project_id, user_id) of a new user with `role` on a new project,
+    both in `domain` ((id, name))."""
     r = admin.post('/identity/v3/projects', {'project': {
-        'name': project, 'domain_id': 'default'}})
+        'name': project, 'domain_id': domain[0]}})
     assert r.status_int == 201, r.text
     pid = r.json['project']['id']
     r = admin.post('/identity/v3/users', {'user': {
-        'name': user, 'domain_id': 'default', 'password': 'pw-' + user}})
+        'name': user, 'domain_id': domain[0], 'password': 'pw-' + user}})
     assert r.status_int == 201, r.text
     uid = r.json['user']['id']
     r = admin.get('/identity/v3/roles?name=%s' % role)
@@ -134,7 +137,7 @@ def make_user(admin, project, user, role='member'):
         rid = r.json['role']['id']
     r = admin.put('/identity/v3/projects/%s/users/%s/roles/%s' % (pid, uid, rid))
     assert r.status_int == 204, r.text
-    r = admin.issue_token(user, 'pw-' + user, project=project)
+    r = admin.issue_token(user, 'pw-' + user, project=project, domain=domain[1])
     assert r.status_int == 201, r.text
     return r.headers['X-Subject-Token'], pid, uid
 

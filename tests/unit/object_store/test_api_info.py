@@ -15,7 +15,7 @@ def test_info_at_root(app):
     assert swift['max_meta_count'] == 90
     assert swift['max_meta_overall_size'] == 4096
     assert swift['strict_cors_mode'] is True
-    assert swift['policies'] == [{'name': 'Policy-0', 'default': True}]
+    assert swift['policies'] == [{'name': 'Policy-0', 'aliases': 'Policy-0', 'default': True}]
     for feature in ('tempurl', 'formpost', 'staticweb', 'bulk_delete', 'slo', 'dlo',
                     'symlink', 'versioned_writes', 'container_quotas'):
         assert feature in r.json, feature
@@ -27,4 +27,4 @@ def test_info_under_service(app):
     r = raw(app, 'GET', '/object-store/info')
     assert r.status_int == 200 and 'swift' in r.json
     assert raw(app, 'POST', '/info').status_int == 405
-    assert raw(app, 'GET', '/object-store/v2/x').status_int == 404
+    assert raw(app, 'GET', '/object-store/v2/x').status_int == 400

@@ -188,3 +188,28 @@ def test_copy_makes_plain_object_or_manifest_copy(swift):
     r = swift('GET', '/c/man')
     assert r.body == data and r.headers['X-Static-Large-Object'] == 'True'
     assert r.headers['ETag'] == '"%s"' % _slo_etag()
+
+
+def test_inline_data_segments(swift):
+    import base64
+    segs = _segments(swift)
+    manifest = [{'data': base64.b64encode(b'<<').decode()}, segs[0],
+                {'data': base64.b64encode(b'--').decode()}, segs[1]]
+    r = _put(swift, manifest)
+    assert r.status_int == 201, r.text
+    etag = _md5(''.join(_md5(p) for p in (b'<<', b'aaaa', b'--', b'bbbbbb')).encode())
+    assert r.headers['ETag'] == '"%s"' % etag
+    r = swift('GET', '/c/big')
+    assert r.body == b'<<aaaa--bbbbbb' and r.headers['ETag'] == '"%s"' % etag
+    assert swift('GET', '/c/big', headers={'Range': 'bytes=1-6'}).body == b'<aaaa-'
+    assert swift('HEAD', '/c/big').headers['Content-Length'] == '14'
+    raw = swift('GET', '/c/big?multipart-manifest=get&format=raw').json
+    assert raw[0] == {'data': base64.b64encode(b'<<').decode()}
+    r = swift('DELETE', '/c/big?multipart-manifest=delete',
+              headers={'Accept': 'application/json'})
+    assert r.json['Number Deleted'] == 3, r.json
+    # bad inline segments
+    for bad in ([{'data': 'not base64!'}, segs[2]], [{'data': ''}, segs[2]],
+                [{'data': 'eHg=', 'etag': 'x'}, segs[2]], [{'data': 'eHg='}]):
+        r = _put(swift, bad)
+        assert r.status_int == 400, (bad, r.text)

@@ -218,8 +218,6 @@ def upgrade():
     sa.Column('description', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['domain_id'], ['projects.id'], name=op.f('fk_limits_domain_id_projects'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_limits_project_id_projects'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['region_id'], ['regions.id'], name=op.f('fk_limits_region_id_regions')),
-    sa.ForeignKeyConstraint(['service_id'], ['services.id'], name=op.f('fk_limits_service_id_services')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_limits'))
     )
     op.create_table('project_endpoint_groups',
@@ -242,8 +240,6 @@ def upgrade():
     sa.Column('resource_name', sa.String(length=255), nullable=False),
     sa.Column('default_limit', sa.Integer(), nullable=False),
     sa.Column('description', sa.Text(), nullable=True),
-    sa.ForeignKeyConstraint(['region_id'], ['regions.id'], name=op.f('fk_registered_limits_region_id_regions')),
-    sa.ForeignKeyConstraint(['service_id'], ['services.id'], name=op.f('fk_registered_limits_service_id_services')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_registered_limits')),
     sa.UniqueConstraint('service_id', 'region_id', 'resource_name', name=op.f('uq_registered_limits_service_id_region_id_resource_name'))
     )
@@ -266,6 +262,9 @@ def upgrade():
     sa.Column('extra', sa.JSON(), nullable=False),
     sa.Column('created_at', cloudstack.db.models.UTCDateTime(), nullable=False),
     sa.Column('last_active_at', cloudstack.db.models.UTCDateTime(), nullable=True),
+    sa.Column('failed_auth_count', sa.Integer(), nullable=False),
+    sa.Column('failed_auth_at', cloudstack.db.models.UTCDateTime(), nullable=True),
+    sa.Column('password_self_service', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['domain_id'], ['projects.id'], name=op.f('fk_users_domain_id_projects')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('domain_id', 'name', name=op.f('uq_users_domain_id_name'))
@@ -347,4 +346,109 @@ def upgrade():
     sa.ForeignKeyConstraint(['application_credential_id'], ['application_credentials.id'], name=op.f('fk_application_credential_roles_application_credential_id_application_credentials'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('application_credential_id', 'role_id', name=op.f('pk_application_credential_roles'))
     )
+    # -- identity: security compliance, id mappings, OAuth1, federation --
+    op.create_table('federation_mappings',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('rules', sa.JSON(), nullable=False),
+    sa.Column('schema_version', sa.String(length=5), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_federation_mappings'))
+    )
+    op.create_table('id_mappings',
+    sa.Column('public_id', sa.String(length=64), nullable=False),
+    sa.Column('domain_id', sa.String(length=64), nullable=False),
+    sa.Column('local_id', sa.String(length=255), nullable=False),
+    sa.Column('entity_type', sa.String(length=8), nullable=False),
+    sa.PrimaryKeyConstraint('public_id', name=op.f('pk_id_mappings')),
+    sa.UniqueConstraint('domain_id', 'local_id', 'entity_type', name=op.f('uq_id_mappings_domain_id_local_id_entity_type'))
+    )
+    op.create_table('identity_providers',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('domain_id', sa.String(length=64), nullable=False),
+    sa.Column('authorization_ttl', sa.Integer(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_identity_providers'))
+    )
+    op.create_table('service_providers',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('auth_url', sa.String(length=256), nullable=False),
+    sa.Column('sp_url', sa.String(length=256), nullable=False),
+    sa.Column('relay_state_prefix', sa.String(length=256), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_providers'))
+    )
+    op.create_table('federation_protocols',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('idp_id', sa.String(length=64), nullable=False),
+    sa.Column('mapping_id', sa.String(length=64), nullable=False),
+    sa.Column('remote_id_attribute', sa.String(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['idp_id'], ['identity_providers.id'], name=op.f('fk_federation_protocols_idp_id_identity_providers'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', 'idp_id', name=op.f('pk_federation_protocols'))
+    )
+    op.create_table('idp_remote_ids',
+    sa.Column('remote_id', sa.String(length=255), nullable=False),
+    sa.Column('idp_id', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['idp_id'], ['identity_providers.id'], name=op.f('fk_idp_remote_ids_idp_id_identity_providers'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('remote_id', name=op.f('pk_idp_remote_ids'))
+    )
+    with op.batch_alter_table('idp_remote_ids', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_idp_remote_ids_idp_id'), ['idp_id'], unique=False)
+
+    op.create_table('oauth1_access_tokens',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('access_secret', sa.String(length=64), nullable=False),
+    sa.Column('authorizing_user_id', sa.String(length=64), nullable=False),
+    sa.Column('project_id', sa.String(length=64), nullable=False),
+    sa.Column('role_ids', sa.JSON(), nullable=False),
+    sa.Column('consumer_id', sa.String(length=64), nullable=False),
+    sa.Column('expires_at', cloudstack.db.models.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['consumer_id'], ['oauth1_consumers.id'], name=op.f('fk_oauth1_access_tokens_consumer_id_oauth1_consumers'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_oauth1_access_tokens'))
+    )
+    with op.batch_alter_table('oauth1_access_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_oauth1_access_tokens_authorizing_user_id'), ['authorizing_user_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_oauth1_access_tokens_consumer_id'), ['consumer_id'], unique=False)
+
+    op.create_table('oauth1_request_tokens',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('request_secret', sa.String(length=64), nullable=False),
+    sa.Column('verifier', sa.String(length=64), nullable=True),
+    sa.Column('authorizing_user_id', sa.String(length=64), nullable=True),
+    sa.Column('requested_project_id', sa.String(length=64), nullable=False),
+    sa.Column('role_ids', sa.JSON(), nullable=True),
+    sa.Column('consumer_id', sa.String(length=64), nullable=False),
+    sa.Column('expires_at', cloudstack.db.models.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['consumer_id'], ['oauth1_consumers.id'], name=op.f('fk_oauth1_request_tokens_consumer_id_oauth1_consumers'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_oauth1_request_tokens'))
+    )
+    with op.batch_alter_table('oauth1_request_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_oauth1_request_tokens_consumer_id'), ['consumer_id'], unique=False)
+
+    op.create_table('federated_users',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('user_id', sa.String(length=64), nullable=False),
+    sa.Column('idp_id', sa.String(length=64), nullable=False),
+    sa.Column('protocol_id', sa.String(length=64), nullable=False),
+    sa.Column('unique_id', sa.String(length=255), nullable=False),
+    sa.Column('display_name', sa.String(length=255), nullable=True),
+    sa.ForeignKeyConstraint(['idp_id'], ['identity_providers.id'], name=op.f('fk_federated_users_idp_id_identity_providers'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_federated_users_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_federated_users')),
+    sa.UniqueConstraint('idp_id', 'protocol_id', 'unique_id', name=op.f('uq_federated_users_idp_id_protocol_id_unique_id'))
+    )
+    with op.batch_alter_table('federated_users', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_federated_users_user_id'), ['user_id'], unique=False)
+
+    op.create_table('password_history',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('user_id', sa.String(length=64), nullable=False),
+    sa.Column('password_hash', sa.String(length=255), nullable=False),
+    sa.Column('created_at', cloudstack.db.models.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_password_history_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_password_history'))
+    )
+    with op.batch_alter_table('password_history', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_password_history_user_id'), ['user_id'], unique=False)
+    # -- end identity additions --
     # ### end Alembic commands ###

@@ -34,6 +34,7 @@ def upgrade():
     sa.Column('metadata', sa.JSON(), nullable=False),
     sa.Column('read_acl', sa.Text(), nullable=True),
     sa.Column('write_acl', sa.Text(), nullable=True),
+    sa.Column('storage_policy', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.String(length=20), nullable=False),
     sa.Column('put_timestamp', sa.String(length=20), nullable=False),
     sa.Column('object_count', sa.BigInteger(), nullable=False),

@@ -3,8 +3,8 @@
 Revision ID: 0005
 Revises: 0004
 
-Tasks addressed to a role and a host, the agents table; handlers by
-registered name only (the image handlers were stored as 'module:function').
+Tasks addressed to a role and a host (and naming their resource), the agents
+table, leases of inline work for recovery; handlers by registered name only (the image handlers were stored as 'module:function').
 """
 from alembic import op
 import sqlalchemy as sa
@@ -31,6 +31,7 @@ def upgrade():
     sa.Column('disabled', sa.Boolean(), nullable=False),
     sa.Column('disabled_reason', sa.String(length=255), nullable=True),
     sa.Column('forced_down', sa.Boolean(), nullable=False),
+    sa.Column('description', sa.Text(), nullable=True),
     sa.Column('details', sa.JSON(), nullable=False),
     sa.Column('report_count', sa.Integer(), nullable=False),
     sa.Column('started_at', cloudstack.db.models.UTCDateTime(), nullable=True),
@@ -39,7 +40,15 @@ def upgrade():
     sa.Column('updated_at', cloudstack.db.models.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_agents')),
     sa.UniqueConstraint('host', 'role', name=op.f('uq_agents_host_role')),
-    sa.UniqueConstraint('uuid', name=op.f('uq_agents_uuid'))
+    sa.UniqueConstraint('uuid', name=op.f('uq_agents_uuid')),
+    sqlite_autoincrement=True
+    )
+    op.create_table('work_leases',
+    sa.Column('resource', sa.String(length=255), nullable=False),
+    sa.Column('owner', sa.String(length=255), nullable=False),
+    sa.Column('started_at', cloudstack.db.models.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', cloudstack.db.models.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('resource', 'owner', name=op.f('pk_work_leases'))
     )
     with op.batch_alter_table('tasks') as batch:
         batch.add_column(sa.Column('role', sa.String(length=32), nullable=True))
@@ -67,4 +76,5 @@ def downgrade():
         batch.drop_column('resource')
         batch.drop_column('host')
         batch.drop_column('role')
+    op.drop_table('work_leases')
     op.drop_table('agents')

@@ -1,0 +1,243 @@
+"""What the areas of the Block Storage manager share: lookups that hide other
+projects' resources, records (the dicts the API renders and other services
+receive), user messages, tasks addressed to a volume agent, list helpers."""
+import contextlib
+import datetime
+import logging
+
+import sqlalchemy as sa
+
+from cloudstack import exception
+from cloudstack import tasks
+from cloudstack.conf import CONF
+from cloudstack.db import api as db_api
+from cloudstack.db.models import utcnow
+from cloudstack.volume import models
+
+LOG = logging.getLogger(__name__)
+
+AGENT_ROLE = 'volume'
+SERVICE_BINARY = 'cinder-volume'
+# Admin metadata keys every reader sees among a volume's metadata.
+VISIBLE_ADMIN_METADATA = ('readonly', 'attached_mode')
+BYTES_PER_GB = 1024 ** 3
+
+
+class OverQuota(exception.CloudstackError):
+    code = 413
+    title = 'Request Entity Too Large'
+    message = 'Quota exceeded.'
+
+
+class InvalidState(exception.BadRequest):
+    """An operation the resource's status does not allow (Cinder's 400)."""
+
+
+def this_host():
+    """This host's name ([DEFAULT] host)."""
+    return CONF.host
+
+
+def split_host(host):
+    """'host@backend#pool' -> (host, backend, pool); missing parts are None."""
+    if not host:
+        return None, None, None
+    rest, _, pool = host.partition('#')
+    name, _, backend = rest.partition('@')
+    return name, backend or None, pool or None
+
+
+def iso(when):
+    return when.strftime('%Y-%m-%dT%H:%M:%S.%f') if when else None
+
+
+@contextlib.contextmanager
+def reader():
+    """A read session whose rows (already loaded) stay usable after it ends."""
+    with db_api.reader() as session:
+        yield session
+        session.expunge_all()
+
+
+def is_admin(ctx):
+    """Whether `ctx` sees every project (the context_is_admin rule)."""
+    return ctx.all_projects
+
+
+# What a task's arguments say it works on, for the recovery of resources
+# left in transitional states.
+_RESOURCE_ARGS = (('backup_id', 'backup'), ('snapshot_id', 'snapshot'),
+                  ('volume_id', 'volume'))
+
+
+def enqueue(session, name, args, host=None, max_attempts=3):
+    """Queue task `name` for the volume agent of `host` (None: any of them)."""
+    resource = next(((kind, args[key]) for key, kind in _RESOURCE_ARGS if key in args),
+                    None)
+    return tasks.enqueue(session, name, args, role=AGENT_ROLE, host=host,
+                         resource=resource, max_attempts=max_attempts)
+
+
+def call_agent(name, args, host, timeout=None):
+    """Run `name` on `host`'s volume agent and return its result."""
+    return tasks.call(name, args, role=AGENT_ROLE, host=host,
+                      timeout=timeout or CONF.volume.agent_timeout)
+
+
+class Base:
+    """Lookups, records and helpers every area uses."""
+
+    # --- context -------------------------------------------------------------
+    @staticmethod
+    def _project_filter(ctx, stmt, model, all_projects=False, project_id=None):
+        """Rows of the caller's project; every project (or `project_id`) for
+        an admin who asked for all of them."""
+        if all_projects and is_admin(ctx):
+            if project_id:
+                stmt = stmt.where(model.project_id == project_id)
+            return stmt
+        return stmt.where(model.project_id == ctx.project_id)
+
+    @staticmethod
+    def _visible(ctx, row):
+        return row is not None and (row.project_id == ctx.project_id or is_admin(ctx))
+
+    def _get(self, session, ctx, model, row_id, what, lock=False):
+        """The row `row_id` of `model` the caller may see, or 404."""
+        if not row_id or not isinstance(row_id, str) or len(row_id) > 64:
+            raise exception.NotFound('%s %s could not be found.' % (what, row_id))
+        row = session.get(model, row_id, with_for_update=lock or None)
+        if not self._visible(ctx, row):
+            raise exception.NotFound('%s %s could not be found.' % (what, row_id))
+        return row
+
+    def _volume_row(self, s, ctx, volume_id, lock=False):
+        return self._get(s, ctx, models.Volume, volume_id, 'Volume', lock)
+
+    def _snapshot_row(self, s, ctx, snapshot_id, lock=False):
+        return self._get(s, ctx, models.Snapshot, snapshot_id, 'Snapshot', lock)
+
+    def _backup_row(self, s, ctx, backup_id, lock=False):
+        return self._get(s, ctx, models.Backup, backup_id, 'Backup', lock)
+
+    # --- records -------------------------------------------------------------
+    @staticmethod
+    def _type_names(session):
+        return dict(session.execute(sa.select(models.VolumeType.id,
+                                              models.VolumeType.name)).all())
+
+    def volume_record(self, row, type_names=None):
+        """The volume as Cinder's detail view has it (every field; the API
+        trims per microversion and policy)."""
+        meta = {'user': {}, 'image': {}, 'admin': {}}
+        for m in row.meta:
+            meta[m.kind][m.key] = m.value
+        user_meta = dict(meta['user'])
+        for key in VISIBLE_ADMIN_METADATA:
+            if key in meta['admin']:
+                user_meta[key] = meta['admin'][key]
+        if type_names is None:
+            with reader() as s:
+                type_names = self._type_names(s)
+        return {
+            'id': row.id, 'name': row.name, 'description': row.description,
+            'size': row.size, 'status': row.status,
+            'attach_status': row.attach_status,
+            'migration_status': row.migration_status,
+            'availability_zone': row.availability_zone, 'host': row.host,
+            'volume_type': type_names.get(row.volume_type_id, row.volume_type_id),
+            'volume_type_id': row.volume_type_id,
+            'snapshot_id': row.snapshot_id, 'source_volid': row.source_volid,
+            'backup_id': row.backup_id, 'group_id': row.group_id,
+            'bootable': bool(row.bootable), 'multiattach': bool(row.multiattach),
+            'encrypted': row.encryption_key_id is not None,
+            'encryption_key_id': row.encryption_key_id,
+            'metadata': user_meta,
+            'volume_image_metadata': meta['image'],
+            'admin_metadata': meta['admin'],
+            'attachments': [self.attachment_record(a) for a in row.attachments],
+            'user_id': row.user_id, 'project_id': row.project_id,
+            'provider_id': row.provider_id,
+            'provider_location': row.provider_location,
+            'created_at': iso(row.created_at), 'updated_at': iso(row.updated_at),
+            'launched_at': iso(row.launched_at),
+            'replication_status': None, 'consistencygroup_id': None,
+            'shared_targets': False, 'service_uuid': None, 'cluster_name': None,
+            'consumes_quota': bool(row.use_quota), 'name_id': row.name_id,
+        }
+
+    @staticmethod
+    def attachment_record(a):
+        return {
+            'id': a.id, 'volume_id': a.volume_id, 'instance': a.instance_uuid,
+            'attached_host': a.attached_host, 'mountpoint': a.mountpoint,
+            'attach_status': a.attach_status, 'status': a.attach_status,
+            'attach_mode': a.attach_mode, 'connector': a.connector,
+            'connection_info': a.connection_info,
+            'attached_at': iso(a.attach_time), 'detached_at': iso(a.detach_time),
+            'project_id': a.project_id,
+        }
+
+    @staticmethod
+    def snapshot_record(row):
+        return {
+            'id': row.id, 'volume_id': row.volume_id, 'name': row.name,
+            'description': row.description, 'status': row.status,
+            'progress': row.progress or '0%', 'size': row.volume_size,
+            'metadata': {m.key: m.value for m in row.meta},
+            'project_id': row.project_id, 'user_id': row.user_id,
+            'group_snapshot_id': row.group_snapshot_id,
+            'volume_type_id': row.volume_type_id,
+            'provider_location': row.provider_location,
+            'consumes_quota': bool(row.use_quota),
+            'created_at': iso(row.created_at), 'updated_at': iso(row.updated_at),
+        }
+
+    @staticmethod
+    def _dependents(session, backup_ids):
+        """{backup id: number of live incremental backups on it}."""
+        if not backup_ids:
+            return {}
+        return dict(session.execute(
+            sa.select(models.Backup.parent_id, sa.func.count())
+            .where(models.Backup.parent_id.in_(backup_ids))
+            .group_by(models.Backup.parent_id)).all())
+
+    @staticmethod
+    def backup_record(row, dependents=0):
+        return {
+            'id': row.id, 'name': row.name, 'description': row.description,
+            'status': row.status, 'fail_reason': row.fail_reason,
+            'availability_zone': row.availability_zone, 'size': row.size,
+            'object_count': row.object_count, 'container': row.container,
+            'volume_id': row.volume_id, 'snapshot_id': row.snapshot_id,
+            'parent_id': row.parent_id, 'is_incremental': row.parent_id is not None,
+            'has_dependent_backups': bool(dependents),
+            'project_id': row.project_id, 'user_id': row.user_id,
+            'metadata': dict(row.meta or {}),
+            'encryption_key_id': row.encryption_key_id,
+            'data_timestamp': iso(row.data_timestamp or row.created_at),
+            'created_at': iso(row.created_at), 'updated_at': iso(row.updated_at),
+            'host': row.host,
+        }
+
+    # --- user messages ---------------------------------------------------------
+    @staticmethod
+    def _message(session, project_id, resource_type, resource_uuid, event_id,
+                 text, request_id=None):
+        """Record a user message: why an operation of the user failed."""
+        now = utcnow()
+        session.add(models.Message(
+            project_id=project_id, request_id=request_id or 'req-none',
+            resource_type=resource_type, resource_uuid=resource_uuid,
+            event_id=event_id, user_message=text, created_at=now,
+            expires_at=now + datetime.timedelta(seconds=CONF.volume.message_ttl)))
+
+    # --- lists -----------------------------------------------------------------
+    def _marker(self, session, ctx, model, marker, what):
+        if marker is None:
+            return None
+        row = session.get(model, marker) if len(str(marker)) <= 64 else None
+        if not self._visible(ctx, row):
+            raise exception.NotFound('Marker %s could not be found.' % marker)
+        return row

@@ -1,0 +1,224 @@
+"""The libvirt driver booting the test guest under QEMU (TCG) for real, in a
+libvirtd of the tests' own (network and mount namespaces of its own)."""
+import json
+import os
+import subprocess
+import threading
+import uuid
+
+import pytest
+
+from cloudstack.compute.virt import driver
+from cloudstack.compute.virt.libvirt import config
+from tests.functional.libvirt_support import (  # noqa: F401 (fixtures)
+    Net, Target, clear_driver_options, guest_image, image_source, keypair, links, make_driver,
+    make_vif,
+    new_instance, reachable, sandbox, ssh, wait_console)
+
+
+@pytest.fixture(scope='module')
+def drv(sandbox):
+    yield make_driver(sandbox)
+    clear_driver_options()
+
+
+@pytest.fixture(scope='module')
+def image(guest_image):
+    return image_source(os.path.join(guest_image, 'csguest.qcow2'), 'csguest')
+
+
+def test_boot_reads_its_config_drive_and_destroy_leaves_nothing(drv, image, sandbox):
+    inst = new_instance(config_drive=True, key_data='ssh-ed25519 AAAAC3NzaTEST test@key',
+                        user_data=b'#!/bin/sh\necho "USERDATA-RAN on $(hostname)"\n',
+                        extra={'display_name': 'first', 'key_name': 'k1'},
+                        flavor=driver.Flavor('tiny', 1, 192, 1, ephemeral_gb=1, swap=32))
+    bdi = {'root_device_name': '/dev/vda', 'block_device_mapping': [],
+           'ephemerals': [{'device_name': '/dev/vdb', 'size': 1, 'guest_format': 'ext4'}],
+           'swap': {'device_name': '/dev/vdc', 'swap_size': 32}}
+    drv.spawn(None, inst, image, [], 'pw', [], bdi)
+    out = wait_console(drv, inst, 'csguest: ready')
+    assert 'metadata source=config-drive:sr0 uuid=%s hostname=%s keys=1' % (
+        inst.uuid, inst.hostname) in out
+    assert 'USERDATA-RAN on %s' % inst.hostname in out
+    assert 'disk vdb sectors=2097152' in out and 'disk vdc sectors=65536' in out
+    assert out.lstrip().startswith('SYSLINUX')          # booted from its disk
+    assert drv.get_info(inst)['power_state'] == driver.RUNNING
+    diag = drv.get_diagnostics(inst)
+    assert diag['num_disks'] == 4 and diag['config_drive'] is True
+    assert drv.get_vnc_console(None, inst)['port'] >= 5900
+
+    drv.destroy(None, inst, [], bdi)
+    assert drv._host.lookup(inst.uuid) is None
+    assert not os.path.exists(os.path.join(drv.instances_path, inst.uuid))
+    assert inst.uuid not in drv.list_instances()
+    assert subprocess.run(['pgrep', '-f', 'guest=%s,' % inst.name]).returncode == 1   # no QEMU
+
+
+@pytest.fixture(scope='module')
+def guest(drv, image, sandbox, keypair):
+    """One running guest on a bridge with DHCP, for the device tests."""
+    net = Net(sandbox, 1)
+    vif = net.vif(active=False)
+    inst = new_instance(config_drive=True, key_data=keypair[1], extra={'key_name': 'k'})
+    drv.spawn(None, inst, image, [], None, [vif], None)
+    assert drv.get_info(inst)['power_state'] == driver.PAUSED     # until its port is plugged
+    assert vif['devname'] in net.ports()
+    drv.resume_after_plug(inst)
+    out = wait_console(drv, inst, 'csguest: ready')
+    address = out.split('dhcp eth0 ip=')[1].split('/')[0]
+    yield {'inst': inst, 'net': net, 'vif': vif, 'ip': address}
+    drv.destroy(None, inst, [vif], None)
+    assert vif['devname'] not in links(sandbox)
+    net.close()
+
+
+def test_dhcp_and_ssh_with_the_key_from_the_config_drive(guest, sandbox, keypair):
+    assert guest['ip'].startswith('10.213.1.')
+    assert reachable(sandbox, guest['ip'], 22)
+    proc = ssh(sandbox, keypair[0], guest['ip'], 'hostname; blkid -L config-2')
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == [guest['inst'].hostname, '/dev/sr0']
+
+
+def test_nic_hotplug(drv, guest, sandbox):
+    inst = guest['inst']
+    # The bridge appears a moment after the attach starts (as the host's network
+    # agent makes it): the driver waits for it.
+    bridge = 'brq%s02' % uuid.uuid4().hex[:9]
+    made = []
+    later = threading.Timer(3, lambda: made.append(Net(sandbox, 2, bridge=bridge)))
+    later.start()
+    try:
+        vif2 = make_vif(bridge, 2)
+        before = len(drv.get_console_output(None, inst))
+        drv.attach_interface(None, inst, inst.image_meta, vif2)
+        assert made
+        net2 = made[0]
+        drv.attach_interface(None, inst, inst.image_meta, vif2)        # again: no second NIC
+        assert vif2['devname'] in net2.ports()
+        out = wait_console(drv, inst, 'dhcp eth1 ip=10.213.2.', since=before)
+        assert 'nic-added eth1' in out
+        ip2 = out.split('dhcp eth1 ip=')[1].split('/')[0]
+        assert reachable(sandbox, ip2, 22)
+        xml = config.parse(drv._host.lookup(inst.uuid).XMLDesc(0))
+        assert vif2['address'] in config.interface_macs(xml)
+        drv.detach_interface(None, inst, vif2)
+        assert vif2['devname'] not in links(sandbox)
+        for flags in (0, 2):        # live and persistent definitions
+            xml = config.parse(drv._host.lookup(inst.uuid).XMLDesc(flags))
+            assert vif2['address'] not in config.interface_macs(xml)
+        drv.detach_interface(None, inst, vif2)                         # again: nothing to do
+    finally:
+        later.join()
+        for net in made:
+            net.close()
+
+
+def test_volumes_over_iscsi_with_chap_and_from_a_file(drv, guest, sandbox):
+    import libvirt
+    inst = guest['inst']
+    target = Target(sandbox, port=3260)
+    try:
+        target.add_lun(1, 'CSVOL-ISCSI')
+        iscsi = target.connection_info(1, 'vol-iscsi')
+        local_path = os.path.join(target.dir, 'local.raw')
+        with open(local_path, 'wb') as f:
+            f.write(b'CSVOL-LOCAL')
+            f.truncate(32 << 20)
+        local = {'driver_volume_type': 'local', 'data': {
+            'device_path': local_path, 'format': 'raw', 'volume_id': 'vol-local',
+            'access_mode': 'rw'}}
+        before = len(drv.get_console_output(None, inst))
+        drv.attach_volume(None, iscsi, inst, '/dev/vdb')
+        out = wait_console(drv, inst, 'disk-added vdb', since=before)
+        assert 'disk-added vdb sectors=131072 head=CSVOL-ISCSI' in out
+        drv.attach_volume(None, local, inst, '/dev/vdc')
+        drv.attach_volume(None, local, inst, '/dev/vdc')               # again: attached once
+        out = wait_console(drv, inst, 'disk-added vdc', since=before)
+        assert 'disk-added vdc sectors=65536 head=CSVOL-LOCAL' in out
+        dom = drv._host.lookup(inst.uuid)
+        assert target.password not in dom.XMLDesc(0)
+        secret = drv._host.conn.secretLookupByUsage(libvirt.VIR_SECRET_USAGE_TYPE_ISCSI,
+                                                    'cloudstack-volume-vol-iscsi')
+        assert "private='yes'" in secret.XMLDesc(0)          # nobody reads it back
+        with pytest.raises(libvirt.libvirtError, match='private'):
+            secret.value()
+        with pytest.raises(Exception, match='in use'):
+            drv.attach_volume(None, local, inst, '/dev/vdb')
+
+        drv.detach_volume(None, iscsi, inst, '/dev/vdb')
+        drv.detach_volume(None, local, inst, '/dev/vdc')
+        drv.detach_volume(None, local, inst, '/dev/vdc')               # again: nothing to do
+        out = wait_console(drv, inst, 'disk-removed vdc', since=before)
+        assert 'disk-removed vdb' in out
+        assert set(config.disk_targets(config.parse(dom.XMLDesc(0)))) == {'vda', 'hdd'}
+        with pytest.raises(libvirt.libvirtError):
+            drv._host.conn.secretLookupByUsage(libvirt.VIR_SECRET_USAGE_TYPE_ISCSI,
+                                               'cloudstack-volume-vol-iscsi')
+    finally:
+        target.close()
+
+
+def test_live_snapshot_boots_as_a_new_image(drv, guest, sandbox, tmp_path):
+    inst = guest['inst']
+    uploaded = tmp_path / 'snapshot.img'
+    formats = []
+
+    def upload(disk_format, chunks):
+        formats.append(disk_format)
+        with open(uploaded, 'wb') as f:
+            for chunk in chunks:
+                f.write(chunk)
+
+    drv.snapshot(None, inst, upload)
+    assert formats == ['qcow2']
+    info = json.loads(subprocess.run(['qemu-img', 'info', '--output=json', str(uploaded)],
+                                     capture_output=True, text=True, check=True).stdout)
+    assert info['format'] == 'qcow2' and 'backing-filename' not in info
+    here = os.path.join(drv.instances_path, inst.uuid)
+    assert not os.path.exists(os.path.join(here, 'disk.snap'))       # committed back
+    assert drv.get_info(inst)['power_state'] == driver.RUNNING
+    root = config.disk_targets(config.parse(drv._host.lookup(inst.uuid).XMLDesc(0)))['vda']
+    assert root.find('source').get('file') == os.path.join(here, 'disk')
+
+    second = new_instance()
+    drv.spawn(None, second, image_source(str(uploaded), 'snap-1'), [], None, [], None)
+    try:
+        wait_console(drv, second, 'csguest: ready')
+    finally:
+        drv.destroy(None, second, [], None)
+
+
+def test_soft_reboot_and_clean_power_off(drv, guest):
+    inst = guest['inst']
+    before = len(drv.get_console_output(None, inst))
+    drv.reboot(None, inst, [guest['vif']], 'SOFT')
+    out = wait_console(drv, inst, 'csguest: ready', since=before)
+    assert 'power button, powering off' in out[before:]
+    before = len(out)
+    drv.power_off(inst, timeout=120, retry_interval=10)
+    assert drv.get_info(inst)['power_state'] == driver.SHUTDOWN
+    assert 'power button, powering off' in drv.get_console_output(None, inst).decode()[before:]
+    drv.power_on(None, inst, [guest['vif']])
+    wait_console(drv, inst, 'csguest: ready', since=before)
+
+
+def test_kvm_domains_define_on_this_qemu(drv, sandbox, image):
+    """KVM's XML, checked by the real QEMU driver (defined, not started: KVM
+    guests do not boot on this kind of host)."""
+    caps = config.parse(drv._host.capabilities())
+    if 'kvm' not in {d.get('type') for d in caps.iter('domain')}:
+        pytest.skip('QEMU offers no kvm domains here (/dev/kvm missing or not usable)')
+    from cloudstack.conf import CONF
+    CONF.set_override('virt_type', 'kvm', group='libvirt')
+    try:
+        from cloudstack.compute.virt.libvirt import driver as libvirt_driver
+        kvm = libvirt_driver.LibvirtDriver('host-kvm')
+        kvm.init_host()
+        inst = new_instance(config_drive=True)
+        kvm.spawn(None, inst, image, [], None, [], None, power_on=False)
+        root = config.parse(kvm._host.lookup(inst.uuid).XMLDesc(0))
+        assert root.get('type') == 'kvm' and root.find('cpu').get('mode') == 'host-model'
+        kvm.destroy(None, inst, [], None)
+    finally:
+        CONF.set_override('virt_type', 'qemu', group='libvirt')

@@ -1,0 +1,267 @@
+"""The libvirt driver against libvirt's own in-memory test hypervisor
+(test:///default): real domain definitions, states and XML, no QEMU. What
+needs a real guest is in tests/functional/test_libvirt_*.py."""
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import uuid
+
+import pytest
+
+from cloudstack.compute.metadata import configdrive
+from cloudstack.compute.virt import driver
+from cloudstack.compute.virt.libvirt import config
+from tests.unit.compute.libvirt_fixtures import instance, vif
+
+libvirt = pytest.importorskip('libvirt', reason='libvirt-python is not installed')
+pytestmark = pytest.mark.skipif(not shutil.which('qemu-img'),
+                                reason='qemu-img (qemu-utils) is not installed')
+
+
+@pytest.fixture
+def drv(conf, tmp_path):
+    from cloudstack.compute.virt.libvirt import driver as libvirt_driver
+    conf.set_override('virt_type', 'qemu', group='libvirt')
+    conf.set_override('connection_uri', 'test:///default', group='libvirt')
+    conf.set_override('instances_path', str(tmp_path / 'instances'), group='libvirt')
+    conf.set_override('host_ip', '192.0.2.7', group='libvirt')
+    d = libvirt_driver.LibvirtDriver('host-a')
+    d._cachemode = 'writeback'
+    os.makedirs(d.instances_path)
+    yield d
+    for uid in d.list_instances():
+        dom = d._host.lookup(uid)
+        if dom.isActive():
+            dom.destroy()
+        dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
+    for name in ('virt_type', 'connection_uri', 'instances_path', 'host_ip'):
+        conf.clear_override(name, group='libvirt')
+
+
+@pytest.fixture
+def image(tmp_path):
+    raw = tmp_path / 'image.raw'
+    raw.write_bytes(b'\0' * (1 << 20))
+    path = tmp_path / 'image.qcow2'
+    subprocess.run(['qemu-img', 'convert', '-q', '-O', 'qcow2', str(raw), str(path)], check=True)
+    data = path.read_bytes()
+    return driver.ImageSource(id='img-1', disk_format='qcow2', size=len(data),
+                              checksum=hashlib.md5(data).hexdigest(),
+                              chunks=lambda: iter([data]))
+
+
+def new_instance(**kw):
+    uid = str(uuid.uuid4())
+    return instance(uuid=uid, name='instance-' + uid[:8], **kw)
+
+
+BDI = {'root_device_name': '/dev/vda', 'block_device_mapping': [],
+       'ephemerals': [{'device_name': '/dev/vdb', 'size': 1, 'guest_format': None}],
+       'swap': {'device_name': '/dev/vdc', 'swap_size': 16}}
+
+
+def domain_xml(drv, inst):
+    return config.parse(drv._host.lookup(inst.uuid).XMLDesc(0))
+
+
+def test_spawn_lays_out_disks_and_domain(drv, image):
+    inst = new_instance(config_drive=True)
+    drv.spawn(None, inst, image, [{'path': '/etc/motd', 'contents': 'aGk='}], 'adminpw',
+              [vif()], BDI)
+    here = os.path.join(drv.instances_path, inst.uuid)
+    assert sorted(os.listdir(here)) == ['disk', 'disk.config', 'disk.eph0', 'disk.swap',
+                                        'libvirt.xml']
+    root = domain_xml(drv, inst)
+    targets = config.disk_targets(root)
+    assert sorted(targets) == ['hdd', 'vda', 'vdb', 'vdc']
+    assert targets['vda'].find('source').get('file') == os.path.join(here, 'disk')
+    assert targets['vda'].find('boot').get('order') == '1'
+    assert targets['hdd'].get('device') == 'cdrom'
+    backing = subprocess.run(['qemu-img', 'info', '--output=json', os.path.join(here, 'disk')],
+                             capture_output=True, text=True).stdout
+    assert '_base' in json.loads(backing)['backing-filename']
+    cd = configdrive.read(os.path.join(here, 'disk.config'))
+    meta = json.loads(cd['openstack/latest/meta_data.json'])
+    assert meta['uuid'] == inst.uuid and meta['admin_pass'] == 'adminpw'
+    assert meta['name'] == 'Web One'
+    assert cd['openstack/content/0000'] == b'hi'
+    nic = root.find('devices/interface')
+    assert nic.find('target').get('dev') == vif()['devname']
+    assert nic.find('source').get('bridge') == vif()['bridge']
+    assert nic.find('mac').get('address') == 'fa:16:3e:11:22:33'
+    assert drv.get_info(inst)['power_state'] == driver.RUNNING      # its port is active
+    assert drv.list_instances() == [inst.uuid]
+
+
+def test_flavor_ephemeral_and_swap_without_block_device_info(drv, image):
+    inst = new_instance(flavor=driver.Flavor('eph', 1, 256, 1, ephemeral_gb=1, swap=16))
+    drv.spawn(None, inst, image, [], None, [], None)
+    targets = config.disk_targets(domain_xml(drv, inst))
+    here = os.path.join(drv.instances_path, inst.uuid)
+    assert targets['vdb'].find('source').get('file') == os.path.join(here, 'disk.eph0')
+    assert targets['vdc'].find('source').get('file') == os.path.join(here, 'disk.swap')
+    eph = json.loads(subprocess.run(['qemu-img', 'info', '--output=json',
+                                     os.path.join(here, 'disk.eph0')],
+                                    capture_output=True, text=True).stdout)
+    assert eph['virtual-size'] == 1 << 30
+
+
+def test_spawn_paused_until_ports_are_plugged(drv, image):
+    inst = new_instance()
+    port = dict(vif(), active=False)
+    drv.spawn(None, inst, image, [], None, [port], None)
+    assert drv.get_info(inst)['power_state'] == driver.PAUSED
+    drv.resume_after_plug(inst)
+    assert drv.get_info(inst)['power_state'] == driver.RUNNING
+    drv.resume_after_plug(inst)                    # again: nothing to do
+    drv.spawn(None, inst, image, [], None, [port], None)    # again: nothing to do
+    assert drv.get_info(inst)['power_state'] == driver.RUNNING
+
+
+def test_spawn_without_power_on_and_a_crashed_spawn_resumes(drv, image):
+    inst = new_instance()
+    drv.spawn(None, inst, image, [], None, [], None, power_on=False)
+    assert drv.get_info(inst)['power_state'] == driver.SHUTDOWN
+    os.unlink(os.path.join(drv.instances_path, inst.uuid, 'disk'))   # as if cut short
+    drv.spawn(None, inst, image, [], None, [], None)
+    assert drv.get_info(inst)['power_state'] == driver.RUNNING
+    assert os.path.exists(os.path.join(drv.instances_path, inst.uuid, 'disk'))
+
+
+def test_destroy_removes_everything_and_is_idempotent(drv, image):
+    inst = new_instance()
+    drv.spawn(None, inst, image, [], None, [], BDI)
+    drv.destroy(None, inst, [], BDI)
+    assert drv._host.lookup(inst.uuid) is None
+    assert not os.path.exists(os.path.join(drv.instances_path, inst.uuid))
+    drv.destroy(None, inst, [], BDI)
+    with pytest.raises(driver.InstanceNotFound):
+        drv.get_info(inst)
+
+
+def test_destroy_can_keep_disks(drv, image):
+    inst = new_instance()
+    drv.spawn(None, inst, image, [], None, [], None)
+    drv.destroy(None, inst, [], None, destroy_disks=False)
+    assert os.path.exists(os.path.join(drv.instances_path, inst.uuid, 'disk'))
+
+
+def test_power_cycle(drv, image):
+    inst = new_instance()
+    drv.spawn(None, inst, image, [], None, [], None)
+    drv.pause(inst)
+    assert drv.get_info(inst)['power_state'] == driver.PAUSED
+    drv.unpause(inst)
+    drv.power_off(inst, timeout=5, retry_interval=1)
+    assert drv.get_info(inst)['power_state'] == driver.SHUTDOWN
+    drv.power_off(inst)
+    drv.power_on(None, inst, [], None)
+    assert drv.get_info(inst)['power_state'] == driver.RUNNING
+    drv.reboot(None, inst, [], 'SOFT')
+    drv.reboot(None, inst, [], 'HARD')
+    assert drv.get_info(inst)['power_state'] == driver.RUNNING
+    drv.suspend(None, inst)
+    assert drv.get_info(inst)['power_state'] == driver.SUSPENDED
+    drv.resume(None, inst, [])
+    assert drv.get_info(inst)['power_state'] == driver.RUNNING
+
+
+def test_boot_from_volume_has_no_local_root(drv, image):
+    inst = new_instance(image_ref=None)
+    bdi = {'root_device_name': '/dev/vda', 'ephemerals': [], 'swap': None,
+           'block_device_mapping': [{
+               'boot_index': 0, 'mount_device': '/dev/vda', 'disk_bus': 'virtio',
+               'device_type': 'disk', 'volume_id': 'vol-1',
+               'connection_info': {'driver_volume_type': 'iscsi', 'data': {
+                   'target_portal': '192.0.2.20:3260', 'target_iqn': 'iqn.2010-10.org:vol-1',
+                   'target_lun': 1, 'volume_id': 'vol-1', 'access_mode': 'rw'}}}]}
+    drv.spawn(None, inst, None, [], None, [], bdi)
+    assert not os.path.exists(os.path.join(drv.instances_path, inst.uuid, 'disk'))
+    root = domain_xml(drv, inst)
+    vda = config.disk_targets(root)['vda']
+    assert vda.get('type') == 'network' and vda.find('boot').get('order') == '1'
+    assert vda.find('source').get('name') == 'iqn.2010-10.org:vol-1/1'
+    assert vda.find('source/host').attrib == {'name': '192.0.2.20', 'port': '3260'}
+    assert vda.find('source/auth') is None           # CHAP: see the functional tests
+    assert vda.findtext('serial') == 'vol-1'
+
+
+def test_iso_images_boot_from_cdrom_with_a_blank_disk(drv, tmp_path):
+    data = b'\0' * (1 << 20)
+    iso = driver.ImageSource(id='iso-1', disk_format='iso', size=len(data), checksum=None,
+                             chunks=lambda: iter([data]))
+    inst = new_instance(image_meta={'disk_format': 'iso', 'properties': {}})
+    drv.spawn(None, inst, iso, [], None, [], None)
+    targets = config.disk_targets(domain_xml(drv, inst))
+    assert targets['hda'].get('device') == 'cdrom'
+    assert targets['hda'].find('boot').get('order') == '1'
+    assert targets['vda'].find('boot') is None
+
+
+def test_only_our_domains_are_listed(drv, image):
+    conn = drv._host.conn
+    foreign = conn.defineXML("<domain type='test'><name>not-ours-%s</name><memory>1024</memory>"
+                             "<os><type>hvm</type></os></domain>" % uuid.uuid4().hex[:6])
+    try:
+        inst = new_instance()
+        drv.spawn(None, inst, image, [], None, [], None)
+        assert drv.list_instances() == [inst.uuid]
+    finally:
+        foreign.undefine()
+
+
+def test_host_facts(drv):
+    res = drv.get_available_resource()
+    assert res['hypervisor_hostname'] == 'host-a' and res['host_ip'] == '192.0.2.7'
+    assert res['hypervisor_type'] == 'QEMU' and res['vcpus'] > 0 and res['memory_mb'] > 0
+    assert json.loads(res['cpu_info'])['arch']
+    conn = drv.get_connector()
+    assert conn['ip'] == '192.0.2.7' and conn['initiator'].startswith('iqn.')
+
+
+def test_rescue_and_unrescue(drv, image):
+    inst = new_instance()
+    drv.spawn(None, inst, image, [], None, [], None)
+    drv.rescue(None, inst, [], image, 'rescuepw')
+    targets = config.disk_targets(domain_xml(drv, inst))
+    here = os.path.join(drv.instances_path, inst.uuid)
+    assert targets['vda'].find('source').get('file') == os.path.join(here, 'disk.rescue')
+    assert targets['vdb'].find('source').get('file') == os.path.join(here, 'disk')
+    drv.rescue(None, inst, [], image, 'rescuepw')           # again: still rescued
+    drv.unrescue(None, inst)
+    targets = config.disk_targets(domain_xml(drv, inst))
+    assert targets['vda'].find('source').get('file') == os.path.join(here, 'disk')
+    assert not os.path.exists(os.path.join(here, 'disk.rescue'))
+    assert drv.get_info(inst)['power_state'] == driver.RUNNING
+
+
+def test_resize_on_one_host(drv, image):
+    inst = new_instance()
+    drv.spawn(None, inst, image, [], None, [], None)
+    bigger = driver.Flavor('m1.big', 2, 512, 2)
+    info = drv.migrate_disk_and_power_off(None, inst, 'host-a', bigger, [], None)
+    assert [f['name'] for f in info['files']] == ['disk']
+    assert drv._host.lookup(inst.uuid) is None
+    resized = new_instance(flavor=bigger)
+    resized.uuid, resized.name = inst.uuid, inst.name
+    drv.finish_migration(None, None, resized, info, [], image, True, None)
+    disk = os.path.join(drv.instances_path, inst.uuid, 'disk')
+    out = json.loads(subprocess.run(['qemu-img', 'info', '--output=json', disk],
+                                    capture_output=True, text=True).stdout)
+    assert out['virtual-size'] == 2 << 30
+    assert drv.get_info(resized)['num_cpu'] == 2
+    drv.finish_revert_migration(None, inst, [], None)
+    assert drv.get_info(inst)['num_cpu'] == 1
+    assert not os.path.exists(os.path.join(drv.instances_path, inst.uuid + '_resize'))
+    with pytest.raises(Exception, match='shrink'):
+        drv.migrate_disk_and_power_off(None, resized, 'host-a', driver.Flavor('s', 1, 256, 1),
+                                       [], None)
+
+
+def test_what_needs_a_guest_agent(drv, image):
+    inst = new_instance()
+    drv.spawn(None, inst, image, [], None, [], None)
+    with pytest.raises(driver.NotSupported, match='guest agent'):
+        drv.set_admin_password(inst, 'new')
