@@ -43,6 +43,9 @@ def test_object_store_rule_overridden(swift, other, policy_file):  # noqa: F811
     assert other('PUT', '/c').status_int == 201
     policy_file({'object_store:operator': 'role:swiftoperator'})
     assert other('PUT', '/c2').status_int == 403
+    assert other('GET', '/c').status_int == 204     # empty, but still a project reader's
+    policy_file({'object_store:operator': 'role:swiftoperator',
+                 'object_store:project_reader': '!'})
     assert other('GET', '/c').status_int == 403
 
 

@@ -84,7 +84,7 @@ def compute(admin, conf, monkeypatch):
     monkeypatch.setattr(tasks, 'call', lambda name, args, **kw: queue.resolve(name)(**args))
     agent._agents.clear()
     agents.register(CONF.host, 'compute', 'cloudstack-compute')
-    agents.beat(CONF.host, 'compute')
+    agents.beat(CONF.host, {'compute': None})
     agent.get_agent().update_available_resource()
     c = ComputeClient(admin.app, admin.token)
     for fid, ram in (('1', 128), ('2', 256)):

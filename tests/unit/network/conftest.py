@@ -14,7 +14,7 @@ def mgr(db):
     """The manager, with one live network agent (on AGENT_HOST)."""
     from cloudstack.tasks import agents
     agents.register(AGENT_HOST, 'network', 'cloudstack-network-agent')
-    agents.beat(AGENT_HOST, 'network', {'local_ip': '192.0.2.1'})
+    agents.beat(AGENT_HOST, {'network': {'local_ip': '192.0.2.1'}})
     network_manager._manager = None
     yield network_manager.get()
     network_manager._manager = None

@@ -115,7 +115,7 @@ def test_sync_requests_go_with_the_transaction(mgr):
 def test_on_a_noop_host_a_bound_port_is_active_at_once(mgr, admin_ctx, net, monkeypatch):
     from cloudstack.tasks import agents
     agents.register('noop-host', 'network', 'cloudstack-network-agent')
-    agents.beat('noop-host', 'network', {'driver': 'noop'})
+    agents.beat('noop-host', {'network': {'driver': 'noop'}})
     sent = []
     monkeypatch.setattr(type(mgr), 'notify_compute', staticmethod(sent.extend))
     network, _subnet = net

@@ -65,7 +65,7 @@ def cloud(admin, backend):
     from cloudstack.volume import agent
     for role, binary in ((None, 'cloudstack-engine'), ('volume', 'cloudstack-volume')):
         agents.register(CONF.host, role, binary)
-        agents.beat(CONF.host, role)
+        agents.beat(CONF.host, {role: None})
     agent.get().report()
     p1, p2 = _project(admin, 'p1'), _project(admin, 'p2')
     users = {'alice': _user(admin, 'alice', p1, 'p1'),
