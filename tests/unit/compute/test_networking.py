@@ -14,7 +14,7 @@ OLD = {'OpenStack-API-Version': 'compute 2.35'}
 
 def _network_agent(driver='noop'):
     agents.register(CONF.host, 'network', 'cloudstack-network-agent')
-    agents.beat(CONF.host, 'network', {'driver': driver, 'local_ip': '192.0.2.1'})
+    agents.beat(CONF.host, {'network': {'driver': driver, 'local_ip': '192.0.2.1'}})
     network_manager.get()._drivers.clear()
 
 
