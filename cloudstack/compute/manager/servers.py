@@ -569,13 +569,14 @@ class Servers:
 
     def get_instance_metadata(self, ctx, instance_id):
         """(driver Instance, network_info, extra) of a server, for the metadata
-        service; NotFound if there is none."""
-        from cloudstack.compute import agent
+        service; NotFound if there is none. The network_info is Networking's
+        now (floating IPs associated since the boot included)."""
+        from cloudstack.compute import agent, network_api
         with self.read() as s:
             inst = self.instance_row(s, None, instance_id)
             s.expunge(inst)
         found = agent.driver_instance(inst)
-        return found, inst.network_info or [], found.extra
+        return found, network_api.current(inst), found.extra
 
     def set_instance_password(self, ctx, instance_id, password):
         """Keep the encrypted password a guest posts (once)."""

@@ -196,7 +196,8 @@ def test_security_group_proxy(member, other, net):
     assert resp.status_int == 404
 
 
-def test_floating_ip_proxy(member, net):
+def _public(net):
+    """An external network `public` routed to the member's subnet."""
     mgr, ctx = net['mgr'], net['ctx']
     admin_ctx = context.RequestContext.admin()
     public = mgr.create_network(admin_ctx, {'name': 'public', 'router:external': True})
@@ -205,6 +206,11 @@ def test_floating_ip_proxy(member, net):
     router = mgr.create_router(ctx, {'name': 'r', 'external_gateway_info': {
         'network_id': public['id']}})
     mgr.add_router_interface(ctx, router['id'], {'subnet_id': net['subnet']['id']})
+    return public
+
+
+def test_floating_ip_proxy(member, net):
+    _public(net)
     pools = member.get(API + '/os-floating-ip-pools', headers=OLD).json
     assert pools == {'floating_ip_pools': [{'name': 'public'}]}
     resp = member.post(API + '/os-floating-ips', {'pool': 'public'}, headers=OLD)
@@ -241,3 +247,32 @@ def test_floating_ip_proxy(member, net):
 def test_os_networks_from_networking(member, net):
     found = member.get(API + '/os-tenant-networks').json['networks']
     assert [(n['id'], n['label']) for n in found] == [(net['network']['id'], 'private')]
+
+
+def test_a_floating_ip_associated_in_networking_reaches_metadata_and_addresses(member, net):
+    from cloudstack.compute import manager as compute_manager
+    public = _public(net)
+    server_id = member.boot(networks=[{'uuid': net['network']['id']}])
+    [port] = _ports(net, server_id)
+    fip = net['mgr'].create_floatingip(net['ctx'], {'floating_network_id': public['id']})
+
+    def floating():
+        _inst, network_info, _extra = compute_manager.get().get_instance_metadata(
+            context.RequestContext.admin(), server_id)
+        return [f for vif in network_info for subnet in vif['network']['subnets']
+                for ip in subnet['ips'] for f in ip['floating_ips']]
+
+    def shown():
+        return [a['addr'] for a in member.server(server_id)['addresses']['private']
+                if a['OS-EXT-IPS:type'] == 'floating']
+    assert floating() == [] and shown() == []
+    net['mgr'].update_floatingip(net['ctx'], fip['id'], {'port_id': port['id']})
+    # the metadata service asks Networking at once; the server's addresses
+    # follow Networking's network-changed event
+    assert floating() == [fip['floating_ip_address']]
+    run_tasks()
+    assert shown() == [fip['floating_ip_address']]
+    net['mgr'].update_floatingip(net['ctx'], fip['id'], {'port_id': None})
+    assert floating() == []
+    run_tasks()
+    assert shown() == []
