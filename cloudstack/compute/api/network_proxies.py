@@ -11,9 +11,11 @@ from cloudstack.compute.api import common
 P = 'os_compute_api:'
 
 
-def _check(req):
+def _allow(req, rule):
+    """Gone from microversion 2.36 (404), else authorized by `rule`."""
     if common.at_least(req, '2.36'):
         raise exception.NotFound('The resource could not be found.')
+    common.authorize(req, P + rule)
 
 
 def _accepted():
@@ -68,13 +70,11 @@ class Networks:
         return out
 
     def index(self, req):
-        _check(req)
-        common.authorize(req, P + '%s:list' % self.prefix)
+        _allow(req, '%s:list' % self.prefix)
         return {'networks': [self._view(n) for n in network_api.list_networks(req.context)]}
 
     def show(self, req, network_id):
-        _check(req)
-        common.authorize(req, P + '%s:show' % self.prefix)
+        _allow(req, '%s:show' % self.prefix)
         for net in network_api.list_networks(req.context):
             if net['id'] == network_id:
                 return {'network': self._view(net)}
@@ -83,16 +83,14 @@ class Networks:
 
 class SecurityGroups:
     def index(self, req):
-        _check(req)
-        common.authorize(req, P + 'os-security-groups:get')
+        _allow(req, 'os-security-groups:get')
         everyone = common.strip_bool(req.GET.get('all_tenants', '0')) and \
             req.context.all_projects
         groups = network_proxy.list_security_groups(req.context, all_projects=everyone)
         return {'security_groups': _offset_page(req, groups)}
 
     def show(self, req, id):
-        _check(req)
-        common.authorize(req, P + 'os-security-groups:show')
+        _allow(req, 'os-security-groups:show')
         return {'security_group': network_proxy.get_security_group(req.context, id)}
 
     def _body(self, req):
@@ -101,30 +99,26 @@ class SecurityGroups:
                                                        'description')
 
     def create(self, req):
-        _check(req)
-        common.authorize(req, P + 'os-security-groups:create')
+        _allow(req, 'os-security-groups:create')
         name, description = self._body(req)
         return {'security_group': network_proxy.create_security_group(
             req.context, name, description)}
 
     def update(self, req, id):
-        _check(req)
-        common.authorize(req, P + 'os-security-groups:update')
+        _allow(req, 'os-security-groups:update')
         name, description = self._body(req)
         return {'security_group': network_proxy.update_security_group(
             req.context, id, name, description)}
 
     def delete(self, req, id):
-        _check(req)
-        common.authorize(req, P + 'os-security-groups:delete')
+        _allow(req, 'os-security-groups:delete')
         network_proxy.delete_security_group(req.context, id)
         return _accepted()
 
 
 class SecurityGroupRules:
     def create(self, req):
-        _check(req)
-        common.authorize(req, P + 'os-security-groups:rule:create')
+        _allow(req, 'os-security-groups:rule:create')
         rule = _member(req, 'security_group_rule', 'Missing parameter dict')
         if not rule.get('parent_group_id'):
             raise exception.BadRequest('Security group id should be uuid')
@@ -134,26 +128,22 @@ class SecurityGroupRules:
             rule.get('group_id'))}
 
     def delete(self, req, id):
-        _check(req)
-        common.authorize(req, P + 'os-security-groups:rule:delete')
+        _allow(req, 'os-security-groups:rule:delete')
         network_proxy.delete_security_group_rule(req.context, id)
         return _accepted()
 
 
 class FloatingIPs:
     def index(self, req):
-        _check(req)
-        common.authorize(req, P + 'os-floating-ips:list')
+        _allow(req, 'os-floating-ips:list')
         return {'floating_ips': network_proxy.list_floating_ips(req.context)}
 
     def show(self, req, id):
-        _check(req)
-        common.authorize(req, P + 'os-floating-ips:show')
+        _allow(req, 'os-floating-ips:show')
         return {'floating_ip': network_proxy.get_floating_ip(req.context, id)}
 
     def create(self, req):
-        _check(req)
-        common.authorize(req, P + 'os-floating-ips:create')
+        _allow(req, 'os-floating-ips:create')
         body = req.json_body() if req.body else None
         pool = body.get('pool') if isinstance(body, dict) else None
         if pool is not None and not isinstance(pool, str):
@@ -161,16 +151,14 @@ class FloatingIPs:
         return {'floating_ip': network_proxy.create_floating_ip(req.context, pool)}
 
     def delete(self, req, id):
-        _check(req)
-        common.authorize(req, P + 'os-floating-ips:delete')
+        _allow(req, 'os-floating-ips:delete')
         network_proxy.delete_floating_ip(req.context, id)
         return _accepted()
 
 
 class FloatingIPPools:
     def index(self, req):
-        _check(req)
-        common.authorize(req, P + 'os-floating-ip-pools')
+        _allow(req, 'os-floating-ip-pools')
         return {'floating_ip_pools': network_proxy.list_floating_ip_pools(req.context)}
 
 
