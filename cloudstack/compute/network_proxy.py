@@ -173,7 +173,9 @@ def create_security_group_rule(ctx, parent_group_id, ip_protocol=None, from_port
             network = ipaddress.ip_network(cidr or '0.0.0.0/0', strict=False)
         except ValueError:
             raise exception.BadRequest('Invalid cidr %s.' % cidr)
-        body.update(remote_ip_prefix=str(network), ethertype='IPv%d' % network.version)
+        # kept as given (Networking keeps it so too, and shows its normalized_cidr)
+        body.update(remote_ip_prefix=cidr or str(network),
+                    ethertype='IPv%d' % network.version)
     rule = _call(_net().create_security_group_rule, ctx, body)
     return rule_view(rule, names)
 

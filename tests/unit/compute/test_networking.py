@@ -157,11 +157,11 @@ def test_security_group_proxy(member, other, net):
     assert (group['name'], group['description'], group['rules']) == ('web', 'http', [])
     resp = member.post(API + '/os-security-group-rules', {'security_group_rule': {
         'parent_group_id': group['id'], 'ip_protocol': 'tcp', 'from_port': 80,
-        'to_port': 80, 'cidr': '10.0.0.0/8'}}, headers=OLD)
+        'to_port': 80, 'cidr': '10.2.3.4/8'}}, headers=OLD)
     assert resp.status_int == 200, resp.text
     rule = resp.json['security_group_rule']
     assert (rule['ip_protocol'], rule['from_port'], rule['to_port'], rule['ip_range'],
-            rule['group']) == ('tcp', 80, 80, {'cidr': '10.0.0.0/8'}, {})
+            rule['group']) == ('tcp', 80, 80, {'cidr': '10.2.3.4/8'}, {})
     # the same rule again, a bad port range, a bad protocol: 400
     for body in (dict(rule, cidr='10.0.0.0/8'), dict(rule, from_port=90, to_port=80),
                  dict(rule, ip_protocol='bogus')):
