@@ -109,12 +109,20 @@ def _group_ids(net, ctx, names):
         return None
     ids = []
     for name in names:
-        found = net.list_security_groups(ctx, name=name) or \
-            [g for g in net.list_security_groups(ctx) if g['id'] == name]
+        found = net.list_security_groups(ctx, name=name, project_id=ctx.project_id) or \
+            [g for g in net.list_security_groups(ctx, project_id=ctx.project_id)
+             if g['id'] == name]
         if not found:
-            raise exception.BadRequest('Security group %s not found.' % name)
+            raise exception.BadRequest('Security group %s not found for project %s.'
+                                       % (name, ctx.project_id))
         ids.append(found[0]['id'])
     return ids
+
+
+def validate_security_groups(ctx, names):
+    """The groups a create asks for exist in the caller's project (else 400)."""
+    if enabled() and names:
+        _group_ids(manager(), ctx, names)
 
 
 def allocate_for_instance(ctx, inst, host):

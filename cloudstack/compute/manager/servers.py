@@ -136,6 +136,8 @@ class Servers:
                     raise exception.BadRequest('Invalid server group %s' % spec['group'])
                 s.expunge(group)
         networks = network_api.validate_requested(ctx, spec.get('networks'))
+        if networks != 'none':
+            network_api.validate_security_groups(ctx, spec.get('security_groups'))
         metadata = spec.get('metadata') or {}
         min_count, max_count = spec.get('min_count', 1), spec.get('max_count', 1)
         reservation_id = 'r-' + secrets.token_hex(4)

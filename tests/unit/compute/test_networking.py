@@ -91,13 +91,17 @@ def test_fixed_ip_and_security_groups_at_create(member, net):
     assert member.server(server_id)['security_groups'] == [{'name': 'web'}]
 
 
-def test_unknown_network_or_port_is_400(member, net):
-    for networks in ([{'uuid': '9b2bd7c8-f1c5-4a09-a1a8-5c29d8b6c3f0'}],
-                     [{'port': '9b2bd7c8-f1c5-4a09-a1a8-5c29d8b6c3f0'}]):
-        resp = member.post(API + '/servers', {'server': {
-            'name': 'x', 'imageRef': member.image_id, 'flavorRef': '1',
-            'networks': networks}})
+def test_unknown_network_port_or_security_group_is_400(member, other, net):
+    net['mgr'].create_security_group(context.RequestContext(
+        user_id='u', project_id=other.project_id, roles=['member']), {'name': 'theirs'})
+    for extra in ({'networks': [{'uuid': '9b2bd7c8-f1c5-4a09-a1a8-5c29d8b6c3f0'}]},
+                  {'networks': [{'port': '9b2bd7c8-f1c5-4a09-a1a8-5c29d8b6c3f0'}]},
+                  {'security_groups': [{'name': 'nope'}]},
+                  {'security_groups': [{'name': 'theirs'}]}):
+        resp = member.post(API + '/servers', {'server': dict(
+            extra, name='x', imageRef=member.image_id, flavorRef='1')})
         assert resp.status_int == 400, resp.text
+    assert member.get(API + '/servers').json['servers'] == []
 
 
 def test_a_failed_boot_leaves_no_port(member, net, monkeypatch):
