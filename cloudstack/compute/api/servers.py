@@ -420,7 +420,7 @@ class Servers:
             if dest == 'volume':
                 volume_api.require()
                 if source == 'volume':
-                    volume_api.check_attachable(req.context, ident)
+                    volume_api.check_attachable(req.context, ident, boot=boot_index == 0)
             out.append(entry)
         return out
 
