@@ -580,6 +580,8 @@ class Servers:
             changes['auto_disk_config'] = body['OS-DCF:diskConfig'] == 'AUTO'
         if 'hostname' in body:
             changes['hostname'] = body['hostname']
+        if 'pinned_availability_zone' in body:
+            changes['requested_availability_zone'] = body['pinned_availability_zone']
         rec = self.manager.update_server(req.context, server_id, changes)
         return {'server': views.mutated(req, rec, self.security_groups(req, rec))}
 
@@ -597,6 +599,9 @@ def update_schema(req):
         props['description'] = common.DESCRIPTION
     if common.at_least(req, '2.90'):
         props['hostname'] = HOSTNAME
+    if common.at_least(req, '2.104'):
+        props['pinned_availability_zone'] = {'type': ['string', 'null'], 'minLength': 1,
+                                             'maxLength': 255}
     return {'type': 'object', 'properties': {'server': {
         'type': 'object', 'properties': props, 'additionalProperties': False}},
         'required': ['server'], 'additionalProperties': False}

@@ -407,11 +407,29 @@ class Servers:
     def update_server(self, ctx, uuid, changes):
         with self.write() as s:
             inst = self.instance_row(s, ctx, uuid, lock=True)
+            if 'requested_availability_zone' in changes:
+                self._check_pin(inst, changes['requested_availability_zone'])
             for key, value in changes.items():
                 setattr(inst, key, value)
             inst.updated_at = utcnow()
             s.flush()
             return self.records(s, [inst], with_groups=True)[0]
+
+    @staticmethod
+    def _check_pin(inst, zone):
+        """Nova 2.104: unpin (None) any time; pin only to the zone the server is
+        in, and a pinned server only to its own zone (unpin first)."""
+        pinned = inst.requested_availability_zone
+        if zone is None or zone == pinned:
+            return
+        if pinned is not None:
+            raise exception.Conflict('Cannot change pinned availability zone directly. '
+                                     'Unpin first by setting pinned_availability_zone '
+                                     'to null.')
+        if zone != inst.availability_zone:
+            raise exception.Conflict("Server can only be pinned to its current availability "
+                                     "zone '%s', but '%s' was requested."
+                                     % (inst.availability_zone, zone))
 
     def check_not_locked(self, inst, ctx):
         if inst.locked and not is_admin(ctx):

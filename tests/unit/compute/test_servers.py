@@ -170,3 +170,23 @@ def test_soft_delete_restore_and_force_delete(compute, conf):
     compute.action(server_id, {'forceDelete': None})
     assert compute.get(API + '/servers/' + server_id).status_int == 404
     conf.clear_override('reclaim_instance_interval', group='compute')
+
+
+def test_pinned_availability_zone_update_at_2_104(member):
+    member.version = '2.104'
+    server_id = member.boot(availability_zone='nova', networks='none')
+    url = API + '/servers/' + server_id
+
+    def pin(zone, status=200):
+        resp = member.put(url, {'server': {'pinned_availability_zone': zone}})
+        assert resp.status_int == status, resp.text
+        return resp.json['server']['pinned_availability_zone'] if status == 200 else None
+    assert member.server(server_id)['pinned_availability_zone'] == 'nova'
+    assert pin('nova') == 'nova'
+    pin('elsewhere', 409)               # unpin first
+    assert pin(None) is None and pin(None) is None
+    assert member.server(server_id)['pinned_availability_zone'] is None
+    pin('elsewhere', 409)               # not where the server is
+    assert pin('nova') == 'nova'
+    member.version = '2.103'
+    pin(None, 400)
