@@ -521,8 +521,7 @@ class Servers:
                 raise exception.BadRequest('Invalid all_tenants value')
             if all_projects:
                 common.authorize(req, rule + ':get_all_tenants')
-        elif 'tenant_id' in req.GET and is_admin(ctx):
-            all_projects = True
+        # without all_tenants, tenant_id is ignored (Nova: the caller's project)
         filters = self._filters(req)
         if filters.get('status') == ['__nothing__']:
             return {'servers': []}

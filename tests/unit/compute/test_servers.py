@@ -190,3 +190,14 @@ def test_pinned_availability_zone_update_at_2_104(member):
     assert pin('nova') == 'nova'
     member.version = '2.103'
     pin(None, 400)
+
+
+def test_admin_tenant_id_without_all_tenants_lists_the_admins_own(compute, member):
+    theirs = member.boot(name='theirs')
+    ours = compute.boot(name='ours')
+    for query in ('?tenant_id=' + member.project_id, ''):
+        listed = compute.get(API + '/servers/detail' + query).json['servers']
+        assert [s['id'] for s in listed] == [ours]
+    listed = compute.get(API + '/servers/detail?all_tenants=1&tenant_id=' +
+                         member.project_id).json['servers']
+    assert [s['id'] for s in listed] == [theirs]
