@@ -21,6 +21,9 @@ def test_microversion_headers(compute):
     resp = compute.get(API + '/servers')
     assert resp.headers['OpenStack-API-Version'] == 'compute 2.60'
     assert resp.headers['X-OpenStack-Nova-API-Version'] == '2.60'
+    # Nova's own request id header too, the same id
+    assert resp.headers['x-compute-request-id'].startswith('req-')
+    assert resp.headers['x-compute-request-id'] == resp.headers['x-openstack-request-id']
     compute.version = '2.999'
     assert compute.get(API + '/servers').status_int == 406
 
