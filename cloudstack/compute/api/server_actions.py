@@ -274,7 +274,9 @@ class ServerActions:
             flavor = self.manager.get_flavor(req.context, str(args['flavorRef']))
         except FlavorNotFound:
             raise exception.BadRequest('Unable to find flavor %s' % args['flavorRef'])
-        self.manager.resize(req.context, rec['uuid'], flavor)
+        disk = args.get('OS-DCF:diskConfig')
+        self.manager.resize(req.context, rec['uuid'], flavor,
+                            auto_disk_config=None if disk is None else disk == 'AUTO')
         return self._accepted()
 
     def migrate(self, req, rec, args):

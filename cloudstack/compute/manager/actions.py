@@ -263,12 +263,16 @@ class ServerActions:
 
     # Resize and migrations -------------------------------------------------------------
 
-    def resize(self, ctx, uuid, flavor=None, host=None, migration_type='resize'):
-        """Resize to `flavor` or, without one, cold migrate (to `host`)."""
+    def resize(self, ctx, uuid, flavor=None, host=None, migration_type='resize',
+               auto_disk_config=None):
+        """Resize to `flavor` or, without one, cold migrate (to `host`);
+        `auto_disk_config` (not None) is the server's disk config from now."""
         with self.write() as s:
             inst = self.instance_row(s, ctx, uuid, lock=True)
             action = 'resize' if flavor else 'migrate'
             self._check(inst, ctx, action, (states.ACTIVE, states.STOPPED))
+            if auto_disk_config is not None:
+                inst.auto_disk_config = auto_disk_config
             current = inst.flavor
             if flavor is not None:
                 if flavor['flavorid'] == current.get('flavorid'):

@@ -204,3 +204,13 @@ def test_admin_tenant_id_without_all_tenants_lists_the_admins_own(compute, membe
     listed = compute.get(API + '/servers/detail?all_tenants=1&tenant_id=' +
                          member.project_id).json['servers']
     assert [s['id'] for s in listed] == [theirs]
+
+
+def test_resize_sets_the_disk_config_it_is_given(compute):
+    server_id = compute.boot()
+    assert compute.server(server_id)['OS-DCF:diskConfig'] == 'MANUAL'
+    compute.action(server_id, {'resize': {'flavorRef': '2', 'OS-DCF:diskConfig': 'AUTO'}})
+    assert compute.server(server_id)['OS-DCF:diskConfig'] == 'AUTO'
+    compute.action(server_id, {'confirmResize': None}, status=204)
+    compute.action(server_id, {'resize': {'flavorRef': '1'}})
+    assert compute.server(server_id)['OS-DCF:diskConfig'] == 'AUTO'
