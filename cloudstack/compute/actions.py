@@ -426,7 +426,7 @@ def do_vif_timeout(agent, inst):
     if not agent.take_pending(inst.uuid):
         return          # every port came up in time
     if CONF.compute.vif_plugging_is_fatal:
-        agent.driver.destroy(agent.ctx, _di(inst), inst.network_info or [], None)
+        agent.cleanup_failed_build(inst.uuid)
         agent.fail(inst.uuid, exception.CloudstackError(
             'Virtual Interface creation failed'), vm_state=states.ERROR)
         return

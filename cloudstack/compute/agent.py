@@ -182,9 +182,27 @@ class ComputeAgent:
                     return          # the vif-plugged events (or the timeout) finish it
         except Exception as exc:
             LOG.exception('building server %s failed', uuid)
+            self.cleanup_failed_build(uuid)
             self.fail(uuid, exc, vm_state=states.ERROR)
             return
         self.finish_build(uuid)
+
+    def cleanup_failed_build(self, uuid):
+        """What a failed boot made goes: its guest and its ports (Nova keeps
+        an ERROR server's claim until it is deleted)."""
+        inst = self.load(uuid)
+        if inst is None:
+            return
+        try:
+            self.driver.destroy(self.ctx, driver_instance(inst, with_metadata=False),
+                                inst.network_info or [], None)
+        except Exception:
+            LOG.exception('cleaning up the guest of server %s failed', uuid)
+        try:
+            network_api.deallocate_for_instance(self.ctx, inst)
+        except Exception:
+            LOG.exception('cleaning up the ports of server %s failed', uuid)
+        self.finish(uuid, expect_task=None, network_info=[])
 
     def wait_for_ports(self, inst, network_info):
         """True when the server's ports are all up; else leave its pending

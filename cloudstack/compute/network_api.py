@@ -109,12 +109,20 @@ def _group_ids(net, ctx, names):
         return None
     ids = []
     for name in names:
-        found = net.list_security_groups(ctx, name=name) or \
-            [g for g in net.list_security_groups(ctx) if g['id'] == name]
+        found = net.list_security_groups(ctx, name=name, project_id=ctx.project_id) or \
+            [g for g in net.list_security_groups(ctx, project_id=ctx.project_id)
+             if g['id'] == name]
         if not found:
-            raise exception.BadRequest('Security group %s not found.' % name)
+            raise exception.BadRequest('Security group %s not found for project %s.'
+                                       % (name, ctx.project_id))
         ids.append(found[0]['id'])
     return ids
+
+
+def validate_security_groups(ctx, names):
+    """The groups a create asks for exist in the caller's project (else 400)."""
+    if enabled() and names:
+        _group_ids(manager(), ctx, names)
 
 
 def allocate_for_instance(ctx, inst, host):
@@ -162,7 +170,7 @@ def refresh(ctx, inst):
     if not enabled() or not inst.network_info:
         return inst.network_info or []
     net = manager()
-    pctx = project_context(inst)
+    pctx = admin()
     out = []
     for vif in inst.network_info:
         try:
@@ -180,6 +188,17 @@ def refresh(ctx, inst):
                                       if f.get('fixed_ip_address') == ip['address']]
         out.append(fresh)
     return out
+
+
+def current(inst):
+    """The server's VIFs as Networking has them now; the ones last stored
+    when Networking cannot answer."""
+    try:
+        return refresh(None, inst)
+    except Exception:
+        LOG.warning('reading the ports of server %s from Networking failed; using '
+                    'its stored network info', inst.uuid, exc_info=True)
+        return inst.network_info or []
 
 
 def pending_ports(ctx, inst, vifs):
@@ -274,23 +293,33 @@ def rebind(ctx, inst, host):
 
 # Views for the API ----------------------------------------------------------------
 
-def security_group_names(ctx, instance):
-    if enabled() and instance.network_info:
+def admin():
+    return cs_context.RequestContext.admin()
+
+
+def security_group_bindings(recs):
+    """{server uuid: [{'name': group}]} of the servers' ports' groups, in two
+    queries for the whole list (a server without groups has no key, as Nova
+    shows it); without Networking, the names each server was given."""
+    out = {}
+    with_ports = [r['uuid'] for r in recs if r.get('network_info')]
+    if enabled() and with_ports:
         net = manager()
-        names = set()
-        for vif in instance.network_info:
-            try:
-                port = net.get_port(cs_context.RequestContext.admin(), vif['id'])
-            except exception.NotFound:
-                continue
-            for group_id in port.get('security_groups') or []:
-                try:
-                    names.add(net.get_security_group(
-                        cs_context.RequestContext.admin(), group_id)['name'])
-                except exception.NotFound:
-                    pass
-        return [{'name': n} for n in sorted(names)]
-    return [{'name': name} for name in _groups(instance.system_metadata)]
+        groups_of = {}
+        for port in net.list_ports(admin(), device_id=with_ports):
+            for gid in port.get('security_groups') or []:
+                groups_of.setdefault(port['device_id'], []).append(gid)
+        wanted = sorted({g for ids in groups_of.values() for g in ids})
+        names = {g['id']: g['name'] for g in net.list_security_groups(admin(), id=wanted)} \
+            if wanted else {}
+        for uuid, ids in groups_of.items():
+            found = sorted({names[g] for g in ids if g in names})
+            if found:
+                out[uuid] = [{'name': n} for n in found]
+    if not enabled():
+        for rec in recs:
+            out[rec['uuid']] = [{'name': n} for n in _groups(rec.get('system_metadata'))]
+    return out
 
 
 def _groups(sysmeta):
@@ -313,60 +342,69 @@ def interface_view(req, rec, vif):
     return out
 
 
-def server_security_groups(ctx, rec):
-    if enabled() and rec['network_info']:
-        net = manager()
-        out = {}
-        for vif in rec['network_info']:
-            try:
-                port = net.get_port(cs_context.RequestContext.admin(), vif['id'])
-            except exception.NotFound:
-                continue
-            for group_id in port.get('security_groups') or []:
-                g = net.get_security_group(cs_context.RequestContext.admin(), group_id)
-                out[g['id']] = {'id': g['id'], 'name': g['name'],
-                                'description': g.get('description') or '',
-                                'tenant_id': g.get('project_id'), 'rules': []}
-        return list(out.values())
-    return [{'name': name, 'description': '', 'id': name, 'rules': [],
-             'tenant_id': rec['project_id']}
-            for name in _groups(rec['system_metadata'])]
-
-
-def _port_groups(net, pctx, inst, change):
-    for vif in inst.network_info or []:
-        port = net.get_port(pctx, vif['id'])
-        groups = change(list(port.get('security_groups') or []))
-        net.update_port(pctx, vif['id'], {'security_groups': groups})
+def _server_ports_groups(ctx, inst, name):
+    """(Networking, the server's ports, the id of its project's group `name`)."""
+    net = manager()
+    found = [g for g in net.list_security_groups(ctx, project_id=inst.project_id)
+             if name in (g['name'], g['id'])]
+    if not found:
+        raise exception.NotFound('Security group %s not found for project %s.'
+                                 % (name, inst.project_id))
+    if len(found) > 1:
+        raise exception.Conflict('Multiple security groups found matching %s. Use an '
+                                 'ID to be more specific.' % name)
+    ports = net.list_ports(ctx, device_id=inst.uuid)
+    if not ports:
+        raise exception.NotFound('instance_id %s could not be found as device id on '
+                                 'any ports' % inst.uuid)
+    return net, ports, found[0]['id']
 
 
 def add_security_group(ctx, inst, name):
-    """Add a security group to the server's ports (or to the names it keeps)."""
-    if enabled() and inst.network_info:
-        net = manager()
-        pctx = project_context(inst)
-        [group_id] = _group_ids(net, pctx, [name])
-        _port_groups(net, pctx, inst, lambda g: g if group_id in g else g + [group_id])
+    """Add a security group to the server's ports (without Networking, to the
+    names it keeps; the caller writes them)."""
+    if not enabled():
+        groups = _groups(inst.system_metadata)
+        if name not in groups:
+            groups.append(name)
+        inst.system_metadata = dict(inst.system_metadata or {}, security_groups=groups)
         return
-    groups = _groups(inst.system_metadata)
-    if name not in groups:
-        groups.append(name)
-    inst.system_metadata = dict(inst.system_metadata or {}, security_groups=groups)
+    net, ports, group_id = _server_ports_groups(ctx, inst, name)
+    for port in ports:
+        if not port.get('port_security_enabled', True) or not port.get('fixed_ips'):
+            raise exception.BadRequest('Cannot add security group %s to %s since the port '
+                                       '%s does not meet security requirements'
+                                       % (name, inst.uuid, port['id']))
+    for port in ports:
+        if group_id not in port['security_groups']:
+            try:
+                net.update_port(ctx, port['id'], {
+                    'security_groups': port['security_groups'] + [group_id]})
+            except exception.CloudstackError as exc:
+                if exc.code >= 500:
+                    raise
+                raise exception.BadRequest(exc.message)
 
 
 def remove_security_group(ctx, inst, name):
-    if enabled() and inst.network_info:
-        net = manager()
-        pctx = project_context(inst)
-        [group_id] = _group_ids(net, pctx, [name])
-        _port_groups(net, pctx, inst, lambda g: [x for x in g if x != group_id])
+    if not enabled():
+        groups = _groups(inst.system_metadata)
+        if name not in groups:
+            raise exception.NotFound('Security group %s not associated with the instance'
+                                     % name)
+        groups.remove(name)
+        inst.system_metadata = dict(inst.system_metadata or {}, security_groups=groups)
         return
-    groups = _groups(inst.system_metadata)
-    if name not in groups:
+    net, ports, group_id = _server_ports_groups(ctx, inst, name)
+    found = False
+    for port in ports:
+        if group_id in port['security_groups']:
+            found = True
+            net.update_port(ctx, port['id'], {'security_groups': [
+                g for g in port['security_groups'] if g != group_id]})
+    if not found:
         raise exception.NotFound('Security group %s not associated with the instance'
                                  % name)
-    groups.remove(name)
-    inst.system_metadata = dict(inst.system_metadata or {}, security_groups=groups)
 
 
 def list_networks(ctx):

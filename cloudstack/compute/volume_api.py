@@ -44,8 +44,9 @@ def _pctx(inst):
     return network_api.project_context(inst)
 
 
-def check_attachable(ctx, volume_id):
-    """At the API: the volume exists for the caller and is available."""
+def check_attachable(ctx, volume_id, boot=False):
+    """At the API: the volume exists for the caller and is available (and
+    bootable, for a server's root disk)."""
     require()
     try:
         volume = manager().get_volume(ctx, volume_id)
@@ -55,6 +56,8 @@ def check_attachable(ctx, volume_id):
         raise exception.BadRequest('Invalid volume: volume %s status must be available, '
                                    'but current status is: %s' % (volume_id,
                                                                   volume['status']))
+    if boot and not volume.get('bootable', True):
+        raise exception.BadRequest('Block Device %s is not bootable.' % volume_id)
     return volume
 
 

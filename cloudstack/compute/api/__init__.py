@@ -9,6 +9,7 @@ import re
 from cloudstack import exception
 from cloudstack.api import wsgi
 from cloudstack.compute.api import common, versions
+from cloudstack.wsgi import middleware
 
 _PROJECT_SEGMENT = re.compile(r'^[0-9a-fA-F]{32}$|^[0-9a-fA-F-]{36}$')
 
@@ -16,11 +17,11 @@ _PROJECT_SEGMENT = re.compile(r'^[0-9a-fA-F]{32}$|^[0-9a-fA-F-]{36}$')
 def _modules():
     from cloudstack.compute.api import (
         aggregates, availability_zones, extensions, flavors, hypervisors,
-        keypairs, limits, migrations, proxies, quotas, server_actions,
+        keypairs, limits, migrations, network_proxies, proxies, quotas, server_actions,
         server_events, server_groups, server_parts, servers, services, usage)
     return (flavors, keypairs, limits, quotas, servers, server_actions, server_parts,
             server_groups, availability_zones, aggregates, hypervisors, services,
-            migrations, server_events, usage, extensions, proxies)
+            migrations, server_events, usage, extensions, proxies, network_proxies)
 
 
 class ComputeRouter(wsgi.Router):
@@ -89,3 +90,13 @@ def app_factory(global_conf, **local_conf):
     for module in _modules():
         module.add_routes(router)
     return router
+
+
+class ComputeRequestId(middleware.RequestId):
+    """The request id also in Nova's own x-compute-request-id header, which
+    clients (Tempest's instance action tests) read."""
+    compat_headers = ['x-compute-request-id']
+
+
+def request_id_factory(global_conf, **local_conf):
+    return ComputeRequestId

@@ -1,5 +1,5 @@
-"""The deprecated proxies v2.1 still serves before microversion 2.36: /images
-(to the Image service's manager)."""
+"""The deprecated image proxy v2.1 still serves before microversion 2.36: /images
+(to the Image service's manager). The network proxies are in network_proxies.py."""
 import webob
 
 from cloudstack import exception
@@ -174,7 +174,6 @@ class Images:
 
 
 def add_routes(router):
-    add_network_routes(router)
     i = Images()
     router.connect('/images', i, GET='index')
     router.connect('/images/detail', i, GET='detail')
@@ -183,47 +182,3 @@ def add_routes(router):
                    PUT='meta_update_all')
     router.connect('/images/{image_id}/metadata/{key}', i, GET='meta_show',
                    PUT='meta_update', DELETE='meta_delete')
-
-
-class Networks:
-    """/os-networks and /os-tenant-networks, read from Networking's manager."""
-
-    def __init__(self, prefix):
-        self.prefix = prefix
-
-    def _view(self, net):
-        if self.prefix == 'os-tenant-networks':
-            return {'id': net['id'], 'label': net['name'], 'cidr': None}
-        out = {key: None for key in (
-            'bridge', 'bridge_interface', 'broadcast', 'cidr', 'cidr_v6', 'created_at',
-            'deleted', 'deleted_at', 'dhcp_server', 'dhcp_start', 'dns1', 'dns2',
-            'enable_dhcp', 'gateway', 'gateway_v6', 'host', 'injected', 'mtu', 'multi_host',
-            'netmask', 'netmask_v6', 'priority', 'project_id', 'rxtx_base',
-            'share_address', 'updated_at', 'vlan', 'vpn_private_address',
-            'vpn_public_address', 'vpn_public_port')}
-        out.update({'id': net['id'], 'label': net['name']})
-        return out
-
-    def _networks(self, req):
-        from cloudstack.compute import network_api
-        return network_api.list_networks(req.context)
-
-    def index(self, req):
-        _check(req)
-        common.authorize(req, 'os_compute_api:%s:list' % self.prefix)
-        return {'networks': [self._view(n) for n in self._networks(req)]}
-
-    def show(self, req, network_id):
-        _check(req)
-        common.authorize(req, 'os_compute_api:%s:show' % self.prefix)
-        for net in self._networks(req):
-            if net['id'] == network_id:
-                return {'network': self._view(net)}
-        raise exception.NotFound('Network %s could not be found.' % network_id)
-
-
-def add_network_routes(router):
-    for prefix in ('os-networks', 'os-tenant-networks'):
-        n = Networks(prefix)
-        router.connect('/' + prefix, n, GET='index')
-        router.connect('/%s/{network_id}' % prefix, n, GET='show')

@@ -3,7 +3,7 @@ import webob
 
 from cloudstack import exception
 from cloudstack.api import wsgi
-from cloudstack.compute import manager
+from cloudstack.compute import manager, network_proxy
 from cloudstack.compute.api import common, views
 from cloudstack.compute.api.servers import (
     ACCESS_IP_V4, ACCESS_IP_V6, HOSTNAME, Servers, _image_id, _password, ipv6)
@@ -274,7 +274,9 @@ class ServerActions:
             flavor = self.manager.get_flavor(req.context, str(args['flavorRef']))
         except FlavorNotFound:
             raise exception.BadRequest('Unable to find flavor %s' % args['flavorRef'])
-        self.manager.resize(req.context, rec['uuid'], flavor)
+        disk = args.get('OS-DCF:diskConfig')
+        self.manager.resize(req.context, rec['uuid'], flavor,
+                            auto_disk_config=None if disk is None else disk == 'AUTO')
         return self._accepted()
 
     def migrate(self, req, rec, args):
@@ -365,6 +367,23 @@ class ServerActions:
 
     # Network proxies -------------------------------------------------------------
 
+    def _floating(rule, change, extra=()):
+        def handler(self, req, rec, args):
+            if common.at_least(req, '2.44'):
+                raise exception.NotFound('The resource could not be found.')
+            self._auth(req, rule, rec)
+            props = {key: {'type': 'string', 'oneOf': [{'format': 'ipv4'},
+                                                       {'format': 'ipv6'}]}
+                     for key in ('address',) + extra}
+            common.validate_value(args, _obj(props, ['address']))
+            change(req.context, rec['uuid'], *(args.get(k) for k in ('address',) + extra))
+            return self._accepted()
+        return handler
+
+    add_floating_ip = _floating(P + 'os-floating-ips:add', network_proxy.associate,
+                                ('fixed_address',))
+    remove_floating_ip = _floating(P + 'os-floating-ips:remove', network_proxy.disassociate)
+
     def add_security_group(self, req, rec, args):
         self._auth(req, P + 'os-security-groups:add', rec)
         common.validate_value(args, _obj({'name': {'type': 'string', 'minLength': 1}},
@@ -423,6 +442,8 @@ ACTIONS = {
     'injectNetworkInfo': ServerActions.inject_network_info,
     'addSecurityGroup': ServerActions.add_security_group,
     'removeSecurityGroup': ServerActions.remove_security_group,
+    'addFloatingIp': ServerActions.add_floating_ip,
+    'removeFloatingIp': ServerActions.remove_floating_ip,
 }
 # Actions that exist only in a range of microversions: (first, first without).
 VERSIONS = {'trigger_crash_dump': ('2.17', None), 'os-getVNCConsole': ('2.1', '2.6'),

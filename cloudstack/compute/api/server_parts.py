@@ -4,7 +4,7 @@ security groups and in-progress migrations."""
 import webob
 
 from cloudstack import exception
-from cloudstack.compute import manager, network_api, volume_api
+from cloudstack.compute import manager, network_api, network_proxy, volume_api
 from cloudstack.compute.api import common, views
 from cloudstack.compute.api.server_actions import console_url
 
@@ -377,7 +377,7 @@ class VolumeAttachments(Part):
 class ServerSecurityGroups(Part):
     def index(self, req, server_id):
         rec = self.server(req, server_id, P + 'os-security-groups:list')
-        return {'security_groups': network_api.server_security_groups(req.context, rec)}
+        return {'security_groups': network_proxy.server_groups(req.context, rec['uuid'])}
 
 
 class ServerMigrations(Part):

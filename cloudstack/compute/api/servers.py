@@ -200,7 +200,7 @@ class Servers:
         self.manager = manager.get()
 
     def security_groups(self, req, rec):
-        return network_api.security_group_names(req.context, _Row(rec))
+        return network_api.security_group_bindings([rec]).get(rec['uuid'])
 
     # Create -------------------------------------------------------------------
 
@@ -420,7 +420,7 @@ class Servers:
             if dest == 'volume':
                 volume_api.require()
                 if source == 'volume':
-                    volume_api.check_attachable(req.context, ident)
+                    volume_api.check_attachable(req.context, ident, boot=boot_index == 0)
             out.append(entry)
         return out
 
@@ -521,8 +521,7 @@ class Servers:
                 raise exception.BadRequest('Invalid all_tenants value')
             if all_projects:
                 common.authorize(req, rule + ':get_all_tenants')
-        elif 'tenant_id' in req.GET and is_admin(ctx):
-            all_projects = True
+        # without all_tenants, tenant_id is ignored (Nova: the caller's project)
         filters = self._filters(req)
         if filters.get('status') == ['__nothing__']:
             return {'servers': []}
@@ -538,7 +537,8 @@ class Servers:
             ext = common.can(req, 'os_compute_api:os-extended-server-attributes')
             hstat = common.at_least(req, '2.16') and common.can(
                 req, 'os_compute_api:servers:show:host_status')
-            servers = [views.detail(req, r, self.security_groups(req, r), ext, hstat)
+            groups = network_api.security_group_bindings(found)
+            servers = [views.detail(req, r, groups.get(r['uuid']), ext, hstat)
                        for r in found]
         else:
             servers = [views.basic(req, r) for r in found]
@@ -579,6 +579,8 @@ class Servers:
             changes['auto_disk_config'] = body['OS-DCF:diskConfig'] == 'AUTO'
         if 'hostname' in body:
             changes['hostname'] = body['hostname']
+        if 'pinned_availability_zone' in body:
+            changes['requested_availability_zone'] = body['pinned_availability_zone']
         rec = self.manager.update_server(req.context, server_id, changes)
         return {'server': views.mutated(req, rec, self.security_groups(req, rec))}
 
@@ -596,6 +598,9 @@ def update_schema(req):
         props['description'] = common.DESCRIPTION
     if common.at_least(req, '2.90'):
         props['hostname'] = HOSTNAME
+    if common.at_least(req, '2.104'):
+        props['pinned_availability_zone'] = {'type': ['string', 'null'], 'minLength': 1,
+                                             'maxLength': 255}
     return {'type': 'object', 'properties': {'server': {
         'type': 'object', 'properties': props, 'additionalProperties': False}},
         'required': ['server'], 'additionalProperties': False}
@@ -615,13 +620,6 @@ def _password(length=12):
     import string
     alphabet = string.ascii_letters + string.digits
     return ''.join(secrets.choice(alphabet) for _ in range(length))
-
-
-class _Row:
-    """Attribute access to a record, for helpers written for rows."""
-
-    def __init__(self, rec):
-        self.__dict__.update(rec)
 
 
 def add_routes(router):

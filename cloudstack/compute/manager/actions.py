@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from cloudstack import exception
 from cloudstack.conf import CONF
 from cloudstack.db.models import utcnow
-from cloudstack.compute import hosts, models, rpc, scheduler, states, volume_api
+from cloudstack.compute import (
+    hosts, models, network_api, rpc, scheduler, states, volume_api)
 from cloudstack.compute.manager.base import (
     InstanceInvalidState, InstanceLocked, NoValidHost, is_admin)
 
@@ -268,12 +269,16 @@ class ServerActions:
 
     # Resize and migrations -------------------------------------------------------------
 
-    def resize(self, ctx, uuid, flavor=None, host=None, migration_type='resize'):
-        """Resize to `flavor` or, without one, cold migrate (to `host`)."""
+    def resize(self, ctx, uuid, flavor=None, host=None, migration_type='resize',
+               auto_disk_config=None):
+        """Resize to `flavor` or, without one, cold migrate (to `host`);
+        `auto_disk_config` (not None) is the server's disk config from now."""
         with self.write() as s:
             inst = self.instance_row(s, ctx, uuid, lock=True)
             action = 'resize' if flavor else 'migrate'
             self._check(inst, ctx, action, (states.ACTIVE, states.STOPPED))
+            if auto_disk_config is not None:
+                inst.auto_disk_config = auto_disk_config
             current = inst.flavor
             if flavor is not None:
                 if flavor['flavorid'] == current.get('flavorid'):
@@ -458,16 +463,40 @@ class ServerActions:
     # Security groups (Networking's, or the names a server without it keeps) ------
 
     def add_security_group(self, ctx, uuid, name):
-        from cloudstack.compute import network_api
-        with self.write() as s:
-            inst = self.instance_row(s, ctx, uuid, lock=True)
-            network_api.add_security_group(ctx, inst, name)
+        self._security_group(ctx, uuid, name, network_api.add_security_group)
 
     def remove_security_group(self, ctx, uuid, name):
-        from cloudstack.compute import network_api
+        self._security_group(ctx, uuid, name, network_api.remove_security_group)
+
+    def _security_group(self, ctx, uuid, name, change):
+        if network_api.enabled():
+            with self.read() as s:
+                inst = self.instance_row(s, ctx, uuid)
+                s.expunge(inst)
+            change(ctx, inst, name)
+            return
         with self.write() as s:
-            inst = self.instance_row(s, ctx, uuid, lock=True)
-            network_api.remove_security_group(ctx, inst, name)
+            change(ctx, self.instance_row(s, ctx, uuid, lock=True), name)
+
+    def refresh_network_info(self, uuid):
+        """Read the server's ports again (addresses, floating IPs) into the
+        network_info the API shows."""
+        with self.read() as s:
+            inst = s.scalars(sa.select(models.Instance).where(
+                models.Instance.uuid == uuid)).first()
+            if inst is None or inst.deleted:
+                return
+            s.expunge(inst)
+        asked = {vif['id'] for vif in inst.network_info or []}
+        fresh = {vif['id']: vif for vif in network_api.refresh(None, inst)}
+        with self.write() as s:
+            inst = s.scalars(self.locking(sa.select(models.Instance).where(
+                models.Instance.uuid == uuid))).first()
+            if inst is not None and not inst.deleted:
+                # an interface attached meanwhile stays; a port gone goes
+                inst.network_info = [fresh.get(vif['id'], vif)
+                                     for vif in inst.network_info or []
+                                     if vif['id'] in fresh or vif['id'] not in asked]
 
     # Interfaces -------------------------------------------------------------------
 

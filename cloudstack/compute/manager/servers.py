@@ -136,6 +136,8 @@ class Servers:
                     raise exception.BadRequest('Invalid server group %s' % spec['group'])
                 s.expunge(group)
         networks = network_api.validate_requested(ctx, spec.get('networks'))
+        if networks != 'none':
+            network_api.validate_security_groups(ctx, spec.get('security_groups'))
         metadata = spec.get('metadata') or {}
         min_count, max_count = spec.get('min_count', 1), spec.get('max_count', 1)
         reservation_id = 'r-' + secrets.token_hex(4)
@@ -405,11 +407,29 @@ class Servers:
     def update_server(self, ctx, uuid, changes):
         with self.write() as s:
             inst = self.instance_row(s, ctx, uuid, lock=True)
+            if 'requested_availability_zone' in changes:
+                self._check_pin(inst, changes['requested_availability_zone'])
             for key, value in changes.items():
                 setattr(inst, key, value)
             inst.updated_at = utcnow()
             s.flush()
             return self.records(s, [inst], with_groups=True)[0]
+
+    @staticmethod
+    def _check_pin(inst, zone):
+        """Nova 2.104: unpin (None) any time; pin only to the zone the server is
+        in, and a pinned server only to its own zone (unpin first)."""
+        pinned = inst.requested_availability_zone
+        if zone is None or zone == pinned:
+            return
+        if pinned is not None:
+            raise exception.Conflict('Cannot change pinned availability zone directly. '
+                                     'Unpin first by setting pinned_availability_zone '
+                                     'to null.')
+        if zone != inst.availability_zone:
+            raise exception.Conflict("Server can only be pinned to its current availability "
+                                     "zone '%s', but '%s' was requested."
+                                     % (inst.availability_zone, zone))
 
     def check_not_locked(self, inst, ctx):
         if inst.locked and not is_admin(ctx):
@@ -569,13 +589,14 @@ class Servers:
 
     def get_instance_metadata(self, ctx, instance_id):
         """(driver Instance, network_info, extra) of a server, for the metadata
-        service; NotFound if there is none."""
-        from cloudstack.compute import agent
+        service; NotFound if there is none. The network_info is Networking's
+        now (floating IPs associated since the boot included)."""
+        from cloudstack.compute import agent, network_api
         with self.read() as s:
             inst = self.instance_row(s, None, instance_id)
             s.expunge(inst)
         found = agent.driver_instance(inst)
-        return found, inst.network_info or [], found.extra
+        return found, network_api.current(inst), found.extra
 
     def set_instance_password(self, ctx, instance_id, password):
         """Keep the encrypted password a guest posts (once)."""

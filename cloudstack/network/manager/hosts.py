@@ -231,6 +231,20 @@ class Hosts:
         except Exception:
             LOG.exception('sending %d events to Compute failed', len(events))
 
+    @staticmethod
+    def floating_ip_moved(session, before, fip, events):
+        """A floating IP joined or left a port (`before`: its (port id, fixed
+        IP) before the change; `fip` None once deleted): the servers on the
+        ports hear network-changed (tag = port id), as Neutron tells Nova."""
+        after = (fip.fixed_port_id, fip.fixed_ip_address) if fip is not None else (None, None)
+        if after == tuple(before):
+            return
+        port_ids = sorted({before[0], after[0]} - {None})
+        for row in session.scalars(sa.select(models.Port).where(models.Port.id.in_(port_ids))):
+            port = {'id': row.id, 'device_id': row.device_id, 'device_owner': row.device_owner}
+            if _compute_port(port):
+                events.append(_event('network-changed', port))
+
     # -- hooks the resource areas call ------------------------------------
 
     def port_changed(self, session, row, before, events, after=None):

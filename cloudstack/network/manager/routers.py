@@ -563,16 +563,19 @@ class Routers:
             s.flush()
             if body.get('port_id'):
                 self._associate(s, ctx, row, body['port_id'], body.get('fixed_ip_address'))
+                self.floating_ip_moved(s, (None, None), row, events)
             s.flush()
             out = self.floatingip_dicts(s, [row])[0]
         self.notify_compute(events)
         return out
 
     def update_floatingip(self, ctx, fip_id, body, if_match=None):
+        events = []
         with self.write() as s:
             row = self.get_owned(s, ctx, models.FloatingIP, fip_id, 'floatingip',
                                  for_update=True)
             base.check_revision(row, if_match)
+            before = (row.fixed_port_id, row.fixed_ip_address)
             if 'description' in body:
                 row.description = body['description'] or ''
             if 'port_id' in body:
@@ -581,9 +584,12 @@ class Routers:
                                     body.get('fixed_ip_address'))
                 else:
                     self.disassociate(s, row)
+                self.floating_ip_moved(s, before, row, events)
             base.touch(row)
             s.flush()
-            return self.floatingip_dicts(s, [row])[0]
+            out = self.floatingip_dicts(s, [row])[0]
+        self.notify_compute(events)
+        return out
 
     def delete_floatingip(self, ctx, fip_id):
         events = []
@@ -592,12 +598,15 @@ class Routers:
                                  for_update=True)
             host = self._router_host(s, row.router_id)
             port = s.get(models.Port, row.floating_port_id)
+            self.floating_ip_moved(s, (row.fixed_port_id, row.fixed_ip_address), None,
+                                   events)
             base.delete_tags(s, row.id)
             s.delete(row)
             s.flush()
             if port is not None:
                 self.remove_port(s, port, events)
             self.request_sync(s, [host])
+        self.notify_compute(events)
 
     @staticmethod
     def _router_host(session, router_id):

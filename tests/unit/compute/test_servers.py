@@ -21,6 +21,9 @@ def test_microversion_headers(compute):
     resp = compute.get(API + '/servers')
     assert resp.headers['OpenStack-API-Version'] == 'compute 2.60'
     assert resp.headers['X-OpenStack-Nova-API-Version'] == '2.60'
+    # Nova's own request id header too, the same id
+    assert resp.headers['x-compute-request-id'].startswith('req-')
+    assert resp.headers['x-compute-request-id'] == resp.headers['x-openstack-request-id']
     compute.version = '2.999'
     assert compute.get(API + '/servers').status_int == 406
 
@@ -170,3 +173,44 @@ def test_soft_delete_restore_and_force_delete(compute, conf):
     compute.action(server_id, {'forceDelete': None})
     assert compute.get(API + '/servers/' + server_id).status_int == 404
     conf.clear_override('reclaim_instance_interval', group='compute')
+
+
+def test_pinned_availability_zone_update_at_2_104(member):
+    member.version = '2.104'
+    server_id = member.boot(availability_zone='nova', networks='none')
+    url = API + '/servers/' + server_id
+
+    def pin(zone, status=200):
+        resp = member.put(url, {'server': {'pinned_availability_zone': zone}})
+        assert resp.status_int == status, resp.text
+        return resp.json['server']['pinned_availability_zone'] if status == 200 else None
+    assert member.server(server_id)['pinned_availability_zone'] == 'nova'
+    assert pin('nova') == 'nova'
+    pin('elsewhere', 409)               # unpin first
+    assert pin(None) is None and pin(None) is None
+    assert member.server(server_id)['pinned_availability_zone'] is None
+    pin('elsewhere', 409)               # not where the server is
+    assert pin('nova') == 'nova'
+    member.version = '2.103'
+    pin(None, 400)
+
+
+def test_admin_tenant_id_without_all_tenants_lists_the_admins_own(compute, member):
+    theirs = member.boot(name='theirs')
+    ours = compute.boot(name='ours')
+    for query in ('?tenant_id=' + member.project_id, ''):
+        listed = compute.get(API + '/servers/detail' + query).json['servers']
+        assert [s['id'] for s in listed] == [ours]
+    listed = compute.get(API + '/servers/detail?all_tenants=1&tenant_id=' +
+                         member.project_id).json['servers']
+    assert [s['id'] for s in listed] == [theirs]
+
+
+def test_resize_sets_the_disk_config_it_is_given(compute):
+    server_id = compute.boot()
+    assert compute.server(server_id)['OS-DCF:diskConfig'] == 'MANUAL'
+    compute.action(server_id, {'resize': {'flavorRef': '2', 'OS-DCF:diskConfig': 'AUTO'}})
+    assert compute.server(server_id)['OS-DCF:diskConfig'] == 'AUTO'
+    compute.action(server_id, {'confirmResize': None}, status=204)
+    compute.action(server_id, {'resize': {'flavorRef': '1'}})
+    assert compute.server(server_id)['OS-DCF:diskConfig'] == 'AUTO'

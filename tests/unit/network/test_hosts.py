@@ -141,3 +141,40 @@ def test_the_sync_handler_runs_the_driver_and_reports(mgr, admin_ctx, net):
     finally:
         sync._agents.pop('host-1', None)
     assert mgr.get_port(admin_ctx, port['id'])['status'] == 'ACTIVE'
+
+
+def test_a_floating_ip_joining_or_leaving_a_server_port_tells_compute(
+        mgr, alice, admin_ctx, net, monkeypatch):
+    network, subnet = net
+    public = mgr.create_network(admin_ctx, {'name': 'public', 'router:external': True})
+    mgr.create_subnet(admin_ctx, {'network_id': public['id'], 'ip_version': 4,
+                                  'cidr': '172.24.4.0/24', 'enable_dhcp': False})
+    router = mgr.create_router(alice, {'name': 'r', 'external_gateway_info': {
+        'network_id': public['id']}})
+    mgr.add_router_interface(alice, router['id'], {'subnet_id': subnet['id']})
+    server_ports = [mgr.create_port(alice, {'network_id': network['id'],
+                                            'device_id': vm, 'device_owner': 'compute:nova'})
+                    for vm in ('vm-1', 'vm-2')]
+    plain = mgr.create_port(alice, {'network_id': network['id']})
+    sent = []
+    monkeypatch.setattr(type(mgr), 'notify_compute', staticmethod(sent.extend))
+
+    def changed():
+        out = [(e['name'], e['server_uuid'], e['tag']) for e in sent]
+        sent.clear()
+        return out
+    one, two = server_ports
+    fip = mgr.create_floatingip(alice, {'floating_network_id': public['id'],
+                                        'port_id': one['id']})
+    assert changed() == [('network-changed', 'vm-1', one['id'])]
+    mgr.update_floatingip(alice, fip['id'], {'description': 'no move'})
+    assert changed() == []
+    mgr.update_floatingip(alice, fip['id'], {'port_id': two['id']})
+    assert sorted(changed()) == [('network-changed', 'vm-1', one['id']),
+                                 ('network-changed', 'vm-2', two['id'])]
+    mgr.update_floatingip(alice, fip['id'], {'port_id': plain['id']})
+    assert changed() == [('network-changed', 'vm-2', two['id'])]
+    mgr.update_floatingip(alice, fip['id'], {'port_id': one['id']})
+    changed()
+    mgr.delete_floatingip(alice, fip['id'])
+    assert changed() == [('network-changed', 'vm-1', one['id'])]
