@@ -70,6 +70,12 @@ class PreconditionFailed(CloudstackError):
     title = 'Precondition Failed'
 
 
+class RequestTimeout(CloudstackError):
+    code = 408
+    title = 'Request Timeout'
+    message = 'The client did not send the request body in time.'
+
+
 class RequestEntityTooLarge(CloudstackError):
     code = 413
     title = 'Request Entity Too Large'

@@ -36,14 +36,35 @@ class Request(webob.Request):
             raise exception.RequestEntityTooLarge(exc.explanation)
         if not data:
             raise exception.ValidationError('A JSON request body is required.')
-        try:
-            return json.loads(data)
-        except ValueError as exc:
-            raise exception.ValidationError('Malformed JSON in request body: %s' % exc)
+        return parse_json(data)
+
+    def bounded_json(self, limit):
+        """The parsed JSON body, None if there is none; RequestEntityTooLarge
+        past `limit` bytes, declared or sent (for APIs with no size limit
+        filter in front), before anything is parsed."""
+        if self.content_length is not None and self.content_length > limit:
+            raise exception.RequestEntityTooLarge(
+                'Request is too large. Larger than %d bytes.' % limit)
+        data = self.body_file.read(limit + 1) if self.is_body_readable else b''
+        if len(data) > limit:
+            raise exception.RequestEntityTooLarge(
+                'Request is too large. Larger than %d bytes.' % limit)
+        return parse_json(data) if data else None
 
     def base_url(self):
         """URL of the API root this request came through (its SCRIPT_NAME)."""
         return self.application_url
+
+
+def parse_json(data):
+    """`data` parsed, or ValidationError (also for nesting too deep to parse)."""
+    try:
+        return json.loads(data)
+    except ValueError as exc:
+        raise exception.ValidationError('Malformed JSON in request body: %s' % exc)
+    except RecursionError:
+        raise exception.ValidationError(
+            'Malformed JSON in request body: nested too deeply.') from None
 
 
 def handles_requests(method):

@@ -20,12 +20,18 @@ from cloudstack.conf import CONF  # noqa: E402
 from cloudstack import log  # noqa: E402
 
 
-def parse(argv=None, opts=()):
+def parse(argv=None, opts=(), serving=False):
     """Read the command line and the config files, then set up logging.
 
     `opts` are the command's own CLI options, besides the shared ones
-    (--config-file, --data-dir, --bind, --workers, --debug, --log-file).
+    (--config-file, --data-dir, --host, --debug, --log-file); a command
+    `serving` the APIs also takes --bind and --workers.
     """
+    if serving:
+        from cloudstack.conf import default
+        for opt in default.serving_opts:
+            CONF.unregister_opt(opt)
+        CONF.register_cli_opts(default.serving_opts)
     CONF.register_cli_opts(opts)
     log.register_options(CONF)
     CONF(argv, project='cloudstack')

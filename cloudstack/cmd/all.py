@@ -28,8 +28,10 @@ PASSWORD_ENV = 'CLOUDSTACK_ADMIN_PASSWORD'
 
 cli_opts = [
     cfg.StrOpt('admin-password', secret=True,
-               help='Set the admin password. Without it, [bootstrap] admin_password or '
-                    '$%s is set when it changes, and the first start makes one up.'
+               help='The admin\'s password, set at this start. Without it, '
+                    '[bootstrap] admin_password, else $%s, is set when it differs '
+                    'from the one in <data_dir>/clouds.yaml; with neither, the first '
+                    'start generates one. clouds.yaml and openrc hold it.'
                     % PASSWORD_ENV),
 ]
 
@@ -98,7 +100,7 @@ def prepare(url):
 
 
 def main(argv=None):
-    cmd.parse(argv, opts=cli_opts)
+    cmd.parse(argv, opts=cli_opts, serving=True)
     sock = server.listen(CONF.bind)
     url = public_url()
     prepare(url)

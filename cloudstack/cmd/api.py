@@ -7,7 +7,7 @@ from cloudstack.wsgi import server
 
 
 def main(argv=None):
-    cmd.parse(argv)
+    cmd.parse(argv, serving=True)
     sock = server.listen(CONF.bind)
     app = wsgi_app.load_app()
     db_api.reset()

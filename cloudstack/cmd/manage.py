@@ -223,6 +223,7 @@ def add_commands(subparsers):
 
 
 def main(argv=None):
-    cmd.parse(argv, opts=[cfg.SubCommandOpt('command', handler=add_commands)])
+    cmd.parse(argv, opts=[cfg.SubCommandOpt('command', handler=add_commands,
+                                            title='commands')])
     CONF.command.func()
     return 0

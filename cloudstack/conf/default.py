@@ -4,7 +4,7 @@ import socket
 
 from oslo_config import cfg
 
-# Also command-line flags: --data-dir, --bind, --workers, --host.
+# Also command-line flags of every command: --data-dir, --host.
 cli_opts = [
     cfg.StrOpt('host', default=socket.gethostname(), sample_default='<hostname>',
                help='Name of this host: the agents running here take the tasks '
@@ -12,6 +12,10 @@ cli_opts = [
     cfg.StrOpt('data-dir', default=os.path.expanduser('~/.cloudstack'),
                sample_default='~/.cloudstack',
                help='Directory for the SQLite database, keys and generated files.'),
+]
+
+# Command-line flags only of the commands that serve the APIs (--bind, --workers).
+serving_opts = [
     cfg.StrOpt('bind', default='127.0.0.1:5000',
                help='host:port the API workers listen on; every API shares it.'),
     cfg.IntOpt('workers', default=os.cpu_count() or 1, min=1,
@@ -79,6 +83,7 @@ engine_opts = [
 
 def register_opts(conf):
     conf.register_cli_opts(cli_opts)
+    conf.register_opts(serving_opts)
     conf.register_opts(server_opts)
     conf.register_opts(agent_opts)
     conf.register_opts(notification_opts, group='oslo_messaging_notifications')
@@ -87,6 +92,6 @@ def register_opts(conf):
 
 
 def list_opts():
-    return [('DEFAULT', cli_opts + server_opts + agent_opts),
+    return [('DEFAULT', cli_opts + serving_opts + server_opts + agent_opts),
             ('oslo_messaging_notifications', notification_opts), ('database', database_opts),
             ('engine', engine_opts)]

@@ -36,10 +36,12 @@ image_opts = [
                help='Seconds to wait on a web-download server before giving up.'),
     cfg.IntOpt('task_time_to_live', default=48, min=1,
                help='Hours a finished task is kept before it expires.'),
-    cfg.BoolOpt('image_cache_enabled', default=False,
+    cfg.BoolOpt('image_cache_enabled', default=True,
                 help='Keep a local cache of image data on each host, filled '
-                     'by an admin queueing images (PUT /v2/cache/<id>) and '
-                     'used by downloads. Off: /v2/cache answers 404.'),
+                     'only by an admin queueing images (PUT /v2/cache/<id>, '
+                     '`openstack image cache queue`) and used by downloads: '
+                     'nothing is cached unless asked. Off: /v2/cache answers '
+                     '404.'),
     cfg.StrOpt('image_cache_dir',
                help='Directory of the local image cache '
                     '(default: <data_dir>/image-cache).'),

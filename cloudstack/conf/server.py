@@ -10,6 +10,10 @@ wsgi_opts = [
     cfg.IntOpt('client_socket_timeout', default=900, min=0,
                help='Seconds a client may stall while sending a request or '
                     'receiving a response; 0 waits forever.'),
+    cfg.IntOpt('client_timeout', default=60, min=0,
+               help='Seconds a client may pause while sending a request body '
+                    '(as Swift\'s client_timeout); past it the request is '
+                    'answered 408. 0: only client_socket_timeout applies.'),
 ]
 
 

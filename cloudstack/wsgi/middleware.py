@@ -65,6 +65,11 @@ class RequestId(request_id.RequestId):
     _INBOUND = 'HTTP_' + request_id.INBOUND_HEADER.upper().replace('-', '_')
 
     def __call__(self, environ, start_response):
+        if ('chunked' in environ.get('HTTP_TRANSFER_ENCODING', '').lower()
+                and not environ.get('CONTENT_LENGTH')):
+            # The server's chunked input ends at the last chunk: say so
+            # (PEP 3333's wsgi.input_terminated), or webob reads no body.
+            environ['wsgi.input_terminated'] = True
         global_id = environ.get(self._INBOUND)
         if global_id and self._GLOBAL_ID.match(global_id):
             environ[request_id.GLOBAL_REQ_ID] = global_id
@@ -110,9 +115,15 @@ class SizeLimit(sizelimit.RequestBodySizeLimiter):
         return lambda app: cls(app, CONF)
 
     def __call__(self, environ, start_response):
-        if not (environ.get('CONTENT_LENGTH') or environ.get('HTTP_TRANSFER_ENCODING')
+        declared = environ.get('CONTENT_LENGTH')
+        if not (declared or environ.get('HTTP_TRANSFER_ENCODING')
                 or environ.get('wsgi.input_terminated')):
             return self.application(environ, start_response)    # no body to bound
+        limit = CONF.oslo_middleware.max_request_body_size
+        if declared and declared.isdigit() and int(declared) > limit:
+            # oslo's own refusal leaves its '%s' unfilled
+            raise exception.RequestEntityTooLarge(
+                'Request is too large. Larger than max_request_body_size (%d).' % limit)
         return self._limit(webob.Request(environ))(environ, start_response)
 
 

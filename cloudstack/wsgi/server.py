@@ -27,6 +27,7 @@ import eventlet
 import eventlet.tpool
 import eventlet.wsgi
 
+from cloudstack import exception
 from cloudstack.conf import CONF
 from cloudstack.tasks import engine as task_engine
 
@@ -87,14 +88,51 @@ def on_stop(callback, parent_fd=None):
             eventlet.spawn_n(watch, fd)
 
 
+class TimedInput:
+    """A request body whose every read must finish within `timeout` seconds,
+    else RequestTimeout (408): a client that stops short of its
+    Content-Length does not hold a green thread until the socket times out."""
+
+    def __init__(self, raw, timeout):
+        self.raw = raw
+        self.timeout = timeout
+
+    def _timed(self, method, *args):
+        try:
+            with eventlet.Timeout(self.timeout):
+                return method(*args)
+        except eventlet.Timeout:
+            raise exception.RequestTimeout() from None
+
+    def read(self, *args):
+        return self._timed(self.raw.read, *args)
+
+    def readline(self, *args):
+        return self._timed(self.raw.readline, *args)
+
+    def readlines(self, *args):
+        return self._timed(self.raw.readlines, *args)
+
+    def __iter__(self):
+        return iter(self.readline, b'')
+
+    def __getattr__(self, name):
+        return getattr(self.raw, name)
+
+
 def _taking_turns(app):
-    """`app`, yielding to the other green threads before each request.
+    """`app`, yielding to the other green threads before each request, its
+    body read within [DEFAULT] client_timeout.
 
     A request that never waits on the network runs without yielding, and on a
     keep-alive connection whose next request has already arrived, so would
     the next one: one client could keep a worker while the others wait."""
+    timeout = CONF.client_timeout
+
     def turn_taking_app(environ, start_response):
         eventlet.sleep(0)
+        if timeout:
+            environ['wsgi.input'] = TimedInput(environ['wsgi.input'], timeout)
         return app(environ, start_response)
     return turn_taking_app
 

@@ -1,5 +1,4 @@
 """/v2/images: images, their data, tags, import and (de)activation."""
-import json
 import urllib.parse
 
 import webob
@@ -19,11 +18,10 @@ OPS = ('add', 'replace', 'remove')
 NOT_FILTERS = ('limit', 'marker', 'sort', 'sort_key', 'sort_dir')
 
 
-def _json(req):
-    try:
-        return json.loads(req.body or b'null')
-    except ValueError as exc:
-        raise exception.BadRequest('Malformed JSON in request body: %s' % exc)
+def json_body(req):
+    """The request's JSON (None without a body), bounded as the other JSON
+    APIs' bodies ([oslo_middleware] max_request_body_size)."""
+    return req.bounded_json(CONF.oslo_middleware.max_request_body_size)
 
 
 def _pointer(path):
@@ -43,7 +41,7 @@ def parse_patch(req):
                 ctype or 'none', ', '.join(PATCH_TYPES)))
         exc.headers['Accept-Patch'] = ', '.join(PATCH_TYPES)
         raise exc
-    body = _json(req)
+    body = json_body(req)
     if not isinstance(body, list):
         raise exception.BadRequest('A JSON-patch body is a list of operations')
     ops = []
@@ -99,7 +97,7 @@ class Images:
 
     @wsgi.response(201)
     def create(self, req):
-        body = _json(req)
+        body = json_body(req)
         if isinstance(body, dict):
             owner = body.get('owner', req.context.project_id)
             authz.authorize(req, 'image:add_image', {'owner': owner or ''})
@@ -211,7 +209,7 @@ class Images:
 
     @wsgi.response(202)
     def import_image(self, req, image_id):
-        body = _json(req)
+        body = json_body(req)
         authz.image(req, 'image:import_image', image_id)
         method = body.get('method') if isinstance(body, dict) else None
         if (isinstance(method, dict) and method.get('name') == 'copy-image'

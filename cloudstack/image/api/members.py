@@ -1,16 +1,11 @@
 """/v2/images/{image_id}/members: sharing an image with other projects."""
-import json
-
 from cloudstack import exception
 from cloudstack.image import manager
-from cloudstack.image.api import authz, views
+from cloudstack.image.api import authz, images, views
 
 
 def _body(req, key):
-    try:
-        body = json.loads(req.body or b'null')
-    except ValueError as exc:
-        raise exception.BadRequest('Malformed JSON in request body: %s' % exc)
+    body = images.json_body(req)
     if not isinstance(body, dict) or key not in body:
         raise exception.BadRequest('The request body needs "%s"' % key)
     return body[key]

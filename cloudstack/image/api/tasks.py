@@ -1,6 +1,5 @@
 """/v2/tasks, /v2/images/{id}/tasks and the task schemas."""
 import copy
-import json
 import urllib.parse
 
 from cloudstack import exception
@@ -8,7 +7,7 @@ from cloudstack.api import common, wsgi
 from cloudstack.conf import CONF
 from cloudstack.image import manager
 from cloudstack.image.manager import base
-from cloudstack.image.api import authz, views
+from cloudstack.image.api import authz, images, views
 
 NOT_FILTERS = ('limit', 'marker', 'sort_key', 'sort_dir')
 
@@ -74,10 +73,7 @@ class Tasks:
 
     @wsgi.response(201)
     def create(self, req):
-        try:
-            body = json.loads(req.body or b'null')
-        except ValueError as exc:
-            raise exception.BadRequest('Malformed JSON in request body: %s' % exc)
+        body = images.json_body(req)
         authz.authorize(req, 'image:add_task', {'owner': req.context.project_id or ''})
         rec = self.manager.create_task(req.context, body)
         resp = wsgi.json_response(views.task(rec), 201)

@@ -148,7 +148,7 @@ class StaticLargeObject(_base.Filter):
             raise ManifestError(413, 'Manifest File > %d bytes' % self.max_size)
         try:
             data = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):     # too deeply nested, too
             raise ManifestError(400, 'Manifest must be valid JSON.\n')
         if not isinstance(data, list):
             raise ManifestError(400, 'Manifest must be a list.\n')

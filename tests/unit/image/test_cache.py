@@ -26,8 +26,17 @@ def _active(client, data):
     return img['id']
 
 
-def test_off_by_default(users):
-    assert users['boss'].get(CACHE).status_int == 404
+def test_on_by_default_and_empty_until_an_admin_queues(users, conf):
+    boss = users['boss']
+    img = users['alice'].create_image()
+    assert users['alice'].upload(img['id'], b'data').status_int == 204
+    assert users['alice'].get(IMG + '/%s/file' % img['id']).body == b'data'
+    assert boss.get(CACHE).json == {'cached_images': [], 'queued_images': []}
+    CONF.set_override('image_cache_enabled', False, group='image')
+    try:
+        assert boss.get(CACHE).status_int == 404
+    finally:
+        CONF.clear_override('image_cache_enabled', group='image')
 
 
 def test_cache_cycle(users, cache_on):

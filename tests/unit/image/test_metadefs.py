@@ -130,12 +130,23 @@ def test_namespace_bodies_are_validated(users):
     assert boss.get(NS + '/x').status_int == 404
 
 
-def test_unknown_resource_type_fails_the_whole_create(users):
+def test_a_new_resource_type_is_created_by_associating_it(users):
+    """As Glance: a namespace (created or existing) associated with a resource
+    type nobody has made yet makes it, unprotected."""
     boss = users['boss']
     resp = boss.post(NS, {'namespace': 'x', 'resource_type_associations': [
         {'name': 'OS::No::Such'}]})
-    assert resp.status_int == 404, resp.text
-    assert boss.get(NS + '/x').status_int == 404
+    assert resp.status_int == 201, resp.text
+    assert [a['name'] for a in boss.get(NS + '/x').json['resource_type_associations']] == [
+        'OS::No::Such']
+    _ns(boss, 'y')
+    resp = boss.post(NS + '/y/resource_types', {'name': 'Custom::Thing', 'prefix': 'c_'})
+    assert resp.status_int == 201, resp.text
+    assert resp.json['name'] == 'Custom::Thing' and resp.json['prefix'] == 'c_'
+    names = [r['name'] for r in boss.get(MD + '/resource_types').json['resource_types']]
+    assert {'OS::No::Such', 'Custom::Thing'} <= set(names)
+    listed = boss.get(NS + '?resource_types=Custom::Thing').json['namespaces']
+    assert [n['namespace'] for n in listed] == ['y']
 
 
 def test_visibility_and_policy(users):
@@ -208,7 +219,6 @@ def test_resource_type_associations(users):
     assert resp.json['name'] == 'OS::Cinder::Volume'
     assert resp.json['prefix'] == 'hw_'
     assert boss.post(url, {'name': 'OS::Cinder::Volume'}).status_int == 409
-    assert boss.post(url, {'name': 'OS::Nope'}).status_int == 404
     assert boss.post(url, {'prefix': 'x'}).status_int == 400
     assert boss.post(NS + '/none/resource_types',
                      {'name': 'OS::Cinder::Volume'}).status_int == 404

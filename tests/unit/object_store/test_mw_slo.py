@@ -213,3 +213,8 @@ def test_inline_data_segments(swift):
                 [{'data': 'eHg=', 'etag': 'x'}, segs[2]], [{'data': 'eHg='}]):
         r = _put(swift, bad)
         assert r.status_int == 400, (bad, r.text)
+
+
+def test_a_deeply_nested_manifest_is_a_400(swift):
+    r = swift('PUT', '/c/m?multipart-manifest=put', body=b'[' * 100000)
+    assert r.status_int == 400 and b'valid JSON' in r.body
