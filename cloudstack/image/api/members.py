@@ -22,28 +22,28 @@ class Members:
 
     def create(self, req, image_id):
         member_id = _body(req, 'member')
-        authz.image(req, 'image:add_member', image_id)
+        authz.image(req, 'add_member', image_id)
         return views.member(self.manager.add_member(req.context, image_id, member_id))
 
     def index(self, req, image_id):
-        authz.image(req, 'image:get_members', image_id)
+        authz.image(req, 'get_members', image_id)
         rows = self.manager.list_members(req.context, image_id)
         return {'members': [views.member(r) for r in rows],
                 'schema': '/v2/schemas/members'}
 
     def show(self, req, image_id, member_id):
-        authz.image(req, 'image:get_member', image_id)
+        authz.image(req, 'get_member', image_id)
         return views.member(self.manager.get_member(req.context, image_id, member_id))
 
     def update(self, req, image_id, member_id):
         status = _body(req, 'status')
         target = self.manager.policy_target(req.context, image_id)
         self.manager.get_member(req.context, image_id, member_id)  # 404s first
-        authz.authorize(req, 'image:modify_member',
-                        {'owner': target['owner'], 'member_id': member_id})
+        authz.authorize(req, 'modify_member', {
+            'owner': target['owner'], 'project_id': target['owner'], 'member_id': member_id})
         return views.member(self.manager.update_member(
             req.context, image_id, member_id, status))
 
     def delete(self, req, image_id, member_id):
-        authz.image(req, 'image:delete_member', image_id)
+        authz.image(req, 'delete_member', image_id)
         self.manager.delete_member(req.context, image_id, member_id)
