@@ -72,22 +72,27 @@ class World:
     def grant(self, where, user_id, role):
         ok(self.admin.put('%s/%s/users/%s/roles/%s' % (V3, where, user_id, self.roles[role])))
 
-    def call(self, persona, method, path, body=None, headers=None):
-        return self.client.request(method, V3 + path, body, headers=headers,
+    def call(self, persona, method, path, body=None, headers=None, base=V3):
+        return self.client.request(method, base + path, body, headers=headers,
                                    token=self.tokens[persona])
 
 
-def check_matrix(world, operation, allowed, loose=False):
+def check_matrix(world, operation, allowed, loose=False, hidden=(), unseen=(), base=V3):
     """Run `operation(world, persona)` -> (method, path, body[, headers]) as
     every persona; those in `allowed` must pass the policy check (a success,
-    or with `loose` any answer but 403), the others get 403."""
+    or with `loose` any answer but 403), those `hidden` from get 404, those
+    `unseen` 403 or 404, the others 403."""
     wrong = []
     for persona in PERSONAS:
         request = operation(world, persona)
-        resp = world.call(persona, *request)
+        resp = world.call(persona, *request, base=base)
         assert resp.status_int < 500, (persona, request, resp.text)
         if persona in allowed:
             passed = resp.status_int != 403 if loose else resp.status_int < 400
+        elif persona in hidden:
+            passed = resp.status_int == 404
+        elif persona in unseen:
+            passed = resp.status_int in (403, 404)
         else:
             passed = resp.status_int == 403
         if not passed:
