@@ -145,13 +145,6 @@ class Manager:
                 out[assoc.namespace_id].append(_assoc_record(assoc, rt_name))
         return out
 
-    def _resource_type(self, session, name):
-        rt = session.scalars(sa.select(RT).where(RT.name == name)).first()
-        if rt is None:
-            raise exception.NotFound(
-                'Metadata definition resource-type=%s was not found.' % name)
-        return rt
-
     # -- namespaces --------------------------------------------------------
 
     def create_namespace(self, ctx, body):
@@ -291,7 +284,13 @@ class Manager:
     # -- resource type associations --------------------------------------
 
     def _insert_association(self, session, ns, body, now):
-        rt = self._resource_type(session, body['name'])
+        # As Glance: associating an unknown resource type creates it (unprotected).
+        rt = session.scalars(sa.select(RT).where(RT.name == body['name'])).first()
+        if rt is None:
+            rt = RT(name=body['name'], protected=False, created_at=now, updated_at=now)
+            session.add(rt)
+            self._flush(session, 'Resource type %s was created at the same moment; '
+                                 'try again.' % body['name'])
         if session.get(ASSOC, (ns.id, rt.id)) is not None:
             raise exception.Conflict(
                 'Resource type %s is already associated with namespace %s.' % (

@@ -130,12 +130,16 @@ def test_namespace_bodies_are_validated(users):
     assert boss.get(NS + '/x').status_int == 404
 
 
-def test_unknown_resource_type_fails_the_whole_create(users):
+def test_unknown_resource_type_is_created_with_the_namespace(users):
+    """As Glance: an association names any resource type; a new one is made."""
     boss = users['boss']
     resp = boss.post(NS, {'namespace': 'x', 'resource_type_associations': [
         {'name': 'OS::No::Such'}]})
-    assert resp.status_int == 404, resp.text
-    assert boss.get(NS + '/x').status_int == 404
+    assert resp.status_int == 201, resp.text
+    assert [a['name'] for a in boss.get(NS + '/x').json['resource_type_associations']] \
+        == ['OS::No::Such']
+    assert 'OS::No::Such' in [
+        r['name'] for r in boss.get(MD + '/resource_types').json['resource_types']]
 
 
 def test_visibility_and_policy(users):
@@ -208,7 +212,11 @@ def test_resource_type_associations(users):
     assert resp.json['name'] == 'OS::Cinder::Volume'
     assert resp.json['prefix'] == 'hw_'
     assert boss.post(url, {'name': 'OS::Cinder::Volume'}).status_int == 409
-    assert boss.post(url, {'name': 'OS::Nope'}).status_int == 404
+    # An unknown resource type is created by its first association (as Glance).
+    assert boss.post(url, {'name': 'OS::Cloudstack::New'}).status_int == 201
+    assert 'OS::Cloudstack::New' in [
+        r['name'] for r in boss.get(MD + '/resource_types').json['resource_types']]
+    assert boss.delete(url + '/OS::Cloudstack::New').status_int == 204
     assert boss.post(url, {'prefix': 'x'}).status_int == 400
     assert boss.post(NS + '/none/resource_types',
                      {'name': 'OS::Cinder::Volume'}).status_int == 404
