@@ -4,6 +4,7 @@ here, before it calls the manager, with Glance's target: `project_id` and
 caller's project when the image is shared with it). Which images a caller
 can see at all is the manager's scoping (404 for the others, see
 context.all_projects)."""
+from cloudstack.conf import CONF
 from cloudstack import exception
 from cloudstack import policy
 from cloudstack.image import manager, metadefs
@@ -15,6 +16,8 @@ def authorize(req, rule, target=None):
     if target is None:
         target = {'project_id': req.context.project_id or ''}
     policy.authorize(req.context, rule, target)
+    if rule == 'add_image':
+        _old_defaults_owner_only(req.context, rule, target.get('owner'))
 
 
 def _image_target(ctx, image_id, owner, visibility, **extra):
@@ -28,12 +31,25 @@ def _image_target(ctx, image_id, owner, visibility, **extra):
     return target
 
 
+# What Glance lets only the owner (or an admin) do to an image when its
+# deprecated defaults (anyone) are in force: it checks that in code.
+OWNER_ONLY = frozenset(['add_image', 'modify_image', 'delete_image', 'upload_image',
+                        'deactivate', 'reactivate', 'delete_image_location'])
+
+
+def _old_defaults_owner_only(ctx, rule, owner):
+    if (rule in OWNER_ONLY and not CONF.oslo_policy.enforce_new_defaults
+            and not ctx.all_projects and owner != ctx.project_id):
+        raise exception.Forbidden('You are not permitted to modify this image.')
+
+
 def image(req, rule, image_id):
     """The image's target (404 when the caller cannot see it), once `rule`
     allows the caller on it; with the image's 'status' besides."""
     found = manager.get().policy_target(req.context, image_id)
     target = _image_target(req.context, image_id, **found)
     policy.authorize(req.context, rule, target)
+    _old_defaults_owner_only(req.context, rule, target['owner'])
     return target
 
 

@@ -122,3 +122,28 @@ def test_image_rbac(world):
         except AssertionError as e:
             wrong.append('%s:\n%s' % (name, e))
     assert not wrong, '\n'.join(wrong)
+
+
+def test_old_defaults_keep_images_and_members_to_their_owners(world, override):
+    """With enforce_new_defaults off, Glance's old rules let anyone through
+    and its code keeps changes to the owner: so do we."""
+    override('enforce_new_defaults', False, group='oslo_policy')
+    from cloudstack import policy
+    policy.reset()
+    rename_public = rename('public')(world, 'project_member')
+    assert world.call('project_member', *rename_public, base=V2).status_int == 403
+    assert world.call('project_member', 'DELETE', '/images/' + world.public,
+                      base=V2).status_int == 403
+    assert world.call('project_member', 'POST', '/images', {'name': 'x', 'owner': world.p2},
+                      base=V2).status_int == 403
+    assert world.call('project_member', 'POST', '/images/%s/members' % world.shared,
+                      {'member': uuid.uuid4().hex}, base=V2).status_int == 403
+    # The deprecated rules let a reader do what only members may now.
+    assert world.call('project_reader', *rename('own')(world, 'project_reader'),
+                      base=V2).status_int == 200
+    # The owner does not answer for its members.
+    member = uuid.uuid4().hex
+    rbac_world.ok(world.call('project_member', 'POST', '/images/%s/members' % world.own_shared,
+                             {'member': member}, base=V2))
+    assert world.call('project_member', 'PUT', '/images/%s/members/%s' % (
+        world.own_shared, member), {'status': 'accepted'}, base=V2).status_int == 403
