@@ -81,4 +81,6 @@ class RequestContext(oslo_context.RequestContext):
             'domain_id': self.domain_id, 'system_scope': self.system_scope,
             'roles': self.roles, 'trust_id': self.trust_id,
             'is_admin_project': True, 'service_roles': [],
+            # Keystone's rules read the token: `token.domain.id`, `token.project.domain.id`.
+            'token': self.token or {},
         }

@@ -59,7 +59,7 @@ RULES = [
     (P + 'servers:create', MEMBER, [('POST', '/servers')], 'Create a server'),
     (P + 'servers:create:forced_host', ADMIN, [('POST', '/servers')],
      'Create a server on a given host'),
-    (P + 'servers:create:requested_destination', ADMIN, [('POST', '/servers')],
+    ('compute:servers:create:requested_destination', ADMIN, [('POST', '/servers')],
      'Create a server on a requested host or node'),
     (P + 'servers:create:attach_volume', MEMBER, [('POST', '/servers')],
      'Create a server with volumes'),
@@ -78,7 +78,7 @@ RULES = [
     (P + 'servers:revert_resize', MEMBER, [('POST', A)], 'Revert a resize'),
     (P + 'servers:reboot', MEMBER, [('POST', A)], 'Reboot a server'),
     (P + 'servers:resize', MEMBER, [('POST', A)], 'Resize a server'),
-    (P + 'servers:resize:cross_cell', NOBODY, [('POST', A)], 'Resize across cells'),
+    ('compute:servers:resize:cross_cell', NOBODY, [('POST', A)], 'Resize across cells'),
     (P + 'servers:rebuild', MEMBER, [('POST', A)], 'Rebuild a server'),
     (P + 'servers:rebuild:trusted_certs', MEMBER, [('POST', A)],
      'Rebuild a server with trusted image certificates'),
@@ -90,12 +90,14 @@ RULES = [
     (P + 'servers:trigger_crash_dump', MEMBER, [('POST', A)], 'Trigger a crash dump'),
     (P + 'servers:migrations:show', ADMIN, [('GET', S + '/migrations/{migration_id}')],
      "Show a server's migration"),
-    (P + 'servers:migrations:force_complete', ADMIN,
+    (P + 'servers:migrations:force_complete', MANAGER,
      [('POST', S + '/migrations/{migration_id}/action')], 'Force a live migration to end'),
-    (P + 'servers:migrations:delete', ADMIN,
+    (P + 'servers:migrations:delete', MANAGER,
      [('DELETE', S + '/migrations/{migration_id}')], 'Abort a live migration'),
     (P + 'servers:migrations:index', MANAGER, [('GET', S + '/migrations')],
      "List a server's live migrations"),
+    (P + 'servers:migrations:index:host', ADMIN, [('GET', S + '/migrations')],
+     "Show the hosts of a server's live migrations"),
     # server actions by extension
     (P + 'os-admin-actions:reset_state', ADMIN, [('POST', A)], "Reset a server's state"),
     (P + 'os-admin-actions:inject_network_info', ADMIN, [('POST', A)],
@@ -143,9 +145,9 @@ RULES = [
      "Show a server's encrypted password"),
     (P + 'os-server-password:clear', MEMBER, [('DELETE', S + '/os-server-password')],
      "Clear a server's encrypted password"),
-    (P + 'os-server-topology:index', READER, [('GET', S + '/topology')],
+    ('compute:server:topology:index', READER, [('GET', S + '/topology')],
      "Show a server's NUMA topology"),
-    (P + 'os-server-topology:host:index', ADMIN, [('GET', S + '/topology')],
+    ('compute:server:topology:host:index', ADMIN, [('GET', S + '/topology')],
      "Show a server's NUMA topology with host details"),
     # server sub-resources
     (P + 'server-metadata:index', READER, [('GET', S + '/metadata')], 'List metadata'),
@@ -270,7 +272,7 @@ RULES = [
     (P + 'os-server-groups:show', READER, [('GET', '/os-server-groups/{server_group_id}')],
      'Show a server group'),
     # the cloud: zones, aggregates, hosts, hypervisors, services, migrations
-    (P + 'os-availability-zone:list', READER, [('GET', '/os-availability-zone')],
+    (P + 'os-availability-zone:list', ANY, [('GET', '/os-availability-zone')],
      'List availability zones'),
     (P + 'os-availability-zone:detail', ADMIN, [('GET', '/os-availability-zone/detail')],
      'List availability zones with their hosts'),
@@ -288,7 +290,7 @@ RULES = [
      [('POST', '/os-aggregates/{aggregate_id}/action')], 'Remove a host from an aggregate'),
     (P + 'os-aggregates:set_metadata', ADMIN,
      [('POST', '/os-aggregates/{aggregate_id}/action')], "Set an aggregate's metadata"),
-    (P + 'os-aggregates:images', ADMIN, [('POST', '/os-aggregates/{aggregate_id}/images')],
+    ('compute:aggregates:images', ADMIN, [('POST', '/os-aggregates/{aggregate_id}/images')],
      "Cache images on an aggregate's hosts"),
     (P + 'os-hypervisors:list', ADMIN, [('GET', '/os-hypervisors')], 'List hypervisors'),
     (P + 'os-hypervisors:list-detail', ADMIN, [('GET', '/os-hypervisors/detail')],
@@ -322,12 +324,12 @@ RULES = [
      'Show the hosts of migrations'),
     (P + 'os-console-auth-tokens', ADMIN, [('GET', '/os-console-auth-tokens/{console_token}')],
      'Show a console connection'),
-    (P + 'os-assisted-volume-snapshots:create', SERVICE,
+    (P + 'os-assisted-volume-snapshots:create', SERVICE_OR_ADMIN,
      [('POST', '/os-assisted-volume-snapshots')], 'Create an assisted volume snapshot'),
-    (P + 'os-assisted-volume-snapshots:delete', SERVICE,
+    (P + 'os-assisted-volume-snapshots:delete', SERVICE_OR_ADMIN,
      [('DELETE', '/os-assisted-volume-snapshots/{snapshot_id}')],
      'Delete an assisted volume snapshot'),
-    (P + 'extensions', READER, [('GET', '/extensions')], 'List extensions'),
+    (P + 'extensions', ANY, [('GET', '/extensions')], 'List extensions'),
     # the deprecated proxies to Image, Networking and Block Storage
     (P + 'os-networks:list', READER, [('GET', '/os-networks')], 'List networks'),
     (P + 'os-networks:show', READER, [('GET', '/os-networks/{network_id}')], 'Show a network'),
@@ -335,7 +337,7 @@ RULES = [
      'List project networks'),
     (P + 'os-tenant-networks:show', READER, [('GET', '/os-tenant-networks/{network_id}')],
      'Show a project network'),
-    (P + 'os-floating-ip-pools', READER, [('GET', '/os-floating-ip-pools')],
+    (P + 'os-floating-ip-pools', ANY, [('GET', '/os-floating-ip-pools')],
      'List floating IP pools'),
     (P + 'os-floating-ips:list', READER, [('GET', '/os-floating-ips')], 'List floating IPs'),
     (P + 'os-floating-ips:show', READER, [('GET', '/os-floating-ips/{floating_ip_id}')],
@@ -383,12 +385,68 @@ RULES = [
 ]
 
 
+# Nova's deprecated check strings, OR-ed with the defaults while
+# [oslo_policy] enforce_new_defaults is off: {old check string: rules}.
+DEPRECATED = {
+    'is_admin:True': """
+        context_is_admin project_manager_api project_manager_or_admin service_api
+        service_or_admin""".split(),
+    'is_admin:True or project_id:%(project_id)s': """
+        project_member_api project_member_or_admin project_reader_api project_reader_or_admin""".split(),
+    'rule:admin_or_owner': """
+        os_compute_api:os-attach-interfaces:create os_compute_api:os-attach-interfaces:delete
+        os_compute_api:os-attach-interfaces:list os_compute_api:os-attach-interfaces:show
+        os_compute_api:os-deferred-delete:force os_compute_api:os-deferred-delete:restore
+        os_compute_api:os-flavor-access os_compute_api:os-floating-ips:add
+        os_compute_api:os-floating-ips:create os_compute_api:os-floating-ips:delete
+        os_compute_api:os-floating-ips:list os_compute_api:os-floating-ips:remove
+        os_compute_api:os-floating-ips:show os_compute_api:os-instance-actions:list
+        os_compute_api:os-instance-actions:show os_compute_api:os-multinic:add
+        os_compute_api:os-multinic:remove os_compute_api:os-networks:list
+        os_compute_api:os-networks:show os_compute_api:os-security-groups:add
+        os_compute_api:os-security-groups:create os_compute_api:os-security-groups:delete
+        os_compute_api:os-security-groups:get os_compute_api:os-security-groups:list
+        os_compute_api:os-security-groups:remove os_compute_api:os-security-groups:rule:create
+        os_compute_api:os-security-groups:rule:delete os_compute_api:os-security-groups:show
+        os_compute_api:os-security-groups:update os_compute_api:os-server-password:clear
+        os_compute_api:os-server-password:show os_compute_api:os-tenant-networks:list
+        os_compute_api:os-tenant-networks:show os_compute_api:os-unrescue
+        os_compute_api:os-volumes:create os_compute_api:os-volumes:delete
+        os_compute_api:os-volumes:detail os_compute_api:os-volumes:list
+        os_compute_api:os-volumes:show os_compute_api:os-volumes:snapshots:create
+        os_compute_api:os-volumes:snapshots:delete os_compute_api:os-volumes:snapshots:detail
+        os_compute_api:os-volumes:snapshots:list os_compute_api:os-volumes:snapshots:show
+        os_compute_api:servers:show:flavor-extra-specs""".split(),
+    'rule:admin_api': """
+        os_compute_api:limits:other_project os_compute_api:os-baremetal-nodes:list
+        os_compute_api:os-baremetal-nodes:show os_compute_api:os-hosts:list
+        os_compute_api:os-hosts:reboot os_compute_api:os-hosts:show
+        os_compute_api:os-hosts:shutdown os_compute_api:os-hosts:start
+        os_compute_api:os-hosts:update os_compute_api:os-hypervisors:list
+        os_compute_api:os-hypervisors:list-detail os_compute_api:os-hypervisors:search
+        os_compute_api:os-hypervisors:servers os_compute_api:os-hypervisors:show
+        os_compute_api:os-hypervisors:statistics os_compute_api:os-hypervisors:uptime
+        os_compute_api:os-instance-usage-audit-log:list
+        os_compute_api:os-instance-usage-audit-log:show os_compute_api:os-services:delete
+        os_compute_api:os-services:list os_compute_api:os-services:update""".split(),
+}
+DEPRECATED_REASON = 'Nova now knows the reader, member and manager roles.'
+
+
+def _deprecated(name):
+    for old, names in DEPRECATED.items():
+        if name in names:
+            return policy.DeprecatedRule(name, old, deprecated_reason=DEPRECATED_REASON,
+                                         deprecated_since='W')
+    return None
+
+
 def list_rules():
-    out = [policy.RuleDefault(name, check, description)
+    out = [policy.RuleDefault(name, check, description, deprecated_rule=_deprecated(name))
            for name, check, description in BASE_RULES]
     for name, check, operations, description in RULES:
         out.append(policy.DocumentedRuleDefault(
             name, check, description,
             [{'method': m, 'path': p} for m, p in operations],
-            scope_types=['project']))
+            scope_types=['project'], deprecated_rule=_deprecated(name)))
     return out

@@ -1,268 +1,321 @@
-"""Default policy rules of the Identity API.
+"""Default policy rules of the Identity API: Keystone's secure-RBAC defaults.
 
-`admin` anywhere administers identity; readers and owners get the reads and
-self-service Keystone grants them. Targets are flattened, e.g. the user being
-read is `target.user.id`.
+Every rule keeps Keystone's name, check string and scope types, and the
+deprecated check string Keystone still honours while `[oslo_policy]
+enforce_new_defaults` is off. The API layer builds the targets these check
+strings read: `target.user.domain_id`, `target.project.domain_id`,
+`target.group.domain_id`, `target.role.name`/`domain_id`,
+`target.credential.user_id`, `target.trust.*`, `target.limit.*`,
+`target.token.user_id`, `target.domain_id` (a list's domain) and the path's
+own `user_id`. The caller's credentials carry `token.domain.id` and
+`token.project.domain.id` (cloudstack.context).
 """
 from oslo_policy import policy
 
-from cloudstack.policy import ADMIN
-
-ANY = ''
+ANYONE = ''
+ADMIN = 'rule:admin_required'
 SYSTEM_READER = '(role:reader and system_scope:all)'
-ADMIN_OR_READER = ADMIN + ' or ' + SYSTEM_READER
-OWNER = 'user_id:%(target.user.id)s'
-ADMIN_OR_OWNER = ADMIN + ' or ' + OWNER
-CREDENTIAL_OWNER = ADMIN + ' or user_id:%(target.credential.user_id)s'
-TOKEN_OWNER = (ADMIN_OR_READER + ' or role:service or '
-               'user_id:%(target.token.user_id)s')
-TRUST_PARTY = (ADMIN + ' or user_id:%(target.trust.trustor_user_id)s'
-               ' or user_id:%(target.trust.trustee_user_id)s')
-PROJECT_READER = (ADMIN_OR_READER + ' or project_id:%(target.project.id)s')
-DOMAIN_READER = (ADMIN_OR_READER + ' or domain_id:%(target.domain.id)s'
-                 ' or project_domain_id:%(target.domain.id)s')
-
-# (rule, check string) per resource; one RuleDefault each.
-RULES = {
-    # tokens and auth
-    'identity:validate_token': TOKEN_OWNER,
-    'identity:check_token': TOKEN_OWNER,
-    'identity:revoke_token': TOKEN_OWNER,
-    'identity:get_auth_catalog': ANY,
-    'identity:get_auth_projects': ANY,
-    'identity:get_auth_domains': ANY,
-    'identity:get_auth_system': ANY,
-    'identity:list_revoke_events': ADMIN_OR_READER + ' or role:service',
-    # domains and projects
-    'identity:get_domain': DOMAIN_READER,
-    'identity:list_domains': ADMIN_OR_READER,
-    'identity:create_domain': ADMIN,
-    'identity:update_domain': ADMIN,
-    'identity:delete_domain': ADMIN,
-    'identity:get_project': PROJECT_READER,
-    'identity:list_projects': ADMIN_OR_READER,
-    'identity:list_user_projects': ADMIN_OR_READER + ' or ' + OWNER,
-    'identity:create_project': ADMIN,
-    'identity:update_project': ADMIN,
-    'identity:delete_project': ADMIN,
-    'identity:list_project_tags': PROJECT_READER,
-    'identity:get_project_tag': PROJECT_READER,
-    'identity:update_project_tags': ADMIN,
-    'identity:create_project_tag': ADMIN,
-    'identity:delete_project_tags': ADMIN,
-    'identity:delete_project_tag': ADMIN,
-    # users and groups
-    'identity:get_user': ADMIN_OR_READER + ' or ' + OWNER,
-    'identity:list_users': ADMIN_OR_READER,
-    'identity:create_user': ADMIN,
-    'identity:update_user': ADMIN,
-    'identity:delete_user': ADMIN,
-    'identity:get_group': ADMIN_OR_READER,
-    'identity:list_groups': ADMIN_OR_READER,
-    'identity:list_groups_for_user': ADMIN_OR_READER + ' or ' + OWNER,
-    'identity:create_group': ADMIN,
-    'identity:update_group': ADMIN,
-    'identity:delete_group': ADMIN,
-    'identity:list_users_in_group': ADMIN_OR_READER,
-    'identity:add_user_to_group': ADMIN,
-    'identity:remove_user_from_group': ADMIN,
-    'identity:check_user_in_group': ADMIN_OR_READER,
-    # roles, implied roles and assignments
-    'identity:get_role': ADMIN_OR_READER,
-    'identity:list_roles': ADMIN_OR_READER,
-    'identity:create_role': ADMIN,
-    'identity:update_role': ADMIN,
-    'identity:delete_role': ADMIN,
-    'identity:get_domain_role': ADMIN_OR_READER,
-    'identity:list_domain_roles': ADMIN_OR_READER,
-    'identity:create_domain_role': ADMIN,
-    'identity:update_domain_role': ADMIN,
-    'identity:delete_domain_role': ADMIN,
-    'identity:get_implied_role': ADMIN_OR_READER,
-    'identity:list_implied_roles': ADMIN_OR_READER,
-    'identity:list_role_inference_rules': ADMIN_OR_READER,
-    'identity:create_implied_role': ADMIN,
-    'identity:delete_implied_role': ADMIN,
-    'identity:check_implied_role': ADMIN_OR_READER,
-    'identity:check_grant': ADMIN_OR_READER,
-    'identity:list_grants': ADMIN_OR_READER,
-    'identity:create_grant': ADMIN,
-    'identity:revoke_grant': ADMIN,
-    'identity:list_role_assignments': ADMIN_OR_READER,
-    'identity:list_role_assignments_for_tree': ADMIN_OR_READER,
-    'identity:check_system_grant_for_user': ADMIN_OR_READER,
-    'identity:list_system_grants_for_user': ADMIN_OR_READER,
-    'identity:create_system_grant_for_user': ADMIN,
-    'identity:revoke_system_grant_for_user': ADMIN,
-    'identity:check_system_grant_for_group': ADMIN_OR_READER,
-    'identity:list_system_grants_for_group': ADMIN_OR_READER,
-    'identity:create_system_grant_for_group': ADMIN,
-    'identity:revoke_system_grant_for_group': ADMIN,
-    # trusts
-    'identity:create_trust': 'user_id:%(target.trust.trustor_user_id)s',
-    'identity:list_trusts': ADMIN_OR_READER,
-    'identity:list_trusts_for_trustor': ADMIN_OR_READER
-                                        + ' or user_id:%(target.trust.trustor_user_id)s',
-    'identity:list_trusts_for_trustee': ADMIN_OR_READER
-                                        + ' or user_id:%(target.trust.trustee_user_id)s',
-    'identity:get_trust': TRUST_PARTY,
-    'identity:delete_trust': ADMIN + ' or user_id:%(target.trust.trustor_user_id)s',
-    'identity:list_roles_for_trust': TRUST_PARTY,
-    'identity:get_role_for_trust': TRUST_PARTY,
-    # application credentials and access rules
-    'identity:get_application_credential': ADMIN_OR_READER + ' or ' + OWNER,
-    'identity:list_application_credentials': ADMIN_OR_READER + ' or ' + OWNER,
-    'identity:create_application_credential': OWNER,
-    'identity:delete_application_credential': ADMIN + ' or ' + OWNER,
-    'identity:get_access_rule': ADMIN_OR_READER + ' or ' + OWNER,
-    'identity:list_access_rules': ADMIN_OR_READER + ' or ' + OWNER,
-    'identity:delete_access_rule': ADMIN + ' or ' + OWNER,
-    # credentials and EC2 credentials
-    'identity:get_credential': CREDENTIAL_OWNER,
-    'identity:list_credentials': ANY,      # filtered to the caller's own
-    'identity:create_credential': CREDENTIAL_OWNER,
-    'identity:update_credential': CREDENTIAL_OWNER,
-    'identity:delete_credential': CREDENTIAL_OWNER,
-    'identity:ec2_get_credential': CREDENTIAL_OWNER,
-    'identity:ec2_list_credentials': ADMIN_OR_READER + ' or ' + OWNER,
-    'identity:ec2_create_credential': ADMIN + ' or ' + OWNER,
-    'identity:ec2_delete_credential': CREDENTIAL_OWNER,
-    # catalog
-    'identity:get_region': ANY,
-    'identity:list_regions': ANY,
-    'identity:create_region': ADMIN,
-    'identity:update_region': ADMIN,
-    'identity:delete_region': ADMIN,
-    'identity:get_service': ADMIN_OR_READER,
-    'identity:list_services': ADMIN_OR_READER,
-    'identity:create_service': ADMIN,
-    'identity:update_service': ADMIN,
-    'identity:delete_service': ADMIN,
-    'identity:get_endpoint': ADMIN_OR_READER,
-    'identity:list_endpoints': ADMIN_OR_READER,
-    'identity:create_endpoint': ADMIN,
-    'identity:update_endpoint': ADMIN,
-    'identity:delete_endpoint': ADMIN,
-    'identity:get_endpoint_group': ADMIN_OR_READER,
-    'identity:list_endpoint_groups': ADMIN_OR_READER,
-    'identity:create_endpoint_group': ADMIN,
-    'identity:update_endpoint_group': ADMIN,
-    'identity:delete_endpoint_group': ADMIN,
-    'identity:list_projects_for_endpoint': ADMIN_OR_READER,
-    'identity:list_endpoints_for_project': ADMIN_OR_READER,
-    'identity:add_endpoint_to_project': ADMIN,
-    'identity:remove_endpoint_from_project': ADMIN,
-    'identity:check_endpoint_in_project': ADMIN_OR_READER,
-    'identity:list_endpoint_groups_for_project': ADMIN_OR_READER,
-    'identity:list_projects_associated_with_endpoint_group': ADMIN_OR_READER,
-    'identity:list_endpoints_associated_with_endpoint_group': ADMIN_OR_READER,
-    'identity:get_endpoint_group_in_project': ADMIN_OR_READER,
-    'identity:add_endpoint_group_to_project': ADMIN,
-    'identity:remove_endpoint_group_from_project': ADMIN,
-    # policies, domain configuration, OAuth1, limits
-    'identity:get_policy': ADMIN_OR_READER,
-    'identity:list_policies': ADMIN_OR_READER,
-    'identity:create_policy': ADMIN,
-    'identity:update_policy': ADMIN,
-    'identity:delete_policy': ADMIN,
-    'identity:get_domain_config': ADMIN_OR_READER,
-    'identity:get_domain_config_default': ADMIN_OR_READER,
-    'identity:get_security_compliance_domain_config': ANY,
-    'identity:create_domain_config': ADMIN,
-    'identity:update_domain_config': ADMIN,
-    'identity:delete_domain_config': ADMIN,
-    'identity:get_consumer': ADMIN_OR_READER,
-    'identity:list_consumers': ADMIN_OR_READER,
-    'identity:create_consumer': ADMIN,
-    'identity:update_consumer': ADMIN,
-    'identity:delete_consumer': ADMIN,
-    'identity:authorize_request_token': ADMIN,
-    'identity:get_access_token': ADMIN,
-    'identity:get_access_token_role': ADMIN,
-    'identity:list_access_tokens': ADMIN,
-    'identity:list_access_token_roles': ADMIN,
-    'identity:delete_access_token': ADMIN,
-    # federation
-    'identity:create_identity_provider': ADMIN,
-    'identity:update_identity_provider': ADMIN,
-    'identity:delete_identity_provider': ADMIN,
-    'identity:get_identity_provider': ADMIN_OR_READER,
-    'identity:list_identity_providers': ADMIN_OR_READER,
-    'identity:create_protocol': ADMIN,
-    'identity:update_protocol': ADMIN,
-    'identity:delete_protocol': ADMIN,
-    'identity:get_protocol': ADMIN_OR_READER,
-    'identity:list_protocols': ADMIN_OR_READER,
-    'identity:create_mapping': ADMIN,
-    'identity:update_mapping': ADMIN,
-    'identity:delete_mapping': ADMIN,
-    'identity:get_mapping': ADMIN_OR_READER,
-    'identity:list_mappings': ADMIN_OR_READER,
-    'identity:create_service_provider': ADMIN,
-    'identity:update_service_provider': ADMIN,
-    'identity:delete_service_provider': ADMIN,
-    'identity:get_service_provider': ADMIN_OR_READER,
-    'identity:list_service_providers': ADMIN_OR_READER,
-    'identity:get_registered_limit': ANY,
-    'identity:list_registered_limits': ANY,
-    'identity:create_registered_limits': ADMIN,
-    'identity:update_registered_limit': ADMIN,
-    'identity:delete_registered_limit': ADMIN,
-    'identity:get_limit_model': ANY,
-    'identity:get_limit': ADMIN_OR_READER + ' or project_id:%(target.limit.project_id)s',
-    'identity:list_limits': ANY,            # filtered to the caller's project
-    'identity:create_limits': ADMIN,
-    'identity:update_limit': ADMIN,
-    'identity:delete_limit': ADMIN,
-}
+SYSTEM_ADMIN = '(role:admin and system_scope:all)'
+ADMIN_OR_SYSTEM_READER = ADMIN + ' or ' + SYSTEM_READER
+OWNER = 'rule:owner'
 
 
-# Keystone's base rules, which operators' policy files refer to.
+def _any_of(*checks):
+    return ' or '.join('(%s)' % c for c in checks)
+
+
+def _reader_in(*attrs):
+    """A reader whose domain-scoped token is the domain of every `attr`."""
+    return ' and '.join(['role:reader'] + ['domain_id:%%(target.%s)s' % a for a in attrs])
+
+
+def _manager_in(*attrs):
+    return ' and '.join(['role:manager'] + ['domain_id:%%(target.%s)s' % a for a in attrs])
+
+
+# A project's domain: the caller's domain, never a project without one.
+PROJECT_DOMAIN = ('domain_id:%(target.project.domain_id)s and '
+                  'not None:%(target.project.domain_id)s')
+ADMIN_OR_DOMAIN_READER_OR_PROJECT_USER = _any_of(
+    ADMIN, SYSTEM_READER[1:-1], 'role:reader and ' + PROJECT_DOMAIN) \
+    + ' or project_id:%(target.project.id)s'
+ADMIN_OR_PROJECT_DOMAIN_MANAGER = _any_of(ADMIN, 'role:manager and ' + PROJECT_DOMAIN)
+ADMIN_OR_USER_DOMAIN_MANAGER = _any_of(
+    ADMIN, 'role:manager and token.domain.id:%(target.user.domain_id)s')
+
+
+def _admin_or_system_or_domain_reader(*attrs):
+    return _any_of(ADMIN, SYSTEM_READER[1:-1], _reader_in(*attrs))
+
+
+# Grants: the actor (user or group) and the target (project or domain) both
+# in the caller's domain; a domain-specific role only of that domain; a
+# domain manager only grants the roles `domain_managed_target_role` names.
+_GRANT_PAIRS = (('user.domain_id', 'project.domain_id'), ('user.domain_id', 'domain.id'),
+                ('group.domain_id', 'project.domain_id'), ('group.domain_id', 'domain.id'))
+
+
+def _grant_in_domain(role):
+    return ' or '.join('(role:%s and domain_id:%%(target.%s)s and domain_id:%%(target.%s)s)'
+                       % (role, actor, target) for actor, target in _GRANT_PAIRS)
+
+
+ROLE_OF_DOMAIN = ('(domain_id:%(target.role.domain_id)s or '
+                  'None:%(target.role.domain_id)s)')
+LIST_GRANTS = '(%s) or (%s or %s)' % (ADMIN, SYSTEM_READER, _grant_in_domain('reader'))
+CHECK_GRANT = '(%s) or (%s or ((%s) and %s))' % (
+    ADMIN, SYSTEM_READER, _grant_in_domain('reader'), ROLE_OF_DOMAIN)
+CHANGE_GRANT = '(%s) or (%s) and %s or (%s) and rule:domain_managed_target_role' % (
+    ADMIN, _grant_in_domain('admin'), ROLE_OF_DOMAIN, _grant_in_domain('manager'))
+
+TRUST_TRUSTOR = 'user_id:%(target.trust.trustor_user_id)s'
+TRUST_TRUSTEE = 'user_id:%(target.trust.trustee_user_id)s'
+TRUST_PARTY = '(%s) or (role:reader and system_scope:all or %s or %s)' % (
+    ADMIN, TRUST_TRUSTOR, TRUST_TRUSTEE)
+
+CREDENTIAL_OWNER = 'user_id:%(target.credential.user_id)s'
+
+# Keystone's base rules: the defaults are built from them, operators'
+# policy files refer to them.
 BASE_RULES = {
-    'admin_required': ADMIN,
-    'owner': 'user_id:%(target.user_id)s',
+    'admin_required': 'role:admin or is_admin:1',
+    'service_role': 'role:service',
+    'service_or_admin': 'rule:admin_required or rule:service_role',
+    'owner': 'user_id:%(user_id)s',
     'admin_or_owner': 'rule:admin_required or rule:owner',
+    'token_subject': 'user_id:%(target.token.user_id)s',
+    'admin_or_token_subject': 'rule:admin_required or rule:token_subject',
+    'service_admin_or_token_subject': 'rule:service_or_admin or rule:token_subject',
+    'domain_managed_target_role': "'manager':%(target.role.name)s or "
+                                  "'member':%(target.role.name)s or "
+                                  "'reader':%(target.role.name)s",
 }
 
+SDP = ('system', 'domain', 'project')
+SP = ('system', 'project')
+P = ('project',)
 
-# The token scopes a rule accepts, as Keystone declares them (the enforcer
-# refuses others): a system or project token, or any token for these, or a
-# project token only for those; the base rules and the token's own catalog,
-# projects, domains and system, any token at all.
-ANY_SCOPE = frozenset('identity:' + name for name in """
-    validate_token check_token revoke_token get_domain list_domains get_project
-    list_projects list_user_projects create_project update_project delete_project
-    list_project_tags get_project_tag update_project_tags create_project_tag
-    delete_project_tags delete_project_tag get_user list_users create_user update_user
-    delete_user get_group list_groups list_groups_for_user create_group update_group
-    delete_group list_users_in_group add_user_to_group remove_user_from_group
-    check_user_in_group get_role list_roles check_grant list_grants create_grant
-    revoke_grant list_role_assignments list_role_assignments_for_tree get_credential
-    list_credentials create_credential update_credential delete_credential get_region
-    list_regions get_security_compliance_domain_config get_registered_limit
-    list_registered_limits get_limit_model get_limit list_limits""".split())
-PROJECT_SCOPE = frozenset(['identity:create_trust',
-                           'identity:create_application_credential',
-                           'identity:authorize_request_token', 'identity:get_access_token',
-                           'identity:get_access_token_role', 'identity:list_access_tokens',
-                           'identity:list_access_token_roles',
-                           'identity:delete_access_token'])
-UNSCOPED = frozenset(list(BASE_RULES) + ['identity:get_auth_catalog',
-                                         'identity:get_auth_projects',
-                                         'identity:get_auth_domains',
-                                         'identity:get_auth_system'])
+# Deprecated check strings (kept while enforce_new_defaults is off).
+OLD_ADMIN = ADMIN
+OLD_ADMIN_OR_OWNER = 'rule:admin_or_owner'
+OLD_TARGET_PROJECT = 'rule:admin_required or project_id:%(target.project.id)s'
+OLD_TRUST_PARTY = TRUST_TRUSTOR + ' or ' + TRUST_TRUSTEE
+OLD_EC2_OWNER = 'rule:admin_required or (rule:owner and ' + CREDENTIAL_OWNER + ')'
 
 
-def _scope_types(name):
-    if name in UNSCOPED:
-        return None
-    if name in ANY_SCOPE:
-        return ['system', 'domain', 'project']
-    if name in PROJECT_SCOPE:
-        return ['project']
-    return ['system', 'project']
+def _crud(kind, reader=ADMIN_OR_SYSTEM_READER, writer=ADMIN, scope=SP, plural=None,
+          deprecated=OLD_ADMIN):
+    """get/list/create/update/delete of `kind` as Keystone's catalog-like
+    resources are: readers, admins, one scope set."""
+    plural = plural or kind + 's'
+    return [('get_' + kind, reader, scope, deprecated),
+            ('list_' + plural, reader, scope, deprecated),
+            ('create_' + kind, writer, scope, deprecated),
+            ('update_' + kind, writer, scope, deprecated),
+            ('delete_' + kind, writer, scope, deprecated)]
+
+
+# (rule without `identity:`, check string, scope types, deprecated check).
+RULES = [
+    # tokens and auth
+    ('check_token', ADMIN_OR_SYSTEM_READER + ' or rule:token_subject', SDP,
+     'rule:admin_or_token_subject'),
+    ('validate_token', ADMIN_OR_SYSTEM_READER + ' or rule:service_role or rule:token_subject',
+     SDP, 'rule:service_admin_or_token_subject'),
+    ('revoke_token', ADMIN + ' or rule:token_subject', SDP, 'rule:admin_or_token_subject'),
+    ('get_auth_catalog', ANYONE, None, None),
+    ('get_auth_projects', ANYONE, None, None),
+    ('get_auth_domains', ANYONE, None, None),
+    ('get_auth_system', ANYONE, None, None),
+    ('list_projects_for_user', ANYONE, None, None),
+    ('list_domains_for_user', ANYONE, None, None),
+    ('list_revoke_events', 'rule:service_or_admin', SP, None),
+    ('revocation_list', 'rule:service_or_admin', SP, None),
+    ('ec2tokens_validate', 'rule:service_or_admin', SDP, None),
+    ('s3tokens_validate', 'rule:service_or_admin', SDP, None),
+    # domains
+    ('get_domain', ADMIN_OR_SYSTEM_READER + ' or token.domain.id:%(target.domain.id)s'
+     ' or token.project.domain.id:%(target.domain.id)s', SDP,
+     'rule:admin_required or token.project.domain.id:%(target.domain.id)s'),
+    ('list_domains', ADMIN_OR_SYSTEM_READER + ' or (role:reader and '
+     'domain_id:%(target.domain.id)s)', SDP, OLD_ADMIN),
+    ('create_domain', ADMIN, SP, OLD_ADMIN),
+    ('update_domain', ADMIN, SP, OLD_ADMIN),
+    ('delete_domain', ADMIN, SP, OLD_ADMIN),
+    # projects and their tags
+    ('get_project', ADMIN_OR_DOMAIN_READER_OR_PROJECT_USER, SDP, OLD_TARGET_PROJECT),
+    ('list_projects', _admin_or_system_or_domain_reader('domain_id'), SDP, OLD_ADMIN),
+    ('list_user_projects', _admin_or_system_or_domain_reader('user.domain_id')
+     + ' or user_id:%(target.user.id)s', SDP, OLD_ADMIN_OR_OWNER),
+    ('create_project', ADMIN_OR_PROJECT_DOMAIN_MANAGER, SDP, OLD_ADMIN),
+    ('update_project', ADMIN_OR_PROJECT_DOMAIN_MANAGER, SDP, OLD_ADMIN),
+    ('delete_project', ADMIN_OR_PROJECT_DOMAIN_MANAGER, SDP, OLD_ADMIN),
+    ('list_project_tags', ADMIN_OR_DOMAIN_READER_OR_PROJECT_USER, SDP, OLD_TARGET_PROJECT),
+    ('get_project_tag', ADMIN_OR_DOMAIN_READER_OR_PROJECT_USER, SDP, OLD_TARGET_PROJECT),
+    ('update_project_tags', ADMIN_OR_PROJECT_DOMAIN_MANAGER, SDP, OLD_ADMIN),
+    ('create_project_tag', ADMIN_OR_PROJECT_DOMAIN_MANAGER, SDP, OLD_ADMIN),
+    ('delete_project_tags', ADMIN_OR_PROJECT_DOMAIN_MANAGER, SDP, OLD_ADMIN),
+    ('delete_project_tag', ADMIN_OR_PROJECT_DOMAIN_MANAGER, SDP, OLD_ADMIN),
+    # users
+    ('get_user', _any_of(ADMIN, SYSTEM_READER[1:-1],
+                         'role:reader and token.domain.id:%(target.user.domain_id)s')
+     + ' or user_id:%(target.user.id)s', SDP, OLD_ADMIN_OR_OWNER),
+    ('list_users', _admin_or_system_or_domain_reader('domain_id'), SDP, OLD_ADMIN),
+    ('create_user', ADMIN_OR_USER_DOMAIN_MANAGER, SDP, OLD_ADMIN),
+    ('update_user', ADMIN_OR_USER_DOMAIN_MANAGER, SDP, OLD_ADMIN),
+    ('delete_user', ADMIN_OR_USER_DOMAIN_MANAGER, SDP, OLD_ADMIN),
+    # groups and membership
+    ('get_group', _admin_or_system_or_domain_reader('group.domain_id'), SDP, OLD_ADMIN),
+    ('list_groups', _admin_or_system_or_domain_reader('group.domain_id'), SDP, OLD_ADMIN),
+    ('list_groups_for_user', _admin_or_system_or_domain_reader('user.domain_id')
+     + ' or user_id:%(user_id)s', SDP, OLD_ADMIN_OR_OWNER),
+    ('create_group', _any_of(ADMIN, _manager_in('group.domain_id')), SDP, OLD_ADMIN),
+    ('update_group', _any_of(ADMIN, _manager_in('group.domain_id')), SDP, OLD_ADMIN),
+    ('delete_group', _any_of(ADMIN, _manager_in('group.domain_id')), SDP, OLD_ADMIN),
+    ('list_users_in_group', _admin_or_system_or_domain_reader('group.domain_id'), SDP,
+     OLD_ADMIN),
+    ('check_user_in_group',
+     _admin_or_system_or_domain_reader('group.domain_id', 'user.domain_id'), SDP, OLD_ADMIN),
+    ('add_user_to_group', _any_of(ADMIN, _manager_in('group.domain_id', 'user.domain_id')),
+     SDP, OLD_ADMIN),
+    ('remove_user_from_group',
+     _any_of(ADMIN, _manager_in('group.domain_id', 'user.domain_id')), SDP, OLD_ADMIN),
+    # roles: a domain manager sees the roles it may grant
+    ('get_role', '(%s) or (role:manager and rule:domain_managed_target_role)'
+     % ADMIN_OR_SYSTEM_READER, SDP, OLD_ADMIN),
+    ('list_roles', '(%s) or (role:manager and not domain_id:None)' % ADMIN_OR_SYSTEM_READER,
+     SDP, OLD_ADMIN),
+    ('create_role', ADMIN, SP, OLD_ADMIN),
+    ('update_role', ADMIN, SP, OLD_ADMIN),
+    ('delete_role', ADMIN, SP, OLD_ADMIN),
+    *_crud('domain_role'),
+    ('get_implied_role', ADMIN_OR_SYSTEM_READER, SP, OLD_ADMIN),
+    ('list_implied_roles', ADMIN_OR_SYSTEM_READER, SP, OLD_ADMIN),
+    ('create_implied_role', ADMIN, SP, OLD_ADMIN),
+    ('delete_implied_role', ADMIN, SP, OLD_ADMIN),
+    ('list_role_inference_rules', ADMIN_OR_SYSTEM_READER, SP, OLD_ADMIN),
+    ('check_implied_role', ADMIN_OR_SYSTEM_READER, SP, OLD_ADMIN),
+    # grants and role assignments
+    ('check_grant', CHECK_GRANT, SDP, OLD_ADMIN),
+    ('list_grants', LIST_GRANTS, SDP, OLD_ADMIN),
+    ('create_grant', CHANGE_GRANT, SDP, OLD_ADMIN),
+    ('revoke_grant', CHANGE_GRANT, SDP, OLD_ADMIN),
+    ('list_role_assignments', _admin_or_system_or_domain_reader('domain_id'), SDP, OLD_ADMIN),
+    ('list_role_assignments_for_tree', _admin_or_system_or_domain_reader('domain_id'), SDP,
+     OLD_ADMIN),
+    *[(verb + '_system_grant' + ('s' if verb == 'list' else '') + '_for_' + actor,
+       ADMIN_OR_SYSTEM_READER if verb in ('list', 'check') else ADMIN, SP, OLD_ADMIN)
+      for actor in ('user', 'group') for verb in ('list', 'check', 'create', 'revoke')],
+    # trusts
+    ('create_trust', TRUST_TRUSTOR, P, None),
+    ('list_trusts', ADMIN_OR_SYSTEM_READER, SP, OLD_ADMIN),
+    ('list_trusts_for_trustor', '(%s) or (role:reader and system_scope:all or %s)'
+     % (ADMIN, TRUST_TRUSTOR), SP, None),
+    ('list_trusts_for_trustee', '(%s) or (role:reader and system_scope:all or %s)'
+     % (ADMIN, TRUST_TRUSTEE), SP, None),
+    ('list_roles_for_trust', TRUST_PARTY, SP, OLD_TRUST_PARTY),
+    ('get_role_for_trust', TRUST_PARTY, SP, OLD_TRUST_PARTY),
+    ('get_trust', TRUST_PARTY, SP, OLD_TRUST_PARTY),
+    ('delete_trust', ADMIN + ' or ' + TRUST_TRUSTOR, SP, TRUST_TRUSTOR),
+    # application credentials and access rules
+    ('get_application_credential', '(%s) or %s or %s' % (ADMIN, SYSTEM_READER, OWNER), SP,
+     OLD_ADMIN_OR_OWNER),
+    ('list_application_credentials', '(%s) or %s or %s' % (ADMIN, SYSTEM_READER, OWNER), SP,
+     OLD_ADMIN_OR_OWNER),
+    ('create_application_credential', 'user_id:%(user_id)s', P, None),
+    ('delete_application_credential', 'rule:admin_or_owner', SP, OLD_ADMIN_OR_OWNER),
+    ('get_access_rule', SYSTEM_READER + ' or user_id:%(target.user.id)s', SP, None),
+    ('list_access_rules', SYSTEM_READER + ' or user_id:%(target.user.id)s', SP, None),
+    ('delete_access_rule', SYSTEM_ADMIN + ' or user_id:%(target.user.id)s', SP, None),
+    # credentials and EC2 credentials
+    *[(verb + '_credential' + ('s' if verb == 'list' else ''),
+       '(%s) or %s or %s' % (ADMIN, SYSTEM_READER, CREDENTIAL_OWNER)
+       if verb in ('get', 'list') else '(%s) or %s' % (ADMIN, CREDENTIAL_OWNER), SDP, OLD_ADMIN)
+      for verb in ('get', 'list', 'create', 'update', 'delete')],
+    ('ec2_get_credential', '(%s) or %s or %s' % (ADMIN, SYSTEM_READER, CREDENTIAL_OWNER), SP,
+     OLD_EC2_OWNER),
+    ('ec2_list_credentials', '(%s) or %s or %s' % (ADMIN, SYSTEM_READER, OWNER), SP,
+     OLD_ADMIN_OR_OWNER),
+    ('ec2_create_credential', '(%s) or (role:member and %s)' % (ADMIN, CREDENTIAL_OWNER), SP,
+     OLD_ADMIN_OR_OWNER),
+    ('ec2_delete_credential', '(%s) or (role:member and %s)' % (ADMIN, CREDENTIAL_OWNER), SP,
+     OLD_EC2_OWNER),
+    # catalog: regions anyone reads; services, endpoints and groups of them
+    ('get_region', ANYONE, SDP, None),
+    ('list_regions', ANYONE, SDP, None),
+    ('create_region', ADMIN, SP, OLD_ADMIN),
+    ('update_region', ADMIN, SP, OLD_ADMIN),
+    ('delete_region', ADMIN, SP, OLD_ADMIN),
+    *_crud('service'),
+    *_crud('endpoint'),
+    *_crud('endpoint_group'),
+    ('list_projects_for_endpoint', ADMIN_OR_SYSTEM_READER, SP, OLD_ADMIN),
+    ('list_endpoints_for_project', ADMIN_OR_SYSTEM_READER, SP, OLD_ADMIN),
+    ('check_endpoint_in_project', ADMIN_OR_SYSTEM_READER, SP, OLD_ADMIN),
+    ('add_endpoint_to_project', ADMIN, SP, OLD_ADMIN),
+    ('remove_endpoint_from_project', ADMIN, SP, OLD_ADMIN),
+    ('list_endpoint_groups_for_project', ADMIN_OR_SYSTEM_READER, SP, OLD_ADMIN),
+    ('list_projects_associated_with_endpoint_group', ADMIN_OR_SYSTEM_READER, SP, OLD_ADMIN),
+    ('list_endpoints_associated_with_endpoint_group', ADMIN_OR_SYSTEM_READER, SP, OLD_ADMIN),
+    ('get_endpoint_group_in_project', ADMIN_OR_SYSTEM_READER, SP, OLD_ADMIN),
+    ('add_endpoint_group_to_project', ADMIN, SP, OLD_ADMIN),
+    ('remove_endpoint_group_from_project', ADMIN, SP, OLD_ADMIN),
+    # policies and their associations
+    *_crud('policy', plural='policies'),
+    *[(verb + '_policy_association_for_' + kind,
+       ADMIN_OR_SYSTEM_READER if verb == 'check' else ADMIN, SP, OLD_ADMIN)
+      for kind in ('endpoint', 'service', 'region_and_service')
+      for verb in ('create', 'check', 'delete')],
+    ('get_policy_for_endpoint', ADMIN_OR_SYSTEM_READER, SP, OLD_ADMIN),
+    ('list_endpoints_for_policy', ADMIN_OR_SYSTEM_READER, SP, OLD_ADMIN),
+    # domain configuration
+    ('get_domain_config', ADMIN_OR_SYSTEM_READER, SP, OLD_ADMIN),
+    ('get_domain_config_default', ADMIN_OR_SYSTEM_READER, SP, OLD_ADMIN),
+    ('get_security_compliance_domain_config', ANYONE, SDP, None),
+    ('create_domain_config', ADMIN, SP, OLD_ADMIN),
+    ('update_domain_config', ADMIN, SP, OLD_ADMIN),
+    ('delete_domain_config', ADMIN, SP, OLD_ADMIN),
+    # OAuth1
+    *_crud('consumer'),
+    *[(name, ADMIN, P, None) for name in (
+        'authorize_request_token', 'get_access_token', 'get_access_token_role',
+        'list_access_tokens', 'list_access_token_roles', 'delete_access_token')],
+    # federation
+    *_crud('identity_provider'),
+    *_crud('protocol'),
+    *_crud('mapping'),
+    *_crud('service_provider'),
+    # limits
+    ('get_registered_limit', ANYONE, SDP, None),
+    ('list_registered_limits', ANYONE, SDP, None),
+    ('create_registered_limits', ADMIN, SP, None),
+    ('update_registered_limit', ADMIN, SP, None),
+    ('delete_registered_limit', ADMIN, SP, None),
+    ('get_limit_model', ANYONE, SDP, None),
+    ('get_limit', ADMIN_OR_SYSTEM_READER + ' or (domain_id:%(target.limit.domain.id)s or '
+     'domain_id:%(target.limit.project.domain_id)s) or (project_id:%(target.limit.project_id)s'
+     ' and not None:%(target.limit.project_id)s)', SDP, None),
+    ('list_limits', ANYONE, SDP, None),
+    ('create_limits', ADMIN, SP, None),
+    ('update_limit', ADMIN, SP, None),
+    ('delete_limit', ADMIN, SP, None),
+]
+
+DEPRECATED_REASON = ('Keystone now knows system, domain and project scope and the '
+                     'default reader, member, manager and admin roles.')
+
+
+def _default(short, check, scope, deprecated):
+    name = 'identity:' + short
+    old = None
+    if deprecated is not None and deprecated != check:
+        old = policy.DeprecatedRule(name=name, check_str=deprecated,
+                                    deprecated_reason=DEPRECATED_REASON,
+                                    deprecated_since='S')
+    return policy.RuleDefault(name, check, scope_types=list(scope) if scope else None,
+                              deprecated_rule=old)
 
 
 def list_rules():
-    return [policy.RuleDefault(name, check, scope_types=_scope_types(name))
-            for name, check in {**BASE_RULES, **RULES}.items()]
+    return ([policy.RuleDefault(name, check) for name, check in BASE_RULES.items()]
+            + [_default(*rule) for rule in RULES])

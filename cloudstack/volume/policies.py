@@ -198,14 +198,71 @@ def _operations(calls):
     return out
 
 
+# Cinder's deprecated check strings, OR-ed with the defaults while
+# [oslo_policy] enforce_new_defaults is off: {old check string: rules}.
+DEPRECATED = {
+    'rule:admin_or_owner': """
+        backup:delete backup:get backup:get_all backup:restore backup:update group:delete
+        group:delete_group_snapshot group:disable_replication group:enable_replication
+        group:failover_replication group:get group:get_all group:get_all_group_snapshots
+        group:get_group_snapshot group:list_replication_targets group:update
+        group:update_group_snapshot limits_extension:used_limits message:delete message:get
+        message:get_all volume:attachment_complete volume:attachment_delete
+        volume:attachment_update volume:create_snapshot volume:create_transfer
+        volume:create_volume_metadata volume:delete volume:delete_snapshot
+        volume:delete_snapshot_metadata volume:delete_transfer volume:delete_volume_metadata
+        volume:extend volume:extend_attached_volume volume:get volume:get_all
+        volume:get_all_snapshots volume:get_all_transfers volume:get_snapshot
+        volume:get_snapshot_metadata volume:get_transfer volume:get_volume_metadata
+        volume:multiattach volume:multiattach_bootable_volume volume:retype
+        volume:revert_to_snapshot volume:update volume:update_readonly_flag
+        volume:update_snapshot volume:update_snapshot_metadata volume:update_volume_metadata
+        volume_extension:extended_snapshot_attributes volume_extension:quotas:show
+        volume_extension:volume_actions:attach volume_extension:volume_actions:begin_detaching
+        volume_extension:volume_actions:detach
+        volume_extension:volume_actions:initialize_connection
+        volume_extension:volume_actions:reserve volume_extension:volume_actions:roll_detaching
+        volume_extension:volume_actions:terminate_connection
+        volume_extension:volume_actions:unreserve volume_extension:volume_actions:upload_image
+        volume_extension:volume_encryption_metadata
+        volume_extension:volume_image_metadata:remove
+        volume_extension:volume_image_metadata:set volume_extension:volume_image_metadata:show
+        volume_extension:volume_tenant_attribute volume_extension:volume_type_access""".split(),
+    'rule:admin_api': """
+        volume_extension:access_types_extra_specs""".split(),
+    'rule:volume_extension:volume_type_encryption': """
+        volume_extension:volume_type_encryption:create
+        volume_extension:volume_type_encryption:delete
+        volume_extension:volume_type_encryption:get
+        volume_extension:volume_type_encryption:update""".split(),
+    'volume_extension:volume_type_access': """
+        volume_extension:volume_type_access:get_all_for_type""".split(),
+    'rule:system_or_domain_or_project_admin': """
+        volume_extension:default_get volume_extension:default_set_or_update
+        volume_extension:default_unset""".split(),
+    'role:admin and system_scope:all': """
+        volume_extension:default_get_all""".split(),
+}
+DEPRECATED_REASON = 'Cinder now knows the reader, member and manager roles.'
+
+
+def _deprecated(name):
+    for old, names in DEPRECATED.items():
+        if name in names:
+            return policy.DeprecatedRule(name, old, deprecated_reason=DEPRECATED_REASON,
+                                         deprecated_since='W')
+    return None
+
+
 def list_rules():
-    rules = [policy.RuleDefault(name, check) for name, check in BASE_RULES]
+    rules = [policy.RuleDefault(name, check, deprecated_rule=_deprecated(name))
+             for name, check in BASE_RULES]
     for name, check, calls in RULES:
         operations = _operations(calls)
         if operations:
             rules.append(policy.DocumentedRuleDefault(
                 name, check, 'Block Storage: ' + calls.replace(';', ', '),
-                operations))
+                operations, deprecated_rule=_deprecated(name)))
         else:
-            rules.append(policy.RuleDefault(name, check))
+            rules.append(policy.RuleDefault(name, check, deprecated_rule=_deprecated(name)))
     return rules

@@ -55,13 +55,13 @@ def test_each_service_has_its_own_enforcer_over_one_policy_file(conf, tmp_path):
     """Services may register base rules of the same name (as Nova's and
     Cinder's `admin_api`); an override in the one policy file reaches the
     service that registered the rule."""
-    assert policy.enforcer('identity:create_user') is not policy.enforcer('image:add_image')
+    assert policy.enforcer('identity:create_user') is not policy.enforcer('add_image')
     path = tmp_path / 'policy.yaml'
-    path.write_text('"image:publicize_image": "role:member"\n')
+    path.write_text('"publicize_image": "role:member"\n')
     CONF.set_override('policy_file', str(path), group='oslo_policy')
     policy.reset()
     try:
-        policy.authorize(ctx(['member']), 'image:publicize_image')
+        policy.authorize(ctx(['member']), 'publicize_image')
         with pytest.raises(exception.Forbidden):
             policy.authorize(ctx(['member']), 'identity:create_user')
     finally:

@@ -35,7 +35,7 @@ def test_image_rule_overridden(users, policy_file):  # noqa: F811
     alice = users['alice']
     public = {'name': 'pub', 'visibility': 'public'}
     assert alice.post(IMG, public).status_int == 403
-    policy_file({'image:publicize_image': 'role:member'})
+    policy_file({'publicize_image': 'role:member'})
     assert alice.post(IMG, public).status_int == 201
 
 

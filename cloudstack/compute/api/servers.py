@@ -336,7 +336,7 @@ class Servers:
             if host or node:
                 common.authorize(req, 'os_compute_api:servers:create:forced_host')
         if body.get('host') or body.get('hypervisor_hostname'):
-            common.authorize(req, 'os_compute_api:servers:create:requested_destination')
+            common.authorize(req, 'compute:servers:create:requested_destination')
             host = body.get('host') or host
             node = body.get('hypervisor_hostname') or node
             self._check_destination(req, host, node)

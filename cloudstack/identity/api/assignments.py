@@ -19,11 +19,12 @@ class Grants:
                 action, 's' if action == 'list' else '', self.actor)
         else:
             rule = 'identity:%s' % {'list': 'list_grants'}.get(action, action + '_grant')
-        target = {self.actor: {'id': actor_id}}
+        # The domains of actor, target and role decide a domain user's grants.
+        target = {self.actor: common.lookup(self.actor, actor_id)}
         if self.target != 'system':
-            target[self.target] = {'id': target_id}
+            target[self.target] = common.lookup(self.target, target_id)
         if role_id:
-            target['role'] = {'id': role_id}
+            target['role'] = common.lookup('role', role_id)
         common.authorize(req, rule, **target)
 
     def _args(self, role_id, actor_id, target_id):
@@ -109,7 +110,8 @@ class RoleAssignments:
                     'scope.project.id must be specified if include_subtree is '
                     'also specified')
         else:
-            common.authorize(req, 'identity:list_role_assignments')
+            common.authorize(req, 'identity:list_role_assignments',
+                             **common.list_target(req))
         for a, b, what in ((domain_id, project_id, 'a domain or project'),
                            (system, domain_id, 'system or domain'),
                            (system, project_id, 'system or project'),

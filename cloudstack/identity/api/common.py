@@ -42,6 +42,27 @@ def authorize(req, rule, **target):
     policy.authorize(req.context, rule, target)
 
 
+def lookup(kind, entity_id):
+    """The stored `kind` ('user', 'group', 'project', 'domain', 'role') as a
+    policy target reads it (its domain_id, name, ...); only its id when there
+    is none, so that the rules refuse a caller before it learns what exists
+    and the manager answers 404 to those they allow."""
+    from cloudstack.identity import manager
+    try:
+        return getattr(manager.get(), 'get_' + kind)(entity_id)
+    except exception.NotFound:
+        return {'id': entity_id}
+
+
+def list_target(req, key=None):
+    """A list's target for a domain-scoped token: its domain, as
+    `target.domain_id` or `target.<key>.domain_id`."""
+    domain_id = req.context.domain_id
+    if not domain_id:
+        return {}
+    return {key: {'domain_id': domain_id}} if key else {'domain_id': domain_id}
+
+
 def apply_filters(req, stmt, model, names):
     """Keystone list filters: exact `name=x`, `name__icontains=x` and friends,
     booleans for boolean columns."""

@@ -25,7 +25,9 @@ def _target(cred):
 class Credentials:
 
     def index(self, req):
-        common.authorize(req, 'identity:list_credentials')
+        # Anyone but a system user lists (at most) its own.
+        own = {} if req.context.system_scope else {'credential': {'user_id': req.context.user_id}}
+        common.authorize(req, 'identity:list_credentials', **own)
         creds = manager.get().list_credentials(user_id=req.GET.get('user_id'),
                                                cred_type=req.GET.get('type'))
         creds = [c for c in creds

@@ -22,13 +22,14 @@ def _linked(req, cred):
 class EC2Credentials:
 
     def index(self, req, user_id):
-        common.authorize(req, 'identity:ec2_list_credentials', user={'id': user_id})
+        common.authorize(req, 'identity:ec2_list_credentials', user_id=user_id)
         creds = [_linked(req, c) for c in manager.get().list_ec2_credentials(user_id)]
         return common.collection(req, 'credentials', creds)
 
     @wsgi.response(201)
     def create(self, req, user_id):
-        common.authorize(req, 'identity:ec2_create_credential', user={'id': user_id})
+        common.authorize(req, 'identity:ec2_create_credential', user_id=user_id,
+                         credential={'user_id': user_id})
         body = validation.validate(CREATE, req.json_body())
         ctx = req.context
         cred = manager.get().create_ec2_credential(

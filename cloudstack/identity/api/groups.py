@@ -14,13 +14,16 @@ UPDATE = {'type': 'object', 'required': ['group'], 'properties': {'group': {
     'type': 'object', 'minProperties': 1, 'properties': PROPS}}}
 
 
-def group_target(group_id):
-    return {'group': {'id': group_id}}
+def group_target(group_id, user_id=None):
+    target = {'group': common.lookup('group', group_id)}
+    if user_id is not None:
+        target['user'] = common.lookup('user', user_id)
+    return target
 
 
 class Groups:
     def index(self, req):
-        common.authorize(req, 'identity:list_groups')
+        common.authorize(req, 'identity:list_groups', **common.list_target(req, 'group'))
         domain_id = req.context.domain_id
 
         def query(stmt):
@@ -33,9 +36,8 @@ class Groups:
     @validation.body(CREATE)
     def create(self, req, body):
         group = dict(body['group'])
+        common.authorize(req, 'identity:create_group', group=dict(group))
         group.setdefault('domain_id', projects.scope_domain_id(req))
-        common.authorize(req, 'identity:create_group',
-                         group={'domain_id': group['domain_id']})
         return {'group': common.entity(req, '/v3/groups', projects.mgr().create_group(group))}
 
     def show(self, req, group_id):
@@ -61,18 +63,17 @@ class Groups:
         return common.collection(req, 'users', items, '/v3/users', truncated)
 
     def add_user(self, req, group_id, user_id):
-        common.authorize(req, 'identity:add_user_to_group',
-                         group={'id': group_id}, user={'id': user_id})
+        common.authorize(req, 'identity:add_user_to_group', **group_target(group_id, user_id))
         projects.mgr().add_user_to_group(group_id, user_id)
 
     def check_user(self, req, group_id, user_id):
         common.authorize(req, 'identity:check_user_in_group',
-                         group={'id': group_id}, user={'id': user_id})
+                         **group_target(group_id, user_id))
         projects.mgr().check_user_in_group(group_id, user_id)
 
     def remove_user(self, req, group_id, user_id):
         common.authorize(req, 'identity:remove_user_from_group',
-                         group={'id': group_id}, user={'id': user_id})
+                         **group_target(group_id, user_id))
         projects.mgr().remove_user_from_group(group_id, user_id)
 
 

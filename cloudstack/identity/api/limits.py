@@ -76,6 +76,17 @@ class RegisteredLimits:
         manager.get().delete_registered_limit(registered_limit_id)
 
 
+def _limit_target(item):
+    """A limit as `identity:get_limit` reads it: with its project (and that
+    project's domain) or its domain."""
+    limit = dict(item)
+    if item.get('project_id'):
+        limit['project'] = common.lookup('project', item['project_id'])
+    if item.get('domain_id'):
+        limit['domain'] = {'id': item['domain_id']}
+    return {'limit': limit}
+
+
 class Limits:
     PATH = '/v3/limits'
 
@@ -90,7 +101,7 @@ class Limits:
         items = manager.get().list_limits(_filters(
             req, ('service_id', 'region_id', 'resource_name', 'project_id', 'domain_id')))
         items = [i for i in items
-                 if policy.check(req.context, 'identity:get_limit', {'limit': i})]
+                 if policy.check(req.context, 'identity:get_limit', _limit_target(i))]
         return common.collection(req, 'limits', items, self.PATH)
 
     @wsgi.response(201)
@@ -102,7 +113,7 @@ class Limits:
 
     def show(self, req, limit_id):
         item = manager.get().get_limit(limit_id)
-        common.authorize(req, 'identity:get_limit', limit=item)
+        common.authorize(req, 'identity:get_limit', **_limit_target(item))
         return {'limit': common.entity(req, self.PATH, item)}
 
     def update(self, req, limit_id):

@@ -71,7 +71,7 @@ def filter_views(req, views, names):
 
 class Projects:
     def index(self, req):
-        common.authorize(req, 'identity:list_projects')
+        common.authorize(req, 'identity:list_projects', **common.list_target(req))
         is_domain = req.GET.get('is_domain')
         domain_id = req.context.domain_id
 
@@ -92,14 +92,14 @@ class Projects:
     def create(self, req, body):
         project = dict(body['project'])
         project.pop('id', None)
-        common.authorize(req, 'identity:create_project', project=project)
+        common.authorize(req, 'identity:create_project', project=dict(project))
         if not project.get('is_domain') and not project.get('domain_id') \
                 and not project.get('parent_id'):
             project['domain_id'] = scope_domain_id(req)
         return {'project': common.entity(req, '/v3/projects', mgr().create_project(project))}
 
     def show(self, req, project_id):
-        common.authorize(req, 'identity:get_project', project={'id': project_id})
+        common.authorize(req, 'identity:get_project', project=common.lookup('project', project_id))
         project = mgr().get_project(project_id)
         get = req.GET
         flags = {k: api_common.bool_param(get[k]) if k in get and get[k] != '' else k in get
@@ -146,13 +146,13 @@ class Projects:
 
     @validation.body(UPDATE)
     def update(self, req, project_id, body):
-        common.authorize(req, 'identity:update_project', project={'id': project_id})
+        common.authorize(req, 'identity:update_project', project=common.lookup('project', project_id))
         project = matching_id(dict(body['project']), project_id)
         return {'project': common.entity(
             req, '/v3/projects', mgr().update_project(project_id, project))}
 
     def delete(self, req, project_id):
-        common.authorize(req, 'identity:delete_project', project={'id': project_id})
+        common.authorize(req, 'identity:delete_project', project=common.lookup('project', project_id))
         mgr().delete_project(project_id)
 
 
@@ -162,24 +162,24 @@ class Tags:
         return {'tags': tags, 'links': {'self': req.path_url}}
 
     def index(self, req, project_id):
-        common.authorize(req, 'identity:list_project_tags', project={'id': project_id})
+        common.authorize(req, 'identity:list_project_tags', project=common.lookup('project', project_id))
         return self._body(req, mgr().list_project_tags(project_id))
 
     @validation.body(TAGS_BODY)
     def replace(self, req, project_id, body):
-        common.authorize(req, 'identity:update_project_tags', project={'id': project_id})
+        common.authorize(req, 'identity:update_project_tags', project=common.lookup('project', project_id))
         return self._body(req, mgr().set_project_tags(project_id, body['tags']))
 
     def delete_all(self, req, project_id):
-        common.authorize(req, 'identity:delete_project_tags', project={'id': project_id})
+        common.authorize(req, 'identity:delete_project_tags', project=common.lookup('project', project_id))
         mgr().set_project_tags(project_id, [])
 
     def check(self, req, project_id, tag):
-        common.authorize(req, 'identity:get_project_tag', project={'id': project_id})
+        common.authorize(req, 'identity:get_project_tag', project=common.lookup('project', project_id))
         mgr().check_project_tag(project_id, tag)
 
     def add(self, req, project_id, tag):
-        common.authorize(req, 'identity:create_project_tag', project={'id': project_id})
+        common.authorize(req, 'identity:create_project_tag', project=common.lookup('project', project_id))
         mgr().add_project_tag(project_id, tag)
         resp = webob.Response(status=201, content_type=None)
         resp.headers['Location'] = common.url(
@@ -187,7 +187,7 @@ class Tags:
         return resp
 
     def delete(self, req, project_id, tag):
-        common.authorize(req, 'identity:delete_project_tag', project={'id': project_id})
+        common.authorize(req, 'identity:delete_project_tag', project=common.lookup('project', project_id))
         mgr().delete_project_tag(project_id, tag)
 
 

@@ -30,12 +30,14 @@ FILTERS = ('name', 'enabled', 'domain_id')
 
 
 def user_target(user_id):
-    return {'user': {'id': user_id}}
+    """The user a rule reads (`target.user.domain_id`) and the path's
+    `user_id` (Keystone's `rule:owner`)."""
+    return {'user_id': user_id, 'user': common.lookup('user', user_id)}
 
 
 class Users:
     def index(self, req):
-        common.authorize(req, 'identity:list_users')
+        common.authorize(req, 'identity:list_users', **common.list_target(req))
         domain_id = req.context.domain_id
 
         def query(stmt):
@@ -48,9 +50,9 @@ class Users:
     @validation.body(CREATE)
     def create(self, req, body):
         user = dict(body['user'])
+        # Judged as the body names it, before the domain defaults (as Keystone).
+        common.authorize(req, 'identity:create_user', user=dict(user))
         user.setdefault('domain_id', projects.scope_domain_id(req))
-        common.authorize(req, 'identity:create_user',
-                         user={'domain_id': user['domain_id']})
         return {'user': common.entity(req, '/v3/users', projects.mgr().create_user(user))}
 
     def show(self, req, user_id):

@@ -14,19 +14,19 @@ class Cache:
         authz.authorize(req, rule)
 
     def index(self, req):
-        self._authorize(req, 'image:cache_list')
+        self._authorize(req, 'cache_list')
         return self.manager.cache_list(req.context)
 
     def queue(self, req, image_id):
-        self._authorize(req, 'image:cache_image')
+        self._authorize(req, 'cache_image')
         self.manager.cache_queue(req.context, image_id)
         return webob.Response(status=202, content_type=None)
 
     def delete(self, req, image_id):
-        self._authorize(req, 'image:cache_delete')
+        self._authorize(req, 'cache_delete')
         self.manager.cache_delete(req.context, image_id)
 
     def clear(self, req):
-        self._authorize(req, 'image:cache_delete')
+        self._authorize(req, 'cache_delete')
         self.manager.cache_clear(req.context,
                                  req.headers.get('x-image-cache-clear-target'))

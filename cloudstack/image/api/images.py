@@ -100,7 +100,8 @@ class Images:
         body = json_body(req)
         if isinstance(body, dict):
             owner = body.get('owner', req.context.project_id)
-            authz.authorize(req, 'image:add_image', {'owner': owner or ''})
+            authz.authorize(req, 'add_image', {'owner': owner or '',
+                                               'project_id': owner or ''})
             authz.changes(req, body.items(), owner)
         rec = self.manager.create_image(req.context, body)
         resp = wsgi.json_response(views.image(rec), 201)
@@ -112,7 +113,7 @@ class Images:
         return resp
 
     def index(self, req):
-        authz.authorize(req, 'image:get_images')
+        authz.authorize(req, 'get_images')
         limit, marker = common.limit_marker(
             req, max_limit=CONF.image.api_limit_max,
             default=CONF.image.limit_param_default)
@@ -140,35 +141,35 @@ class Images:
 
     def show(self, req, image_id):
         rec = self.manager.get_image(req.context, image_id)
-        return views.image(authz.record(req, 'image:get_image', rec))
+        return views.image(authz.record(req, 'get_image', rec))
 
     def update(self, req, image_id):
         ops = parse_patch(req)
-        target = authz.image(req, 'image:modify_image', image_id)
+        target = authz.image(req, 'modify_image', image_id)
         authz.changes(req, [(path[0], value) for op, path, value in ops
                             if op != 'remove' and len(path) == 1], target['owner'])
         return views.image(self.manager.update_image(req.context, image_id, ops))
 
     def delete(self, req, image_id):
-        authz.image(req, 'image:delete_image', image_id)
+        authz.image(req, 'delete_image', image_id)
         self.manager.delete_image(req.context, image_id)
 
     def deactivate(self, req, image_id):
-        authz.image(req, 'image:deactivate', image_id)
+        authz.image(req, 'deactivate', image_id)
         self.manager.deactivate(req.context, image_id)
 
     def reactivate(self, req, image_id):
-        authz.image(req, 'image:reactivate', image_id)
+        authz.image(req, 'reactivate', image_id)
         self.manager.reactivate(req.context, image_id)
 
     def upload(self, req, image_id):
         _check_octet(req)
-        authz.image(req, 'image:upload_image', image_id)
+        authz.image(req, 'upload_image', image_id)
         self.manager.upload(req.context, image_id, _chunks(req), req.content_length,
                             store_id=req.headers.get('X-Image-Meta-Store'))
 
     def download(self, req, image_id):
-        target = authz.image(req, 'image:download_image', image_id)
+        target = authz.image(req, 'download_image', image_id)
         if target['status'] == 'deactivated' and not policy.check(
                 req.context, 'image:download_deactivated', target):
             raise exception.Forbidden('The requested image has been deactivated. '
@@ -204,29 +205,29 @@ class Images:
 
     def stage(self, req, image_id):
         _check_octet(req)
-        authz.image(req, 'image:upload_image', image_id)
+        authz.image(req, 'upload_image', image_id)
         self.manager.stage(req.context, image_id, _chunks(req), req.content_length)
 
     @wsgi.response(202)
     def import_image(self, req, image_id):
         body = json_body(req)
-        authz.image(req, 'image:import_image', image_id)
+        authz.image(req, 'modify_image', image_id)
         method = body.get('method') if isinstance(body, dict) else None
         if (isinstance(method, dict) and method.get('name') == 'copy-image'
                 and 'copy-image' in imports.import_methods()):  # else a 400 follows
-            authz.image(req, 'image:copy_image', image_id)
+            authz.image(req, 'copy_image', image_id)
         self.manager.import_image(req.context, image_id, body,
                                   store_header=req.headers.get('X-Image-Meta-Store'))
         return webob.Response(status=202, content_type=None)
 
     def delete_from_store(self, req, store_id, image_id):
-        authz.image(req, 'image:delete_image_location', image_id)
+        authz.image(req, 'delete_image_location', image_id)
         self.manager.delete_from_store(req.context, store_id, image_id)
 
     def add_tag(self, req, image_id, tag):
-        authz.image(req, 'image:modify_image', image_id)
+        authz.image(req, 'modify_image', image_id)
         self.manager.add_tag(req.context, image_id, tag)
 
     def delete_tag(self, req, image_id, tag):
-        authz.image(req, 'image:modify_image', image_id)
+        authz.image(req, 'modify_image', image_id)
         self.manager.delete_tag(req.context, image_id, tag)

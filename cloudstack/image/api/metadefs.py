@@ -113,7 +113,7 @@ class Namespaces:
         self.manager = metadefs.get()
 
     def index(self, req):
-        authz.authorize(req, 'image:get_metadef_namespaces')
+        authz.authorize(req, 'get_metadef_namespaces')
         limit, marker, sort = _paging(req)
         filters = {}
         if 'visibility' in req.GET:
@@ -137,8 +137,9 @@ class Namespaces:
     @wsgi.response(201)
     def create(self, req):
         body = _body(req, schemas.namespace_schema())
-        authz.authorize(req, 'image:add_metadef_namespace', {
-            'owner': body.get('owner') or req.context.project_id or '',
+        owner = body.get('owner') or req.context.project_id or ''
+        authz.authorize(req, 'add_metadef_namespace', {
+            'owner': owner, 'project_id': owner,
             'visibility': body.get('visibility', 'private')})
         rec = self.manager.create_namespace(req.context, body)
         view = _namespace_view(rec, detail=True)
@@ -146,26 +147,26 @@ class Namespaces:
             'Location': req.application_url + view['self']})
 
     def show(self, req, namespace):
-        authz.namespace(req, 'image:get_metadef_namespace', namespace)
+        authz.namespace(req, 'get_metadef_namespace', namespace)
         rec = self.manager.get_namespace(req.context, namespace,
                                          req.GET.get('resource_type'))
         return _namespace_view(rec, detail=True)
 
     def update(self, req, namespace):
-        target = authz.namespace(req, 'image:modify_metadef_namespace', namespace)
+        target = authz.namespace(req, 'modify_metadef_namespace', namespace)
         schema = schemas.namespace_schema()
         for key in ('resource_type_associations', 'properties', 'objects', 'tags'):
             schema['properties'].pop(key)
         body = _body(req, schema)
         if body.get('owner', target['owner']) != target['owner']:
             # Giving it away: the caller must be allowed on the new owner's too.
-            authz.authorize(req, 'image:modify_metadef_namespace',
-                            dict(target, owner=body['owner'] or ''))
+            authz.authorize(req, 'modify_metadef_namespace', dict(
+                target, owner=body['owner'] or '', project_id=body['owner'] or ''))
         rec = self.manager.update_namespace(req.context, namespace, body)
         return _namespace_view(rec, detail=True)
 
     def delete(self, req, namespace):
-        authz.namespace(req, 'image:delete_metadef_namespace', namespace)
+        authz.namespace(req, 'delete_metadef_namespace', namespace)
         self.manager.delete_namespace(req.context, namespace)
 
 
@@ -175,24 +176,24 @@ class ResourceTypes:
         self.manager = metadefs.get()
 
     def index(self, req):
-        authz.authorize(req, 'image:list_metadef_resource_types')
+        authz.authorize(req, 'list_metadef_resource_types')
         rows = self.manager.list_resource_types(req.context)
         return {'resource_types': [_times({'name': r['name']}, r) for r in rows]}
 
     def associations(self, req, namespace):
-        authz.namespace(req, 'image:get_metadef_resource_type', namespace)
+        authz.namespace(req, 'get_metadef_resource_type', namespace)
         rows = self.manager.list_associations(req.context, namespace)
         return {'resource_type_associations': [_assoc_view(r) for r in rows]}
 
     @wsgi.response(201)
     def associate(self, req, namespace):
-        authz.namespace(req, 'image:add_metadef_resource_type_association', namespace)
+        authz.namespace(req, 'add_metadef_resource_type_association', namespace)
         body = _body(req, schemas.resource_type_schema())
         return _assoc_view(self.manager.add_association(req.context, namespace,
                                                         body))
 
     def dissociate(self, req, namespace, resource_type):
-        authz.namespace(req, 'image:remove_metadef_resource_type_association', namespace)
+        authz.namespace(req, 'remove_metadef_resource_type_association', namespace)
         self.manager.remove_association(req.context, namespace, resource_type)
 
 
@@ -201,11 +202,11 @@ class Objects:
         self.manager = metadefs.get()
 
     def delete_all(self, req, namespace):
-        authz.namespace(req, 'image:delete_metadef_object', namespace)
+        authz.namespace(req, 'delete_metadef_object', namespace)
         self.manager.delete_contents(req.context, namespace, 'objects')
 
     def index(self, req, namespace):
-        authz.namespace(req, 'image:get_metadef_objects', namespace)
+        authz.namespace(req, 'get_metadef_objects', namespace)
         limit, marker, sort = _paging(req)
         rows = self.manager.list_objects(req.context, namespace, limit, marker,
                                          sort)
@@ -219,24 +220,24 @@ class Objects:
 
     @wsgi.response(201)
     def create(self, req, namespace):
-        authz.namespace(req, 'image:add_metadef_object', namespace)
+        authz.namespace(req, 'add_metadef_object', namespace)
         body = _body(req, schemas.object_schema())
         return _object_view(namespace, self.manager.create_object(
             req.context, namespace, body))
 
     def show(self, req, namespace, object_name):
-        authz.namespace(req, 'image:get_metadef_object', namespace)
+        authz.namespace(req, 'get_metadef_object', namespace)
         return _object_view(namespace, self.manager.get_object(
             req.context, namespace, object_name))
 
     def update(self, req, namespace, object_name):
-        authz.namespace(req, 'image:modify_metadef_object', namespace)
+        authz.namespace(req, 'modify_metadef_object', namespace)
         body = _body(req, schemas.object_schema())
         return _object_view(namespace, self.manager.update_object(
             req.context, namespace, object_name, body))
 
     def delete(self, req, namespace, object_name):
-        authz.namespace(req, 'image:delete_metadef_object', namespace)
+        authz.namespace(req, 'delete_metadef_object', namespace)
         self.manager.delete_object(req.context, namespace, object_name)
 
 
@@ -245,33 +246,33 @@ class Properties:
         self.manager = metadefs.get()
 
     def delete_all(self, req, namespace):
-        authz.namespace(req, 'image:remove_metadef_property', namespace)
+        authz.namespace(req, 'remove_metadef_property', namespace)
         self.manager.delete_contents(req.context, namespace, 'properties')
 
     def index(self, req, namespace):
-        authz.namespace(req, 'image:get_metadef_properties', namespace)
+        authz.namespace(req, 'get_metadef_properties', namespace)
         return {'properties': self.manager.list_properties(req.context, namespace),
                 'schema': '/v2/schemas/metadefs/properties'}
 
     @wsgi.response(201)
     def create(self, req, namespace):
-        authz.namespace(req, 'image:add_metadef_property', namespace)
+        authz.namespace(req, 'add_metadef_property', namespace)
         body = _body(req, schemas.property_schema())
         return self.manager.create_property(req.context, namespace, body)
 
     def show(self, req, namespace, property_name):
-        authz.namespace(req, 'image:get_metadef_property', namespace)
+        authz.namespace(req, 'get_metadef_property', namespace)
         return self.manager.get_property(req.context, namespace, property_name,
                                          req.GET.get('resource_type'))
 
     def update(self, req, namespace, property_name):
-        authz.namespace(req, 'image:modify_metadef_property', namespace)
+        authz.namespace(req, 'modify_metadef_property', namespace)
         body = _body(req, schemas.property_schema())
         return self.manager.update_property(req.context, namespace,
                                             property_name, body)
 
     def delete(self, req, namespace, property_name):
-        authz.namespace(req, 'image:remove_metadef_property', namespace)
+        authz.namespace(req, 'remove_metadef_property', namespace)
         self.manager.delete_property(req.context, namespace, property_name)
 
 
@@ -280,18 +281,18 @@ class Tags:
         self.manager = metadefs.get()
 
     def delete_all(self, req, namespace):
-        authz.namespace(req, 'image:delete_metadef_tags', namespace)
+        authz.namespace(req, 'delete_metadef_tags', namespace)
         self.manager.delete_contents(req.context, namespace, 'tags')
 
     def index(self, req, namespace):
-        authz.namespace(req, 'image:get_metadef_tags', namespace)
+        authz.namespace(req, 'get_metadef_tags', namespace)
         limit, marker, sort = _paging(req)
         rows = self.manager.list_tags(req.context, namespace, limit, marker, sort)
         return {'tags': [_tag_view(r) for r in rows]}
 
     @wsgi.response(201)
     def create_many(self, req, namespace):
-        authz.namespace(req, 'image:add_metadef_tags', namespace)
+        authz.namespace(req, 'add_metadef_tags', namespace)
         schema = {'type': 'object', 'required': ['tags'],
                   'additionalProperties': False,
                   'properties': {'tags': schemas.tags_schema()['properties']['tags']}}
@@ -304,22 +305,22 @@ class Tags:
 
     @wsgi.response(201)
     def create(self, req, namespace, tag_name):
-        authz.namespace(req, 'image:add_metadef_tag', namespace)
+        authz.namespace(req, 'add_metadef_tag', namespace)
         validation.validate(schemas.tag_schema(), {'name': tag_name})
         return _tag_view(self.manager.create_tag(req.context, namespace, tag_name))
 
     def show(self, req, namespace, tag_name):
-        authz.namespace(req, 'image:get_metadef_tag', namespace)
+        authz.namespace(req, 'get_metadef_tag', namespace)
         return _tag_view(self.manager.get_tag(req.context, namespace, tag_name))
 
     def update(self, req, namespace, tag_name):
-        authz.namespace(req, 'image:modify_metadef_tag', namespace)
+        authz.namespace(req, 'modify_metadef_tag', namespace)
         body = _body(req, schemas.tag_schema())
         return _tag_view(self.manager.update_tag(req.context, namespace, tag_name,
                                                  body['name']))
 
     def delete(self, req, namespace, tag_name):
-        authz.namespace(req, 'image:delete_metadef_tag', namespace)
+        authz.namespace(req, 'delete_metadef_tag', namespace)
         self.manager.delete_tag(req.context, namespace, tag_name)
 
 

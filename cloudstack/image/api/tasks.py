@@ -74,14 +74,16 @@ class Tasks:
     @wsgi.response(201)
     def create(self, req):
         body = images.json_body(req)
-        authz.authorize(req, 'image:add_task', {'owner': req.context.project_id or ''})
+        authz.authorize(req, 'tasks_api_access')
+        authz.authorize(req, 'add_task')
         rec = self.manager.create_task(req.context, body)
         resp = wsgi.json_response(views.task(rec), 201)
         resp.headers['Location'] = req.application_url + '/v2/tasks/%s' % rec['id']
         return resp
 
     def index(self, req):
-        authz.authorize(req, 'image:get_tasks')
+        authz.authorize(req, 'tasks_api_access')
+        authz.authorize(req, 'get_tasks')
         limit, marker = common.limit_marker(
             req, max_limit=CONF.image.api_limit_max,
             default=CONF.image.limit_param_default)
@@ -101,11 +103,12 @@ class Tasks:
         return out
 
     def show(self, req, task_id):
-        authz.authorize(req, 'image:get_task')
+        authz.authorize(req, 'tasks_api_access')
+        authz.authorize(req, 'get_task')
         return views.task(self.manager.get_task(req.context, task_id))
 
     def image_tasks(self, req, image_id):
-        authz.image(req, 'image:get_image', image_id)
+        authz.image(req, 'get_image', image_id)
         rows = self.manager.image_tasks(req.context, image_id)
         return {'tasks': [views.image_task(r) for r in rows]}
 
