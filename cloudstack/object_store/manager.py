@@ -690,11 +690,17 @@ class Manager:
             cur.delete_at = int(delete_at) if delete_at else None
         return cur
 
-    def delete_object(self, context, account, container, obj, crow=None):
+    def delete_object(self, context, account, container, obj, crow=None,
+                      if_delete_at=None):
+        """Delete an object; with if_delete_at (seconds), only while its
+        X-Delete-At is that (412 otherwise), as the expirer deletes."""
         crow = self._find_container(account, container, crow)
         row = self._object_row(crow.id, obj)
         if row is None:
             raise exception.NotFound('Not Found')
+        if if_delete_at is not None and (row.delete_at or 0) != if_delete_at:
+            raise exception.PreconditionFailed(
+                'X-If-Delete-At and X-Delete-At do not match')
         expired = row.delete_at is not None and row.delete_at <= time.time()
         self._remove(account, crow, row)
         if expired:
