@@ -354,3 +354,16 @@ def test_a_project_reader_reads_its_account_never_writes(app, admin, swift):
     assert rhea('PUT', '/d').status_int == 403
     # not another project's account
     assert Swift(app, token, swift.project_id)('GET').status_int == 403
+
+
+def test_account_shows_its_projects_domain(swift, other):
+    # not before the owner's first write
+    assert 'X-Account-Project-Domain-Id' not in swift('HEAD').headers
+    assert swift('POST', headers={'X-Account-Meta-A': '1'}).status_int == 204
+    r = swift('HEAD')
+    assert r.headers['X-Account-Project-Domain-Id'] == 'default'
+    assert not any(k.lower().startswith('x-account-sysmeta') for k in r.headers)
+    assert other('PUT', '/c').status_int == 201
+    assert other('HEAD').headers['X-Account-Project-Domain-Id'] == 'default'
+    # another project's write in this account records nothing of its own
+    assert swift('HEAD', token=other.token).status_int == 403
