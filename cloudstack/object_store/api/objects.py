@@ -147,7 +147,7 @@ def check_conditions(req, row):
     """304/412 per If-Match, If-None-Match, If-(Un)Modified-Since."""
     headers = object_headers(row)
     keep = {k: headers[k] for k in ('ETag', 'Last-Modified', 'X-Timestamp',
-                                    'Content-Type')}
+                                    'Content-Type', 'Accept-Ranges')}
     status = util.conditions(req, row.etag, float(row.timestamp))
     if status == 412:
         raise util.error(412, 'Precondition Failed', headers=keep)

@@ -166,8 +166,7 @@ class Symlink(_base.Filter):
                 target = _target(head.headers[TARGET])
                 want, follow = link_etag, True
                 continue
-            got = head.headers.get('X-Object-Sysmeta-Slo-Etag') or \
-                head.headers.get('ETag', '').strip('"')
+            got = head.headers.get('ETag', '').strip('"')    # a manifest's own
             if want and got != want:
                 return _error(req, 409, 'Conflict',
                               'Object Etag %r does not match X-Symlink-Target-Etag '
@@ -286,12 +285,11 @@ class Symlink(_base.Filter):
             resp = _base.call(self.app, _base.sub(
                 req, req.method, middleware.quote_path('v1', account, container, obj),
                 headers=headers, query=query, show_sysmeta=True))
-            if want_etag and _base.is_success(resp):
-                if TARGET in resp.headers:      # a link: by its target's ETag if static
-                    got = resp.headers.get(ETAG) or resp.headers.get('ETag', '').strip('"')
-                else:
-                    got = resp.headers.get('X-Object-Sysmeta-Slo-Etag') or \
-                        resp.headers.get('ETag', '').strip('"')
+            # also a failed condition's answer: it carries the target's ETag
+            if want_etag and 'ETag' in resp.headers and (
+                    _base.is_success(resp) or resp.status_int in (304, 412)):
+                got = resp.headers.get(ETAG) if TARGET in resp.headers else None
+                got = got or resp.headers['ETag'].strip('"')
                 if got != want_etag:
                     _base.close(resp)
                     return _error(req, 409, 'Conflict',

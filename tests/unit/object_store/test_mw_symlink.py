@@ -195,3 +195,29 @@ def test_copy_of_link_copies_target(swift):
     assert r.status_int == 201
     assert swift('GET', '/c/link2?symlink=get').headers['X-Symlink-Target'] == 'c/o'
     assert swift('GET', '/c/link2').body == b'target data'
+
+
+def test_static_link_conditions_and_slo_targets(swift):
+    _setup(swift)
+    etag = _md5(b'target data')
+    assert _link(swift, headers={'X-Symlink-Target-Etag': etag}).status_int == 201
+    r = swift('GET', '/c/link', headers={'If-None-Match': etag})
+    assert r.status_int == 304 and r.headers['Accept-Ranges'] == 'bytes'
+    swift('PUT', '/c/o', body=b'changed')
+    # the target changed: 409, whatever the conditions say
+    for cond in ({'If-Match': _md5(b'changed')}, {'If-Match': 'nope'}):
+        r = swift('GET', '/c/link', headers=cond)
+        assert r.status_int == 409, (cond, r.status)
+        assert r.headers['Content-Location'].endswith('/c/o')
+    # an SLO target: by the manifest's own ETag, not the large object's
+    swift('PUT', '/c/s', body=b'seg')
+    manifest = json.dumps([{'path': '/c/s'}]).encode()
+    assert swift('PUT', '/c/m?multipart-manifest=put', body=manifest).status_int == 201
+    own = swift('HEAD', '/c/m?multipart-manifest=get').headers['ETag'].strip('"')
+    large = swift('HEAD', '/c/m').headers['ETag'].strip('"')
+    assert own != large
+    assert _link(swift, '/c/l2', 'c/m', headers={
+        'X-Symlink-Target-Etag': large}).status_int == 409
+    assert _link(swift, '/c/l2', 'c/m', headers={
+        'X-Symlink-Target-Etag': own}).status_int == 201
+    assert swift('GET', '/c/l2').body == b'seg'
