@@ -368,3 +368,11 @@ def test_account_shows_its_projects_domain(swift, other):
     assert other('HEAD').headers['X-Account-Project-Domain-Id'] == 'default'
     # another project's write in this account records nothing of its own
     assert swift('HEAD', token=other.token).status_int == 403
+
+
+def test_root_healthcheck_carries_swifts_transaction_id(app):
+    # where Tempest and Swift's clients look when the storage URL is /v1/...
+    r = raw(app, 'GET', '/healthcheck')
+    assert r.status_int == 200
+    tid = r.headers['X-Trans-Id']
+    assert tid.startswith('tx') and r.headers['X-Openstack-Request-Id'] == tid
