@@ -36,6 +36,7 @@ from cloudstack.conf import CONF
 from cloudstack.db import api as db_api
 from cloudstack.object_store import backend as backend_pkg
 from cloudstack.object_store import models
+from cloudstack.object_store import policies
 
 LOG = logging.getLogger(__name__)
 
@@ -54,6 +55,9 @@ ACCOUNT_LISTING_LIMIT = 10000
 EXTRA_HEADER_COUNT = 0
 # Where an account keeps its ACL (policies.py reads it).
 ACCOUNT_ACL = 'X-Account-Sysmeta-Core-Access-Control'
+# The domain of the account's project, recorded at its owner's first write
+# (shown as X-Account-Project-Domain-Id, as keystoneauth records it).
+PROJECT_DOMAIN = 'X-Account-Sysmeta-Project-Domain-Id'
 # Object headers kept with the object besides X-Object-Meta-*.
 OBJECT_HEADERS = ('Content-Disposition', 'Content-Encoding', 'Content-Language',
                   'Cache-Control', 'Expires', 'X-Delete-At', 'X-Robots-Tag',
@@ -363,6 +367,16 @@ class Manager:
         """The account's row; Swift makes an account on its first use."""
         return self._ensure_account(account)
 
+    def record_project_domain(self, context, account):
+        """Keep the domain of the project owning `account` when the caller
+        is scoped to that project and it is not known yet."""
+        domain = getattr(context, 'project_domain_id', None)
+        if not domain or account != policies.RESELLER_PREFIX + (context.project_id or ''):
+            return
+        row = self._ensure_account(account)
+        if PROJECT_DOMAIN not in (row.meta or {}):
+            self.update_account(context, account, {PROJECT_DOMAIN: domain}, ())
+
     @staticmethod
     def account_acl(account):
         """The account's stored ACL (X-Account-Access-Control), or None."""
@@ -430,9 +444,11 @@ class Manager:
         container keeps its own, and asking for another is a conflict."""
         acct = self._ensure_account(account)
         if len(container.encode()) > MAX_CONTAINER_NAME_LENGTH:
-            raise exception.BadRequest(
+            exc = exception.BadRequest(
                 'Container name length of %d longer than %d' % (
                     len(container.encode()), MAX_CONTAINER_NAME_LENGTH))
+            exc.headers['Content-Type'] = 'text/html; charset=UTF-8'   # as Swift
+            raise exc
         check_metadata(meta, 'container')
         ts = timestamp()
 
@@ -690,11 +706,17 @@ class Manager:
             cur.delete_at = int(delete_at) if delete_at else None
         return cur
 
-    def delete_object(self, context, account, container, obj, crow=None):
+    def delete_object(self, context, account, container, obj, crow=None,
+                      if_delete_at=None):
+        """Delete an object; with if_delete_at (seconds), only while its
+        X-Delete-At is that (412 otherwise), as the expirer deletes."""
         crow = self._find_container(account, container, crow)
         row = self._object_row(crow.id, obj)
         if row is None:
             raise exception.NotFound('Not Found')
+        if if_delete_at is not None and (row.delete_at or 0) != if_delete_at:
+            raise exception.PreconditionFailed(
+                'X-If-Delete-At and X-Delete-At do not match')
         expired = row.delete_at is not None and row.delete_at <= time.time()
         self._remove(account, crow, row)
         if expired:

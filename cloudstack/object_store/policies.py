@@ -95,7 +95,14 @@ def clean_acl(name, value):
                 if name.endswith('write'):
                     raise exception.BadRequest(
                         'Referrers not allowed in write ACL: %r' % item)
-                item = '.r:' + rest
+                # '*.example.com' means '.example.com', as Swift cleans it
+                deny, host = ('-', rest[1:]) if rest.startswith('-') else ('', rest)
+                if host != '*' and host.startswith('*'):
+                    host = host[1:]
+                    if not host or host == '.':
+                        raise exception.BadRequest(
+                            'Error: cannot set ACL %s: %s' % (name, item))
+                item = '.r:' + deny + host
             elif kind != '.rlistings':
                 raise exception.BadRequest(
                     'Unknown designator %r in ACL %r' % (kind, value))

@@ -116,11 +116,12 @@ class SwiftApp:
 def split_path(path):
     """(version, account, container, object) of a request path as Swift's
     proxy splits it ('' for what is absent): 404 when it is not
-    /<version>[/<account>[/<container>[/<object>]]], 400 for an account
+    /<version>[/<account>[/<container>[/<object>]]] (no empty segment but
+    the last: /v1//c/o is 404, /v1/ is 412 Bad URL), 400 for an account
     under another version than v1 (or v1.0)."""
     parts = path.split('/', 4)
-    if parts[0] or len(parts) < 2 or not parts[1]:
-        raise util.error(404, 'Not Found')
+    if parts[0] or len(parts) < 2 or not all(parts[1:-1]) or not parts[1]:
+        raise util.error(404, 'Not Found')     # an empty segment before the last
     parts += [''] * (5 - len(parts))
     version, account, container, obj = parts[1:]
     if account and version not in VERSIONS:

@@ -1,4 +1,5 @@
 """Objects: /v1/{account}/{container}/{object}."""
+import math
 import mimetypes
 import time
 import urllib.parse
@@ -34,16 +35,25 @@ def dispatch(req, account, container, obj):
 MAX_DELETE_AT = 9999999999
 
 
-def delete_at(value):
-    """The whole seconds of an X-Delete-At (an integer or a Swift timestamp
-    such as 1700000000.12345), or None when it is not one Swift accepts."""
+def _seconds(value):
+    """The whole seconds of an integer or a Swift timestamp (1700000000.12345),
+    or None."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        pass
     try:
         at = float(value)
     except (TypeError, ValueError):
         return None
-    if not 0 <= at <= MAX_DELETE_AT:       # also NaN
-        return None
-    return int(at)
+    return int(at) if math.isfinite(at) else None
+
+
+def delete_at(value):
+    """The X-Delete-At Swift keeps for a header's value (clamped to
+    0..9999999999, as Swift's proxy does), or None when it is no number."""
+    at = _seconds(value)
+    return None if at is None else max(0, min(at, MAX_DELETE_AT))
 
 
 def object_metadata(req):
@@ -137,7 +147,7 @@ def check_conditions(req, row):
     """304/412 per If-Match, If-None-Match, If-(Un)Modified-Since."""
     headers = object_headers(row)
     keep = {k: headers[k] for k in ('ETag', 'Last-Modified', 'X-Timestamp',
-                                    'Content-Type')}
+                                    'Content-Type', 'Accept-Ranges')}
     status = util.conditions(req, row.etag, float(row.timestamp))
     if status == 412:
         raise util.error(412, 'Precondition Failed', headers=keep)
@@ -329,6 +339,12 @@ def post(req, account, container, obj):
 
 
 def delete(req, account, container, obj):
+    if_delete_at = None
+    if 'X-If-Delete-At' in req.headers:
+        if_delete_at = _seconds(req.headers['X-If-Delete-At'])
+        if if_delete_at is None:
+            raise util.error(400, 'Bad Request', 'Bad X-If-Delete-At header value')
     crow, _ = util.container_access(req, account, container, write=True)
-    _mgr().delete_object(req.context, account, container, obj, crow=crow)
+    _mgr().delete_object(req.context, account, container, obj, crow=crow,
+                         if_delete_at=if_delete_at)
     return util.empty(204)

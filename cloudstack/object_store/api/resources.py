@@ -30,6 +30,9 @@ def account_headers(row, owner=True, policy_stats=None):
             h[pol + 'Object-Count'] = str(objects)
             h[pol + 'Bytes-Used'] = str(used)
     h.update(row.meta or {})
+    domain = h.pop(os_manager.PROJECT_DOMAIN, None)
+    if domain:
+        h['X-Account-Project-Domain-Id'] = domain
     acl = h.pop(os_manager.ACCOUNT_ACL, None)
     if owner and acl:
         h['X-Account-Access-Control'] = acl
@@ -62,6 +65,7 @@ def account(req, name):
             updates[os_manager.ACCOUNT_ACL] = acl
         updates.update(req.environ.get(util.SYSMETA_ENV) or {})
         mgr.update_account(ctx, name, updates, removes)
+        mgr.record_project_domain(ctx, name)
         return util.empty(204)
     raise util.error(405, 'Method Not Allowed',
                      headers={'Allow': 'GET, HEAD, POST'})
@@ -126,10 +130,11 @@ def container(req, account_name, name):
         updates, removes = util.meta_headers(req, 'container')
         updates.update(req.environ.get(util.SYSMETA_ENV) or {})
         policy = req.headers.get('X-Storage-Policy')
-        if policy is not None:
-            policy = os_manager.policy_number(policy)
+        # an empty value is the default policy, as Swift takes it
+        policy = os_manager.policy_number(policy) if policy else None
         created = mgr.put_container(ctx, account_name, name, updates, removes,
                                     _acls(req), policy=policy)
+        mgr.record_project_domain(ctx, account_name)
         return util.empty(201 if created else 202)
     if method == 'POST':
         updates, removes = util.meta_headers(req, 'container')

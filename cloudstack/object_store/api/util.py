@@ -382,27 +382,27 @@ def parse_date(value):
 
 
 def conditions(req, etag, last_modified):
-    """None, or the status (304/412) the conditional headers call for."""
-    if_match = req.headers.get('If-Match')
-    if if_match is not None:
-        tags = _etags(if_match)
-        if '*' not in tags and etag not in tags:
-            return 412
+    """None, or the status (304/412) the conditional headers call for, in
+    the order Swift checks them: If-None-Match, If-Match, then each date
+    on its own."""
     if_none = req.headers.get('If-None-Match')
     if if_none is not None:
         tags = _etags(if_none)
         if '*' in tags or etag in tags:
             return 304
+    if_match = req.headers.get('If-Match')
+    if if_match is not None:
+        tags = _etags(if_match)
+        if '*' not in tags and etag not in tags:
+            return 412
     if last_modified is not None:
         lm = math.ceil(last_modified)
-        ius = req.headers.get('If-Unmodified-Since')
-        if ius is not None and if_match is None:
-            when = parse_date(ius)
-            if when is not None and lm > when:
-                return 412
         ims = req.headers.get('If-Modified-Since')
-        if ims is not None and if_none is None:
-            when = parse_date(ims)
-            if when is not None and lm <= when:
-                return 304
+        when = parse_date(ims) if ims is not None else None
+        if when is not None and lm <= when:
+            return 304
+        ius = req.headers.get('If-Unmodified-Since')
+        when = parse_date(ius) if ius is not None else None
+        if when is not None and lm > when:
+            return 412
     return None

@@ -60,7 +60,9 @@ def subrequest(environ, method, path, headers=None, body=None, context=None,
     `context` replaces the caller's (None keeps it)."""
     req = wsgi.Request.blank(path, method=method, headers=headers or {})
     req.environ['QUERY_STRING'] = query_string
+    # the Referer too: referrer ACLs apply to segments as to the manifest
     for key in ('cloudstack.context', 'REMOTE_ADDR', 'HTTP_X_OPENSTACK_REQUEST_ID',
+                'HTTP_REFERER', 'HTTP_USER_AGENT',
                 'openstack.request_id', 'SERVER_NAME', 'SERVER_PORT',
                 'HTTP_HOST', 'wsgi.url_scheme', 'SCRIPT_NAME', util.TRANS_ID_ENV):
         if key in environ:

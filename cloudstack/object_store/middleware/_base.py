@@ -460,10 +460,14 @@ _COPY_KEEP = ('content-type', 'content-encoding', 'content-disposition',
 
 
 def copy_large(reader, writer, req, src, dst):
-    """Copy the large object at src by reading it whole through `reader`
+    """Copy the large object at src by reading it (or the one range asked) through `reader`
     (which resolves it) and writing a plain object at dst through `writer`,
     the request's metadata applied as the app applies it to copies."""
-    get = call(reader, sub(req, 'GET', middleware.quote_path('v1', *src)))
+    # a copy with one Range copies that range, as of a plain object
+    wanted = req.headers.get('Range', '')
+    get = call(reader, sub(req, 'GET', middleware.quote_path('v1', *src),
+                           headers={'Range': wanted} if wanted and ',' not in wanted
+                           else None))
     if not is_success(get):
         close(get)
         return finish(req, error(get.status_int, get.status.split(' ', 1)[-1]))

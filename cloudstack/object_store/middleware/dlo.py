@@ -4,11 +4,13 @@ An object whose X-Object-Manifest is '<container>/<prefix>' reads as the
 concatenation of the objects of <container> whose names start with
 <prefix>, in name order, each read when its turn comes (never the whole in
 memory). Its ETag is the MD5 of the segments' ETags, quoted; its length the
-sum of theirs; Range and conditional requests apply to the whole.
+sum of theirs; one Range and conditional requests apply to the whole, and
+several ranges get the whole with 200, as Swift answers.
 ?multipart-manifest=get reads the manifest object itself.
 """
 import urllib.parse
 
+from cloudstack.object_store.api import util
 from cloudstack.object_store import middleware
 from cloudstack.object_store.middleware import _base
 
@@ -16,8 +18,9 @@ MANIFEST = 'X-Object-Manifest'
 
 
 def parse_manifest(value):
-    """(container, prefix) of an X-Object-Manifest value, or None."""
-    value = urllib.parse.unquote(value or '')
+    """(container, prefix) of an X-Object-Manifest value (as received: its
+    UTF-8 bytes as latin-1 characters, or text), or None."""
+    value = urllib.parse.unquote(util.from_wsgi(value or ''))
     container, sep, prefix = value.partition('/')
     if not sep or not container or value.startswith('/'):
         return None
@@ -82,6 +85,10 @@ class DynamicLargeObject(_base.Filter):
                 return _base.finish(req, _base.error(
                     exc.resp.status_int, exc.resp.status.split(' ', 1)[-1]))
         etag = _base.etag_of_etags(etags)
+        if ',' in req.headers.get('Range', ''):
+            ranges = _base.parse_range(req.headers['Range'], size)
+            if ranges and len(ranges) > 1:
+                del req.headers['Range']
         req.environ['cloudstack.lo.container'] = container
         req.environ['cloudstack.lo.obj'] = obj
         out = _base.large_response(self.app, req, resp, segments, size, etag)

@@ -9,8 +9,20 @@ and the error pages included:
   in X-Openstack-Request-Id, as Swift's proxy answers both.
 - Header values are made sendable (api/util.header_value): eventlet refuses
   a value that is not latin-1 and the client would get no answer at all.
+- A Location stays relative where a filter asks (RELATIVE_LOCATION in the
+  environ: a symlink's 307), as Swift's gatekeeper leaves it; webob makes
+  every other one absolute, as Swift's swob does.
 """
+import urllib.parse
+
 from cloudstack.object_store.api import util
+
+RELATIVE_LOCATION = 'cloudstack.object_store.relative_location'
+
+
+def _relative(url):
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(('', '', parts.path, parts.query, parts.fragment))
 
 
 class Edge:
@@ -25,6 +37,9 @@ class Edge:
             out = [(k, util.header_value(k, v)) for k, v in headers
                    if k.lower() not in ('x-trans-id', 'x-openstack-request-id')]
             out += [('X-Trans-Id', tid), ('X-Openstack-Request-Id', tid)]
+            if environ.get(RELATIVE_LOCATION):
+                out = [(k, _relative(v) if k.lower() == 'location' else v)
+                       for k, v in out]
             return start_response(status, out, exc_info)
         return self.app(environ, start)
 

@@ -27,8 +27,33 @@ from cloudstack.object_store.middleware import _common
 TRUE = ('true', '1', 'yes', 'on', 't', 'y')
 
 
-def _quote(name):
-    return urllib.parse.quote(name, safe='/')
+TEMP_URL_ENV = 'cloudstack.object_store.temp_url'       # set by tempurl
+GENERATED_ENV = 'cloudstack.object_store.web_generated'  # a page of ours
+
+
+def _href(name):
+    """A listed name as Swift links it: relative, quoted, dots escaped."""
+    return './' + urllib.parse.quote(name).replace('.', '%2E')
+
+
+def _row(css_class, href, label, size='&nbsp;', date='&nbsp;'):
+    """A listing's row; css_class None: the parent's."""
+    attr = 'id="parent" class="item"' if css_class is None else 'class="%s"' % css_class
+    return ['   <tr %s>' % attr,
+            '    <td class="colname"><a href="%s">%s</a></td>' % (href, label),
+            '    <td class="colsize">%s</td>' % size,
+            '    <td class="coldate">%s</td>' % date,
+            '   </tr>']
+
+
+def human_readable(value):
+    """Bytes as Swift's listings show them: 512, 2Ki, 3Mi, ..."""
+    value, suffix = float(value), ''
+    for unit in 'KMGTPEZY':
+        if value < 1024:
+            break
+        value, suffix = round(value / 1024), unit + 'i'
+    return '%d%s' % (round(value), suffix)
 
 
 class StaticWeb:
@@ -41,10 +66,10 @@ class StaticWeb:
         if req.method not in ('GET', 'HEAD'):
             return self.app
         web_mode = req.headers.get('X-Web-Mode', '').lower() in TRUE
-        if req.context is not None and not web_mode:
+        temp_url = req.environ.get(TEMP_URL_ENV)
+        if req.context is not None and not web_mode and not temp_url:
             return self.app
-        if req.environ.get('cloudstack.object_store.subrequest') or \
-                req.environ.get('cloudstack.object_store.temp_url'):
+        if req.environ.get('cloudstack.object_store.subrequest'):
             return self.app
         parts = middleware.split_path(req.environ.get('PATH_INFO', ''))
         if parts is None or not parts[2]:
@@ -88,7 +113,9 @@ class _Site:
 
     def _redirect(self):
         req = self.req
-        location = req.environ.get('SCRIPT_NAME', '') + req.environ['PATH_INFO'] + '/'
+        location = urllib.parse.quote(
+            (req.environ.get('SCRIPT_NAME', '') + req.environ['PATH_INFO'] + '/')
+            .encode('latin-1'))
         if req.query_string:
             location += '?' + req.query_string
         return _common.respond(req, 301, '', 'text/html; charset=UTF-8',
@@ -130,6 +157,22 @@ class _Site:
             return self._listing(prefix)
         return self._error(404)
 
+    def _temp_url_query(self):
+        """What a temp URL with a prefix adds to each link (Swift's order),
+        and its prefix; ('', '') for other requests."""
+        params = self.req.GET
+        if not self.req.environ.get(TEMP_URL_ENV) or 'temp_url_prefix' not in params:
+            return '', ''
+        parts = ['temp_url_prefix=%s' % urllib.parse.quote(params['temp_url_prefix']),
+                 'temp_url_expires=%s' % urllib.parse.quote(params.get('temp_url_expires', '')),
+                 'temp_url_sig=%s' % params.get('temp_url_sig', '')]
+        if 'temp_url_ip_range' in params:
+            parts.append('temp_url_ip_range=%s' % urllib.parse.quote(
+                params['temp_url_ip_range']))
+        if 'inline' in params:
+            parts.append('inline')
+        return '?' + '&amp;'.join(parts), params['temp_url_prefix']
+
     def _listing(self, prefix):
         resp = self._get('', method='GET', conditional=False,
                          query='delimiter=/&format=json&prefix=' + urllib.parse.quote(prefix))
@@ -138,40 +181,44 @@ class _Site:
         items = json.loads(resp.body or b'[]') if resp.status_int == 200 else []
         if prefix and not items:
             return self._error(404)
+        qs, tempurl_prefix = self._temp_url_query()
         title = html.escape('Listing of /v1/%s/%s/%s' % (
             self.account, self.container, prefix))
         out = ['<!DOCTYPE html>', '<html>', ' <head>',
                '  <title>%s</title>' % title]
         if self.css:
-            href = self.css if '://' in self.css or self.css.startswith('/') \
-                else '../' * prefix.count('/') + self.css
-            out.append('  <link rel="stylesheet" type="text/css" href="%s" />'
-                       % html.escape(href, quote=True))
+            href = urllib.parse.quote(self.css, ':/') if self.css.startswith(
+                ('/', 'http://', 'https://')) else \
+                '../' * prefix.count('/') + urllib.parse.quote(self.css)
+            out.append('  <link rel="stylesheet" type="text/css" href="%s" />' % href)
+        else:
+            out += ['  <style type="text/css">',
+                    '   h1 {font-size: 1em; font-weight: bold;}',
+                    '   th {text-align: left; padding: 0px 1em 0px 1em;}',
+                    '   td {padding: 0px 1em 0px 1em;}',
+                    '   a {text-decoration: none;}',
+                    '  </style>']
         out += [' </head>', ' <body>', '  <h1 id="title">%s</h1>' % title,
-                '  <table id="listing">',
-                '   <tr id="heading"><th class="colname">Name</th>'
-                '<th class="colsize">Size</th><th class="coldate">Date</th></tr>']
-        if prefix:
-            out.append('   <tr id="parent" class="item"><td class="colname">'
-                       '<a href="../">../</a></td><td class="colsize">&nbsp;</td>'
-                       '<td class="coldate">&nbsp;</td></tr>')
+                '  <table id="listing">', '   <tr id="heading">',
+                '    <th class="colname">Name</th>', '    <th class="colsize">Size</th>',
+                '    <th class="coldate">Date</th>', '   </tr>']
+        if len(prefix) > len(tempurl_prefix):
+            out += _row(None, '../' + qs, '../')
         for item in items:
             if 'subdir' in item:
                 name = item['subdir'][len(prefix):]
-                out.append('   <tr class="item subdir"><td class="colname">'
-                           '<a href="%s">%s</a></td><td class="colsize">&nbsp;</td>'
-                           '<td class="coldate">&nbsp;</td></tr>' % (
-                               html.escape(_quote(name), quote=True), html.escape(name)))
-                continue
-            name = item['name'][len(prefix):]
-            if not name:
-                continue
-            out.append('   <tr class="item"><td class="colname"><a href="%s">%s</a></td>'
-                       '<td class="colsize">%s</td><td class="coldate">%s</td></tr>' % (
-                           html.escape(_quote(name), quote=True), html.escape(name),
-                           item.get('bytes', ''),
-                           html.escape(item.get('last_modified', '')[:19].replace('T', ' '))))
+                out += _row('item subdir', _href(name) + qs, html.escape(name))
+        for item in items:
+            if 'name' in item:
+                name = item['name'][len(prefix):]
+                kind = ' '.join('type-' + html.escape(t.lower())
+                                for t in item.get('content_type', '').split('/'))
+                out += _row('item ' + kind, _href(name) + qs, html.escape(name),
+                            human_readable(item.get('bytes', 0)),
+                            html.escape(item.get('last_modified', '')).split('.')[0]
+                            .replace('T', ' '))
         out += ['  </table>', ' </body>', '</html>', '']
+        self.req.environ[GENERATED_ENV] = True
         return _common.respond(self.req, 200, '\n'.join(out), 'text/html; charset=UTF-8')
 
     # --- objects ------------------------------------------------------------

@@ -21,6 +21,7 @@ from xml.sax import saxutils
 
 from cloudstack.object_store import middleware
 from cloudstack.object_store.middleware import _base
+from cloudstack.object_store.middleware import edge
 
 TARGET = 'X-Object-Sysmeta-Symlink-Target'
 ACCOUNT = 'X-Object-Sysmeta-Symlink-Target-Account'
@@ -53,8 +54,8 @@ def _target(value):
     return container, obj
 
 
-def _error(req, code, title, message=None):
-    return _base.finish(req, _base.error(code, title, message))
+def _error(req, code, title, message=None, headers=None):
+    return _base.finish(req, _base.error(code, title, message, headers=headers))
 
 
 class Symlink(_base.Filter):
@@ -114,33 +115,18 @@ class Symlink(_base.Filter):
             sysmeta[ACCOUNT] = t_account
             params.append(('symlink_target_account', t_account))
         want = req.headers.get('X-Symlink-Target-Etag')
+        ctype = req.headers.get('Content-Type')
         if want is not None:
             want = want.strip().strip('"')
-            head = _base.call(self.app, _base.sub(
-                req, 'HEAD', middleware.quote_path('v1', t_account or account, *target),
-                query={'symlink': 'get'}, show_sysmeta=True))
-            _base.close(head)
-            if head.status_int == 404:
-                return _error(req, 409, 'Conflict',
-                              'X-Symlink-Target does not exist')
-            if not _base.is_success(head):
-                return _error(req, head.status_int, head.status.split(' ', 1)[-1])
-            if TARGET in head.headers:
-                return _error(req, 409, 'Conflict',
-                              'X-Symlink-Target-Etag must point to a non-symlink')
-            got = head.headers.get('X-Object-Sysmeta-Slo-Etag') or \
-                head.headers.get('ETag', '').strip('"')
-            if got != want:
-                return _error(req, 409, 'Conflict',
-                              'Object Etag %r does not match X-Symlink-Target-Etag '
-                              'header %r' % (got, want))
-            size = head.headers.get('X-Object-Sysmeta-Slo-Size') or \
-                str(head.content_length or 0)
+            checked = self.check_static(req, t_account or account, target, want)
+            if not isinstance(checked, tuple):
+                return checked
+            size, target_ctype = checked
+            ctype = ctype or target_ctype
             sysmeta[ETAG] = want
             sysmeta[BYTES] = size
             params += [('symlink_target_etag', want), ('symlink_target_bytes', size)]
-        ctype = req.headers.get('Content-Type') or 'application/symlink'
-        ctype = split_ctype(ctype)[0]
+        ctype = split_ctype(ctype or 'application/symlink')[0]
         req.headers['Content-Type'] = ctype + ''.join(
             ';%s=%s' % (k, urllib.parse.quote(v, safe='/')) for k, v in params)
         req.headers.pop('X-Detect-Content-Type', None)
@@ -149,6 +135,48 @@ class Symlink(_base.Filter):
         if 'Content-Length' not in req.headers:
             req.content_length = 0
         return self.app
+
+    def check_static(self, req, t_account, target, want):
+        """(bytes, content type) of what a static link to `target` with
+        X-Symlink-Target-Etag `want` points at, or the error to answer.
+
+        As Swift checks it: a link met first counts by its own target ETag
+        when it is static (and is then followed), by its own ETag when it
+        is dynamic; links met after a static one are followed."""
+        follow = False
+        for _ in range(self.symloop_max + 1):
+            location = middleware.quote_path('v1', t_account, *target)
+            head = _base.call(self.app, _base.sub(
+                req, 'HEAD', location, query={'symlink': 'get'}, show_sysmeta=True))
+            _base.close(head)
+            where = {'Content-Location': location}
+            if head.status_int == 404:
+                return _error(req, 409, 'Conflict', 'X-Symlink-Target does not exist',
+                              headers=where)
+            if not _base.is_success(head):
+                return _error(req, head.status_int, head.status.split(' ', 1)[-1])
+            link_etag = head.headers.get(ETAG)
+            if TARGET in head.headers and (link_etag or follow):
+                found = link_etag or head.headers.get('ETag', '').strip('"')
+                if want and found != want:
+                    return _error(req, 409, 'Conflict',
+                                  'X-Symlink-Target-Etag headers do not match',
+                                  headers=where)
+                t_account = head.headers.get(ACCOUNT) or t_account
+                target = _target(head.headers[TARGET])
+                want, follow = link_etag, True
+                continue
+            got = head.headers.get('ETag', '').strip('"')    # a manifest's own
+            if want and got != want:
+                return _error(req, 409, 'Conflict',
+                              'Object Etag %r does not match X-Symlink-Target-Etag '
+                              'header %r' % (got, want), headers=where)
+            size = head.headers.get('X-Object-Sysmeta-Slo-Size') or \
+                str(head.content_length or 0)
+            return size, split_ctype(head.headers.get('Content-Type'))[0]
+        return _error(req, 409, 'Conflict',
+                      'Too many levels of symbolic links, maximum allowed is %d'
+                      % self.symloop_max)
 
     # --- COPY ------------------------------------------------------------
     def copy(self, req, account, container, obj):
@@ -211,9 +239,14 @@ class Symlink(_base.Filter):
         _base.close(resp)
         t_account = head.headers.get(ACCOUNT) or account
         location = middleware.quote_path('v1', t_account, head.headers[TARGET])
-        out = _base.error(307, 'Temporary Redirect', b'',
-                          headers={'Location': req.script_name + location})
-        out.headers['Content-Type'] = 'text/html; charset=UTF-8'
+        headers = {'Location': req.script_name + location}
+        if ETAG in head.headers:
+            headers['X-Symlink-Target-Etag'] = head.headers[ETAG]
+        out = _base.error(
+            307, 'Temporary Redirect',
+            'The requested POST was applied to a symlink. POST directly to '
+            'the target to apply requested metadata.', headers=headers)
+        req.environ[edge.RELATIVE_LOCATION] = True      # as Swift answers it
         return _base.finish(req, out)
 
     # --- GET/HEAD ----------------------------------------------------------
@@ -252,15 +285,18 @@ class Symlink(_base.Filter):
             resp = _base.call(self.app, _base.sub(
                 req, req.method, middleware.quote_path('v1', account, container, obj),
                 headers=headers, query=query, show_sysmeta=True))
-            if want_etag and _base.is_success(resp):
-                got = resp.headers.get('X-Object-Sysmeta-Slo-Etag') or \
-                    resp.headers.get('ETag', '').strip('"')
+            # also a failed condition's answer: it carries the target's ETag
+            if want_etag and 'ETag' in resp.headers and (
+                    _base.is_success(resp) or resp.status_int in (304, 412)):
+                got = resp.headers.get(ETAG) if TARGET in resp.headers else None
+                got = got or resp.headers['ETag'].strip('"')
                 if got != want_etag:
                     _base.close(resp)
                     return _error(req, 409, 'Conflict',
                                   'Object Etag %r does not match '
                                   'X-Symlink-Target-Etag header %r' % (
-                                      got, want_etag))
+                                      got, want_etag),
+                                  headers={'Content-Location': location})
         _base.hide_sysmeta(resp, shown, _OWN)
         if location is not None:
             resp.headers['Content-Location'] = location

@@ -25,7 +25,9 @@ import urllib.parse
 
 from cloudstack.api import wsgi
 from cloudstack.object_store import middleware
+from cloudstack.object_store.middleware import _base
 from cloudstack.object_store.middleware import _common
+from cloudstack.object_store.middleware import staticweb
 from cloudstack.object_store import policies
 
 DEFAULT_METHODS = ('GET', 'HEAD', 'PUT', 'POST', 'DELETE')
@@ -110,7 +112,10 @@ class TempURL:
     def _temp_url(self, req, params):
         parts = middleware.split_path(req.environ.get('PATH_INFO', ''))
         account = parts[1] if parts else None
-        if parts is None or not parts[2] or not parts[3]:
+        # the container's root only for a page of static web (GET/HEAD, an
+        # empty temp_url_prefix), as Swift allows
+        root_ok = req.method in ('GET', 'HEAD') and params.get('temp_url_prefix') == ''
+        if parts is None or not parts[2] or not (parts[3] or root_ok):
             return self._invalid(req, account)
         _, account, container, obj = parts
         method = req.method
@@ -162,9 +167,13 @@ class TempURL:
             return refusal
         req.environ['cloudstack.context'] = policies.grant(
             account, request_id=req.environ.get('openstack.request_id'))
-        req.environ['cloudstack.object_store.temp_url'] = scope
+        req.environ[staticweb.TEMP_URL_ENV] = scope
         resp = req.get_response(self.app)
-        return self._clean_response(req, resp, obj, params)
+        generated = req.environ.get(staticweb.GENERATED_ENV)
+        if not obj and resp.status_int // 100 == 2 and not generated:
+            _base.close(resp)
+            return self._invalid(req, account)
+        return self._clean_response(req, resp, obj, params, inline=generated)
 
     def _clean_request(self, req, account, container, scope):
         for header in list(req.headers):
@@ -187,7 +196,7 @@ class TempURL:
                 return self._invalid(req, account)
         return None
 
-    def _clean_response(self, req, resp, obj, params):
+    def _clean_response(self, req, resp, obj, params, inline=False):
         for header in list(resp.headers):
             lower = header.lower()
             if any(_matches(p, lower) for p in OUTGOING_REMOVE) and not any(
@@ -195,7 +204,7 @@ class TempURL:
                 del resp.headers[header]
         if req.method == 'GET' and resp.status_int // 100 == 2:
             filename = params.get('filename')
-            if 'inline' in params:
+            if 'inline' in params or inline:
                 resp.headers['Content-Disposition'] = (
                     _disposition('inline', filename) if filename else 'inline')
             elif filename:

@@ -105,6 +105,13 @@ def test_referrer_rules(swift):
     assert get('http://bad.example.com/') == 401
     assert get('http://example.org/') == 401
     assert get(None) == 401
+    # '*.example.com' is cleaned to '.example.com', as Swift stores it
+    assert swift('POST', '/c', headers={
+        'X-Container-Read': '.r:*.example.com,.r:-*bad.example.com'}).status_int == 204
+    assert swift('HEAD', '/c').headers['X-Container-Read'] == \
+        '.r:.example.com,.r:-bad.example.com'
+    assert get('http://www.example.com/page') == 200
+    assert get('http://bad.example.com/') == 401
     r = swift('POST', '/c', headers={'X-Container-Read': '.r:'})
     assert r.status_int == 400
     r = swift('POST', '/c', headers={'X-Container-Write': '.r:*'})

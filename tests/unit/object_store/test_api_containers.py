@@ -143,6 +143,7 @@ def test_container_constraints(swift):
     r = swift('PUT', '/' + 'a' * 257)
     assert r.status_int == 400
     assert r.text == 'Container name length of 257 longer than 256'
+    assert r.headers['Content-Type'] == 'text/html; charset=UTF-8'      # as Swift
     r = swift('PUT', '/m', headers={'X-Container-Meta-' + 'k' * 129: 'v'})
     assert r.status_int == 400 and 'Metadata name too long' in r.text
     r = swift('PUT', '/m', headers={'X-Container-Meta-k': 'v' * 257})

@@ -163,6 +163,15 @@ def test_conditional_get(swift):
     assert swift('GET', '/c/o', headers={'If-Unmodified-Since': past}).status_int == 412
     assert swift('GET', '/c/o', headers={'If-Unmodified-Since': future}).status_int == 200
     assert swift('GET', '/c/o', headers={'If-Modified-Since': 'garbage'}).status_int == 200
+    # each condition on its own, in Swift's order
+    assert swift('GET', '/c/o', headers={'If-Match': MD5_HELLO,
+                                         'If-Unmodified-Since': past}).status_int == 412
+    assert swift('GET', '/c/o', headers={'If-None-Match': 'other',
+                                         'If-Modified-Since': future}).status_int == 304
+    assert swift('GET', '/c/o', headers={'If-None-Match': MD5_HELLO,
+                                         'If-Match': 'nope'}).status_int == 304
+    r = swift('GET', '/c/o', headers={'If-None-Match': MD5_HELLO})
+    assert r.headers['Accept-Ranges'] == 'bytes'
 
 
 def test_ranges(swift):

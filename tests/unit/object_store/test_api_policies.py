@@ -17,6 +17,9 @@ def test_container_policy(app, swift, backend, two):
     assert swift('PUT', '/b', headers={'X-Storage-Policy': 'Bronze'}).status_int == 201
     assert swift('PUT', '/x', headers={'X-Storage-Policy': 'silver'}).status_int == 400
     assert swift('HEAD', '/x').status_int == 404
+    # an empty name: the default policy
+    assert swift('PUT', '/e', headers={'X-Storage-Policy': ''}).status_int == 201
+    assert swift('HEAD', '/e').headers['X-Storage-Policy'] == 'gold'
     assert swift('HEAD', '/g').headers['X-Storage-Policy'] == 'gold'
     assert swift('HEAD', '/b').headers['X-Storage-Policy'] == 'bronze'
     # a container keeps its policy

@@ -218,3 +218,11 @@ def test_inline_data_segments(swift):
 def test_a_deeply_nested_manifest_is_a_400(swift):
     r = swift('PUT', '/c/m?multipart-manifest=put', body=b'[' * 100000)
     assert r.status_int == 400 and b'valid JSON' in r.body
+def test_copy_with_range_copies_the_range(swift):
+    _put(swift, _segments(swift))
+    r = swift('COPY', '/c/big', headers={'Destination': 'c/part', 'Range': 'bytes=2-6'})
+    assert r.status_int == 201, r.text
+    assert swift('GET', '/c/part').body == b''.join(PARTS)[2:7]
+    r = swift('PUT', '/c/part2', headers={'X-Copy-From': 'c/big', 'Range': 'bytes=-3'})
+    assert r.status_int == 201
+    assert swift('GET', '/c/part2').body == b''.join(PARTS)[-3:]

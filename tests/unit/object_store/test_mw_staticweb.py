@@ -47,9 +47,11 @@ def test_listings_with_css(app, swift):
     assert r.content_type == 'text/html'
     text = r.text
     assert '<link rel="stylesheet" type="text/css" href="listings.css" />' in text
-    assert 'href="index.html"' in text and 'href="sub/"' in text
+    # Swift's links: relative, quoted, dots escaped
+    assert '<a href="./index%2Ehtml">index.html</a>' in text
+    assert '<a href="./sub/">sub/</a>' in text
     r = raw(app, 'GET', swift.url('/site/sub/'))
-    assert 'href="page.txt"' in r.text and 'href="../"' in r.text
+    assert 'href="./page%2Etxt"' in r.text and 'href="../"' in r.text
     assert 'href="../listings.css"' in r.text
     assert raw(app, 'GET', swift.url('/site/nothing/')).status_int == 404
 
@@ -76,3 +78,41 @@ def test_without_web_metadata_nothing_changes(app, swift):
     site(swift)
     r = raw(app, 'GET', swift.url('/site'))
     assert r.status_int == 200 and r.content_type == 'text/plain'
+
+
+def test_utf8_names_in_listings_and_redirects(app, swift):
+    import urllib.parse
+    site(swift, listings='true')
+    name = 'd\u00e9j\u00e0 \u2603'
+    q = urllib.parse.quote(name)
+    assert swift('PUT', '/site/%s/x' % q, b'x').status_int == 201
+    r = raw(app, 'GET', swift.url('/site/'))
+    assert '<a href="./%s/">%s/</a>' % (q, name) in r.text
+    r = raw(app, 'GET', swift.url('/site/%s' % q))
+    assert r.status_int == 301
+    # percent-encoded, as Swift sends it
+    assert r.headers['Location'].endswith(swift.url('/site/%s/' % q))
+
+
+def test_listings_through_a_prefix_temp_url(app, swift):
+    import hashlib
+    import hmac
+    import time
+    site(swift, listings='true', read='')
+    assert swift('POST', headers={'X-Account-Meta-Temp-URL-Key': 'k'}).status_int == 204
+    expires = int(time.time() + 60)
+    path = swift.url('/site/')[len('/object-store'):]
+    sig = hmac.new(b'k', ('GET\n%d\nprefix:%s' % (expires, path)).encode(),
+                   hashlib.sha256).hexdigest()
+    qs = 'temp_url_prefix=&temp_url_expires=%d&temp_url_sig=%s' % (expires, sig)
+    r = raw(app, 'GET', swift.url('/site/?' + qs))
+    assert r.status_int == 200, r.text
+    link = '?temp_url_prefix=&amp;temp_url_expires=%d&amp;temp_url_sig=%s' % (expires, sig)
+    assert '<a href="./sub/%s">sub/</a>' % link in r.text
+    assert 'href="..' not in r.text
+    r = raw(app, 'GET', swift.url('/site/sub/?' + qs))
+    assert r.status_int == 200 and 'href="../' in r.text
+    # without listings, the container's root is no temp URL path
+    assert swift('POST', '/site', headers={
+        'X-Remove-Container-Meta-Web-Listings': 'x'}).status_int == 204
+    assert raw(app, 'GET', swift.url('/site/?' + qs)).status_int == 401

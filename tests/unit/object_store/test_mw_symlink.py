@@ -109,8 +109,35 @@ def test_static_links(swift):
     entry = [e for e in swift('GET', '/c?format=json').json if e['name'] == 'link'][0]
     assert entry['symlink_etag'] == etag and entry['symlink_bytes'] == 11
     assert swift('GET', '/c/link').body == b'target data'
+    # no Content-Type given: the target's
+    assert entry['content_type'] == 'text/x-t'
     swift('PUT', '/c/o', body=b'changed')
-    assert swift('GET', '/c/link').status_int == 409
+    r = swift('HEAD', '/c/link')
+    assert r.status_int == 409
+    assert r.headers['Content-Location'] == swift.url('/c/o')[len('/object-store'):]
+
+
+def test_static_links_through_other_links(swift):
+    _setup(swift)
+    etag = _md5(b'target data')
+    assert _link(swift, '/c/dyn').status_int == 201
+    # a static link to a dynamic link counts by the link's own ETag
+    r = _link(swift, '/c/s1', 'c/dyn', headers={'X-Symlink-Target-Etag': etag})
+    assert r.status_int == 409
+    r = _link(swift, '/c/s1', 'c/dyn', headers={'X-Symlink-Target-Etag': _md5(b'')})
+    assert r.status_int == 201, r.text
+    assert swift('GET', '/c/s1').body == b'target data'
+    # to a static link: by that link's target ETag, then followed
+    assert _link(swift, '/c/st', 'c/o', headers={
+        'X-Symlink-Target-Etag': etag}).status_int == 201
+    r = _link(swift, '/c/s2', 'c/st', headers={'X-Symlink-Target-Etag': _md5(b'')})
+    assert r.status_int == 409
+    assert r.text == 'X-Symlink-Target-Etag headers do not match'
+    r = _link(swift, '/c/s2', 'c/st', headers={'X-Symlink-Target-Etag': etag})
+    assert r.status_int == 201, r.text
+    r = swift('GET', '/c/s2')
+    assert r.status_int == 200 and r.body == b'target data'
+    assert r.headers['Content-Location'].endswith('/c/o')
 
 
 def test_post_answers_307_and_updates_link(swift):
@@ -118,7 +145,8 @@ def test_post_answers_307_and_updates_link(swift):
     _link(swift)
     r = swift('POST', '/c/link', headers={'X-Object-Meta-New': 'x'})
     assert r.status_int == 307
-    assert r.headers['Location'].endswith('/v1/%s/c/o' % swift.account)
+    # relative, as Swift answers a POST to a link
+    assert r.headers['Location'] == swift.url('/c/o')
     r = swift('GET', '/c/link?symlink=get')
     assert r.headers['X-Object-Meta-New'] == 'x'
     assert r.headers['X-Symlink-Target'] == 'c/o'
@@ -167,3 +195,29 @@ def test_copy_of_link_copies_target(swift):
     assert r.status_int == 201
     assert swift('GET', '/c/link2?symlink=get').headers['X-Symlink-Target'] == 'c/o'
     assert swift('GET', '/c/link2').body == b'target data'
+
+
+def test_static_link_conditions_and_slo_targets(swift):
+    _setup(swift)
+    etag = _md5(b'target data')
+    assert _link(swift, headers={'X-Symlink-Target-Etag': etag}).status_int == 201
+    r = swift('GET', '/c/link', headers={'If-None-Match': etag})
+    assert r.status_int == 304 and r.headers['Accept-Ranges'] == 'bytes'
+    swift('PUT', '/c/o', body=b'changed')
+    # the target changed: 409, whatever the conditions say
+    for cond in ({'If-Match': _md5(b'changed')}, {'If-Match': 'nope'}):
+        r = swift('GET', '/c/link', headers=cond)
+        assert r.status_int == 409, (cond, r.status)
+        assert r.headers['Content-Location'].endswith('/c/o')
+    # an SLO target: by the manifest's own ETag, not the large object's
+    swift('PUT', '/c/s', body=b'seg')
+    manifest = json.dumps([{'path': '/c/s'}]).encode()
+    assert swift('PUT', '/c/m?multipart-manifest=put', body=manifest).status_int == 201
+    own = swift('HEAD', '/c/m?multipart-manifest=get').headers['ETag'].strip('"')
+    large = swift('HEAD', '/c/m').headers['ETag'].strip('"')
+    assert own != large
+    assert _link(swift, '/c/l2', 'c/m', headers={
+        'X-Symlink-Target-Etag': large}).status_int == 409
+    assert _link(swift, '/c/l2', 'c/m', headers={
+        'X-Symlink-Target-Etag': own}).status_int == 201
+    assert swift('GET', '/c/l2').body == b'seg'
