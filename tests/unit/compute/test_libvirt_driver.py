@@ -327,3 +327,50 @@ def test_live_migration_on_shared_storage_or_copying_the_disks(drv, image, conf,
                                      capture_output=True, text=True).stdout)['virtual-size']
     assert size == 1 << 30                  # empty, the source's size: the copy fills it
     assert not os.path.exists(source_dir)   # gone from the source
+
+
+def test_snapshot_overlay_pivots_only_when_the_commit_is_ready(drv, tmp_path):
+    """The active commit of a live snapshot's overlay: QEMU may report cur ==
+    end before the job is ready to pivot (a loaded host); the driver waits for
+    <mirror ready='yes'> and retries a pivot refused as "not ready"."""
+    disk, overlay = str(tmp_path / 'disk'), tmp_path / 'disk.snap'
+    overlay.write_bytes(b'')
+
+    class Dom:
+        def __init__(self):
+            self.polls, self.aborts, self.committed = 0, 0, False
+
+        def isActive(self):
+            return 1
+
+        def XMLDesc(self, flags):
+            ready = "ready='yes'" if self.polls >= 3 else ''
+            mirror = "<mirror type='file' job='active-commit' %s/>" % ready
+            return ("<domain><devices><disk type='file' device='disk'>"
+                    "<source file='%s'/><target dev='vda'/>%s</disk></devices></domain>" % (
+                        overlay if not self.committed else disk,
+                        '' if self.committed else mirror))
+
+        def blockCommit(self, *args):
+            raise AssertionError('a job is running already')
+
+        def blockJobInfo(self, target, flags):
+            if self.committed:
+                return {}
+            self.polls += 1
+            return {'type': 4, 'bandwidth': 0, 'cur': 10, 'end': 10}
+
+        def blockJobAbort(self, target, flags):
+            assert flags == libvirt.VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT and self.polls >= 3
+            self.aborts += 1
+            if self.aborts == 1:
+                err = libvirt.libvirtError("block copy still active: block job "
+                                           "'commit-vda' not ready for pivot yet")
+                err.err = (libvirt.VIR_ERR_BLOCK_COPY_ACTIVE, 0, '', 0, '', None, None, 0, 0)
+                raise err
+            self.committed = True
+
+    dom = Dom()
+    drv._commit_leftover(dom, 'vda', disk)
+    assert dom.committed and dom.aborts == 2 and dom.polls >= 4
+    assert not overlay.exists()                         # the overlay is gone
