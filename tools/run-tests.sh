@@ -15,10 +15,16 @@ apt_install() {   # packages the tests need, when we may install them
 }
 apt_install python3-venv postgresql qemu-utils rabbitmq-server tgt qemu-block-extra || true
 # libvirt-python (a test extra) builds against libvirt's headers. The libvirt
-# functional tests also need libvirtd and QEMU (bin/prepare-host); they skip without.
-apt_install libvirt-dev pkg-config gcc libvirt-clients || true
+# functional tests run libvirtd, QEMU (TCG), dnsmasq and tgtd of their own in
+# namespaces: bin/prepare-host installs them without starting the host's daemons.
+if [ "$ROOT" = 0 ]; then
+    bin/prepare-host --for-tests >/dev/null || echo "bin/prepare-host --for-tests failed"
+else
+    apt_install libvirt-dev pkg-config gcc libvirt-clients || true
+fi
 # the linuxbridge network driver's functional tests
 apt_install dnsmasq-base iptables ebtables ipset conntrack busybox-static || true
+apt_install openssh-client || true      # the tests reach their guests over SSH
 apt_install slapd ldap-utils || true   # the LDAP identity backend
 
 if [ ! -x .venv/bin/pytest ] || [ setup.cfg -nt .venv/.installed ]; then
@@ -61,5 +67,8 @@ fi
 rm -rf "$UNIT"
 
 echo "== functional tests"
+# the libvirt tests' guest, built once from Debian packages (cached in ~/.cache/cloudstack)
+.venv/bin/python tools/build-guest-image --quiet >/dev/null \
+    || echo "could not build the test guest (the libvirt tests will skip)"
 CLOUDSTACK_FUNCTIONAL_PG_URL=$PG_URL "${PYTEST[@]}" tests/functional || status=1
 exit $status

@@ -135,8 +135,10 @@ def test_a_guest_through_the_api(running, guest_image, keypair):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split()[0] == 'guest-one'
 
-    snapshot = conn.compute.create_server_image(server, name='guest-one-snap', wait=True,
-                                                timeout=BOOT)
+    snapshot = conn.compute.create_server_image(server, name='guest-one-snap')
+    # active; a failed snapshot deletes its image (fail then, not after BOOT seconds)
+    assert running.wait_for(lambda: conn.image.find_image(snapshot.id, ignore_missing=False)
+                            .status == 'active', timeout=BOOT, interval=2)
     assert conn.image.get_image(snapshot).disk_format == 'qcow2'
     # the unmodified openstack CLI, a config drive this time
     cli = subprocess.run(

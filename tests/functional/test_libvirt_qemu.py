@@ -1,5 +1,8 @@
 """The libvirt driver booting the test guest under QEMU (TCG) for real, in a
-libvirtd of the tests' own (network and mount namespaces of its own)."""
+libvirtd of the tests' own (network and mount namespaces of its own).
+
+One guest serves the whole module (TCG boots are what these tests spend their
+time on): it boots once, reboots once, and its tests run in order."""
 import json
 import os
 import subprocess
@@ -12,8 +15,7 @@ from cloudstack.compute.virt import driver
 from cloudstack.compute.virt.libvirt import config
 from tests.functional.libvirt_support import (  # noqa: F401 (fixtures)
     Net, Target, clear_driver_options, guest_image, image_source, keypair, links, make_driver,
-    make_vif,
-    new_instance, reachable, sandbox, ssh, wait_console)
+    make_vif, new_instance, reachable, sandbox, ssh, wait_console)
 
 
 @pytest.fixture(scope='module')
@@ -27,57 +29,52 @@ def image(guest_image):
     return image_source(os.path.join(guest_image, 'csguest.qcow2'), 'csguest')
 
 
-def test_boot_reads_its_config_drive_and_destroy_leaves_nothing(drv, image, sandbox):
-    inst = new_instance(config_drive=True, key_data='ssh-ed25519 AAAAC3NzaTEST test@key',
+@pytest.fixture(scope='module')
+def guest(drv, image, sandbox, keypair):
+    """The module's guest: a config drive with a key and user data, ephemeral
+    and swap disks, a NIC on a bridge with DHCP, held paused until its port is
+    plugged."""
+    net = Net(sandbox, 1)
+    vif = net.vif(active=False)
+    inst = new_instance(config_drive=True, key_data=keypair[1],
                         user_data=b'#!/bin/sh\necho "USERDATA-RAN on $(hostname)"\n',
-                        extra={'display_name': 'first', 'key_name': 'k1'},
+                        extra={'display_name': 'first', 'key_name': 'k'},
                         flavor=driver.Flavor('tiny', 1, 192, 1, ephemeral_gb=1, swap=32))
     bdi = {'root_device_name': '/dev/vda', 'block_device_mapping': [],
            'ephemerals': [{'device_name': '/dev/vdb', 'size': 1, 'guest_format': 'ext4'}],
            'swap': {'device_name': '/dev/vdc', 'swap_size': 32}}
-    drv.spawn(None, inst, image, [], 'pw', [], bdi)
-    out = wait_console(drv, inst, 'csguest: ready')
+    drv.spawn(None, inst, image, [], 'pw', [vif], bdi)
+    g = {'inst': inst, 'net': net, 'vif': vif, 'bdi': bdi,
+         'paused': drv.get_info(inst)['power_state'], 'ports': net.ports()}
+    try:
+        drv.resume_after_plug(inst)
+        g['console'] = wait_console(drv, inst, 'csguest: ready')
+        g['ip'] = g['console'].split('dhcp eth0 ip=')[1].split('/')[0]
+        yield g
+    finally:
+        drv.destroy(None, inst, [vif], bdi)
+        net.close()
+
+
+def test_boot_reads_its_config_drive_dhcp_and_ssh(drv, guest, sandbox, keypair):
+    inst, out = guest['inst'], guest['console']
+    assert guest['paused'] == driver.PAUSED                 # until its port was plugged
+    assert guest['vif']['devname'] in guest['ports']
+    assert out.lstrip().startswith('SYSLINUX')              # booted from its disk
     assert 'metadata source=config-drive:sr0 uuid=%s hostname=%s keys=1' % (
         inst.uuid, inst.hostname) in out
     assert 'USERDATA-RAN on %s' % inst.hostname in out
     assert 'disk vdb sectors=2097152' in out and 'disk vdc sectors=65536' in out
-    assert out.lstrip().startswith('SYSLINUX')          # booted from its disk
     assert drv.get_info(inst)['power_state'] == driver.RUNNING
     diag = drv.get_diagnostics(inst)
     assert diag['num_disks'] == 4 and diag['config_drive'] is True
     assert drv.get_vnc_console(None, inst)['port'] >= 5900
 
-    drv.destroy(None, inst, [], bdi)
-    assert drv._host.lookup(inst.uuid) is None
-    assert not os.path.exists(os.path.join(drv.instances_path, inst.uuid))
-    assert inst.uuid not in drv.list_instances()
-    assert subprocess.run(['pgrep', '-f', 'guest=%s,' % inst.name]).returncode == 1   # no QEMU
-
-
-@pytest.fixture(scope='module')
-def guest(drv, image, sandbox, keypair):
-    """One running guest on a bridge with DHCP, for the device tests."""
-    net = Net(sandbox, 1)
-    vif = net.vif(active=False)
-    inst = new_instance(config_drive=True, key_data=keypair[1], extra={'key_name': 'k'})
-    drv.spawn(None, inst, image, [], None, [vif], None)
-    assert drv.get_info(inst)['power_state'] == driver.PAUSED     # until its port is plugged
-    assert vif['devname'] in net.ports()
-    drv.resume_after_plug(inst)
-    out = wait_console(drv, inst, 'csguest: ready')
-    address = out.split('dhcp eth0 ip=')[1].split('/')[0]
-    yield {'inst': inst, 'net': net, 'vif': vif, 'ip': address}
-    drv.destroy(None, inst, [vif], None)
-    assert vif['devname'] not in links(sandbox)
-    net.close()
-
-
-def test_dhcp_and_ssh_with_the_key_from_the_config_drive(guest, sandbox, keypair):
     assert guest['ip'].startswith('10.213.1.')
     assert reachable(sandbox, guest['ip'], 22)
     proc = ssh(sandbox, keypair[0], guest['ip'], 'hostname; blkid -L config-2')
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split() == [guest['inst'].hostname, '/dev/sr0']
+    assert proc.stdout.split() == [inst.hostname, '/dev/sr0']
 
 
 def test_nic_hotplug(drv, guest, sandbox):
@@ -114,7 +111,10 @@ def test_nic_hotplug(drv, guest, sandbox):
             net.close()
 
 
+
+
 def test_volumes_over_iscsi_with_chap_and_from_a_file(drv, guest, sandbox):
+    """Attached after the ephemeral (vdb) and swap (vdc) disks: vdd and vde."""
     import libvirt
     inst = guest['inst']
     target = Target(sandbox, port=3260)
@@ -129,13 +129,13 @@ def test_volumes_over_iscsi_with_chap_and_from_a_file(drv, guest, sandbox):
             'device_path': local_path, 'format': 'raw', 'volume_id': 'vol-local',
             'access_mode': 'rw'}}
         before = len(drv.get_console_output(None, inst))
-        drv.attach_volume(None, iscsi, inst, '/dev/vdb')
-        out = wait_console(drv, inst, 'disk-added vdb', since=before)
-        assert 'disk-added vdb sectors=131072 head=CSVOL-ISCSI' in out
-        drv.attach_volume(None, local, inst, '/dev/vdc')
-        drv.attach_volume(None, local, inst, '/dev/vdc')               # again: attached once
-        out = wait_console(drv, inst, 'disk-added vdc', since=before)
-        assert 'disk-added vdc sectors=65536 head=CSVOL-LOCAL' in out
+        drv.attach_volume(None, iscsi, inst, '/dev/vdd')
+        out = wait_console(drv, inst, 'disk-added vdd', since=before)
+        assert 'disk-added vdd sectors=131072 head=CSVOL-ISCSI' in out
+        drv.attach_volume(None, local, inst, '/dev/vde')
+        drv.attach_volume(None, local, inst, '/dev/vde')               # again: attached once
+        out = wait_console(drv, inst, 'disk-added vde', since=before)
+        assert 'disk-added vde sectors=65536 head=CSVOL-LOCAL' in out
         dom = drv._host.lookup(inst.uuid)
         assert target.password not in dom.XMLDesc(0)
         secret = drv._host.conn.secretLookupByUsage(libvirt.VIR_SECRET_USAGE_TYPE_ISCSI,
@@ -144,14 +144,15 @@ def test_volumes_over_iscsi_with_chap_and_from_a_file(drv, guest, sandbox):
         with pytest.raises(libvirt.libvirtError, match='private'):
             secret.value()
         with pytest.raises(Exception, match='in use'):
-            drv.attach_volume(None, local, inst, '/dev/vdb')
+            drv.attach_volume(None, local, inst, '/dev/vdd')
 
-        drv.detach_volume(None, iscsi, inst, '/dev/vdb')
-        drv.detach_volume(None, local, inst, '/dev/vdc')
-        drv.detach_volume(None, local, inst, '/dev/vdc')               # again: nothing to do
-        out = wait_console(drv, inst, 'disk-removed vdc', since=before)
-        assert 'disk-removed vdb' in out
-        assert set(config.disk_targets(config.parse(dom.XMLDesc(0)))) == {'vda', 'hdd'}
+        drv.detach_volume(None, iscsi, inst, '/dev/vdd')
+        drv.detach_volume(None, local, inst, '/dev/vde')
+        drv.detach_volume(None, local, inst, '/dev/vde')               # again: nothing to do
+        out = wait_console(drv, inst, 'disk-removed vde', since=before)
+        assert 'disk-removed vdd' in out
+        assert set(config.disk_targets(config.parse(dom.XMLDesc(0)))) == {
+            'vda', 'vdb', 'vdc', 'hdd'}
         with pytest.raises(libvirt.libvirtError):
             drv._host.conn.secretLookupByUsage(libvirt.VIR_SECRET_USAGE_TYPE_ISCSI,
                                                'cloudstack-volume-vol-iscsi')
@@ -159,7 +160,11 @@ def test_volumes_over_iscsi_with_chap_and_from_a_file(drv, guest, sandbox):
         target.close()
 
 
-def test_live_snapshot_boots_as_a_new_image(drv, guest, sandbox, tmp_path):
+def test_live_snapshot_is_the_image_as_the_guest_sees_it(drv, guest, guest_image, tmp_path):
+    """The snapshot of the running guest: one standalone qcow2 of the flavor's
+    root size with the image's content (the guest runs from its initramfs, so
+    its root disk is as the image was). Booting a snapshot is
+    test_libvirt_cloud's second server."""
     inst = guest['inst']
     uploaded = tmp_path / 'snapshot.img'
     formats = []
@@ -175,18 +180,17 @@ def test_live_snapshot_boots_as_a_new_image(drv, guest, sandbox, tmp_path):
     info = json.loads(subprocess.run(['qemu-img', 'info', '--output=json', str(uploaded)],
                                      capture_output=True, text=True, check=True).stdout)
     assert info['format'] == 'qcow2' and 'backing-filename' not in info
+    assert info['virtual-size'] == 1 << 30
+    same = subprocess.run(['qemu-img', 'compare', '-f', 'qcow2', '-F', 'qcow2',
+                           os.path.join(guest_image, 'csguest.qcow2'), str(uploaded)],
+                          capture_output=True, text=True)
+    assert same.returncode == 0, same.stdout + same.stderr
     here = os.path.join(drv.instances_path, inst.uuid)
     assert not os.path.exists(os.path.join(here, 'disk.snap'))       # committed back
     assert drv.get_info(inst)['power_state'] == driver.RUNNING
     root = config.disk_targets(config.parse(drv._host.lookup(inst.uuid).XMLDesc(0)))['vda']
     assert root.find('source').get('file') == os.path.join(here, 'disk')
-
-    second = new_instance()
-    drv.spawn(None, second, image_source(str(uploaded), 'snap-1'), [], None, [], None)
-    try:
-        wait_console(drv, second, 'csguest: ready')
-    finally:
-        drv.destroy(None, second, [], None)
+    assert reachable(guest['net'].box, guest['ip'], 22, timeout=20)  # still up
 
 
 def test_soft_reboot_and_clean_power_off(drv, guest):
@@ -199,8 +203,19 @@ def test_soft_reboot_and_clean_power_off(drv, guest):
     drv.power_off(inst, timeout=120, retry_interval=10)
     assert drv.get_info(inst)['power_state'] == driver.SHUTDOWN
     assert 'power button, powering off' in drv.get_console_output(None, inst).decode()[before:]
-    drv.power_on(None, inst, [guest['vif']])
-    wait_console(drv, inst, 'csguest: ready', since=before)
+
+
+def test_destroy_leaves_nothing(drv, guest, sandbox):
+    inst = guest['inst']
+    drv.power_on(None, inst, [guest['vif']])        # destroyed while QEMU runs
+    assert drv.get_info(inst)['power_state'] == driver.RUNNING
+    drv.destroy(None, inst, [guest['vif']], guest['bdi'])
+    assert drv._host.lookup(inst.uuid) is None
+    assert not os.path.exists(os.path.join(drv.instances_path, inst.uuid))
+    assert inst.uuid not in drv.list_instances()
+    assert subprocess.run(['pgrep', '-f', 'guest=%s,' % inst.name]).returncode == 1   # no QEMU
+    assert guest['vif']['devname'] not in links(sandbox) and not guest['net'].ports()
+    drv.destroy(None, inst, [guest['vif']], guest['bdi'])               # again: nothing to do
 
 
 def test_kvm_domains_define_on_this_qemu(drv, sandbox, image):

@@ -265,3 +265,112 @@ def test_what_needs_a_guest_agent(drv, image):
     drv.spawn(None, inst, image, [], None, [], None)
     with pytest.raises(driver.NotSupported, match='guest agent'):
         drv.set_admin_password(inst, 'new')
+
+
+@pytest.mark.parametrize('shared', [True, False], ids=['shared-storage', 'copying-disks'])
+def test_live_migration_on_shared_storage_or_copying_the_disks(drv, image, conf, tmp_path,
+                                                              shared):
+    """pre_live_migration on the destination tells shared storage (it sees the
+    source's files) from none (it makes empty disks of the same sizes); the
+    source then asks libvirt for the matching migration. The real migrations
+    (QEMU on both ends) are in tests/functional/test_libvirt_migration.py."""
+    from cloudstack.compute.virt.libvirt import driver as libvirt_driver
+    inst = new_instance()
+    drv.spawn(None, inst, image, [], None, [], BDI)
+    if not shared:
+        conf.set_override('instances_path', str(tmp_path / 'instances-b'), group='libvirt')
+    conf.set_override('live_migration_uri', 'qemu+unix:///system?socket=/x/%s/sock',
+                      group='libvirt')
+    conf.set_override('live_migration_inbound_uri', 'unix:///run/mig/%s.sock', group='libvirt')
+    try:
+        dest = libvirt_driver.LibvirtDriver('host-b')
+        data = dest.pre_live_migration(None, inst, BDI, [], None,
+                                       {'source_instances_path': drv.instances_path})
+        calls = []
+
+        def call(fn, *args, **kwargs):
+            if getattr(fn, '__name__', '') == 'migrateToURI3':
+                calls.append(args)
+                return None
+            return fn(*args, **kwargs)
+
+        drv._host.call = call
+        drv.live_migration(None, inst, 'host-b', not shared, data)
+    finally:
+        for name in ('live_migration_uri', 'live_migration_inbound_uri'):
+            conf.clear_override(name, group='libvirt')
+        conf.set_override('instances_path', drv.instances_path, group='libvirt')
+    assert data['shared_storage'] is shared and data['dest_host'] == 'host-b'
+    [(uri, params, flags)] = calls
+    assert uri == 'qemu+unix:///system?socket=/x/host-b/sock'
+    assert params[libvirt.VIR_MIGRATE_PARAM_URI] == 'unix:///run/mig/host-b.sock-' + inst.uuid
+    assert flags & libvirt.VIR_MIGRATE_LIVE and flags & libvirt.VIR_MIGRATE_PERSIST_DEST
+    source_dir = os.path.join(drv.instances_path, inst.uuid)
+    if shared:
+        assert flags & libvirt.VIR_MIGRATE_UNSAFE
+        assert not flags & libvirt.VIR_MIGRATE_NON_SHARED_DISK
+        assert libvirt.VIR_MIGRATE_PARAM_DISKS_URI not in params
+        assert libvirt.VIR_MIGRATE_PARAM_DEST_XML not in params
+        assert os.path.exists(os.path.join(source_dir, 'disk'))        # the same files
+        return
+    assert flags & libvirt.VIR_MIGRATE_NON_SHARED_DISK
+    assert not flags & libvirt.VIR_MIGRATE_UNSAFE
+    assert params[libvirt.VIR_MIGRATE_PARAM_DISKS_URI] == (
+        'unix:///run/mig/host-b.sock-%s.disks' % inst.uuid)
+    dest_dir = os.path.join(dest.instances_path, inst.uuid)
+    assert dest_dir in params[libvirt.VIR_MIGRATE_PARAM_DEST_XML]
+    assert source_dir not in params[libvirt.VIR_MIGRATE_PARAM_DEST_XML]
+    names = sorted(n for n in os.listdir(dest_dir) if n.startswith('disk'))
+    assert 'disk' in names and 'disk.eph0' in names
+    size = json.loads(subprocess.run(['qemu-img', 'info', '--output=json',
+                                      os.path.join(dest_dir, 'disk')],
+                                     capture_output=True, text=True).stdout)['virtual-size']
+    assert size == 1 << 30                  # empty, the source's size: the copy fills it
+    assert not os.path.exists(source_dir)   # gone from the source
+
+
+def test_snapshot_overlay_pivots_only_when_the_commit_is_ready(drv, tmp_path):
+    """The active commit of a live snapshot's overlay: QEMU may report cur ==
+    end before the job is ready to pivot (a loaded host); the driver waits for
+    <mirror ready='yes'> and retries a pivot refused as "not ready"."""
+    disk, overlay = str(tmp_path / 'disk'), tmp_path / 'disk.snap'
+    overlay.write_bytes(b'')
+
+    class Dom:
+        def __init__(self):
+            self.polls, self.aborts, self.committed = 0, 0, False
+
+        def isActive(self):
+            return 1
+
+        def XMLDesc(self, flags):
+            ready = "ready='yes'" if self.polls >= 3 else ''
+            mirror = "<mirror type='file' job='active-commit' %s/>" % ready
+            return ("<domain><devices><disk type='file' device='disk'>"
+                    "<source file='%s'/><target dev='vda'/>%s</disk></devices></domain>" % (
+                        overlay if not self.committed else disk,
+                        '' if self.committed else mirror))
+
+        def blockCommit(self, *args):
+            raise AssertionError('a job is running already')
+
+        def blockJobInfo(self, target, flags):
+            if self.committed:
+                return {}
+            self.polls += 1
+            return {'type': 4, 'bandwidth': 0, 'cur': 10, 'end': 10}
+
+        def blockJobAbort(self, target, flags):
+            assert flags == libvirt.VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT and self.polls >= 3
+            self.aborts += 1
+            if self.aborts == 1:
+                err = libvirt.libvirtError("block copy still active: block job "
+                                           "'commit-vda' not ready for pivot yet")
+                err.err = (libvirt.VIR_ERR_BLOCK_COPY_ACTIVE, 0, '', 0, '', None, None, 0, 0)
+                raise err
+            self.committed = True
+
+    dom = Dom()
+    drv._commit_leftover(dom, 'vda', disk)
+    assert dom.committed and dom.aborts == 2 and dom.polls >= 4
+    assert not overlay.exists()                         # the overlay is gone

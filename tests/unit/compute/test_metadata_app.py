@@ -61,6 +61,8 @@ def test_refuses_unsigned_and_badly_signed(md):
     app, _ = md
     assert get(app, '/openstack/latest/meta_data.json', instance_id=None).status_int == 400
     assert get(app, '/openstack/latest/meta_data.json', signature='0' * 64).status_int == 403
+    assert get(app, '/openstack/latest/meta_data.json', signature='').status_int == 403
+    assert get(app, '/latest/meta-data/', signature='').status_int == 403
     other = metadata_app.sign(UUID, 'another-secret')
     assert get(app, '/openstack/latest/meta_data.json', signature=other).status_int == 403
     # a forged source address chooses nothing
@@ -144,3 +146,60 @@ def test_documents_cached_per_instance(md, conf):
     get(app, '/openstack/latest/meta_data.json')
     get(app, '/latest/meta-data/hostname')
     assert source.calls == 1
+
+
+def test_through_the_cloud(member, other, admin, override):
+    """The service as deployed: /metadata in the cloud's pipeline, each server's
+    data from the compute manager (ManagerSource), the guest's password kept
+    where the compute API shows it."""
+    import base64
+    from tests.unit.compute.conftest import API
+    override('shared_secret', SECRET, group='metadata')
+    override('cache_expiration', 0, group='metadata')
+    public_key = ('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINU9VsxleaMMl+aDCwUBWcmRvzIJLi/GkRX9lHVrvEoX'
+                  ' alice@laptop')
+    resp = member.post(API + '/os-keypairs', {'keypair': {'name': 'k1',
+                                                          'public_key': public_key}})
+    assert resp.status_int == 200, resp.text
+    script = b'#!/bin/sh\necho "from the metadata service"\n'
+    server_id = member.boot(name='md-vm', key_name='k1', metadata={'role': 'db'},
+                            user_data=base64.b64encode(script).decode())
+    someone_elses = other.boot(name='bob-vm')
+
+    def md(path, instance_id=server_id, **kw):
+        return get(admin.app, '/metadata' + path, instance_id=instance_id, **kw)
+
+    resp = md('/openstack/latest/meta_data.json')
+    assert resp.status_int == 200, resp.text
+    doc = json.loads(resp.body)
+    assert doc['uuid'] == server_id and doc['name'] == 'md-vm'
+    assert doc['project_id'] == member.project_id
+    assert doc['public_keys'] == {'k1': public_key}
+    assert doc['keys'] == [{'name': 'k1', 'type': 'ssh', 'data': public_key}]
+    assert doc['meta'] == {'role': 'db'}
+    assert md('/openstack/latest/user_data').body == script
+    net = json.loads(md('/openstack/latest/network_data.json').body)
+    assert set(net) == {'links', 'networks', 'services'}
+    assert md('/latest/meta-data/public-keys/0/openssh-key').text == public_key
+    assert md('/latest/meta-data/instance-id').text.startswith('i-')
+    assert md('/latest/user-data').body == script
+    # each signed id reads its own server only
+    other_doc = json.loads(md('/openstack/latest/meta_data.json', someone_elses).body)
+    assert other_doc['uuid'] == someone_elses and 'public_keys' not in other_doc
+    assert md('/openstack/latest/meta_data.json', signature=metadata_app.sign(
+        someone_elses, SECRET)).status_int == 403
+    assert md('/openstack/latest/meta_data.json', instance_id=None).status_int == 400
+    assert md('/openstack/latest/meta_data.json',
+              **{'X-Tenant-ID': other.project_id}).status_int == 404
+
+    # the password a guest posts, once, is what the compute API shows
+    assert md('/openstack/latest/password', method='POST', body=b'ENCRYPTED').status_int == 200
+    assert md('/openstack/latest/password').text == 'ENCRYPTED'
+    assert md('/openstack/latest/password', method='POST', body=b'again').status_int == 409
+    resp = member.get('%s/servers/%s/os-server-password' % (API, server_id))
+    assert resp.status_int == 200 and resp.json['password'] == 'ENCRYPTED'
+
+    assert member.delete('%s/servers/%s' % (API, server_id)).status_int == 204
+    from tests.unit.compute.conftest import run_tasks
+    run_tasks()
+    assert md('/openstack/latest/meta_data.json').status_int == 404

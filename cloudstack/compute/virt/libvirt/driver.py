@@ -777,19 +777,33 @@ class LibvirtDriver(driver.ComputeDriver):
         flags = (libvirt.VIR_DOMAIN_BLOCK_COMMIT_ACTIVE | libvirt.VIR_DOMAIN_BLOCK_COMMIT_SHALLOW)
         if not self._host.call(dom.blockJobInfo, target, 0):
             self._host.call(dom.blockCommit, target, None, None, 0, flags)
+        # An active commit can pivot once QEMU says the job is ready (the
+        # disk's <mirror ready='yes'>): cur == end alone comes earlier on a
+        # loaded host, and the pivot then fails "not ready for pivot yet".
         deadline = time.monotonic() + 600
         while True:
             job = self._host.call(dom.blockJobInfo, target, 0)
-            if job and job['end'] and job['cur'] == job['end']:
-                break
+            if job and job['end'] and job['cur'] == job['end'] and self._mirror_ready(
+                    dom, target):
+                try:
+                    self._host.call(dom.blockJobAbort, target,
+                                    libvirt.VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT)
+                    break
+                except libvirt.libvirtError as e:
+                    if e.get_error_code() != libvirt.VIR_ERR_BLOCK_COPY_ACTIVE:
+                        raise
             if time.monotonic() > deadline:
                 raise disks.DiskError(reason='committing the snapshot overlay timed out')
             eventlet.sleep(0.1)
-        self._host.call(dom.blockJobAbort, target, libvirt.VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT)
         while self._host.call(dom.blockJobInfo, target, 0):
             eventlet.sleep(0.05)
         if os.path.exists(top):
             os.unlink(top)
+
+    def _mirror_ready(self, dom, target):
+        el = config.disk_targets(config.parse(self._host.call(dom.XMLDesc, 0))).get(target)
+        mirror = el.find('mirror') if el is not None else None
+        return mirror is not None and mirror.get('ready') == 'yes'
 
     # -- resize and cold migration ------------------------------------------------------
 

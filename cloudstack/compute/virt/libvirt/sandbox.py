@@ -35,12 +35,17 @@ CAPS_CACHE = os.path.join(os.environ.get('CLOUDSTACK_CACHE')
 START_SCRIPT = r'''
 set -e
 # libvirt's LXC driver needs the cgroup v1 hierarchies (and fails on the hybrid
-# layout's "unified" one): mount them under the fresh /sys that netns exec made.
-mount -t tmpfs -o mode=755 cgroup_root /sys/fs/cgroup
-echo "$CGMOUNTS" | while read t d o; do
-    [ -n "$t" ] || continue
-    mkdir -p "$d"; mount -t "$t" -o "$o" "$t" "$d"
-done
+# layout's "unified" one): mount them under the fresh /sys that netns exec made;
+# on a unified-only host (cgroup v2 at /sys/fs/cgroup), that one.
+if [ -n "$CGROUP2" ]; then
+    mount -t cgroup2 cgroup2 /sys/fs/cgroup
+else
+    mount -t tmpfs -o mode=755 cgroup_root /sys/fs/cgroup
+    echo "$CGMOUNTS" | while read t d o; do
+        [ -n "$t" ] || continue
+        mkdir -p "$d"; mount -t "$t" -o "$o" "$t" "$d"
+    done
+fi
 for pair in $BINDS; do
     mkdir -p "${pair#*=}"; mount --bind "${pair%%=*}" "${pair#*=}"
 done
@@ -104,11 +109,12 @@ class Sandbox:
             subprocess.run(['ip', 'netns', 'add', self.netns], check=True)
             subprocess.run(self.netns_cmd('ip', 'link', 'set', 'lo', 'up'), check=True)
         with open('/proc/self/mounts') as f:
-            cgroups = '\n'.join('%s %s %s' % (p[2], p[1], p[3]) for p in
-                                (line.split() for line in f) if p[2] == 'cgroup')
+            mounts = [line.split() for line in f]
+        cgroups = '\n'.join('%s %s %s' % (p[2], p[1], p[3]) for p in mounts if p[2] == 'cgroup')
+        unified = any(p[1] == '/sys/fs/cgroup' and p[2] == 'cgroup2' for p in mounts)
         binds = ' '.join('%s=%s' % (os.path.join(self.dir, name), target)
                          for name, target in STATE_DIRS.items())
-        env = dict(os.environ, CGMOUNTS=cgroups, BINDS=binds)
+        env = dict(os.environ, CGMOUNTS=cgroups, BINDS=binds, CGROUP2='1' if unified else '')
         proc = subprocess.run(self.netns_cmd('sh', '-c', START_SCRIPT), env=env,
                               capture_output=True, text=True)
         if proc.returncode:
