@@ -1,0 +1,30 @@
+"""/dashboard when Horizon is off or not installed: a 404 saying why, and
+nothing of Django loaded. (Horizon itself: tests/functional/test_dashboard.py.)"""
+import sys
+
+import webob
+
+from cloudstack import dashboard
+from cloudstack.wsgi import app as wsgi_app
+
+
+def _get(path):
+    return webob.Request.blank(path).get_response(wsgi_app.load_app())
+
+
+def test_turned_off(db):
+    resp = _get('/dashboard/')
+    assert resp.status_int == 404
+    assert resp.text == dashboard.DISABLED
+    assert _get('/dashboard/auth/login/').text == dashboard.DISABLED
+
+
+def test_not_installed(db, override, monkeypatch):
+    override('enabled', True, group='dashboard')
+    monkeypatch.setattr(dashboard, 'installed', lambda: False)
+    resp = _get('/dashboard')
+    assert resp.status_int == 404
+    assert "pip install 'cloudstack[dashboard]'" in resp.text
+    assert 'django' not in sys.modules
+    # The APIs beside it are served as ever.
+    assert _get('/identity/v3').status_int == 200
