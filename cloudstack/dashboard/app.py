@@ -39,7 +39,7 @@ def prepare_static():
         fcntl.flock(lock, fcntl.LOCK_EX)
         if os.path.exists(stamp):
             return
-        management.call_command('collectstatic', interactive=False, clear=True,
+        management.call_command('collectstatic', interactive=False, clear=True, link=True,
                                 verbosity=0)
         management.call_command('compress', force=True, verbosity=0)
         with open(stamp, 'w'):
