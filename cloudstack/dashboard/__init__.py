@@ -6,6 +6,7 @@ nothing of Django is imported.
 """
 import importlib.util
 
+from oslo_log import log as logging
 import webob
 import webob.dec
 
@@ -14,16 +15,19 @@ from cloudstack.conf import CONF
 NOT_INSTALLED = ("The dashboard is not installed: pip install 'cloudstack[dashboard]' "
                  "(Horizon), then restart the server.\n")
 DISABLED = 'The dashboard is turned off ([dashboard] enabled = false).\n'
+BROKEN = 'The dashboard failed to load; the server log says why.\n'
+
+LOG = logging.getLogger(__name__)
 
 
 def installed():
     return importlib.util.find_spec('openstack_dashboard') is not None
 
 
-def absent(reason):
+def absent(reason, status=404):
     @webob.dec.wsgify
     def app(req):
-        return webob.Response(status=404, text=reason, content_type='text/plain')
+        return webob.Response(status=status, text=reason, content_type='text/plain')
     return app
 
 
@@ -33,5 +37,10 @@ def app_factory(global_conf, **local_conf):
         return absent(DISABLED)
     if not installed():
         return absent(NOT_INSTALLED)
-    from cloudstack.dashboard import app
-    return app.build()
+    try:
+        from cloudstack.dashboard import app
+        return app.build()
+    except Exception:
+        # The APIs are served all the same.
+        LOG.exception('Horizon could not be loaded; /dashboard answers 503')
+        return absent(BROKEN, status=503)

@@ -4,6 +4,8 @@ openstack_dashboard.settings reads these as its `local.local_settings` (see
 app.py), so the values it derives from them (login URLs, static URL, offline
 compression context) follow WEBROOT and the paths below.
 """
+from urllib import parse
+
 from horizon.utils import secret_key
 
 from cloudstack.conf import CONF
@@ -11,11 +13,12 @@ from cloudstack.dashboard import paths
 
 WEBROOT = '/dashboard/'
 DEBUG = False
-# The APIs beside it accept any Host header; so does the dashboard, whose
-# pages make no links from it (OPENSTACK_KEYSTONE_URL is configured).
+# Any Host header, as the APIs beside it: nothing here is built from it
+# (WEBROOT and OPENSTACK_KEYSTONE_URL are configured).
 ALLOWED_HOSTS = ['*']
 
 PUBLIC_URL = (CONF.public_url or 'http://%s' % CONF.bind).rstrip('/')
+_public = parse.urlsplit(PUBLIC_URL)
 OPENSTACK_KEYSTONE_URL = PUBLIC_URL + '/identity/v3'
 OPENSTACK_KEYSTONE_DEFAULT_DOMAIN = 'Default'
 OPENSTACK_KEYSTONE_DEFAULT_ROLE = 'member'
@@ -26,6 +29,11 @@ SECRET_KEY = secret_key.generate_or_read_from_file(paths.secret_key_file())
 
 # Every API worker process must know every session: signed cookies, no store.
 SESSION_ENGINE = 'django.contrib.sessions.backends.signed_cookies'
+# The dashboard's cookies go to the dashboard only, not to the APIs beside it.
+SESSION_COOKIE_PATH = CSRF_COOKIE_PATH = LANGUAGE_COOKIE_PATH = WEBROOT
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PUBLIC_URL.startswith('https://')
+# Behind a TLS front end the browser's Origin is the public URL's.
+CSRF_TRUSTED_ORIGINS = ['%s://%s' % (_public.scheme, _public.netloc)]
 CACHES = {'default': {'BACKEND': 'django.core.cache.backends.locmem.LocMemCache'}}
 
 # Collected and compressed once into the data directory (app.py), served

@@ -125,7 +125,9 @@ def test_log_in_see_projects_and_images_log_out(cloud, sdk):
     resp = user.log_in()
     assert resp.status_code == 200
     assert resp.url == user.base + '/project/', resp.url
-    assert len(user.http.cookies['sessionid']) < 4096      # a signed cookie fits
+    [session] = [c for c in user.http.cookies if c.name == 'sessionid']
+    assert len(session.value) < 4096        # a signed cookie, which fits
+    assert session.path == '/dashboard/'    # not sent to the APIs
 
     projects = user.get('/identity/')
     assert projects.status_code == 200

@@ -28,3 +28,17 @@ def test_not_installed(db, override, monkeypatch):
     assert 'django' not in sys.modules
     # The APIs beside it are served as ever.
     assert _get('/identity/v3').status_int == 200
+
+
+def test_a_dashboard_that_fails_to_load_leaves_the_apis_up(db, override, monkeypatch):
+    from cloudstack.dashboard import app
+
+    def broken():
+        raise RuntimeError('static files could not be compressed')
+    override('enabled', True, group='dashboard')
+    monkeypatch.setattr(dashboard, 'installed', lambda: True)
+    monkeypatch.setattr(app, 'build', broken)
+    resp = _get('/dashboard/')
+    assert resp.status_int == 503
+    assert resp.text == dashboard.BROKEN
+    assert _get('/identity/v3').status_int == 200
