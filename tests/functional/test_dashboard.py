@@ -144,12 +144,19 @@ def test_log_in_see_projects_and_images_log_out(cloud, sdk):
     assert listed[image.id]['name'] == 'dash-image'
     assert listed[image.id]['size'] == len(b'dashboard bytes')
     assert project.id in {p['id'] for p in user.api('/keystone/projects/')['items']}
+    sdk.object_store.create_container(name='dash-container')
+    containers = user.api('/swift/containers/')['items']
+    assert 'dash-container' in {c['name'] for c in containers}
+    users = user.get('/identity/users/')
+    assert users.status_code == 200
+    assert '>admin</a>' in users.text
 
     out = user.log_out(projects.text)
     assert out.url.startswith(user.base + '/auth/login/')
     assert user.get('/identity/').url.startswith(user.base + '/auth/login/')
     sdk.image.delete_image(image)
     sdk.identity.delete_project(project)
+    sdk.object_store.delete_container('dash-container')
 
 
 def _chrome():
