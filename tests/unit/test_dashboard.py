@@ -42,3 +42,9 @@ def test_a_dashboard_that_fails_to_load_leaves_the_apis_up(db, override, monkeyp
     assert resp.status_int == 503
     assert resp.text == dashboard.BROKEN
     assert _get('/identity/v3').status_int == 200
+
+
+def test_healthcheck_says_what_the_dashboard_is(db):
+    resp = _get('/healthcheck')
+    assert resp.status_int == 200
+    assert 'dashboard: turned off' in resp.text
