@@ -145,6 +145,33 @@ def block_device_info(ctx, inst, driver):
     return out
 
 
+def snapshot_volumes(ctx, uuid, name):
+    """Snapshot every volume of server `uuid` (forced: they are in use) and
+    return the image's block_device_mapping, as Nova's volume-backed snapshot:
+    each volume becomes a snapshot source."""
+    require()
+    with db_api.reader() as s:
+        inst = s.scalars(sa.select(models.Instance).where(
+            models.Instance.uuid == uuid)).one()
+        bdms = s.scalars(sa.select(B).where(B.instance_id == inst.id).order_by(
+            B.boot_index.is_(None), B.boot_index, B.id)).all()
+        for b in bdms:
+            s.expunge(b)
+    mapping = []
+    for b in bdms:
+        if b.destination_type != 'volume' or not b.volume_id:
+            continue
+        snap = manager().create_snapshot(ctx, b.volume_id, name=name, force=True)
+        entry = {'source_type': 'snapshot', 'destination_type': 'volume',
+                 'snapshot_id': snap['id'], 'volume_size': snap['size'],
+                 'boot_index': b.boot_index, 'device_name': b.device_name,
+                 'delete_on_termination': bool(b.delete_on_termination),
+                 'disk_bus': b.disk_bus, 'device_type': b.device_type,
+                 'volume_type': b.volume_type, 'tag': b.tag}
+        mapping.append({k: v for k, v in entry.items() if v is not None})
+    return mapping
+
+
 def complete_attachments(ctx, inst):
     """The guest has its volumes: their attachments are complete."""
     if not enabled():

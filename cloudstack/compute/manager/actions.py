@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from cloudstack import exception
 from cloudstack.conf import CONF
 from cloudstack.db.models import utcnow
-from cloudstack.compute import hosts, models, rpc, scheduler, states
+from cloudstack.compute import hosts, models, rpc, scheduler, states, volume_api
 from cloudstack.compute.manager.base import (
     InstanceInvalidState, InstanceLocked, NoValidHost, is_admin)
 
@@ -187,11 +187,16 @@ class ServerActions:
         if volume_backed:
             props['bdm_v2'] = 'True'
             props['root_device_name'] = root_device or '/dev/vda'
-            props['block_device_mapping'] = json.dumps([])
+            props['block_device_mapping'] = json.dumps(
+                volume_api.snapshot_volumes(ctx, uuid, 'snapshot for %s' % name))
         body.update(props)
         body.pop('owner', None)
-        image = image_manager.get().create_image(ctx, body)
+        images = image_manager.get()
+        image = images.create_image(ctx, body)
         if volume_backed:
+            # As Nova: no data, the volumes' snapshots are the image; zero
+            # bytes make it active.
+            images.upload(ctx, image['id'], [b''], content_length=0)
             return image['id']
         with self.write() as s:
             inst = self.instance_row(s, ctx, uuid, lock=True)
