@@ -2,6 +2,7 @@
 import fcntl
 import os
 import sys
+import warnings
 
 import webob.static
 
@@ -17,7 +18,10 @@ def _configure_django():
     sys.modules['local.local_settings'] = local_settings
     os.environ['DJANGO_SETTINGS_MODULE'] = SETTINGS
     import django
-    django.setup()
+    # Horizon's settings turn every DeprecationWarning on for the process;
+    # ours stay as they were.
+    with warnings.catch_warnings():
+        django.setup()
 
 
 def _static_stamp():
