@@ -30,9 +30,6 @@ fi
 PYTEST=(.venv/bin/python -m pytest -q -p no:cacheprovider "$@")
 status=0
 
-echo "== unit tests (SQLite)"
-"${PYTEST[@]}" tests/unit || status=1
-
 # PostgreSQL: a scratch database owned by the current user.
 PG_URL=""
 if [ "$ROOT" = 0 ] && command -v pg_lsclusters >/dev/null; then
@@ -46,12 +43,23 @@ if [ "$ROOT" = 0 ] && command -v pg_lsclusters >/dev/null; then
         PG_URL="postgresql:///$TEST_DB?host=/var/run/postgresql"
     fi
 fi
+
+# The unit tests on SQLite and on PostgreSQL run side by side (one core each).
+UNIT=$(mktemp -d /tmp/cloudstack-unit.XXXXXX)
+"${PYTEST[@]}" --basetemp="$UNIT/sqlite" tests/unit > "$UNIT/sqlite.log" 2>&1 &
+SQLITE_RUN=$!
 if [ -n "$PG_URL" ]; then
-    echo "== unit tests (PostgreSQL)"
-    CLOUDSTACK_TEST_DB_URL=$PG_URL "${PYTEST[@]}" tests/unit || status=1
+    CLOUDSTACK_TEST_DB_URL=$PG_URL "${PYTEST[@]}" --basetemp="$UNIT/pg" tests/unit \
+        > "$UNIT/pg.log" 2>&1 || status=1
+fi
+wait $SQLITE_RUN || status=1
+echo "== unit tests (SQLite)"; cat "$UNIT/sqlite.log"
+if [ -n "$PG_URL" ]; then
+    echo "== unit tests (PostgreSQL)"; cat "$UNIT/pg.log"
 else
     echo "== unit tests (PostgreSQL): skipped, no PostgreSQL cluster (run as root on Debian)"
 fi
+rm -rf "$UNIT"
 
 echo "== functional tests"
 CLOUDSTACK_FUNCTIONAL_PG_URL=$PG_URL "${PYTEST[@]}" tests/functional || status=1

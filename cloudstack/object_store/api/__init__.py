@@ -28,13 +28,19 @@ def server_version():
         return 'unknown'
 
 
+# The Swift release whose API this server serves in full (account object-count
+# quotas, container CORS, ...): clients and Tempest gate features on /info's
+# version, so it names that release; this server's own is 'cloudstack_version'.
+SWIFT_API_VERSION = '2.34.0'
+
+
 def info_body():
-    """What /info reports: only what this server really supports. The
-    version is this server's own: it is not a Swift release."""
+    """What /info reports: only what this server really supports."""
     m = os_manager
     return {
         'swift': {
-            'version': server_version(),
+            'version': SWIFT_API_VERSION,
+            'cloudstack_version': server_version(),
             'max_file_size': m.MAX_FILE_SIZE,
             'max_object_name_length': m.MAX_OBJECT_NAME_LENGTH,
             'max_container_name_length': m.MAX_CONTAINER_NAME_LENGTH,
