@@ -26,10 +26,11 @@ fi
 apt_install dnsmasq-base iptables ebtables ipset conntrack busybox-static || true
 apt_install openssh-client || true      # the tests reach their guests over SSH
 apt_install slapd ldap-utils || true   # the LDAP identity backend
+apt_install chromium chromium-driver || true   # the dashboard's browser tests
 
 if [ ! -x .venv/bin/pytest ] || [ setup.cfg -nt .venv/.installed ]; then
     python3 -m venv .venv && .venv/bin/pip install -q --upgrade pip \
-        && .venv/bin/pip install -q -e '.[test]' && touch .venv/.installed \
+        && .venv/bin/pip install -q -e '.[test,dashboard]' && touch .venv/.installed \
         || { echo "could not install cloudstack into .venv"; exit 1; }
 fi
 PYTEST=(.venv/bin/python -m pytest -q -p no:cacheprovider "$@")

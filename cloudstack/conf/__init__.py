@@ -6,6 +6,7 @@ from cloudstack.conf import (compute, default, identity, image, libraries, libvi
 from cloudstack.conf import network
 from cloudstack.conf import linuxbridge
 from cloudstack.conf import volume
+from cloudstack.conf import dashboard
 
 CONF = cfg.CONF
 
@@ -21,3 +22,4 @@ network.register_opts(CONF)
 linuxbridge.register_opts(CONF)
 compute.register_opts(CONF)
 volume.register_opts(CONF)
+dashboard.register_opts(CONF)

@@ -3,6 +3,7 @@ from cloudstack.conf import compute, default, identity, image, libvirt, metadata
 from cloudstack.conf import network
 from cloudstack.conf import linuxbridge
 from cloudstack.conf import volume
+from cloudstack.conf import dashboard
 
 
 def list_opts():
@@ -12,4 +13,5 @@ def list_opts():
             + network.list_opts()
             + linuxbridge.list_opts()
             + compute.list_opts()
-            + volume.list_opts())
+            + volume.list_opts()
+            + dashboard.list_opts())

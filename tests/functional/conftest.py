@@ -53,6 +53,7 @@ class Cloud:
             'DEFAULT': {'data_dir': self.data_dir, 'workers': 2,
                         'graceful_shutdown_timeout': 10},
             'engine': {'task_poll_interval': 0.5},
+            'dashboard': {'enabled': False},     # Horizon's load where a test asks
         }
         if DB_URL:
             self.options['database'] = {'connection': DB_URL}

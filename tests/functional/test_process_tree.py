@@ -103,7 +103,8 @@ def test_example_config(cloud):
                            'etc', 'cloudstack', 'cloudstack.conf')
     proc = cloud.start('cloudstack-all', '--data-dir', cloud.data_dir,
                        '--bind', '127.0.0.1:%d' % cloud.port, config=example)
-    cloud.ready('/identity/v3')
+    # With Horizon installed, the example's cloud loads it and prepares its files.
+    cloud.ready('/identity/v3', timeout=120)
     assert sorted(cloud.family(proc).values()) == ['cs-api-1', 'cs-api-2', 'cs-engine']
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=40) == 0

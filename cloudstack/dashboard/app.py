@@ -1,0 +1,74 @@
+"""Horizon's Django application, configured from cloudstack's config."""
+import fcntl
+import os
+import sys
+import warnings
+
+import webob.static
+
+from cloudstack.dashboard import paths
+
+SETTINGS = 'openstack_dashboard.settings'
+
+
+def _configure_django():
+    from cloudstack.dashboard import local_settings
+    # openstack_dashboard.settings star-imports `local.local_settings` (its
+    # own local/ directory, put on sys.path) before deriving the rest.
+    sys.modules['local.local_settings'] = local_settings
+    os.environ['DJANGO_SETTINGS_MODULE'] = SETTINGS
+    import django
+    # Horizon's settings turn every DeprecationWarning on for the process;
+    # ours stay as they were.
+    with warnings.catch_warnings():
+        django.setup()
+
+
+def _static_stamp():
+    import horizon.version
+    return os.path.join(paths.static_root(),
+                        '.cloudstack-horizon-%s' % horizon.version.version_info.release_string())
+
+
+def prepare_static():
+    """Collect and compress Horizon's static files once per Horizon version
+    (the first start after an install or upgrade); a lock keeps concurrent
+    starts from doing it twice."""
+    stamp = _static_stamp()
+    if os.path.exists(stamp):
+        return
+    from django.core import management
+    os.makedirs(paths.root(), mode=0o700, exist_ok=True)
+    with open(os.path.join(paths.root(), 'static.lock'), 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.exists(stamp):
+            return
+        management.call_command('collectstatic', interactive=False, clear=True, link=True,
+                                verbosity=0)
+        management.call_command('compress', force=True, verbosity=0)
+        with open(stamp, 'w'):
+            pass
+
+
+class Dashboard:
+    """Horizon, plus its static files under <mount>/static/ (Django serves
+    none with DEBUG off)."""
+
+    def __init__(self, django_app, static_root):
+        self.django_app = django_app
+        self.static = webob.static.DirectoryApp(static_root)
+
+    def __call__(self, environ, start_response):
+        path = environ.get('PATH_INFO', '')
+        if path.startswith('/static/'):
+            environ = dict(environ, SCRIPT_NAME=environ.get('SCRIPT_NAME', '') + '/static',
+                           PATH_INFO=path[len('/static'):])
+            return self.static(environ, start_response)
+        return self.django_app(environ, start_response)
+
+
+def build():
+    _configure_django()
+    prepare_static()
+    from django.core.wsgi import get_wsgi_application
+    return Dashboard(get_wsgi_application(), paths.static_root())

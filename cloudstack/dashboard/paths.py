@@ -1,0 +1,17 @@
+"""Where the dashboard keeps its files: <data_dir>/dashboard/."""
+import os
+
+from cloudstack.conf import CONF
+
+
+def root():
+    return os.path.join(CONF.data_dir, 'dashboard')
+
+
+def static_root():
+    return os.path.join(root(), 'static')
+
+
+def secret_key_file():
+    os.makedirs(root(), mode=0o700, exist_ok=True)
+    return os.path.join(root(), 'secret_key')
