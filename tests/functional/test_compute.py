@@ -36,8 +36,13 @@ def _cli(cloud, *args):
 
 
 def _connect(cloud):
-    os.environ['OS_CLIENT_CONFIG_FILE'] = os.path.join(cloud.data_dir, 'clouds.yaml')
-    return openstack.connect(cloud='cloudstack')
+    # The config named explicitly: OS_CLIENT_CONFIG_FILE in os.environ would
+    # outlive the test and send every later client to this (dead) cloud.
+    import openstack.config
+    import openstack.connection
+    config = openstack.config.OpenStackConfig(
+        config_files=[os.path.join(cloud.data_dir, 'clouds.yaml')])
+    return openstack.connection.Connection(config=config.get_one('cloudstack'))
 
 
 def _prepare(conn, tmp_path):
