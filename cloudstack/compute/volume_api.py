@@ -148,15 +148,13 @@ def block_device_info(ctx, inst, driver):
     return out
 
 
-def snapshot_volumes(ctx, uuid, name):
-    """Snapshot every volume of server `uuid` (forced: they are in use) and
+def snapshot_volumes(ctx, instance_id, name):
+    """Snapshot every volume of a server (forced: they are in use) and
     return the image's block_device_mapping, as Nova's volume-backed snapshot:
     each volume becomes a snapshot source."""
     require()
     with db_api.reader() as s:
-        inst = s.scalars(sa.select(models.Instance).where(
-            models.Instance.uuid == uuid)).one()
-        bdms = s.scalars(sa.select(B).where(B.instance_id == inst.id).order_by(
+        bdms = s.scalars(sa.select(B).where(B.instance_id == instance_id).order_by(
             B.boot_index.is_(None), B.boot_index, B.id)).all()
         for b in bdms:
             s.expunge(b)

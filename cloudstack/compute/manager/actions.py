@@ -166,7 +166,7 @@ class ServerActions:
             flavor = inst.flavor or {}
             volume_backed = bool(sysmeta.get('boot_index0_volume'))
             image_ref, owner_user = inst.image_ref, inst.user_id
-            root_device = inst.root_device_name
+            root_device, instance_id = inst.root_device_name, inst.id
         props = {k[6:]: str(v) for k, v in sysmeta.items()
                  if k.startswith('image_') and v is not None and k[6:] not in (
                      'name', 'min_ram', 'min_disk', 'disk_format', 'container_format',
@@ -189,7 +189,7 @@ class ServerActions:
             props['bdm_v2'] = 'True'
             props['root_device_name'] = root_device or '/dev/vda'
             props['block_device_mapping'] = json.dumps(
-                volume_api.snapshot_volumes(ctx, uuid, 'snapshot for %s' % name))
+                volume_api.snapshot_volumes(ctx, instance_id, 'snapshot for %s' % name))
         body.update(props)
         body.pop('owner', None)
         images = image_manager.get()
