@@ -11,6 +11,7 @@ import time
 import eventlet
 import sqlalchemy as sa
 
+from cloudstack import context as cs_context
 from cloudstack import exception
 from cloudstack.db import api as db_api
 from cloudstack.compute import models
@@ -40,8 +41,11 @@ def require():
 
 
 def _pctx(inst):
-    from cloudstack.compute import network_api
-    return network_api.project_context(inst)
+    """Compute's own work for the server's owner in Block Storage: it reaches
+    the attachments it made whoever's volume they hold (an admin may attach
+    another project's volume), as Nova does with its service token."""
+    return cs_context.RequestContext(user_id=inst.user_id, project_id=inst.project_id,
+                                     roles=['member'], is_admin=True, overwrite=False)
 
 
 def check_attachable(ctx, volume_id, boot=False):

@@ -75,3 +75,20 @@ def test_snapshot_of_a_volume_backed_server_is_an_active_image_of_volume_snapsho
 
 def _admin_project(client):
     return client.get('/identity/v3/auth/projects').json['projects'][0]['id']
+
+
+def test_an_admin_attaches_its_volume_to_another_projects_server(cloud, member):
+    project_id = _admin_project(cloud)
+    resp = cloud.post('/volume/v3/%s/volumes' % project_id, {'volume': {'size': 1}})
+    volume_id = resp.json['volume']['id']
+    run_all()
+    server_id = member.boot(wait=False)
+    run_all()
+    assert member.server(server_id)['status'] == 'ACTIVE'
+    resp = cloud.post('%s/servers/%s/os-volume_attachments' % (API, server_id),
+                      {'volumeAttachment': {'volumeId': volume_id}})
+    assert resp.status_int == 200, resp.text
+    run_all()
+    volume = cloud.get('/volume/v3/%s/volumes/%s' % (project_id, volume_id)).json['volume']
+    assert volume['status'] == 'in-use'
+    assert [a['server_id'] for a in volume['attachments']] == [server_id]
