@@ -134,7 +134,7 @@ def public_network(cloud, v2):
 
 
 def image_and_flavor(cloud, conf, image_url, compute_url):
-    """Two images and two flavors for compute tests: the cloud's, else new small ones."""
+    """Two images (the cloud's, else new small ones) and two flavors of our own for compute tests."""
     base = image_url if image_url.endswith('/v2') else image_url + '/v2'
     images = [i['id'] for i in (cloud.get(base + '/images?status=active&visibility=public')
                                 or {}).get('images', [])]
@@ -148,16 +148,22 @@ def image_and_flavor(cloud, conf, image_url, compute_url):
                           content_type='application/octet-stream')
             images.append(image['id'])
             log('created image %s %s' % (name, image['id']))
-    flavors = sorted((cloud.get(compute_url + '/flavors/detail') or {}).get('flavors', [])
-                     if compute_url else [], key=lambda f: (f.get('ram', 0), f.get('disk', 0)))
-    # Two flavors, so that resize tests have somewhere to go.
-    wanted = (('tempest-flavor', 128), ('tempest-flavor-alt', 192)) if compute_url else ()
-    for name, ram in wanted[len(flavors):]:
-        status, _, flavor = cloud.request('POST', compute_url + '/flavors', {'flavor': {
-            'name': name, 'ram': ram, 'vcpus': 1, 'disk': 1}})
-        if status == 200:
-            flavors.append(flavor['flavor'])
-            log('created flavor %s' % name)
+    # Two flavors of our own (found by name, made when missing), so that resize
+    # tests have somewhere to go whatever flavors other tests made or removed.
+    flavors = []
+    if compute_url:
+        listed = (cloud.get(compute_url + '/flavors/detail?is_public=None') or {})
+        existing = {f['name']: f for f in listed.get('flavors', [])}
+        for name, ram in (('tempest-flavor', 128), ('tempest-flavor-alt', 192)):
+            flavor = existing.get(name)
+            if flavor is None:
+                status, _, body = cloud.request('POST', compute_url + '/flavors', {'flavor': {
+                    'name': name, 'ram': ram, 'vcpus': 1, 'disk': 1}})
+                if status == 200:
+                    flavor = body['flavor']
+                    log('created flavor %s' % name)
+            if flavor is not None:
+                flavors.append(flavor)
     if images:
         conf['compute'].update({'image_ref': images[0],
                                 'image_ref_alt': images[min(1, len(images) - 1)]})
