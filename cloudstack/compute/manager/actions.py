@@ -172,10 +172,10 @@ class ServerActions:
                      'name', 'min_ram', 'min_disk', 'disk_format', 'container_format',
                      'base_image_ref', 'instance_uuid', 'image_type', 'backup_type',
                      'image_location', 'owner_id', 'user_id')}
-        props.update({str(k): str(v) for k, v in (metadata or {}).items()})
         props.update({'instance_uuid': uuid, 'user_id': ctx.user_id or owner_user,
                       'image_type': kind, 'owner_project_name': ctx.project_name or '',
                       'owner_user_name': ctx.user_name or ''})
+        props.update({str(k): str(v) for k, v in (metadata or {}).items()})   # as Nova: theirs win
         if image_ref:
             props['base_image_ref'] = image_ref
         if backup_type:
@@ -570,4 +570,14 @@ class ServerActions:
                                                  'bdm_id': bdm.id}, inst.host, uuid)
 
     def swap_volume(self, ctx, uuid, old_volume_id, new_volume_id):
+        """Not supported; what Nova checks first still answers as Nova does."""
+        with self.read() as s:
+            inst = self.instance_row(s, ctx, uuid)
+            attached = s.scalars(sa.select(models.BlockDeviceMapping.id).where(
+                models.BlockDeviceMapping.instance_id == inst.id,
+                models.BlockDeviceMapping.volume_id == old_volume_id)).first()
+        if attached is None:
+            raise exception.NotFound('Volume %s is not attached to the server.'
+                                     % old_volume_id)
+        volume_api.check_attachable(ctx, new_volume_id)
         raise exception.Conflict('Swapping volumes is not supported by this cloud.')
