@@ -22,3 +22,14 @@ def load(namespace, name):
         names = available(namespace)
         raise DriverNotFound('no driver %r in %s; available: %s' % (
             name, namespace, ', '.join(names) or 'none installed')) from None
+
+
+def this_machine():
+    """An id every process on this machine (and boot) shares: drivers of two
+    hosts run side by side on one machine tell so by it (e.g. a local volume
+    attachment between them)."""
+    try:
+        with open('/proc/sys/kernel/random/boot_id') as f:
+            return f.read().strip() or None
+    except OSError:
+        return None

@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 
+from cloudstack import drivers
 from cloudstack.conf import CONF
 from cloudstack.compute.virt import driver
 
@@ -93,7 +94,8 @@ class FakeDriver(driver.ComputeDriver):
     def get_connector(self):
         return {'host': self.host, 'ip': '127.0.0.1', 'platform': 'x86_64',
                 'os_type': 'linux', 'multipath': False,
-                'initiator': 'iqn.2004-10.org.cloudstack:%s' % self.host}
+                'initiator': 'iqn.2004-10.org.cloudstack:%s' % self.host,
+                'machine': drivers.this_machine()}
 
     # Life cycle --------------------------------------------------------------
 

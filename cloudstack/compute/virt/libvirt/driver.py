@@ -24,6 +24,7 @@ import time
 
 import eventlet
 
+from cloudstack import drivers
 from cloudstack import exception
 from cloudstack.compute.metadata import configdrive
 from cloudstack.compute.metadata import document
@@ -165,7 +166,8 @@ class LibvirtDriver(driver.ComputeDriver):
 
     def get_connector(self):
         return {'host': self.host, 'ip': self.host_ip, 'initiator': self.initiator(),
-                'platform': 'x86_64', 'os_type': 'linux', 'multipath': False}
+                'platform': 'x86_64', 'os_type': 'linux', 'multipath': False,
+                'machine': drivers.this_machine()}
 
     def initiator(self):
         if CONF.libvirt.iscsi_initiator:
