@@ -337,11 +337,7 @@ class Attachments:
             volume = self._volume_row(s, ctx, volume_id, lock=True)
             if volume.status == 'maintenance':
                 raise InvalidState('Volume %s is in maintenance.' % volume_id)
-            if any(a.attach_status in LIVE for a in volume.attachments):
-                return
-            volume.status = 'available'
-            volume.attach_status = 'detached'
-            volume.updated_at = utcnow()
+            self._settle_volume(volume)     # from its attachments: none left, available
 
     def force_detach(self, ctx, volume_id, attachment_id=None, connector=None):
         """os-force_detach (admin): end attachments whatever their status."""
