@@ -104,11 +104,12 @@ def run(ports, worker):
         phases = {}
         hosts_file = os.path.join(tmp, 'h1', 'dhcp', net['id'], 'host')
         for i in range(ports):
-            # raw: the netlink steps of plugging a port
+            # raw: the netlink steps of plugging a port (not named tap*: the
+            # driver takes a tap of no port of its host off its bridges)
             t0 = time.perf_counter()
-            ipr.link('add', ifname='tapraw%d' % i, kind='veth',
+            ipr.link('add', ifname='rawtap%d' % i, kind='veth',
                      peer={'ifname': 'r%d' % i, 'net_ns_fd': vm})
-            index = ipr.link_lookup(ifname='tapraw%d' % i)[0]
+            index = ipr.link_lookup(ifname='rawtap%d' % i)[0]
             ipr.link('set', index=index, master=bridge, mtu=mtu, state='up')
             vmi = bed.nl.ipr(vm)
             vmi.link('set', index=vmi.link_lookup(ifname='r%d' % i)[0], mtu=mtu, state='up')
