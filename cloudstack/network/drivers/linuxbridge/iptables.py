@@ -6,7 +6,10 @@ one iptables-restore, ip6tables-restore and ebtables-restore --noflush (side
 by side) with just the chains that changed, so the rest of the host's
 firewall is never rewritten.
 """
+import functools
+import os
 import re
+import shutil
 
 from cloudstack.network.drivers.linuxbridge import firewall
 from cloudstack.network.drivers.linuxbridge import ip_lib
@@ -26,12 +29,27 @@ _SWAP_SET = {4: names.IPSET + '-swap4', 6: names.IPSET + '-swap6'}
 UNORDERED = {firewall.FORWARD: 1, firewall.PREROUTING: 0}   # PREROUTING: raw and ebtables nat
 
 
+@functools.lru_cache(maxsize=None)
+def may_wait(argv):
+    """Whether a restore command may be started ahead and wait for its
+    input: ipset's, and those of iptables' nf_tables backend (which lock
+    nothing; the legacy ones take the xtables lock as they start)."""
+    if argv[0] == 'ipset':
+        return True
+    path = shutil.which(argv[0])
+    return bool(path) and 'nft' in os.path.basename(os.path.realpath(path))
+
+
 class HostFirewall:
     def __init__(self, namespace):
         self.namespace = namespace
+        self.commands = ip_lib.ReadyCommands(namespace, lambda argv: may_wait(tuple(argv)))
         self.chains = None      # {family: {table: {chain: rules}}} as last applied; None: unknown
         self.hooks = None       # {family: {(table, builtin, chain)}} present
         self.ipsets = None      # {name: (family, members)}
+
+    def close(self):
+        self.commands.close()
 
     def observe(self):
         """Read what exists: our chains, our hooks, our ipsets, and the
@@ -77,7 +95,7 @@ class HostFirewall:
                 commands.append((RESTORE[family] + ['--noflush'], text))
             done.append((family, wanted))
         if commands:            # side by side
-            ip_lib.run_all(commands, self.namespace)
+            self.commands.run_all(commands)
         self.ipsets.update(wanted_sets)
         for family, wanted in done:
             self.chains[family] = {t: dict(wanted.get(t, {})) for t in TABLES[family]}
