@@ -9,6 +9,7 @@ kept open until the namespace goes.
 import ctypes
 import dataclasses
 import errno
+import ipaddress
 import logging
 import os
 import socket
@@ -368,6 +369,79 @@ class LinkCache:
                         del self.links[gone]
                 elif name:
                     self._set(name, info)
+
+
+# ipset's netlink protocol (netfilter's subsystem 6), for members only.
+NETLINK_NETFILTER = 12
+NFGENMSG = struct.Struct('=BBH')                # family, version, resource id
+NLA_F_NESTED, NLA_F_NET_BYTEORDER = 0x8000, 0x4000
+IPSET_MESSAGE = {True: (6 << 8) | 9, False: (6 << 8) | 10}     # add, delete
+IPSET_PROTOCOL = 7
+IPSET_ATTR_PROTOCOL, IPSET_ATTR_SETNAME, IPSET_ATTR_DATA = 1, 2, 7
+IPSET_ATTR_IP, IPSET_ATTR_CIDR = 1, 3
+IPSET_ATTR_IPADDR = {4: 1, 6: 2}
+
+
+def _attribute(attr_type, value):
+    return (NLA_HEADER.pack(NLA_HEADER.size + len(value), attr_type) + value
+            + b'\0' * (-len(value) % 4))
+
+
+def ipset_message(add, name, member, seq):
+    """The request adding `member` (an address or CIDR) to the hash:net set
+    `name`, or deleting it; an existing member added or a missing one
+    deleted is no error (no NLM_F_EXCL: ipset's -exist)."""
+    net = ipaddress.ip_network(member, strict=False)
+    address = _attribute(IPSET_ATTR_IPADDR[net.version] | NLA_F_NET_BYTEORDER,
+                         net.network_address.packed)
+    data = (_attribute(IPSET_ATTR_IP | NLA_F_NESTED, address)
+            + _attribute(IPSET_ATTR_CIDR, bytes([net.prefixlen])))
+    body = (NFGENMSG.pack(socket.AF_INET if net.version == 4 else socket.AF_INET6, 0, 0)
+            + _attribute(IPSET_ATTR_PROTOCOL, bytes([IPSET_PROTOCOL]))
+            + _attribute(IPSET_ATTR_SETNAME, name.encode() + b'\0')
+            + _attribute(IPSET_ATTR_DATA | NLA_F_NESTED, data))
+    return NLMSG_HEADER.pack(NLMSG_HEADER.size + len(body), IPSET_MESSAGE[add],
+                             NLM_F_REQUEST | NLM_F_ACK, seq, 0) + body
+
+
+class IpsetMembers:
+    """Adds and deletes ipset members over netlink, as `ipset add/del
+    -exist` would, without starting a command."""
+
+    def __init__(self, namespace=None):
+        self.sock = socket_in(namespace, socket.AF_NETLINK, socket.SOCK_RAW,
+                              NETLINK_NETFILTER)
+        self.sock.bind((0, 0))
+        self.seq = 0
+
+    def close(self):
+        self.sock.close()
+
+    def change(self, changes):
+        """Apply [(add, set name, member)] in order; NetlinkError on the first
+        refused (ipset's own codes are above 4096)."""
+        waiting = {}
+        for add, name, member in changes:
+            self.seq += 1
+            waiting[self.seq] = '%s %s %s' % ('add' if add else 'del', name, member)
+            self.sock.send(ipset_message(add, name, member, self.seq))
+        errors = []
+        while waiting:
+            data = self.sock.recv(65536)
+            offset = 0
+            while offset + NLMSG_HEADER.size <= len(data):
+                length, msg_type, _, seq, _ = NLMSG_HEADER.unpack_from(data, offset)
+                if length < NLMSG_HEADER.size:
+                    break
+                if msg_type == NLMSG_ERROR and seq in waiting:
+                    (code,) = struct.unpack_from('=i', data, offset + NLMSG_HEADER.size)
+                    what = waiting.pop(seq)
+                    if code:
+                        errors.append((-code, what))
+                offset += (length + 3) & ~3
+        if errors:
+            code, what = errors[0]
+            raise NetlinkError(code, 'ipset %s: error %d' % (what, code))
 
 
 class Netlink:
