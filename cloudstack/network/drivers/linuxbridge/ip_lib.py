@@ -15,6 +15,7 @@ import os
 import socket
 import struct
 import subprocess
+import threading
 
 from pyroute2 import IPRoute, NetlinkError, netns
 from pyroute2.netlink.rtnl import RTM_DELLINK, RTMGRP_LINK
@@ -107,12 +108,14 @@ class ReadyCommands:
     """Commands that read all their input before acting (restore commands),
     started ahead and left waiting on their input, so that a sync does not
     wait for them to start (exec and dynamic linking, ~3 ms each and more on
-    a busy host); after each run a fresh one is started. `keep(argv)` says
-    which may wait (iptables-legacy takes its lock as it starts: never)."""
+    a busy host). After each run fresh ones are started, by a thread: the
+    sync reports its ports meanwhile. `keep(argv)` says which may wait
+    (iptables-legacy takes its lock as it starts: never)."""
 
     def __init__(self, namespace=None, keep=lambda argv: True):
         self.namespace, self.keep = namespace, keep
         self.waiting = {}            # argv -> (process, namespace inode)
+        self.refill = None           # the thread starting the next ones
 
     def _namespace_inode(self):
         if not self.namespace:
@@ -122,7 +125,20 @@ class ReadyCommands:
         except FileNotFoundError:
             return None
 
+    def _settle(self):
+        if self.refill is not None:
+            self.refill.join()
+            self.refill = None
+
+    def _start_waiting(self, argvs, inode):
+        for argv in argvs:
+            try:
+                self.waiting[tuple(argv)] = (_start(argv, self.namespace, True), inode)
+            except OSError as e:        # started on demand next time
+                LOG.warning('starting %s ahead failed: %s', argv[0], e)
+
     def run_all(self, commands, check=True, timeout=60):
+        self._settle()
         inode = self._namespace_inode()
         procs = []
         for argv, input in commands:
@@ -136,12 +152,16 @@ class ReadyCommands:
         try:
             return _finish(procs, self.namespace, check, timeout)
         finally:
-            for argv, _input in commands:
-                if self.keep(argv) and tuple(argv) not in self.waiting:
-                    self.waiting[tuple(argv)] = (_start(argv, self.namespace, True), inode)
+            wanted = [argv for argv, _input in commands
+                      if self.keep(argv) and tuple(argv) not in self.waiting]
+            if wanted:
+                self.refill = threading.Thread(target=self._start_waiting,
+                                               args=(wanted, inode), daemon=True)
+                self.refill.start()
 
     def close(self):
         """Stop the waiting commands (each holds the namespace)."""
+        self._settle()
         waiting, self.waiting = self.waiting, {}
         for proc, _inode in waiting.values():
             _stop(proc)

@@ -10,12 +10,14 @@ def test_a_run_uses_the_waiting_command_and_leaves_a_fresh_one():
     try:
         first = commands.run_all([(['cat'], 'one\n'), (['tr', 'a-z', 'A-Z'], 'two\n')])
         assert [r.stdout for r in first] == ['one\n', 'TWO\n']
+        commands._settle()
         waiting = {argv: proc for argv, (proc, _) in commands.waiting.items()}
         assert set(waiting) == {('cat',), ('tr', 'a-z', 'A-Z')}
         assert all(proc.poll() is None for proc in waiting.values())
         second = commands.run_all([(['cat'], 'three\n')])
         assert second[0].stdout == 'three\n'
         assert waiting[('cat',)].returncode == 0            # the waiting one ran it
+        commands._settle()
         assert commands.waiting[('cat',)][0] is not waiting[('cat',)]
     finally:
         commands.close()
@@ -27,6 +29,7 @@ def test_a_failure_is_raised_and_a_dead_waiting_command_replaced():
     try:
         with pytest.raises(ip_lib.CommandFailed, match='exit 1'):
             commands.run_all([(['false'], 'x\n'), (['cat'], 'ok\n')])
+        commands._settle()
         assert list(commands.waiting) == [('cat',)]        # false never waits
         proc, _ = commands.waiting[('cat',)]
         proc.kill()
