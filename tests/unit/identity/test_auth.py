@@ -125,7 +125,7 @@ def test_password_project_scoped_token(admin, client):
     assert token['project']['name'] == 'admin'
     assert token['project']['domain'] == {'id': 'default', 'name': 'Default'}
     assert token['is_domain'] is False
-    assert {r['name'] for r in token['roles']} == {'admin', 'member', 'reader'}
+    assert {r['name'] for r in token['roles']} == {'admin', 'manager', 'member', 'reader'}
     assert len(token['audit_ids']) == 1 and len(token['audit_ids'][0]) == 22
     assert TIME.match(token['expires_at']) and TIME.match(token['issued_at'])
     assert token['expires_at'] > token['issued_at']
