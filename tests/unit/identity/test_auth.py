@@ -327,6 +327,29 @@ def test_validate_check_revoke(alice, admin, client):
     validate(admin, '', status=404)
 
 
+def test_user_revokes_all_its_tokens(alice, admin, client):
+    """DELETE /v3/users/{user_id}/tokens (Keystone 30): the user itself or
+    an admin; every token issued until then stops working."""
+    scoped = password_auth('alice', scope={'project': {'id': alice['project']}})
+    first = issue(client, scoped).headers['X-Subject-Token']
+    second = issue(client, password_auth('alice')).headers['X-Subject-Token']
+    alice_client = client.__class__(client.app, first)
+    make_user('bob')
+    bob = client.__class__(client.app, issue(client, password_auth('bob'))
+                           .headers['X-Subject-Token'])
+    path = '/identity/v3/users/%s/tokens' % alice['id']
+    assert bob.delete(path).status_int == 403
+    assert alice_client.delete(path).status_int == 204
+    for token_id in (first, second):
+        validate(admin, token_id, status=404)
+    assert alice_client.get('/identity/v3/auth/projects').status_int == 401
+    # a new token works; an admin revokes it too
+    third = issue(client, scoped).headers['X-Subject-Token']
+    assert admin.delete(path).status_int == 204
+    validate(admin, third, status=404)
+    assert admin.delete('/identity/v3/users/missing/tokens').status_int == 404
+
+
 def _forge(user_id, seconds, **kw):
     """A token of ours whose expiry is `seconds` from now."""
     now = token_manager.now_us()
