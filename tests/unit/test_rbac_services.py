@@ -137,6 +137,15 @@ COMPUTE = [
         'name': 'f-' + uuid.uuid4().hex[:8], 'ram': 64, 'vcpus': 1, 'disk': 1}}),
         PROJECT_ADMIN),
     Row('list_aggregates', lambda w, p: ('GET', '/os-aggregates', None), PROJECT_ADMIN),
+    Row('create_keypair', lambda w, p: ('POST', '/os-keypairs', {'keypair': {
+        'name': 'k-' + uuid.uuid4().hex[:8]}}), READERS | {'service'}),
+    Row('create_server_group', lambda w, p: ('POST', '/os-server-groups', {'server_group': {
+        'name': 'g', 'policies': ['affinity']}}), MEMBERS),
+    Row('lock_own_server', lambda w, p: (
+        'POST', '/servers/%s/action' % w.own, {'lock': None}), MEMBERS),
+    Row('list_own_server_actions', lambda w, p: (
+        'GET', '/servers/%s/os-instance-actions' % w.own, None), READERS),
+    Row('list_migrations', lambda w, p: ('GET', '/os-migrations', None), PROJECT_ADMIN),
     Row('server_external_events', lambda w, p: (
         'POST', '/os-server-external-events', {'events': [
             {'name': 'network-changed', 'server_uuid': w.own}]}),
@@ -161,6 +170,9 @@ class NetworkWorld(rbac_world.World):
         self.own = self.network('project_member')
         self.other = self.network(None)
         self.port = self.new_port()
+        self.pool = _id(self.call('project_member', 'POST', '/subnetpools', {'subnetpool': {
+            'name': 'pool', 'prefixes': ['10.10.0.0/16'], 'default_prefixlen': 24}},
+            base=NEUTRON), 'subnetpool')
 
     def network(self, persona, **extra):
         body = {'network': dict(name='net-' + uuid.uuid4().hex[:6], **extra)}
@@ -203,6 +215,15 @@ NETWORK = [
         READERS | {'service'}),
     Row('delete_own_port', lambda w, p: ('DELETE', '/ports/' + w.new_port(), None),
         MEMBERS | {'service'}),
+    Row('create_router', lambda w, p: ('POST', '/routers', {'router': {'name': 'r'}}),
+        MEMBERS),
+    Row('create_security_group', lambda w, p: (
+        'POST', '/security-groups', {'security_group': {'name': 'sg'}}), MEMBERS),
+    Row('list_subnet_pools', lambda w, p: ('GET', '/subnetpools', None),
+        READERS, sees=_listed('subnetpools', 'pool')),
+    Row('network_ip_availability', lambda w, p: (
+        'GET', '/network-ip-availabilities/' + w.own, None), PROJECT_ADMIN | {'service'},
+        hidden={'project_member', 'project_reader'}),
     Row('list_agents', lambda w, p: ('GET', '/agents', None), PROJECT_ADMIN,
         sees=lambda body, w: bool(body['agents'])),
     Row('update_quotas', lambda w, p: (
@@ -223,6 +244,9 @@ class VolumeWorld(rbac_world.World):
         super().__init__(admin, client)
         self.own = self.volume('project_member')
         self.other = self.volume(None)
+        self.snapshot = _id(self.call('project_member', 'POST', '/snapshots', {'snapshot': {
+            'volume_id': self.own, 'name': 'snap'}}, base=CINDER), 'snapshot')
+        run_volume_tasks()
 
     def volume(self, persona):
         body = {'volume': {'size': 1, 'name': 'vol-' + uuid.uuid4().hex[:6]}}
@@ -268,6 +292,11 @@ VOLUME = [
     Row('delete_own_volume', lambda w, p: (
         'DELETE', '/volumes/' + w.volume('project_member'), None), MEMBERS | SCOPED_ADMINS,
         out_of_scope=VOLUME_OUT_OF_SCOPE),
+    Row('snapshot_own_volume', lambda w, p: ('POST', '/snapshots', {'snapshot': {
+        'volume_id': w.own, 'name': 's'}}), MEMBERS | SCOPED_ADMINS,
+        out_of_scope=VOLUME_OUT_OF_SCOPE),
+    Row('list_snapshots', lambda w, p: ('GET', '/snapshots', None), READERS,
+        sees=_listed('snapshots', 'snapshot'), out_of_scope=NOT_IN_SCOPE),
     Row('list_volume_services', lambda w, p: ('GET', '/os-services', None), VOLUME_ADMINS,
         out_of_scope=VOLUME_OUT_OF_SCOPE),
     Row('update_quotas', lambda w, p: (
