@@ -13,6 +13,7 @@ status 1 when a rule differs or an upstream rule is missing.
 """
 import argparse
 import importlib
+import importlib.util
 import json
 import subprocess
 import sys
@@ -33,19 +34,15 @@ def _load_without_parents(module):
     """Import `module` with its parent packages as empty shells, so that a
     project's __init__ (which may start eventlet or read config) never runs."""
     parts = module.split('.')
+    where = str(Path(importlib.util.find_spec(parts[0]).origin).parent)
     for depth in range(1, len(parts)):
         name = '.'.join(parts[:depth])
-        if name in sys.modules:
-            continue
-        spec = importlib.util.find_spec(parts[0]) if depth == 1 else None
-        if depth == 1:
-            where = [str(Path(spec.origin).parent)]
-        else:
-            where = [str(Path(sys.modules['.'.join(parts[:depth - 1])].__path__[0],
-                              parts[depth - 1]))]
-        shell = types.ModuleType(name)
-        shell.__path__ = where
-        sys.modules[name] = shell
+        if depth > 1:
+            where = str(Path(where, parts[depth - 1]))
+        if name not in sys.modules:
+            shell = types.ModuleType(name)
+            shell.__path__ = [where]
+            sys.modules[name] = shell
     return importlib.import_module(module)
 
 
