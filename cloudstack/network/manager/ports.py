@@ -186,7 +186,7 @@ class Ports:
     # -- reads ------------------------------------------------------------
 
     def port_clause(self, ctx):
-        if base.is_admin(ctx):
+        if base.sees_every_project(ctx):
             return None
         return sa.or_(models.Port.project_id == ctx.project_id,
                       models.Port.network_id.in_(self.owned_networks(ctx)))
