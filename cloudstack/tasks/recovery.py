@@ -247,7 +247,8 @@ def _recover(lifecycle, host, taskless=True):
     in_flight = busy([key for _, _, key, _ in candidates])
     moved = 0
     for identity, state, key, task in candidates:
-        if key in in_flight or task in live or (task is None and not taskless):
+        if key in in_flight or task in live or (
+                lifecycle.task and task is None and not taskless):
             continue
         with db_api.writer() as s:
             row = s.get(model, identity, with_for_update=True)
