@@ -14,6 +14,7 @@ when it starts and every [engine] recovery_interval, as Nova's init_host:
   ERROR, with a fault saying why;
 - any other task (a reboot, a snapshot, a pause ...): back to its vm_state,
   the task cleared.
+Each time the reason is kept as a failed event of the server's latest action.
 """
 import sqlalchemy as sa
 
@@ -30,6 +31,7 @@ TO_ERROR = {states.SCHEDULING, states.NETWORKING, states.BLOCK_DEVICE_MAPPING,
             states.RESIZE_PREP, states.RESIZE_MIGRATING, states.RESIZE_MIGRATED,
             states.RESIZE_FINISH, states.RESIZE_REVERTING, states.MIGRATING,
             states.UNSHELVING, states.SHELVING_OFFLOADING}
+RECOVERY_EVENT = 'compute_recover_interrupted'
 
 
 class Interrupted(exception.CloudstackError):
@@ -54,8 +56,22 @@ def settle(session, inst, reason):
     return True
 
 
+def record(session, inst, reason):
+    """The reason, as a failed event of the server's latest action, where
+    os-instance-actions shows it (details from 2.84)."""
+    from cloudstack.compute import manager
+    action = manager.get().latest_action(session, inst.uuid)
+    if action is None or inst.task_state == states.DELETING:
+        return      # (a delete resumes: its terminate's event follows)
+    now = utcnow()
+    session.add(models.InstanceActionEvent(
+        action_id=action.id, event=RECOVERY_EVENT, start_time=now, finish_time=now,
+        result='Error', host=inst.host or this_host(), details=reason))
+    action.finish_time, action.message = now, 'Error'
+
+
 def lifecycles():
-    common = dict(kind='server', model=I, role=rpc.ROLE, host=_on_host,
+    common = dict(kind='server', model=I, role=rpc.ROLE, host=_on_host, record=record,
                   resource=lambda inst: ('server', inst.uuid))
     return [
         recovery.Lifecycle(name='server_task', state='task_state',

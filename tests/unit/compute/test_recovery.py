@@ -51,6 +51,15 @@ def test_an_interrupted_reboot_returns_to_its_vm_state_without_a_fault(compute):
     server = compute.server(uuid)
     assert (server['status'], server['OS-EXT-STS:task_state']) == ('ACTIVE', None)
     assert 'fault' not in server
+    compute.version = '2.84'
+    [action] = [a for a in compute.get('%s/servers/%s/os-instance-actions' % (API, uuid))
+                .json['instanceActions'] if a['action'] == 'create']
+    resp = compute.get('%s/servers/%s/os-instance-actions/%s' % (API, uuid,
+                                                                 action['request_id']))
+    [event] = [e for e in resp.json['instanceAction']['events']
+               if e['event'] == 'compute_recover_interrupted']
+    assert event['result'] == 'Error'
+    assert 'stopped while it was rebooting_hard' in event['details']
 
 
 def test_an_interrupted_delete_is_resumed_by_its_task(compute):
