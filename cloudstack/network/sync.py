@@ -15,6 +15,7 @@ from cloudstack import context as cs_context
 from cloudstack import drivers
 from cloudstack import tasks
 from cloudstack.conf import CONF
+from cloudstack.network import recovery  # noqa: F401  (registers the ports' lifecycle)
 from cloudstack.network.manager import base
 from cloudstack.tasks import agents
 

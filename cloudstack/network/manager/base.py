@@ -18,6 +18,7 @@ from cloudstack.network import models
 LOG = logging.getLogger(__name__)
 
 SYNC_HANDLER = 'network.sync_host'
+SYNC_RESOURCE = 'network_host'   # a sync task works on (SYNC_RESOURCE, host)
 ROLE = 'network'
 
 # Device owners Neutron gives the ports it makes for itself.
@@ -319,7 +320,7 @@ def _queue_syncs(session):
             session.execute(sa.update(models.NetworkHost).where(
                 models.NetworkHost.host == host).values(sync_pending=True))
         enqueue_addressed(session, SYNC_HANDLER, {'host': host}, role=ROLE, host=host,
-                          delay=delay)
+                          delay=delay, resource=(SYNC_RESOURCE, host))
 
 
 @event.listens_for(orm.Session, 'after_transaction_end')
@@ -328,10 +329,11 @@ def _forget_syncs(session, transaction):
         session.info.pop(SYNC_REQUESTS, None)
 
 
-def enqueue_addressed(session, handler, args, role, host, delay=0):
+def enqueue_addressed(session, handler, args, role, host, delay=0, resource=None):
     """tasks.enqueue addressed to one host's agent."""
     from cloudstack import tasks
-    return tasks.enqueue(session, handler, args, role=role, host=host, delay=delay)
+    return tasks.enqueue(session, handler, args, role=role, host=host, delay=delay,
+                         resource=resource)
 
 
 def minutes_ago(minutes):
