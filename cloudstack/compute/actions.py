@@ -51,11 +51,17 @@ EVENTS = {
     'detach_volume': ('compute_detach_volume', None),
     'restore': ('compute_restore_instance', None),
 }
+# Work Block Storage asks for (assisted volume snapshots): no instance action
+# and no fault; the outcome goes to the snapshot's status instead.
+FOR_BLOCK_STORAGE = ('volume_snapshot_create', 'volume_snapshot_delete')
 
 
 def run(agent, uuid, action, kwargs):
     inst = agent.load(uuid)
     if inst is None or inst.deleted:
+        return
+    if action in FOR_BLOCK_STORAGE:
+        globals()['do_' + action](agent, inst, **kwargs)
         return
     event, fail_state = EVENTS[action]
     try:
@@ -415,6 +421,30 @@ def do_attach_volume(agent, inst, bdm_id):
 def do_detach_volume(agent, inst, bdm_id):
     from cloudstack.compute import volume_api
     volume_api.detach(agent.ctx, inst, agent.driver, bdm_id, _di(inst))
+
+
+def _assisted_snapshot(agent, inst, what, snapshot_id, done, failed, *args):
+    from cloudstack.compute import volume_api
+    try:
+        getattr(agent.driver, what)(agent.ctx, _di(inst), *args)
+    except virt.InstanceNotFound:
+        LOG.info('%s: server %s is no longer on this hypervisor', what, inst.uuid)
+        return
+    except Exception:
+        LOG.exception('%s of server %s failed', what, inst.uuid)
+        volume_api.report_snapshot_status(inst, snapshot_id, failed)
+        return
+    volume_api.report_snapshot_status(inst, snapshot_id, done)
+
+
+def do_volume_snapshot_create(agent, inst, volume_id, create_info):
+    _assisted_snapshot(agent, inst, 'volume_snapshot_create', create_info['snapshot_id'],
+                       'creating', 'error', volume_id, create_info)
+
+
+def do_volume_snapshot_delete(agent, inst, volume_id, snapshot_id, delete_info):
+    _assisted_snapshot(agent, inst, 'volume_snapshot_delete', snapshot_id, 'deleting',
+                       'error_deleting', volume_id, snapshot_id, delete_info)
 
 
 def do_refresh_network(agent, inst):

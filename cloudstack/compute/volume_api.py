@@ -218,6 +218,17 @@ def release_instance_volumes(ctx, inst):
                             inst.uuid, exc)
 
 
+def report_snapshot_status(inst, snapshot_id, status):
+    """Tell Block Storage how an assisted snapshot went (its driver waits
+    for it); a snapshot it no longer knows is only logged."""
+    try:
+        manager().update_snapshot_status(_pctx(inst), snapshot_id, status,
+                                         '90%' if status == 'creating' else None)
+    except exception.CloudstackError as exc:
+        LOG.warning('could not report status %s of snapshot %s: %s', status, snapshot_id,
+                    exc)
+
+
 def attach(ctx, inst, driver, bdm_id, di):
     """On the server's host: export, attach in the hypervisor, complete."""
     vm = manager()
