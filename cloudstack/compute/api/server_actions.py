@@ -6,7 +6,7 @@ from cloudstack.api import wsgi
 from cloudstack.compute import manager, network_proxy
 from cloudstack.compute.api import common, views
 from cloudstack.compute.api.servers import (
-    ACCESS_IP_V4, ACCESS_IP_V6, HOSTNAME, Servers, _image_id, _password, ipv6)
+    ACCESS_IP_V4, ACCESS_IP_V6, Servers, _image_id, _password, hostname_schema, ipv6)
 from cloudstack.compute.manager.flavors import FlavorNotFound
 
 P = 'os_compute_api:'
@@ -165,7 +165,7 @@ class ServerActions:
         if v('2.63'):
             props['trusted_image_certificates'] = {'type': ['array', 'null']}
         if v('2.90'):
-            props['hostname'] = HOSTNAME
+            props['hostname'] = hostname_schema(req)
         common.validate_value(args, _obj(props, ['imageRef']))
         image_id = _image_id(args['imageRef'])
         image = self.servers._image(req.context, image_id)
