@@ -261,11 +261,11 @@ class FakeDriver(driver.ComputeDriver):
 
     def get_vnc_console(self, context, instance):
         self._load(instance.uuid)
-        return {'host': '127.0.0.1', 'port': 5900, 'internal_access_path': None}
+        raise driver.NotSupported('The fake hypervisor\'s guests have no VNC server.')
 
     def get_serial_console(self, context, instance):
         self._load(instance.uuid)
-        return {'host': '127.0.0.1', 'port': 10000}
+        raise driver.NotSupported('The fake hypervisor\'s guests have no serial port.')
 
     def get_diagnostics(self, instance):
         record = self._load(instance.uuid)
