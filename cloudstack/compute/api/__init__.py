@@ -18,11 +18,12 @@ def _modules():
     from cloudstack.compute.api import (
         aggregates, assisted_snapshots, availability_zones, console_auth_tokens, extensions,
         flavors, hypervisors, keypairs, limits, migrations, network_proxies, proxies, quotas,
-        server_actions, server_events, server_groups, server_parts, servers, services, usage)
+        server_actions, server_events, server_groups, server_parts, servers, services, usage,
+        volume_proxies)
     return (flavors, keypairs, limits, quotas, servers, server_actions, server_parts,
             server_groups, availability_zones, aggregates, hypervisors, services,
             migrations, server_events, usage, extensions, proxies, network_proxies,
-            assisted_snapshots, console_auth_tokens)
+            assisted_snapshots, console_auth_tokens, volume_proxies)
 
 
 class ComputeRouter(wsgi.Router):
