@@ -227,10 +227,12 @@ def do_unshelve(agent, inst):
     sysmeta = dict(inst.system_metadata or {})
     image_id = sysmeta.get('shelved_image_id')
     if inst.vm_state == states.SHELVED_OFFLOADED:
+        from cloudstack.compute import volume_api
         image = image_source(agent.ctx, image_id or inst.image_ref) if (
             image_id or inst.image_ref) else None
-        agent.driver.spawn(agent.ctx, _di(inst), image, [], None,
-                           inst.network_info or [], None)
+        agent.driver.spawn(agent.ctx, _di(inst), image, [], None, inst.network_info or [],
+                           volume_api.block_device_info(agent.ctx, inst, agent.driver))
+        volume_api.complete_attachments(agent.ctx, inst)
     else:
         agent.driver.power_on(agent.ctx, _di(inst), inst.network_info or [])
     if image_id:

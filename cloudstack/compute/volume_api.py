@@ -117,7 +117,7 @@ def block_device_info(ctx, inst, driver):
     vm = manager()
     pctx = _pctx(inst)
     connector = driver.get_connector()
-    used = [b.device_name for b in bdms if b.device_name]
+    used = [b.device_name for b in bdms if b.device_name] + [out['root_device_name']]
     for b in volumes:
         volume_id = b.volume_id
         if volume_id is None:

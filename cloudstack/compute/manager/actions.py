@@ -15,6 +15,11 @@ from cloudstack.compute.manager.base import (
 
 ANY = None
 RUNNING = (states.ACTIVE,)
+# where volumes may be attached and detached (shelved-offloaded: in the
+# database and Block Storage only, until the server is unshelved)
+_VOLUME_STATES = (states.ACTIVE, states.PAUSED_VM, states.STOPPED, states.SUSPENDED_VM,
+                  states.RESIZED, states.SOFT_DELETED, states.SHELVED,
+                  states.SHELVED_OFFLOADED)
 _ON_HOST = (states.ACTIVE, states.STOPPED, states.PAUSED_VM, states.SUSPENDED_VM,
             states.RESCUED, states.RESIZED, states.ERROR, states.SHELVED)
 
@@ -517,8 +522,7 @@ class ServerActions:
         """Reserve the volume and record the mapping now; the server's host
         attaches it. Returns the mapping."""
         from cloudstack.compute import volume_api
-        allowed = (states.ACTIVE, states.PAUSED_VM, states.STOPPED, states.SUSPENDED_VM,
-                   states.RESIZED, states.SOFT_DELETED)
+        allowed = _VOLUME_STATES
         with self.read() as s:
             inst = self.instance_row(s, ctx, uuid)
             self._check(inst, ctx, 'attach_volume', allowed)
@@ -534,19 +538,27 @@ class ServerActions:
             with self.write() as s:
                 inst = self.instance_row(s, ctx, uuid, lock=True)
                 self._check(inst, ctx, 'attach_volume', allowed)
+                offloaded = inst.vm_state == states.SHELVED_OFFLOADED
                 bdm = models.BlockDeviceMapping(
                     uuid=str(uuidlib.uuid4()), instance_id=inst.id, source_type='volume',
                     destination_type='volume', volume_id=volume_id,
-                    device_name=volume_api.device_names(used)[0], tag=tag,
-                    delete_on_termination=bool(delete_on_termination),
+                    device_name=None if offloaded else volume_api.device_names(used)[0],
+                    tag=tag, delete_on_termination=bool(delete_on_termination),
                     attachment_id=attachment['id'])
                 s.add(bdm)
                 s.flush()
                 self.record_action(s, ctx, inst, 'attach_volume')
-                rpc.cast(s, 'compute.server_action', {'uuid': uuid, 'action': 'attach_volume',
-                                                     'bdm_id': bdm.id}, inst.host, uuid)
-                return {c.name: getattr(bdm, c.name)
-                        for c in models.BlockDeviceMapping.__table__.columns}
+                if not offloaded:
+                    rpc.cast(s, 'compute.server_action', {
+                        'uuid': uuid, 'action': 'attach_volume', 'bdm_id': bdm.id},
+                        inst.host, uuid)
+                found = {c.name: getattr(bdm, c.name)
+                         for c in models.BlockDeviceMapping.__table__.columns}
+            if offloaded:
+                # no host: the volume is in use now and connected (with its
+                # device name) when the server is unshelved, as Nova does
+                volume_api.manager().attachment_complete(ctx, attachment['id'])
+            return found
         except Exception:
             volume_api.manager().attachment_delete(ctx, attachment['id'])
             raise
@@ -554,9 +566,7 @@ class ServerActions:
     def detach_volume(self, ctx, uuid, volume_id):
         with self.write() as s:
             inst = self.instance_row(s, ctx, uuid, lock=True)
-            self._check(inst, ctx, 'detach_volume', (
-                states.ACTIVE, states.PAUSED_VM, states.STOPPED, states.SUSPENDED_VM,
-                states.RESIZED, states.SOFT_DELETED))
+            self._check(inst, ctx, 'detach_volume', _VOLUME_STATES)
             bdm = s.scalars(sa.select(models.BlockDeviceMapping).where(
                 models.BlockDeviceMapping.instance_id == inst.id,
                 models.BlockDeviceMapping.volume_id == volume_id)).first()
@@ -566,8 +576,19 @@ class ServerActions:
             if bdm.boot_index == 0:
                 raise exception.Forbidden("Can't detach root device volume")
             self.record_action(s, ctx, inst, 'detach_volume')
-            rpc.cast(s, 'compute.server_action', {'uuid': uuid, 'action': 'detach_volume',
-                                                 'bdm_id': bdm.id}, inst.host, uuid)
+            if inst.vm_state != states.SHELVED_OFFLOADED:
+                rpc.cast(s, 'compute.server_action', {
+                    'uuid': uuid, 'action': 'detach_volume', 'bdm_id': bdm.id},
+                    inst.host, uuid)
+                return
+            attachment_id = bdm.attachment_id
+            s.delete(bdm)
+        # no host holds it: only the attachment goes
+        if attachment_id:
+            try:
+                volume_api.manager().attachment_delete(ctx, attachment_id)
+            except exception.NotFound:
+                pass
 
     # Assisted volume snapshots (asked by Block Storage's file-based drivers) ---------
 
