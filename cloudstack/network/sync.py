@@ -53,7 +53,7 @@ class HostAgent:
         manager = _manager()
         ctx = cs_context.RequestContext.admin()
         with self.lock:
-            manager.start_sync(self.host)
+            manager.start_sync(self.host, {'driver': CONF.network.driver})
             if self.driver.needs_state:
                 state = manager.host_state(ctx, self.host)
             else:

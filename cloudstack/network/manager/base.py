@@ -44,6 +44,16 @@ def is_admin(ctx):
     return ctx.all_projects
 
 
+def sees_every_project(ctx):
+    """Whether the caller's queries reach every project's rows, the policy
+    then judging each: admins, and service users (Neutron's `service_api`
+    and `context_is_advsvc`, whose queries Neutron does not scope)."""
+    if is_admin(ctx):
+        return True
+    from cloudstack import policy
+    return policy.check(ctx, 'service_api') or policy.check(ctx, 'context_is_advsvc')
+
+
 def project_for(ctx, body):
     """The project a new resource belongs to: the body's, else the caller's."""
     return body.get('project_id') or body.get('tenant_id') or ctx.project_id or ''
@@ -185,7 +195,7 @@ class Base:
             models.RBACPolicy.target_project.in_(('*', ctx.project_id or '')))
 
     def network_clause(self, ctx):
-        if is_admin(ctx):
+        if sees_every_project(ctx):
             return None
         return sa.or_(models.Network.project_id == ctx.project_id,
                       models.Network.id.in_(self.visible_network_ids(ctx)))
@@ -210,7 +220,7 @@ class Base:
     def get_owned(session, ctx, model, row_id, kind, for_update=False, extra=None):
         """A row of the caller's project (any, for an admin), or <Kind>NotFound."""
         stmt = sa.select(model).where(model.id == row_id)
-        if not is_admin(ctx):
+        if not sees_every_project(ctx):
             owner = model.project_id == ctx.project_id
             stmt = stmt.where(sa.or_(owner, extra) if extra is not None else owner)
         if for_update:
