@@ -230,6 +230,20 @@ class FakeDriver(driver.ComputeDriver):
     def extend_volume(self, context, connection_info, instance, new_size):
         self._load(instance.uuid)
 
+    def volume_snapshot_create(self, context, instance, volume_id, create_info):
+        record = self._load(instance.uuid)
+        if volume_id not in record['volumes'].values():
+            raise driver.NotSupported('Volume %s is not attached.' % volume_id)
+        record.setdefault('volume_snapshots', {})[create_info['snapshot_id']] = {
+            'volume_id': volume_id, 'new_file': create_info['new_file']}
+        self._save(record)
+
+    def volume_snapshot_delete(self, context, instance, volume_id, snapshot_id,
+                               delete_info):
+        record = self._load(instance.uuid)
+        record.get('volume_snapshots', {}).pop(snapshot_id, None)
+        self._save(record)
+
     def attach_interface(self, context, instance, image_meta, vif):
         record = self._load(instance.uuid)
         if vif['id'] not in record['vifs']:
@@ -250,11 +264,11 @@ class FakeDriver(driver.ComputeDriver):
 
     def get_vnc_console(self, context, instance):
         self._load(instance.uuid)
-        return {'host': '127.0.0.1', 'port': 5900, 'internal_access_path': None}
+        raise driver.NotSupported('The fake hypervisor\'s guests have no VNC server.')
 
     def get_serial_console(self, context, instance):
         self._load(instance.uuid)
-        return {'host': '127.0.0.1', 'port': 10000}
+        raise driver.NotSupported('The fake hypervisor\'s guests have no serial port.')
 
     def get_diagnostics(self, instance):
         record = self._load(instance.uuid)
