@@ -136,13 +136,15 @@ def block_device_info(ctx, inst, driver):
             used.append(device)
             _set_bdm(b.id, device_name=device)
         attachment = None
+        # as Nova: the connector names the device, which Block Storage shows
+        device_connector = dict(connector, mountpoint=device)
         if b.attachment_id:
             try:
-                attachment = vm.attachment_update(pctx, b.attachment_id, connector)
+                attachment = vm.attachment_update(pctx, b.attachment_id, device_connector)
             except exception.NotFound:
                 attachment = None
         if attachment is None:
-            attachment = vm.attachment_create(pctx, volume_id, inst.uuid, connector)
+            attachment = vm.attachment_create(pctx, volume_id, inst.uuid, device_connector)
         _set_bdm(b.id, attachment_id=attachment['id'],
                  connection_info=attachment.get('connection_info'))
         out['block_device_mapping'].append({
@@ -236,7 +238,8 @@ def attach(ctx, inst, driver, bdm_id, di):
     with db_api.reader() as s:
         b = s.get(B, bdm_id)
         s.expunge(b)
-    attachment = vm.attachment_update(pctx, b.attachment_id, driver.get_connector())
+    attachment = vm.attachment_update(pctx, b.attachment_id,
+                                      dict(driver.get_connector(), mountpoint=b.device_name))
     _set_bdm(b.id, connection_info=attachment.get('connection_info'))
     driver.attach_volume(ctx, attachment.get('connection_info') or {}, di, b.device_name)
     vm.attachment_complete(pctx, b.attachment_id)
