@@ -29,14 +29,16 @@ def _volumes():
     return volume_api.manager()
 
 
+def _attachment_view(vol, attachment):
+    out = {'id': vol['id'], 'volumeId': vol['id'], 'serverId': attachment['instance']}
+    if attachment['mountpoint']:
+        out['device'] = attachment['mountpoint']
+    return out
+
+
 def volume_view(vol):
-    attached = [a for a in vol['attachments'] if a['attach_status'] == 'attached']
-    attachments = [{}]
-    if attached:
-        attachments = [{'id': vol['id'], 'volumeId': vol['id'],
-                        'serverId': attached[0]['instance']}]
-        if attached[0]['mountpoint']:
-            attachments[0]['device'] = attached[0]['mountpoint']
+    attachments = [_attachment_view(vol, a) for a in vol['attachments']
+                   if a['attach_status'] == 'attached'] or [{}]
     return {'id': vol['id'], 'status': vol['status'], 'size': vol['size'],
             'availabilityZone': vol['availability_zone'], 'createdAt': vol['created_at'],
             'attachments': attachments, 'displayName': vol['name'],
