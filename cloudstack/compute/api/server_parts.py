@@ -4,8 +4,9 @@ security groups and in-progress migrations."""
 import webob
 
 from cloudstack import exception
-from cloudstack.compute import manager, network_api, network_proxy, volume_api
+from cloudstack.compute import manager, network_api, network_proxy, states, volume_api
 from cloudstack.compute.api import common, views
+from cloudstack.compute.manager.base import InstanceInvalidState
 from cloudstack.compute.api.server_actions import console_url
 
 P = 'os_compute_api:'
@@ -307,6 +308,14 @@ class VolumeAttachments(Part):
     def _attached(self, rec):
         return [b for b in rec['bdms'] if b['volume_id'] and b['destination_type'] == 'volume']
 
+    @staticmethod
+    def _shelved_from_2_20(req, rec, action):
+        """Volumes of a shelved (or offloaded) server change from 2.20 only."""
+        if (rec['vm_state'] in (states.SHELVED, states.SHELVED_OFFLOADED)
+                and not common.at_least(req, '2.20')):
+            raise InstanceInvalidState(action=action, uuid=rec['uuid'], attr='vm_state',
+                                       state=rec['vm_state'])
+
     def index(self, req, server_id):
         rec = self.server(req, server_id, P + 'os-volumes-attachments:index')
         found = self._attached(rec)
@@ -335,6 +344,7 @@ class VolumeAttachments(Part):
             'type': 'object', 'properties': props, 'required': ['volumeId'],
             'additionalProperties': False}}, 'required': ['volumeAttachment'],
             'additionalProperties': False})['volumeAttachment']
+        self._shelved_from_2_20(req, rec, 'attach_volume')
         volume_api.require()
         bdm = self.manager.attach_volume(req.context, server_id, body['volumeId'],
                                          body.get('device'), body.get('tag'),
@@ -366,7 +376,8 @@ class VolumeAttachments(Part):
         return webob.Response(status=202, content_type=None)
 
     def delete(self, req, server_id, volume_id):
-        self.server(req, server_id, P + 'os-volumes-attachments:delete')
+        rec = self.server(req, server_id, P + 'os-volumes-attachments:delete')
+        self._shelved_from_2_20(req, rec, 'detach_volume')
         volume_api.require()
         self.manager.detach_volume(req.context, server_id, volume_id)
         return webob.Response(status=202, content_type=None)
