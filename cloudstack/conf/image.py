@@ -1,5 +1,6 @@
 """Options for the Image service."""
 from oslo_config import cfg
+from oslo_config import types
 
 image_opts = [
     cfg.StrOpt('filesystem_store_datadir',
@@ -68,6 +69,23 @@ image_opts = [
     cfg.BoolOpt('require_image_format_match', default=True,
                 help='Reject uploaded data whose detected format contradicts '
                      'the declared disk_format.'),
+    cfg.Opt('weight', type=types.Dict(value_type=types.Integer()), default={},
+            help='Weight of each store, as store id: integer pairs (e.g. '
+                     '"fast:100, objects:50"): an image\'s data is read from '
+                     'its locations highest weight first, and its `stores` are '
+                     'listed in that order. Unlisted stores weigh 0.'),
+    cfg.BoolOpt('show_multiple_locations', default=False,
+                help='Show each image\'s `locations` (and `direct_url`) and let '
+                     'clients change them with JSON-patch on /locations (the '
+                     'set_image_location, delete_image_location and '
+                     'get_image_location rules decide who). Off by default, as '
+                     'in Glance: locations reveal where the data lives.'),
+    cfg.BoolOpt('show_image_direct_url', default=False,
+                help='Show `direct_url`, the location data is read from first.'),
+    cfg.BoolOpt('do_secure_hash', default=True,
+                help='When a location is added with POST /v2/images/{id}/locations, '
+                     'read its data once to compute the checksum and hash (and '
+                     'check them against the validation data given).'),
 ]
 
 

@@ -53,10 +53,14 @@ def image(req, rule, image_id):
     return target
 
 
+def target_of(req, rec):
+    """The policy target of an image record the manager returned."""
+    return _image_target(req.context, rec['id'], rec['owner'], rec['visibility'])
+
+
 def record(req, rule, rec):
     """Authorize `rule` on an image record the manager returned."""
-    policy.authorize(req.context, rule, _image_target(
-        req.context, rec['id'], rec['owner'], rec['visibility']))
+    policy.authorize(req.context, rule, target_of(req, rec))
     return rec
 
 

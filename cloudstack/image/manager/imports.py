@@ -195,7 +195,9 @@ class Imports:
 
     @staticmethod
     def _add_location(session, image_id, store_id, location):
-        row = session.get(models.ImageLocation, (image_id, store_id))
+        row = session.scalars(sa.select(models.ImageLocation).where(
+            models.ImageLocation.image_id == image_id,
+            models.ImageLocation.store == store_id)).first()
         if row is None:
             session.add(models.ImageLocation(image_id=image_id, store=store_id,
                                              url=location, created_at=utcnow()))
