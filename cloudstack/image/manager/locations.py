@@ -93,7 +93,9 @@ class Locations:
     # -- checks ----------------------------------------------------------
 
     def _check_new_location(self, value, with_metadata=True):
-        """(url, metadata, validation data, store id) of a client's location."""
+        """(url, metadata, validation data, store id) of a client's location;
+        the validation data is checked for form only when `with_metadata` is
+        off (the 2.17 API: its image is queued), else by _apply_validation."""
         if not isinstance(value, dict):
             raise exception.BadRequest('A location is an object with a url')
         allowed = LOCATION_KEYS if with_metadata else ('url', 'validation_data')
@@ -117,25 +119,31 @@ class Locations:
             stores.store_type(stores.backends(CONF)[store_id]).check_url(url)
         except ValueError as exc:
             raise exception.BadRequest('Invalid location: %s' % exc)
-        return url, metadata, check_validation_data(value.get('validation_data')), \
-            store_id
+        validation = value.get('validation_data') or {}
+        if not isinstance(validation, dict):
+            raise exception.BadRequest('validation_data must be an object')
+        if not with_metadata:
+            validation = check_validation_data(validation)
+        return url, metadata, validation, store_id
 
     @staticmethod
     def _apply_validation(img, data):
-        """Record validation data on a queued image, or 409 when it differs
-        from what an active image already has."""
+        """Record validation data on a queued image; 409 when it differs from
+        what an active image already has (checked before its form, as Glance)."""
         if not data:
             return
+        if img.status != 'queued':
+            for key in VALIDATION_KEYS:
+                if key in data and getattr(img, key) is not None \
+                        and getattr(img, key) != data[key]:
+                    raise exception.Conflict('The %s of the new location does not '
+                                             'match the image\'s.' % key)
+        data = check_validation_data(data)
         if img.status == 'queued':
             img.checksum = data.get('checksum', img.checksum)
             if 'os_hash_algo' in data:
                 img.os_hash_algo = data['os_hash_algo']
                 img.os_hash_value = data['os_hash_value']
-            return
-        for key, value in data.items():
-            if getattr(img, key) is not None and getattr(img, key) != value:
-                raise exception.Conflict(
-                    'The %s of the new location does not match the image\'s.' % key)
 
     def _remote_size(self, store_id, url):
         try:

@@ -169,13 +169,17 @@ def test_validation_data_on_locations(users, web, shown):
     assert 'validation_data' not in img['locations'][0]
     assert _add(a, img['id'], dict(_loc(web + '#2'), validation_data=valid)
                 ).status_int == 200
+    # A difference is a conflict, found before the form (a sha512 value with
+    # sha256 named is a 409, as Glance).
     for key, value in (('checksum', '2' * 32), ('os_hash_value', 'beefdead' * 16),
                        ('os_hash_algo', 'sha256')):
         other = dict(valid, **{key: value})
-        if key == 'os_hash_algo':
-            other['os_hash_value'] = 'ab' * 32
         resp = _add(a, img['id'], dict(_loc(web + '#3'), validation_data=other))
         assert resp.status_int == 409, (key, resp.text)
+    bad_form = dict(_loc(web + '#4'), validation_data={'checksum': 'xyz'})
+    assert _add(a, img['id'], bad_form).status_int == 409       # differs
+    queued = a.create_image()['id']
+    assert _add(a, queued, bad_form).status_int == 400
 
 
 def _post_location(client, image_id, url, validation=None):
