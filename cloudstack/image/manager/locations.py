@@ -33,6 +33,9 @@ LOCATION_TASK = 'location_import'
 LOCATION_KEYS = ('url', 'metadata', 'validation_data')
 VALIDATION_KEYS = ('checksum', 'os_hash_algo', 'os_hash_value')
 HEX = re.compile(r'^[0-9a-fA-F]+$')
+# While hashing a location's data, see every this many chunks (64 KiB each)
+# whether the image is still waiting for it (a deleted image stops the read).
+CANCEL_CHECK_CHUNKS = 64
 
 
 def _hash_length(algo):
@@ -328,10 +331,14 @@ class Locations:
                 md5 = hashlib.md5(usedforsecurity=False)
                 digest = hashlib.new(algo)
                 size = 0
-                for chunk in store.get(url):
+                for n, chunk in enumerate(store.get(url), 1):
                     size += len(chunk)
                     md5.update(chunk)
                     digest.update(chunk)
+                    if n % CANCEL_CHECK_CHUNKS == 0 and \
+                            self._status_of(image_id) != 'importing':
+                        raise exception.Gone('Image %s was deleted while its '
+                                             'location was read.' % image_id)
                 values = {'size': size, 'checksum': md5.hexdigest(),
                           'os_hash_algo': algo, 'os_hash_value': digest.hexdigest()}
                 for key in VALIDATION_KEYS:

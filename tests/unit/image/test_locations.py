@@ -23,7 +23,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_header('Content-Length', '0')
             self.end_headers()
             return None
-        body = DATA
+        body = DATA * 60 if self.path == '/big' else DATA
         rng = self.headers.get('Range')
         if rng:
             start, _, end = rng.split('=')[1].partition('-')
@@ -252,6 +252,28 @@ def test_add_location_api_unreadable_url(users, web):
     [task] = a.get(IMG + '/%s/tasks' % img['id']).json['tasks']
     assert task['status'] == 'failure'
     assert a.get(IMG + '/' + img['id']).json['status'] == 'queued'
+
+
+def test_deleting_the_image_stops_reading_its_location(users, web, monkeypatch):
+    from cloudstack.image.manager import locations
+    monkeypatch.setattr(locations, 'CANCEL_CHECK_CHUNKS', 1)
+    a = users['alice']
+    img = a.create_image()
+    read = []
+    real_get = http_store.HttpStore.get
+
+    def get_then_delete(store, location, **kw):
+        for chunk in real_get(store, location, **kw):
+            if not read:
+                assert a.delete(IMG + '/' + img['id']).status_int == 204
+            read.append(chunk)
+            yield chunk
+    monkeypatch.setattr(http_store.HttpStore, 'get', get_then_delete)
+    big = web.rsplit('/', 1)[0] + '/big'
+    assert _post_location(a, img['id'], big).status_int == 202
+    run_tasks()
+    assert 0 < len(read) < len(DATA) * 60 // 65536
+    assert a.get(IMG + '/' + img['id']).status_int == 404
 
 
 def test_another_project_cannot_add_a_location(users, web):
