@@ -33,6 +33,12 @@ image_opts = [
                      'only) or host:port; a leading "." allows a domain and '
                      'its subdomains. Empty: none, and web-download is not '
                      'offered.'),
+    cfg.ListOpt('location_allowed_hosts', default=[],
+                help='Hosts the http store reads client-given image locations '
+                     'from (JSON-patch on /locations, POST /v2/images/{id}/'
+                     'locations), redirects included; same form as '
+                     'web_download_allowed_hosts. Empty: no location a client '
+                     'gives is accepted.'),
     cfg.IntOpt('web_download_timeout', default=60, min=1,
                help='Seconds to wait on a web-download server before giving up.'),
     cfg.IntOpt('task_time_to_live', default=48, min=1,

@@ -119,7 +119,7 @@ class Locations:
             raise exception.BadRequest(
                 'Invalid location %s: no enabled store serves that scheme' % url)
         try:
-            stores.store_type(stores.backends(CONF)[store_id]).check_url(url)
+            self.store(store_id).check_location(url)
         except ValueError as exc:
             raise exception.BadRequest('Invalid location: %s' % exc)
         validation = value.get('validation_data') or {}

@@ -23,10 +23,9 @@ class Store(abc.ABC):
         self.conf = conf
         self.id = store_id or self.name
 
-    @staticmethod
-    def check_url(url):
+    def check_location(self, url):
         """ValueError unless a client may give `url` as a location of this
-        store type (only stores reading remote data accept any)."""
+        store (only stores reading remote data accept any)."""
         raise ValueError('locations of this store are written by the server only')
 
     @abc.abstractmethod

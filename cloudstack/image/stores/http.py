@@ -2,7 +2,9 @@
 
 Nothing is written here: an image gets an http location when a client adds
 one (the locations API), and reads stream from that URL; deleting the image
-leaves the remote data alone.
+leaves the remote data alone. Only hosts in [image] location_allowed_hosts are
+accepted or read from, redirects included: a client must not make the cloud
+fetch from wherever it likes.
 """
 import urllib.error
 import urllib.parse
@@ -14,26 +16,76 @@ SCHEMES = ('http', 'https')
 TIMEOUT = 60        # seconds to connect or between two reads
 
 
-def check_url(url):
-    """ValueError unless `url` is an absolute http(s) URL with a host."""
+def host_allowed(entries, host, port, default_port):
+    """Whether host:port matches one of `entries` (a name or address, a leading
+    "." for a domain and its subdomains, ":port" for another port than the
+    scheme's default)."""
+    for entry in entries:
+        entry = entry.strip().lower()
+        if not entry:
+            continue
+        want_port = None
+        name, sep, tail = entry.rpartition(':')
+        if sep and tail.isdigit() and ':' not in name.strip('[]'):
+            entry, want_port = name, int(tail)
+        entry = entry.strip('[]')
+        if port != (want_port or default_port):
+            continue
+        if entry.startswith('.'):
+            if host == entry[1:] or host.endswith(entry):
+                return True
+        elif host == entry:
+            return True
+    return False
+
+
+def check_url(url, allowed_hosts):
+    """ValueError unless `url` is an absolute http(s) URL of an allowed host."""
     parts = urllib.parse.urlsplit(url) if isinstance(url, str) else None
+    try:
+        port = parts.port if parts else None
+    except ValueError:
+        parts = None
     if parts is None or parts.scheme.lower() not in SCHEMES or not parts.hostname:
         raise ValueError('%r is not an http(s) URL' % (url,))
     if parts.username or parts.password:
         raise ValueError('credentials in a location URL are not accepted')
+    default_port = 443 if parts.scheme.lower() == 'https' else 80
+    if not host_allowed(allowed_hosts, parts.hostname.lower(), port or default_port,
+                        default_port):
+        raise ValueError('%s does not pass filtering: its host is not in [image] '
+                         'location_allowed_hosts' % url)
 
 
-def _request(url, method='GET', headers=None):
-    check_url(url)
+class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
+    def __init__(self, allowed_hosts):
+        self.allowed_hosts = allowed_hosts
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        try:
+            check_url(urllib.parse.urljoin(req.full_url, newurl), self.allowed_hosts)
+        except ValueError as exc:
+            raise base.StoreError('redirect refused: %s' % exc)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _request(url, allowed_hosts, method='GET', headers=None):
+    try:
+        check_url(url, allowed_hosts)
+    except ValueError as exc:
+        raise base.StoreError(str(exc))
     req = urllib.request.Request(url.split('#', 1)[0], method=method,
                                  headers=headers or {})
+    opener = urllib.request.build_opener(_CheckedRedirects(allowed_hosts))
     try:
-        return urllib.request.urlopen(req, timeout=TIMEOUT)
+        return opener.open(req, timeout=TIMEOUT)
     except urllib.error.HTTPError as exc:
         exc.close()
         if exc.code in (404, 410):
             raise base.NotFound('%s: HTTP %d' % (url, exc.code))
         raise base.StoreError('%s: HTTP %d' % (url, exc.code))
+    except base.StoreError:
+        raise
     except (OSError, ValueError) as exc:
         raise base.StoreError('%s: %s' % (url, exc))
 
@@ -41,7 +93,9 @@ def _request(url, method='GET', headers=None):
 class HttpStore(base.Store):
     name = 'http'
     read_only = True
-    check_url = staticmethod(check_url)
+
+    def check_location(self, url):
+        check_url(url, self.conf.image.location_allowed_hosts)
 
     def add(self, image_id, chunks):
         raise base.StoreError('The http store is read-only.')
@@ -51,7 +105,8 @@ class HttpStore(base.Store):
         if offset or length is not None:
             end = '' if length is None else str(offset + length - 1)
             headers['Range'] = 'bytes=%d-%s' % (offset, end)
-        resp = _request(location, headers=headers)
+        resp = _request(location, self.conf.image.location_allowed_hosts,
+                        headers=headers)
         skip = offset if offset and resp.status != 206 else 0
         return self._stream(resp, chunk_size, skip, length)
 
@@ -76,7 +131,8 @@ class HttpStore(base.Store):
         """The data is not ours: nothing to remove."""
 
     def size(self, location):
-        with _request(location, method='HEAD') as resp:
+        with _request(location, self.conf.image.location_allowed_hosts,
+                      method='HEAD') as resp:
             value = resp.headers.get('Content-Length')
         if value is None or not value.isdigit():
             raise base.StoreError('%s did not say its size' % location)

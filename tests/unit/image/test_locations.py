@@ -23,6 +23,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_header('Content-Length', '0')
             self.end_headers()
             return None
+        if self.path == '/away':
+            self.send_response(302)
+            self.send_header('Location', 'http://169.254.169.254/latest')
+            self.send_header('Content-Length', '0')
+            self.end_headers()
+            return None
         body = DATA * 60 if self.path == '/big' else DATA
         rng = self.headers.get('Range')
         if rng:
@@ -50,9 +56,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def web(conf):
+def web(conf, override):
     srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), _Handler)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
+    override('location_allowed_hosts', ['127.0.0.1:%d' % srv.server_address[1]],
+             group='image')
     yield 'http://127.0.0.1:%d/disk.img' % srv.server_address[1]
     srv.shutdown()
     srv.server_close()
@@ -289,9 +297,27 @@ def test_http_store_reads_ranges_and_refuses_writes(web, conf):
         store.add('x', [b'data'])
     with pytest.raises(stores.base.NotFound):
         store.get(web.rsplit('/', 1)[0] + '/missing')
-    for url in ('file:///etc/passwd', 'gopher://h/x', 'http:///nohost'):
+    # Only the allowed hosts, redirects included.
+    with pytest.raises(stores.base.StoreError):
+        store.get(web.rsplit('/', 1)[0] + '/away')
+    for url in ('file:///etc/passwd', 'gopher://h/x', 'http:///nohost',
+                'http://127.0.0.1:1/x', 'http://169.254.169.254/latest',
+                'http://u:p@' + web[len('http://'):], 'http://127.0.0.1:99999999/x'):
         with pytest.raises(ValueError):
-            http_store.check_url(url)
+            store.check_location(url)
+    store.check_location(web + '#fragment')
+
+
+def test_locations_only_from_allowed_hosts(users, web, shown, override):
+    a = users['alice']
+    img = a.create_image()
+    for url in ('http://127.0.0.1:1/x', 'http://10.0.0.1/disk.img'):
+        resp = _add(a, img['id'], _loc(url))
+        assert resp.status_int == 400 and 'does not pass filtering' in resp.text
+        assert _post_location(a, img['id'], url).status_int == 400
+    override('location_allowed_hosts', [], group='image')
+    assert _post_location(a, img['id'], web).status_int == 400
+    assert a.get(IMG + '/' + img['id']).json['status'] == 'queued'
 
 
 @pytest.fixture
