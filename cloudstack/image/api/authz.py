@@ -16,7 +16,7 @@ def authorize(req, rule, target=None):
     if target is None:
         target = {'project_id': req.context.project_id or ''}
     policy.authorize(req.context, rule, target)
-    if rule == 'add_image':
+    if rule in OWNER_ONLY:
         _old_defaults_owner_only(req.context, rule, target.get('owner'))
 
 

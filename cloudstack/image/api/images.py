@@ -161,8 +161,8 @@ class Images:
         target = authz.image(req, 'modify_image', image_id)
         for op, path, _ in ops:
             if path[0] == 'locations':
-                policy.authorize(req.context, 'delete_image_location' if op == 'remove'
-                                 else 'set_image_location', target)
+                authz.authorize(req, 'delete_image_location' if op == 'remove'
+                                else 'set_image_location', target)
         authz.changes(req, [(path[0], value) for op, path, value in ops
                             if op != 'remove' and len(path) == 1
                             and path[0] != 'locations'], target['owner'])
