@@ -89,6 +89,9 @@ fake_driver_opts = [
     cfg.StrOpt('state_dir',
                help='Directory the fake hypervisor keeps its instances in, so '
                     'they outlive a restart (default: <data_dir>/fake-virt/<host>).'),
+    cfg.FloatOpt('snapshot_seconds', default=0, min=0,
+                 help='How long the fake hypervisor takes to write a snapshot, so that '
+                      'clients can see the server while its image is uploading.'),
 ]
 
 quota_opts = [

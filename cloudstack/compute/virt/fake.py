@@ -1,4 +1,5 @@
-"""The fake hypervisor: complete, deterministic and instant.
+"""The fake hypervisor: complete, deterministic and instant (snapshots wait
+[fake_driver] snapshot_seconds, default none).
 
 It keeps each instance as a small JSON file in its state directory, so that
 what it "runs" outlives a restart of the agent (as a real hypervisor's
@@ -7,6 +8,7 @@ domains do) and tests can see exactly what a crash left behind.
 import contextlib
 import json
 import os
+import time
 
 from cloudstack import drivers
 from cloudstack.conf import CONF
@@ -166,6 +168,7 @@ class FakeDriver(driver.ComputeDriver):
 
     def snapshot(self, context, instance, upload):
         record = self._load(instance.uuid)
+        time.sleep(CONF.fake_driver.snapshot_seconds)
         upload('raw', iter([('fake disk of %s\n' % record['uuid']).encode()]))
 
     def migrate_disk_and_power_off(self, context, instance, dest_host, flavor,
