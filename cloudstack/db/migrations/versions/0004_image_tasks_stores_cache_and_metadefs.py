@@ -73,17 +73,13 @@ def upgrade():
     sa.UniqueConstraint('name', name=op.f('uq_metadef_resource_types_name'))
     )
     op.create_table('image_locations',
-    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('image_id', sa.String(length=36), nullable=False),
     sa.Column('store', sa.String(length=64), nullable=False),
     sa.Column('url', sa.Text(), nullable=False),
-    sa.Column('meta', sa.JSON(), nullable=False),
     sa.Column('created_at', cloudstack.db.models.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['image_id'], ['images.id'], name=op.f('fk_image_locations_image_id_images'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_image_locations'))
+    sa.PrimaryKeyConstraint('image_id', 'store', name=op.f('pk_image_locations'))
     )
-    with op.batch_alter_table('image_locations', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_image_locations_image_id'), ['image_id'], unique=False)
     op.create_table('metadef_namespace_resource_types',
     sa.Column('namespace_id', sa.Integer(), nullable=False),
     sa.Column('resource_type_id', sa.Integer(), nullable=False),
