@@ -22,6 +22,8 @@ import urllib.parse
 
 import webob
 
+from cloudstack.object_store.api import objects
+from cloudstack.object_store import manager
 from cloudstack.object_store import middleware
 from cloudstack.object_store.middleware import _base
 
@@ -73,7 +75,7 @@ def _split_seg_path(path):
     """(container, obj) of '/container/object', or None."""
     if not isinstance(path, str):
         return None
-    parts = urllib.parse.unquote(path).lstrip('/').split('/', 1)
+    parts = path.lstrip('/').split('/', 1)
     if len(parts) < 2 or not parts[0] or not parts[1]:
         return None
     return parts[0], parts[1]
@@ -279,7 +281,10 @@ class StaticLargeObject(_base.Filter):
         body = json.dumps(entries).encode()
         headers = {k: v for k, v in req.headers.items()
                    if k.lower().startswith(('x-object-meta-', 'x-delete-'))
-                   or k.lower() in _PASS}
+                   or k.lower() in _PASS and k.lower() != 'x-detect-content-type'}
+        # listings show the large object's size and ETag (as Swift's do)
+        headers['Content-Type'] = '%s;swift_bytes=%d;slo_etag=%s' % (
+            objects.content_type_for(req, obj), total, etag)
         sysmeta = {SLO: 'True', SLO_ETAG: etag, SLO_SIZE: str(total)}
         put = _base.sub(req, 'PUT', middleware.quote_path('v1', account, container, obj),
                         headers=headers, body=body, sysmeta=sysmeta)
@@ -308,10 +313,31 @@ class StaticLargeObject(_base.Filter):
         if not _is_slo(head.headers):
             return self.app
         if mm == 'get':
+            if src[0] != dst[0]:
+                return self._copy_manifest_across(req, head, src, dst)
             req.environ[_base.SYSMETA_ENV] = dict(
                 req.environ.get(_base.SYSMETA_ENV) or {}, **{SLO: 'True'})
             return self.app
         return _base.copy_large(self, self.app, req, src, dst)
+
+    def _copy_manifest_across(self, req, head, src, dst):
+        """A manifest copied to another account is PUT there again, its
+        segments checked with the caller's rights in that account."""
+        resp, entries = self._fetch_manifest(req, *src)
+        _base.close(resp)
+        if entries is None:
+            return _base.finish(req, _base.error(resp.status_int,
+                                                 resp.status.split(' ', 1)[-1]))
+        headers = {}
+        if not _base.truthy(req.headers.get('X-Fresh-Metadata')):
+            headers.update(_base.copied_headers(head.headers))
+        headers.update(_base.copied_headers(req.headers, request=True))
+        headers['Content-Type'] = manager.split_content_type(
+            headers.get('Content-Type') or 'application/octet-stream')[0]
+        put = _base.sub(req, 'PUT', middleware.quote_path('v1', *dst),
+                        headers=headers, body=json.dumps(_raw(entries)).encode(),
+                        query={'multipart-manifest': 'put'})
+        return self.put_manifest(put, *dst)
 
     # --- GET ---------------------------------------------------------------
     def _fetch_manifest(self, req, account, container, obj):
@@ -331,19 +357,9 @@ class StaticLargeObject(_base.Filter):
             return resp
         body = _base.body_of(resp)
         if req.GET.get('format') == 'raw':
-            entries = json.loads(body)
-            raw = []
-            for e in entries:
-                if 'data' in e:
-                    raw.append({'data': e['data']})
-                    continue
-                item = {'path': e['name'], 'etag': e['hash'],
-                        'size_bytes': e['bytes']}
-                if e.get('range'):
-                    item['range'] = e['range']
-                raw.append(item)
-            body = json.dumps(raw).encode()
-        resp.headers['Content-Type'] = 'application/json; charset=utf-8'
+            body = json.dumps(_raw(json.loads(body))).encode()
+        if req.GET.get('format') != 'raw':
+            resp.headers['Content-Type'] = 'application/json; charset=utf-8'
         resp.app_iter = [] if req.method == 'HEAD' else [body]
         if req.GET.get('format') == 'raw':
             resp.headers['ETag'] = hashlib.md5(body).hexdigest()
@@ -386,6 +402,13 @@ class StaticLargeObject(_base.Filter):
         return out
 
     def get_large(self, req, account, container, obj):
+        part = req.GET.get('part-number')
+        if part is not None and not (part.isdigit() and int(part) > 0):
+            out = _base.error(400, 'Bad Request',
+                              'Part number must be an integer greater than 0')
+            if req.method == 'HEAD':
+                out.body = b''
+            return _base.finish(req, out)
         shown = _base.show_sysmeta(req)
         resp = req.get_response(self.app)
         is_slo = _is_slo(resp.headers)
@@ -403,8 +426,9 @@ class StaticLargeObject(_base.Filter):
             return resp
         etag = resp.headers.get(SLO_ETAG)
         size = resp.headers.get(SLO_SIZE)
+        manifest_etag = resp.headers.get('ETag', '').strip('"')
         entries = None
-        if req.method == 'GET' or etag is None or size is None:
+        if req.method == 'GET' or etag is None or size is None or part is not None:
             if full:
                 entries = json.loads(_base.body_of(resp))
             else:
@@ -423,12 +447,27 @@ class StaticLargeObject(_base.Filter):
                 segments = self._segments(req, account, entries)
             except _base.SegmentError as exc:
                 return _base.finish(req, _base.error(409, 'Conflict', str(exc)))
+        extra = {SLO: 'True', 'X-Manifest-Etag': manifest_etag}
+        if part is not None:
+            extra['X-Parts-Count'] = str(len(entries))
+            if int(part) > len(entries):
+                out = _base.error(416, 'Requested Range Not Satisfiable',
+                                  'The requested part number is not satisfiable',
+                                  headers=dict(extra, **{
+                                      'ETag': '"%s"' % etag,
+                                      'Content-Range': 'bytes */%d' % size}))
+                if req.method == 'HEAD':
+                    out.body = b''
+                return _base.finish(req, out)
+            start = sum(entry_size(e) for e in entries[:int(part) - 1])
+            req.headers['Range'] = 'bytes=%d-%d' % (
+                start, start + entry_size(entries[int(part) - 1]) - 1)
         req.environ['cloudstack.lo.container'] = container
         req.environ['cloudstack.lo.obj'] = obj
         out = _base.large_response(self.app, req, resp, segments, size, etag,
                                    check_etag=True)
         _base.hide_sysmeta(out, shown, _OWN)
-        out.headers[SLO] = 'True'
+        out.headers.update(extra)
         return out
 
     # --- DELETE ------------------------------------------------------------
@@ -481,6 +520,20 @@ class StaticLargeObject(_base.Filter):
                       for p, s in result['Errors']]
             resp.body = ('\n'.join(lines) + '\n').encode()
         return _base.finish(req, resp)
+
+
+def _raw(entries):
+    """A stored manifest in the form it is PUT in."""
+    raw = []
+    for e in entries:
+        if 'data' in e:
+            raw.append({'data': e['data']})
+            continue
+        item = {'path': e['name'], 'etag': e['hash'], 'size_bytes': e['bytes']}
+        if e.get('range'):
+            item['range'] = e['range']
+        raw.append(item)
+    return raw
 
 
 def _check_data(seg):
