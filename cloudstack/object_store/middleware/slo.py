@@ -351,7 +351,11 @@ class StaticLargeObject(_base.Filter):
 
     def get_manifest(self, req, account, container, obj):
         shown = _base.show_sysmeta(req)
+        method = req.method
+        if req.GET.get('format') == 'raw':
+            req.method = 'GET'      # the raw form's length needs the body
         resp = req.get_response(self.app)
+        req.method = method
         _base.hide_sysmeta(resp, shown, _OWN)
         if resp.status_int != 200 or not _is_slo(resp.headers):
             return resp
@@ -368,9 +372,9 @@ class StaticLargeObject(_base.Filter):
 
     def _segments(self, req, account, entries, depth=0):
         """Flatten entries (sub-SLOs read and expanded) into Segments."""
-        if depth > MAX_NESTING:
-            raise _base.SegmentError('Max recursion depth exceeded on a '
-                                     'nested manifest')
+        if depth >= MAX_NESTING:
+            # at most MAX_NESTING manifests in a chain; Swift's plain 409
+            raise _base.SegmentError('')
         out = []
         for e in entries:
             if 'data' in e:
@@ -446,7 +450,7 @@ class StaticLargeObject(_base.Filter):
             try:
                 segments = self._segments(req, account, entries)
             except _base.SegmentError as exc:
-                return _base.finish(req, _base.error(409, 'Conflict', str(exc)))
+                return _base.finish(req, _base.error(409, 'Conflict', str(exc) or None))
         extra = {SLO: 'True', 'X-Manifest-Etag': manifest_etag}
         if part is not None:
             extra['X-Parts-Count'] = str(len(entries))

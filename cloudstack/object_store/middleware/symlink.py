@@ -19,6 +19,7 @@ import re
 import urllib.parse
 from xml.sax import saxutils
 
+from cloudstack.object_store.api import util
 from cloudstack.object_store import manager
 from cloudstack.object_store import middleware
 from cloudstack.object_store.middleware import _base
@@ -84,14 +85,14 @@ class Symlink(_base.Filter):
                 return _error(req, 400, 'Bad Request',
                               'X-Symlink-Target header required')
             return self.app
-        target = _target(req.headers['X-Symlink-Target'])
+        target = _target(util.from_wsgi(req.headers['X-Symlink-Target']))
         if target is None:
             return _error(req, 412, 'Precondition Failed',
                           'X-Symlink-Target header must be of the form '
                           '<container name>/<object name>')
         t_account = req.headers.get('X-Symlink-Target-Account')
         if t_account is not None:
-            t_account = urllib.parse.unquote(t_account)
+            t_account = util.header_path(t_account)
             if not t_account or '/' in t_account:
                 return _error(req, 412, 'Precondition Failed',
                               'Account name cannot contain slashes')
@@ -180,11 +181,10 @@ class Symlink(_base.Filter):
         if req.GET.get('symlink') == 'get':
             return self.app
         if req.method == 'PUT':
-            src = _target(req.headers['X-Copy-From'].lstrip('/'))
+            src = _target(util.from_wsgi(req.headers['X-Copy-From']).lstrip('/'))
             if src is None:
                 return self.app
-            src_account = urllib.parse.unquote(
-                req.headers.get('X-Copy-From-Account') or account)
+            src_account = util.header_path(req.headers.get('X-Copy-From-Account')) or account
         else:
             src_account, src = account, (container, obj)
         t_account, target = src_account, src

@@ -190,9 +190,8 @@ class TempURL:
                         req, 400, 'Bad Request',
                         'The header %r is not allowed in this tempurl' % header)
         if 'X-Copy-From' in req.headers or 'X-Copy-From-Account' in req.headers:
-            src_account = urllib.parse.unquote(
-                req.headers.get('X-Copy-From-Account') or account)
-            src = urllib.parse.unquote(req.headers.get('X-Copy-From', ''))
+            src_account = util.header_path(req.headers.get('X-Copy-From-Account')) or account
+            src = util.header_path(req.headers.get('X-Copy-From'))
             src_container = src.lstrip('/').split('/', 1)[0]
             if src_account != account or (scope == 'container'
                                           and src_container != container):
