@@ -209,27 +209,58 @@ class VersionedWrites(_base.Filter):
         return _base.call(self.app, _base.sub(
             req, 'DELETE', middleware.quote_path('v1', account, container, obj)))
 
+    def _restore(self, req, account, loc, name, container, obj):
+        """Copy version `name` back as the object: True, False when it is
+        gone meanwhile, or the error response."""
+        src = self._get(req, account, loc, name)
+        if src.status_int == 404:
+            _base.close(src)
+            return False
+        if not _base.is_success(src):
+            _base.close(src)
+            return _base.finish(req, _base.error(
+                src.status_int, src.status.split(' ', 1)[-1]))
+        put = self._copy(req, src, account, container, obj)
+        _base.close(put)
+        if not _base.is_success(put):
+            return _base.finish(req, _base.error(
+                put.status_int, put.status.split(' ', 1)[-1]))
+        return True
+
     def delete_stack(self, req, account, container, obj, loc):
-        for entry in self._versions(req, account, loc, obj):
-            if entry.get('content_type') == DELETE_MARKER:
-                # A history-mode marker: the object had been deleted.
-                continue
-            src = self._get(req, account, loc, entry['name'])
-            if src.status_int == 404:
-                _base.close(src)
-                continue
-            if not _base.is_success(src):
-                _base.close(src)
-                return _base.finish(req, _base.error(
-                    src.status_int, src.status.split(' ', 1)[-1]))
-            put = self._copy(req, src, account, container, obj)
-            _base.close(put)
-            if not _base.is_success(put):
-                return _base.finish(req, _base.error(
-                    put.status_int, put.status.split(' ', 1)[-1]))
-            gone = self._delete(req, account, loc, entry['name'])
-            _base.close(gone)
-            return _base.no_content(req)
+        """Swift's stack mode: the newest version replaces the object and
+        leaves the versions container. A delete marker on top (left by
+        history mode) is removed instead: while the object exists, the
+        DELETE removes it as asked; when it does not, the version under
+        the marker (if not another marker) comes back first."""
+        versions = self._versions(req, account, loc, obj)
+        for entry in versions:
+            if entry.get('content_type') != DELETE_MARKER:
+                restored = self._restore(req, account, loc, entry['name'],
+                                         container, obj)
+                if restored is False:
+                    continue
+                if restored is not True:
+                    return restored
+                return self._delete(req, account, loc, entry['name'])
+            head = _base.call(self.app, _base.sub(
+                req, 'HEAD', middleware.quote_path('v1', account, container, obj),
+                query={'symlink': 'get'}))
+            _base.close(head)
+            if head.status_int != 404:
+                break
+            for older in versions:
+                if older.get('content_type') == DELETE_MARKER:
+                    break
+                restored = self._restore(req, account, loc, older['name'],
+                                         container, obj)
+                if restored is False:
+                    continue
+                if restored is not True:
+                    return restored
+                _base.close(self._delete(req, account, loc, older['name']))
+                break
+            return self._delete(req, account, loc, entry['name'])
         return self.app
 
     def delete_history(self, req, account, container, obj, loc):

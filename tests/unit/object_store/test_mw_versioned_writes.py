@@ -134,3 +134,22 @@ def test_write_access_to_the_container_is_enough(swift, other):
 
 def raw_put(client, path, body):
     return raw(client.app, 'PUT', path, client.token, body)
+
+
+def test_stack_delete_over_history_markers(swift):
+    swift('PUT', '/vers')
+    swift('PUT', '/c', headers={'X-History-Location': 'vers'})
+    swift('PUT', '/c/o', b'v1')
+    swift('PUT', '/c/o', b'v2')
+    assert swift('DELETE', '/c/o').status_int == 204        # v2 archived, a marker
+    assert swift('DELETE', '/c/o').status_int == 404        # a second marker
+    assert len(_names(swift, 'vers')) == 4
+    swift('POST', '/c', headers={'X-Versions-Location': 'vers'})
+    # the newest marker goes; the one under it stays: nothing comes back
+    assert swift('DELETE', '/c/o').status_int == 204
+    assert len(_names(swift, 'vers')) == 3
+    assert swift('GET', '/c/o').status_int == 404
+    # the next marker goes and v2 under it comes back
+    assert swift('DELETE', '/c/o').status_int == 204
+    assert swift('GET', '/c/o').body == b'v2'
+    assert len(_names(swift, 'vers')) == 1
