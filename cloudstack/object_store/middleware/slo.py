@@ -20,9 +20,11 @@ import hashlib
 import json
 import urllib.parse
 
+import eventlet
 import webob
 
 from cloudstack.object_store.api import objects
+from cloudstack.object_store.api import util
 from cloudstack.object_store import manager
 from cloudstack.object_store import middleware
 from cloudstack.object_store.middleware import _base
@@ -34,6 +36,11 @@ _OWN = (SLO_ETAG, SLO_SIZE)
 MAX_MANIFEST_SEGMENTS = 1000
 MAX_MANIFEST_SIZE = 8 * 1024 * 1024
 MAX_NESTING = 10
+# Seconds between the blanks of a heartbeating manifest PUT.
+YIELD_FREQUENCY = 10
+# What Swift's error pages say, where util's do not say it.
+_EXPLAINED = {400: 'The server could not comply with the request since it is '
+                   'either malformed or otherwise incorrect.'}
 _KEYS = {'path', 'etag', 'size_bytes', 'range'}
 # Headers of a manifest PUT that the stored manifest keeps.
 _PASS = ('content-type', 'content-encoding', 'content-disposition',
@@ -212,19 +219,64 @@ class StaticLargeObject(_base.Filter):
         return data
 
     def put_manifest(self, req, account, container, obj):
+        if _base.truthy(req.GET.get('heartbeat')):
+            return self._put_heartbeating(req, account, container, obj)
+        return self._put_manifest(req, account, container, obj)[0]
+
+    def _put_heartbeating(self, req, account, container, obj):
+        """?heartbeat=on: 202 at once, blanks while the segments are
+        checked, then the outcome in the body (text or JSON, as bulk
+        answers)."""
+        def body():
+            yield b' '
+            worker = eventlet.spawn(self._put_manifest, req, account, container, obj)
+            while True:
+                with eventlet.Timeout(YIELD_FREQUENCY, False):
+                    resp, problems = worker.wait()
+                    break
+                yield b' '
+            _base.close(resp)
+            code = resp.status_int
+            result = {'Response Status': resp.status,
+                      'Response Body': '' if _base.is_success(resp) else
+                      '%s\n%s' % (resp.status.split(' ', 1)[-1],
+                                   _EXPLAINED.get(code, util._BODIES.get(code, ''))),
+                      'Errors': [list(p) for p in problems]}
+            if _base.is_success(resp):
+                result['Etag'] = resp.headers.get('ETag', '').strip('"')
+                result['Last Modified'] = resp.headers.get('Last-Modified', '')
+            if 'application/json' in req.headers.get('Accept', ''):
+                out = json.dumps(result)
+            else:
+                lines = ['%s: %s' % (k, result[k]) for k in (
+                    'Response Status', 'Etag', 'Last Modified', 'Response Body')
+                    if k in result]
+                lines += ['Errors:'] + ['%s, %s' % tuple(p) for p in problems]
+                out = '\n'.join(lines) + '\n'
+            yield b'\r\n\r\n' + out.encode()
+        out = webob.Response(status=202, content_type=None)
+        out.headers['Content-Type'] = (
+            'application/json; charset=utf-8'
+            if 'application/json' in req.headers.get('Accept', '')
+            else 'text/plain; charset=utf-8')
+        out.app_iter = body()
+        return _base.finish(req, out)
+
+    def _put_manifest(self, req, account, container, obj):
+        """(response, [(segment path, problem)])."""
         try:
             data = self._parse(req)
         except ManifestError as exc:
             return _base.finish(req, _base.error(
                 exc.status, 'Bad Request' if exc.status == 400 else
-                'Request Entity Too Large', str(exc)))
+                'Request Entity Too Large', str(exc))), []
         problems, entries = [], []
         for i, seg in enumerate(data):
             if 'data' in seg:
                 entries.append({'data': seg['data']})
                 continue
             s_container, s_obj = _split_seg_path(seg['path'])
-            path = '/%s/%s' % (s_container, s_obj)
+            path = seg['path']     # problems name it as the client did
             if (s_container, s_obj) == (container, obj):
                 problems.append((path, 'Manifest cannot reference itself'))
                 continue
@@ -248,7 +300,7 @@ class StaticLargeObject(_base.Filter):
                 problems.append((path, 'Size Mismatch'))
             if want_etag is not None and want_etag.strip('"') != etag:
                 problems.append((path, 'Etag Mismatch'))
-            entry = {'name': path, 'bytes': size, 'hash': etag,
+            entry = {'name': '/%s/%s' % (s_container, s_obj), 'bytes': size, 'hash': etag,
                      'content_type': head.headers.get('Content-Type', ''),
                      'last_modified': _iso(head.headers)}
             if sub_slo:
@@ -272,12 +324,12 @@ class StaticLargeObject(_base.Filter):
                 continue
             entries.append(entry)
         if problems:
-            return _base.finish(req, self._problems(req, problems))
+            return _base.finish(req, self._problems(req, problems)), problems
         total = sum(entry_size(e) for e in entries)
         etag = slo_etag_of(entries)
         want = req.headers.get('ETag')
         if want and want.strip('"') != etag:
-            return _base.finish(req, _base.error(422, 'Unprocessable Entity'))
+            return _base.finish(req, _base.error(422, 'Unprocessable Entity')), []
         body = json.dumps(entries).encode()
         headers = {k: v for k, v in req.headers.items()
                    if k.lower().startswith(('x-object-meta-', 'x-delete-'))
@@ -291,7 +343,7 @@ class StaticLargeObject(_base.Filter):
         resp = _base.call(self.app, put)
         if _base.is_success(resp):
             resp.headers['ETag'] = '"%s"' % etag
-        return resp
+        return resp, []
 
     def _problems(self, req, problems):
         accept = req.headers.get('Accept', '')
@@ -337,7 +389,7 @@ class StaticLargeObject(_base.Filter):
         put = _base.sub(req, 'PUT', middleware.quote_path('v1', *dst),
                         headers=headers, body=json.dumps(_raw(entries)).encode(),
                         query={'multipart-manifest': 'put'})
-        return self.put_manifest(put, *dst)
+        return self._put_manifest(put, *dst)[0]
 
     # --- GET ---------------------------------------------------------------
     def _fetch_manifest(self, req, account, container, obj):
@@ -571,6 +623,7 @@ def filter_factory(global_conf, **local_conf):
     mw = StaticLargeObject(None, conf)
     middleware.register_info(
         'slo', max_manifest_segments=mw.max_segments,
+        yield_frequency=YIELD_FREQUENCY,
         max_manifest_size=mw.max_size, min_segment_size=mw.min_segment_size)
 
     def make(app):

@@ -271,3 +271,23 @@ def test_part_number(swift):
     r = swift('COPY', '/c/big?part-number=1', headers={'Destination': 'c/first'})
     assert r.status_int == 201
     assert swift('GET', '/c/first').body == PARTS[0]
+
+
+def test_heartbeating_put(swift):
+    segs = _segments(swift)
+    r = swift('PUT', '/c/big?multipart-manifest=put&heartbeat=on',
+              body=json.dumps(segs).encode())
+    assert r.status_int == 202
+    head, sep, result = r.body.partition(b'\r\n\r\n')
+    assert sep and not head.strip()
+    assert 'Response Status: 201 Created' in result.decode().split('\n')
+    assert swift('GET', '/c/big').body == b''.join(PARTS)
+    r = swift('PUT', '/c/bad?multipart-manifest=put&heartbeat=on',
+              body=json.dumps(segs + [{'path': 'nowhere/seg'}]).encode(),
+              headers={'Accept': 'application/json'})
+    assert r.status_int == 202
+    out = json.loads(r.body.partition(b'\r\n\r\n')[2])
+    assert out['Response Status'] == '400 Bad Request'
+    assert out['Errors'] == [['nowhere/seg', '404 Not Found']]
+    assert 'Etag' not in out
+    assert swift('HEAD', '/c/bad').status_int == 404
