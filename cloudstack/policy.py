@@ -83,9 +83,10 @@ def list_rules(service=None):
 
 def _service_of(rule):
     if not _owners:
-        for service in SERVICES:
-            for default in _service_rules(service):
-                _owners.setdefault(default.name, service)
+        owners = {}
+        for service in reversed(SERVICES):
+            owners.update((default.name, service) for default in _service_rules(service))
+        _owners.update(owners)      # whole, never half-filled for another thread
     return _owners[rule]        # KeyError: a rule the code forgot to register
 
 
@@ -94,8 +95,10 @@ def enforcer(rule):
     service = _service_of(rule)
     found = _enforcers.get(service)
     if found is None:
-        found = _enforcers[service] = _Enforcer(CONF)
+        # Published only once its rules are in: other threads use it at once.
+        found = _Enforcer(CONF)
         found.register_defaults(_service_rules(service))
+        found = _enforcers.setdefault(service, found)
     return found
 
 

@@ -51,11 +51,17 @@ EVENTS = {
     'detach_volume': ('compute_detach_volume', None),
     'restore': ('compute_restore_instance', None),
 }
+# Work Block Storage asks for (assisted volume snapshots): no instance action
+# and no fault; the outcome goes to the snapshot's status instead.
+FOR_BLOCK_STORAGE = ('volume_snapshot_create', 'volume_snapshot_delete')
 
 
 def run(agent, uuid, action, kwargs):
     inst = agent.load(uuid)
     if inst is None or inst.deleted:
+        return
+    if action in FOR_BLOCK_STORAGE:
+        globals()['do_' + action](agent, inst, **kwargs)
         return
     event, fail_state = EVENTS[action]
     try:
@@ -221,10 +227,12 @@ def do_unshelve(agent, inst):
     sysmeta = dict(inst.system_metadata or {})
     image_id = sysmeta.get('shelved_image_id')
     if inst.vm_state == states.SHELVED_OFFLOADED:
+        from cloudstack.compute import volume_api
         image = image_source(agent.ctx, image_id or inst.image_ref) if (
             image_id or inst.image_ref) else None
-        agent.driver.spawn(agent.ctx, _di(inst), image, [], None,
-                           inst.network_info or [], None)
+        agent.driver.spawn(agent.ctx, _di(inst), image, [], None, inst.network_info or [],
+                           volume_api.block_device_info(agent.ctx, inst, agent.driver))
+        volume_api.complete_attachments(agent.ctx, inst)
     else:
         agent.driver.power_on(agent.ctx, _di(inst), inst.network_info or [])
     if image_id:
@@ -415,6 +423,30 @@ def do_attach_volume(agent, inst, bdm_id):
 def do_detach_volume(agent, inst, bdm_id):
     from cloudstack.compute import volume_api
     volume_api.detach(agent.ctx, inst, agent.driver, bdm_id, _di(inst))
+
+
+def _assisted_snapshot(agent, inst, what, snapshot_id, done, failed, *args):
+    from cloudstack.compute import volume_api
+    try:
+        getattr(agent.driver, what)(agent.ctx, _di(inst), *args)
+    except virt.InstanceNotFound:
+        LOG.info('%s: server %s is no longer on this hypervisor', what, inst.uuid)
+        return
+    except Exception:
+        LOG.exception('%s of server %s failed', what, inst.uuid)
+        volume_api.report_snapshot_status(inst, snapshot_id, failed)
+        return
+    volume_api.report_snapshot_status(inst, snapshot_id, done)
+
+
+def do_volume_snapshot_create(agent, inst, volume_id, create_info):
+    _assisted_snapshot(agent, inst, 'volume_snapshot_create', create_info['snapshot_id'],
+                       'creating', 'error', volume_id, create_info)
+
+
+def do_volume_snapshot_delete(agent, inst, volume_id, snapshot_id, delete_info):
+    _assisted_snapshot(agent, inst, 'volume_snapshot_delete', snapshot_id, 'deleting',
+                       'error_deleting', volume_id, snapshot_id, delete_info)
 
 
 def do_refresh_network(agent, inst):

@@ -22,6 +22,7 @@ from cloudstack.db import api as db_api
 from cloudstack.db.models import utcnow
 from cloudstack.tasks import agents
 from cloudstack.compute import models, network_api, scheduler, states, volume_api
+from cloudstack.compute import recovery  # noqa: F401  (registers the servers' lifecycles)
 from cloudstack.compute.manager.base import this_host
 from cloudstack.compute.virt import driver as virt
 
@@ -339,8 +340,6 @@ class ComputeService(agents.RoleService):
         agent.update_available_resource()
 
     def resync(self):
-        from cloudstack.compute import recovery
-        recovery.recover(self.host)
         get_agent(self.host).resync()
 
     def report(self):

@@ -362,3 +362,19 @@ class TaskLog(Base):
     message: Mapped[str] = col(sa.String(255), default='')
     task_items: Mapped[int] = col(default=0)
     errors: Mapped[int] = col(default=0)
+
+
+class ConsoleAuthToken(Base):
+    """A console URL's token (only its SHA-256 is kept) and where it leads,
+    until it expires."""
+    __tablename__ = 'compute_console_auth_tokens'
+
+    id: Mapped[int] = col(primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = col(sa.String(64), unique=True)
+    console_type: Mapped[str] = col(sa.String(64))
+    host: Mapped[str] = col(sa.String(255))
+    port: Mapped[int]
+    internal_access_path: Mapped[str | None] = col(sa.String(255))
+    instance_uuid: Mapped[str] = col(sa.String(36), index=True)
+    expires: Mapped[datetime.datetime] = col(UTCDateTime, index=True)
+    created_at: Mapped[datetime.datetime] = col(UTCDateTime, default=utcnow)

@@ -125,6 +125,15 @@ def validate_security_groups(ctx, names):
         _group_ids(manager(), ctx, names)
 
 
+def check_bound(port):
+    """A port no network agent of the host could bind fails the build (Nova's
+    libvirt driver raises this on vif_type binding_failed)."""
+    if port.get('binding:vif_type') == 'binding_failed':
+        raise exception.CloudstackError('Unexpected vif_type=binding_failed: port %s could '
+                                        'not be bound to host %s' % (
+                                            port['id'], port.get('binding:host_id')))
+
+
 def allocate_for_instance(ctx, inst, host):
     """Create or bind the server's ports on `host`; the VIF list. Idempotent:
     the ports a previous attempt made are found by device_id."""
@@ -159,6 +168,7 @@ def allocate_for_instance(ctx, inst, host):
                 body['security_groups'] = groups
             port = net.create_port(pctx, body)
             preserve = False
+        check_bound(port)
         network = net.get_network(pctx, port['network_id'])
         subnets = net.list_subnets(pctx, network_id=network['id'])
         vifs.append(_vif(net, port, network, subnets, item.get('tag'), preserve))

@@ -324,9 +324,9 @@ RULES = [
      'Show the hosts of migrations'),
     (P + 'os-console-auth-tokens', ADMIN, [('GET', '/os-console-auth-tokens/{console_token}')],
      'Show a console connection'),
-    (P + 'os-assisted-volume-snapshots:create', SERVICE_OR_ADMIN,
+    (P + 'os-assisted-volume-snapshots:create', SERVICE,
      [('POST', '/os-assisted-volume-snapshots')], 'Create an assisted volume snapshot'),
-    (P + 'os-assisted-volume-snapshots:delete', SERVICE_OR_ADMIN,
+    (P + 'os-assisted-volume-snapshots:delete', SERVICE,
      [('DELETE', '/os-assisted-volume-snapshots/{snapshot_id}')],
      'Delete an assisted volume snapshot'),
     (P + 'extensions', ANY, [('GET', '/extensions')], 'List extensions'),
@@ -429,14 +429,105 @@ DEPRECATED = {
         os_compute_api:os-instance-usage-audit-log:list
         os_compute_api:os-instance-usage-audit-log:show os_compute_api:os-services:delete
         os_compute_api:os-services:list os_compute_api:os-services:update""".split(),
+    'rule:context_is_admin': """
+        os_compute_api:os-migrate-server:migrate_live:host
+        os_compute_api:os-migrations:index:all_projects
+        os_compute_api:os-migrations:index:host
+        os_compute_api:servers:migrations:index:host""".split(),
 }
+
+# Deprecated defaults that had another name (an old policy.yaml uses it):
+# {old name: the rules it became}.
+RENAMED_FROM = {
+    'os_compute_api:os-attach-interfaces': """
+        os_compute_api:os-attach-interfaces:list
+        os_compute_api:os-attach-interfaces:show
+        os_compute_api:os-attach-interfaces:create
+        os_compute_api:os-attach-interfaces:delete""".split(),
+    'os_compute_api:os-baremetal-nodes': """
+        os_compute_api:os-baremetal-nodes:list
+        os_compute_api:os-baremetal-nodes:show""".split(),
+    'os_compute_api:os-deferred-delete': """
+        os_compute_api:os-deferred-delete:restore
+        os_compute_api:os-deferred-delete:force""".split(),
+    'os_compute_api:os-flavor-extra-specs:index': """
+        os_compute_api:servers:show:flavor-extra-specs""".split(),
+    'os_compute_api:os-floating-ips': """
+        os_compute_api:os-floating-ips:add os_compute_api:os-floating-ips:remove
+        os_compute_api:os-floating-ips:list os_compute_api:os-floating-ips:create
+        os_compute_api:os-floating-ips:show os_compute_api:os-floating-ips:delete""".split(),
+    'os_compute_api:os-hosts': """
+        os_compute_api:os-hosts:list os_compute_api:os-hosts:show
+        os_compute_api:os-hosts:update os_compute_api:os-hosts:reboot
+        os_compute_api:os-hosts:shutdown os_compute_api:os-hosts:start""".split(),
+    'os_compute_api:os-hypervisors': """
+        os_compute_api:os-hypervisors:list os_compute_api:os-hypervisors:list-detail
+        os_compute_api:os-hypervisors:statistics os_compute_api:os-hypervisors:show
+        os_compute_api:os-hypervisors:uptime os_compute_api:os-hypervisors:search
+        os_compute_api:os-hypervisors:servers""".split(),
+    'os_compute_api:os-instance-actions': """
+        os_compute_api:os-instance-actions:list
+        os_compute_api:os-instance-actions:show""".split(),
+    'os_compute_api:os-instance-usage-audit-log': """
+        os_compute_api:os-instance-usage-audit-log:list
+        os_compute_api:os-instance-usage-audit-log:show""".split(),
+    'os_compute_api:os-migrate-server:migrate_live': """
+        os_compute_api:os-migrate-server:migrate_live:host""".split(),
+    'os_compute_api:os-migrations:index': """
+        os_compute_api:os-migrations:index:all_projects
+        os_compute_api:os-migrations:index:host""".split(),
+    'os_compute_api:os-multinic': """
+        os_compute_api:os-multinic:add os_compute_api:os-multinic:remove""".split(),
+    'os_compute_api:os-networks:view': """
+        os_compute_api:os-networks:list os_compute_api:os-networks:show""".split(),
+    'os_compute_api:os-rescue': """
+        os_compute_api:os-unrescue""".split(),
+    'os_compute_api:os-security-groups': """
+        os_compute_api:os-security-groups:get os_compute_api:os-security-groups:show
+        os_compute_api:os-security-groups:create
+        os_compute_api:os-security-groups:update
+        os_compute_api:os-security-groups:delete
+        os_compute_api:os-security-groups:rule:create
+        os_compute_api:os-security-groups:rule:delete
+        os_compute_api:os-security-groups:list os_compute_api:os-security-groups:add
+        os_compute_api:os-security-groups:remove""".split(),
+    'os_compute_api:os-server-password': """
+        os_compute_api:os-server-password:show
+        os_compute_api:os-server-password:clear""".split(),
+    'os_compute_api:os-services': """
+        os_compute_api:os-services:list os_compute_api:os-services:update
+        os_compute_api:os-services:delete""".split(),
+    'os_compute_api:os-tenant-networks': """
+        os_compute_api:os-tenant-networks:list
+        os_compute_api:os-tenant-networks:show""".split(),
+    'os_compute_api:os-used-limits': """
+        os_compute_api:limits:other_project""".split(),
+    'os_compute_api:os-volumes': """
+        os_compute_api:os-volumes:list os_compute_api:os-volumes:create
+        os_compute_api:os-volumes:detail os_compute_api:os-volumes:show
+        os_compute_api:os-volumes:delete os_compute_api:os-volumes:snapshots:list
+        os_compute_api:os-volumes:snapshots:create
+        os_compute_api:os-volumes:snapshots:detail
+        os_compute_api:os-volumes:snapshots:show
+        os_compute_api:os-volumes:snapshots:delete""".split(),
+    'os_compute_api:servers:migrations:index': """
+        os_compute_api:servers:migrations:index:host""".split(),
+    'rule:admin_api': """
+        context_is_admin project_manager_api service_api project_manager_or_admin
+        service_or_admin""".split(),
+    'rule:admin_or_owner': """
+        project_member_api project_reader_api project_member_or_admin
+        project_reader_or_admin""".split(),
+}
+_OLD_NAME = {new: old for old, names in RENAMED_FROM.items() for new in names}
 DEPRECATED_REASON = 'Nova now knows the reader, member and manager roles.'
 
 
 def _deprecated(name):
     for old, names in DEPRECATED.items():
         if name in names:
-            return policy.DeprecatedRule(name, old, deprecated_reason=DEPRECATED_REASON,
+            return policy.DeprecatedRule(_OLD_NAME.get(name, name), old,
+                                         deprecated_reason=DEPRECATED_REASON,
                                          deprecated_since='W')
     return None
 

@@ -19,7 +19,7 @@ SHELVED_OFFLOADED = 'shelved_offloaded'
 
 # task_state: what is being done to it. A server has a task_state only while
 # work for it is in flight; the work is a durable task, and recovery ends it
-# (see TRANSITIONAL).
+# (see TRANSITIONAL_TASK_STATES).
 SCHEDULING = 'scheduling'
 NETWORKING = 'networking'
 BLOCK_DEVICE_MAPPING = 'block_device_mapping'
@@ -67,7 +67,16 @@ UNSHELVING = 'unshelving'
 # crash re-runs its task (they are idempotent) or, with none left, moves it
 # to a stable state: ERROR with a fault, or back to the vm_state it had.
 TRANSITIONAL_VM_STATES = (BUILDING,)
-TRANSITIONAL = 'task_state IS NOT NULL or vm_state = building'
+TRANSITIONAL_TASK_STATES = (
+    SCHEDULING, NETWORKING, BLOCK_DEVICE_MAPPING, SPAWNING, IMAGE_SNAPSHOT,
+    IMAGE_SNAPSHOT_PENDING, IMAGE_PENDING_UPLOAD, IMAGE_UPLOADING, IMAGE_BACKUP,
+    UPDATING_PASSWORD, RESIZE_PREP, RESIZE_MIGRATING, RESIZE_MIGRATED, RESIZE_FINISH,
+    RESIZE_REVERTING, RESIZE_CONFIRMING, REBOOTING, REBOOT_PENDING, REBOOT_STARTED,
+    REBOOTING_HARD, REBOOT_PENDING_HARD, REBOOT_STARTED_HARD, PAUSING, UNPAUSING,
+    SUSPENDING, RESUMING, POWERING_OFF, POWERING_ON, RESCUING, UNRESCUING, REBUILDING,
+    REBUILD_SPAWNING, MIGRATING, DELETING, SOFT_DELETING, RESTORING, SHELVING,
+    SHELVING_IMAGE_PENDING_UPLOAD, SHELVING_IMAGE_UPLOADING, SHELVING_OFFLOADING,
+    UNSHELVING)
 
 # Power states as Nova names them in notifications and diagnostics.
 POWER_NAMES = {NOSTATE: 'pending', RUNNING: 'running', PAUSED: 'paused',

@@ -117,7 +117,7 @@ def block_device_info(ctx, inst, driver):
     vm = manager()
     pctx = _pctx(inst)
     connector = driver.get_connector()
-    used = [b.device_name for b in bdms if b.device_name]
+    used = [b.device_name for b in bdms if b.device_name] + [out['root_device_name']]
     for b in volumes:
         volume_id = b.volume_id
         if volume_id is None:
@@ -216,6 +216,17 @@ def release_instance_volumes(ctx, inst):
             except exception.CloudstackError as exc:
                 LOG.warning('deleting volume %s of server %s failed: %s', b.volume_id,
                             inst.uuid, exc)
+
+
+def report_snapshot_status(inst, snapshot_id, status):
+    """Tell Block Storage how an assisted snapshot went (its driver waits
+    for it); a snapshot it no longer knows is only logged."""
+    try:
+        manager().update_snapshot_status(_pctx(inst), snapshot_id, status,
+                                         '90%' if status == 'creating' else None)
+    except exception.CloudstackError as exc:
+        LOG.warning('could not report status %s of snapshot %s: %s', status, snapshot_id,
+                    exc)
 
 
 def attach(ctx, inst, driver, bdm_id, di):

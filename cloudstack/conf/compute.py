@@ -53,10 +53,17 @@ compute_opts = [
     cfg.IntOpt('api_call_timeout', default=30, min=1,
                help='Seconds the API waits for an agent to answer a synchronous '
                     'call (console output, diagnostics).'),
-    cfg.StrOpt('novncproxy_base_url', default='http://127.0.0.1:6080/vnc_auto.html',
-               help='URL the noVNC console links point at.'),
-    cfg.StrOpt('serialproxy_base_url', default='ws://127.0.0.1:6083/',
-               help='URL the serial console links point at.'),
+    cfg.StrOpt('novncproxy_base_url', default='',
+               help='The noVNC page console links point at; empty: this cloud\'s '
+                    'own console proxy (<API root>/console/vnc_lite.html).'),
+    cfg.StrOpt('serialproxy_base_url', default='',
+               help='The websocket serial console links point at; empty: this '
+                    'cloud\'s own console proxy (<API root>/console/serial).'),
+    cfg.IntOpt('console_token_ttl', default=600, min=1,
+               help='Seconds a console URL\'s token stays valid.'),
+    cfg.StrOpt('novnc_web_dir', default='/usr/share/novnc',
+               help='noVNC\'s web files (Debian package novnc), which the console '
+                    'proxy serves at /console/.'),
     cfg.StrOpt('spicehtml5proxy_base_url', default='http://127.0.0.1:6082/spice_auto.html',
                help='URL the SPICE console links point at.'),
     cfg.IntOpt('deleted_server_retention', default=86400, min=0,
@@ -89,6 +96,9 @@ fake_driver_opts = [
     cfg.StrOpt('state_dir',
                help='Directory the fake hypervisor keeps its instances in, so '
                     'they outlive a restart (default: <data_dir>/fake-virt/<host>).'),
+    cfg.FloatOpt('snapshot_seconds', default=0, min=0,
+                 help='How long the fake hypervisor takes to write a snapshot, so that '
+                      'clients can see the server while its image is uploading.'),
 ]
 
 quota_opts = [

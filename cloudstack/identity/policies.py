@@ -91,6 +91,10 @@ BASE_RULES = {
                                   "'reader':%(target.role.name)s",
 }
 
+# a domain reader lists its domain's assignments, never those of no domain
+LIST_ASSIGNMENTS = (_admin_or_system_or_domain_reader('domain_id')[:-1]
+                    + ' and not None:%(target.domain_id)s)')
+
 SDP = ('system', 'domain', 'project')
 SP = ('system', 'project')
 P = ('project',)
@@ -164,6 +168,7 @@ RULES = [
     ('create_user', ADMIN_OR_USER_DOMAIN_MANAGER, SDP, OLD_ADMIN),
     ('update_user', ADMIN_OR_USER_DOMAIN_MANAGER, SDP, OLD_ADMIN),
     ('delete_user', ADMIN_OR_USER_DOMAIN_MANAGER, SDP, OLD_ADMIN),
+    ('revoke_tokens_for_user', 'rule:admin_or_owner', SDP, None),
     # groups and membership
     ('get_group', _admin_or_system_or_domain_reader('group.domain_id'), SDP, OLD_ADMIN),
     ('list_groups', _admin_or_system_or_domain_reader('group.domain_id'), SDP, OLD_ADMIN),
@@ -200,9 +205,8 @@ RULES = [
     ('list_grants', LIST_GRANTS, SDP, OLD_ADMIN),
     ('create_grant', CHANGE_GRANT, SDP, OLD_ADMIN),
     ('revoke_grant', CHANGE_GRANT, SDP, OLD_ADMIN),
-    ('list_role_assignments', _admin_or_system_or_domain_reader('domain_id'), SDP, OLD_ADMIN),
-    ('list_role_assignments_for_tree', _admin_or_system_or_domain_reader('domain_id'), SDP,
-     OLD_ADMIN),
+    ('list_role_assignments', LIST_ASSIGNMENTS, SDP, OLD_ADMIN),
+    ('list_role_assignments_for_tree', LIST_ASSIGNMENTS, SDP, OLD_ADMIN),
     *[(verb + '_system_grant' + ('s' if verb == 'list' else '') + '_for_' + actor,
        ADMIN_OR_SYSTEM_READER if verb in ('list', 'check') else ADMIN, SP, OLD_ADMIN)
       for actor in ('user', 'group') for verb in ('list', 'check', 'create', 'revoke')],
@@ -308,7 +312,7 @@ DEPRECATED_REASON = ('Keystone now knows system, domain and project scope and th
 def _default(short, check, scope, deprecated):
     name = 'identity:' + short
     old = None
-    if deprecated is not None and deprecated != check:
+    if deprecated is not None:      # also when unchanged: upstream keeps those
         old = policy.DeprecatedRule(name=name, check_str=deprecated,
                                     deprecated_reason=DEPRECATED_REASON,
                                     deprecated_since='S')

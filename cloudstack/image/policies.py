@@ -79,9 +79,9 @@ RULES = [
     ('cache_prune', ADMIN, None),
     ('stores_info_detail', ADMIN + ' or rule:service_api', ADMIN),
     # tasks (besides tasks_api_access)
-    ('get_task', 'rule:default', None),
-    ('get_tasks', 'rule:default', None),
-    ('add_task', 'rule:default', None),
+    ('get_task', 'rule:default', 'rule:default'),
+    ('get_tasks', 'rule:default', 'rule:default'),
+    ('add_task', 'rule:default', 'rule:default'),
     ('modify_task', 'rule:default', None),
     # metadata definitions
     ('get_metadef_namespace', METADEF_READ, OLD_METADEF),

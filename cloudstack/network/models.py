@@ -18,11 +18,12 @@ from sqlalchemy import orm
 
 from cloudstack.db.models import Base, UTCDateTime, utcnow
 
-# No Networking resource waits in a transitional state: the dataplane is
-# level-triggered (a durable `network.sync_host` task per host), so after a
-# crash the next sync repairs the host and sets port statuses. Kept here for
-# the generic recovery step, which finds every service's list by this name.
-TRANSITIONAL_STATES = {}
+# The one transitional status of Networking: a port bound to a host and
+# wanted up is DOWN until that host's agent has wired it (its durable
+# `network.sync_host` task). Routers and floating IPs are ACTIVE or DOWN as the
+# API sets them; the dataplane follows through the same syncs. Recovery:
+# cloudstack/network/recovery.py.
+TRANSITIONAL_STATES = {'port': ('DOWN',)}
 
 
 class JSONText(sa.types.TypeDecorator):

@@ -25,6 +25,10 @@ ADMIN = 'rule:admin_only'
 ADMIN_OR_SERVICE = '(rule:admin_only) or (rule:service_api)'
 NET_OWNER = '(rule:admin_only) or (rule:service_api) or role:member and rule:network_owner'
 PAIRS = '(rule:admin_only) or (role:member and rule:network_owner) or rule:service_api'
+PARENT_MEMBER = '(rule:admin_only) or (role:member and rule:ext_parent_owner)'
+PARENT_READER = '(rule:admin_only) or (role:reader and rule:ext_parent_owner)'
+MANAGER = '(rule:admin_only) or (role:manager and project_id:%(project_id)s)'
+PARENT_MANAGER = '(rule:admin_only) or (role:manager and rule:ext_parent_owner)'
 
 BASE_RULES = (
     ('context_is_admin', 'role:admin', 'Rule for cloud admin access'),
@@ -79,6 +83,18 @@ BASE_RULES = (
     ('restrict_wildcard', '(not field:rbac_policy:target_tenant=* and '
      'not field:rbac_policy:target_project=*) or rule:admin_only',
      'Only an admin may share with every project'),
+    ('admin_or_data_plane_int', 'rule:context_is_admin or role:data_plane_integrator',
+     'Rule for an admin or a data plane integrator'),
+    ('shared_qos_policy', 'field:policies:shared=True', 'Definition of a shared QoS policy'),
+)
+
+# Rules Neutron checks from its own code, not for one API call.
+INTERNAL_RULES = (
+    ('get_flavor_service_profile', READER,
+     'Read the association of a flavor and a service profile (checked on its deletion)'),
+    ('create_default_security_group',
+     '(rule:admin_only) or (rule:service_api) or role:reader and project_id:%(project_id)s',
+     "Create a project's default security group (done by the server itself)"),
 )
 
 # (collection path, ((rule, check string), ...)); the rule's verb says the
@@ -377,6 +393,563 @@ OPERATIONS = (
     )),
 )
 
+# Rules of Neutron's other extensions and attributes, with their calls
+# ("METHOD path; ..."), so that the policy sample and policy.yaml are
+# Neutron's whole.
+MORE_OPERATIONS = (
+    ('create_agent', ADMIN,
+     'POST /agents'),
+    ('update_l3-router', ADMIN,
+     'PUT /agents/{agent_id}/l3-routers/{router_id}'),
+    ('get_auto_allocated_topology', READER,
+     'GET /auto-allocated-topology/{project_id}'),
+    ('delete_auto_allocated_topology', MEMBER,
+     'DELETE /auto-allocated-topology/{project_id}'),
+    ('create_default_security_group_rule', ADMIN,
+     'POST /default-security-group-rules'),
+    ('get_default_security_group_rule', 'role:reader',
+     'GET /default-security-group-rules; GET /default-security-group-rules/{id}'),
+    ('delete_default_security_group_rule', ADMIN,
+     'DELETE /default-security-group-rules/{id}'),
+    ('create_router:evpn_vni', ADMIN,
+     'POST /routers'),
+    ('get_router:evpn_vni', READER,
+     'GET /routers; GET /routers/{id}'),
+    ('create_flavor', ADMIN,
+     'POST /flavors'),
+    ('get_flavor', 'role:reader',
+     'GET /flavors; GET /flavors/{id}'),
+    ('update_flavor', ADMIN,
+     'PUT /flavors/{id}'),
+    ('delete_flavor', ADMIN,
+     'DELETE /flavors/{id}'),
+    ('create_service_profile', ADMIN,
+     'POST /service_profiles'),
+    ('get_service_profile', ADMIN,
+     'GET /service_profiles; GET /service_profiles/{id}'),
+    ('update_service_profile', ADMIN,
+     'PUT /service_profiles/{id}'),
+    ('delete_service_profile', ADMIN,
+     'DELETE /service_profiles/{id}'),
+    ('create_flavor_service_profile', ADMIN,
+     'POST /flavors/{flavor_id}/service_profiles'),
+    ('delete_flavor_service_profile', ADMIN,
+     'DELETE /flavors/{flavor_id}/service_profiles/{profile_id}'),
+    ('create_router_conntrack_helper', PARENT_MEMBER,
+     'POST /routers/{router_id}/conntrack_helpers'),
+    ('get_router_conntrack_helper', PARENT_READER,
+     'GET /routers/{router_id}/conntrack_helpers;'
+     'GET /routers/{router_id}/conntrack_helpers/{conntrack_helper_id}'),
+    ('update_router_conntrack_helper', PARENT_MEMBER,
+     'PUT /routers/{router_id}/conntrack_helpers/{conntrack_helper_id}'),
+    ('delete_router_conntrack_helper', PARENT_MEMBER,
+     'DELETE /routers/{router_id}/conntrack_helpers/{conntrack_helper_id}'),
+    ('create_local_ip', MEMBER,
+     'POST /local-ips'),
+    ('get_local_ip', READER,
+     'GET /local-ips; GET /local-ips/{id}'),
+    ('update_local_ip', MEMBER,
+     'PUT /local-ips/{id}'),
+    ('delete_local_ip', MEMBER,
+     'DELETE /local-ips/{id}'),
+    ('create_local_ip_port_association', PARENT_MEMBER,
+     'POST /local_ips/{local_ip_id}/port_associations'),
+    ('get_local_ip_port_association', PARENT_READER,
+     'GET /local_ips/{local_ip_id}/port_associations;'
+     'GET /local_ips/{local_ip_id}/port_associations/{fixed_port_id}'),
+    ('delete_local_ip_port_association', PARENT_MEMBER,
+     'DELETE /local_ips/{local_ip_id}/port_associations/{fixed_port_id}'),
+    ('get_loggable_resource', MANAGER,
+     'GET /log/loggable-resources'),
+    ('create_log', MANAGER,
+     'POST /log/logs'),
+    ('get_log', MANAGER,
+     'GET /log/logs; GET /log/logs/{id}'),
+    ('update_log', MANAGER,
+     'PUT /log/logs/{id}'),
+    ('delete_log', MANAGER,
+     'DELETE /log/logs/{id}'),
+    ('create_metering_label', MANAGER,
+     'POST /metering/metering-labels'),
+    ('get_metering_label', READER,
+     'GET /metering/metering-labels; GET /metering/metering-labels/{id}'),
+    ('delete_metering_label', MANAGER,
+     'DELETE /metering/metering-labels/{id}'),
+    ('create_metering_label_rule', MANAGER,
+     'POST /metering/metering-label-rules'),
+    ('get_metering_label_rule', READER,
+     'GET /metering/metering-label-rules; GET /metering/metering-label-rules/{id}'),
+    ('delete_metering_label_rule', MANAGER,
+     'DELETE /metering/metering-label-rules/{id}'),
+    ('create_ndp_proxy', MEMBER,
+     'POST /ndp_proxies'),
+    ('get_ndp_proxy', READER,
+     'GET /ndp_proxies; GET /ndp_proxies/{id}'),
+    ('update_ndp_proxy', MEMBER,
+     'PUT /ndp_proxies/{id}'),
+    ('delete_ndp_proxy', MEMBER,
+     'DELETE /ndp_proxies/{id}'),
+    ('create_network:segments', ADMIN,
+     'POST /networks'),
+    ('get_network:segments', ADMIN,
+     'GET /networks; GET /networks/{id}'),
+    ('update_network:segments', ADMIN,
+     'PUT /networks/{id}'),
+    ('create_network_segment_range', ADMIN,
+     'POST /network_segment_ranges'),
+    ('create_network_segment_range:tags', ADMIN,
+     'POST /network_segment_ranges/{id}/tags'),
+    ('get_network_segment_range', ADMIN,
+     'GET /network_segment_ranges; GET /network_segment_ranges/{id}'),
+    ('get_network_segment_range:tags', ADMIN,
+     'GET /network_segment_ranges/{id}/tags; GET /network_segment_ranges/{id}/tags/{tag_id}'),
+    ('update_network_segment_range', ADMIN,
+     'PUT /network_segment_ranges/{id}'),
+    ('update_network_segment_range:tags', ADMIN,
+     'PUT /network_segment_ranges/{id}/tags; PUT /network_segment_ranges/{id}/tags/{tag_id}'),
+    ('delete_network_segment_range', ADMIN,
+     'DELETE /network_segment_ranges/{id}'),
+    ('delete_network_segment_range:tags', ADMIN,
+     'DELETE /network_segment_ranges/{id}/tags;'
+     ' DELETE /network_segment_ranges/{id}/tags/{tag_id}'),
+    ('get_port_binding', ADMIN_OR_SERVICE,
+     'GET /ports/{port_id}/bindings'),
+    ('create_port_binding', 'rule:service_api',
+     'POST /ports/{port_id}/bindings'),
+    ('delete_port_binding', 'rule:service_api',
+     'DELETE /ports/{port_id}/bindings/{host}'),
+    ('activate', 'rule:service_api',
+     'PUT /ports/{port_id}/bindings/{host}/activate'),
+    ('create_port:hints', ADMIN,
+     'POST /ports'),
+    ('create_port:trusted', ADMIN,
+     'POST /ports'),
+    ('get_port:resource_request', ADMIN,
+     'GET /ports; GET /ports/{id}'),
+    ('get_port:hints', ADMIN,
+     'GET /ports; GET /ports/{id}'),
+    ('get_port:trusted', ADMIN,
+     'GET /ports; GET /ports/{id}'),
+    ('update_port:data_plane_status', 'rule:admin_only or role:data_plane_integrator',
+     'PUT /ports/{id}'),
+    ('update_port:hints', ADMIN,
+     'PUT /ports/{id}'),
+    ('update_port:trusted', ADMIN,
+     'PUT /ports/{id}'),
+    ('create_port:pvlan_type', MEMBER,
+     'POST /ports'),
+    ('create_port:pvlan_community', MEMBER,
+     'POST /ports'),
+    ('update_port:pvlan_type', MEMBER,
+     'PUT /ports/{id}'),
+    ('update_port:pvlan_community', MEMBER,
+     'PUT /ports/{id}'),
+    ('get_port:pvlan_type', READER,
+     'GET /ports; GET /ports/{id}'),
+    ('get_port:pvlan_community', READER,
+     'GET /ports; GET /ports/{id}'),
+    ('create_network:pvlan', MEMBER,
+     'POST /networks'),
+    ('update_network:pvlan', MEMBER,
+     'PUT /networks/{id}'),
+    ('get_network:pvlan', READER,
+     'GET /networks; GET /networks/{id}'),
+    ('get_policy', READER + ' or rule:shared_qos_policy',
+     'GET /qos/policies; GET /qos/policies/{id}'),
+    ('get_policy:tags', READER + ' or rule:shared_qos_policy',
+     'GET /qos/policies/{id}/tags; GET /qos/policies/{id}/tags/{tag_id}'),
+    ('create_policy', MANAGER,
+     'POST /qos/policies'),
+    ('create_policy:tags', MANAGER,
+     'POST /qos/policies/{id}/tags'),
+    ('update_policy', MANAGER,
+     'PUT /qos/policies/{id}'),
+    ('update_policy:tags', MANAGER,
+     'PUT /qos/policies/{id}/tags; PUT /qos/policies/{id}/tags/{tag_id}'),
+    ('delete_policy', MANAGER,
+     'DELETE /qos/policies/{id}'),
+    ('delete_policy:tags', MANAGER,
+     'DELETE /qos/policies/{id}/tags; DELETE /qos/policies/{id}/tags/{tag_id}'),
+    ('get_rule_type', 'role:reader',
+     'GET /qos/rule-types; GET /qos/rule-types/{rule_type}'),
+    ('get_policy_bandwidth_limit_rule', PARENT_READER,
+     'GET /qos/policies/{policy_id}/bandwidth_limit_rules;'
+     'GET /qos/policies/{policy_id}/bandwidth_limit_rules/{rule_id}'),
+    ('create_policy_bandwidth_limit_rule', PARENT_MANAGER,
+     'POST /qos/policies/{policy_id}/bandwidth_limit_rules'),
+    ('update_policy_bandwidth_limit_rule', PARENT_MANAGER,
+     'PUT /qos/policies/{policy_id}/bandwidth_limit_rules/{rule_id}'),
+    ('delete_policy_bandwidth_limit_rule', PARENT_MANAGER,
+     'DELETE /qos/policies/{policy_id}/bandwidth_limit_rules/{rule_id}'),
+    ('get_policy_packet_rate_limit_rule', PARENT_READER,
+     'GET /qos/policies/{policy_id}/packet_rate_limit_rules;'
+     'GET /qos/policies/{policy_id}/packet_rate_limit_rules/{rule_id}'),
+    ('create_policy_packet_rate_limit_rule', PARENT_MANAGER,
+     'POST /qos/policies/{policy_id}/packet_rate_limit_rules'),
+    ('update_policy_packet_rate_limit_rule', PARENT_MANAGER,
+     'PUT /qos/policies/{policy_id}/packet_rate_limit_rules/{rule_id}'),
+    ('delete_policy_packet_rate_limit_rule', PARENT_MANAGER,
+     'DELETE /qos/policies/{policy_id}/packet_rate_limit_rules/{rule_id}'),
+    ('get_policy_dscp_marking_rule', PARENT_READER,
+     'GET /qos/policies/{policy_id}/dscp_marking_rules;'
+     'GET /qos/policies/{policy_id}/dscp_marking_rules/{rule_id}'),
+    ('create_policy_dscp_marking_rule', PARENT_MANAGER,
+     'POST /qos/policies/{policy_id}/dscp_marking_rules'),
+    ('update_policy_dscp_marking_rule', PARENT_MANAGER,
+     'PUT /qos/policies/{policy_id}/dscp_marking_rules/{rule_id}'),
+    ('delete_policy_dscp_marking_rule', PARENT_MANAGER,
+     'DELETE /qos/policies/{policy_id}/dscp_marking_rules/{rule_id}'),
+    ('get_policy_minimum_bandwidth_rule', PARENT_READER,
+     'GET /qos/policies/{policy_id}/minimum_bandwidth_rules;'
+     'GET /qos/policies/{policy_id}/minimum_bandwidth_rules/{rule_id}'),
+    ('create_policy_minimum_bandwidth_rule', PARENT_MANAGER,
+     'POST /qos/policies/{policy_id}/minimum_bandwidth_rules'),
+    ('update_policy_minimum_bandwidth_rule', PARENT_MANAGER,
+     'PUT /qos/policies/{policy_id}/minimum_bandwidth_rules/{rule_id}'),
+    ('delete_policy_minimum_bandwidth_rule', PARENT_MANAGER,
+     'DELETE /qos/policies/{policy_id}/minimum_bandwidth_rules/{rule_id}'),
+    ('get_policy_minimum_packet_rate_rule', PARENT_READER,
+     'GET /qos/policies/{policy_id}/minimum_packet_rate_rules;'
+     'GET /qos/policies/{policy_id}/minimum_packet_rate_rules/{rule_id}'),
+    ('create_policy_minimum_packet_rate_rule', PARENT_MANAGER,
+     'POST /qos/policies/{policy_id}/minimum_packet_rate_rules'),
+    ('update_policy_minimum_packet_rate_rule', PARENT_MANAGER,
+     'PUT /qos/policies/{policy_id}/minimum_packet_rate_rules/{rule_id}'),
+    ('delete_policy_minimum_packet_rate_rule', PARENT_MANAGER,
+     'DELETE /qos/policies/{policy_id}/minimum_packet_rate_rules/{rule_id}'),
+    ('get_alias_bandwidth_limit_rule', PARENT_READER,
+     'GET /qos/alias_bandwidth_limit_rules/{rule_id}/'),
+    ('update_alias_bandwidth_limit_rule', PARENT_MANAGER,
+     'PUT /qos/alias_bandwidth_limit_rules/{rule_id}/'),
+    ('delete_alias_bandwidth_limit_rule', PARENT_MANAGER,
+     'DELETE /qos/alias_bandwidth_limit_rules/{rule_id}/'),
+    ('get_alias_dscp_marking_rule', PARENT_READER,
+     'GET /qos/alias_dscp_marking_rules/{rule_id}/'),
+    ('update_alias_dscp_marking_rule', PARENT_MANAGER,
+     'PUT /qos/alias_dscp_marking_rules/{rule_id}/'),
+    ('delete_alias_dscp_marking_rule', PARENT_MANAGER,
+     'DELETE /qos/alias_dscp_marking_rules/{rule_id}/'),
+    ('get_alias_minimum_bandwidth_rule', PARENT_READER,
+     'GET /qos/alias_minimum_bandwidth_rules/{rule_id}/'),
+    ('update_alias_minimum_bandwidth_rule', PARENT_MANAGER,
+     'PUT /qos/alias_minimum_bandwidth_rules/{rule_id}/'),
+    ('delete_alias_minimum_bandwidth_rule', PARENT_MANAGER,
+     'DELETE /qos/alias_minimum_bandwidth_rules/{rule_id}/'),
+    ('get_alias_minimum_packet_rate_rule', 'rule:get_policy_minimum_packet_rate_rule',
+     'GET /qos/alias_minimum_packet_rate_rules/{rule_id}/'),
+    ('update_alias_minimum_packet_rate_rule', 'rule:update_policy_minimum_packet_rate_rule',
+     'PUT /qos/alias_minimum_packet_rate_rules/{rule_id}/'),
+    ('delete_alias_minimum_packet_rate_rule', 'rule:delete_policy_minimum_packet_rate_rule',
+     'DELETE /qos/alias_minimum_packet_rate_rules/{rule_id}/'),
+    ('create_router:distributed', ADMIN,
+     'POST /routers'),
+    ('create_router:ha', ADMIN,
+     'POST /routers'),
+    ('create_router:enable_default_route_bfd', ADMIN,
+     'POST /routers'),
+    ('create_router:enable_default_route_ecmp', ADMIN,
+     'POST /routers'),
+    ('get_router:distributed', ADMIN,
+     'GET /routers; GET /routers/{id}'),
+    ('get_router:ha', ADMIN,
+     'GET /routers; GET /routers/{id}'),
+    ('update_router:distributed', ADMIN,
+     'PUT /routers/{id}'),
+    ('update_router:ha', ADMIN,
+     'PUT /routers/{id}'),
+    ('update_router:enable_default_route_bfd', ADMIN,
+     'PUT /routers/{id}'),
+    ('update_router:enable_default_route_ecmp', ADMIN,
+     'PUT /routers/{id}'),
+    ('add_external_gateways', MEMBER,
+     'PUT /routers/{id}/add_external_gateways'),
+    ('add_external_gateways:external_gateways', MEMBER,
+     'PUT /routers/{id}/add_external_gateways'),
+    ('add_external_gateways:external_gateways:network_id', MEMBER,
+     'PUT /routers/{id}/add_external_gateways'),
+    ('add_external_gateways:external_gateways:enable_snat', ADMIN,
+     'PUT /routers/{id}/add_external_gateways'),
+    ('add_external_gateways:external_gateways:external_fixed_ips', ADMIN,
+     'PUT /routers/{id}/add_external_gateways'),
+    ('update_external_gateways', MEMBER,
+     'PUT /routers/{id}/update_external_gateways'),
+    ('update_external_gateways:external_gateways', MEMBER,
+     'PUT /routers/{id}/update_external_gateways'),
+    ('update_external_gateways:external_gateways:network_id', MEMBER,
+     'PUT /routers/{id}/update_external_gateways'),
+    ('update_external_gateways:external_gateways:enable_snat', ADMIN,
+     'PUT /routers/{id}/update_external_gateways'),
+    ('update_external_gateways:external_gateways:external_fixed_ips', ADMIN,
+     'PUT /routers/{id}/update_external_gateways'),
+    ('remove_external_gateways', MEMBER,
+     'PUT /routers/{id}/remove_external_gateways'),
+    ('remove_external_gateways:external_gateways', MEMBER,
+     'PUT /routers/{id}/remove_external_gateways'),
+    ('create_security_groups_default_statefulness', MANAGER,
+     'POST /security-groups-default-statefulness'),
+    ('get_security_groups_default_statefulness', READER,
+     'GET /security-groups-default-statefulness; GET /security-groups-default-statefulness/{id}'),
+    ('update_security_groups_default_statefulness', MANAGER,
+     'PUT /security-groups-default-statefulness/{id}'),
+    ('delete_security_groups_default_statefulness', MANAGER,
+     'DELETE /security-groups-default-statefulness/{id}'),
+    ('create_segment', ADMIN,
+     'POST /segments'),
+    ('create_segments_tags', ADMIN,
+     'POST /segments/{id}/tags'),
+    ('get_segment', ADMIN,
+     'GET /segments; GET /segments/{id}'),
+    ('get_segments_tags', ADMIN,
+     'GET /segments/{id}/tags; GET /segments/{id}/tags/{tag_id}'),
+    ('update_segment', ADMIN,
+     'PUT /segments/{id}'),
+    ('update_segments_tags', ADMIN,
+     'PUT /segments/{id}/tags; PUT /segments/{id}/tags/{tag_id}'),
+    ('delete_segment', ADMIN,
+     'DELETE /segments/{id}'),
+    ('delete_segments_tags', ADMIN,
+     'DELETE /segments/{id}/tags; DELETE /segments/{id}/tags/{tag_id}'),
+    ('create_subnet:segment_id', ADMIN,
+     'POST /subnets'),
+    ('get_subnet:segment_id', ADMIN,
+     'GET /subnets; GET /subnets/{id}'),
+    ('update_subnet:segment_id', ADMIN,
+     'PUT /subnets/{id}'),
+    ('update_subnet:leak_routes', ADMIN,
+     'PUT /subnets/{id}'),
+    ('onboard_network_subnets', MEMBER,
+     'PUT /subnetpools/{id}/onboard_network_subnets'),
+    ('create_trunk', MEMBER,
+     'POST /trunks'),
+    ('create_trunk:tags', MEMBER,
+     'POST /trunks/{id}/tags'),
+    ('get_trunk', READER,
+     'GET /trunks; GET /trunks/{id}'),
+    ('get_trunk:tags', READER,
+     'GET /trunks/{id}/tags; GET /trunks/{id}/tags/{tag_id}'),
+    ('update_trunk', MEMBER,
+     'PUT /trunks/{id}'),
+    ('update_trunk:tags', MEMBER,
+     'PUT /trunks/{id}/tags; PUT /trunks/{id}/tags/{tag_id}'),
+    ('delete_trunk', MEMBER,
+     'DELETE /trunks/{id}'),
+    ('delete_trunk:tags', MEMBER,
+     'DELETE /trunks/{id}/tags; DELETE /trunks/{id}/tags/{tag_id}'),
+    ('get_subports', READER,
+     'GET /trunks/{id}/get_subports'),
+    ('add_subports', MEMBER,
+     'PUT /trunks/{id}/add_subports'),
+    ('remove_subports', MEMBER,
+     'PUT /trunks/{id}/remove_subports'),
+)
+
+# Neutron's deprecated check strings, OR-ed with the defaults while
+# [oslo_policy] enforce_new_defaults is off: {old check string: rules}.
+DEPRECATED = {
+    'rule:regular_user': """
+        create_address_group create_address_scope get_availability_zone
+        get_default_security_group_rule get_flavor get_flavor_service_profile
+        create_floatingip get_floatingip_pool create_local_ip create_ndp_proxy
+        create_network create_network:port_security_enabled create_port
+        create_port:device_id create_port:binding:vnic_type update_port:device_id
+        get_policy get_rule_type get_policy_bandwidth_limit_rule
+        get_policy_dscp_marking_rule get_policy_minimum_bandwidth_rule
+        get_alias_bandwidth_limit_rule get_alias_dscp_marking_rule
+        get_alias_minimum_bandwidth_rule create_rbac_policy create_router
+        get_security_group get_service_provider create_subnetpool create_trunk
+        get_subports""".split(),
+    'rule:admin_or_owner or rule:shared_address_groups': """
+        get_address_group""".split(),
+    'rule:admin_or_owner': """
+        update_address_group delete_address_group add_addresses remove_addresses
+        update_address_scope delete_address_scope get_auto_allocated_topology
+        delete_auto_allocated_topology get_floatingip update_floatingip
+        delete_floatingip get_local_ip update_local_ip delete_local_ip get_ndp_proxy
+        update_ndp_proxy delete_ndp_proxy update_network
+        update_network:port_security_enabled delete_network update_rbac_policy
+        get_rbac_policy delete_rbac_policy create_router:external_gateway_info
+        create_router:external_gateway_info:network_id get_router update_router
+        update_router:external_gateway_info
+        update_router:external_gateway_info:network_id delete_router
+        add_router_interface remove_router_interface add_extraroutes remove_extraroutes
+        create_security_group update_security_group delete_security_group
+        create_security_group_rule delete_security_group_rule update_subnetpool
+        delete_subnetpool onboard_network_subnets add_prefixes remove_prefixes get_trunk
+        update_trunk delete_trunk add_subports remove_subports""".split(),
+    'rule:admin_only': """
+        create_address_scope:shared update_address_scope:shared get_agent update_agent
+        delete_agent create_dhcp-network get_dhcp-networks delete_dhcp-network
+        create_l3-router get_l3-routers update_l3-router delete_l3-router get_dhcp-agents
+        get_l3-agents create_default_security_group_rule
+        delete_default_security_group_rule create_flavor update_flavor delete_flavor
+        create_service_profile get_service_profile update_service_profile
+        delete_service_profile create_flavor_service_profile
+        delete_flavor_service_profile create_floatingip:floating_ip_address
+        get_loggable_resource create_log get_log update_log delete_log
+        create_metering_label get_metering_label delete_metering_label
+        create_metering_label_rule get_metering_label_rule delete_metering_label_rule
+        create_network:shared create_network:router:external create_network:is_default
+        create_network:segments create_network:provider:network_type
+        create_network:provider:physical_network create_network:provider:segmentation_id
+        get_network:segments get_network:provider:network_type
+        get_network:provider:physical_network get_network:provider:segmentation_id
+        update_network:segments update_network:shared
+        update_network:provider:network_type update_network:provider:physical_network
+        update_network:provider:segmentation_id update_network:router:external
+        update_network:is_default get_network_ip_availability
+        create_network_segment_range create_network_segment_range:tags
+        get_network_segment_range get_network_segment_range:tags
+        update_network_segment_range update_network_segment_range:tags
+        delete_network_segment_range delete_network_segment_range:tags
+        create_port:binding:host_id create_port:binding:profile
+        get_port:binding:vif_type get_port:binding:vif_details get_port:binding:host_id
+        get_port:binding:profile get_port:resource_request update_port:binding:host_id
+        update_port:binding:profile create_policy update_policy delete_policy
+        create_policy_bandwidth_limit_rule update_policy_bandwidth_limit_rule
+        delete_policy_bandwidth_limit_rule create_policy_dscp_marking_rule
+        update_policy_dscp_marking_rule delete_policy_dscp_marking_rule
+        create_policy_minimum_bandwidth_rule update_policy_minimum_bandwidth_rule
+        delete_policy_minimum_bandwidth_rule update_alias_bandwidth_limit_rule
+        delete_alias_bandwidth_limit_rule update_alias_dscp_marking_rule
+        delete_alias_dscp_marking_rule update_alias_minimum_bandwidth_rule
+        delete_alias_minimum_bandwidth_rule get_quota update_quota delete_quota
+        create_router:distributed create_router:ha
+        create_router:external_gateway_info:enable_snat
+        create_router:external_gateway_info:external_fixed_ips get_router:distributed
+        get_router:ha update_router:distributed update_router:ha
+        update_router:external_gateway_info:enable_snat
+        update_router:external_gateway_info:external_fixed_ips create_segment
+        get_segment update_segment delete_segment create_subnet:segment_id
+        create_subnet:service_types get_subnet:segment_id update_subnet:segment_id
+        update_subnet:service_types create_subnetpool:shared
+        create_subnetpool:is_default update_subnetpool:is_default""".split(),
+    'rule:admin_or_owner or rule:shared_address_scopes': """
+        get_address_scope""".split(),
+    '(rule:admin_only) or (role:member and project_id:%(project_id)s)': """
+        create_floatingip:tags update_floatingip:tags delete_floatingip:tags
+        create_network:tags update_network:tags delete_network:tags
+        create_security_group:tags update_security_group:tags delete_security_group:tags
+        create_subnetpool:tags update_subnetpool:tags delete_subnetpool:tags
+        create_trunk:tags update_trunk:tags delete_trunk:tags""".split(),
+    '(rule:admin_only) or (role:reader and project_id:%(project_id)s)': """
+        get_floatingip:tags get_network:tags get_router:tags get_trunk:tags""".split(),
+    'rule:admin_or_ext_parent_owner': """
+        create_floatingip_port_forwarding get_floatingip_port_forwarding
+        update_floatingip_port_forwarding delete_floatingip_port_forwarding
+        create_router_conntrack_helper get_router_conntrack_helper
+        update_router_conntrack_helper delete_router_conntrack_helper
+        create_local_ip_port_association get_local_ip_port_association
+        delete_local_ip_port_association""".split(),
+    'rule:admin_or_owner or rule:shared or rule:external or rule:context_is_advsvc': """
+        get_network""".split(),
+    'not rule:network_device or rule:context_is_advsvc or rule:admin_or_network_owner': """
+        create_port:device_owner update_port:device_owner""".split(),
+    'rule:context_is_advsvc or rule:admin_or_network_owner': """
+        create_port:mac_address create_port:fixed_ips:ip_address
+        create_port:port_security_enabled update_port:fixed_ips
+        update_port:fixed_ips:ip_address update_port:port_security_enabled""".split(),
+    'rule:context_is_advsvc or rule:admin_or_network_owner or rule:shared': """
+        create_port:fixed_ips create_port:fixed_ips:subnet_id
+        update_port:fixed_ips:subnet_id""".split(),
+    'rule:admin_or_network_owner': """
+        create_port:allowed_address_pairs create_port:allowed_address_pairs:mac_address
+        create_port:allowed_address_pairs:ip_address update_port:allowed_address_pairs
+        update_port:allowed_address_pairs:mac_address
+        update_port:allowed_address_pairs:ip_address create_subnet update_subnet
+        delete_subnet""".split(),
+    ('(rule:admin_only) or (role:member and project_id:%(project_id)s) or '
+     'rule:context_is_advsvc'): """
+        create_port:tags update_port:tags""".split(),
+    'rule:context_is_advsvc or rule:admin_owner_or_network_owner': """
+        get_port delete_port""".split(),
+    ('rule:context_is_advsvc or (rule:admin_only) or (role:reader and '
+     'rule:network_owner) or role:reader and project_id:%(project_id)s'): """
+        get_port:tags""".split(),
+    'rule:admin_or_owner or rule:context_is_advsvc': """
+        update_port update_port:binding:vnic_type""".split(),
+    'rule:admin_only or rule:context_is_advsvc': """
+        update_port:mac_address""".split(),
+    'rule:admin_or_data_plane_int': """
+        update_port:data_plane_status""".split(),
+    ('rule:context_is_advsvc or role:member and project_id:%(project_id)s or '
+     '(rule:admin_only) or (role:member and rule:network_owner)'): """
+        delete_port:tags""".split(),
+    ('(rule:admin_only) or (role:reader and project_id:%(project_id)s) or '
+     'rule:shared_qos_policy'): """
+        get_policy:tags""".split(),
+    '(rule:admin_only) or (role:manager and project_id:%(project_id)s)': """
+        create_policy:tags update_policy:tags delete_policy:tags create_router:tags
+        update_router:tags delete_router:tags""".split(),
+    'rule:restrict_wildcard': """
+        create_rbac_policy:target_tenant""".split(),
+    'rule:restrict_wildcard and rule:admin_or_owner': """
+        update_rbac_policy:target_tenant""".split(),
+    ('(rule:admin_only) or (role:reader and project_id:%(project_id)s) or '
+     'rule:shared_security_group'): """
+        get_security_group:tags""".split(),
+    'rule:admin_owner_or_sg_owner': """
+        get_security_group_rule""".split(),
+    ('role:member and project_id:%(project_id)s or (rule:admin_only) or (role:member '
+     'and rule:network_owner)'): """
+        create_subnet:tags update_subnet:tags delete_subnet:tags""".split(),
+    'rule:shared or rule:external_network or rule:admin_or_owner': """
+        get_subnet""".split(),
+    ('role:reader and project_id:%(project_id)s or rule:shared or '
+     'rule:external_network or (rule:admin_only) or (role:reader and '
+     'rule:network_owner)'): """
+        get_subnet:tags""".split(),
+    'rule:admin_or_owner or rule:shared_subnetpools': """
+        get_subnetpool""".split(),
+    ('(rule:admin_only) or (role:reader and project_id:%(project_id)s) or '
+     'rule:shared_subnetpools'): """
+        get_subnetpool:tags""".split(),
+}
+# Rules whose deprecated form had another name.
+RENAMED = {
+    'create_floatingip:tags': 'create_floatingips_tags',
+    'get_floatingip:tags': 'get_floatingips_tags',
+    'update_floatingip:tags': 'update_floatingips_tags',
+    'delete_floatingip:tags': 'delete_floatingips_tags',
+    'create_network:tags': 'create_networks_tags',
+    'get_network:tags': 'get_networks_tags',
+    'update_network:tags': 'update_networks_tags',
+    'delete_network:tags': 'delete_networks_tags',
+    'create_network_segment_range:tags': 'create_network_segment_ranges_tags',
+    'get_network_segment_range:tags': 'get_network_segment_ranges_tags',
+    'update_network_segment_range:tags': 'update_network_segment_ranges_tags',
+    'delete_network_segment_range:tags': 'delete_network_segment_ranges_tags',
+    'create_port:tags': 'create_ports_tags',
+    'get_port:tags': 'get_ports_tags',
+    'update_port:tags': 'update_ports_tags',
+    'delete_port:tags': 'delete_ports_tags',
+    'get_policy:tags': 'get_policies_tags',
+    'create_policy:tags': 'create_policies_tags',
+    'update_policy:tags': 'update_policies_tags',
+    'delete_policy:tags': 'delete_policies_tags',
+    'create_router:tags': 'create_routers_tags',
+    'get_router:tags': 'get_routers_tags',
+    'update_router:tags': 'update_routers_tags',
+    'delete_router:tags': 'delete_routers_tags',
+    'create_security_group:tags': 'create_security_groups_tags',
+    'get_security_group:tags': 'get_security_groups_tags',
+    'update_security_group:tags': 'update_security_groups_tags',
+    'delete_security_group:tags': 'delete_security_groups_tags',
+    'create_subnet:tags': 'create_subnets_tags',
+    'get_subnet:tags': 'get_subnets_tags',
+    'update_subnet:tags': 'update_subnets_tags',
+    'delete_subnet:tags': 'delete_subnets_tags',
+    'create_subnetpool:tags': 'create_subnetpools_tags',
+    'get_subnetpool:tags': 'get_subnetpools_tags',
+    'update_subnetpool:tags': 'update_subnetpools_tags',
+    'delete_subnetpool:tags': 'delete_subnetpools_tags',
+    'create_trunk:tags': 'create_trunks_tags',
+    'get_trunk:tags': 'get_trunks_tags',
+    'update_trunk:tags': 'update_trunks_tags',
+    'delete_trunk:tags': 'delete_trunks_tags',
+}
+DEPRECATED_REASON = 'Neutron now knows the reader, member and manager roles.'
+
+
 ACTIONS = {'add_router_interface', 'remove_router_interface', 'add_extraroutes',
            'remove_extraroutes', 'add_addresses', 'remove_addresses', 'add_prefixes',
            'remove_prefixes'}
@@ -401,14 +974,34 @@ def _describe(name):
     return words.capitalize() + (' (attribute %s)' % attribute if attribute else '')
 
 
+def _deprecated(name):
+    for old, names in DEPRECATED.items():
+        if name in names:
+            return policy.DeprecatedRule(RENAMED.get(name, name), old,
+                                         deprecated_reason=DEPRECATED_REASON,
+                                         deprecated_since='W')
+    return None
+
+
+def _calls(calls):
+    return [{'method': method, 'path': path} for method, _, path in
+            (call.strip().partition(' ') for call in calls.split(';'))]
+
+
 def list_rules():
     rules = [policy.RuleDefault(name, check, description=text)
              for name, check, text in BASE_RULES]
-    for path, operations in OPERATIONS:
-        for name, check in operations:
-            rules.append(policy.DocumentedRuleDefault(
-                name=name, check_str=check, description=_describe(name),
-                operations=_operations(path, name), scope_types=['project']))
+    rules += [policy.RuleDefault(name, check, description=text, scope_types=['project'],
+                                 deprecated_rule=_deprecated(name))
+              for name, check, text in INTERNAL_RULES]
+    documented = [(name, check, _operations(path, name))
+                  for path, operations in OPERATIONS for name, check in operations]
+    documented += [(name, check, _calls(calls)) for name, check, calls in MORE_OPERATIONS]
+    for name, check, operations in documented:
+        rules.append(policy.DocumentedRuleDefault(
+            name=name, check_str=check, description=_describe(name),
+            operations=operations, scope_types=['project'],
+            deprecated_rule=_deprecated(name)))
     return rules
 
 

@@ -15,6 +15,7 @@ from cloudstack import context as cs_context
 from cloudstack import drivers
 from cloudstack import tasks
 from cloudstack.conf import CONF
+from cloudstack.network import recovery  # noqa: F401  (registers the ports' lifecycle)
 from cloudstack.network.manager import base
 from cloudstack.tasks import agents
 
@@ -53,7 +54,7 @@ class HostAgent:
         manager = _manager()
         ctx = cs_context.RequestContext.admin()
         with self.lock:
-            manager.start_sync(self.host)
+            manager.start_sync(self.host, {'driver': CONF.network.driver})
             if self.driver.needs_state:
                 state = manager.host_state(ctx, self.host)
             else:

@@ -247,7 +247,8 @@ def _recover(lifecycle, host, taskless=True):
     in_flight = busy([key for _, _, key, _ in candidates])
     moved = 0
     for identity, state, key, task in candidates:
-        if key in in_flight or task in live or (task is None and not taskless):
+        if key in in_flight or task in live or (
+                lifecycle.task and task is None and not taskless):
             continue
         with db_api.writer() as s:
             row = s.get(model, identity, with_for_update=True)
@@ -258,9 +259,16 @@ def _recover(lifecycle, host, taskless=True):
                       'a restart interrupted it); recovered.' % (lifecycle.kind, state))
             if _apply(lifecycle, s, row, state, reason):
                 moved += 1
-                LOG.warning('recovered %s %s from %s to %s: nothing was working on it',
-                            lifecycle.kind, key.partition('/')[2], state,
-                            getattr(row, lifecycle.state))
+                after = getattr(row, lifecycle.state)
+                kind, _, name = key.partition('/')
+                if kind != lifecycle.kind:      # the work is on something else
+                    name = '/'.join(map(str, sa.inspect(row).identity))
+                if after == state:      # its work queued again
+                    LOG.warning('resumed %s %s (%s): nothing was working on it',
+                                lifecycle.kind, name, state)
+                else:
+                    LOG.warning('recovered %s %s from %s to %s: nothing was working on it',
+                                lifecycle.kind, name, state, after)
     return moved
 
 

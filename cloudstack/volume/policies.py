@@ -229,7 +229,13 @@ DEPRECATED = {
         volume_extension:volume_image_metadata:set volume_extension:volume_image_metadata:show
         volume_extension:volume_tenant_attribute volume_extension:volume_type_access""".split(),
     'rule:admin_api': """
-        volume_extension:access_types_extra_specs""".split(),
+        volume_extension:access_types_extra_specs
+        group:group_types:create group:group_types:delete group:group_types:update
+        group:group_types_specs:create group:group_types_specs:delete
+        group:group_types_specs:get group:group_types_specs:get_all
+        group:group_types_specs:update volume_extension:quota_classes:get
+        volume_extension:quota_classes:update volume_extension:type_create
+        volume_extension:type_delete volume_extension:type_update""".split(),
     'rule:volume_extension:volume_type_encryption': """
         volume_extension:volume_type_encryption:create
         volume_extension:volume_type_encryption:delete
@@ -242,14 +248,43 @@ DEPRECATED = {
         volume_extension:default_unset""".split(),
     'role:admin and system_scope:all': """
         volume_extension:default_get_all""".split(),
+    '': """
+        backup:create group:create group:create_group_snapshot
+        snapshot_extension:snapshot_actions:update_snapshot_status
+        volume:accept_transfer volume:attachment_create volume:create
+        volume:create_from_image volume_extension:type_get
+        volume_extension:type_get_all volume_extension:types_extra_specs:index
+        volume_extension:types_extra_specs:show""".split(),
 }
+
+# Deprecated defaults that had another name (an old policy.yaml uses it):
+# {old name: the rules it became}.
+RENAMED_FROM = {
+    'group:group_types_manage': """
+        group:group_types:create group:group_types:update group:group_types:delete""".split(),
+    'group:group_types_specs': """
+        group:group_types_specs:get group:group_types_specs:get_all
+        group:group_types_specs:create group:group_types_specs:update
+        group:group_types_specs:delete""".split(),
+    'volume_extension:quota_classes': """
+        volume_extension:quota_classes:get volume_extension:quota_classes:update""".split(),
+    'volume_extension:types_manage': """
+        volume_extension:type_create volume_extension:type_update
+        volume_extension:type_delete""".split(),
+    'volume_extension:volume_image_metadata': """
+        volume_extension:volume_image_metadata:show
+        volume_extension:volume_image_metadata:set
+        volume_extension:volume_image_metadata:remove""".split(),
+}
+_OLD_NAME = {new: old for old, names in RENAMED_FROM.items() for new in names}
 DEPRECATED_REASON = 'Cinder now knows the reader, member and manager roles.'
 
 
 def _deprecated(name):
     for old, names in DEPRECATED.items():
         if name in names:
-            return policy.DeprecatedRule(name, old, deprecated_reason=DEPRECATED_REASON,
+            return policy.DeprecatedRule(_OLD_NAME.get(name, name), old,
+                                         deprecated_reason=DEPRECATED_REASON,
                                          deprecated_since='W')
     return None
 

@@ -104,14 +104,16 @@ class Cloud:
     def module(self, name, source):
         (self.lib / (name + '.py')).write_text(textwrap.dedent(source))
 
-    def plugin(self, name, source, group='cloudstack.tasks'):
+    def plugin(self, name, source, group='cloudstack.tasks', attr=None):
         """Module `name`, installed (on the cloud's PYTHONPATH) as a
-        distribution whose entry point in `group` loads it: e.g. task handlers."""
+        distribution whose entry point `name` in `group` loads it (or its
+        `attr`): e.g. task handlers, or a driver class."""
         self.module(name, source)
         info = self.lib / ('%s-0.dist-info' % name)
         info.mkdir(exist_ok=True)
         (info / 'METADATA').write_text('Metadata-Version: 2.1\nName: %s\nVersion: 0\n' % name)
-        (info / 'entry_points.txt').write_text('[%s]\n%s = %s\n' % (group, name, name))
+        (info / 'entry_points.txt').write_text('[%s]\n%s = %s%s\n' % (
+            group, name, name, ':' + attr if attr else ''))
         import importlib
         import sys
         if str(self.lib) not in sys.path:       # this test process enqueues by name too
@@ -190,6 +192,19 @@ class Cloud:
         for proc in self.procs:
             if proc.poll() is None:
                 self.kill_tree(proc)
+
+
+def crash_and_restart(cloud, proc, midway, *args, before_restart=None, timeout=60):
+    """Wait until `midway()` holds (the work is in flight), kill -9 the whole
+    tree of `proc` as a power cut would, run `before_restart()`, and start
+    cloudstack-all again with `args`; the new process, once it is up."""
+    cloud.wait_for(midway, timeout=timeout, interval=0.1)
+    cloud.kill_tree(proc)
+    if before_restart is not None:
+        before_restart()
+    proc = cloud.start('cloudstack-all', *args)
+    cloud.ready()
+    return proc
 
 
 def _empty(url):

@@ -15,7 +15,7 @@ import threading
 import pytest
 import requests
 
-from tests.functional.conftest import ADMIN_PASSWORD
+from tests.functional.conftest import ADMIN_PASSWORD, crash_and_restart
 
 MIB = 1 << 20
 IMAGES = '/image/v2/images'
@@ -131,14 +131,15 @@ def test_nothing_stays_stuck_after_the_tree_is_killed(cloud, web):
     def partial(image_id):
         return any(n.startswith('.tmp-%s-' % image_id) and
                    os.path.getsize(os.path.join(store, n)) >= MIB for n in _files(store))
-    cloud.wait_for(lambda: partial(uploaded) and partial(imported)
-                   and os.path.exists(os.path.join(staging, staged + '.part')), timeout=60)
-    assert [glance.status(i) for i in (uploaded, staged, imported)] == [
-        'saving', 'uploading', 'importing']
-    cloud.kill_tree(proc)
 
-    SlowImage.release.set()         # the import's second try gets all of it
-    proc = cloud.start('cloudstack-all', '--admin-password', ADMIN_PASSWORD)
+    def midway():
+        return (partial(uploaded) and partial(imported)
+                and os.path.exists(os.path.join(staging, staged + '.part'))
+                and [glance.status(i) for i in (uploaded, staged, imported)] == [
+                    'saving', 'uploading', 'importing'])
+    # The import's second try gets all of it.
+    proc = crash_and_restart(cloud, proc, midway, '--admin-password', ADMIN_PASSWORD,
+                             before_restart=SlowImage.release.set)
     glance = Glance(cloud)
     cloud.wait_for(lambda: [glance.status(i) for i in (uploaded, staged, imported)] == [
         'queued', 'queued', 'active'], timeout=60, interval=0.2)

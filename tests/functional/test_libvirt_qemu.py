@@ -6,6 +6,7 @@ time on): it boots once, reboots once, and its tests run in order."""
 import json
 import os
 import subprocess
+import sys
 import threading
 import uuid
 
@@ -14,8 +15,8 @@ import pytest
 from cloudstack.compute.virt import driver
 from cloudstack.compute.virt.libvirt import config
 from tests.functional.libvirt_support import (  # noqa: F401 (fixtures)
-    Net, Target, clear_driver_options, guest_image, image_source, keypair, links, make_driver,
-    make_vif, new_instance, reachable, sandbox, ssh, wait_console)
+    Net, Target, clear_driver_options, guest_image, image_source, in_ns, keypair, links,
+    make_driver, make_vif, new_instance, reachable, sandbox, ssh, wait_console)
 
 
 @pytest.fixture(scope='module')
@@ -191,6 +192,55 @@ def test_live_snapshot_is_the_image_as_the_guest_sees_it(drv, guest, guest_image
     root = config.disk_targets(config.parse(drv._host.lookup(inst.uuid).XMLDesc(0)))['vda']
     assert root.find('source').get('file') == os.path.join(here, 'disk')
     assert reachable(guest['net'].box, guest['ip'], 22, timeout=20)  # still up
+
+
+def test_assisted_snapshot_of_a_file_volume_moves_the_guest_onto_the_new_file(
+        drv, guest, sandbox):
+    """What Block Storage's file-based drivers ask through
+    os-assisted-volume-snapshots: the running guest's volume goes onto the
+    new qcow2 file (backed by the old one), then a delete pulls the old data
+    into it and it stands alone."""
+    inst = guest['inst']
+    folder = os.path.join(sandbox.top, 'volumes-snap')      # where QEMU may open files
+    os.makedirs(folder, mode=0o777)
+    base = os.path.join(folder, 'volume-snap')
+    subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', base, '32M'], check=True)
+    info = {'driver_volume_type': 'local', 'data': {
+        'device_path': base, 'format': 'qcow2', 'volume_id': 'vol-snap', 'access_mode': 'rw'}}
+    before = len(drv.get_console_output(None, inst))
+    drv.attach_volume(None, info, inst, '/dev/vdf')
+    wait_console(drv, inst, 'disk-added', since=before)     # the guest names it itself
+    top = os.path.join(folder, 'volume-snap.s1')
+    subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', 'volume-snap', '-F',
+                    'qcow2', top], check=True)
+    os.chmod(base, 0o666)
+    os.chmod(top, 0o666)
+    try:
+        drv.volume_snapshot_create(None, inst, 'vol-snap', {
+            'snapshot_id': 's1', 'type': 'qcow2', 'new_file': 'volume-snap.s1'})
+        dom = drv._host.lookup(inst.uuid)
+        vdf = config.disk_targets(config.parse(dom.XMLDesc(0)))['vdf']
+        assert vdf.find('source').get('file') == top
+        assert vdf.find('backingStore/source').get('file').endswith('volume-snap')
+        drv.volume_snapshot_delete(None, inst, 'vol-snap', 's1', {
+            'type': 'qcow2', 'file_to_merge': None, 'merge_target_file': None})
+        vdf = config.disk_targets(config.parse(dom.XMLDesc(0)))['vdf']
+        assert vdf.find('source').get('file') == top
+        chain = vdf.find('backingStore')
+        assert chain is None or chain.find('source') is None      # stands alone now
+        assert drv.get_info(inst)['power_state'] == driver.RUNNING
+    finally:
+        drv.detach_volume(None, info, inst, '/dev/vdf')
+
+
+def test_the_vnc_console_speaks_rfb(drv, guest, sandbox):
+    """The address the console proxy connects to is the guest's VNC server."""
+    where = drv.get_vnc_console(None, guest['inst'])
+    code = ('import socket\n'
+            's = socket.create_connection((%r, %d), 10)\n'
+            'print(s.recv(12).decode())\n' % (where['host'], where['port']))
+    proc = in_ns(sandbox, sys.executable, '-c', code, check=False)
+    assert proc.stdout.strip() == 'RFB 003.008', proc.stderr
 
 
 def test_soft_reboot_and_clean_power_off(drv, guest):

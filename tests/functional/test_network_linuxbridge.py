@@ -300,6 +300,7 @@ def test_isolated_network_metadata_from_dhcp_namespace_through_the_worker(bed, m
         # dnsmasq dies: the next sync starts it again
         pidfile = os.path.join(bed.state_root, 'h1', 'dhcp', net['id'], 'pid')
         os.kill(processes.running(pidfile)[0], signal.SIGKILL)
+        assert bed.wait_for(lambda: processes.running(pidfile)[0] is None)
         d.sync(st.for_host('h1'))
         assert processes.running(pidfile)[0]
         assert 'ip=10.20.0.5 ' in bed.dhcp(vm)

@@ -168,3 +168,11 @@ def test_the_owner_of_a_lease_is_alive_while_it_renews_and_runs():
     assert not recovery.owner_alive('%s:%d' % (here, os.getpid()), now, now)
     assert not recovery.owner_alive('%s:%d' % (here, 2 ** 22 + 1), later, now)
     assert recovery.owner_alive('elsewhere:1', later, now)
+
+
+def test_a_pass_between_starts_settles_rows_of_lifecycles_without_a_task_column(widgets):
+    """taskless=False spares only rows that could name a task and do not (an
+    admin's reset-status); a lifecycle with no task column has none."""
+    widgets('idle', 'building')
+    assert recovery.recover(taskless=False) == 1
+    assert _status() == {'idle': 'error'}

@@ -16,12 +16,14 @@ _PROJECT_SEGMENT = re.compile(r'^[0-9a-fA-F]{32}$|^[0-9a-fA-F-]{36}$')
 
 def _modules():
     from cloudstack.compute.api import (
-        aggregates, availability_zones, extensions, flavors, hypervisors,
-        keypairs, limits, migrations, network_proxies, proxies, quotas, server_actions,
-        server_events, server_groups, server_parts, servers, services, usage)
+        aggregates, assisted_snapshots, availability_zones, console_auth_tokens, extensions,
+        flavors, hypervisors, keypairs, limits, migrations, network_proxies, proxies, quotas,
+        server_actions, server_events, server_groups, server_parts, servers, services, usage,
+        volume_proxies)
     return (flavors, keypairs, limits, quotas, servers, server_actions, server_parts,
             server_groups, availability_zones, aggregates, hypervisors, services,
-            migrations, server_events, usage, extensions, proxies, network_proxies)
+            migrations, server_events, usage, extensions, proxies, network_proxies,
+            assisted_snapshots, console_auth_tokens, volume_proxies)
 
 
 class ComputeRouter(wsgi.Router):

@@ -1,12 +1,17 @@
 """POST /servers/{id}/action: one handler per action name in the body."""
+import os
+import re
+import urllib.parse
+
 import webob
 
 from cloudstack import exception
 from cloudstack.api import wsgi
+from cloudstack.conf import CONF
 from cloudstack.compute import manager, network_proxy
 from cloudstack.compute.api import common, views
 from cloudstack.compute.api.servers import (
-    ACCESS_IP_V4, ACCESS_IP_V6, HOSTNAME, Servers, _image_id, _password, ipv6)
+    ACCESS_IP_V4, ACCESS_IP_V6, Servers, _image_id, _password, hostname_schema, ipv6)
 from cloudstack.compute.manager.flavors import FlavorNotFound
 
 P = 'os_compute_api:'
@@ -165,7 +170,7 @@ class ServerActions:
         if v('2.63'):
             props['trusted_image_certificates'] = {'type': ['array', 'null']}
         if v('2.90'):
-            props['hostname'] = HOSTNAME
+            props['hostname'] = hostname_schema(req)
         common.validate_value(args, _obj(props, ['imageRef']))
         image_id = _image_id(args['imageRef'])
         image = self.servers._image(req.context, image_id)
@@ -350,20 +355,19 @@ class ServerActions:
             raise exception.NotFound('Unable to get console output')
         return {'output': output}
 
-    def _console(kind, protocol, types):
+    def _console(types):
         def handler(self, req, rec, args):
             self._auth(req, P + 'os-remote-consoles', rec)
             common.validate_value(args, _obj({'type': {'type': 'string', 'enum': types}},
                                              ['type']))
             return {'console': {'type': args['type'],
-                                'url': console_url(req, self.manager, rec, protocol,
-                                                   args['type'])}}
+                                'url': console_url(req, self.manager, rec, args['type'])}}
         return handler
 
-    vnc = _console('vnc', 'vnc', ['novnc', 'xvpvnc'])
-    spice = _console('spice', 'spice', ['spice-html5'])
-    serial = _console('serial', 'serial', ['serial'])
-    rdp = _console('rdp', 'rdp', ['rdp-html5'])
+    vnc = _console(['novnc', 'xvpvnc'])
+    spice = _console(['spice-html5'])
+    serial = _console(['serial'])
+    rdp = _console(['rdp-html5'])
 
     # Network proxies -------------------------------------------------------------
 
@@ -399,26 +403,19 @@ class ServerActions:
         return self._accepted()
 
 
-def console_url(req, mgr, rec, protocol, kind):
-    """A console URL with a one-time token (the proxy comes with the libvirt driver)."""
-    from cloudstack.conf import CONF
-    import secrets
-    if rec['vm_state'] not in ('active', 'paused', 'rescued', 'resized'):
-        raise exception.Conflict('Instance %s is not ready for a console.' % rec['uuid'])
-    what = 'serial_console' if protocol == 'serial' else 'vnc_console'
-    try:
-        mgr.query(req.context, rec['uuid'], what)
-    except Exception as exc:
-        if isinstance(exc, exception.CloudstackError) and exc.code == 409:
-            raise exception.BadRequest('Unavailable console type %s.' % kind)
-        raise
-    token = secrets.token_urlsafe(24)
-    base = {'vnc': CONF.compute.novncproxy_base_url,
-            'serial': CONF.compute.serialproxy_base_url,
-            'spice': CONF.compute.spicehtml5proxy_base_url}.get(protocol,
-                                                               CONF.compute.novncproxy_base_url)
-    return '%s?token=%s' % (base, token) if protocol != 'serial' else \
-        '%s?token=%s' % (base.rstrip('/') + '/', token)
+def console_url(req, mgr, rec, kind):
+    """The URL of a new console of the server, as Nova gives it: noVNC's page
+    with the websocket's path (and token) in its `path` parameter, or the
+    serial console's websocket with the token."""
+    token = mgr.create_console(req.context, rec['uuid'], kind)
+    proxy = common.base_url(req).rsplit('/', 1)[0] + '/console'
+    if kind == 'novnc':
+        page = CONF.compute.novncproxy_base_url or proxy + '/vnc_lite.html'
+        folder = os.path.dirname(urllib.parse.urlsplit(page).path).strip('/')
+        path = (folder + '/' if folder else '') + 'websockify?token=' + token
+        return '%s?%s' % (page, urllib.parse.urlencode({'path': path}))
+    socket_url = CONF.compute.serialproxy_base_url or re.sub(r'^http', 'ws', proxy) + '/serial'
+    return '%s?token=%s' % (socket_url, token)
 
 
 ACTIONS = {

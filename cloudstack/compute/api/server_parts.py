@@ -245,9 +245,7 @@ class RemoteConsoles(Part):
         if body['type'] not in REMOTE.get(body['protocol'], []):
             raise exception.BadRequest('Unsupported console type %s for protocol %s'
                                        % (body['type'], body['protocol']))
-        if body['protocol'] in ('rdp', 'mks', 'spice'):
-            raise exception.BadRequest('Unavailable console type %s.' % body['type'])
-        url = console_url(req, self.manager, rec, body['protocol'], body['type'])
+        url = console_url(req, self.manager, rec, body['type'])
         return {'remote_console': {'protocol': body['protocol'], 'type': body['type'],
                                    'url': url}}
 

@@ -79,9 +79,16 @@ _PERSONALITY = {'type': 'array', 'items': {
     'properties': {'path': {'type': 'string'}, 'contents': {'type': 'string',
                                                             'format': 'base64'}},
     'additionalProperties': False}}
-HOSTNAME = {'type': 'string', 'minLength': 1, 'maxLength': 255,
-            'pattern': r'^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?'
-                       r'(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*\.?$'}
+# A hostname from 2.90: one DNS label; from 2.94: a fully qualified name.
+HOSTNAME = {'type': 'string', 'minLength': 2, 'maxLength': 63,
+            'pattern': r'^[a-zA-Z0-9]+[a-zA-Z0-9-]*[a-zA-Z0-9]+$'}
+FQDN = {'type': 'string', 'minLength': 1, 'maxLength': 255, 'pattern': r'^[a-zA-Z0-9-._]*$'}
+
+
+def hostname_schema(req):
+    return FQDN if common.at_least(req, '2.94') else HOSTNAME
+
+
 ACCESS_IP_V4 = {'type': 'string', 'format': 'ipv4'}
 ACCESS_IP_V6 = {'type': 'string', 'format': 'ipv6'}
 
@@ -137,9 +144,7 @@ def create_schema(req):
         props['host'] = {'type': 'string', 'minLength': 1, 'maxLength': 255}
         props['hypervisor_hostname'] = {'type': 'string', 'minLength': 1, 'maxLength': 255}
     if v('2.90'):
-        props['hostname'] = HOSTNAME
-    if v('2.94'):
-        props['hostname'] = dict(HOSTNAME, pattern=r'^[a-zA-Z0-9][a-zA-Z0-9.-]*$')
+        props['hostname'] = hostname_schema(req)
     required = ['name', 'flavorRef'] + (['networks'] if v('2.37') else [])
     return {
         'type': 'object',
@@ -240,6 +245,9 @@ class Servers:
         if min_count > max_count:
             raise exception.BadRequest('min_count must be <= max_count')
         spec['min_count'], spec['max_count'] = min_count, max_count
+        if spec.get('hostname') and max_count > 1:
+            raise exception.BadRequest('Unable to allocate a single hostname to multiple '
+                                       'instances')
         # Zone and forced hosts
         self._placement(req, body, spec)
         # Flavor
@@ -597,7 +605,7 @@ def update_schema(req):
     if common.at_least(req, '2.19'):
         props['description'] = common.DESCRIPTION
     if common.at_least(req, '2.90'):
-        props['hostname'] = HOSTNAME
+        props['hostname'] = hostname_schema(req)
     if common.at_least(req, '2.104'):
         props['pinned_availability_zone'] = {'type': ['string', 'null'], 'minLength': 1,
                                              'maxLength': 255}

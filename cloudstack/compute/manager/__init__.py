@@ -4,7 +4,8 @@
 other services (Networking's external events) call it, never its tables.
 """
 from cloudstack.compute.manager import (
-    actions, aggregates, base, cloud, flavors, groups, keypairs, quotas, servers)
+    actions, aggregates, base, cloud, consoles, flavors, groups, keypairs, quotas,
+    servers)
 
 
 class Manager(base.Base,
@@ -13,6 +14,7 @@ class Manager(base.Base,
               quotas.Quotas,
               servers.Servers,
               actions.ServerActions,
+              consoles.Consoles,
               groups.ServerGroups,
               aggregates.Aggregates,
               cloud.Cloud):

@@ -15,6 +15,11 @@ from cloudstack.compute.manager.base import (
 
 ANY = None
 RUNNING = (states.ACTIVE,)
+# where volumes may be attached and detached (shelved-offloaded: in the
+# database and Block Storage only, until the server is unshelved)
+_VOLUME_STATES = (states.ACTIVE, states.PAUSED_VM, states.STOPPED, states.SUSPENDED_VM,
+                  states.RESIZED, states.SOFT_DELETED, states.SHELVED,
+                  states.SHELVED_OFFLOADED)
 _ON_HOST = (states.ACTIVE, states.STOPPED, states.PAUSED_VM, states.SUSPENDED_VM,
             states.RESCUED, states.RESIZED, states.ERROR, states.SHELVED)
 
@@ -517,8 +522,7 @@ class ServerActions:
         """Reserve the volume and record the mapping now; the server's host
         attaches it. Returns the mapping."""
         from cloudstack.compute import volume_api
-        allowed = (states.ACTIVE, states.PAUSED_VM, states.STOPPED, states.SUSPENDED_VM,
-                   states.RESIZED, states.SOFT_DELETED)
+        allowed = _VOLUME_STATES
         with self.read() as s:
             inst = self.instance_row(s, ctx, uuid)
             self._check(inst, ctx, 'attach_volume', allowed)
@@ -534,19 +538,27 @@ class ServerActions:
             with self.write() as s:
                 inst = self.instance_row(s, ctx, uuid, lock=True)
                 self._check(inst, ctx, 'attach_volume', allowed)
+                offloaded = inst.vm_state == states.SHELVED_OFFLOADED
                 bdm = models.BlockDeviceMapping(
                     uuid=str(uuidlib.uuid4()), instance_id=inst.id, source_type='volume',
                     destination_type='volume', volume_id=volume_id,
-                    device_name=volume_api.device_names(used)[0], tag=tag,
-                    delete_on_termination=bool(delete_on_termination),
+                    device_name=None if offloaded else volume_api.device_names(used)[0],
+                    tag=tag, delete_on_termination=bool(delete_on_termination),
                     attachment_id=attachment['id'])
                 s.add(bdm)
                 s.flush()
                 self.record_action(s, ctx, inst, 'attach_volume')
-                rpc.cast(s, 'compute.server_action', {'uuid': uuid, 'action': 'attach_volume',
-                                                     'bdm_id': bdm.id}, inst.host, uuid)
-                return {c.name: getattr(bdm, c.name)
-                        for c in models.BlockDeviceMapping.__table__.columns}
+                if not offloaded:
+                    rpc.cast(s, 'compute.server_action', {
+                        'uuid': uuid, 'action': 'attach_volume', 'bdm_id': bdm.id},
+                        inst.host, uuid)
+                found = {c.name: getattr(bdm, c.name)
+                         for c in models.BlockDeviceMapping.__table__.columns}
+            if offloaded:
+                # no host: the volume is in use now and connected (with its
+                # device name) when the server is unshelved, as Nova does
+                volume_api.manager().attachment_complete(ctx, attachment['id'])
+            return found
         except Exception:
             volume_api.manager().attachment_delete(ctx, attachment['id'])
             raise
@@ -554,9 +566,7 @@ class ServerActions:
     def detach_volume(self, ctx, uuid, volume_id):
         with self.write() as s:
             inst = self.instance_row(s, ctx, uuid, lock=True)
-            self._check(inst, ctx, 'detach_volume', (
-                states.ACTIVE, states.PAUSED_VM, states.STOPPED, states.SUSPENDED_VM,
-                states.RESIZED, states.SOFT_DELETED))
+            self._check(inst, ctx, 'detach_volume', _VOLUME_STATES)
             bdm = s.scalars(sa.select(models.BlockDeviceMapping).where(
                 models.BlockDeviceMapping.instance_id == inst.id,
                 models.BlockDeviceMapping.volume_id == volume_id)).first()
@@ -566,8 +576,67 @@ class ServerActions:
             if bdm.boot_index == 0:
                 raise exception.Forbidden("Can't detach root device volume")
             self.record_action(s, ctx, inst, 'detach_volume')
-            rpc.cast(s, 'compute.server_action', {'uuid': uuid, 'action': 'detach_volume',
-                                                 'bdm_id': bdm.id}, inst.host, uuid)
+            if inst.vm_state != states.SHELVED_OFFLOADED:
+                rpc.cast(s, 'compute.server_action', {
+                    'uuid': uuid, 'action': 'detach_volume', 'bdm_id': bdm.id},
+                    inst.host, uuid)
+                return
+            attachment_id = bdm.attachment_id
+            s.delete(bdm)
+        # no host holds it: only the attachment goes
+        if attachment_id:
+            try:
+                volume_api.manager().attachment_delete(ctx, attachment_id)
+            except exception.NotFound:
+                pass
+
+    # Assisted volume snapshots (asked by Block Storage's file-based drivers) ---------
+
+    def _volume_server(self, s, volume_id, action):
+        """The server `volume_id` is attached to, ready for the hypervisor to
+        snapshot it; Nova answers 400 for every refusal here."""
+        B, I = models.BlockDeviceMapping, models.Instance
+        found = s.scalars(sa.select(I).join(B, B.instance_id == I.id).where(
+            B.volume_id == volume_id, I.deleted.is_(False))).all()
+        if not found:
+            raise exception.BadRequest('No volume Block Device Mapping with id %s.'
+                                       % volume_id)
+        if len(found) > 1:
+            raise exception.BadRequest('Block Device Mapping %s is a multi-attach volume '
+                                       'and is not valid for this operation.' % volume_id)
+        inst = found[0]
+        if inst.host is None:
+            raise exception.BadRequest('Instance %s is not ready' % inst.uuid)
+        if inst.task_state is not None:
+            raise exception.BadRequest(
+                'Instance %s in task_state %s. Cannot %s while the instance is in this '
+                'state.' % (inst.uuid, inst.task_state, action))
+        return inst
+
+    def volume_snapshot_create(self, ctx, volume_id, create_info):
+        """Queue the snapshot on the server's host; the host reports the
+        snapshot's status to Block Storage."""
+        with self.write() as s:
+            inst = self._volume_server(s, volume_id, 'volume_snapshot_create')
+            rpc.cast(s, 'compute.server_action',
+                     {'uuid': inst.uuid, 'action': 'volume_snapshot_create',
+                      'volume_id': volume_id, 'create_info': create_info},
+                     inst.host, inst.uuid)
+        return {'id': create_info.get('id'), 'volumeId': volume_id}
+
+    def volume_snapshot_delete(self, ctx, volume_id, snapshot_id, delete_info):
+        with self.write() as s:
+            inst = self._volume_server(s, volume_id, 'volume_snapshot_delete')
+            # merging into an older file needs the running guest's block jobs
+            if (delete_info.get('merge_target_file') is not None
+                    and inst.vm_state != states.ACTIVE):
+                raise exception.BadRequest(
+                    'Instance %s in vm_state %s. Cannot volume_snapshot_delete while the '
+                    'instance is in this state.' % (inst.uuid, inst.vm_state))
+            rpc.cast(s, 'compute.server_action',
+                     {'uuid': inst.uuid, 'action': 'volume_snapshot_delete',
+                      'volume_id': volume_id, 'snapshot_id': snapshot_id,
+                      'delete_info': delete_info}, inst.host, inst.uuid)
 
     def swap_volume(self, ctx, uuid, old_volume_id, new_volume_id):
         """Not supported; what Nova checks first still answers as Nova does."""

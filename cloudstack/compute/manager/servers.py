@@ -35,13 +35,28 @@ _SORT_COLUMN = {'display_name': I.display_name, 'display_description': I.display
                 'access_ip_v4': I.access_ip_v4, 'access_ip_v6': I.access_ip_v6,
                 'instance_type_id': I.memory_mb}
 COLUMNS = [c.name for c in I.__table__.columns]
-_HOSTNAME_BAD = re.compile(r'[^\w.-]+', re.ASCII)
+HOSTNAME_MAX = 63            # dnsmasq's limit, the lowest of the resolvers'
+_HOSTNAME_DASHED = re.compile(r'[ _.]')
+_HOSTNAME_DROPPED = re.compile(r'[^\w.-]+')
 
 
-def sanitize_hostname(name, default='server'):
-    host = _HOSTNAME_BAD.sub('-', (name or '').lower().replace('_', '-'))
-    host = host.strip('.-')[:63].strip('.-')
-    return host or default
+def sanitize_hostname(name):
+    """The hostname Nova derives from a server's name: characters beyond
+    Latin-1 dropped, cut to 63, spaces, underscores and dots made dashes,
+    other characters outside word characters and dashes removed, lower case,
+    no leading or trailing dash or dot. May be '' (the caller picks one)."""
+    host = (name or '').encode('latin-1', 'ignore').decode('latin-1')[:HOSTNAME_MAX]
+    host = _HOSTNAME_DROPPED.sub('', _HOSTNAME_DASHED.sub('-', host))
+    return host.lower().strip('.-')
+
+
+def default_hostname(name, uuid, index=0, count=1):
+    """A new server's hostname when none was asked for: from its name (with
+    the index of a multiple create), else Server-<uuid>."""
+    host = sanitize_hostname(name)
+    if not host:
+        return 'Server-%s' % uuid
+    return '%s-%d' % (host, index + 1) if count > 1 else host
 
 
 def _lock_state(inst, ctx):
@@ -218,16 +233,13 @@ class Servers:
 
     def _new_instance(self, ctx, spec, flavor, image, index, count, reservation_id,
                       key_data, system_metadata):
+        uuid = str(uuidlib.uuid4())
+        hostname = spec.get('hostname') or default_hostname(spec['name'], uuid, index, count)
         name = spec['name']
         if count > 1:
             name = '%s-%d' % (name, index + 1)
-        hostname = spec.get('hostname')
-        if hostname is None:
-            hostname = sanitize_hostname(name)
-        elif count > 1:
-            hostname = '%s-%d' % (hostname, index + 1)
         return I(
-            uuid=str(uuidlib.uuid4()), display_name=name,
+            uuid=uuid, display_name=name,
             display_description=spec.get('description'), hostname=hostname,
             project_id=ctx.project_id, user_id=ctx.user_id,
             image_ref=spec.get('image_ref') or '', flavor=flavor, vcpus=flavor['vcpus'],

@@ -87,6 +87,13 @@ class InstanceMetadata:
         return self.extra.get('display_name') or self.instance.hostname
 
     @property
+    def hostname(self):
+        """The server's hostname qualified with [compute] dhcp_domain, as
+        Nova's metadata gives it."""
+        host, domain = self.instance.hostname, CONF.compute.dhcp_domain
+        return '%s.%s' % (host, domain) if host and domain else host
+
+    @property
     def user_data(self):
         data = self.instance.user_data
         if isinstance(data, str):
@@ -126,7 +133,7 @@ class InstanceMetadata:
         doc = {
             'uuid': inst.uuid,
             'meta': {str(k): str(v) for k, v in (inst.metadata or {}).items()},
-            'hostname': inst.hostname,
+            'hostname': self.hostname,
             'name': self.display_name,
             'launch_index': inst.launch_index,
             'availability_zone': inst.availability_zone,
@@ -232,7 +239,7 @@ class InstanceMetadata:
         inst = self.instance
         v4 = self.fixed_ips(4)
         floating = self.floating_ips()
-        hostname = inst.hostname
+        hostname = self.hostname
         root = self.extra.get('root_device_name') or '/dev/vda'
         props = (inst.image_meta or {}).get('properties', {})
         tree = {

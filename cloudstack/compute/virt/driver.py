@@ -243,6 +243,18 @@ class ComputeDriver(abc.ABC):
     def extend_volume(self, context, connection_info, instance, new_size):
         raise NotSupported()
 
+    def volume_snapshot_create(self, context, instance, volume_id, create_info):
+        """Snapshot an attached file-based volume: the guest's disk moves onto
+        create_info['new_file'] (a qcow2 file Block Storage made next to the
+        current one, backed by it)."""
+        raise NotSupported()
+
+    def volume_snapshot_delete(self, context, instance, volume_id, snapshot_id,
+                               delete_info):
+        """Merge delete_info['file_to_merge'] out of the volume's chain (into
+        merge_target_file, or pulled into the active file when that is None)."""
+        raise NotSupported()
+
     def attach_interface(self, context, instance, image_meta, vif):
         raise NotSupported()
 

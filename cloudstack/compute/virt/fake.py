@@ -1,4 +1,5 @@
-"""The fake hypervisor: complete, deterministic and instant.
+"""The fake hypervisor: complete, deterministic and instant (snapshots wait
+[fake_driver] snapshot_seconds, default none).
 
 It keeps each instance as a small JSON file in its state directory, so that
 what it "runs" outlives a restart of the agent (as a real hypervisor's
@@ -7,6 +8,7 @@ domains do) and tests can see exactly what a crash left behind.
 import contextlib
 import json
 import os
+import time
 
 from cloudstack import drivers
 from cloudstack.conf import CONF
@@ -166,6 +168,7 @@ class FakeDriver(driver.ComputeDriver):
 
     def snapshot(self, context, instance, upload):
         record = self._load(instance.uuid)
+        time.sleep(CONF.fake_driver.snapshot_seconds)
         upload('raw', iter([('fake disk of %s\n' % record['uuid']).encode()]))
 
     def migrate_disk_and_power_off(self, context, instance, dest_host, flavor,
@@ -227,6 +230,20 @@ class FakeDriver(driver.ComputeDriver):
     def extend_volume(self, context, connection_info, instance, new_size):
         self._load(instance.uuid)
 
+    def volume_snapshot_create(self, context, instance, volume_id, create_info):
+        record = self._load(instance.uuid)
+        if volume_id not in record['volumes'].values():
+            raise driver.NotSupported('Volume %s is not attached.' % volume_id)
+        record.setdefault('volume_snapshots', {})[create_info['snapshot_id']] = {
+            'volume_id': volume_id, 'new_file': create_info['new_file']}
+        self._save(record)
+
+    def volume_snapshot_delete(self, context, instance, volume_id, snapshot_id,
+                               delete_info):
+        record = self._load(instance.uuid)
+        record.get('volume_snapshots', {}).pop(snapshot_id, None)
+        self._save(record)
+
     def attach_interface(self, context, instance, image_meta, vif):
         record = self._load(instance.uuid)
         if vif['id'] not in record['vifs']:
@@ -247,11 +264,11 @@ class FakeDriver(driver.ComputeDriver):
 
     def get_vnc_console(self, context, instance):
         self._load(instance.uuid)
-        return {'host': '127.0.0.1', 'port': 5900, 'internal_access_path': None}
+        raise driver.NotSupported('The fake hypervisor\'s guests have no VNC server.')
 
     def get_serial_console(self, context, instance):
         self._load(instance.uuid)
-        return {'host': '127.0.0.1', 'port': 10000}
+        raise driver.NotSupported('The fake hypervisor\'s guests have no serial port.')
 
     def get_diagnostics(self, instance):
         record = self._load(instance.uuid)

@@ -70,6 +70,10 @@ class Users:
         common.authorize(req, 'identity:delete_user', **user_target(user_id))
         projects.mgr().delete_user(user_id)
 
+    def revoke_tokens(self, req, user_id):
+        common.authorize(req, 'identity:revoke_tokens_for_user', **user_target(user_id))
+        projects.mgr().revoke_user_tokens(user_id)
+
     @validation.body(PASSWORD_CHANGE)
     def change_password(self, req, user_id, body):
         """Public: the original password authenticates the change."""
@@ -94,5 +98,6 @@ def add_routes(router):
     router.connect('/v3/users', users, GET='index', POST='create')
     router.connect('/v3/users/{user_id}', users, GET='show', PATCH='update', DELETE='delete')
     router.connect('/v3/users/{user_id}/password', users, public=True, POST='change_password')
+    router.connect('/v3/users/{user_id}/tokens', users, DELETE='revoke_tokens')
     router.connect('/v3/users/{user_id}/groups', users, GET='list_groups')
     router.connect('/v3/users/{user_id}/projects', users, GET='list_projects')

@@ -15,6 +15,11 @@ SERVICES = [('identity', 'keystone', '/identity'), ('image', 'glance', '/image')
             ('volumev3', 'cinderv3', '/volume/v3/%(tenant_id)s')]
 INTERFACES = ('public', 'internal', 'admin')
 
+# The global roles Keystone's bootstrap creates besides the admin role, and
+# their implications (the admin role implies `manager`); `service` stands alone.
+DEFAULT_ROLES = ('reader', 'member', 'manager', 'service')
+ROLE_CHAIN = (('manager', 'member'), ('member', 'reader'))
+
 
 def _one(session, model, **by):
     return session.scalars(sa.select(model).filter_by(**by)).first()
@@ -56,12 +61,17 @@ class Bootstrap:
             user.enabled = True
             s.flush()
             roles = {}
-            for name in ('reader', 'member', role_name):
+            for name in DEFAULT_ROLES + (role_name,):
                 roles[name] = _ensure(s, models.Role, {'name': name, 'domain_id': None})
-            for prior, implied in ((role_name, 'member'), ('member', 'reader')):
+            for prior, implied in ((role_name, 'manager'),) + ROLE_CHAIN:
                 if prior != implied:
                     _ensure(s, models.ImpliedRole, {'prior_role_id': roles[prior].id,
                                                     'implied_role_id': roles[implied].id})
+            # Clouds bootstrapped before the manager role: admin implied member.
+            if role_name not in ('manager', 'member'):
+                s.execute(sa.delete(models.ImpliedRole).where(
+                    models.ImpliedRole.prior_role_id == roles[role_name].id,
+                    models.ImpliedRole.implied_role_id == roles['member'].id))
             admin_role = roles[role_name].id
             for kind, target in (('user_project', project.id), ('user_system', models.SYSTEM)):
                 _ensure(s, models.Assignment, {'type': kind, 'actor_id': user.id,

@@ -662,6 +662,12 @@ class Tokens:
             consumer_id=consumer_id, access_token_id=access_token_id,
             issued_before=now, revoked_at=now))
 
+    def revoke_user_tokens(self, user_id):
+        """DELETE /v3/users/{user_id}/tokens: revoke every token of the user."""
+        with self.write() as s:
+            self.get_row(s, models.User, user_id, 'user')
+            self.revoke_tokens(s, user_id=user_id)
+
     def revoke_token(self, token_id):
         """DELETE /v3/auth/tokens: revoke this one token."""
         token = self.validate_token(token_id)

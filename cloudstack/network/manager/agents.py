@@ -40,17 +40,18 @@ class Agents:
         """The hosts' network agents (the agents table's rows of the role)."""
         return agents.list_agents(role=base.ROLE)
 
-    _drivers = {}       # host -> (its agent's driver, when read)
+    _drivers = {}       # host -> (its live agent's report or None, when read)
 
-    def host_driver(self, host):
-        """The driver the host's network agent reported (read again after a
-        few seconds), or None."""
+    def live_agent_details(self, host):
+        """What the host's network agent last reported ({'driver', ...}) when
+        that agent is alive, else None. A live one is believed for a few
+        seconds; a missing or dead one is looked up again each time."""
         found = self._drivers.get(host)
         now = time.monotonic()
-        if found is None or now - found[1] > DRIVER_TTL:
+        if found is None or found[0] is None or now - found[1] > DRIVER_TTL:
             row = agents.find(host, base.ROLE)
-            found = self._drivers[host] = (((row or {}).get('details') or {}).get('driver'),
-                                           now)
+            details = dict(row.get('details') or {}) if row and row['up'] else None
+            found = self._drivers[host] = (details, now)
         return found[0]
 
     def host_details(self):

@@ -18,6 +18,7 @@ from cloudstack.network import models
 LOG = logging.getLogger(__name__)
 
 SYNC_HANDLER = 'network.sync_host'
+SYNC_RESOURCE = 'network_host'   # a sync task works on (SYNC_RESOURCE, host)
 ROLE = 'network'
 
 # Device owners Neutron gives the ports it makes for itself.
@@ -42,6 +43,16 @@ def is_admin(ctx):
     """Whether the caller sees every project's resources (Neutron's
     context_is_admin)."""
     return ctx.all_projects
+
+
+def sees_every_project(ctx):
+    """Whether the caller's queries reach every project's rows, the policy
+    then judging each: admins, and service users (Neutron's `service_api`
+    and `context_is_advsvc`, whose queries Neutron does not scope)."""
+    if is_admin(ctx):
+        return True
+    from cloudstack import policy
+    return policy.check(ctx, 'service_api') or policy.check(ctx, 'context_is_advsvc')
 
 
 def project_for(ctx, body):
@@ -185,7 +196,7 @@ class Base:
             models.RBACPolicy.target_project.in_(('*', ctx.project_id or '')))
 
     def network_clause(self, ctx):
-        if is_admin(ctx):
+        if sees_every_project(ctx):
             return None
         return sa.or_(models.Network.project_id == ctx.project_id,
                       models.Network.id.in_(self.visible_network_ids(ctx)))
@@ -210,7 +221,7 @@ class Base:
     def get_owned(session, ctx, model, row_id, kind, for_update=False, extra=None):
         """A row of the caller's project (any, for an admin), or <Kind>NotFound."""
         stmt = sa.select(model).where(model.id == row_id)
-        if not is_admin(ctx):
+        if not sees_every_project(ctx):
             owner = model.project_id == ctx.project_id
             stmt = stmt.where(sa.or_(owner, extra) if extra is not None else owner)
         if for_update:
@@ -309,7 +320,7 @@ def _queue_syncs(session):
             session.execute(sa.update(models.NetworkHost).where(
                 models.NetworkHost.host == host).values(sync_pending=True))
         enqueue_addressed(session, SYNC_HANDLER, {'host': host}, role=ROLE, host=host,
-                          delay=delay)
+                          delay=delay, resource=(SYNC_RESOURCE, host))
 
 
 @event.listens_for(orm.Session, 'after_transaction_end')
@@ -318,10 +329,11 @@ def _forget_syncs(session, transaction):
         session.info.pop(SYNC_REQUESTS, None)
 
 
-def enqueue_addressed(session, handler, args, role, host, delay=0):
+def enqueue_addressed(session, handler, args, role, host, delay=0, resource=None):
     """tasks.enqueue addressed to one host's agent."""
     from cloudstack import tasks
-    return tasks.enqueue(session, handler, args, role=role, host=host, delay=delay)
+    return tasks.enqueue(session, handler, args, role=role, host=host, delay=delay,
+                         resource=resource)
 
 
 def minutes_ago(minutes):

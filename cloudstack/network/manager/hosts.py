@@ -201,11 +201,26 @@ class Hosts:
                 self.request_sync(s, peers - {host}, delay=CONF.report_interval + 1)
             self.schedule_unhosted(s)
 
-    def start_sync(self, host):
-        """A sync of `host` starts: later changes need another one."""
+    def start_sync(self, host, details=None):
+        """A sync of `host` starts: later changes need another one. Its agent
+        is there (`details`: what it reports), so the ports whose binding
+        to the host failed bind now, as ML2 binds again when the agent asks."""
+        events = []
         with self.write() as s:
             s.execute(sa.update(models.NetworkHost).where(models.NetworkHost.host == host)
                       .values(sync_pending=False))
+            for row in s.scalars(sa.select(models.Port).where(
+                    models.Port.host == host, models.Port.vif_type == 'binding_failed')
+                    .with_for_update()):
+                self._bind(s, row, host, agent=dict(details or {}))
+                if row.vif_type == 'binding_failed':
+                    continue
+                base.touch(row)
+                port = {'id': row.id, 'device_id': row.device_id,
+                        'device_owner': row.device_owner}
+                if row.status == 'ACTIVE' and _compute_port(port):
+                    events.append(_event('network-vif-plugged', port))
+        self.notify_compute(events)
 
     def request_host_sync(self, host, delay=0):
         with self.write() as s:

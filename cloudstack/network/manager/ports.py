@@ -110,11 +110,13 @@ def check_dhcp_opts(opts, old=()):
     return list(current.values())
 
 
-def binding_of(network_id, host, vnic_type):
-    """(vif_type, vif_details) of a port on `network_id` bound to `host`."""
+def binding_of(network_id, host, vnic_type, agent_alive):
+    """(vif_type, vif_details) of a port on `network_id` bound to `host`: as
+    ML2's, binding_failed when nothing there can plug it (no live network
+    agent on the host, or a vnic_type no driver handles)."""
     if not host:
         return 'unbound', {}
-    if vnic_type not in BINDABLE_VNIC_TYPES:
+    if vnic_type not in BINDABLE_VNIC_TYPES or not agent_alive:
         return 'binding_failed', {}
     return 'bridge', driver_base.vif_details(network_id)
 
@@ -184,7 +186,7 @@ class Ports:
     # -- reads ------------------------------------------------------------
 
     def port_clause(self, ctx):
-        if base.is_admin(ctx):
+        if base.sees_every_project(ctx):
             return None
         return sa.or_(models.Port.project_id == ctx.project_id,
                       models.Port.network_id.in_(self.owned_networks(ctx)))
@@ -495,17 +497,21 @@ class Ports:
             session.add(models.PortSecurityGroup(port_id=port.id, security_group_id=gid))
         return groups
 
-    def _bind(self, session, port, host):
+    def _bind(self, session, port, host, agent=None):
         """Bind the port to `host` ('' unbinds); it is DOWN until that host's
         agent reports it wired, or ACTIVE at once when that agent's driver
-        builds nothing (noop)."""
+        builds nothing (noop). With no live agent on the host the binding
+        fails (tried again on the port's next update and when the host's
+        agent syncs). `agent`: what that agent reported, when the caller is it."""
         if (host or '') != port.host:
             port.status = 'DOWN'
         port.host = host or ''
+        if agent is None and port.host:
+            agent = self.live_agent_details(port.host)
         port.vif_type, port.vif_details = binding_of(port.network_id, port.host,
-                                                     port.vnic_type)
+                                                     port.vnic_type, agent is not None)
         if port.vif_type == 'bridge' and port.admin_state_up and \
-                self.host_driver(port.host) == 'noop':
+                (agent or {}).get('driver') == 'noop':
             port.status = 'ACTIVE'
 
     # -- update -----------------------------------------------------------
@@ -573,7 +579,8 @@ class Ports:
             row.vnic_type = body['binding:vnic_type']
         if 'binding:profile' in body:
             row.profile = dict(body['binding:profile'] or {})
-        if 'binding:host_id' in body or 'binding:vnic_type' in body:
+        if 'binding:host_id' in body or 'binding:vnic_type' in body or \
+                row.vif_type == 'binding_failed':
             self._bind(session, row, body.get('binding:host_id', row.host))
         base.touch(row)
         session.flush()

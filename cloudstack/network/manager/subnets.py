@@ -117,7 +117,7 @@ class Subnets:
         return [subnet_dict(r, tags, r.network_id in external) for r in rows]
 
     def subnet_clause(self, ctx):
-        if base.is_admin(ctx):
+        if base.sees_every_project(ctx):
             return None
         return sa.or_(models.Subnet.project_id == ctx.project_id,
                       models.Subnet.network_id.in_(self.owned_networks(ctx)),

@@ -138,13 +138,16 @@ class Attachments:
             return self.attachment_record(row)
 
     def attachment_complete(self, ctx, attachment_id):
-        """The hypervisor attached it: the volume is in-use."""
+        """The hypervisor attached it: the volume is in-use. A reserved
+        attachment (no connector yet) may be completed too: Compute attaches
+        volumes to a shelved-offloaded server so, and connects them when the
+        server is unshelved."""
         with db_api.writer() as s:
             row = self._attachment_row(s, ctx, attachment_id, lock=True)
             volume = s.get(models.Volume, row.volume_id, with_for_update=True)
-            if row.attach_status not in ('attaching', 'attached'):
-                raise InvalidState('Attachment %s is %s; only an exported attachment '
-                                   'can be completed.' % (attachment_id, row.attach_status))
+            if row.attach_status not in ('reserved', 'attaching', 'attached'):
+                raise InvalidState('Attachment %s is %s; it cannot be completed.'
+                                   % (attachment_id, row.attach_status))
             row.attach_status = 'attached'
             row.attach_time = row.attach_time or utcnow()
             self._mark_attached(volume, row)

@@ -374,3 +374,96 @@ def test_snapshot_overlay_pivots_only_when_the_commit_is_ready(drv, tmp_path):
     drv._commit_leftover(dom, 'vda', disk)
     assert dom.committed and dom.aborts == 2 and dom.polls >= 4
     assert not overlay.exists()                         # the overlay is gone
+
+
+class VolumeDom:
+    """A domain with a root disk, a file-based volume (serial vol-file) and
+    an iSCSI one (vol-net), recording the snapshot and block-job calls."""
+
+    def __init__(self, folder, active=True):
+        self.folder, self.active, self.calls, self.job_polls = folder, active, [], 0
+        self.volume = os.path.join(folder, 'volume-1')
+
+    def isActive(self):
+        return 1 if self.active else 0
+
+    def XMLDesc(self, flags):
+        return ("<domain><devices>"
+                "<disk type='file' device='disk'><source file='/inst/disk'/>"
+                "<target dev='vda'/></disk>"
+                "<disk type='file' device='disk'><source file='%s'/><target dev='vdb'/>"
+                "<serial>vol-file</serial></disk>"
+                "<disk type='network' device='disk'><source protocol='iscsi' name='iqn/1'/>"
+                "<target dev='vdc'/><serial>vol-net</serial></disk>"
+                "</devices></domain>" % self.volume)
+
+    def snapshotCreateXML(self, xml, flags):
+        self.calls.append(('snapshot', xml, flags))
+
+    def blockRebase(self, disk, base, bandwidth, flags):
+        self.calls.append(('rebase', disk, base, flags))
+
+    def blockCommit(self, disk, base, top, bandwidth, flags):
+        self.calls.append(('commit', disk, base, top, flags))
+
+    def blockJobInfo(self, disk, flags):
+        self.job_polls += 1
+        return {'cur': 1, 'end': 2} if self.job_polls < 3 else {}
+
+
+def test_assisted_volume_snapshot_moves_the_volume_onto_the_new_file(drv, tmp_path,
+                                                                     monkeypatch):
+    dom = VolumeDom(str(tmp_path))
+    monkeypatch.setattr(drv._host, 'get', lambda inst: dom)
+    drv.volume_snapshot_create(None, new_instance(), 'vol-file', {
+        'snapshot_id': 's-1', 'type': 'qcow2', 'new_file': 'volume-1.s-1'})
+    [(kind, xml, flags)] = dom.calls
+    assert flags == (libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY
+                     | libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA
+                     | libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_REUSE_EXT)
+    disks = {d.get('name'): d for d in config.parse(xml).iter('disk')}
+    assert {n: d.get('snapshot') for n, d in disks.items()} == {
+        'vda': 'no', 'vdb': 'external', 'vdc': 'no'}
+    assert disks['vdb'].find('source').get('file') == str(tmp_path / 'volume-1.s-1')
+    assert disks['vdb'].find('driver').get('type') == 'qcow2'
+    for volume_id in ('vol-net', 'vol-gone'):
+        with pytest.raises(driver.NotSupported):
+            drv.volume_snapshot_create(None, new_instance(), volume_id, {
+                'snapshot_id': 's-1', 'type': 'qcow2', 'new_file': 'x'})
+
+
+def test_assisted_snapshot_delete_pulls_or_commits_and_waits_for_the_job(drv, tmp_path,
+                                                                         monkeypatch):
+    dom = VolumeDom(str(tmp_path))
+    monkeypatch.setattr(drv._host, 'get', lambda inst: dom)
+    drv.volume_snapshot_delete(None, new_instance(), 'vol-file', 's-1', {
+        'type': 'qcow2', 'file_to_merge': 'volume-1.base', 'merge_target_file': None})
+    assert dom.calls == [('rebase', 'vdb', str(tmp_path / 'volume-1.base'),
+                          libvirt.VIR_DOMAIN_BLOCK_REBASE_RELATIVE)]
+    assert dom.job_polls == 3                       # until the job is gone
+    dom.calls, dom.job_polls = [], 0
+    drv.volume_snapshot_delete(None, new_instance(), 'vol-file', 's-1', {
+        'type': 'qcow2', 'file_to_merge': 'volume-1.s-1', 'merge_target_file': 'volume-1'})
+    assert dom.calls == [('commit', 'vdb', str(tmp_path / 'volume-1'),
+                          str(tmp_path / 'volume-1.s-1'),
+                          libvirt.VIR_DOMAIN_BLOCK_COMMIT_RELATIVE)]
+    dom.active = False
+    with pytest.raises(Exception, match='running'):
+        drv.volume_snapshot_delete(None, new_instance(), 'vol-file', 's-1', {
+            'type': 'qcow2', 'file_to_merge': 'volume-1.s-1', 'merge_target_file': 'volume-1'})
+
+
+def test_assisted_snapshot_delete_of_a_stopped_guest_rebases_the_file(drv, tmp_path,
+                                                                      monkeypatch):
+    """Offline, qemu-img pulls the backing file's data into the active file."""
+    dom = VolumeDom(str(tmp_path), active=False)
+    base = tmp_path / 'volume-1.base'
+    subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', str(base), '1M'], check=True)
+    subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', 'volume-1.base',
+                    '-F', 'qcow2', dom.volume], check=True)
+    monkeypatch.setattr(drv._host, 'get', lambda inst: dom)
+    drv.volume_snapshot_delete(None, new_instance(), 'vol-file', 's-1', {
+        'type': 'qcow2', 'file_to_merge': None, 'merge_target_file': None})
+    info = json.loads(subprocess.run(['qemu-img', 'info', '--output=json', dom.volume],
+                                     capture_output=True, text=True, check=True).stdout)
+    assert 'backing-filename' not in info and dom.calls == []

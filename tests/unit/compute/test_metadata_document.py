@@ -9,7 +9,7 @@ def test_meta_data_latest_has_everything_a_guest_reads():
                                                          'key_name': 'mykey'})
     doc = md.meta_data()
     assert doc['uuid'] == '6e0d4a2b-1c3f-4e5a-9b7d-0a1b2c3d4e5f'
-    assert doc['hostname'] == 'web-1'
+    assert doc['hostname'] == 'web-1.novalocal'         # [compute] dhcp_domain
     assert doc['name'] == 'Web One'
     assert doc['meta'] == {'role': 'web'}
     assert doc['public_keys'] == {'mykey': 'ssh-ed25519 AAAAC3Nza me@laptop'}

@@ -92,3 +92,39 @@ def test_an_admin_attaches_its_volume_to_another_projects_server(cloud, member):
     volume = cloud.get('/volume/v3/%s/volumes/%s' % (project_id, volume_id)).json['volume']
     assert volume['status'] == 'in-use'
     assert [a['server_id'] for a in volume['attachments']] == [server_id]
+
+
+def test_volumes_attach_to_a_shelved_offloaded_server_and_connect_on_unshelve(cloud):
+    """As Nova: the attachment is complete at once (the volume in-use) with no
+    device yet; unshelving connects it and names its device. A detach while
+    offloaded only deletes the attachment."""
+    from cloudstack.compute import agent
+    project_id = _admin_project(cloud)
+    kept, dropped = [cloud.post('/volume/v3/%s/volumes' % project_id, {'volume': {
+        'size': 1}}).json['volume']['id'] for _ in range(2)]
+    run_all()
+    server_id = cloud.boot(wait=False)
+    run_all()
+    cloud.version = '2.20'
+    assert cloud.post('%s/servers/%s/action' % (API, server_id),
+                      {'shelve': None}).status_int == 202
+    run_all()
+    assert cloud.server(server_id)['status'] == 'SHELVED_OFFLOADED'
+    attachments = '%s/servers/%s/os-volume_attachments' % (API, server_id)
+    for volume_id in (kept, dropped):
+        resp = cloud.post(attachments, {'volumeAttachment': {'volumeId': volume_id}})
+        assert resp.status_int == 200, resp.text
+        assert resp.json['volumeAttachment']['device'] is None
+        volume = cloud.get('/volume/v3/%s/volumes/%s' % (project_id, volume_id)).json
+        assert volume['volume']['status'] == 'in-use'
+    assert cloud.delete('%s/%s' % (attachments, dropped)).status_int == 202
+    volume = cloud.get('/volume/v3/%s/volumes/%s' % (project_id, dropped)).json['volume']
+    assert volume['status'] == 'available' and volume['attachments'] == []
+    assert cloud.post('%s/servers/%s/action' % (API, server_id),
+                      {'unshelve': None}).status_int == 202
+    run_all()
+    assert cloud.server(server_id)['status'] == 'ACTIVE'
+    [attached] = cloud.get(attachments).json['volumeAttachments']
+    assert attached['volumeId'] == kept and attached['device'] == '/dev/vdb'
+    state = agent.get_agent().driver._load(server_id)
+    assert state['volumes'] == {'/dev/vdb': kept}

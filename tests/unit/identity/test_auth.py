@@ -125,7 +125,7 @@ def test_password_project_scoped_token(admin, client):
     assert token['project']['name'] == 'admin'
     assert token['project']['domain'] == {'id': 'default', 'name': 'Default'}
     assert token['is_domain'] is False
-    assert {r['name'] for r in token['roles']} == {'admin', 'member', 'reader'}
+    assert {r['name'] for r in token['roles']} == {'admin', 'manager', 'member', 'reader'}
     assert len(token['audit_ids']) == 1 and len(token['audit_ids'][0]) == 22
     assert TIME.match(token['expires_at']) and TIME.match(token['issued_at'])
     assert token['expires_at'] > token['issued_at']
@@ -325,6 +325,29 @@ def test_validate_check_revoke(alice, admin, client):
     assert alice_client.get('/identity/v3/auth/projects').status_int == 401
     validate(admin, 'garbage', status=404)
     validate(admin, '', status=404)
+
+
+def test_user_revokes_all_its_tokens(alice, admin, client):
+    """DELETE /v3/users/{user_id}/tokens (Keystone 30): the user itself or
+    an admin; every token issued until then stops working."""
+    scoped = password_auth('alice', scope={'project': {'id': alice['project']}})
+    first = issue(client, scoped).headers['X-Subject-Token']
+    second = issue(client, password_auth('alice')).headers['X-Subject-Token']
+    alice_client = client.__class__(client.app, first)
+    make_user('bob')
+    bob = client.__class__(client.app, issue(client, password_auth('bob'))
+                           .headers['X-Subject-Token'])
+    path = '/identity/v3/users/%s/tokens' % alice['id']
+    assert bob.delete(path).status_int == 403
+    assert alice_client.delete(path).status_int == 204
+    for token_id in (first, second):
+        validate(admin, token_id, status=404)
+    assert alice_client.get('/identity/v3/auth/projects').status_int == 401
+    # a new token works; an admin revokes it too
+    third = issue(client, scoped).headers['X-Subject-Token']
+    assert admin.delete(path).status_int == 204
+    validate(admin, third, status=404)
+    assert admin.delete('/identity/v3/users/missing/tokens').status_int == 404
 
 
 def _forge(user_id, seconds, **kw):

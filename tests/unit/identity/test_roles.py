@@ -224,3 +224,28 @@ def test_roles_need_a_token_and_admin(admin, client):
     token = resp.headers['X-Subject-Token']
     assert client.post(ROLES, {'role': {'name': _name()}}, token=token).status_int == 403
     assert client.get(ROLES, token=token).status_int == 403
+
+
+def _inferences(admin):
+    rules = admin.get('/identity/v3/role_inferences').json['role_inferences']
+    return {(r['prior_role']['name'], i['name']) for r in rules for i in r['implies']}
+
+
+def test_bootstrap_creates_keystone_default_roles(admin):
+    names = {r['name'] for r in admin.get(ROLES).json['roles']}
+    assert names >= {'admin', 'manager', 'member', 'reader', 'service'}
+    assert _inferences(admin) == {
+        ('admin', 'manager'), ('manager', 'member'), ('member', 'reader')}
+    token = admin.get('/identity/v3/auth/tokens',
+                      headers={'X-Subject-Token': admin.token}).json['token']
+    assert {r['name'] for r in token['roles']} == {'admin', 'manager', 'member', 'reader'}
+
+
+def test_bootstrap_replaces_the_admin_member_implication(admin):
+    ids = {r['name']: r['id'] for r in admin.get(ROLES).json['roles']}
+    # a cloud bootstrapped before the manager role
+    admin.put('%s/%s/implies/%s' % (ROLES, ids['admin'], ids['member']))
+    assert ('admin', 'member') in _inferences(admin)
+    manager.get().bootstrap(None, public_url='http://localhost')
+    assert _inferences(admin) == {
+        ('admin', 'manager'), ('manager', 'member'), ('member', 'reader')}

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from cloudstack.db import api as db_api
 from cloudstack.network import models
 from cloudstack.network.drivers import noop
+from cloudstack.tasks import agents
 from cloudstack.tasks.models import Task
 
 
@@ -14,8 +15,16 @@ def _sync_tasks():
             Task.handler == 'network.sync_host'))]
 
 
+def _live_agent(mgr, host, driver=None):
+    """A network agent on `host` that has just reported."""
+    agents.register(host, 'network', 'cloudstack-network-agent')
+    agents.beat(host, {'network': {'driver': driver} if driver else {}})
+    mgr._drivers.pop(host, None)
+
+
 def test_a_bound_port_is_in_its_host_state(mgr, alice, admin_ctx, net):
     network, subnet = net
+    _live_agent(mgr, 'host-1')
     port = mgr.create_port(admin_ctx, {'network_id': network['id'],
                                        'tenant_id': alice.project_id,
                                        'device_id': 'server-1',
@@ -52,6 +61,7 @@ def test_one_sync_waits_per_host(mgr, alice, admin_ctx, net):
 def test_noop_driver_makes_bound_ports_active_and_tells_compute(mgr, admin_ctx, net,
                                                                 monkeypatch):
     network, _subnet = net
+    _live_agent(mgr, 'host-1')
     sent = []
     monkeypatch.setattr(type(mgr), 'notify_compute', staticmethod(sent.extend))
     port = mgr.create_port(admin_ctx, {'network_id': network['id'],
@@ -113,9 +123,8 @@ def test_sync_requests_go_with_the_transaction(mgr):
 
 
 def test_on_a_noop_host_a_bound_port_is_active_at_once(mgr, admin_ctx, net, monkeypatch):
-    from cloudstack.tasks import agents
-    agents.register('noop-host', 'network', 'cloudstack-network-agent')
-    agents.beat('noop-host', {'network': {'driver': 'noop'}})
+    _live_agent(mgr, 'noop-host', 'noop')
+    _live_agent(mgr, 'host-1')
     sent = []
     monkeypatch.setattr(type(mgr), 'notify_compute', staticmethod(sent.extend))
     network, _subnet = net
@@ -178,3 +187,57 @@ def test_a_floating_ip_joining_or_leaving_a_server_port_tells_compute(
     changed()
     mgr.delete_floatingip(alice, fip['id'])
     assert changed() == [('network-changed', 'vm-1', one['id'])]
+
+
+def test_a_port_bound_where_no_agent_lives_fails_its_binding_until_one_does(
+        mgr, admin_ctx, net, monkeypatch):
+    network, _subnet = net
+    sent = []
+    monkeypatch.setattr(type(mgr), 'notify_compute', staticmethod(sent.extend))
+    port = mgr.create_port(admin_ctx, {'network_id': network['id'], 'device_id': 'vm-1',
+                                       'device_owner': 'compute:nova',
+                                       'binding:host_id': 'agentless'})
+    assert (port['binding:vif_type'], port['binding:vif_details'], port['status']) == (
+        'binding_failed', {}, 'DOWN')
+    # Any update tries again (ML2 does); with no agent it fails again.
+    port = mgr.update_port(admin_ctx, port['id'], {'name': 'again'})
+    assert port['binding:vif_type'] == 'binding_failed'
+    _live_agent(mgr, 'agentless')
+    port = mgr.update_port(admin_ctx, port['id'], {'name': 'now'})
+    assert port['binding:vif_type'] == 'bridge'
+    assert port['binding:vif_details']['bridge_name'] == 'brq' + network['id'][:11]
+    assert port['binding:host_id'] == 'agentless' and port['status'] == 'DOWN'
+    assert sent == []
+
+
+def test_a_dead_agent_binds_nothing(mgr, admin_ctx, net):
+    network, _subnet = net
+    _live_agent(mgr, 'dying')
+    agents.update(agents.find('dying', 'network')['id'], forced_down=True)
+    mgr._drivers.pop('dying', None)
+    port = mgr.create_port(admin_ctx, {'network_id': network['id'],
+                                       'binding:host_id': 'dying'})
+    assert port['binding:vif_type'] == 'binding_failed'
+    moved = mgr.update_port(admin_ctx, port['id'], {'binding:host_id': 'net-host-1'})
+    assert moved['binding:vif_type'] == 'bridge'
+
+
+def test_the_hosts_agent_syncing_binds_its_failed_ports(mgr, admin_ctx, net, monkeypatch):
+    """The agent's first sync runs before its first heartbeat: it binds the
+    ports that failed to bind to its host (a noop one makes them ACTIVE and
+    tells Compute)."""
+    network, _subnet = net
+    sent = []
+    monkeypatch.setattr(type(mgr), 'notify_compute', staticmethod(sent.extend))
+    server = mgr.create_port(admin_ctx, {'network_id': network['id'], 'device_id': 'vm-1',
+                                         'device_owner': 'compute:nova',
+                                         'binding:host_id': 'late-host'})
+    other = mgr.create_port(admin_ctx, {'network_id': network['id'],
+                                        'binding:host_id': 'elsewhere'})
+    assert server['binding:vif_type'] == 'binding_failed'
+    mgr.start_sync('late-host', {'driver': 'noop'})
+    bound = mgr.get_port(admin_ctx, server['id'])
+    assert (bound['binding:vif_type'], bound['status']) == ('bridge', 'ACTIVE')
+    assert bound['revision_number'] > server['revision_number']
+    assert [(e['name'], e['tag']) for e in sent] == [('network-vif-plugged', server['id'])]
+    assert mgr.get_port(admin_ctx, other['id'])['binding:vif_type'] == 'binding_failed'

@@ -220,6 +220,23 @@ def upgrade():
     with op.batch_alter_table('compute_server_groups', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_compute_server_groups_project_id'), ['project_id'], unique=False)
 
+    op.create_table('compute_console_auth_tokens',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('console_type', sa.String(length=64), nullable=False),
+    sa.Column('host', sa.String(length=255), nullable=False),
+    sa.Column('port', sa.Integer(), nullable=False),
+    sa.Column('internal_access_path', sa.String(length=255), nullable=True),
+    sa.Column('instance_uuid', sa.String(length=36), nullable=False),
+    sa.Column('expires', cloudstack.db.models.UTCDateTime(), nullable=False),
+    sa.Column('created_at', cloudstack.db.models.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_compute_console_auth_tokens')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_compute_console_auth_tokens_token_hash'))
+    )
+    with op.batch_alter_table('compute_console_auth_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_compute_console_auth_tokens_expires'), ['expires'], unique=False)
+        batch_op.create_index(batch_op.f('ix_compute_console_auth_tokens_instance_uuid'), ['instance_uuid'], unique=False)
+
     op.create_table('compute_task_log',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('task_name', sa.String(length=255), nullable=False),

@@ -57,6 +57,7 @@ class Dataplane:
     def close(self):
         if self.links is not None:
             self.links.close()
+        self.firewall.close()
         self.nl.close()
 
     # -- the sync -------------------------------------------------------

@@ -9,15 +9,16 @@ kept open until the namespace goes.
 import ctypes
 import dataclasses
 import errno
+import ipaddress
 import logging
 import os
 import socket
 import struct
 import subprocess
+import threading
 
 from pyroute2 import IPRoute, NetlinkError, netns
 from pyroute2.netlink.rtnl import RTM_DELLINK, RTMGRP_LINK
-from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 
 LOG = logging.getLogger(__name__)
 
@@ -90,14 +91,104 @@ def in_namespace(argv, namespace):
     return ['nsenter', '--net=' + os.path.join(NETNS_RUN_DIR, namespace), '--'] + list(argv)
 
 
+def _start(argv, namespace, with_input):
+    return subprocess.Popen(
+        in_namespace(argv, namespace),
+        stdin=subprocess.PIPE if with_input else subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, close_fds=True)
+
+
 def run_all(commands, namespace=None, check=True, timeout=60):
     """Run (argv, input) commands side by side; their CompletedProcesses."""
-    procs = [(argv, input, subprocess.Popen(
-        in_namespace(argv, namespace),
-        stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, close_fds=True))
-        for argv, input in commands]
+    return _finish([(argv, input, _start(argv, namespace, input is not None))
+                    for argv, input in commands], namespace, check, timeout)
+
+
+class ReadyCommands:
+    """Commands that read all their input before acting (restore commands),
+    started ahead and left waiting on their input, so that a sync does not
+    wait for them to start (exec and dynamic linking, ~3 ms each and more on
+    a busy host). After each run fresh ones are started, by a thread: the
+    sync reports its ports meanwhile. `keep(argv)` says which may wait
+    (iptables-legacy takes its lock as it starts: never)."""
+
+    def __init__(self, namespace=None, keep=lambda argv: True):
+        self.namespace, self.keep = namespace, keep
+        self.waiting = {}            # argv -> (process, namespace inode)
+        self.refill = None           # the thread starting the next ones
+
+    def _namespace_inode(self):
+        if not self.namespace:
+            return None
+        try:
+            return os.stat(os.path.join(NETNS_RUN_DIR, self.namespace)).st_ino
+        except FileNotFoundError:
+            return None
+
+    def _settle(self):
+        if self.refill is not None:
+            self.refill.join()
+            self.refill = None
+
+    def _start_waiting(self, argvs, inode):
+        for argv in argvs:
+            try:
+                self.waiting[tuple(argv)] = (_start(argv, self.namespace, True), inode)
+            except OSError as e:        # started on demand next time
+                LOG.warning('starting %s ahead failed: %s', argv[0], e)
+
+    def run_all(self, commands, check=True, timeout=60):
+        self._settle()
+        inode = self._namespace_inode()
+        procs = []
+        for argv, input in commands:
+            proc, where = self.waiting.pop(tuple(argv), (None, None))
+            if proc is not None and (proc.poll() is not None or where != inode):
+                _stop(proc)                 # died, or its namespace was made again
+                proc = None
+            if proc is None:
+                proc = _start(argv, self.namespace, True)
+            procs.append((argv, input or '', proc))
+        try:
+            return _finish(procs, self.namespace, check, timeout)
+        finally:
+            wanted = [argv for argv, _input in commands
+                      if self.keep(argv) and tuple(argv) not in self.waiting]
+            if wanted:
+                self.refill = threading.Thread(target=self._start_waiting,
+                                               args=(wanted, inode), daemon=True)
+                self.refill.start()
+
+    def close(self):
+        """Stop the waiting commands (each holds the namespace)."""
+        self._settle()
+        waiting, self.waiting = self.waiting, {}
+        for proc, _inode in waiting.values():
+            _stop(proc)
+
+
+def _stop(proc):
+    if proc.poll() is None:
+        proc.kill()
+    proc.communicate()
+
+
+# Inputs up to this size are written to all the commands before any is
+# waited for, so that they work side by side (a pipe holds 64 KiB).
+EARLY_INPUT = 60000
+
+
+def _finish(procs, namespace, check, timeout):
+    """Feed started (argv, input, process) their input; their results."""
     results, failures = [], []
+    for i, (argv, input, proc) in enumerate(procs):
+        if input and proc.stdin and len(input) < EARLY_INPUT:
+            try:
+                proc.stdin.write(input)
+                proc.stdin.flush()
+            except BrokenPipeError:
+                pass                # it failed already: its stderr says why
+            procs[i] = (argv, None, proc)
     for argv, input, proc in procs:
         try:
             out, err = proc.communicate(input, timeout=timeout)
@@ -138,6 +229,98 @@ def _info(msg):
     return LinkInfo(msg['index'], attr(msg, 'IFLA_LINKINFO', 'IFLA_INFO_KIND'),
                     msg.get_attr('IFLA_MASTER') or None, msg.get_attr('IFLA_MTU'),
                     bool(msg['flags'] & IFF_UP))
+
+
+# rtnetlink by hand, for the two hot paths of a sync (reading link events,
+# setting a link): pyroute2 decodes every attribute of a message and runs
+# each request through an event loop, ~1 ms and ~3 ms where these take ~20 us.
+NLMSG_HEADER = struct.Struct('=IHHII')          # length, type, flags, seq, pid
+IFINFOMSG = struct.Struct('=BBHiII')            # family, pad, type, index, flags, change
+NLA_HEADER = struct.Struct('=HH')               # length, type
+NLMSG_ERROR = 2
+RTM_NEWLINK = 16
+NLM_F_REQUEST, NLM_F_ACK = 1, 4
+NLA_TYPE_MASK = 0x3fff
+IFLA_IFNAME, IFLA_MTU, IFLA_MASTER, IFLA_LINKINFO, IFLA_INFO_KIND = 3, 4, 10, 18, 1
+
+
+def _attributes(data, start, end):
+    """(type, value start, value end) of the attributes in data[start:end]."""
+    while start + NLA_HEADER.size <= end:
+        length, kind = NLA_HEADER.unpack_from(data, start)
+        if length < NLA_HEADER.size:
+            return
+        yield kind & NLA_TYPE_MASK, start + NLA_HEADER.size, min(start + length, end)
+        start += (length + 3) & ~3
+
+
+def _string(data, start, end):
+    return bytes(data[start:end]).split(b'\0', 1)[0].decode()
+
+
+def parse_link(data, start, length):
+    """(message type, name, LinkInfo) of a link message at data[start:]."""
+    msg_type = NLMSG_HEADER.unpack_from(data, start)[1]
+    _family, _, _, index, flags, _ = IFINFOMSG.unpack_from(data, start + NLMSG_HEADER.size)
+    name = kind = master = None
+    mtu = 0
+    body = start + NLMSG_HEADER.size + IFINFOMSG.size
+    for attr_type, a, b in _attributes(data, body, start + length):
+        if attr_type == IFLA_IFNAME:
+            name = _string(data, a, b)
+        elif attr_type == IFLA_MTU:
+            mtu = struct.unpack_from('=I', data, a)[0]
+        elif attr_type == IFLA_MASTER:
+            master = struct.unpack_from('=I', data, a)[0] or None
+        elif attr_type == IFLA_LINKINFO:
+            for inner, c, d in _attributes(data, a, b):
+                if inner == IFLA_INFO_KIND:
+                    kind = _string(data, c, d)
+    return msg_type, name, LinkInfo(index, kind, master, mtu, bool(flags & IFF_UP))
+
+
+def _u32_attribute(attr_type, value):
+    return NLA_HEADER.pack(8, attr_type) + struct.pack('=I', value)
+
+
+class LinkSetter:
+    """RTM_NEWLINK requests on one socket of a namespace: master, MTU and
+    up/down of an existing link, acknowledged (errors as NetlinkError)."""
+
+    def __init__(self, namespace):
+        self.sock = socket_in(namespace, socket.AF_NETLINK, socket.SOCK_RAW,
+                              socket.NETLINK_ROUTE)
+        self.sock.bind((0, 0))
+        self.seq = 0
+
+    def close(self):
+        self.sock.close()
+
+    def set(self, index, master=None, mtu=None, state=None):
+        flags = change = 0
+        if state is not None:
+            flags, change = (IFF_UP if state == 'up' else 0), IFF_UP
+        body = IFINFOMSG.pack(socket.AF_UNSPEC, 0, 0, index, flags, change)
+        if master is not None:
+            body += _u32_attribute(IFLA_MASTER, master)
+        if mtu is not None:
+            body += _u32_attribute(IFLA_MTU, mtu)
+        self.seq += 1
+        self.sock.send(NLMSG_HEADER.pack(NLMSG_HEADER.size + len(body), RTM_NEWLINK,
+                                         NLM_F_REQUEST | NLM_F_ACK, self.seq, 0) + body)
+        while True:
+            data = self.sock.recv(65536)
+            offset = 0
+            while offset + NLMSG_HEADER.size <= len(data):
+                length, msg_type, _, seq, _ = NLMSG_HEADER.unpack_from(data, offset)
+                if length < NLMSG_HEADER.size:
+                    break
+                if msg_type == NLMSG_ERROR and seq == self.seq:
+                    (code,) = struct.unpack_from('=i', data, offset + NLMSG_HEADER.size)
+                    if code:
+                        raise NetlinkError(-code, os.strerror(-code))
+                    return
+                offset += (length + 3) & ~3
 
 
 class LinkCache:
@@ -199,15 +382,86 @@ class LinkCache:
                 # the bridge's own notices about its ports (AF_BRIDGE) are not links
                 if length < 17 or data[start + 16] != socket.AF_UNSPEC:
                     continue
-                msg = ifinfmsg(data, offset=start, length=length)
-                msg.decode()
-                name = msg.get_attr('IFLA_IFNAME')
-                if msg['header']['type'] == RTM_DELLINK:
-                    gone = self.names.pop(msg['index'], name)
-                    if self.links.get(gone) is not None and self.links[gone].index == msg['index']:
+                msg_type, name, info = parse_link(data, start, length)
+                if msg_type == RTM_DELLINK:
+                    gone = self.names.pop(info.index, name)
+                    if self.links.get(gone) is not None and self.links[gone].index == info.index:
                         del self.links[gone]
                 elif name:
-                    self._set(name, _info(msg))
+                    self._set(name, info)
+
+
+# ipset's netlink protocol (netfilter's subsystem 6), for members only.
+NETLINK_NETFILTER = 12
+NFGENMSG = struct.Struct('=BBH')                # family, version, resource id
+NLA_F_NESTED, NLA_F_NET_BYTEORDER = 0x8000, 0x4000
+IPSET_MESSAGE = {True: (6 << 8) | 9, False: (6 << 8) | 10}     # add, delete
+IPSET_PROTOCOL = 7
+IPSET_ATTR_PROTOCOL, IPSET_ATTR_SETNAME, IPSET_ATTR_DATA = 1, 2, 7
+IPSET_ATTR_IP, IPSET_ATTR_CIDR = 1, 3
+IPSET_ATTR_IPADDR = {4: 1, 6: 2}
+
+
+def _attribute(attr_type, value):
+    return (NLA_HEADER.pack(NLA_HEADER.size + len(value), attr_type) + value
+            + b'\0' * (-len(value) % 4))
+
+
+def ipset_message(add, name, member, seq):
+    """The request adding `member` (an address or CIDR) to the hash:net set
+    `name`, or deleting it; an existing member added or a missing one
+    deleted is no error (no NLM_F_EXCL: ipset's -exist)."""
+    net = ipaddress.ip_network(member, strict=False)
+    address = _attribute(IPSET_ATTR_IPADDR[net.version] | NLA_F_NET_BYTEORDER,
+                         net.network_address.packed)
+    data = (_attribute(IPSET_ATTR_IP | NLA_F_NESTED, address)
+            + _attribute(IPSET_ATTR_CIDR, bytes([net.prefixlen])))
+    body = (NFGENMSG.pack(socket.AF_INET if net.version == 4 else socket.AF_INET6, 0, 0)
+            + _attribute(IPSET_ATTR_PROTOCOL, bytes([IPSET_PROTOCOL]))
+            + _attribute(IPSET_ATTR_SETNAME, name.encode() + b'\0')
+            + _attribute(IPSET_ATTR_DATA | NLA_F_NESTED, data))
+    return NLMSG_HEADER.pack(NLMSG_HEADER.size + len(body), IPSET_MESSAGE[add],
+                             NLM_F_REQUEST | NLM_F_ACK, seq, 0) + body
+
+
+class IpsetMembers:
+    """Adds and deletes ipset members over netlink, as `ipset add/del
+    -exist` would, without starting a command."""
+
+    def __init__(self, namespace=None):
+        self.sock = socket_in(namespace, socket.AF_NETLINK, socket.SOCK_RAW,
+                              NETLINK_NETFILTER)
+        self.sock.bind((0, 0))
+        self.seq = 0
+
+    def close(self):
+        self.sock.close()
+
+    def change(self, changes):
+        """Apply [(add, set name, member)] in order; NetlinkError on the first
+        refused (ipset's own codes are above 4096)."""
+        waiting = {}
+        for add, name, member in changes:
+            self.seq += 1
+            waiting[self.seq] = '%s %s %s' % ('add' if add else 'del', name, member)
+            self.sock.send(ipset_message(add, name, member, self.seq))
+        errors = []
+        while waiting:
+            data = self.sock.recv(65536)
+            offset = 0
+            while offset + NLMSG_HEADER.size <= len(data):
+                length, msg_type, _, seq, _ = NLMSG_HEADER.unpack_from(data, offset)
+                if length < NLMSG_HEADER.size:
+                    break
+                if msg_type == NLMSG_ERROR and seq in waiting:
+                    (code,) = struct.unpack_from('=i', data, offset + NLMSG_HEADER.size)
+                    what = waiting.pop(seq)
+                    if code:
+                        errors.append((-code, what))
+                offset += (length + 3) & ~3
+        if errors:
+            code, what = errors[0]
+            raise NetlinkError(code, 'ipset %s: error %d' % (what, code))
 
 
 class Netlink:
@@ -215,6 +469,7 @@ class Netlink:
 
     def __init__(self):
         self._handles = {}
+        self._setters = {}
 
     def ipr(self, namespace=None):
         handle = self._handles.get(namespace)
@@ -227,9 +482,12 @@ class Netlink:
         handle = self._handles.pop(namespace, None)
         if handle is not None:
             handle.close()
+        setter = self._setters.pop(namespace, None)
+        if setter is not None:
+            setter.close()
 
     def close(self):
-        for namespace in list(self._handles):
+        for namespace in set(self._handles) | set(self._setters):
             self.forget(namespace)
 
     # namespaces
@@ -281,7 +539,13 @@ class Netlink:
                     raise
 
     def set_link(self, namespace, index, **kwargs):
-        self.ipr(namespace).link('set', index=index, **kwargs)
+        if set(kwargs) <= {'master', 'mtu', 'state'}:
+            setter = self._setters.get(namespace)
+            if setter is None:
+                setter = self._setters[namespace] = LinkSetter(namespace)
+            setter.set(index, **kwargs)
+        else:
+            self.ipr(namespace).link('set', index=index, **kwargs)
 
     # addresses and routes
     def addresses(self, namespace, index):

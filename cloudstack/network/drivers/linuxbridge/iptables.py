@@ -6,7 +6,10 @@ one iptables-restore, ip6tables-restore and ebtables-restore --noflush (side
 by side) with just the chains that changed, so the rest of the host's
 firewall is never rewritten.
 """
+import functools
+import os
 import re
+import shutil
 
 from cloudstack.network.drivers.linuxbridge import firewall
 from cloudstack.network.drivers.linuxbridge import ip_lib
@@ -26,12 +29,31 @@ _SWAP_SET = {4: names.IPSET + '-swap4', 6: names.IPSET + '-swap6'}
 UNORDERED = {firewall.FORWARD: 1, firewall.PREROUTING: 0}   # PREROUTING: raw and ebtables nat
 
 
+@functools.lru_cache(maxsize=None)
+def may_wait(argv):
+    """Whether a restore command may be started ahead and wait for its
+    input: ipset's, and those of iptables' nf_tables backend (which lock
+    nothing; the legacy ones take the xtables lock as they start)."""
+    if argv[0] == 'ipset':
+        return True
+    path = shutil.which(argv[0])
+    return bool(path) and 'nft' in os.path.basename(os.path.realpath(path))
+
+
 class HostFirewall:
     def __init__(self, namespace):
         self.namespace = namespace
+        self.commands = ip_lib.ReadyCommands(namespace, lambda argv: may_wait(tuple(argv)))
+        self.members = None     # ip_lib.IpsetMembers, once needed
         self.chains = None      # {family: {table: {chain: rules}}} as last applied; None: unknown
         self.hooks = None       # {family: {(table, builtin, chain)}} present
         self.ipsets = None      # {name: (family, members)}
+
+    def close(self):
+        self.commands.close()
+        if self.members is not None:
+            self.members.close()
+            self.members = None
 
     def observe(self):
         """Read what exists: our chains, our hooks, our ipsets, and the
@@ -64,12 +86,15 @@ class HostFirewall:
         """Make our chains and sets those of `render`; with `enabled` False
         (no network on this host) remove them all, hooks included."""
         wanted_sets = render.ipsets if enabled else {}
-        sets, new_sets = self._sets_input(wanted_sets)
+        changes = self._member_changes(wanted_sets)
+        sets = self._sets_input(wanted_sets)
         commands, done = [], []
-        if sets and new_sets:       # a set must exist before a rule names it
+        if sets:                    # a set must exist before a rule names it
             ip_lib.run(['ipset', 'restore'], self.namespace, input=sets)
-        elif sets:                  # members only: alongside the rules
-            commands.append((['ipset', 'restore'], sets))
+        if changes:
+            if self.members is None:
+                self.members = ip_lib.IpsetMembers(self.namespace)
+            self.members.change(changes)
         for family in FAMILIES:
             wanted = render.chains[family] if enabled else {t: {} for t in TABLES[family]}
             text = self._restore_input(family, wanted, enabled)
@@ -77,7 +102,7 @@ class HostFirewall:
                 commands.append((RESTORE[family] + ['--noflush'], text))
             done.append((family, wanted))
         if commands:            # side by side
-            ip_lib.run_all(commands, self.namespace)
+            self.commands.run_all(commands)
         self.ipsets.update(wanted_sets)
         for family, wanted in done:
             self.chains[family] = {t: dict(wanted.get(t, {})) for t in TABLES[family]}
@@ -131,17 +156,25 @@ class HostFirewall:
             lines.append('COMMIT')
         return '\n'.join(lines) + '\n' if lines else None
 
-    def _sets_input(self, wanted):
-        """(ipset restore input making the sets `wanted`, whether it
-        creates any)."""
-        lines, creates = [], False
+    def _member_changes(self, wanted):
+        """[(add, set, member)] making the known sets of `wanted` hold their
+        members (deletions first)."""
+        dels, adds = [], []
         for name, (family, members) in sorted(wanted.items()):
             old = self.ipsets.get(name)
             if old is not None and old[0] == family:
-                lines.extend('del %s %s -exist' % (name, m) for m in sorted(old[1] - members))
-                lines.extend('add %s %s -exist' % (name, m) for m in sorted(members - old[1]))
+                dels.extend((False, name, m) for m in sorted(old[1] - members))
+                adds.extend((True, name, m) for m in sorted(members - old[1]))
+        return dels + adds
+
+    def _sets_input(self, wanted):
+        """ipset restore input making the sets of `wanted` that are new or
+        unknown (filled aside, then swapped in), or None."""
+        lines = []
+        for name, (family, members) in sorted(wanted.items()):
+            old = self.ipsets.get(name)
+            if old is not None and old[0] == family:
                 continue
-            creates = True
             inet = 'inet' if family == 4 else 'inet6'
             swap = _SWAP_SET[family]
             lines.append('create %s hash:net family %s -exist' % (name, inet))
@@ -150,4 +183,4 @@ class HostFirewall:
             lines.extend('add %s %s' % (swap, m) for m in sorted(members))
             lines.append('swap %s %s' % (swap, name))
             lines.append('destroy ' + swap)
-        return ('\n'.join(lines) + '\n' if lines else None), creates
+        return '\n'.join(lines) + '\n' if lines else None

@@ -15,19 +15,30 @@ LOG = logging.getLogger(__name__)
 
 
 def write_file(path, content, mode=0o644):
-    """Replace `path` atomically; False when it already held `content`."""
+    """Make `path` hold `content`; False when it already did.
+
+    Written over in place, not renamed over: on ext4 a rename over a file
+    (or a truncation to nothing) first flushes the new data to the disk, a
+    millisecond or more per file on every port. The daemons re-read these
+    files only on the SIGHUP sent after the write; a crash halfway leaves a
+    file the next agent's first sync finds different and writes again."""
+    data = content.encode()
     try:
-        with open(path) as f:
-            if f.read() == content:
-                return False
+        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
     except FileNotFoundError:
         os.makedirs(os.path.dirname(path), mode=0o711, exist_ok=True)
-    tmp = path + '.tmp'
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, 'w') as f:
-        f.write(content)
-    os.replace(tmp, path)
-    return True
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, mode)
+    try:
+        st = os.fstat(fd)
+        if st.st_size == len(data) and os.pread(fd, len(data) + 1, 0) == data:
+            return False
+        os.pwrite(fd, data, 0)
+        os.ftruncate(fd, len(data))
+        if st.st_mode & 0o7777 != mode:
+            os.fchmod(fd, mode)
+        return True
+    finally:
+        os.close(fd)
 
 
 def cmdline(pid):

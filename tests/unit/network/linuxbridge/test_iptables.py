@@ -63,13 +63,30 @@ def test_unknown_content_is_written_again():
 
 def test_sets_new_by_swap_known_by_members():
     fw = _firewall(ipsets={'cs4-a': (4, frozenset({'10.0.0.1/32', '10.0.0.2/32'}))})
-    text, creates = fw._sets_input({'cs4-a': (4, frozenset({'10.0.0.2/32', '10.0.0.3/32'})),
-                                    'cs6-b': (6, frozenset({'fd00::1/128'}))})
-    lines = text.splitlines()
-    assert creates
-    assert lines[:2] == ['del cs4-a 10.0.0.1/32 -exist', 'add cs4-a 10.0.0.3/32 -exist']
-    assert lines[2:] == ['create cs6-b hash:net family inet6 -exist',
-                         'create cs-swap6 hash:net family inet6 -exist', 'flush cs-swap6',
-                         'add cs-swap6 fd00::1/128', 'swap cs-swap6 cs6-b', 'destroy cs-swap6']
-    text, creates = fw._sets_input({'cs4-a': (4, frozenset({'10.0.0.1/32', '10.0.0.2/32'}))})
-    assert text is None and not creates
+    wanted = {'cs4-a': (4, frozenset({'10.0.0.2/32', '10.0.0.3/32'})),
+              'cs6-b': (6, frozenset({'fd00::1/128'}))}
+    assert fw._member_changes(wanted) == [(False, 'cs4-a', '10.0.0.1/32'),
+                                          (True, 'cs4-a', '10.0.0.3/32')]
+    assert fw._sets_input(wanted).splitlines() == [
+        'create cs6-b hash:net family inet6 -exist',
+        'create cs-swap6 hash:net family inet6 -exist', 'flush cs-swap6',
+        'add cs-swap6 fd00::1/128', 'swap cs-swap6 cs6-b', 'destroy cs-swap6']
+    unchanged = {'cs4-a': (4, frozenset({'10.0.0.1/32', '10.0.0.2/32'}))}
+    assert fw._sets_input(unchanged) is None and fw._member_changes(unchanged) == []
+
+
+def test_a_member_request_reads_as_ipset_writes_it():
+    from pyroute2.netlink.nfnetlink.ipset import ipset_msg
+    from cloudstack.network.drivers.linuxbridge import ip_lib
+    for add, member, cidr, kind, address in (
+            (True, '10.1.0.0/16', 16, 'IPSET_ATTR_IPADDR_IPV4', '10.1.0.0'),
+            (False, 'fd00::1/128', 128, 'IPSET_ATTR_IPADDR_IPV6', 'fd00::1')):
+        msg = ipset_msg(ip_lib.ipset_message(add, 'cs-set', member, 9))
+        msg.decode()
+        assert msg['header']['type'] == (6 << 8) | (9 if add else 10)
+        assert msg['header']['flags'] == 1 | 4          # acknowledged, no EXCL (-exist)
+        assert msg.get_attr('IPSET_ATTR_SETNAME') == 'cs-set'
+        assert msg.get_attr('IPSET_ATTR_PROTOCOL') == 7
+        data = msg.get_attr('IPSET_ATTR_DATA')
+        assert data.get_attr('IPSET_ATTR_CIDR') == cidr
+        assert data.get_attr('IPSET_ATTR_IP_FROM').get_attr(kind) == address
