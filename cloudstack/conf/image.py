@@ -1,5 +1,6 @@
 """Options for the Image service."""
 from oslo_config import cfg
+from oslo_config import types
 
 image_opts = [
     cfg.StrOpt('filesystem_store_datadir',
@@ -32,6 +33,12 @@ image_opts = [
                      'only) or host:port; a leading "." allows a domain and '
                      'its subdomains. Empty: none, and web-download is not '
                      'offered.'),
+    cfg.ListOpt('location_allowed_hosts', default=[],
+                help='Hosts the http store reads client-given image locations '
+                     'from (JSON-patch on /locations, POST /v2/images/{id}/'
+                     'locations), redirects included; same form as '
+                     'web_download_allowed_hosts. Empty: no location a client '
+                     'gives is accepted.'),
     cfg.IntOpt('web_download_timeout', default=60, min=1,
                help='Seconds to wait on a web-download server before giving up.'),
     cfg.IntOpt('task_time_to_live', default=48, min=1,
@@ -68,6 +75,23 @@ image_opts = [
     cfg.BoolOpt('require_image_format_match', default=True,
                 help='Reject uploaded data whose detected format contradicts '
                      'the declared disk_format.'),
+    cfg.Opt('weight', type=types.Dict(value_type=types.Integer()), default={},
+            help='Weight of each store, as store id: integer pairs (e.g. '
+                     '"fast:100, objects:50"): an image\'s data is read from '
+                     'its locations highest weight first, and its `stores` are '
+                     'listed in that order. Unlisted stores weigh 0.'),
+    cfg.BoolOpt('show_multiple_locations', default=False,
+                help='Show each image\'s `locations` (and `direct_url`) and let '
+                     'clients change them with JSON-patch on /locations (the '
+                     'set_image_location, delete_image_location and '
+                     'get_image_location rules decide who). Off by default, as '
+                     'in Glance: locations reveal where the data lives.'),
+    cfg.BoolOpt('show_image_direct_url', default=False,
+                help='Show `direct_url`, the location data is read from first.'),
+    cfg.BoolOpt('do_secure_hash', default=True,
+                help='When a location is added with POST /v2/images/{id}/locations, '
+                     'read its data once to compute the checksum and hash (and '
+                     'check them against the validation data given).'),
 ]
 
 

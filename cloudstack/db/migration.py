@@ -62,12 +62,12 @@ def create_fresh():
         conn.execute(version.insert().values(version_num=head()))
 
 
-def upgrade():
+def upgrade(to='head'):
     from alembic import command
     with db_api.get_engine().begin() as conn:
         cfg = _config()
         cfg.attributes['connection'] = conn
-        command.upgrade(cfg, 'head')
+        command.upgrade(cfg, to)
 
 
 def revision(message, autogenerate=True):

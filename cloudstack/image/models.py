@@ -69,14 +69,17 @@ class ImageMember(Base):
 
 
 class ImageLocation(Base):
-    """Where one store keeps an image's data (an image may be in several)."""
+    """One place an image's data is read from: a store's copy, or a URL a
+    client gave (locations API). An image's locations are ordered by id."""
     __tablename__ = 'image_locations'
 
+    id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True,
+                                            autoincrement=True)
     image_id: orm.Mapped[str] = orm.mapped_column(
-        sa.String(36), sa.ForeignKey('images.id', ondelete='CASCADE'),
-        primary_key=True)
-    store: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
+        sa.String(36), sa.ForeignKey('images.id', ondelete='CASCADE'), index=True)
+    store: orm.Mapped[str] = orm.mapped_column(sa.String(64))
     url: orm.Mapped[str] = orm.mapped_column(sa.Text)
+    meta: orm.Mapped[object] = orm.mapped_column(sa.JSON, default=dict)
     created_at: orm.Mapped[object] = orm.mapped_column(UTCDateTime, default=utcnow)
 
 

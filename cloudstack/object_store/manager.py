@@ -64,6 +64,33 @@ OBJECT_HEADERS = ('Content-Disposition', 'Content-Encoding', 'Content-Language',
                   'X-Object-Manifest')
 
 
+# Content-type parameters filters add for listings only (a large object's
+# size and ETag, a link's target): kept by a POST or a copy that sets a new
+# content type, never shown with the object itself.
+LISTING_PARAMS = ('swift_bytes', 'slo_etag', 'symlink_target',
+                  'symlink_target_account', 'symlink_target_etag',
+                  'symlink_target_bytes')
+
+
+def split_content_type(value):
+    """(the content type without LISTING_PARAMS, [(param, raw value)])."""
+    kept, params = [], []
+    for i, part in enumerate((value or '').split(';')):
+        name, sep, val = part.strip().partition('=')
+        if i and sep and name.lower() in LISTING_PARAMS:
+            params.append((name.lower(), val))
+        else:
+            kept.append(part)
+    return ';'.join(kept), params
+
+
+def keep_listing_params(new, old):
+    """Content type `new` with the listing parameters of `old` it lacks."""
+    have = {k for k, _ in split_content_type(new)[1]}
+    return new + ''.join(';%s=%s' % (k, v) for k, v in split_content_type(old)[1]
+                         if k not in have)
+
+
 def timestamp():
     """A Swift timestamp, normalised ('%016.5f')."""
     return normalize(time.time())
@@ -682,7 +709,8 @@ class Manager:
         """Swift POST: replace the object's metadata (and content type)."""
         crow, row = self.get_object(context, account, container, obj, crow=crow)
         check_metadata(meta, 'object')
-        content_type = content_type or row.content_type
+        content_type = keep_listing_params(content_type, row.content_type) \
+            if content_type else row.content_type
         # A POST replaces what users set, not what filters keep (sysmeta).
         kept = {k: v for k, v in (row.meta or {}).items()
                 if k.lower().startswith('x-object-sysmeta-')
@@ -756,7 +784,8 @@ class Manager:
         _, chunks = self.read_object(src_account, src_container, src, first, last,
                                      crow=src_crow)
         row = self._store(dst_account, dcrow, dst_obj, chunks,
-                          content_type or src.content_type, new_meta)
+                          keep_listing_params(content_type, src.content_type)
+                          if content_type else src.content_type, new_meta)
         return src, row
 
     # --- expiry -------------------------------------------------------------

@@ -56,19 +56,25 @@ def is_reseller_admin(context):
     return context is not None and _has(context, RESELLER_ADMIN)
 
 
-def grant(account, request_id=None):
-    """A context with full control of `account` and nothing else: for a
-    request a filter has verified itself (a temp URL's signature)."""
+def grant(account, request_id=None, container=None):
+    """A context with full control of `account` (only of its `container`
+    when given) and nothing else: for a request a filter has verified
+    itself (a temp URL's signature)."""
     ctx = context_mod.RequestContext(request_id=request_id)
     ctx.granted_account = account
+    ctx.granted_container = container
     return ctx
+
+
+def _is_grant(context):
+    return getattr(context, 'granted_account', None) is not None
 
 
 def is_owner(context, account):
     """The caller has full control of `account`."""
     if context is None:
         return False
-    if getattr(context, 'granted_account', None) is not None:
+    if _is_grant(context):
         return context.granted_account == account
     if context.is_admin or is_reseller_admin(context):
         return True
@@ -197,8 +203,9 @@ def acl_allows(context, acl, referrer=None, listing=False, write=False,
 
 
 def deny(context):
-    """The refusal for a caller: 401 when anonymous, 403 otherwise."""
-    if context is None:
+    """The refusal for a caller: 401 when anonymous (or holding only a
+    filter's grant), 403 otherwise."""
+    if context is None or _is_grant(context):
         return exception.Unauthorized('Unauthorized')
     return exception.Forbidden('Forbidden')
 
@@ -235,7 +242,7 @@ def account_level(context, account, account_acl=None):
     the account)."""
     if is_owner(context, account):
         return OWNER
-    if context is None or getattr(context, 'granted_account', None) is not None:
+    if context is None or _is_grant(context):
         return None
     if context.project_id is not None and \
             account == RESELLER_PREFIX + context.project_id and \
@@ -268,12 +275,16 @@ def authorize_account(context, account, need=OWNER, account_acl=None):
 
 
 def authorize_container(context, account, crow, write=False, listing=False,
-                        referrer=None, account_acl=None):
+                        referrer=None, account_acl=None, container=None):
     """Whether the caller has full control of `account`, once it may use
     the container whose row is `crow` (None: there is none) as asked:
     401/403 otherwise, and 404 to those the account lets in when there is
     no such container. Others never learn whether a container they may not
-    use exists."""
+    use exists. A grant for one container (`container` names the one asked
+    for) reaches no other."""
+    granted = getattr(context, 'granted_container', None)
+    if granted is not None and container != granted:
+        raise deny(context)
     level = account_level(context, account, account_acl)
     if level is not None and (level != 'read-only' or not write):
         if crow is None:

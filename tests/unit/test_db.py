@@ -47,6 +47,28 @@ def test_migrations_create_exactly_the_models(empty_database):
     assert migration.differences() == []
 
 
+def test_migrating_image_locations_keeps_every_location(empty_database):
+    """0009 rebuilds image_locations (new primary key): rows written before stay."""
+    migration.upgrade('0008')
+    now = '2026-01-01 00:00:00'
+    with db_api.get_engine().begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO images (id, status, visibility, protected, os_hidden, min_disk, "
+            "min_ram, created_at, updated_at) VALUES ('i1', 'active', 'shared', false, "
+            "false, 0, 0, :now, :now)"), {'now': now})
+        conn.execute(sa.text(
+            "INSERT INTO image_locations (image_id, store, url, created_at) VALUES "
+            "('i1', 'file', 'file:///a', :now), ('i1', 'objects', 'swift://b', :now)"),
+            {'now': now})
+    migration.upgrade()
+    with db_api.get_engine().begin() as conn:
+        rows = conn.execute(sa.text(
+            'SELECT image_id, store, url, meta FROM image_locations ORDER BY id')).all()
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        ('i1', 'file', 'file:///a'), ('i1', 'objects', 'swift://b')]
+    assert all(r[3] in ({}, '{}') for r in rows)
+
+
 def test_migration_files_are_named_after_a_linear_revision_sequence():
     """head() reads the newest revision from the file names."""
     import ast

@@ -20,6 +20,8 @@ def app_factory(global_conf, **local_conf):
                    POST='deactivate')
     router.connect('/v2/images/{image_id}/actions/reactivate', img,
                    POST='reactivate')
+    router.connect('/v2/images/{image_id}/locations', img, GET='locations',
+                   POST='add_location')
     router.connect('/v2/images/{image_id}/tags/{tag}', img, PUT='add_tag',
                    DELETE='delete_tag')
 

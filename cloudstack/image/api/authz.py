@@ -16,7 +16,7 @@ def authorize(req, rule, target=None):
     if target is None:
         target = {'project_id': req.context.project_id or ''}
     policy.authorize(req.context, rule, target)
-    if rule == 'add_image':
+    if rule in OWNER_ONLY:
         _old_defaults_owner_only(req.context, rule, target.get('owner'))
 
 
@@ -53,10 +53,14 @@ def image(req, rule, image_id):
     return target
 
 
+def target_of(req, rec):
+    """The policy target of an image record the manager returned."""
+    return _image_target(req.context, rec['id'], rec['owner'], rec['visibility'])
+
+
 def record(req, rule, rec):
     """Authorize `rule` on an image record the manager returned."""
-    policy.authorize(req.context, rule, _image_target(
-        req.context, rec['id'], rec['owner'], rec['visibility']))
+    policy.authorize(req.context, rule, target_of(req, rec))
     return rec
 
 

@@ -84,6 +84,19 @@ def _chunks(req):
     return base.read_chunks(stream)
 
 
+def _view(req, rec):
+    """The image as this caller sees it: its locations only with the operator
+    options on and the get_image_location rule allowing the caller."""
+    show = CONF.image.show_multiple_locations
+    direct = CONF.image.show_image_direct_url
+    if (show or direct) and not policy.check(
+            req.context, 'get_image_location',
+            authz.target_of(req, rec)):
+        direct = False
+        rec = dict(rec, locations=[])
+    return views.image(rec, show_locations=show, show_direct_url=direct)
+
+
 def _check_octet(req):
     ctype = (req.content_type or '').split(';')[0].strip().lower()
     if ctype != 'application/octet-stream':
@@ -104,7 +117,7 @@ class Images:
                                                'project_id': owner or ''})
             authz.changes(req, body.items(), owner)
         rec = self.manager.create_image(req.context, body)
-        resp = wsgi.json_response(views.image(rec), 201)
+        resp = wsgi.json_response(_view(req, rec), 201)
         resp.headers['Location'] = req.application_url + '/v2/images/%s' % rec['id']
         # Clients (openstacksdk) learn from these whether they may stage/import.
         resp.headers['OpenStack-image-import-methods'] = ','.join(
@@ -130,7 +143,7 @@ class Images:
             else:
                 filters[key] = values[-1]
         rows = self.manager.list_images(req.context, filters, limit, marker, sort)
-        images = [views.image(r) for r in rows]
+        images = [_view(req, r) for r in rows]
         out = {'images': images, 'first': '/v2/images',
                'schema': '/v2/schemas/images'}
         if limit and len(images) >= limit:
@@ -141,14 +154,19 @@ class Images:
 
     def show(self, req, image_id):
         rec = self.manager.get_image(req.context, image_id)
-        return views.image(authz.record(req, 'get_image', rec))
+        return _view(req, authz.record(req, 'get_image', rec))
 
     def update(self, req, image_id):
         ops = parse_patch(req)
         target = authz.image(req, 'modify_image', image_id)
+        for op, path, _ in ops:
+            if path[0] == 'locations':
+                authz.authorize(req, 'delete_image_location' if op == 'remove'
+                                else 'set_image_location', target)
         authz.changes(req, [(path[0], value) for op, path, value in ops
-                            if op != 'remove' and len(path) == 1], target['owner'])
-        return views.image(self.manager.update_image(req.context, image_id, ops))
+                            if op != 'remove' and len(path) == 1
+                            and path[0] != 'locations'], target['owner'])
+        return _view(req, self.manager.update_image(req.context, image_id, ops))
 
     def delete(self, req, image_id):
         authz.image(req, 'delete_image', image_id)
@@ -223,6 +241,18 @@ class Images:
     def delete_from_store(self, req, store_id, image_id):
         authz.image(req, 'delete_image_location', image_id)
         self.manager.delete_from_store(req.context, store_id, image_id)
+
+    @wsgi.response(202)
+    def add_location(self, req, image_id):
+        """POST /v2/images/{id}/locations (image API 2.17)."""
+        authz.image(req, 'add_image_location', image_id)
+        self.manager.add_location(req.context, image_id, json_body(req))
+        return webob.Response(status=202, content_type=None)
+
+    def locations(self, req, image_id):
+        """GET /v2/images/{id}/locations (image API 2.17)."""
+        authz.image(req, 'fetch_image_location', image_id)
+        return wsgi.json_response(self.manager.get_locations(req.context, image_id))
 
     def add_tag(self, req, image_id, tag):
         authz.image(req, 'modify_image', image_id)

@@ -18,11 +18,15 @@ class Info:
         default = stores.default(CONF)
         kinds = stores.backends(CONF)
         out = []
-        for name in stores.available(CONF):
+        for name in stores.listed(CONF):
             entry = {'id': name, 'description': '%s store' % name
                      if kinds[name] == name else '%s store (%s)' % (name, kinds[name])}
             if name == default:
                 entry['default'] = True
+            if stores.read_only(CONF, name):
+                entry['read-only'] = 'true'
+            if CONF.image.weight:
+                entry['weight'] = stores.weight(CONF, name)
             out.append(entry)
         return {'stores': out}
 

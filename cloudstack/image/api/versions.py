@@ -1,7 +1,7 @@
 """Version discovery: which Image API versions this server speaks."""
 from cloudstack.api import wsgi
 
-CURRENT = (2, 12)
+CURRENT = (2, 17)
 
 
 def versions(req):

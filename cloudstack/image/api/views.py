@@ -10,7 +10,9 @@ def isotime(dt):
     return dt.strftime('%Y-%m-%dT%H:%M:%SZ') if dt is not None else None
 
 
-def image(rec):
+def image(rec, show_locations=False, show_direct_url=False):
+    """An image as the API shows it; its `locations` and the `direct_url` (the
+    one read first) only when asked (operator options and policy)."""
     out = {}
     for key in CORE_FIELDS:
         value = rec[key]
@@ -21,6 +23,12 @@ def image(rec):
         out.setdefault(key, value)
     if rec.get('stores'):
         out['stores'] = ','.join(rec['stores'])
+    locations = rec.get('locations') or []
+    if show_locations:
+        out['locations'] = [{'url': loc['url'], 'metadata': loc['metadata']}
+                            for loc in locations]
+    if (show_locations or show_direct_url) and locations:
+        out['direct_url'] = rec['direct_url']
     out['self'] = '/v2/images/%s' % rec['id']
     out['file'] = '/v2/images/%s/file' % rec['id']
     out['schema'] = '/v2/schemas/image'

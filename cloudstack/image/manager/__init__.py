@@ -7,7 +7,7 @@ format-inspected on the way.
 """
 from cloudstack import tasks as task_queue
 from cloudstack.image.manager import (
-    base, cache, data, imports, images, members, quotas, recovery, tasks)
+    base, cache, data, imports, images, locations, members, quotas, recovery, tasks)
 from cloudstack.image.manager.base import TASK_HANDLER, CACHE_HANDLER
 from cloudstack.tasks import recovery as task_recovery
 
@@ -16,6 +16,7 @@ class Manager(base.Base,
               images.Images,
               data.Data,
               imports.Imports,
+              locations.Locations,
               tasks.Tasks,
               cache.Cache,
               quotas.Quotas,

@@ -146,11 +146,12 @@ class Base:
 
     @staticmethod
     def _locations(session, img):
-        """{store id: location} of the image's data."""
-        found = {loc.store: loc.url for loc in session.scalars(
-            sa.select(models.ImageLocation).where(
+        """{store id: location} of the image's data (a store's first)."""
+        found = {}
+        for loc in session.scalars(sa.select(models.ImageLocation).where(
                 models.ImageLocation.image_id == img.id).order_by(
-                models.ImageLocation.created_at, models.ImageLocation.store))}
+                models.ImageLocation.id)):
+            found.setdefault(loc.store, loc.url)
         if img.location and img.store not in found:
             found[img.store] = img.location     # written before image_locations
         return found
@@ -205,11 +206,13 @@ class Base:
         ids = [i.id for i in imgs]
         props = {i: {} for i in ids}
         tags = {i: [] for i in ids}
-        where = {i: set() for i in ids}
+        where = {i: [] for i in ids}
         if ids:
             for loc in session.scalars(sa.select(models.ImageLocation).where(
-                    models.ImageLocation.image_id.in_(ids))):
-                where[loc.image_id].add(loc.store)
+                    models.ImageLocation.image_id.in_(ids)).order_by(
+                    models.ImageLocation.id)):
+                where[loc.image_id].append({'url': loc.url, 'metadata': loc.meta or {},
+                                            'store': loc.store})
             for p in session.scalars(sa.select(models.ImageProperty).where(
                     models.ImageProperty.image_id.in_(ids))):
                 props[p.image_id][p.name] = p.value
@@ -223,9 +226,14 @@ class Base:
                    for c in models.Image.__table__.columns}
             rec['properties'] = props[img.id]
             rec['tags'] = tags[img.id]
-            if img.location and img.store:
-                where[img.id].add(img.store)
-            rec['stores'] = sorted(where[img.id])
+            if img.location and img.store and not where[img.id]:
+                where[img.id].append({'url': img.location, 'metadata': {},
+                                      'store': img.store})
+            rec['locations'] = where[img.id]
+            first = stores.read_order(CONF, where[img.id])[:1]
+            rec['direct_url'] = first[0]['url'] if first else None
+            rec['stores'] = stores.by_weight(CONF, sorted(
+                {loc['store'] for loc in where[img.id]}))
             out.append(rec)
         return out
 

@@ -1,4 +1,5 @@
 """Image data: upload, download, staging."""
+import logging
 import os
 
 import sqlalchemy as sa
@@ -12,6 +13,8 @@ from cloudstack.image import stores
 from cloudstack.image.manager.base import (
     HASH_ALGO, _Hashing)
 from cloudstack.tasks import recovery
+
+LOG = logging.getLogger(__name__)
 
 
 class Data:
@@ -89,11 +92,19 @@ class Data:
             cached = self.cache().open(image_id, rec['checksum'], offset, length)
             if cached is not None:
                 return rec, cached
-        try:
-            return rec, self.store(rec['store']).get(rec['location'], offset=offset,
-                                                     length=length)
-        except stores.base.NotFound:
+        failure = None
+        for loc in stores.read_order(CONF, rec['locations']):
+            try:
+                return rec, self.store(loc['store']).get(loc['url'], offset=offset,
+                                                         length=length)
+            except (stores.base.StoreError, exception.NotFound) as exc:
+                LOG.warning('image %s: cannot read %s from store %s: %s', image_id,
+                            loc['url'], loc['store'], exc)
+                failure = exc
+        if isinstance(failure, stores.base.NotFound):
             raise exception.NotFound('Image data for %s is missing.' % image_id)
+        raise exception.ServiceUnavailable('The data of image %s cannot be read '
+                                           'now.' % image_id)
 
     def stage(self, ctx, image_id, chunks, content_length=None):
         img = self._check_upload(ctx, image_id)

@@ -223,7 +223,11 @@ class Images:
             tags = list(rec['tags'])
             core = {k: rec[k] for k in WRITABLE if k not in ('tags', 'id')}
             changed_core = {}
+            dropped = {}
             for op, path, value in ops:
+                if path[0] == 'locations':
+                    dropped.update(self._patch_locations(session, img, op, path, value))
+                    continue
                 if len(path) == 2 and path[0] == 'tags':
                     raise exception.BadRequest('Invalid JSON pointer for this resource')
                 if len(path) != 1:
@@ -233,8 +237,6 @@ class Images:
                     raise exception.Forbidden("Attribute '%s' is reserved." % key)
                 if key == 'id' or key in READ_ONLY:
                     raise exception.Forbidden("Attribute '%s' is read-only." % key)
-                if key == 'locations':
-                    raise exception.Forbidden('Changing locations is not allowed.')
                 if key == 'tags':
                     if op == 'remove':
                         raise exception.Forbidden('Attribute tags cannot be removed.')
@@ -282,7 +284,9 @@ class Images:
                 for t in tags:
                     session.add(models.ImageTag(image_id=image_id, value=t))
             session.flush()
-            return self._record(session, img)
+            rec = self._record(session, img)
+        self._delete_data(dropped)
+        return rec
 
     def delete_image(self, ctx, image_id):
         with db_api.writer() as session:

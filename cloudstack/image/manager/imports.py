@@ -15,30 +15,10 @@ from cloudstack.db import api as db_api
 from cloudstack.db.models import utcnow
 from cloudstack.image import models
 from cloudstack.image import stores
+from cloudstack.image.stores import http as http_store
 from cloudstack.image.manager import base
 from cloudstack.image.manager.base import (
     FAILED_IMPORT, IMPORTING_TO, IMPORT_TASK, TASK_HANDLER, import_methods)
-
-def _host_allowed(host, port, default_port):
-    """An entry without a port allows the scheme's default port only."""
-    for entry in CONF.image.web_download_allowed_hosts:
-        entry = entry.strip().lower()
-        if not entry:
-            continue
-        want_port = None
-        name, sep, tail = entry.rpartition(':')
-        if sep and tail.isdigit() and ':' not in name.strip('[]'):
-            entry, want_port = name, int(tail)
-        entry = entry.strip('[]')
-        if port != (want_port or default_port):
-            continue
-        if entry.startswith('.'):
-            if host == entry[1:] or host.endswith(entry):
-                return True
-        elif host == entry:
-            return True
-    return False
-
 
 def check_url(url):
     """BadRequest unless `url` is an http(s) URL of an allowed host."""
@@ -52,8 +32,9 @@ def check_url(url):
     if parts.scheme not in ('http', 'https') or not parts.hostname:
         raise exception.BadRequest('URI %s is not an http or https URL.' % url)
     default_port = 443 if parts.scheme == 'https' else 80
-    if not _host_allowed(parts.hostname.lower(), port or default_port,
-                         default_port):
+    if not http_store.host_allowed(CONF.image.web_download_allowed_hosts,
+                                   parts.hostname.lower(), port or default_port,
+                                   default_port):
         raise exception.BadRequest(
             'Importing from host %s is not allowed (see [image] '
             'web_download_allowed_hosts).' % parts.hostname)
@@ -195,7 +176,9 @@ class Imports:
 
     @staticmethod
     def _add_location(session, image_id, store_id, location):
-        row = session.get(models.ImageLocation, (image_id, store_id))
+        row = session.scalars(sa.select(models.ImageLocation).where(
+            models.ImageLocation.image_id == image_id,
+            models.ImageLocation.store == store_id)).first()
         if row is None:
             session.add(models.ImageLocation(image_id=image_id, store=store_id,
                                              url=location, created_at=utcnow()))

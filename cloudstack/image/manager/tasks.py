@@ -13,6 +13,7 @@ from cloudstack.db.models import utcnow
 from cloudstack.image import models
 from cloudstack.image.manager import base
 from cloudstack.image.manager import imports
+from cloudstack.image.manager import locations
 from cloudstack.image.manager.base import (
     DISK_FORMATS, TASK_HANDLER, TASK_SORT_KEYS, TASK_STATUSES, TASK_TYPES)
 
@@ -94,7 +95,7 @@ class Tasks:
             if key not in ('type', 'status'):
                 raise exception.BadRequest('Invalid filter %s' % key)
             allowed = TASK_STATUSES if key == 'status' else TASK_TYPES + (
-                'api_image_import',)
+                'api_image_import', locations.LOCATION_TASK)
             if value not in allowed:
                 raise exception.BadRequest('Invalid %s value: %s' % (key, value))
         for key, direction in sort:
@@ -136,6 +137,8 @@ class Tasks:
         try:
             if rec['type'] == 'api_image_import':
                 result = self._run_api_import(rec)
+            elif rec['type'] == locations.LOCATION_TASK:
+                result = self._run_location_import(rec)
             else:
                 result = self._run_legacy_import(rec)
         except Exception as exc:

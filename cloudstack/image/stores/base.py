@@ -17,10 +17,16 @@ class NotFound(StoreError):
 
 class Store(abc.ABC):
     name = None     # the store type
+    read_only = False   # serves data it never wrote (add() refuses)
 
     def __init__(self, conf, store_id=None):
         self.conf = conf
         self.id = store_id or self.name
+
+    def check_location(self, url):
+        """ValueError unless a client may give `url` as a location of this
+        store (only stores reading remote data accept any)."""
+        raise ValueError('locations of this store are written by the server only')
 
     @abc.abstractmethod
     def add(self, image_id, chunks):

@@ -121,7 +121,7 @@ def content_type_for(req, obj):
 
 
 def _split_target(value, header):
-    value = urllib.parse.unquote(value or '')
+    value = util.header_path(value)
     parts = value.lstrip('/').split('/', 1)
     if len(parts) < 2 or not parts[0] or not parts[1]:
         raise util.error(412, 'Precondition Failed',
@@ -262,8 +262,7 @@ def put(req, account, container, obj):
                              'Copy requests require a zero byte body')
         src_container, src_obj = _split_target(req.headers['X-Copy-From'],
                                                'X-Copy-From')
-        src_account = urllib.parse.unquote(
-            req.headers.get('X-Copy-From-Account') or account)
+        src_account = util.header_path(req.headers.get('X-Copy-From-Account')) or account
         return _copy(req, src_account, src_container, src_obj,
                      account, container, obj, meta)
     ctype = content_type_for(req, obj)
@@ -323,8 +322,7 @@ def copy(req, account, container, obj):
         raise util.error(412, 'Precondition Failed',
                          'You must provide a Destination header')
     dst_container, dst_obj = _split_target(req.headers['Destination'], 'Destination')
-    dst_account = urllib.parse.unquote(
-        req.headers.get('Destination-Account') or account)
+    dst_account = util.header_path(req.headers.get('Destination-Account')) or account
     meta = object_metadata(req)
     return _copy(req, account, container, obj, dst_account, dst_container,
                  dst_obj, meta)

@@ -74,7 +74,8 @@ def container_access(req, account, container, write=False, listing=False):
     try:
         owner = policies.authorize_container(
             req.context, account, crow, write=write, listing=listing,
-            referrer=req.referer, account_acl=lambda: mgr.account_acl(account))
+            referrer=req.referer, account_acl=lambda: mgr.account_acl(account),
+            container=container)
     except exception.NotFound:
         mgr.get_account(req.context, account)   # an owner's account exists on first use
         raise
@@ -116,6 +117,12 @@ def from_wsgi(value):
         return value
 
 
+def header_path(value):
+    """The text of a header naming a path or an account (Destination,
+    X-Copy-From, ...): percent-encoded or raw UTF-8."""
+    return urllib.parse.unquote(from_wsgi(value or ''))
+
+
 # What stays as it is when a URL in a header is percent-encoded.
 _URL_SAFE = "/:?&=%#;@!$'()*+,~[]"
 
@@ -152,11 +159,20 @@ def is_sysmeta(header):
     return header.lower().startswith(SYSMETA_PREFIXES)
 
 
+def hide_sysmeta(resp):
+    """Remove what filters keep from a response to a client: sysmeta
+    headers and the content type's listing parameters."""
+    for key in [k for k in resp.headers if is_sysmeta(k)]:
+        del resp.headers[key]
+    ctype = resp.headers.get('Content-Type')
+    if ctype and ';' in ctype:
+        resp.headers['Content-Type'] = os_manager.split_content_type(ctype)[0]
+
+
 def finish(req, resp):
     """The headers every Swift response carries."""
     if not req.environ.get(SHOW_SYSMETA_ENV):
-        for key in [k for k in resp.headers if is_sysmeta(k)]:
-            del resp.headers[key]
+        hide_sysmeta(resp)
     tid = trans_id(req)
     resp.headers['X-Trans-Id'] = tid
     resp.headers['X-Openstack-Request-Id'] = tid

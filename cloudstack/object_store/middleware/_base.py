@@ -15,6 +15,7 @@ import webob
 
 from cloudstack.api import wsgi
 from cloudstack.object_store.api import util
+from cloudstack.object_store import manager as os_manager
 from cloudstack.object_store import middleware
 
 LOG = logging.getLogger(__name__)
@@ -132,7 +133,7 @@ def hide_sysmeta(resp, was_shown, own):
     header unless an outer filter wants to see it."""
     strip_headers(resp, own)
     if not was_shown:
-        strip_headers(resp, util.SYSMETA_PREFIXES)
+        util.hide_sysmeta(resp)
 
 
 def no_content(req):
@@ -326,7 +327,8 @@ def large_response(app, req, manifest_resp, segments, size, etag,
     whole (None: no ETag)."""
     headers = [(k, v) for k, v in manifest_resp.headers.items()
                if k.lower() not in _DROP]
-    ctype = content_type or manifest_resp.headers.get('Content-Type')
+    ctype = content_type or os_manager.split_content_type(
+        manifest_resp.headers.get('Content-Type'))[0]
     lm = util.parse_date(manifest_resp.headers.get('Last-Modified'))
     ts = manifest_resp.headers.get('X-Timestamp')
     if ts:
@@ -435,21 +437,19 @@ def copy_paths(req, account, container, obj):
     """((src account, container, obj), (dst account, container, obj)) of a
     COPY or a PUT with X-Copy-From, or None."""
     def split(value):
-        c, _, o = urllib.parse.unquote(value or '').lstrip('/').partition('/')
+        c, _, o = util.header_path(value).lstrip('/').partition('/')
         return (c, o) if c and o else None
     if req.method == 'COPY':
         dst = split(req.headers.get('Destination'))
         if dst is None:
             return None
-        d_account = urllib.parse.unquote(req.headers.get('Destination-Account')
-                                         or account)
+        d_account = util.header_path(req.headers.get('Destination-Account')) or account
         return (account, container, obj), (d_account,) + dst
     if req.method == 'PUT' and 'X-Copy-From' in req.headers:
         src = split(req.headers['X-Copy-From'])
         if src is None:
             return None
-        s_account = urllib.parse.unquote(req.headers.get('X-Copy-From-Account')
-                                         or account)
+        s_account = util.header_path(req.headers.get('X-Copy-From-Account')) or account
         return (s_account,) + src, (account, container, obj)
     return None
 
@@ -459,28 +459,32 @@ _COPY_KEEP = ('content-type', 'content-encoding', 'content-disposition',
               'content-language', 'cache-control', 'expires', 'x-robots-tag')
 
 
+def copied_headers(headers, request=False):
+    """What a copy takes of the source's headers (or of the request's, its
+    X-Delete-* too)."""
+    prefixes = ('x-object-meta-', 'x-delete-') if request else ('x-object-meta-',)
+    return {k: v for k, v in headers.items()
+            if k.lower().startswith(prefixes) or k.lower() in _COPY_KEEP}
+
+
 def copy_large(reader, writer, req, src, dst):
     """Copy the large object at src by reading it (or the one range asked) through `reader`
     (which resolves it) and writing a plain object at dst through `writer`,
     the request's metadata applied as the app applies it to copies."""
     # a copy with one Range copies that range, as of a plain object
     wanted = req.headers.get('Range', '')
+    part = req.GET.get('part-number')       # the source's part only
     get = call(reader, sub(req, 'GET', middleware.quote_path('v1', *src),
                            headers={'Range': wanted} if wanted and ',' not in wanted
-                           else None))
+                           else None,
+                           query={'part-number': part} if part else None))
     if not is_success(get):
         close(get)
         return finish(req, error(get.status_int, get.status.split(' ', 1)[-1]))
-    fresh = truthy(req.headers.get('X-Fresh-Metadata'))
     headers = {}
-    if not fresh:
-        for k, v in get.headers.items():
-            if k.lower().startswith('x-object-meta-') or k.lower() in _COPY_KEEP:
-                headers[k] = v
-    for k, v in req.headers.items():
-        lk = k.lower()
-        if lk.startswith(('x-object-meta-', 'x-delete-')) or lk in _COPY_KEEP:
-            headers[k] = v
+    if not truthy(req.headers.get('X-Fresh-Metadata')):
+        headers.update(copied_headers(get.headers))
+    headers.update(copied_headers(req.headers, request=True))
     if 'Content-Type' not in headers:
         headers['Content-Type'] = get.headers.get('Content-Type',
                                                   'application/octet-stream')

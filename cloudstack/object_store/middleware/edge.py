@@ -9,6 +9,8 @@ and the error pages included:
   in X-Openstack-Request-Id, as Swift's proxy answers both.
 - Header values are made sendable (api/util.header_value): eventlet refuses
   a value that is not latin-1 and the client would get no answer at all.
+- A request without Content-Type has none (eventlet's server makes it
+  text/plain).
 - A Location stays relative where a filter asks (RELATIVE_LOCATION in the
   environ: a symlink's 307), as Swift's gatekeeper leaves it; webob makes
   every other one absolute, as Swift's swob does.
@@ -32,6 +34,11 @@ class Edge:
 
     def __call__(self, environ, start_response):
         tid = util.request_trans_id(environ)
+        raw = environ.get('headers_raw')
+        if raw is not None and not any(k.lower() == 'content-type' for k, _ in raw):
+            # eventlet says text/plain when the client sent no Content-Type;
+            # Swift then guesses from the name
+            environ.pop('CONTENT_TYPE', None)
 
         def start(status, headers, exc_info=None):
             out = [(k, util.header_value(k, v)) for k, v in headers

@@ -16,7 +16,6 @@ Two filters (Swift's container_quotas and account_quotas):
 An upload's size is its Content-Length, or the source's for a copy; a
 chunked upload is cut off (413) when it passes what is left.
 """
-import urllib.parse
 
 
 from cloudstack.api import wsgi
@@ -74,16 +73,14 @@ class _Quota:
             return None
         _, account, container, obj = parts
         if req.method == 'COPY':
-            dest = urllib.parse.unquote(req.headers.get('Destination', ''))
+            dest = util.header_path(req.headers.get('Destination'))
             container = dest.lstrip('/').split('/', 1)[0]
-            account = urllib.parse.unquote(
-                req.headers.get('Destination-Account') or account)
+            account = util.header_path(req.headers.get('Destination-Account')) or account
             size = self._source_size(req, parts[1], parts[2], parts[3])
         elif req.method == 'PUT' and 'X-Copy-From' in req.headers:
-            src = urllib.parse.unquote(req.headers['X-Copy-From']).lstrip('/')
+            src = util.header_path(req.headers['X-Copy-From']).lstrip('/')
             src_container, _, src_obj = src.partition('/')
-            src_account = urllib.parse.unquote(
-                req.headers.get('X-Copy-From-Account') or account)
+            src_account = util.header_path(req.headers.get('X-Copy-From-Account')) or account
             size = self._source_size(req, src_account, src_container, src_obj)
         elif req.method == 'PUT':
             size = req.content_length

@@ -20,8 +20,12 @@ import hashlib
 import json
 import urllib.parse
 
+import eventlet
 import webob
 
+from cloudstack.object_store.api import objects
+from cloudstack.object_store.api import util
+from cloudstack.object_store import manager
 from cloudstack.object_store import middleware
 from cloudstack.object_store.middleware import _base
 
@@ -32,6 +36,11 @@ _OWN = (SLO_ETAG, SLO_SIZE)
 MAX_MANIFEST_SEGMENTS = 1000
 MAX_MANIFEST_SIZE = 8 * 1024 * 1024
 MAX_NESTING = 10
+# Seconds between the blanks of a heartbeating manifest PUT.
+YIELD_FREQUENCY = 10
+# What Swift's error pages say, where util's do not say it.
+_EXPLAINED = {400: 'The server could not comply with the request since it is '
+                   'either malformed or otherwise incorrect.'}
 _KEYS = {'path', 'etag', 'size_bytes', 'range'}
 # Headers of a manifest PUT that the stored manifest keeps.
 _PASS = ('content-type', 'content-encoding', 'content-disposition',
@@ -73,7 +82,7 @@ def _split_seg_path(path):
     """(container, obj) of '/container/object', or None."""
     if not isinstance(path, str):
         return None
-    parts = urllib.parse.unquote(path).lstrip('/').split('/', 1)
+    parts = path.lstrip('/').split('/', 1)
     if len(parts) < 2 or not parts[0] or not parts[1]:
         return None
     return parts[0], parts[1]
@@ -210,19 +219,64 @@ class StaticLargeObject(_base.Filter):
         return data
 
     def put_manifest(self, req, account, container, obj):
+        if _base.truthy(req.GET.get('heartbeat')):
+            return self._put_heartbeating(req, account, container, obj)
+        return self._put_manifest(req, account, container, obj)[0]
+
+    def _put_heartbeating(self, req, account, container, obj):
+        """?heartbeat=on: 202 at once, blanks while the segments are
+        checked, then the outcome in the body (text or JSON, as bulk
+        answers)."""
+        def body():
+            yield b' '
+            worker = eventlet.spawn(self._put_manifest, req, account, container, obj)
+            while True:
+                with eventlet.Timeout(YIELD_FREQUENCY, False):
+                    resp, problems = worker.wait()
+                    break
+                yield b' '
+            _base.close(resp)
+            code = resp.status_int
+            result = {'Response Status': resp.status,
+                      'Response Body': '' if _base.is_success(resp) else
+                      '%s\n%s' % (resp.status.split(' ', 1)[-1],
+                                   _EXPLAINED.get(code, util._BODIES.get(code, ''))),
+                      'Errors': [list(p) for p in problems]}
+            if _base.is_success(resp):
+                result['Etag'] = resp.headers.get('ETag', '').strip('"')
+                result['Last Modified'] = resp.headers.get('Last-Modified', '')
+            if 'application/json' in req.headers.get('Accept', ''):
+                out = json.dumps(result)
+            else:
+                lines = ['%s: %s' % (k, result[k]) for k in (
+                    'Response Status', 'Etag', 'Last Modified', 'Response Body')
+                    if k in result]
+                lines += ['Errors:'] + ['%s, %s' % tuple(p) for p in problems]
+                out = '\n'.join(lines) + '\n'
+            yield b'\r\n\r\n' + out.encode()
+        out = webob.Response(status=202, content_type=None)
+        out.headers['Content-Type'] = (
+            'application/json; charset=utf-8'
+            if 'application/json' in req.headers.get('Accept', '')
+            else 'text/plain; charset=utf-8')
+        out.app_iter = body()
+        return _base.finish(req, out)
+
+    def _put_manifest(self, req, account, container, obj):
+        """(response, [(segment path, problem)])."""
         try:
             data = self._parse(req)
         except ManifestError as exc:
             return _base.finish(req, _base.error(
                 exc.status, 'Bad Request' if exc.status == 400 else
-                'Request Entity Too Large', str(exc)))
+                'Request Entity Too Large', str(exc))), []
         problems, entries = [], []
         for i, seg in enumerate(data):
             if 'data' in seg:
                 entries.append({'data': seg['data']})
                 continue
             s_container, s_obj = _split_seg_path(seg['path'])
-            path = '/%s/%s' % (s_container, s_obj)
+            path = seg['path']     # problems name it as the client did
             if (s_container, s_obj) == (container, obj):
                 problems.append((path, 'Manifest cannot reference itself'))
                 continue
@@ -246,7 +300,7 @@ class StaticLargeObject(_base.Filter):
                 problems.append((path, 'Size Mismatch'))
             if want_etag is not None and want_etag.strip('"') != etag:
                 problems.append((path, 'Etag Mismatch'))
-            entry = {'name': path, 'bytes': size, 'hash': etag,
+            entry = {'name': '/%s/%s' % (s_container, s_obj), 'bytes': size, 'hash': etag,
                      'content_type': head.headers.get('Content-Type', ''),
                      'last_modified': _iso(head.headers)}
             if sub_slo:
@@ -270,23 +324,26 @@ class StaticLargeObject(_base.Filter):
                 continue
             entries.append(entry)
         if problems:
-            return _base.finish(req, self._problems(req, problems))
+            return _base.finish(req, self._problems(req, problems)), problems
         total = sum(entry_size(e) for e in entries)
         etag = slo_etag_of(entries)
         want = req.headers.get('ETag')
         if want and want.strip('"') != etag:
-            return _base.finish(req, _base.error(422, 'Unprocessable Entity'))
+            return _base.finish(req, _base.error(422, 'Unprocessable Entity')), []
         body = json.dumps(entries).encode()
         headers = {k: v for k, v in req.headers.items()
                    if k.lower().startswith(('x-object-meta-', 'x-delete-'))
-                   or k.lower() in _PASS}
+                   or k.lower() in _PASS and k.lower() != 'x-detect-content-type'}
+        # listings show the large object's size and ETag (as Swift's do)
+        headers['Content-Type'] = '%s;swift_bytes=%d;slo_etag=%s' % (
+            objects.content_type_for(req, obj), total, etag)
         sysmeta = {SLO: 'True', SLO_ETAG: etag, SLO_SIZE: str(total)}
         put = _base.sub(req, 'PUT', middleware.quote_path('v1', account, container, obj),
                         headers=headers, body=body, sysmeta=sysmeta)
         resp = _base.call(self.app, put)
         if _base.is_success(resp):
             resp.headers['ETag'] = '"%s"' % etag
-        return resp
+        return resp, []
 
     def _problems(self, req, problems):
         accept = req.headers.get('Accept', '')
@@ -308,10 +365,31 @@ class StaticLargeObject(_base.Filter):
         if not _is_slo(head.headers):
             return self.app
         if mm == 'get':
+            if src[0] != dst[0]:
+                return self._copy_manifest_across(req, head, src, dst)
             req.environ[_base.SYSMETA_ENV] = dict(
                 req.environ.get(_base.SYSMETA_ENV) or {}, **{SLO: 'True'})
             return self.app
         return _base.copy_large(self, self.app, req, src, dst)
+
+    def _copy_manifest_across(self, req, head, src, dst):
+        """A manifest copied to another account is PUT there again, its
+        segments checked with the caller's rights in that account."""
+        resp, entries = self._fetch_manifest(req, *src)
+        _base.close(resp)
+        if entries is None:
+            return _base.finish(req, _base.error(resp.status_int,
+                                                 resp.status.split(' ', 1)[-1]))
+        headers = {}
+        if not _base.truthy(req.headers.get('X-Fresh-Metadata')):
+            headers.update(_base.copied_headers(head.headers))
+        headers.update(_base.copied_headers(req.headers, request=True))
+        headers['Content-Type'] = manager.split_content_type(
+            headers.get('Content-Type') or 'application/octet-stream')[0]
+        put = _base.sub(req, 'PUT', middleware.quote_path('v1', *dst),
+                        headers=headers, body=json.dumps(_raw(entries)).encode(),
+                        query={'multipart-manifest': 'put'})
+        return self._put_manifest(put, *dst)[0]
 
     # --- GET ---------------------------------------------------------------
     def _fetch_manifest(self, req, account, container, obj):
@@ -325,25 +403,19 @@ class StaticLargeObject(_base.Filter):
 
     def get_manifest(self, req, account, container, obj):
         shown = _base.show_sysmeta(req)
+        method = req.method
+        if req.GET.get('format') == 'raw':
+            req.method = 'GET'      # the raw form's length needs the body
         resp = req.get_response(self.app)
+        req.method = method
         _base.hide_sysmeta(resp, shown, _OWN)
         if resp.status_int != 200 or not _is_slo(resp.headers):
             return resp
         body = _base.body_of(resp)
         if req.GET.get('format') == 'raw':
-            entries = json.loads(body)
-            raw = []
-            for e in entries:
-                if 'data' in e:
-                    raw.append({'data': e['data']})
-                    continue
-                item = {'path': e['name'], 'etag': e['hash'],
-                        'size_bytes': e['bytes']}
-                if e.get('range'):
-                    item['range'] = e['range']
-                raw.append(item)
-            body = json.dumps(raw).encode()
-        resp.headers['Content-Type'] = 'application/json; charset=utf-8'
+            body = json.dumps(_raw(json.loads(body))).encode()
+        if req.GET.get('format') != 'raw':
+            resp.headers['Content-Type'] = 'application/json; charset=utf-8'
         resp.app_iter = [] if req.method == 'HEAD' else [body]
         if req.GET.get('format') == 'raw':
             resp.headers['ETag'] = hashlib.md5(body).hexdigest()
@@ -352,9 +424,9 @@ class StaticLargeObject(_base.Filter):
 
     def _segments(self, req, account, entries, depth=0):
         """Flatten entries (sub-SLOs read and expanded) into Segments."""
-        if depth > MAX_NESTING:
-            raise _base.SegmentError('Max recursion depth exceeded on a '
-                                     'nested manifest')
+        if depth >= MAX_NESTING:
+            # at most MAX_NESTING manifests in a chain; Swift's plain 409
+            raise _base.SegmentError('')
         out = []
         for e in entries:
             if 'data' in e:
@@ -386,6 +458,13 @@ class StaticLargeObject(_base.Filter):
         return out
 
     def get_large(self, req, account, container, obj):
+        part = req.GET.get('part-number')
+        if part is not None and not (part.isdigit() and int(part) > 0):
+            out = _base.error(400, 'Bad Request',
+                              'Part number must be an integer greater than 0')
+            if req.method == 'HEAD':
+                out.body = b''
+            return _base.finish(req, out)
         shown = _base.show_sysmeta(req)
         resp = req.get_response(self.app)
         is_slo = _is_slo(resp.headers)
@@ -403,8 +482,9 @@ class StaticLargeObject(_base.Filter):
             return resp
         etag = resp.headers.get(SLO_ETAG)
         size = resp.headers.get(SLO_SIZE)
+        manifest_etag = resp.headers.get('ETag', '').strip('"')
         entries = None
-        if req.method == 'GET' or etag is None or size is None:
+        if req.method == 'GET' or etag is None or size is None or part is not None:
             if full:
                 entries = json.loads(_base.body_of(resp))
             else:
@@ -422,13 +502,28 @@ class StaticLargeObject(_base.Filter):
             try:
                 segments = self._segments(req, account, entries)
             except _base.SegmentError as exc:
-                return _base.finish(req, _base.error(409, 'Conflict', str(exc)))
+                return _base.finish(req, _base.error(409, 'Conflict', str(exc) or None))
+        extra = {SLO: 'True', 'X-Manifest-Etag': manifest_etag}
+        if part is not None:
+            extra['X-Parts-Count'] = str(len(entries))
+            if int(part) > len(entries):
+                out = _base.error(416, 'Requested Range Not Satisfiable',
+                                  'The requested part number is not satisfiable',
+                                  headers=dict(extra, **{
+                                      'ETag': '"%s"' % etag,
+                                      'Content-Range': 'bytes */%d' % size}))
+                if req.method == 'HEAD':
+                    out.body = b''
+                return _base.finish(req, out)
+            start = sum(entry_size(e) for e in entries[:int(part) - 1])
+            req.headers['Range'] = 'bytes=%d-%d' % (
+                start, start + entry_size(entries[int(part) - 1]) - 1)
         req.environ['cloudstack.lo.container'] = container
         req.environ['cloudstack.lo.obj'] = obj
         out = _base.large_response(self.app, req, resp, segments, size, etag,
                                    check_etag=True)
         _base.hide_sysmeta(out, shown, _OWN)
-        out.headers[SLO] = 'True'
+        out.headers.update(extra)
         return out
 
     # --- DELETE ------------------------------------------------------------
@@ -483,6 +578,20 @@ class StaticLargeObject(_base.Filter):
         return _base.finish(req, resp)
 
 
+def _raw(entries):
+    """A stored manifest in the form it is PUT in."""
+    raw = []
+    for e in entries:
+        if 'data' in e:
+            raw.append({'data': e['data']})
+            continue
+        item = {'path': e['name'], 'etag': e['hash'], 'size_bytes': e['bytes']}
+        if e.get('range'):
+            item['range'] = e['range']
+        raw.append(item)
+    return raw
+
+
 def _check_data(seg):
     """What is wrong with an inline data segment (normalising its base64),
     or None."""
@@ -514,6 +623,7 @@ def filter_factory(global_conf, **local_conf):
     mw = StaticLargeObject(None, conf)
     middleware.register_info(
         'slo', max_manifest_segments=mw.max_segments,
+        yield_frequency=YIELD_FREQUENCY,
         max_manifest_size=mw.max_size, min_segment_size=mw.min_segment_size)
 
     def make(app):

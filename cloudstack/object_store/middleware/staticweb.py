@@ -21,6 +21,7 @@ import urllib.parse
 
 
 from cloudstack.api import wsgi
+from cloudstack.object_store.api import util
 from cloudstack.object_store import middleware
 from cloudstack.object_store.middleware import _common
 
@@ -78,7 +79,7 @@ class StaticWeb:
         head = middleware.owner_headers(req.environ, account, container)
         if head is None:
             return self.app
-        meta = {k.lower()[len('x-container-meta-'):]: v
+        meta = {k.lower()[len('x-container-meta-'):]: util.from_wsgi(v)
                 for k, v in head.items()
                 if k.lower().startswith('x-container-meta-web-')}
         if not meta:

@@ -19,6 +19,8 @@ import re
 import urllib.parse
 from xml.sax import saxutils
 
+from cloudstack.object_store.api import util
+from cloudstack.object_store import manager
 from cloudstack.object_store import middleware
 from cloudstack.object_store.middleware import _base
 from cloudstack.object_store.middleware import edge
@@ -28,21 +30,13 @@ ACCOUNT = 'X-Object-Sysmeta-Symlink-Target-Account'
 ETAG = 'X-Object-Sysmeta-Symlink-Target-Etag'
 BYTES = 'X-Object-Sysmeta-Symlink-Target-Bytes'
 _OWN = (TARGET, ACCOUNT, ETAG, BYTES)
-_PARAMS = ('symlink_target', 'symlink_target_account', 'symlink_target_etag',
-           'symlink_target_bytes')
 SYMLOOP_MAX = 2
 
 
 def split_ctype(value):
-    """(content type without our parameters, {param: value})."""
-    kept, params = [], {}
-    for i, part in enumerate((value or '').split(';')):
-        name, sep, val = part.strip().partition('=')
-        if i and sep and name.lower() in _PARAMS:
-            params[name.lower()] = urllib.parse.unquote(val)
-        else:
-            kept.append(part)
-    return ';'.join(kept), params
+    """(content type without listing parameters, {param: value})."""
+    base, params = manager.split_content_type(value)
+    return base, {k: urllib.parse.unquote(v) for k, v in params}
 
 
 def _target(value):
@@ -91,14 +85,14 @@ class Symlink(_base.Filter):
                 return _error(req, 400, 'Bad Request',
                               'X-Symlink-Target header required')
             return self.app
-        target = _target(req.headers['X-Symlink-Target'])
+        target = _target(util.from_wsgi(req.headers['X-Symlink-Target']))
         if target is None:
             return _error(req, 412, 'Precondition Failed',
                           'X-Symlink-Target header must be of the form '
                           '<container name>/<object name>')
         t_account = req.headers.get('X-Symlink-Target-Account')
         if t_account is not None:
-            t_account = urllib.parse.unquote(t_account)
+            t_account = util.header_path(t_account)
             if not t_account or '/' in t_account:
                 return _error(req, 412, 'Precondition Failed',
                               'Account name cannot contain slashes')
@@ -121,11 +115,13 @@ class Symlink(_base.Filter):
             checked = self.check_static(req, t_account or account, target, want)
             if not isinstance(checked, tuple):
                 return checked
-            size, target_ctype = checked
+            size, target_ctype, slo_etag = checked
             ctype = ctype or target_ctype
             sysmeta[ETAG] = want
             sysmeta[BYTES] = size
             params += [('symlink_target_etag', want), ('symlink_target_bytes', size)]
+            if slo_etag:
+                params.append(('slo_etag', slo_etag))
         ctype = split_ctype(ctype or 'application/symlink')[0]
         req.headers['Content-Type'] = ctype + ''.join(
             ';%s=%s' % (k, urllib.parse.quote(v, safe='/')) for k, v in params)
@@ -137,7 +133,7 @@ class Symlink(_base.Filter):
         return self.app
 
     def check_static(self, req, t_account, target, want):
-        """(bytes, content type) of what a static link to `target` with
+        """(bytes, content type, SLO ETag or None) of what a static link to `target` with
         X-Symlink-Target-Etag `want` points at, or the error to answer.
 
         As Swift checks it: a link met first counts by its own target ETag
@@ -173,7 +169,8 @@ class Symlink(_base.Filter):
                               'header %r' % (got, want), headers=where)
             size = head.headers.get('X-Object-Sysmeta-Slo-Size') or \
                 str(head.content_length or 0)
-            return size, split_ctype(head.headers.get('Content-Type'))[0]
+            return (size, split_ctype(head.headers.get('Content-Type'))[0],
+                    head.headers.get('X-Object-Sysmeta-Slo-Etag'))
         return _error(req, 409, 'Conflict',
                       'Too many levels of symbolic links, maximum allowed is %d'
                       % self.symloop_max)
@@ -184,11 +181,10 @@ class Symlink(_base.Filter):
         if req.GET.get('symlink') == 'get':
             return self.app
         if req.method == 'PUT':
-            src = _target(req.headers['X-Copy-From'].lstrip('/'))
+            src = _target(util.from_wsgi(req.headers['X-Copy-From']).lstrip('/'))
             if src is None:
                 return self.app
-            src_account = urllib.parse.unquote(
-                req.headers.get('X-Copy-From-Account') or account)
+            src_account = util.header_path(req.headers.get('X-Copy-From-Account')) or account
         else:
             src_account, src = account, (container, obj)
         t_account, target = src_account, src
@@ -227,13 +223,7 @@ class Symlink(_base.Filter):
         _base.close(head)
         if TARGET not in head.headers:
             return self.app
-        if 'Content-Type' in req.headers:
-            # keep what listings need
-            _, params = split_ctype(head.headers.get('Content-Type'))
-            req.headers['Content-Type'] = split_ctype(req.headers['Content-Type'])[0] + \
-                ''.join(';%s=%s' % (k, urllib.parse.quote(params[k], safe='/'))
-                        for k in _PARAMS if k in params)
-        resp = req.get_response(self.app)
+        resp = req.get_response(self.app)     # the app keeps the listing params
         if resp.status_int != 202:
             return resp
         _base.close(resp)
@@ -329,7 +319,8 @@ class Symlink(_base.Filter):
         if not (ctype.startswith('application/json') or 'xml' in ctype):
             return resp
         body = _base.body_of(resp)
-        if b'symlink_target' not in body:     # no links listed: as it is
+        if not any(p.encode() in body for p in manager.LISTING_PARAMS[:3]):
+            # no links nor large objects listed: as it is
             resp.app_iter = [body]
             return _set_len(resp, body)
         if ctype.startswith('application/json'):
@@ -350,22 +341,32 @@ class Symlink(_base.Filter):
             body = body.decode('utf-8')
 
             def fix(m):
-                ct, params = split_ctype(saxutils.unescape(m.group(1)))
+                found = re.search(r'<content_type>([^<]*)</content_type>', m.group(0))
+                ct, params = split_ctype(saxutils.unescape(found.group(1)) if found
+                                         else '')
                 if not params:
                     return m.group(0)
                 extra = _listing_extra(account, ct, params)
                 out = '<content_type>%s</content_type>' % saxutils.escape(ct)
-                for k in ('symlink_path', 'symlink_etag', 'symlink_bytes'):
+                for k in ('slo_etag', 'symlink_path', 'symlink_etag', 'symlink_bytes'):
                     if k in extra:
                         out += '<%s>%s</%s>' % (k, saxutils.escape(str(extra[k])), k)
-                return out
-            body = re.sub(r'<content_type>([^<]*)</content_type>', fix, body).encode()
+                entry = m.group(0).replace(found.group(0), out)
+                if 'bytes' in extra:
+                    entry = re.sub(r'<bytes>[^<]*</bytes>',
+                                   '<bytes>%d</bytes>' % extra['bytes'], entry)
+                return entry
+            body = re.sub(r'<object>.*?</object>', fix, body, flags=re.S).encode()
         resp.app_iter = [body]
         return _set_len(resp, body)
 
 
 def _listing_extra(account, ct, params):
     extra = {'content_type': ct}
+    if params.get('swift_bytes', '').isdigit():
+        extra['bytes'] = int(params['swift_bytes'])
+    if 'slo_etag' in params:
+        extra['slo_etag'] = '"%s"' % params['slo_etag']
     t_account = params.get('symlink_target_account') or account
     if 'symlink_target' in params:
         extra['symlink_path'] = middleware.quote_path(

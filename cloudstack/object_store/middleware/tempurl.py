@@ -24,6 +24,7 @@ import urllib.parse
 
 
 from cloudstack.api import wsgi
+from cloudstack.object_store.api import util
 from cloudstack.object_store import middleware
 from cloudstack.object_store.middleware import _base
 from cloudstack.object_store.middleware import _common
@@ -141,7 +142,8 @@ class TempURL:
         if prefix is not None:
             if not obj.startswith(prefix):
                 return self._invalid(req, account)
-            signed = middleware.quote_path('v1', account, container, prefix)
+            # signed as the path is (unquoted), up to the prefix
+            signed = util.to_wsgi('/'.join(('', parts[0], account, container, prefix)))
             paths = [b'prefix:' + p for p in _common.path_variants(req, signed)]
         else:
             paths = _common.path_variants(req)
@@ -166,7 +168,8 @@ class TempURL:
         if refusal is not None:
             return refusal
         req.environ['cloudstack.context'] = policies.grant(
-            account, request_id=req.environ.get('openstack.request_id'))
+            account, request_id=req.environ.get('openstack.request_id'),
+            container=container if scope == 'container' else None)
         req.environ[staticweb.TEMP_URL_ENV] = scope
         resp = req.get_response(self.app)
         generated = req.environ.get(staticweb.GENERATED_ENV)
@@ -187,9 +190,8 @@ class TempURL:
                         req, 400, 'Bad Request',
                         'The header %r is not allowed in this tempurl' % header)
         if 'X-Copy-From' in req.headers or 'X-Copy-From-Account' in req.headers:
-            src_account = urllib.parse.unquote(
-                req.headers.get('X-Copy-From-Account') or account)
-            src = urllib.parse.unquote(req.headers.get('X-Copy-From', ''))
+            src_account = util.header_path(req.headers.get('X-Copy-From-Account')) or account
+            src = util.header_path(req.headers.get('X-Copy-From'))
             src_container = src.lstrip('/').split('/', 1)[0]
             if src_account != account or (scope == 'container'
                                           and src_container != container):

@@ -8,12 +8,17 @@ versions container. On DELETE, stack mode restores the newest archived
 version (and removes it from the archive); history mode archives the current
 version, records a delete marker and deletes the object.
 
-The setting is kept with the container as sysmeta; the caller's own rights
-apply to every copy (write access to the versions container is needed).
+The setting is kept with the container as sysmeta. Write access to the
+versioned container is enough: the copies to and from the versions container
+are made with the account owner's rights, as Swift makes them.
 """
 import time
 
+from cloudstack.api import wsgi
+from cloudstack import exception
+from cloudstack.object_store.api import util
 from cloudstack.object_store import manager as os_manager
+from cloudstack.object_store import policies
 from cloudstack.object_store import middleware
 from cloudstack.object_store.middleware import _base
 
@@ -70,7 +75,8 @@ class VersionedWrites(_base.Filter):
                             412, 'Precondition Failed',
                             'Container name cannot contain "/" and must not '
                             'be empty'))
-                    sysmeta = {LOCATION: loc, MODE: mode}
+                    # kept as sent (Swift answers it back so), read decoded
+                    sysmeta = {LOCATION: value, MODE: mode}
                 else:
                     sysmeta = {LOCATION: '', MODE: ''}
             elif removes:
@@ -97,7 +103,7 @@ class VersionedWrites(_base.Filter):
         if h is None:
             return None, None
         if h.get(LOCATION):
-            return h[LOCATION], h.get(MODE) or 'stack'
+            return _location(h[LOCATION]), h.get(MODE) or 'stack'
         return None, None
 
     def object_request(self, req, account, container, obj):
@@ -105,15 +111,27 @@ class VersionedWrites(_base.Filter):
             dest = req.headers.get('Destination')
             if not dest:
                 return self.app
-            from urllib.parse import unquote
-            d_account = unquote(req.headers.get('Destination-Account') or account)
-            d_container, _, d_obj = unquote(dest).lstrip('/').partition('/')
+            d_account = util.header_path(req.headers.get('Destination-Account')) or account
+            d_container, _, d_obj = util.header_path(dest).lstrip('/').partition('/')
             if not d_container or not d_obj:
                 return self.app
             account, container, obj = d_account, d_container, d_obj
         loc, mode = self._versioning(req, account, container)
         if loc is None:
             return self.app
+        # Who may write the container may have its versions kept (as Swift):
+        # the copies and deletes are then the account owner's.
+        try:
+            util.container_access(req, account, container, write=True)
+        except exception.CloudstackError as exc:
+            return _base.finish(req, util.render_error(req, exc))
+        owner = wsgi.Request(dict(req.environ))
+        owner.environ['cloudstack.context'] = policies.grant(
+            account, request_id=req.environ.get('openstack.request_id'))
+        # self.app: the client's own request goes on
+        return self._versioned(owner, account, container, obj, loc, mode)
+
+    def _versioned(self, req, account, container, obj, loc, mode):
         if req.method in ('PUT', 'COPY'):
             if req.method == 'PUT' and req.GET.get('multipart-manifest') == 'get':
                 return self.app
@@ -191,27 +209,58 @@ class VersionedWrites(_base.Filter):
         return _base.call(self.app, _base.sub(
             req, 'DELETE', middleware.quote_path('v1', account, container, obj)))
 
+    def _restore(self, req, account, loc, name, container, obj):
+        """Copy version `name` back as the object: True, False when it is
+        gone meanwhile, or the error response."""
+        src = self._get(req, account, loc, name)
+        if src.status_int == 404:
+            _base.close(src)
+            return False
+        if not _base.is_success(src):
+            _base.close(src)
+            return _base.finish(req, _base.error(
+                src.status_int, src.status.split(' ', 1)[-1]))
+        put = self._copy(req, src, account, container, obj)
+        _base.close(put)
+        if not _base.is_success(put):
+            return _base.finish(req, _base.error(
+                put.status_int, put.status.split(' ', 1)[-1]))
+        return True
+
     def delete_stack(self, req, account, container, obj, loc):
-        for entry in self._versions(req, account, loc, obj):
-            if entry.get('content_type') == DELETE_MARKER:
-                # A history-mode marker: the object had been deleted.
-                continue
-            src = self._get(req, account, loc, entry['name'])
-            if src.status_int == 404:
-                _base.close(src)
-                continue
-            if not _base.is_success(src):
-                _base.close(src)
-                return _base.finish(req, _base.error(
-                    src.status_int, src.status.split(' ', 1)[-1]))
-            put = self._copy(req, src, account, container, obj)
-            _base.close(put)
-            if not _base.is_success(put):
-                return _base.finish(req, _base.error(
-                    put.status_int, put.status.split(' ', 1)[-1]))
-            gone = self._delete(req, account, loc, entry['name'])
-            _base.close(gone)
-            return _base.no_content(req)
+        """Swift's stack mode: the newest version replaces the object and
+        leaves the versions container. A delete marker on top (left by
+        history mode) is removed instead: while the object exists, the
+        DELETE removes it as asked; when it does not, the version under
+        the marker (if not another marker) comes back first."""
+        versions = self._versions(req, account, loc, obj)
+        for entry in versions:
+            if entry.get('content_type') != DELETE_MARKER:
+                restored = self._restore(req, account, loc, entry['name'],
+                                         container, obj)
+                if restored is False:
+                    continue
+                if restored is not True:
+                    return restored
+                return self._delete(req, account, loc, entry['name'])
+            head = _base.call(self.app, _base.sub(
+                req, 'HEAD', middleware.quote_path('v1', account, container, obj),
+                query={'symlink': 'get'}))
+            _base.close(head)
+            if head.status_int != 404:
+                break
+            for older in versions:
+                if older.get('content_type') == DELETE_MARKER:
+                    break
+                restored = self._restore(req, account, loc, older['name'],
+                                         container, obj)
+                if restored is False:
+                    continue
+                if restored is not True:
+                    return restored
+                _base.close(self._delete(req, account, loc, older['name']))
+                break
+            return self._delete(req, account, loc, entry['name'])
         return self.app
 
     def delete_history(self, req, account, container, obj, loc):
@@ -232,8 +281,7 @@ class VersionedWrites(_base.Filter):
 
 
 def _location(value):
-    from urllib.parse import unquote
-    value = unquote(value)
+    value = util.header_path(value)
     if not value or '/' in value:
         return None
     return value

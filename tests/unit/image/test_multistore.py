@@ -24,7 +24,9 @@ def multi(conf):
 
 
 def test_one_file_store_by_default(conf):
-    assert stores.backends(CONF) == {'file': 'file'}
+    # ... and the read-only http store beside it, as Glance's default stores.
+    assert stores.backends(CONF) == {'file': 'file', 'http': 'http'}
+    assert stores.available(CONF) == ['file']
     assert stores.default(CONF) == 'file'
     assert stores.get_store(CONF).id == 'file'
     with pytest.raises(stores.UnknownStore):
@@ -109,10 +111,13 @@ def test_import_to_all_stores(users, multi):
 
 
 def _location(image_id, store_id):
+    import sqlalchemy as sa
     from cloudstack.db import api as db_api
     from cloudstack.image import models
     with db_api.reader() as s:
-        return s.get(models.ImageLocation, (image_id, store_id)).url
+        return s.scalars(sa.select(models.ImageLocation.url).where(
+            models.ImageLocation.image_id == image_id,
+            models.ImageLocation.store == store_id)).one()
 
 
 def test_import_to_chosen_stores_and_header(users, multi):

@@ -226,3 +226,68 @@ def test_copy_with_range_copies_the_range(swift):
     r = swift('PUT', '/c/part2', headers={'X-Copy-From': 'c/big', 'Range': 'bytes=-3'})
     assert r.status_int == 201
     assert swift('GET', '/c/part2').body == b''.join(PARTS)[-3:]
+
+
+def test_listing_shows_the_large_objects_size_and_etag(swift):
+    _put(swift, _segments(swift))
+    manifest_etag = swift('HEAD', '/c/big?multipart-manifest=get').headers['ETag'].strip('"')
+    entry = [e for e in swift('GET', '/c?format=json').json if e['name'] == 'big'][0]
+    assert entry['bytes'] == sum(len(p) for p in PARTS)
+    assert entry['slo_etag'] == '"%s"' % _slo_etag()
+    assert entry['hash'] == manifest_etag
+    assert entry['content_type'] == 'application/octet-stream'
+    xml = swift('GET', '/c?format=xml').body.decode()
+    assert '<bytes>%d</bytes>' % sum(len(p) for p in PARTS) in xml
+    assert 'swift_bytes' not in xml
+    # a POST with a new type keeps them; the object never shows them
+    assert swift('POST', '/c/big', headers={'Content-Type': 'text/x-new'}).status_int == 202
+    entry = [e for e in swift('GET', '/c?format=json').json if e['name'] == 'big'][0]
+    assert entry['bytes'] == sum(len(p) for p in PARTS)
+    assert entry['content_type'] == 'text/x-new'
+    for query in ('', '?multipart-manifest=get&format=raw'):
+        assert swift('HEAD', '/c/big' + query).headers['Content-Type'] == 'text/x-new'
+
+
+def test_part_number(swift):
+    _put(swift, _segments(swift))
+    total = sum(len(p) for p in PARTS)
+    r = swift('GET', '/c/big?part-number=2')
+    assert r.status_int == 206
+    assert r.body == PARTS[1]
+    assert r.headers['Content-Range'] == 'bytes 4-9/%d' % total
+    assert r.headers['X-Parts-Count'] == '3'
+    assert r.headers['ETag'] == '"%s"' % _slo_etag()
+    assert r.headers['X-Manifest-Etag']
+    r = swift('HEAD', '/c/big?part-number=3')
+    assert r.status_int == 206 and r.headers['Content-Length'] == '2'
+    r = swift('GET', '/c/big?part-number=4')
+    assert r.status_int == 416
+    assert r.body == b'The requested part number is not satisfiable'
+    assert r.headers['Content-Range'] == 'bytes */%d' % total
+    r = swift('GET', '/c/big?part-number=0')
+    assert r.status_int == 400
+    assert r.body == b'Part number must be an integer greater than 0'
+    # a copy of one part
+    r = swift('COPY', '/c/big?part-number=1', headers={'Destination': 'c/first'})
+    assert r.status_int == 201
+    assert swift('GET', '/c/first').body == PARTS[0]
+
+
+def test_heartbeating_put(swift):
+    segs = _segments(swift)
+    r = swift('PUT', '/c/big?multipart-manifest=put&heartbeat=on',
+              body=json.dumps(segs).encode())
+    assert r.status_int == 202
+    head, sep, result = r.body.partition(b'\r\n\r\n')
+    assert sep and not head.strip()
+    assert 'Response Status: 201 Created' in result.decode().split('\n')
+    assert swift('GET', '/c/big').body == b''.join(PARTS)
+    r = swift('PUT', '/c/bad?multipart-manifest=put&heartbeat=on',
+              body=json.dumps(segs + [{'path': 'nowhere/seg'}]).encode(),
+              headers={'Accept': 'application/json'})
+    assert r.status_int == 202
+    out = json.loads(r.body.partition(b'\r\n\r\n')[2])
+    assert out['Response Status'] == '400 Bad Request'
+    assert out['Errors'] == [['nowhere/seg', '404 Not Found']]
+    assert 'Etag' not in out
+    assert swift('HEAD', '/c/bad').status_int == 404

@@ -150,3 +150,34 @@ def test_keys_hidden_from_non_owners(app, swift, other):
     assert theirs.status_int == 200
     assert 'X-Container-Meta-Temp-Url-Key' not in theirs.headers
     assert swift('HEAD').headers['X-Account-Meta-Temp-Url-Key'] == 'secret'
+
+
+def test_container_key_reaches_no_segment_of_another_container(app, swift):
+    swift('PUT', '/c')
+    swift('POST', '/c', headers={'X-Container-Meta-Temp-URL-Key': 'ckey'})
+    swift('PUT', '/segs')
+    swift('PUT', '/segs/part1', b'one ')
+    swift('PUT', '/c/dlo', b'', headers={'X-Object-Manifest': 'segs/part'})
+    assert swift('GET', '/c/dlo').body == b'one '
+    for method in ('GET', 'HEAD'):
+        r = raw(app, method, url(swift, 'dlo', method=method, key='ckey'))
+        assert r.status_int == 401, r.text
+    # the account's key reaches the whole account
+    swift('POST', headers={'X-Account-Meta-Temp-URL-Key': 'akey'})
+    r = raw(app, 'GET', url(swift, 'dlo', key='akey'))
+    assert r.status_int == 200 and r.body == b'one '
+
+
+def test_utf8_prefix_is_signed_unquoted(app, swift):
+    import urllib.parse
+    name = '\u2603snow/o'
+    swift('POST', headers={'X-Account-Meta-Temp-URL-Key': 'secret'})
+    swift('PUT', '/c')
+    assert swift('PUT', '/c/' + urllib.parse.quote(name), b'cold').status_int == 201
+    expires = int(time.time()) + 60
+    s = sig('secret', 'GET', expires, '/v1/%s/c/\u2603sn' % swift.account, prefix=True)
+    r = raw(app, 'GET', '%s?temp_url_sig=%s&temp_url_expires=%s&temp_url_prefix=%s' % (
+        swift.url('/c/' + urllib.parse.quote(name)), s, expires,
+        urllib.parse.quote('\u2603sn')))
+    assert r.status_int == 200, r.text
+    assert r.body == b'cold'

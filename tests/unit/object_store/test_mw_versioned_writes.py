@@ -108,3 +108,48 @@ def test_unicode_name_prefix(swift):
 
 def test_info(swift, app):
     assert 'versioned_writes' in raw(app, 'GET', '/info').json
+
+
+def test_write_access_to_the_container_is_enough(swift, other):
+    swift('PUT', '/vers', headers={'X-Container-Write': ''})
+    swift('PUT', '/c', headers={'X-Container-Write': '%s:*' % other.project_id,
+                                'X-Versions-Location': 'vers'})
+    # no access of its own to the versions container
+    target = '/object-store/v1/%s' % swift.account
+    r = raw_put(other, target + '/vers/x', b'no')
+    assert r.status_int == 403
+    assert raw_put(other, target + '/c/o', b'one').status_int == 201
+    assert raw_put(other, target + '/c/o', b'two').status_int == 201
+    assert len(swift('GET', '/vers?format=json').json) == 1
+    r = raw(other.app, 'DELETE', target + '/c/o', other.token)
+    assert r.status_int == 204
+    assert swift('GET', '/c/o').body == b'one'
+    assert _names(swift, 'vers') == []      # restored from there
+    # without write access to the container: nothing is archived
+    swift('PUT', '/c2', headers={'X-Versions-Location': 'vers'})
+    swift('PUT', '/c2/o', b'one')
+    assert raw_put(other, target + '/c2/o', b'two').status_int == 403
+    assert _names(swift, 'vers') == []
+
+
+def raw_put(client, path, body):
+    return raw(client.app, 'PUT', path, client.token, body)
+
+
+def test_stack_delete_over_history_markers(swift):
+    swift('PUT', '/vers')
+    swift('PUT', '/c', headers={'X-History-Location': 'vers'})
+    swift('PUT', '/c/o', b'v1')
+    swift('PUT', '/c/o', b'v2')
+    assert swift('DELETE', '/c/o').status_int == 204        # v2 archived, a marker
+    assert swift('DELETE', '/c/o').status_int == 404        # a second marker
+    assert len(_names(swift, 'vers')) == 4
+    swift('POST', '/c', headers={'X-Versions-Location': 'vers'})
+    # the newest marker goes; the one under it stays: nothing comes back
+    assert swift('DELETE', '/c/o').status_int == 204
+    assert len(_names(swift, 'vers')) == 3
+    assert swift('GET', '/c/o').status_int == 404
+    # the next marker goes and v2 under it comes back
+    assert swift('DELETE', '/c/o').status_int == 204
+    assert swift('GET', '/c/o').body == b'v2'
+    assert len(_names(swift, 'vers')) == 1
