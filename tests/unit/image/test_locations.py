@@ -3,7 +3,7 @@
 read-only http store streaming from a real local web server, store weights."""
 import hashlib
 import http.server
-import threading
+import multiprocessing
 
 import pytest
 
@@ -57,13 +57,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def web(conf, override):
+    # A process of its own: this process's locks may be green by then (eventlet),
+    # and a server thread here could never wake its hub.
     srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), _Handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    server = multiprocessing.get_context('fork').Process(target=srv.serve_forever,
+                                                          daemon=True)
+    server.start()
+    srv.server_close()
     override('location_allowed_hosts', ['127.0.0.1:%d' % srv.server_address[1]],
              group='image')
     yield 'http://127.0.0.1:%d/disk.img' % srv.server_address[1]
-    srv.shutdown()
-    srv.server_close()
+    server.terminate()
+    server.join()
 
 
 @pytest.fixture
