@@ -283,6 +283,24 @@ def _u32_attribute(attr_type, value):
     return NLA_HEADER.pack(8, attr_type) + struct.pack('=I', value)
 
 
+def read_acks(sock, seqs):
+    """(seq, errno or 0) of the kernel's acks to the requests numbered `seqs`,
+    until every one has answered."""
+    seqs = set(seqs)
+    while seqs:
+        data = sock.recv(65536)
+        offset = 0
+        while offset + NLMSG_HEADER.size <= len(data):
+            length, msg_type, _, seq, _ = NLMSG_HEADER.unpack_from(data, offset)
+            if length < NLMSG_HEADER.size:
+                break
+            if msg_type == NLMSG_ERROR and seq in seqs:
+                seqs.discard(seq)
+                (code,) = struct.unpack_from('=i', data, offset + NLMSG_HEADER.size)
+                yield seq, -code
+            offset += (length + 3) & ~3
+
+
 class LinkSetter:
     """RTM_NEWLINK requests on one socket of a namespace: master, MTU and
     up/down of an existing link, acknowledged (errors as NetlinkError)."""
@@ -308,19 +326,9 @@ class LinkSetter:
         self.seq += 1
         self.sock.send(NLMSG_HEADER.pack(NLMSG_HEADER.size + len(body), RTM_NEWLINK,
                                          NLM_F_REQUEST | NLM_F_ACK, self.seq, 0) + body)
-        while True:
-            data = self.sock.recv(65536)
-            offset = 0
-            while offset + NLMSG_HEADER.size <= len(data):
-                length, msg_type, _, seq, _ = NLMSG_HEADER.unpack_from(data, offset)
-                if length < NLMSG_HEADER.size:
-                    break
-                if msg_type == NLMSG_ERROR and seq == self.seq:
-                    (code,) = struct.unpack_from('=i', data, offset + NLMSG_HEADER.size)
-                    if code:
-                        raise NetlinkError(-code, os.strerror(-code))
-                    return
-                offset += (length + 3) & ~3
+        for _, code in read_acks(self.sock, {self.seq}):
+            if code:
+                raise NetlinkError(code, os.strerror(code))
 
 
 class LinkCache:
@@ -445,20 +453,8 @@ class IpsetMembers:
             self.seq += 1
             waiting[self.seq] = '%s %s %s' % ('add' if add else 'del', name, member)
             self.sock.send(ipset_message(add, name, member, self.seq))
-        errors = []
-        while waiting:
-            data = self.sock.recv(65536)
-            offset = 0
-            while offset + NLMSG_HEADER.size <= len(data):
-                length, msg_type, _, seq, _ = NLMSG_HEADER.unpack_from(data, offset)
-                if length < NLMSG_HEADER.size:
-                    break
-                if msg_type == NLMSG_ERROR and seq in waiting:
-                    (code,) = struct.unpack_from('=i', data, offset + NLMSG_HEADER.size)
-                    what = waiting.pop(seq)
-                    if code:
-                        errors.append((-code, what))
-                offset += (length + 3) & ~3
+        errors = [(code, waiting[seq]) for seq, code in read_acks(self.sock, set(waiting))
+                  if code]
         if errors:
             code, what = errors[0]
             raise NetlinkError(code, 'ipset %s: error %d' % (what, code))
