@@ -1,8 +1,10 @@
 """What the areas of the Block Storage manager share: lookups that hide other
 projects' resources, records (the dicts the API renders and other services
 receive), user messages, tasks addressed to a volume agent, list helpers."""
+import collections
 import contextlib
 import datetime
+import functools
 import logging
 
 import sqlalchemy as sa
@@ -48,7 +50,35 @@ def split_host(host):
 
 
 def iso(when):
-    return when.strftime('%Y-%m-%dT%H:%M:%S.%f') if when else None
+    """Cinder's timestamp text of a naive UTC datetime."""
+    if not when:
+        return None
+    if when.tzinfo is not None:
+        when = when.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return when.isoformat(timespec='microseconds')
+
+
+@functools.cache
+def volume_columns():
+    """The volume table's columns, for Core selects whose rows read like
+    Volume objects (lists and shows load no ORM objects)."""
+    return db_api.attribute_columns(models.Volume)
+
+
+@functools.cache
+def attachment_columns():
+    return db_api.attribute_columns(models.Attachment)
+
+
+@functools.cache
+def _children_of():
+    """(metadata, attachments) of the volumes of bind parameter `ids`: built
+    once, so SQLAlchemy keeps their cache keys and compiled forms."""
+    M, A = models.VolumeMetadata, models.Attachment
+    ids = sa.bindparam('ids', expanding=True)
+    return (sa.select(M.volume_id, M.kind, M.key, M.value).where(M.volume_id.in_(ids)),
+            sa.select(*attachment_columns()).where(A.volume_id.in_(ids))
+            .order_by(A.created_at))
 
 
 @contextlib.contextmanager
@@ -126,11 +156,27 @@ class Base:
         return dict(session.execute(sa.select(models.VolumeType.id,
                                               models.VolumeType.name)).all())
 
-    def volume_record(self, row, type_names=None):
+    def _volume_records(self, s, rows, type_names):
+        """The records of `rows` (Core rows of volume_columns()): their
+        metadata and attachments read in one query each (`s`: a session or
+        a connection)."""
+        ids = [r.id for r in rows]
+        meta, attached = collections.defaultdict(list), collections.defaultdict(list)
+        if ids:
+            of_meta, of_attachments = _children_of()
+            for m in s.execute(of_meta, {'ids': ids}):
+                meta[m.volume_id].append(m)
+            for a in s.execute(of_attachments, {'ids': ids}):
+                attached[a.volume_id].append(a)
+        return [self.volume_record(r, type_names, meta.get(r.id, ()),
+                                   attached.get(r.id, ())) for r in rows]
+
+    def volume_record(self, row, type_names=None, meta_rows=None, attachments=None):
         """The volume as Cinder's detail view has it (every field; the API
-        trims per microversion and policy)."""
+        trims per microversion and policy). `row` is a Volume or a Core row
+        of volume_columns() given with its metadata and attachment rows."""
         meta = {'user': {}, 'image': {}, 'admin': {}}
-        for m in row.meta:
+        for m in (row.meta if meta_rows is None else meta_rows):
             meta[m.kind][m.key] = m.value
         user_meta = dict(meta['user'])
         for key in VISIBLE_ADMIN_METADATA:
@@ -155,7 +201,8 @@ class Base:
             'metadata': user_meta,
             'volume_image_metadata': meta['image'],
             'admin_metadata': meta['admin'],
-            'attachments': [self.attachment_record(a) for a in row.attachments],
+            'attachments': [self.attachment_record(a) for a in (
+                row.attachments if attachments is None else attachments)],
             'user_id': row.user_id, 'project_id': row.project_id,
             'provider_id': row.provider_id,
             'provider_location': row.provider_location,
