@@ -1,6 +1,7 @@
 """Volume types with extra specs and private access, project default types,
 encryption types and QoS specs."""
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from cloudstack.api import common as api_common
 from cloudstack import exception
@@ -62,14 +63,15 @@ class Types:
         return row
 
     def _default_type(self, s, ctx, project_id=None):
-        """The project's default type, else the configured one."""
-        row = s.get(models.DefaultType, project_id or ctx.project_id)
-        if row is not None:
-            found = s.get(models.VolumeType, row.volume_type_id)
-            if found is not None:
-                return found
-        found = s.scalars(sa.select(models.VolumeType).where(
-            models.VolumeType.name == CONF.volume.default_volume_type)).first()
+        """The project's default type, else the configured one (one query,
+        and one for its extra specs)."""
+        T, D = models.VolumeType, models.DefaultType
+        own = sa.select(D.volume_type_id).where(
+            D.project_id == (project_id or ctx.project_id)).scalar_subquery()
+        found = s.scalars(
+            sa.select(T).options(orm.lazyload(T.projects))
+            .where(sa.or_(T.id == own, T.name == CONF.volume.default_volume_type))
+            .order_by(sa.case((T.id == own, 0), else_=1)).limit(1)).first()
         if found is None:
             raise exception.NotFound('Default volume type %s could not be found.'
                                      % CONF.volume.default_volume_type)
