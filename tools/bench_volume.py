@@ -29,6 +29,7 @@ Ratios are cinder/cloudstack for times (above 1: cloudstack faster).
 
     tools/bench_volume.py [--volumes 200] [--concurrency 8] [--output FILE]
     tools/bench_volume.py --systems cloudstack        # only our side
+    tools/bench_volume.py --systems cloudstack --no-data-paths   # API figures only
 
 Exits 1 when a system could not be started or measured.
 """
@@ -445,6 +446,8 @@ def main():
     ap.add_argument('--image-mib', type=int, default=512)
     ap.add_argument('--backup-mib', type=int, default=256)
     ap.add_argument('--data-runs', type=int, default=3)
+    ap.add_argument('--no-data-paths', action='store_true',
+                    help='skip from_image and backup/restore (cloudstack)')
     ap.add_argument('--workers', type=int, default=2)
     ap.add_argument('--db', choices=('postgresql', 'sqlite'), default='postgresql')
     ap.add_argument('--cinder-venv', default=os.path.join(bench, 'cinder', 'venv'))
@@ -455,7 +458,9 @@ def main():
     args = ap.parse_args()
     wanted = [s.strip() for s in args.systems.split(',') if s.strip()]
     workdir = tempfile.mkdtemp(prefix='bench-volume-')
-    result = {'args': vars(args), 'systems': {}}
+    result = {'args': vars(args), 'systems': {},
+              'load_average': {'start': [round(x, 2) for x in os.getloadavg()]}}
+    print('load average at start: %s' % result['load_average']['start'], flush=True)
     status = 0
     for name in wanted:
         cls = {'cinder': Cinder, 'cloudstack': Cloudstack}[name]
@@ -464,7 +469,7 @@ def main():
             system = cls(args, workdir)
             api = system.start(args)
             result['systems'][name] = measure_api(name, api, args)
-            if name == 'cloudstack':
+            if name == 'cloudstack' and not args.no_data_paths:
                 result['systems'][name].update(measure_data_paths(system, api, args,
                                                                   workdir))
         except (servers.StartError, BenchError, OSError, subprocess.SubprocessError,
@@ -484,6 +489,8 @@ def main():
             'list': round(theirs['list_ms'] / ours['list_ms'], 2),
             'goal': '>= %.0f' % CREATE_GOAL}
         print('ratios (above 1: cloudstack better): %s' % result['ratios'], flush=True)
+    result['load_average']['end'] = [round(x, 2) for x in os.getloadavg()]
+    print('load average at end: %s' % result['load_average']['end'], flush=True)
     if args.output:
         with open(args.output, 'w') as f:
             json.dump(result, f, indent=2)
