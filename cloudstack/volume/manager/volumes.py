@@ -217,8 +217,8 @@ class Volumes:
             found = conn.execute(_one_volume(), {'volume_id': volume_id}).first()
             if not self._visible(ctx, found):
                 raise exception.NotFound('Volume %s could not be found.' % volume_id)
-            return self._volume_records(conn, [found], {found.volume_type_id:
-                                                        found.type_name})[0]
+            names = {found.volume_type_id: found.type_name} if found.type_name else {}
+            return self._volume_records(conn, [found], names)[0]
 
     def _volume_query(self, ctx, filters, all_projects=False, project_id=None):
         V = models.Volume
