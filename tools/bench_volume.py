@@ -167,16 +167,20 @@ def unlimited(api, project):
         'backup_gigabytes': -1, 'per_volume_gigabytes': -1}})
 
 
-def measure_api(name, api, args):
+def measure_api(name, api, args, cpu_seconds):
+    """The API figures; cpu_seconds() is the CPU time the system's processes
+    used so far (a figure a loaded machine changes less than elapsed times)."""
     print('%s: creating %d volumes at concurrency %d' % (name, args.volumes,
                                                          args.concurrency), flush=True)
     create_volumes(api, min(20, args.volumes), args.concurrency)      # warm-up
+    cpu = cpu_seconds()
     seconds, lat = create_volumes(api, args.volumes, args.concurrency)
     out = {'create_to_available': {
         'volumes': args.volumes, 'seconds': round(seconds, 2),
         'volumes_per_s': round(args.volumes / seconds, 1),
         'latency_ms_p50': round(statistics.median(lat) * 1000, 1),
-        'latency_ms_p95': round(percentile(lat, 0.95) * 1000, 1)}}
+        'latency_ms_p95': round(percentile(lat, 0.95) * 1000, 1),
+        'cpu_ms_per_volume': round((cpu_seconds() - cpu) * 1000 / args.volumes, 1)}}
     print('  %s' % out['create_to_available'], flush=True)
     have = len(api.call('GET', '/volumes?limit=1000')['volumes'])
     if have < args.list_volumes:
@@ -186,17 +190,22 @@ def measure_api(name, api, args):
         times = []
         conn = http.client.HTTPConnection(api.host, api.port, timeout=120)
         for i in range(args.list_runs + 1):
+            if i == 1:
+                cpu = cpu_seconds()
             started = time.perf_counter()
             found = api.call('GET', path, conn=conn)['volumes']
             if i:
                 times.append((time.perf_counter() - started) * 1000)
+        out[key.replace('_ms', '_cpu_ms')] = round(
+            (cpu_seconds() - cpu) * 1000 / args.list_runs, 1)
         conn.close()
         if len(found) < args.list_volumes:
             raise BenchError('%s listed %d volumes, not %d' % (name, len(found),
                                                                args.list_volumes))
         out[key] = round(statistics.median(times), 1)
-    print('  list of %d: detail %.1f ms, summary %.1f ms' % (
-        args.list_volumes, out['list_detail_ms'], out['list_ms']), flush=True)
+    print('  list of %d: detail %.1f ms (%.1f ms CPU), summary %.1f ms (%.1f ms CPU)' % (
+        args.list_volumes, out['list_detail_ms'], out['list_detail_cpu_ms'],
+        out['list_ms'], out['list_cpu_ms']), flush=True)
     return out
 
 
@@ -287,6 +296,10 @@ class Cinder:
         unlimited(api, project)
         return api
 
+    def cpu_seconds(self):
+        """Of cinder-api, -scheduler and -volume (not RabbitMQ's or PostgreSQL's)."""
+        return sum(proc.cpu_seconds() for proc in self.procs)
+
     def stop(self):
         for proc in self.procs:
             proc.stop()
@@ -328,6 +341,10 @@ class Cloudstack:
             time.sleep(0.2)
         unlimited(api, self.project)
         return api
+
+    def cpu_seconds(self):
+        """Of the cloudstack-all tree (not PostgreSQL's)."""
+        return self.server.cpu_seconds()
 
     def stop(self):
         self.server.stop()
@@ -468,7 +485,7 @@ def main():
         try:
             system = cls(args, workdir)
             api = system.start(args)
-            result['systems'][name] = measure_api(name, api, args)
+            result['systems'][name] = measure_api(name, api, args, system.cpu_seconds)
             if name == 'cloudstack' and not args.no_data_paths:
                 result['systems'][name].update(measure_data_paths(system, api, args,
                                                                   workdir))
