@@ -8,6 +8,8 @@ order), checked against their limits and grown, so concurrent requests can
 never together pass a limit: the row locks order them and the second one
 reads the first one's result.
 """
+import functools
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -68,6 +70,28 @@ def _insert_missing(session, project_id, resources):
     session.execute(stmt, rows)
 
 
+@functools.cache
+def _limits_query():
+    """(resource, limit, 1 if the project's own) of bind parameters
+    `project_id` and `resources` (built once: every create runs it)."""
+    Q, C = models.Quota, models.QuotaClass
+    resources = sa.bindparam('resources', expanding=True)
+    return sa.union_all(
+        sa.select(C.resource, C.hard_limit, sa.literal(0)).where(
+            C.class_name == DEFAULT_CLASS, C.resource.in_(resources)),
+        sa.select(Q.resource, Q.hard_limit, sa.literal(1)).where(
+            Q.project_id == sa.bindparam('project_id'), Q.resource.in_(resources)))
+
+
+@functools.cache
+def _lock_usage_query():
+    c = _USAGE.c
+    return (sa.select(c.resource, c.in_use).where(
+        c.project_id == sa.bindparam('project_id'),
+        c.resource.in_(sa.bindparam('names', expanding=True)))
+        .order_by(c.resource).with_for_update())
+
+
 class Quotas:
 
     # --- limits --------------------------------------------------------------
@@ -103,13 +127,9 @@ class Quotas:
     def _limits_of(session, project_id, resources):
         """{resource: limit} of just `resources`: the project's, else the
         default class's, else the configured default (one query)."""
-        Q, C = models.Quota, models.QuotaClass
         found = {}
-        for resource, limit, own in session.execute(sa.union_all(
-                sa.select(C.resource, C.hard_limit, sa.literal(0)).where(
-                    C.class_name == DEFAULT_CLASS, C.resource.in_(resources)),
-                sa.select(Q.resource, Q.hard_limit, sa.literal(1)).where(
-                    Q.project_id == project_id, Q.resource.in_(resources)))):
+        for resource, limit, own in session.execute(_limits_query(), {
+                'project_id': project_id, 'resources': list(resources)}):
             if own or resource not in found:
                 found[resource] = limit
         return {r: found.get(r, config_default(r)) for r in resources}
@@ -154,9 +174,8 @@ class Quotas:
         stays so until the commit."""
         c = _USAGE.c
         names = sorted(positive)
-        used = dict(session.execute(sa.select(c.resource, c.in_use).where(
-            c.project_id == project_id, c.resource.in_(names))
-            .order_by(c.resource).with_for_update()).all())
+        used = dict(session.execute(_lock_usage_query(), {
+            'project_id': project_id, 'names': names}).all())
         if len(used) < len(names) or any(
                 0 <= limits[r] < used[r] + positive[r] for r in names):
             return used or {'': 0}
