@@ -184,7 +184,7 @@ def measure_api(name, api, args, cpu_seconds):
     print('  %s' % out['create_to_available'], flush=True)
     have = len(api.call('GET', '/volumes?limit=1000')['volumes'])
     if have < args.list_volumes:
-        create_volumes(api, args.list_volumes - have, max(args.concurrency, 16))
+        create_volumes(api, args.list_volumes - have, args.concurrency)
     for key, path in (('list_detail_ms', '/volumes/detail?limit=1000'),
                       ('list_ms', '/volumes?limit=1000')):
         times = []
