@@ -289,12 +289,23 @@ class Cinder:
         project = uuid.uuid4().hex      # Cinder's URLs want hex project ids
         api = Api('http://127.0.0.1:%d/v3/%s' % (self.port, project), 'admin:' + project)
         deadline = time.time() + args.start_timeout
-        while not api.call('GET', '/scheduler-stats/get_pools')['pools']:
+        while not self._pools(api):
             if time.time() > deadline:
                 raise BenchError('cinder-volume reported no pool')
             time.sleep(0.5)
         unlimited(api, project)
         return api
+
+    @staticmethod
+    def _pools(api):
+        """The pools, or none while the scheduler does not answer yet (cinder-api
+        says 500 when its RPC call times out, as on a loaded machine)."""
+        try:
+            return api.call('GET', '/scheduler-stats/get_pools')['pools']
+        except BenchError as exc:
+            if '-> 500' not in str(exc):
+                raise
+            return []
 
     def cpu_seconds(self):
         """Of cinder-api, -scheduler and -volume (not RabbitMQ's or PostgreSQL's)."""
