@@ -95,6 +95,12 @@ image_opts = [
                 help='When a location is added with POST /v2/images/{id}/locations, '
                      'read its data once to compute the checksum and hash (and '
                      'check them against the validation data given).'),
+    cfg.StrOpt('image_conversion_format', default='', choices=['', 'raw', 'qcow2', 'vmdk'],
+               help='Convert the data of imported images (glance-direct, '
+                    'web-download, glance-download) to this disk format, as '
+                    'Glance\'s image_conversion import plugin does: the data must '
+                    'be what its disk_format says and pass the safety checks; an '
+                    'ISO stays an ISO. Empty: images are stored as they come.'),
     cfg.ListOpt('glance_download_properties',
                 default=['hw_', 'trait:', 'os_distro', 'os_secure_boot', 'os_type'],
                 help='The glance-download import copies the source image\'s '

@@ -17,6 +17,7 @@ from cloudstack import tasks
 from cloudstack.conf import CONF
 from cloudstack.db import api as db_api
 from cloudstack.db.models import utcnow
+from cloudstack.image import conversion
 from cloudstack.image import models
 from cloudstack.image import stores
 from cloudstack.image.stores import http as http_store
@@ -281,19 +282,15 @@ class Imports:
                 revert = 'queued'   # bad data stays bad: start over
                 try:
                     if method == 'glance-direct':
-                        with open(self._staging_path(image_id), 'rb') as f:
-                            self._ingest(image_id, disk_format, base.read_chunks(f), None,
-                                         from_status='importing', revert_to=revert,
-                                         store_id=first, cap=self._size_cap(owner))
+                        self._store_import_data(image_id, disk_format, first, owner,
+                                                staged=self._staging_path(image_id))
                     elif method == GLANCE_DOWNLOAD:
                         self._glance_download(task, first, auth_token)
                     else:
                         resp, length = open_url(inp['import_req']['method']['uri'])
                         with resp:
-                            self._ingest(image_id, disk_format, base.read_chunks(resp),
-                                         None, from_status='importing',
-                                         revert_to=revert, store_id=first,
-                                         cap=self._size_cap(owner))
+                            self._store_import_data(image_id, disk_format, first, owner,
+                                                    chunks=base.read_chunks(resp))
                 except FileNotFoundError:
                     self._transition(image_id, 'importing', 'queued')
                     failed.append(first)
@@ -328,6 +325,70 @@ class Imports:
             progress()
             self._update_props(image_id, {IMPORT_TASK: None})
         return {'image_id': image_id, 'stores': done, 'failed_stores': failed}
+
+    def _store_import_data(self, image_id, disk_format, store_id, owner, chunks=None,
+                           staged=None, length=None):
+        """Store an importing image's data (`chunks` of `length` bytes, or the
+        file `staged`) in `store_id`, converted first to [image]
+        image_conversion_format when that is set (then its disk_format is the
+        target's and its container_format bare; put back if storing fails).
+        The image stays importing when this fails."""
+        cap = self._size_cap(owner)
+        target = CONF.image.image_conversion_format
+        if not target:
+            if staged is None:
+                self._ingest(image_id, disk_format, chunks, length, from_status='importing',
+                             revert_to='importing', store_id=store_id, cap=cap)
+                return
+            with open(staged, 'rb') as f:
+                self._ingest(image_id, disk_format, base.read_chunks(f), None,
+                             from_status='importing', revert_to='importing',
+                             store_id=store_id, cap=cap)
+            return
+        path = staged or self._download_for_conversion(image_id, chunks, length, cap)
+        converted = path
+        try:
+            converted, fmt = conversion.convert(path, disk_format, target)
+            before = None
+            if fmt != disk_format:
+                before = self._set_import_metadata(
+                    image_id, {'disk_format': fmt, 'container_format': 'bare'}, {})
+            try:
+                with open(converted, 'rb') as f:
+                    self._ingest(image_id, fmt, base.read_chunks(f), None,
+                                 from_status='importing', revert_to='importing',
+                                 store_id=store_id, cap=cap)
+            except Exception:
+                if before:
+                    with contextlib.suppress(exception.Conflict):
+                        self._set_import_metadata(image_id, *before)
+                raise
+        finally:
+            for leftover in {converted, path} - {staged}:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(leftover)
+
+    def _download_for_conversion(self, image_id, chunks, length, cap):
+        """Write the chunks to a file in the staging directory; its path."""
+        os.makedirs(self.staging_dir(), exist_ok=True)
+        path = self._staging_path(image_id) + '.download'
+        size = 0
+        try:
+            with open(path, 'wb') as f:
+                for chunk in chunks:
+                    size += len(chunk)
+                    if size > cap:
+                        raise exception.RequestEntityTooLarge(
+                            'Image exceeds the storage quota of %d bytes.' % cap)
+                    f.write(chunk)
+            if length is not None and size != length:
+                raise exception.BadRequest('Received %d bytes, expected %d.' % (
+                    size, length))
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+            raise
+        return path
 
     # -- glance-download -------------------------------------------------
 
@@ -376,9 +437,8 @@ class Imports:
             'disk_format': disk_format, 'container_format': container_format}, copied)
         try:
             with open_remote(url + '/file', auth_token) as data:
-                self._ingest(image_id, disk_format, base.read_chunks(data), size,
-                             from_status='importing', revert_to='importing',
-                             store_id=store_id, cap=self._size_cap(task['owner']))
+                self._store_import_data(image_id, disk_format, store_id, task['owner'],
+                                        chunks=base.read_chunks(data), length=size)
         except Exception:
             with contextlib.suppress(exception.Conflict):     # deleted meanwhile
                 self._set_import_metadata(image_id, *before)
