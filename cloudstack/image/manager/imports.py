@@ -5,11 +5,13 @@ import hashlib
 import json
 import logging
 import os
-import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
 
+from keystoneauth1 import exceptions as ks_exceptions
+from keystoneauth1 import session as ks_session
+from keystoneauth1 import token_endpoint
 import sqlalchemy as sa
 
 from cloudstack import exception
@@ -92,27 +94,41 @@ def check_glance_download(method):
                                    % method['glance_image_id'])
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """The caller's token goes to the catalog's endpoint and nowhere else."""
+class _RemoteResponse:
+    """A streaming response: read(n) and a context that closes it."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        raise exception.BadRequest('%s redirected to %s; the token is not sent on.'
-                                   % (req.full_url, newurl))
+    def __init__(self, resp):
+        self.resp = resp
+
+    def read(self, size=-1):
+        return self.resp.raw.read(None if size < 0 else size, decode_content=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.resp.close()
 
 
 def open_remote(url, auth_token):
     """The response of a remote Image service to a GET of `url` with the
-    caller's token; BadRequest when it cannot be reached or says no."""
-    request = urllib.request.Request(url, headers={'X-Auth-Token': auth_token})
-    opener = urllib.request.build_opener(_NoRedirects)
+    caller's token, through a keystoneauth1 session; BadRequest when it cannot
+    be reached or says no. Redirects are refused: the token goes to the
+    catalog's endpoint only."""
+    session = ks_session.Session(auth=token_endpoint.Token(url, auth_token))
     try:
-        return opener.open(request, timeout=CONF.image.web_download_timeout)
-    except exception.CloudstackError:
-        raise
-    except urllib.error.HTTPError as exc:
-        raise exception.BadRequest('%s answered %d %s' % (url, exc.code, exc.reason))
-    except (OSError, ValueError) as exc:
+        resp = session.get(url, stream=True, redirect=False,
+                           timeout=CONF.image.web_download_timeout)
+    except ks_exceptions.HttpError as exc:
+        raise exception.BadRequest('%s answered %s %s' % (url, exc.http_status,
+                                                          exc.message))
+    except ks_exceptions.ClientException as exc:
         raise exception.BadRequest('Could not reach %s: %s' % (url, exc))
+    if resp.is_redirect:
+        resp.close()
+        raise exception.BadRequest('%s redirected to %s; the token is not sent on.'
+                                   % (url, resp.headers.get('Location')))
+    return _RemoteResponse(resp)
 
 
 def glance_endpoint(catalog, region, interface):
