@@ -134,18 +134,35 @@ class Dataplane:
             done.namespaces[name] = ns
 
         mark('bridges and namespaces')
-        # the rules first, then the taps onto the bridges
-        if attempt('security groups', set(plan.taps), self.firewall.apply, plan.firewall,
-                   bool(plan.bridges)):
+        # The rules are sent first; while they are committed the daemons get
+        # their files (the DHCP entries). The taps go onto the bridges only
+        # once the rules are in place.
+        rules = attempt('security groups', set(plan.taps), self.firewall.begin, plan.firewall,
+                        bool(plan.bridges))
+        mark('security groups')
+        for key, proc in plan.processes.items():
+            ports = {v.port_id for v in plan.veths.values() if v.namespace == proc.namespace}
+            if proc.namespace not in done.namespaces:
+                continue
+            if attempt('%s' % key, ports, self._ensure_process, proc, old.processes.get(key), first):
+                done.processes[key] = proc
+
+        for network_id, leases in plan.leases.items():
+            if 'dhcp-' + network_id in done.processes and (
+                    first or old.leases.get(network_id) != leases):
+                attempt('releasing leases of %s' % network_id, (), self._release, leases)
+        done.leases = plan.leases
+        mark('daemons')
+        links = self.links.refresh()
+        mark('link events')
+        if rules and attempt('security groups', set(plan.taps), self.firewall.finish):
             done.firewall, done.tracked = plan.firewall, plan.tracked
             if not first:
                 attempt('connection tracking', (), self._forget_connections, old, plan)
         else:
             attempt('reading the firewall', (), self.firewall.observe)
-
         mark('security groups')
-        links = self.links.refresh()
-        mark('link events')
+
         attempt('unknown taps', (), self._unplug_strangers, plan, links)
         up, down = set(), set(plan.down)
         for port_id, tap in plan.taps.items():
@@ -163,19 +180,6 @@ class Dataplane:
             done.taps[port_id] = tap
 
         mark('taps')
-        for key, proc in plan.processes.items():
-            ports = {v.port_id for v in plan.veths.values() if v.namespace == proc.namespace}
-            if proc.namespace not in done.namespaces:
-                continue
-            if attempt('%s' % key, ports, self._ensure_process, proc, old.processes.get(key), first):
-                done.processes[key] = proc
-
-        for network_id, leases in plan.leases.items():
-            if 'dhcp-' + network_id in done.processes and (
-                    first or old.leases.get(network_id) != leases):
-                attempt('releasing leases of %s' % network_id, (), self._release, leases)
-        done.leases = plan.leases
-        mark('daemons')
         self._remove(plan, old, first, attempt)
         mark('removals')
 
