@@ -15,9 +15,12 @@ rules are in place before the tap appears:
               then the egress rules of its groups, else cs-sg-fallback;
   cs-i-<port> conntrack, DHCP replies and neighbour discovery, then the
               ingress rules of its groups, else cs-sg-fallback (drop).
-and in ebtables' nat PREROUTING, for what iptables never sees:
+and in the driver's bridge table (bridge_table.py: nftables, ahead of
+ebtables' nat PREROUTING), for what iptables never sees:
   cs-m-<port> frames from the tap only from its MACs, its ARP (cs-a-<port>)
               only for its addresses (no ARP spoofing).
+(ebtables is left with no chain of ours: one found, an older driver's, is
+removed.)
 A rule returns (RETURN) what it allows, so a frame between two filtered
 ports of the host passes the egress chain of one and the ingress chain of
 the other.
@@ -25,6 +28,7 @@ the other.
 import functools
 import ipaddress
 
+from cloudstack.network.drivers.linuxbridge import bridge_table
 from cloudstack.network.drivers.linuxbridge import names
 
 FORWARD = names.CHAIN + 'FORWARD'
@@ -114,12 +118,14 @@ def _quote(words):
 
 class Render:
     """What one sync wants: chains[family][table][chain] = tuple of rule
-    strings (each the part after `-A chain `) and ipsets[name] =
-    (family, frozenset of CIDRs)."""
+    strings (each the part after `-A chain `), ipsets[name] =
+    (family, frozenset of CIDRs) and bridge[chain] = tuple of
+    bridge_table rules."""
 
     def __init__(self):
         self.chains = {f: {t: {} for t in TABLES[f]} for f in FAMILIES}
         self.ipsets = {}
+        self.bridge = {}
 
 
 def render(ports, state, zones):
@@ -149,13 +155,12 @@ def render(ports, state, zones):
         filt[FALLBACK] = ('-j DROP',)
         out.chains[family]['raw'][PREROUTING] = tuple(
             '-i %s -j CT --zone %d' % (bridge, zone) for bridge, zone in sorted(zones.items()))
-    eb = out.chains['eb']['nat']
     jumps = []
     for port in ports:
         jump, chains = _mac_chains(port['id'], pairs[port['id']])
         jumps.append(jump)
-        eb.update(chains)
-    eb[PREROUTING] = tuple(jumps)
+        out.bridge.update(chains)
+    out.bridge[bridge_table.BASE_CHAIN] = tuple(jumps)
     return out
 
 
@@ -175,17 +180,18 @@ def _port_chains(port_id, pairs, family, stateful, ingress, egress):
 
 @functools.lru_cache(maxsize=4096)
 def _mac_chains(port_id, pairs):
-    """(its jump in ebtables' cs-PREROUTING, {chain: rules}) of a port."""
+    """(its jump in the bridge table's base chain, {chain: rules}) of a port."""
     m, a = names.port_chain('m', port_id), names.port_chain('a', port_id)
     macs = sorted({mac for mac, _ in pairs})
-    return '-i %s -j %s' % (names.tap(port_id), m), (
-        (m, tuple(['-p ARP -j %s' % a] + ['-s %s -j RETURN' % mac for mac in macs]
-                  + ['-j DROP'])),
-        (a, tuple(['-p ARP --arp-ip-src %s --arp-mac-src %s -j RETURN' % (cidr, mac)
-                   for mac, cidr in pairs if _family(cidr) == 4]
-                  # probes (RFC 5227) come from 0.0.0.0
-                  + ['-p ARP --arp-ip-src 0.0.0.0 --arp-mac-src %s -j RETURN' % mac
-                     for mac in macs] + ['-j DROP'])))
+    drop = ((), ('drop',))
+    arp = [(('arp_ipv4',), ('arp_sha', mac), ('arp_spa', cidr))
+           for mac, cidr in pairs if _family(cidr) == 4]
+    arp += [(('arp_ipv4',), ('arp_sha', mac), ('arp_spa', '0.0.0.0'))     # probes (RFC 5227)
+            for mac in macs]
+    return (((('iifname', names.tap(port_id)),), ('jump', m)), (
+        (m, tuple([((('ether_type', bridge_table.ARP),), ('jump', a))]
+                  + [((('ether_saddr', mac),), ('return',)) for mac in macs] + [drop])),
+        (a, tuple([(match, ('return',)) for match in arp] + [drop]))))
 
 
 def _group_rules(group_ids, family, out, groups, address_groups):

@@ -1,7 +1,8 @@
 """The driver's chains and ipsets in the host's namespace.
 
 Only chains named cs-* and ipsets named cs* are ever written; the built-in
-chains get one jump each (firewall.HOOKS), inserted first. Each apply sends
+chains get one jump each (firewall.HOOKS), inserted first. The bridge
+rules (MACs and ARP) are the nftables table of bridge_table.py. Each apply sends
 iptables-restore, ip6tables-restore and ebtables-restore --noflush (side by
 side) just the chains that changed, so the rest of the host's firewall is
 never rewritten. On iptables' nf_tables backend these three commands stay
@@ -15,6 +16,7 @@ import os
 import re
 import shutil
 
+from cloudstack.network.drivers.linuxbridge import bridge_table
 from cloudstack.network.drivers.linuxbridge import firewall
 from cloudstack.network.drivers.linuxbridge import ip_lib
 from cloudstack.network.drivers.linuxbridge import names
@@ -52,6 +54,7 @@ class HostFirewall:
         self.sessions = {}      # family -> ip_lib.Session (nf_tables restores)
         self.pending = None     # what the apply begun last will have done
         self.members = None     # ip_lib.IpsetMembers, once needed
+        self.bridge = bridge_table.BridgeTable(namespace)
         self.chains = None      # {family: {table: {chain: rules}}} as last applied; None: unknown
         self.hooks = None       # {family: {(table, builtin, chain)}} present
         self.ipsets = None      # {name: (family, members)}
@@ -61,6 +64,7 @@ class HostFirewall:
         for session in self.sessions.values():
             session.close()
         self.sessions = {}
+        self.bridge.close()
         if self.members is not None:
             self.members.close()
             self.members = None
@@ -90,6 +94,7 @@ class HostFirewall:
             if name.startswith(names.IPSET):
                 sets[name] = None
         self.chains, self.hooks, self.ipsets = chains, hooks, sets
+        self.bridge.forget()
         return zones
 
     def apply(self, render, enabled):
@@ -125,6 +130,8 @@ class HostFirewall:
                     commands.append((argv, text))
             done.append((family, wanted))
         self.pending = (wanted_sets, commands, sessions, done, enabled)
+        # while the restore commands work
+        self.bridge.apply(render.bridge, enabled)
 
     def _session(self, family, argv):
         session = self.sessions.get(family)
@@ -167,7 +174,7 @@ class HostFirewall:
                     continue
                 if enabled and hook not in hooks and hook[2] in want:
                     body.append('-I %s 1 -j %s' % hook[1:])
-                elif not enabled and hook in hooks:
+                elif hook in hooks and not (enabled and hook[2] in want):
                     body.insert(0, '-D %s -j %s' % hook[1:])
             for chain, rules in want.items():
                 before = old.get(chain)
