@@ -259,7 +259,8 @@ class Dataplane:
                 after = plan.firewall.chains[family]['filter']
                 for kind, direction in (('i', '-d'), ('o', '-s')):
                     chain = names.port_chain(kind, port_id)
-                    if not set(before.get(chain, ())) <= set(after.get(chain, ())):
+                    was, now = before.get(chain, ()), after.get(chain, ())
+                    if was != now and not set(was) <= set(now):
                         deletes.update((zone, ip, direction) for ip in addresses
                                        if (':' in ip) == (family == 6))
         commands = [(['conntrack', '-D', '-f', 'ipv6' if ':' in ip else 'ipv4', '-w', str(zone),
