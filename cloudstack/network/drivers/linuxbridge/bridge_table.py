@@ -226,8 +226,10 @@ def changes(have, want):
         before = have.get(chain)
         if before == rules:
             continue
-        if before and rules[:len(before)] == before:
-            rules = rules[len(before):]         # a port more: its jump appended
+        if before and chain == BASE_CHAIN and set(before) <= set(rules):
+            # its jumps match distinct taps, in any order: a port more is appended
+            known = set(before)
+            rules = [rule for rule in rules if rule not in known]
         elif before:
             batch.flush(chain)
         for rule in rules:
@@ -267,7 +269,9 @@ class BridgeTable:
         want = dict(chains) if enabled else None
         if (want is None and self.chains == GONE) or (want is not None and self.chains == want):
             return
-        self._send(changes({} if self.chains == GONE else self.chains, want))
+        batch = changes({} if self.chains == GONE else self.chains, want)
+        if batch.messages:
+            self._send(batch)
         self.chains = GONE if want is None else want
 
     def _send(self, batch):

@@ -139,7 +139,7 @@ class Dataplane:
         # once the rules are in place.
         rules = attempt('security groups', set(plan.taps), self.firewall.begin, plan.firewall,
                         bool(plan.bridges))
-        mark('security groups')
+        mark('rules sent')
         for key, proc in plan.processes.items():
             ports = {v.port_id for v in plan.veths.values() if v.namespace == proc.namespace}
             if proc.namespace not in done.namespaces:
@@ -161,7 +161,7 @@ class Dataplane:
                 attempt('connection tracking', (), self._forget_connections, old, plan)
         else:
             attempt('reading the firewall', (), self.firewall.observe)
-        mark('security groups')
+        mark('rules in place')
 
         attempt('unknown taps', (), self._unplug_strangers, plan, links)
         up, down = set(), set(plan.down)

@@ -43,6 +43,13 @@ def test_a_port_more_appends_its_jump_and_a_port_less_rewrites_the_base_chain():
         ('add rule', 'PREROUTING', 'iifname tapb jump cs-m-b'),
         ('add rule', 'cs-m-b', 'ether saddr fa:16:3e:00:00:02 return'),
         ('add rule', 'cs-m-b', 'drop')]
+    # the jumps in another order: nothing to do; a port more in the middle: appended
+    assert bt.changes(more, dict(more, PREROUTING=(JUMP_B, JUMP_A))).steps == []
+    first = {'PREROUTING': (JUMP_B,), 'cs-m-b': M_B}
+    assert bt.changes(first, more).steps[-3:] == [
+        ('add rule', 'PREROUTING', 'iifname tapa jump cs-m-a'),
+        ('add rule', 'cs-m-a', 'ether saddr fa:16:3e:00:00:01 return'),
+        ('add rule', 'cs-m-a', 'drop')]
     less = {'PREROUTING': (JUMP_B,), 'cs-m-b': M_B}
     assert bt.changes(more, less).steps == [
         ('flush chain', 'PREROUTING'), ('add rule', 'PREROUTING', 'iifname tapb jump cs-m-b'),
