@@ -10,6 +10,10 @@ cleans up after a kill -9.
 
 A part that fails to apply is logged, its ports are reported down, and it is
 tried again at the next sync.
+
+A metadata proxy whose address map alone changed gets it once the sync has
+reported its ports (a thread, joined by the next sync): its map is no part
+of a port being up, and its reload is no longer in every port's way.
 """
 import dataclasses
 import errno
@@ -21,6 +25,7 @@ import pwd
 import shutil
 import socket
 import stat
+import threading
 import time
 
 from pyroute2 import NetlinkError
@@ -53,15 +58,31 @@ class Dataplane:
         self.zones = {}
         self.links = None            # ip_lib.LinkCache of the host namespace
         self.timings = {}            # seconds per phase of the last sync
+        self.later = None            # the thread updating what may wait
 
     def close(self):
+        self._settle()
         if self.links is not None:
             self.links.close()
         self.firewall.close()
         self.nl.close()
 
     # -- the sync -------------------------------------------------------
+    def _settle(self):
+        if self.later is not None:
+            self.later.join()
+            self.later = None
+
+    def _update_later(self, deferred):
+        for key, proc, old in deferred:
+            try:
+                self._ensure_process(proc, old, False)
+            except Exception:               # noqa: BLE001 (tried again next sync)
+                LOG.exception('%s failed', key)
+                self.applied.processes.pop(key, None)
+
     def sync(self, state):
+        self._settle()
         self.timings = {}
         clock = [time.perf_counter()]
 
@@ -140,11 +161,18 @@ class Dataplane:
         rules = attempt('security groups', set(plan.taps), self.firewall.begin, plan.firewall,
                         bool(plan.bridges))
         mark('rules sent')
+        deferred = []
         for key, proc in plan.processes.items():
             ports = {v.port_id for v in plan.veths.values() if v.namespace == proc.namespace}
             if proc.namespace not in done.namespaces:
                 continue
-            if attempt('%s' % key, ports, self._ensure_process, proc, old.processes.get(key), first):
+            before = old.processes.get(key)
+            if (key.startswith('metadata-') and not first and before is not None
+                    and before.argv == proc.argv):
+                deferred.append((key, proc, before))        # kept running, its map updated
+                done.processes[key] = proc
+                continue
+            if attempt('%s' % key, ports, self._ensure_process, proc, before, first):
                 done.processes[key] = proc
 
         for network_id, leases in plan.leases.items():
@@ -189,6 +217,10 @@ class Dataplane:
         down |= failed | {v.port_id for v in plan.veths.values() if v.tap not in done.veths}
         up -= down
         self.applied = done
+        if deferred:
+            self.later = threading.Thread(target=self._update_later, args=(deferred,),
+                                          daemon=True)
+            self.later.start()
         LOG.debug('synced: %d up, %d down in %.0f ms (%s)', len(up), len(down),
                   sum(self.timings.values()) * 1000,
                   ', '.join('%s %.0f' % (k, v * 1000) for k, v in self.timings.items()))
