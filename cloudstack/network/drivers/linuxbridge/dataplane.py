@@ -23,6 +23,7 @@ import logging
 import os
 import pwd
 import shutil
+import signal
 import socket
 import stat
 import threading
@@ -156,12 +157,13 @@ class Dataplane:
 
         mark('bridges and namespaces')
         # The rules are sent first; while they are committed the daemons get
-        # their files (the DHCP entries). The taps go onto the bridges only
-        # once the rules are in place.
+        # their files (the DHCP entries), told to read them (SIGHUP) once the
+        # rules are in place, so as not to compete with the restore commands.
+        # The taps go onto the bridges only then.
         rules = attempt('security groups', set(plan.taps), self.firewall.begin, plan.firewall,
                         bool(plan.bridges))
         mark('rules sent')
-        deferred = []
+        deferred, reload = [], []
         for key, proc in plan.processes.items():
             ports = {v.port_id for v in plan.veths.values() if v.namespace == proc.namespace}
             if proc.namespace not in done.namespaces:
@@ -172,7 +174,7 @@ class Dataplane:
                 deferred.append((key, proc, before))        # kept running, its map updated
                 done.processes[key] = proc
                 continue
-            if attempt('%s' % key, ports, self._ensure_process, proc, before, first):
+            if attempt('%s' % key, ports, self._ensure_process, proc, before, first, reload):
                 done.processes[key] = proc
 
         for network_id, leases in plan.leases.items():
@@ -190,6 +192,8 @@ class Dataplane:
         else:
             attempt('reading the firewall', (), self.firewall.observe)
         mark('rules in place')
+        for key, pid in reload:
+            attempt('reloading %s' % key, (), os.kill, pid, signal.SIGHUP)
 
         attempt('unknown taps', (), self._unplug_strangers, plan, links)
         up, down = set(), set(plan.down)
@@ -376,11 +380,16 @@ class Dataplane:
             ip_lib.run(['iptables-restore', '-w', '10'], ns.name, input=ns.iptables)
 
     # -- daemons --------------------------------------------------------------
-    def _ensure_process(self, proc, old, first):
+    def _ensure_process(self, proc, old, first, reload=None):
+        """Keep the daemon running with its files; `reload`: a list to add
+        (key, pid) to when it must be told to read them (else it is told)."""
         pid, argv = processes.running(proc.pidfile)
         if pid is not None and tuple(argv) == proc.argv:
-            if first or old != proc:
-                processes.update_files(proc, pid, None if first or old is None else old.files)
+            if (first or old != proc) and processes.update_files(
+                    proc, pid, None if first or old is None else old.files,
+                    reload=reload is None):
+                if reload is not None:
+                    reload.append((proc.key, pid))
             return
         if pid is not None:
             processes.kill(pid)
