@@ -12,7 +12,8 @@ A part that fails to apply is logged, its ports are reported down, and it is
 tried again at the next sync.
 
 A metadata proxy whose address map alone changed gets it once the sync has
-reported its ports (a thread, joined by the next sync): its map is no part
+reported its ports (from a thread of the dataplane's; the next sync waits
+for it first): its map is no part
 of a port being up, and its reload is no longer in every port's way.
 """
 import dataclasses
@@ -22,6 +23,7 @@ import ipaddress
 import logging
 import os
 import pwd
+import queue
 import shutil
 import signal
 import socket
@@ -59,28 +61,40 @@ class Dataplane:
         self.zones = {}
         self.links = None            # ip_lib.LinkCache of the host namespace
         self.timings = {}            # seconds per phase of the last sync
-        self.later = None            # the thread updating what may wait
+        self.later = None            # the thread updating what may wait (started once)
+        self.waiting = queue.Queue()  # its work: lists of (key, process, as before)
 
     def close(self):
-        self._settle()
+        self._settle(stop=True)
         if self.links is not None:
             self.links.close()
         self.firewall.close()
         self.nl.close()
 
     # -- the sync -------------------------------------------------------
-    def _settle(self):
+    def _settle(self, stop=False):
         if self.later is not None:
-            self.later.join()
-            self.later = None
+            if stop:
+                self.waiting.put(None)
+            self.waiting.join()
+            if stop:
+                self.later.join()
+                self.later = None
 
-    def _update_later(self, deferred):
-        for key, proc, old in deferred:
+    def _update_later(self):
+        while True:
+            deferred = self.waiting.get()
             try:
-                self._ensure_process(proc, old, False)
-            except Exception:               # noqa: BLE001 (tried again next sync)
-                LOG.exception('%s failed', key)
-                self.applied.processes.pop(key, None)
+                for key, proc, old in deferred or ():
+                    try:
+                        self._ensure_process(proc, old, False)
+                    except Exception:       # noqa: BLE001 (tried again next sync)
+                        LOG.exception('%s failed', key)
+                        self.applied.processes.pop(key, None)
+            finally:
+                self.waiting.task_done()
+            if deferred is None:
+                return
 
     def sync(self, state):
         self._settle()
@@ -222,9 +236,10 @@ class Dataplane:
         up -= down
         self.applied = done
         if deferred:
-            self.later = threading.Thread(target=self._update_later, args=(deferred,),
-                                          daemon=True)
-            self.later.start()
+            if self.later is None:
+                self.later = threading.Thread(target=self._update_later, daemon=True)
+                self.later.start()
+            self.waiting.put(deferred)
         LOG.debug('synced: %d up, %d down in %.0f ms (%s)', len(up), len(down),
                   sum(self.timings.values()) * 1000,
                   ', '.join('%s %.0f' % (k, v * 1000) for k, v in self.timings.items()))
