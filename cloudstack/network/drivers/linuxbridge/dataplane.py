@@ -11,10 +11,10 @@ cleans up after a kill -9.
 A part that fails to apply is logged, its ports are reported down, and it is
 tried again at the next sync.
 
-A metadata proxy whose address map alone changed gets it once the sync has
-reported its ports (from a thread of the dataplane's; the next sync waits
-for it first): its map is no part
-of a port being up, and its reload is no longer in every port's way.
+A metadata proxy the last sync left running (same command line) is checked
+and given its new address map once the sync has reported its ports, from a
+thread of the dataplane's that the next sync waits for first: the map is
+no part of a port being up, and its reload is no longer in each port's way.
 """
 import dataclasses
 import errno
