@@ -151,3 +151,12 @@ def test_the_domain_token_every_log_in_asks_for_is_keystones_401(admin, client):
         'code': 401, 'title': 'Unauthorized',
         'message': 'The request you have made requires authentication.'}}
     assert resp.headers['WWW-Authenticate'] == 'Keystone uri="http://localhost/identity"'
+
+
+def test_the_default_volume_type_exists_before_any_volume(admin):
+    """Horizon's Create Volume form first asks Block Storage for the default
+    type; Cinder has it from its first start, before any volume."""
+    project_id = admin.get('/identity/v3/auth/projects').json['projects'][0]['id']
+    resp = admin.get('/volume/v3/%s/types/default' % project_id)
+    assert resp.status_int == 200, resp.text
+    assert resp.json['volume_type']['name'] == '__DEFAULT__'
