@@ -492,8 +492,7 @@ def test_identity_projects_quotas_users_groups_roles_credentials(flow, sdk, clou
     flow.open('/identity/roles/')
     flow.wait.until(ec.element_to_be_clickable(
         (By.XPATH, '//button[normalize-space()="Create Role"]'))).click()
-    flow.wait.until(ec.visibility_of_element_located(
-        (By.CSS_SELECTOR, '.modal-dialog input[name="name"]'))).send_keys('dash-role')
+    _type(flow, '.modal-dialog input[name="name"]', 'dash-role')
     _modal_confirm(flow)
     _until(lambda: sdk.identity.find_role('dash-role') is not None)
     role = sdk.identity.find_role('dash-role')
@@ -729,9 +728,23 @@ def _toast(flow, text):
         By.CSS_SELECTOR, '.toast-container .alert, .alert')))
 
 
-def _modal_confirm(flow):
+def _type(flow, css, text):
+    """Type into an Angular field, and wait for its checks to accept it."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
+    field = flow.wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, css)))
+    field.send_keys(text)
+    flow.wait.until(lambda d: field.get_attribute('value') == text and 'ng-valid' in
+                    field.get_attribute('class').split())
+
+
+def _modal_confirm(flow):
+    """The dialog's OK, once its fields are checked: while Angular's checks
+    (e.g. "does this name exist?") are pending, the model has no value yet,
+    and Horizon would send 'undefined'."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    flow.wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, '.modal-dialog .ng-pending'))
     flow.wait.until(ec.element_to_be_clickable((
         By.CSS_SELECTOR, '.modal-dialog .modal-footer .btn-primary, '
                          '.modal-dialog .modal-footer .btn-danger'))).click()
@@ -742,8 +755,7 @@ def test_object_store_container_upload_download_delete(flow, sdk, cloud, tmp_pat
     from selenium.webdriver.support import expected_conditions as ec
     flow.open('/project/containers/')
     flow.find('button[ng-click="cc.createContainer()"]').click()
-    flow.wait.until(ec.visibility_of_element_located(
-        (By.CSS_SELECTOR, '.modal-dialog input[name="name"]'))).send_keys('dash-container')
+    _type(flow, '.modal-dialog input[name="name"]', 'dash-container')
     _modal_confirm(flow)
     _toast(flow, 'Container dash-container created.')
     assert sdk.object_store.get_container_metadata('dash-container').name == 'dash-container'
@@ -757,6 +769,9 @@ def test_object_store_container_upload_download_delete(flow, sdk, cloud, tmp_pat
         (By.XPATH, '//button[.//span[contains(@class, "fa-upload")]]'))).click()
     flow.wait.until(ec.presence_of_element_located((By.ID, 'id_object_file'))).send_keys(
         str(upload))
+    name = flow.find('.modal-dialog #id_name')
+    flow.wait.until(lambda d: name.get_attribute('value') == 'report.bin' and 'ng-valid' in
+                    name.get_attribute('class').split())
     _modal_confirm(flow)
     _toast(flow, 'File report.bin uploaded.')
     assert sdk.object_store.download_object('report.bin', container='dash-container') == data
