@@ -130,6 +130,7 @@ class Types:
             return self.type_record(self._find_type(s, ctx, type_id))
 
     def default_type_for(self, ctx):
+        self.ensure_default_type()      # Cinder's exists from its first start
         with reader() as s:
             return self.type_record(self._default_type(s, ctx))
 
