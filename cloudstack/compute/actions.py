@@ -49,6 +49,7 @@ EVENTS = {
     'refresh_network': ('compute_external_instance_event', None),
     'attach_volume': ('compute_attach_volume', None),
     'detach_volume': ('compute_detach_volume', None),
+    'swap_volume': ('compute_swap_volume', None),
     'restore': ('compute_restore_instance', None),
 }
 # Work Block Storage asks for (assisted volume snapshots): no instance action
@@ -423,6 +424,12 @@ def do_attach_volume(agent, inst, bdm_id):
 def do_detach_volume(agent, inst, bdm_id):
     from cloudstack.compute import volume_api
     volume_api.detach(agent.ctx, inst, agent.driver, bdm_id, _di(inst))
+
+
+def do_swap_volume(agent, inst, old_volume_id, new_volume_id, new_attachment_id):
+    from cloudstack.compute import volume_api
+    volume_api.swap(agent.ctx, inst, agent.driver, old_volume_id, new_volume_id,
+                    new_attachment_id, _di(inst))
 
 
 def _assisted_snapshot(agent, inst, what, snapshot_id, done, failed, *args):

@@ -227,6 +227,19 @@ class FakeDriver(driver.ComputeDriver):
             record['volumes'].pop(mountpoint, None)
             self._save(record)
 
+    def swap_volume(self, context, old_connection_info, new_connection_info, instance,
+                    mountpoint, resize_to):
+        record = self._load(instance.uuid)
+        if mountpoint not in record['volumes']:
+            raise driver.NotSupported('No volume is attached at %s.' % mountpoint)
+        old = record['volumes'][mountpoint]
+        new = (new_connection_info.get('data') or {}).get('volume_id')
+        record['volumes'][mountpoint] = new
+        # the "copy" the fake does: what a test can check
+        record.setdefault('swaps', []).append({'mountpoint': mountpoint, 'old': old,
+                                               'new': new, 'resize_to': resize_to})
+        self._save(record)
+
     def extend_volume(self, context, connection_info, instance, new_size):
         self._load(instance.uuid)
 
