@@ -55,14 +55,18 @@ def service_context(ctx):
                                      roles=['member'], is_admin=True, overwrite=False)
 
 
-def check_attachable(ctx, volume_id, boot=False):
+def check_attachable(ctx, volume_id, boot=False, multiattach=False):
     """At the API: the volume exists for the caller and is available (and
-    bootable, for a server's root disk)."""
+    bootable, for a server's root disk); a multiattach volume only where the
+    request may have one (from 2.60)."""
     require()
     try:
         volume = manager().get_volume(ctx, volume_id)
     except exception.NotFound:
         raise exception.NotFound('Volume %s could not be found.' % volume_id)
+    if volume.get('multiattach') and not multiattach:
+        raise exception.BadRequest('Multiattach volumes are only supported starting with '
+                                   'compute API version 2.60.')
     if volume['status'] != 'available' and not volume.get('multiattach'):
         raise exception.BadRequest('Invalid volume: volume %s status must be available, '
                                    'but current status is: %s' % (volume_id,
@@ -70,6 +74,11 @@ def check_attachable(ctx, volume_id, boot=False):
     if boot and not volume.get('bootable', True):
         raise exception.BadRequest('Block Device %s is not bootable.' % volume_id)
     return volume
+
+
+def attach_mode(volume):
+    """A read-only volume is attached read-only (as Block Storage would)."""
+    return 'ro' if (volume.get('admin_metadata') or {}).get('readonly') == 'True' else 'rw'
 
 
 def device_names(used, count=1, prefix='/dev/vd'):
@@ -151,7 +160,9 @@ def block_device_info(ctx, inst, driver):
             except exception.NotFound:
                 attachment = None
         if attachment is None:
-            attachment = vm.attachment_create(pctx, volume_id, inst.uuid, device_connector)
+            attachment = vm.attachment_create(
+                pctx, volume_id, inst.uuid, device_connector,
+                mode=attach_mode(vm.get_volume(pctx, volume_id)))
         _set_bdm(b.id, attachment_id=attachment['id'],
                  connection_info=attachment.get('connection_info'))
         out['block_device_mapping'].append({

@@ -348,7 +348,8 @@ class VolumeAttachments(Part):
         volume_api.require()
         bdm = self.manager.attach_volume(req.context, server_id, body['volumeId'],
                                          body.get('device'), body.get('tag'),
-                                         body.get('delete_on_termination', False))
+                                         body.get('delete_on_termination', False),
+                                         multiattach=common.at_least(req, '2.60'))
         rec = self.manager.get_server(req.context, server_id)
         out = self._view(req, rec, bdm)
         out.pop('bdm_uuid', None)

@@ -520,9 +520,10 @@ class ServerActions:
     # Volumes --------------------------------------------------------------------------
 
     def attach_volume(self, ctx, uuid, volume_id, device=None, tag=None,
-                      delete_on_termination=False):
+                      delete_on_termination=False, multiattach=False):
         """Reserve the volume and record the mapping now; the server's host
-        attaches it. Returns the mapping."""
+        attaches it. Returns the mapping. `multiattach`: whether the request
+        may attach a multiattach volume (from 2.60)."""
         from cloudstack.compute import volume_api
         allowed = _VOLUME_STATES
         with self.read() as s:
@@ -534,8 +535,13 @@ class ServerActions:
                 raise exception.BadRequest('Invalid volume: volume %s already attached'
                                            % volume_id)
             used = [b.device_name for b in bdms] + [inst.root_device_name or '/dev/vda']
-        volume_api.check_attachable(ctx, volume_id)
-        attachment = volume_api.manager().attachment_create(ctx, volume_id, uuid)
+            shelved = inst.vm_state == states.SHELVED_OFFLOADED
+        volume = volume_api.check_attachable(ctx, volume_id, multiattach=multiattach)
+        if volume.get('multiattach') and shelved:
+            raise exception.BadRequest('Attaching multiattach volumes is not supported for '
+                                       'shelved-offloaded instances.')
+        attachment = volume_api.manager().attachment_create(
+            ctx, volume_id, uuid, mode=volume_api.attach_mode(volume))
         try:
             with self.write() as s:
                 inst = self.instance_row(s, ctx, uuid, lock=True)
