@@ -12,7 +12,7 @@ import time
 
 from cloudstack import drivers
 from cloudstack.conf import CONF
-from cloudstack.compute.virt import driver
+from cloudstack.compute.virt import driver, fake_vnc
 
 
 # What the fake guest writes to its console when it starts.
@@ -32,6 +32,7 @@ class FakeDriver(driver.ComputeDriver):
         super().__init__(host)
         self.state_dir = CONF.fake_driver.state_dir or os.path.join(
             CONF.data_dir, 'fake-virt', host)
+        self.vnc = fake_vnc.Consoles(CONF.fake_driver.vnc_listen)
 
     # State -----------------------------------------------------------------
 
@@ -121,6 +122,7 @@ class FakeDriver(driver.ComputeDriver):
 
     def destroy(self, context, instance, network_info, block_device_info,
                 destroy_disks=True):
+        self.vnc.stop(instance.uuid)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self._path(instance.uuid))
 
@@ -276,8 +278,10 @@ class FakeDriver(driver.ComputeDriver):
         return ('\n'.join(self._load(instance.uuid)['console']) + '\n').encode()
 
     def get_vnc_console(self, context, instance):
-        self._load(instance.uuid)
-        raise driver.NotSupported('The fake hypervisor\'s guests have no VNC server.')
+        """A fake VNC server of the guest's (fake_vnc), in this process."""
+        record = self._load(instance.uuid)
+        host, port = self.vnc.address(instance.uuid, record.get('name') or instance.uuid)
+        return {'host': host, 'port': port, 'internal_access_path': None}
 
     def get_serial_console(self, context, instance):
         self._load(instance.uuid)
