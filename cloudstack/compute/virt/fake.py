@@ -26,6 +26,12 @@ BOOT_LOG = ['[    0.000000] Linux version 6.1.0-fake (cloudstack fake hypervisor
             '=== system information ===']
 
 
+def _record_volumes(record, block_device_info):
+    """The guest's volumes are those block_device_info maps (and those it had)."""
+    for bdm in (block_device_info or {}).get('block_device_mapping', []):
+        record['volumes'][bdm['mount_device']] = bdm.get('volume_id')
+
+
 class FakeDriver(driver.ComputeDriver):
 
     def __init__(self, host):
@@ -116,8 +122,7 @@ class FakeDriver(driver.ComputeDriver):
             old = self._load(instance.uuid)
             record['console'] = old['console'] + record['console']
             record['volumes'] = old.get('volumes', {})
-        for bdm in (block_device_info or {}).get('block_device_mapping', []):
-            record['volumes'][bdm['mount_device']] = bdm.get('volume_id')
+        _record_volumes(record, block_device_info)
         self._save(record)
 
     def destroy(self, context, instance, network_info, block_device_info,
@@ -192,6 +197,7 @@ class FakeDriver(driver.ComputeDriver):
                        'root_gb': flavor.root_gb,
                        'vifs': [v['id'] for v in network_info or []],
                        'power_state': driver.RUNNING if power_on else driver.SHUTDOWN})
+        _record_volumes(record, block_device_info)
         self._save(record)
 
     def confirm_migration(self, context, migration, instance, network_info):
@@ -201,9 +207,11 @@ class FakeDriver(driver.ComputeDriver):
     def finish_revert_migration(self, context, instance, network_info,
                                 block_device_info, power_on=True):
         flavor = instance.flavor
-        self._update(instance, vcpus=flavor.vcpus, memory_mb=flavor.memory_mb,
-                     root_gb=flavor.root_gb,
-                     power_state=driver.RUNNING if power_on else driver.SHUTDOWN)
+        record = self._update(instance, vcpus=flavor.vcpus, memory_mb=flavor.memory_mb,
+                              root_gb=flavor.root_gb,
+                              power_state=driver.RUNNING if power_on else driver.SHUTDOWN)
+        _record_volumes(record, block_device_info)
+        self._save(record)
 
     def live_migration(self, context, instance, dest_host, block_migration,
                        migrate_data=None):

@@ -125,3 +125,34 @@ def test_a_read_only_volume_is_attached_read_only(cloud):  # noqa: F811
         'attachment_id']), headers={'OpenStack-API-Version': 'volume 3.27'}).json[
         'attachment']['attach_mode'] for a in volume['attachments']]
     assert modes == ['ro', 'ro']
+
+
+def test_a_resized_server_takes_its_volumes_along(cloud, monkeypatch):  # noqa: F811
+    """The host a server is resized onto (or reverted to) gets its volumes to
+    attach (Block Storage exports them there), as Nova does on a move."""
+    from cloudstack.compute.virt import fake
+    given = []
+    for name in ('finish_migration', 'finish_revert_migration'):
+        def spy(self, *args, _real=getattr(fake.FakeDriver, name), _name=name, **kw):
+            bdi = args[7] if _name == 'finish_migration' else args[3]
+            given.append((_name, sorted(b['volume_id'] for b in bdi['block_device_mapping'])))
+            return _real(self, *args, **kw)
+        monkeypatch.setattr(fake.FakeDriver, name, spy)
+    volume_id = _multiattach_volume(cloud)
+    first, second = _servers(cloud, 2)
+    cloud.version = '2.60'
+    for server_id in (first, second):
+        assert _attach(cloud, server_id, volume_id).status_int == 200
+        run_all()
+    cloud.action(first, {'resize': {'flavorRef': '2'}})
+    run_all()
+    assert cloud.server(first)['status'] == 'VERIFY_RESIZE'
+    cloud.action(first, {'revertResize': None})
+    run_all()
+    assert cloud.server(first)['status'] == 'ACTIVE'
+    assert given == [('finish_migration', [volume_id]),
+                     ('finish_revert_migration', [volume_id])]
+    volume = _volume(cloud, volume_id)
+    assert volume['status'] == 'in-use'
+    assert sorted(a['server_id'] for a in volume['attachments']) == sorted((first, second))
+    assert _fake_record(first)['volumes'] == {'/dev/vdb': volume_id}
