@@ -792,6 +792,8 @@ class LibvirtDriver(driver.ComputeDriver):
         deadline = time.monotonic() + timeout
         while True:
             job = self._host.call(dom.blockJobInfo, target, 0)
+            if not job and not self._mirror(dom, target):
+                raise disks.DiskError(reason='%s failed (the block job ended)' % what)
             if job and job['end'] and job['cur'] == job['end'] and self._mirror_ready(
                     dom, target):
                 try:
@@ -807,9 +809,12 @@ class LibvirtDriver(driver.ComputeDriver):
         while self._host.call(dom.blockJobInfo, target, 0):
             eventlet.sleep(0.05)
 
-    def _mirror_ready(self, dom, target):
+    def _mirror(self, dom, target):
         el = config.disk_targets(config.parse(self._host.call(dom.XMLDesc, 0))).get(target)
-        mirror = el.find('mirror') if el is not None else None
+        return el.find('mirror') if el is not None else None
+
+    def _mirror_ready(self, dom, target):
+        mirror = self._mirror(dom, target)
         return mirror is not None and mirror.get('ready') == 'yes'
 
     # -- assisted volume snapshots (Block Storage's file-based volumes) -----------------
@@ -1091,14 +1096,19 @@ class LibvirtDriver(driver.ComputeDriver):
     def swap_volume(self, context, old_connection_info, new_connection_info, instance,
                     mountpoint, resize_to):
         """libvirt's block copy of the running guest's disk onto the new
-        volume (which Block Storage made; REUSE_EXT), a pivot when QEMU is
-        ready, then the new volume in the domain's definition."""
+        volume (which Block Storage made, of the same size; REUSE_EXT), a
+        pivot when QEMU is ready, then the new volume in the domain's
+        definition."""
         if self.virt_type == 'lxc':
             raise driver.NotSupported('Volumes cannot be attached to containers.')
         dom = self._host.get(instance)
         if not self._active(dom):
             raise driver.NotSupported('Swapping a volume copies it live: the server must '
                                       'be running.')
+        if resize_to:
+            # QEMU's mirror fails at once on a target of another size
+            raise driver.NotSupported('The hypervisor copies a volume onto one of the same '
+                                      'size only; the new volume is larger.')
         target = _dev(mountpoint)
         defined = self._find_device(dom, 'disk', target, libvirt.VIR_DOMAIN_XML_INACTIVE)
         if defined is None:
@@ -1119,9 +1129,6 @@ class LibvirtDriver(driver.ComputeDriver):
             with contextlib.suppress(libvirt.libvirtError):
                 self._host.call(dom.blockJobAbort, target, 0)
             raise
-        if resize_to:
-            self._host.call(dom.blockResize, target, resize_to << 30,
-                            libvirt.VIR_DOMAIN_BLOCK_RESIZE_BYTES)
         self._host.call(dom.detachDeviceFlags, defined, libvirt.VIR_DOMAIN_AFFECT_CONFIG)
         self._host.call(dom.attachDeviceFlags, new_xml, libvirt.VIR_DOMAIN_AFFECT_CONFIG)
         old_chap = volumes.chap_password(old_connection_info)
