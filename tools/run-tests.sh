@@ -27,6 +27,7 @@ apt_install dnsmasq-base iptables ebtables ipset conntrack busybox-static || tru
 apt_install openssh-client iputils-ping curl || true   # guests reached over SSH, pinged
 apt_install slapd ldap-utils || true   # the LDAP identity backend
 apt_install chromium chromium-driver || true   # the dashboard's browser tests
+apt_install novnc || true   # noVNC's pages, served by Compute's console proxy
 
 if [ ! -x .venv/bin/pytest ] || [ setup.cfg -nt .venv/.installed ]; then
     python3 -m venv .venv && .venv/bin/pip install -q --upgrade pip \
