@@ -69,3 +69,7 @@ class Object(Base):
     timestamp: orm.Mapped[str] = orm.mapped_column(sa.String(20))
     meta: orm.Mapped[dict] = orm.mapped_column('metadata', sa.JSON, default=dict)
     delete_at: orm.Mapped[int] = orm.mapped_column(sa.BigInteger, nullable=True)
+    # Its entry in a JSON container listing, made when the row is written
+    # (manager.listing_entry), so that a listing only joins entries (None in
+    # rows written before 0010: the listing query makes those).
+    listing: orm.Mapped[str] = orm.mapped_column(sa.Text, nullable=True)
