@@ -342,7 +342,12 @@ _OBJECT_TABLE = models.Object.__table__
 _OBJECT_KEY = sa.and_(_OBJECT_TABLE.c.container_id == sa.bindparam('b_container_id'),
                       _OBJECT_TABLE.c.name == sa.bindparam('b_name'))
 _OBJECT_UPDATE = _OBJECT_TABLE.update().where(_OBJECT_KEY)
-_OBJECT_DELETE = _OBJECT_TABLE.delete().where(_OBJECT_KEY)
+# the size of what it removed: no read before (None: no such row)
+_OBJECT_DELETE = _OBJECT_TABLE.delete().where(_OBJECT_KEY).returning(
+    _OBJECT_TABLE.c.size)
+_OBJECT_DELETE_VERSION = _OBJECT_TABLE.delete().where(
+    _OBJECT_KEY, _OBJECT_TABLE.c.timestamp == sa.bindparam('b_timestamp')).returning(
+    _OBJECT_TABLE.c.size)
 
 
 # A container listing's JSON, joined by the database from the rows' listing
@@ -707,16 +712,19 @@ class Manager:
                                       'b_bytes': d_bytes})
 
     def _drop_row(self, container_id, obj, ts=None, crow=None):
+        key = {'b_container_id': container_id, 'b_name': obj}
         with db_api.writer() as session:
             conn = session.connection()
-            key = {'container_id': container_id, 'name': obj}
-            old = conn.execute(_OBJECT_FOR_UPDATE, key).first()
-            if old is None or (ts is not None and old.timestamp != ts):
+            if ts is None:
+                size = conn.execute(_OBJECT_DELETE, key).scalar()
+            else:       # only that version
+                size = conn.execute(_OBJECT_DELETE_VERSION,
+                                    dict(key, b_timestamp=ts)).scalar()
+            if size is None:
                 return False
             if crow is None or crow.id != container_id:
                 crow = session.get(models.Container, container_id)
-            conn.execute(_OBJECT_DELETE, {'b_container_id': container_id, 'b_name': obj})
-            self._count(session, crow, -1, -old.size)
+            self._count(session, crow, -1, -size)
         return True
 
     def update_object(self, context, account, container, obj, content_type, meta,
