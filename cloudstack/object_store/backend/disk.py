@@ -535,8 +535,16 @@ class DiskBackend(base.ObjectBackend):
 
     @staticmethod
     def _cleanup_all(writers):
-        _in_threads([functools.partial(_cleanup, os.path.dirname(w.final))
-                     for w in writers if w.replaces])
+        """Remove what the new files made obsolete. Housekeeping the answer
+        does not wait for when the process is green (the new file decides
+        reads already; the replicator tidies up after a crash)."""
+        jobs = [functools.partial(_cleanup, os.path.dirname(w.final))
+                for w in writers if w.replaces]
+        if jobs and _green():
+            import eventlet
+            eventlet.spawn_n(_in_threads, jobs)
+        else:
+            _in_threads(jobs)
 
     def _write_replicas(self, ring, part, name_hash, filename, payload):
         """Write a small file (.meta, .ts; empty: made in place) to every

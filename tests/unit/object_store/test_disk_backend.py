@@ -170,6 +170,26 @@ def test_large_writes_are_handed_to_writeback_as_they_go(cluster, monkeypatch):
     assert _read(cluster)[1] == chunk * count
 
 
+def test_green_cleanup_runs_after_the_answer(cluster, monkeypatch):
+    """In a green process the older files go in the background, once the
+    new version is durable; the newer one decides reads meanwhile."""
+    import eventlet
+    monkeypatch.setattr(disk, '_green', lambda: True)
+    first = cluster.put(*NAME, [b'one'], 'text/plain', {})
+    second = cluster.put(*NAME, [b'two'], 'text/plain', {})
+    assert _read(cluster)[1] == b'two'
+    for _ in range(1000):
+        if all(len(_files(dev)) == 1 for dev in _nodes(cluster)[0]):
+            break
+        eventlet.sleep(0.01)
+    for dev in _nodes(cluster)[0]:
+        assert [os.path.basename(f) for f in _files(dev)] == [second.timestamp + '.data']
+    assert first.timestamp < second.timestamp
+    cluster.delete(*NAME)
+    with pytest.raises(KeyError):
+        cluster.head(*NAME)
+
+
 def test_missing_object(cluster):
     with pytest.raises(KeyError):
         cluster.get('AUTH_p', 'cont', 'nothing')
