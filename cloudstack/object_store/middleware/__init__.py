@@ -22,6 +22,8 @@ from cloudstack.object_store import policies
 
 _info = {}
 _HEADS = 'cloudstack.object_store.heads'    # environ: owner_headers' answers
+# object_versioning's sysmeta naming a container's hidden versions container
+VERSIONS_CONTAINER = 'X-Container-Sysmeta-Versions-Container'
 
 
 def split_path(path_info):
@@ -99,6 +101,11 @@ def _lookup(account, container):
         if container:
             row = mgr.get_container(context, account, container)
             headers = resources.container_headers(row, owner=True)
+            versions = (row.meta or {}).get(VERSIONS_CONTAINER)
+            hidden = mgr.container_row(account, versions) if versions else None
+            if hidden is not None:
+                # a versioned container's bytes are its versions' (quotas)
+                headers['X-Container-Bytes-Used'] = str(row.bytes_used + hidden.bytes_used)
         else:
             headers = resources.account_headers(mgr.get_account(context, account))
     except exception.CloudstackError:
