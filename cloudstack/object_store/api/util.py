@@ -75,6 +75,8 @@ ALLOW_RESERVED_ENV = 'cloudstack.object_store.allow_reserved'
 # hidden container with the rights the caller has on the container (object
 # versioning's current versions, read through their container's ACLs)
 ACL_AS_ENV = 'cloudstack.object_store.acl_as'
+# environ: the X-Timestamp a verified container sync write keeps
+SYNC_TIMESTAMP_ENV = 'cloudstack.object_store.sync_timestamp'
 # Every reserved name of up to 256 UTF-8 bytes sorts below this one.
 RESERVED_END = RESERVED + '\U0010ffff' * 64
 
