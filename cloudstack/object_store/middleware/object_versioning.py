@@ -510,7 +510,11 @@ class ObjectVersioning(_base.Filter):
                    if k.lower() not in _NOT_FOR_VERSION}
         if 'Content-Type' not in headers or _base.truthy(
                 headers.pop('X-Detect-Content-Type', None)):
-            headers['Content-Type'] = objects.content_type_for(req, obj)
+            # guessed from the object's name (the version's would not do);
+            # a link without one takes its target's (the symlink filter's)
+            headers.pop('Content-Type', None)
+            if 'X-Symlink-Target' not in headers:
+                headers['Content-Type'] = objects.content_type_for(req, obj)
         put = self._sub(req, 'PUT', account, hidden, name, headers=headers)
         counter = _Counter(req.environ['wsgi.input'])
         put.environ['wsgi.input'] = counter
@@ -531,7 +535,13 @@ class ObjectVersioning(_base.Filter):
         _base.close(resp)
         etag = resp.headers.get('ETag', '').strip('"')
         size = sysmeta.get('X-Object-Sysmeta-Slo-Size') or counter.count
-        ctype = os_manager.split_content_type(headers['Content-Type'])[0]
+        ctype = headers.get('Content-Type')
+        if ctype is None:
+            head = self._call(self._sub(req, 'HEAD', account, hidden, name,
+                                        query={'symlink': 'get'}))
+            _base.close(head)
+            ctype = head.headers.get('Content-Type')
+        ctype = os_manager.split_content_type(ctype)[0]
         link_headers = {k: v for k, v in req.headers.items()
                         if k.lower().startswith(('x-object-meta-',) + _EXPIRY)}
         out = self.put_link(req, account, container, obj, hidden, name, etag,

@@ -222,3 +222,24 @@ def test_versions_listing_pages(swift):
         [('b', b1), ('a', a1), ('a', a2)]
     assert [e['name'] for e in _versions(swift, '&prefix=b')] == ['b']
     assert json.loads(swift('GET', '/c?versions').body)[0]['name'] == 'a'
+
+
+def test_versioned_links(swift):
+    _versioned(swift)
+    _put(swift, '/c/t', b'target data', 'text/t1')
+    etag = _md5(b'target data')
+    r = swift('PUT', '/c/static', body=b'', headers={'X-Symlink-Target': 'c/t',
+                                                   'X-Symlink-Target-Etag': etag})
+    assert r.status_int == 201, r.text
+    v1 = r.headers['X-Object-Version-Id']
+    assert swift('GET', '/c/static').body == b'target data'
+    listing = {e['name']: e for e in _versions(swift)}
+    assert (listing['static']['bytes'], listing['static']['content_type']) == (0, 'text/t1')
+    h = swift('HEAD', '/c/static?symlink=get&version-id=' + v1).headers
+    assert h['X-Symlink-Target'] == 'c/t'
+    _put(swift, '/c/t', b'changed', 'text/t2')
+    assert swift('GET', '/c/static').status_int == 409
+    r = swift('PUT', '/c/dynamic', body=b'', headers={'X-Symlink-Target': 'c/t'})
+    assert swift('GET', '/c/dynamic').body == b'changed'
+    assert swift('HEAD', '/c/dynamic?symlink=get').headers['Content-Type'] == \
+        'application/symlink'
