@@ -659,7 +659,8 @@ class ObjectVersioning(_base.Filter):
             if os_manager.split_content_type(resp.headers.get('Content-Type'))[0] == \
                     DELETE_MARKER or resp.headers.get('Content-Type') == DELETE_MARKER:
                 _base.close(resp)
-                self._fail(404, 'Not Found', headers={'X-Object-Version-Id': vid})
+                self._fail(404, 'Not Found', headers={'X-Object-Version-Id': vid,
+                                                      'Content-Type': DELETE_MARKER})
             resp.headers['X-Object-Version-Id'] = vid
         return resp
 

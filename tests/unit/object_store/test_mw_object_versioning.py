@@ -83,8 +83,9 @@ def test_delete_writes_a_marker(swift):
     assert [(e['version_id'], e['content_type'], e['is_latest']) for e in listing] == [
         (r.headers['X-Object-Version-Id'], MARKER, True), (marker, MARKER, False),
         (v1, 'text/plain', False)]
-    r = swift('GET', '/c/o?version-id=' + marker)
+    r = swift('HEAD', '/c/o?version-id=' + marker)
     assert r.status_int == 404 and r.headers['X-Object-Version-Id'] == marker
+    assert r.headers['Content-Type'] == MARKER
     assert swift('GET', '/c?format=json').json == []
 
 
