@@ -545,18 +545,20 @@ class ObjectVersioning(_base.Filter):
         link_headers = {k: v for k, v in req.headers.items()
                         if k.lower().startswith(('x-object-meta-',) + _EXPIRY)}
         out = self.put_link(req, account, container, obj, hidden, name, etag,
-                            size, ctype, link_headers)
+                            size, ctype, link_headers,
+                            sysmeta.get('X-Object-Sysmeta-Slo-Etag'))
         if _base.is_success(out):
             out.headers['ETag'] = '"%s"' % etag
             out.headers['X-Object-Version-Id'] = vid
         return out
 
     def put_link(self, req, account, container, obj, hidden, name, etag, size,
-                 ctype, headers):
+                 ctype, headers, slo_etag=None):
         """Make version `name` current: a static link to it in the
-        container, with the caller's rights."""
+        container, with the caller's rights (listings show the version's
+        size, ETag and large object's ETag)."""
         ctype, sysmeta = symlink.link_fields('%s/%s' % (hidden, name), ctype,
-                                             etag=etag, size=size)
+                                             etag=etag, size=size, slo_etag=slo_etag)
         sysmeta[VERSIONS_SYMLINK] = 'true'
         headers = dict(headers, **{'Content-Type': ctype, 'Content-Length': '0'})
         link = self._sub(req, 'PUT', account, container, obj, owner=False,
@@ -708,7 +710,7 @@ class ObjectVersioning(_base.Filter):
         headers = {k: v for k, v in req.headers.items()
                    if k.lower().startswith(('x-object-meta-',) + _EXPIRY)}
         resp = self.put_link(req, account, container, obj, hidden, name, etag, size,
-                             ctype, headers)
+                             ctype, headers, head.headers.get('X-Object-Sysmeta-Slo-Etag'))
         if _base.is_success(resp):
             resp.headers['ETag'] = '"%s"' % etag
             resp.headers['X-Object-Version-Id'] = vid
@@ -734,7 +736,18 @@ class ObjectVersioning(_base.Filter):
             except ValueError:
                 self._fail(400, 'Bad Request', 'Invalid version parameter')
             src = (src[0], s_hidden, version_object(src[2], vid))
-        resp = _base.copy_large(self.app, self, req, src, dst)
+        if req.GET.get('multipart-manifest') == 'get' or req.GET.get('symlink') == 'get':
+            # the manifest or link itself, its sysmeta kept
+            query = {k: 'get' for k in ('multipart-manifest', 'symlink')
+                     if req.GET.get(k) == 'get'}
+            got = self._call(_base.sub(req, 'GET', middleware.quote_path('v1', *src),
+                                       query=query, show_sysmeta=True))
+            if not _base.is_success(got):
+                _base.close(got)
+                self._fail(got.status_int, got.status.split(' ', 1)[-1])
+            resp = versioned_writes.copy_version(self, req, got, *dst)
+        else:
+            resp = _base.copy_large(self.app, self, req, src, dst)
         if _base.is_success(resp):
             resp.headers['X-Copied-From'] = urllib.parse.quote('%s/%s' % named[1:])
         return resp

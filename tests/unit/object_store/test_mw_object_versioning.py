@@ -244,3 +244,45 @@ def test_versioned_links(swift):
     assert swift('GET', '/c/dynamic').body == b'changed'
     assert swift('HEAD', '/c/dynamic?symlink=get').headers['Content-Type'] == \
         'application/symlink'
+
+
+def _slo(swift, segs):
+    manifest = json.dumps([{'path': '/segs/%s' % s} for s in segs]).encode()
+    r = swift('PUT', '/c/big?multipart-manifest=put', body=manifest)
+    assert r.status_int == 201, r.text
+    return r.headers['X-Object-Version-Id']
+
+
+def test_versioned_manifests(swift):
+    _versioned(swift)
+    swift('PUT', '/segs')
+    swift('PUT', '/segs/a', body=b'a' * 10)
+    swift('PUT', '/segs/b', body=b'b' * 7)
+    v1 = _slo(swift, 'a')
+    v2 = _slo(swift, 'bb')
+    assert swift('GET', '/c/big').body == b'b' * 14
+    assert swift('GET', '/c/big?version-id=' + v1).body == b'a' * 10
+    assert swift('HEAD', '/c/big?version-id=' + v1).headers['Content-Length'] == '10'
+    r = swift('GET', '/c/big?version-id=%s' % v1, headers={'Range': 'bytes=0-2'})
+    assert r.status_int == 206 and r.body == b'aaa'
+    r = swift('GET', '/c/big?multipart-manifest=get&version-id=' + v1)
+    assert r.headers['X-Static-Large-Object'] == 'True'
+    assert [e['name'] for e in r.json] == ['/segs/a']
+    entry = swift('GET', '/c?format=json').json[0]
+    assert entry['bytes'] == 14 and entry['version_symlink'] is True
+    assert entry['slo_etag'] == swift('HEAD', '/c/big').headers['ETag']
+    # a manifest version copied back is a manifest again
+    swift('DELETE', '/c/big')
+    r = swift('COPY', '/c/big?multipart-manifest=get&version-id=' + v1,
+              headers={'Destination': 'c/big'})
+    assert r.status_int == 201, r.text
+    assert swift('GET', '/c/big').body == b'a' * 10
+    assert swift('HEAD', '/c/big?multipart-manifest=get').headers[
+        'X-Static-Large-Object'] == 'True'
+    # deleting a manifest version with its segments
+    r = swift('DELETE', '/c/big?multipart-manifest=delete&version-id=' + v2,
+              headers={'Accept': 'application/json'})
+    assert r.status_int == 200 and r.json['Number Deleted'] == 2, r.text
+    assert v2 not in [e['version_id'] for e in _versions(swift)]
+    assert swift('GET', '/segs/b').status_int == 404
+    assert swift('GET', '/c/big').body == b'a' * 10
