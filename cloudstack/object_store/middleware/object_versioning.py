@@ -548,7 +548,7 @@ class ObjectVersioning(_base.Filter):
                             size, ctype, link_headers,
                             sysmeta.get('X-Object-Sysmeta-Slo-Etag'))
         if _base.is_success(out):
-            out.headers['ETag'] = '"%s"' % etag
+            out.headers['ETag'] = etag
             out.headers['X-Object-Version-Id'] = vid
         return out
 
@@ -712,7 +712,7 @@ class ObjectVersioning(_base.Filter):
         resp = self.put_link(req, account, container, obj, hidden, name, etag, size,
                              ctype, headers, head.headers.get('X-Object-Sysmeta-Slo-Etag'))
         if _base.is_success(resp):
-            resp.headers['ETag'] = '"%s"' % etag
+            resp.headers['ETag'] = etag
             resp.headers['X-Object-Version-Id'] = vid
         return resp
 

@@ -286,3 +286,22 @@ def test_versioned_manifests(swift):
     assert v2 not in [e['version_id'] for e in _versions(swift)]
     assert swift('GET', '/segs/b').status_int == 404
     assert swift('GET', '/c/big').body == b'a' * 10
+
+
+def test_temp_urls_read_the_current_version(swift, app):
+    import hmac
+    import time
+    _versioned(swift)
+    v1 = _put(swift, '/c/o', b'one')
+    _put(swift, '/c/o', b'two')
+    swift('POST', '', headers={'X-Account-Meta-Temp-URL-Key': 'secret'})
+    expires = int(time.time()) + 600
+    path = swift.url('/c/o')
+    sig = hmac.new(b'secret', ('GET\n%d\n%s' % (expires, path)).encode(),
+                   'sha256').hexdigest()
+    url = '%s?temp_url_sig=%s&temp_url_expires=%d' % (path, sig, expires)
+    r = raw(app, 'GET', url)
+    assert r.status_int == 200 and r.body == b'two'
+    # the URL signs no version: a version-id is ignored, as Swift ignores it
+    r = raw(app, 'GET', url + '&version-id=' + v1)
+    assert r.status_int == 200 and r.body == b'two'
