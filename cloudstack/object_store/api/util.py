@@ -75,6 +75,9 @@ ALLOW_RESERVED_ENV = 'cloudstack.object_store.allow_reserved'
 # hidden container with the rights the caller has on the container (object
 # versioning's current versions, read through their container's ACLs)
 ACL_AS_ENV = 'cloudstack.object_store.acl_as'
+# environ: {(account, container): row} the filters already read for this
+# request (middleware.owner_headers)
+CONTAINER_ROWS_ENV = 'cloudstack.object_store.container_rows'
 # environ: the X-Timestamp a verified container sync write keeps
 SYNC_TIMESTAMP_ENV = 'cloudstack.object_store.sync_timestamp'
 # Every reserved name of up to 256 UTF-8 bytes sorts below this one.
@@ -86,7 +89,8 @@ def container_access(req, account, container, write=False, listing=False):
     container as asked (policies.authorize_container); one read of the row,
     handed on to the manager."""
     mgr = os_manager.get()
-    crow = mgr.container_row(account, container)
+    crow = (req.environ.get(CONTAINER_ROWS_ENV) or {}).get((account, container)) or \
+        mgr.container_row(account, container)
     judged, judged_row = container, crow
     acl_as = req.environ.get(ACL_AS_ENV)
     if acl_as and acl_as[:2] == (account, container) and not write:

@@ -88,11 +88,11 @@ def owner_headers(environ, account, container=None):
     cache = environ.setdefault(_HEADS, {})
     key = (account, container)
     if key not in cache:
-        cache[key] = _lookup(account, container)
+        cache[key] = _lookup(account, container, environ)
     return cache[key]
 
 
-def _lookup(account, container):
+def _lookup(account, container, environ):
     # imported here: the app's package imports this one
     from cloudstack.object_store.api import resources
     from cloudstack.object_store import manager
@@ -100,6 +100,8 @@ def _lookup(account, container):
     try:
         if container:
             row = mgr.get_container(context, account, container)
+            # the app's own look-up of this request's container reads it here
+            environ.setdefault(util.CONTAINER_ROWS_ENV, {})[account, container] = row
             headers = resources.container_headers(row, owner=True)
             versions = (row.meta or {}).get(VERSIONS_CONTAINER)
             hidden = mgr.container_row(account, versions) if versions else None
