@@ -26,6 +26,9 @@ import webob
 
 from cloudstack.object_store import middleware
 
+# environ: the request target as sent (cloudstack.wsgi.server)
+REQUEST_TARGET = 'cloudstack.request_target'
+
 
 def csv(value):
     return [v.strip() for v in (value or '').split(',') if v.strip()]
@@ -34,6 +37,18 @@ def csv(value):
 def wsgi_quote(path):
     """A WSGI path (UTF-8 bytes as latin-1 characters) URL-quoted."""
     return urllib.parse.quote(path.encode('latin-1', 'replace'))
+
+
+def client_path(environ):
+    """PATH_INFO, with the leading '//' the HTTP server collapsed (the
+    object '/v1' at a container's root is '//v1') as the client sent it."""
+    path = environ.get('PATH_INFO', '')
+    target = environ.get(REQUEST_TARGET, '').split('?', 1)[0]
+    if target.startswith('//') and not environ.get('SCRIPT_NAME'):
+        raw = urllib.parse.unquote(target, encoding='latin-1')
+        if raw.lstrip('/') == path.lstrip('/'):
+            return raw
+    return path
 
 
 def storage_domains(value):
@@ -107,7 +122,7 @@ class DomainRemap:
         account = self.account_name(label)
         if account is None:
             return self.app(environ, start_response)
-        requested = environ.get('PATH_INFO', '')
+        requested = client_path(environ)
         path = requested[1:]
         if self.mangle_client_paths and (path + '/').startswith(self.path_root + '/'):
             path = path[len(self.path_root) + 1:]

@@ -77,6 +77,11 @@ def test_remap_options():
     assert r.headers['X-Path'] == '/v1/AUTH_a/c/o'
     r = _remap('/v1/o', 'c.AUTH_a.example.com')
     assert r.headers['X-Path'] == '/v1/AUTH_a/c/v1/o'
+    # the object '/v1' at the container's root: the server collapsed '//v1'
+    req = webob.Request.blank('/v1', headers={'Host': 'c.AUTH_a.example.com'})
+    req.environ['cloudstack.request_target'] = '//v1'
+    r = req.get_response(domain_remap.DomainRemap(_echo, {}))
+    assert r.headers['X-Path'] == '/v1/AUTH_a/c//v1'
     assert _remap('/', 'x.c.AUTH_a.example.com').status_int == 400
 
 
