@@ -64,8 +64,15 @@ def link_fields(target, ctype=None, account=None, etag=None, size=None, slo_etag
         if slo_etag:
             params.append(('slo_etag', slo_etag))
     ctype = split_ctype(ctype or 'application/symlink')[0]
-    return ctype + ''.join(';%s=%s' % (k, urllib.parse.quote(v, safe='/'))
-                           for k, v in params), sysmeta
+    return ctype + ''.join(';%s=%s' % (k, _param_quote(v)) for k, v in params), sysmeta
+
+
+def _param_quote(value):
+    """A content-type parameter's value with only what would break it
+    escaped: names stay short (UTF-8 ones too) in the 256 characters the
+    stored content type has."""
+    return ''.join('%%%02X' % ord(c) if c in '%;,=" \\' or ord(c) < 32 and c != '\x01'
+                   else c for c in value)
 
 
 def _error(req, code, title, message=None, headers=None):

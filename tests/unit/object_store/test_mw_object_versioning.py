@@ -305,3 +305,20 @@ def test_temp_urls_read_the_current_version(swift, app):
     # the URL signs no version: a version-id is ignored, as Swift ignores it
     r = raw(app, 'GET', url + '&version-id=' + v1)
     assert r.status_int == 200 and r.body == b'two'
+
+
+def test_utf8_names(swift):
+    container = '/' + '%E2%98%83' * 12             # 12 snowmen
+    name = container + '/' + '%E2%9D%84' * 20      # 20 snowflakes
+    r = swift('PUT', container, headers={'X-Versions-Enabled': 'true'})
+    assert r.status_int == 201, r.text
+    v1 = _put(swift, name, b'one')
+    _put(swift, name, b'two')
+    assert swift('GET', name).body == b'two'
+    assert swift('GET', name + '?version-id=' + v1).body == b'one'
+    listing = swift('GET', container + '?versions&format=json').json
+    assert [e['name'] for e in listing] == ['\u2744' * 20] * 2
+    # the link's stored content type fits its column (PostgreSQL enforces it)
+    from cloudstack.object_store import manager
+    crow = manager.get().container_row(swift.account, '\u2603' * 12)
+    assert len(manager.Manager._object_row(crow.id, '\u2744' * 20).content_type) <= 256
