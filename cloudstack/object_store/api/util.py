@@ -268,9 +268,7 @@ def listing_params(req, max_limit):
                         'Value of limit must be a positive integer')
         if limit > max_limit:
             raise error(412, 'Precondition Failed', 'Maximum limit is %d' % max_limit)
-    delimiter = _param(req, 'delimiter')
-    if delimiter is not None and len(delimiter) > 1:
-        raise error(412, 'Precondition Failed', 'Bad delimiter')
+    delimiter = _param(req, 'delimiter')       # of any length, as Swift's
     reverse = (_param(req, 'reverse') or '').lower() in ('1', 'true', 'yes', 'on', 't', 'y')
     return os_manager.Listing(
         prefix=_param(req, 'prefix'), delimiter=delimiter,

@@ -601,15 +601,23 @@ class ObjectVersioning(_base.Filter):
                 resp.headers['X-Object-Version-Id'] = 'null'
             return resp
         self._authorize(req, account, container)
-        _, vid = parse_version_object(link[1])
         resp = self._read_as(req, account, link[0], link[1],
                              acl_as=(account, link[0], container))
-        if vid is not None and resp.status_int != 404:
-            resp.headers['X-Object-Version-Id'] = vid
-            loc = resp.headers.get('Content-Location')
-            if not loc or urllib.parse.unquote(loc).split('/')[3:4] == [link[0]]:
-                resp.headers['Content-Location'] = middleware.quote_path(
-                    'v1', account, container, obj) + '?version-id=' + vid
+        if resp.status_int == 404:
+            return resp
+        # the version read last: the link's, or where links from it led
+        # (Swift's answer names it, with the object asked for)
+        loc = resp.headers.get('Content-Location')
+        name = link[1]
+        if loc:
+            parts = urllib.parse.unquote(loc).split('/', 4)
+            name = parts[4] if len(parts) == 5 and parts[2:4] == [account, hidden] \
+                else None
+        vid = parse_version_object(name)[1] if name else None
+        resp.headers['X-Object-Version-Id'] = vid or 'null'
+        if vid:
+            resp.headers['Content-Location'] = middleware.quote_path(
+                'v1', account, container, obj) + '?version-id=' + vid
         return resp
 
     def _read_as(self, req, account, container, obj, acl_as=None):

@@ -509,6 +509,8 @@ class StaticLargeObject(_base.Filter):
             except _base.SegmentError as exc:
                 return _base.finish(req, _base.error(409, 'Conflict', str(exc) or None))
         extra = {SLO: 'True', 'X-Manifest-Etag': manifest_etag}
+        if 'X-Object-Version-Id' in resp.headers:       # object versioning's
+            extra['X-Object-Version-Id'] = resp.headers['X-Object-Version-Id']
         if part is not None:
             extra['X-Parts-Count'] = str(len(entries))
             if int(part) > len(entries):

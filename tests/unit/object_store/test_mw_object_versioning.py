@@ -322,3 +322,24 @@ def test_utf8_names(swift):
     from cloudstack.object_store import manager
     crow = manager.get().container_row(swift.account, '\u2603' * 12)
     assert len(manager.Manager._object_row(crow.id, '\u2744' * 20).content_type) <= 256
+
+
+def test_links_answer_the_version_they_reach(swift):
+    _versioned(swift)
+    swift('PUT', '/plain')
+    swift('PUT', '/plain/t', body=b'plain target')
+    t1 = _put(swift, '/c/t', b'target')
+    _put(swift, '/c/link', b'', headers={'X-Symlink-Target': 'c/t'})
+    r = swift('GET', '/c/link')
+    assert r.body == b'target' and r.headers['X-Object-Version-Id'] == t1
+    assert r.headers['Content-Location'].endswith('/c/link?version-id=' + t1)
+    _put(swift, '/c/out', b'', headers={'X-Symlink-Target': 'plain/t'})
+    r = swift('GET', '/c/out')
+    assert r.body == b'plain target' and r.headers['X-Object-Version-Id'] == 'null'
+    assert r.headers['Content-Location'].endswith('/plain/t')
+    # part numbers of a version's manifest name the version in every answer
+    swift('PUT', '/segs')
+    swift('PUT', '/segs/a', body=b'a' * 10)
+    v1 = _slo(swift, 'a')
+    r = swift('HEAD', '/c/big?part-number=2&version-id=' + v1)
+    assert r.status_int == 416 and r.headers['X-Object-Version-Id'] == v1
