@@ -509,8 +509,9 @@ class StaticLargeObject(_base.Filter):
             except _base.SegmentError as exc:
                 return _base.finish(req, _base.error(409, 'Conflict', str(exc) or None))
         extra = {SLO: 'True', 'X-Manifest-Etag': manifest_etag}
-        if 'X-Object-Version-Id' in resp.headers:       # object versioning's
-            extra['X-Object-Version-Id'] = resp.headers['X-Object-Version-Id']
+        for kept in ('X-Object-Version-Id', 'Last-Modified', 'X-Timestamp'):
+            if kept in resp.headers:        # also in a refusal of a part
+                extra[kept] = resp.headers[kept]
         if part is not None:
             extra['X-Parts-Count'] = str(len(entries))
             if int(part) > len(entries):

@@ -343,3 +343,4 @@ def test_links_answer_the_version_they_reach(swift):
     v1 = _slo(swift, 'a')
     r = swift('HEAD', '/c/big?part-number=2&version-id=' + v1)
     assert r.status_int == 416 and r.headers['X-Object-Version-Id'] == v1
+    assert 'Last-Modified' in r.headers
