@@ -24,7 +24,7 @@ else
 fi
 # the linuxbridge network driver's functional tests
 apt_install dnsmasq-base iptables ebtables ipset conntrack busybox-static || true
-apt_install openssh-client || true      # the tests reach their guests over SSH
+apt_install openssh-client iputils-ping curl || true   # guests reached over SSH, pinged
 apt_install slapd ldap-utils || true   # the LDAP identity backend
 apt_install chromium chromium-driver || true   # the dashboard's browser tests
 

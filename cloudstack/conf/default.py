@@ -82,7 +82,12 @@ engine_opts = [
 
 
 def register_opts(conf):
-    conf.register_cli_opts(cli_opts)
+    try:
+        conf.register_cli_opts(cli_opts)
+    except cfg.ArgsAlreadyParsedError:
+        # A tool that parsed its own command line first (oslopolicy-sample-generator
+        # loading our rules) gets them as plain options.
+        conf.register_opts(cli_opts)
     conf.register_opts(serving_opts)
     conf.register_opts(server_opts)
     conf.register_opts(agent_opts)

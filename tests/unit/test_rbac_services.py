@@ -242,11 +242,25 @@ class VolumeWorld(rbac_world.World):
 
     def __init__(self, admin, client):
         super().__init__(admin, client)
+        rbac_world.ok(admin.put(CINDER + '/os-quota-sets/' + self.p1, {'quota_set': {
+            'volumes': -1, 'gigabytes': -1, 'backups': -1, 'backup_gigabytes': -1}}), 200)
         self.own = self.volume('project_member')
         self.other = self.volume(None)
         self.snapshot = _id(self.call('project_member', 'POST', '/snapshots', {'snapshot': {
             'volume_id': self.own, 'name': 'snap'}}, base=CINDER), 'snapshot')
+        self.group_type = _id(admin.post(CINDER + '/group_types', {'group_type': {
+            'name': 'gt'}}, headers=GROUPS), 'group_type')
+        self.volume_type = admin.get(CINDER + '/types/default').json['volume_type']['id']
         run_volume_tasks()
+
+    def transfer(self):
+        """A new volume of p1 offered for transfer: the path and body that accept it."""
+        resp = self.call('project_member', 'POST', '/os-volume-transfer', {'transfer': {
+            'volume_id': self.volume('project_member')}}, base=CINDER)
+        rbac_world.ok(resp, 202)
+        offer = resp.json['transfer']
+        return ('POST', '/os-volume-transfer/%s/accept' % offer['id'],
+                {'accept': {'auth_key': offer['auth_key']}})
 
     def volume(self, persona):
         body = {'volume': {'size': 1, 'name': 'vol-' + uuid.uuid4().hex[:6]}}
@@ -259,6 +273,7 @@ class VolumeWorld(rbac_world.World):
         return volume_id
 
 
+GROUPS = {'OpenStack-API-Version': 'volume 3.13'}
 VOLUME_ADMINS = PROJECT_ADMIN | SCOPED_ADMINS
 # Cinder's rules have no scope types: an admin on any scope is Cinder's admin
 # (it reaches every project's volumes); the other system and domain personas
@@ -295,6 +310,12 @@ VOLUME = [
     Row('snapshot_own_volume', lambda w, p: ('POST', '/snapshots', {'snapshot': {
         'volume_id': w.own, 'name': 's'}}), MEMBERS | SCOPED_ADMINS,
         out_of_scope=VOLUME_OUT_OF_SCOPE),
+    Row('back_up_own_volume', lambda w, p: ('POST', '/backups', {'backup': {
+        'volume_id': w.volume('project_member')}}), MEMBERS | SCOPED_ADMINS,
+        out_of_scope=VOLUME_OUT_OF_SCOPE),
+    _refused_or_400(Row('create_group', lambda w, p: ('POST', '/groups', {'group': {
+        'group_type': w.group_type, 'volume_types': [w.volume_type]}}, GROUPS), MEMBERS)),
+    _refused_or_400(Row('accept_transfer', lambda w, p: w.transfer(), MEMBERS)),
     Row('list_snapshots', lambda w, p: ('GET', '/snapshots', None), READERS,
         sees=_listed('snapshots', 'snapshot'), out_of_scope=NOT_IN_SCOPE),
     Row('list_volume_services', lambda w, p: ('GET', '/os-services', None), VOLUME_ADMINS,

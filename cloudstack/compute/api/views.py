@@ -75,10 +75,15 @@ def basic(req, rec):
             'links': common.links(req, 'servers', rec['uuid'])}
 
 
-def _host_status(rec):
+def _host_status(req, rec):
     if not rec['host']:
         return ''
-    service = hosts.service_for(rec['host'])
+    # the compute services read once per request (a list shows many servers)
+    services = req.environ.get('cloudstack.compute.services')
+    if services is None:
+        services = req.environ['cloudstack.compute.services'] = {
+            s['host']: s for s in hosts.compute_services()}
+    service = services.get(rec['host'])
     if service is None:
         return 'UNKNOWN'
     if service.get('forced_down') or not service['up']:
@@ -153,7 +158,7 @@ def detail(req, rec, security_groups=None, show_extended=None, show_host_status=
             show_host_status = common.can(req, 'os_compute_api:servers:show:host_status',
                                           rec['project_id'], rec['user_id'])
         if show_host_status:
-            out['host_status'] = _host_status(rec)
+            out['host_status'] = _host_status(req, rec)
     if common.at_least(req, '2.19'):
         out['description'] = rec['display_description']
     if common.at_least(req, '2.26'):

@@ -449,6 +449,10 @@ class Hosts:
             host = candidates[0] if candidates else ''
         old = router.host
         router.host = host
+        for fip in session.scalars(sa.select(models.FloatingIP).where(
+                models.FloatingIP.router_id == router.id)):
+            fip.status = 'ACTIVE' if host else 'DOWN'
+            base.touch(fip)
         for port in session.scalars(sa.select(models.Port).join(
                 models.RouterPort, models.RouterPort.port_id == models.Port.id).where(
                 models.RouterPort.router_id == router.id)):

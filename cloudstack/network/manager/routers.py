@@ -615,6 +615,10 @@ class Routers:
         return session.scalar(sa.select(models.Router.host).where(
             models.Router.id == router_id)) or ''
 
+    def _fip_status(self, session, router_id):
+        """As Neutron's L3 agents report it: ACTIVE while a host serves the router."""
+        return 'ACTIVE' if self._router_host(session, router_id) else 'DOWN'
+
     def _associate(self, session, ctx, fip, port_id, fixed_ip):
         port = self.get_port_row(session, ctx, port_id)
         if not base.is_admin(ctx) and port.project_id != fip.project_id:
@@ -659,7 +663,7 @@ class Routers:
                 fixed_ip=fixed_ip, net_id=fip.floating_network_id)
         old_host = self._router_host(session, fip.router_id)
         fip.fixed_port_id, fip.fixed_ip_address, fip.router_id = port.id, fixed_ip, router_id
-        fip.status = 'ACTIVE'
+        fip.status = self._fip_status(session, router_id)
         try:
             with session.begin_nested():
                 session.flush()
@@ -785,7 +789,7 @@ class Routers:
                 raise exc.Conflict('A duplicate port forwarding entry with same '
                                    'attributes already exists')
             fip.router_id = router_id
-            fip.status = 'ACTIVE'
+            fip.status = self._fip_status(s, router_id)
             base.touch(fip)
             self.request_sync(s, [self._router_host(s, router_id)])
             s.flush()

@@ -115,6 +115,7 @@ class Backups:
     def import_record(self, req):
         spec = common.body(req, 'backup-record', IMPORT, strict_from=None)
         common.authorize(req, 'backup:backup-import')
+        common.require_project(req, 'backup')
         rec = mgr().import_backup(req.context, spec['backup_service'], spec['backup_url'])
         return wsgi.json_response({'backup': views.backup_summary(req, rec)}, 201)
 

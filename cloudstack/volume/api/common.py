@@ -117,6 +117,14 @@ def authorize(req, rule, project_id=None, user_id=None):
     policy.authorize(ctx, rule, target)
 
 
+def require_project(req, kind):
+    """A new `kind` belongs to the caller's project: 400 for a token of none
+    (Cinder's rules pass system and domain admins)."""
+    if not req.context.project_id:
+        raise exception.BadRequest('A %s belongs to a project: create it with a '
+                                   'project-scoped token.' % kind)
+
+
 def allowed(req, rule, project_id=None):
     """Whether the caller may do `rule` on a resource of `project_id`; worked
     out once per request and project (a list renders many of each)."""

@@ -181,6 +181,7 @@ class Groups:
         common.require(req, common.GROUPS)
         spec = common.body(req, 'group', GROUP_CREATE, strict_from=None)
         common.authorize(req, 'group:create')
+        common.require_project(req, 'group')
         rec = mgr().create_group(req.context, spec.get('name'), spec['group_type'],
                                  spec['volume_types'], spec.get('description'),
                                  spec.get('availability_zone'))
@@ -193,6 +194,7 @@ class Groups:
             raise exception.BadRequest('Either group_snapshot_id or source_group_id '
                                        'must be provided, but not both.')
         common.authorize(req, 'group:create')
+        common.require_project(req, 'group')
         rec = mgr().create_group_from_source(
             req.context, spec.get('name'), spec.get('description'),
             spec.get('group_snapshot_id'), spec.get('source_group_id'))

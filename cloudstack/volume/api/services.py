@@ -199,6 +199,7 @@ class Manageable:
     def manage(self, req):
         spec = common.body(req, 'volume', MANAGE, strict_from=None)
         common.authorize(req, 'volume_extension:volume_manage')
+        common.require_project(req, 'volume')
         host = spec.get('host') or spec.get('cluster')
         if not host:
             raise exception.BadRequest('Host field is missing.')

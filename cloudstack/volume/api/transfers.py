@@ -87,6 +87,7 @@ class Transfers:
         self._check(req)
         spec = common.body(req, 'accept', ACCEPT, strict_from=None)
         common.authorize(req, 'volume:accept_transfer')
+        common.require_project(req, 'transferred volume')
         rec = mgr().accept_transfer(req.context, transfer_id, spec['auth_key'])
         return wsgi.json_response({'transfer': {
             'id': rec['id'], 'name': rec['name'], 'volume_id': rec['volume_id'],

@@ -154,9 +154,7 @@ class Volumes:
                                        '"<is> True".')
         spec.pop('multiattach', None)
         common.authorize(req, 'volume:create')
-        if not req.context.project_id:
-            raise exception.BadRequest('A volume belongs to a project: create it with a '
-                                       'project-scoped token.')
+        common.require_project(req, 'volume')
         if spec.get('imageRef'):
             common.authorize(req, 'volume:create_from_image')
         if spec.get('volume_type'):

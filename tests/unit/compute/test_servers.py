@@ -214,3 +214,28 @@ def test_resize_sets_the_disk_config_it_is_given(compute):
     compute.action(server_id, {'confirmResize': None}, status=204)
     compute.action(server_id, {'resize': {'flavorRef': '1'}})
     assert compute.server(server_id)['OS-DCF:diskConfig'] == 'AUTO'
+
+
+def test_host_status_follows_the_compute_service_in_lists_and_shows(compute):
+    """2.16's host_status, for an admin: UP, MAINTENANCE when the host's
+    service is disabled, DOWN when forced down (one read of the services per
+    list, whatever the number of servers)."""
+    from cloudstack.conf import CONF
+    ids = [compute.boot('hs%d' % n) for n in range(3)]
+    v216 = {'OpenStack-API-Version': 'compute 2.16'}
+
+    def statuses():
+        listed = compute.get(API + '/servers/detail', headers=v216).json['servers']
+        shown = [compute.get(API + '/servers/' + i, headers=v216).json['server']
+                 for i in ids]
+        return ({s['host_status'] for s in listed if s['id'] in ids},
+                {s['host_status'] for s in shown})
+
+    assert statuses() == ({'UP'}, {'UP'})
+    body = {'host': CONF.host, 'binary': 'nova-compute'}
+    compute.put(API + '/os-services/disable', body)
+    assert statuses() == ({'MAINTENANCE'}, {'MAINTENANCE'})
+    compute.put(API + '/os-services/enable', body)
+    compute.put(API + '/os-services/force-down', dict(body, forced_down=True),
+                headers={'OpenStack-API-Version': 'compute 2.11'})
+    assert statuses() == ({'DOWN'}, {'DOWN'})

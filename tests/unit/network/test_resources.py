@@ -338,3 +338,33 @@ def test_agents_and_dhcp_scheduling(admin, member):
     zones = admin.get(N + '/availability_zones').json['availability_zones']
     assert {(z['name'], z['resource']) for z in zones} == {('nova', 'network'),
                                                           ('nova', 'router')}
+
+
+def test_a_floating_ip_is_down_while_its_router_is_on_no_l3_agent(admin, member, public):
+    """Tempest's router rescheduling: unscheduled from its L3 agent, a router
+    serves nothing (its floating IPs DOWN); scheduled again, they are ACTIVE."""
+    net, subnet = _net(member)
+    router = member.post(N + '/routers', {'router': {
+        'name': 'r', 'external_gateway_info': {'network_id': public['id']}}}).json['router']
+    member.put(N + '/routers/%s/add_router_interface' % router['id'],
+               {'subnet_id': subnet['id']})
+    port = member.post(N + '/ports', {'port': {'network_id': net['id']}}).json['port']
+    fip = member.post(N + '/floatingips', {'floatingip': {
+        'floating_network_id': public['id'], 'port_id': port['id']}}).json['floatingip']
+    assert fip['status'] == 'ACTIVE'
+    hosting = admin.get(N + '/routers/%s/l3-agents' % router['id']).json['agents']
+    assert [a['agent_type'] for a in hosting] == ['L3 agent']
+    agent = hosting[0]['id']
+
+    def status():
+        return member.get(N + '/floatingips/' + fip['id']).json['floatingip']['status']
+    assert admin.delete(N + '/agents/%s/l3-routers/%s' % (agent, router['id'])).status_int == 204
+    assert admin.get(N + '/routers/%s/l3-agents' % router['id']).json['agents'] == []
+    assert status() == 'DOWN'
+    other = member.post(N + '/ports', {'port': {'network_id': net['id']}}).json['port']
+    moved = member.put(N + '/floatingips/' + fip['id'], {'floatingip': {
+        'port_id': other['id']}}).json['floatingip']
+    assert moved['status'] == 'DOWN'
+    assert admin.post(N + '/agents/%s/l3-routers' % agent,
+                      {'router_id': router['id']}).status_int == 201
+    assert status() == 'ACTIVE'
