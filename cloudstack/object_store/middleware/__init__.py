@@ -93,6 +93,8 @@ def owner_headers(environ, account, container=None):
 
 
 def _lookup(account, container, environ):
+    if '\x00' in account + (container or ''):
+        return None             # no such name (the app answers 412)
     # imported here: the app's package imports this one
     from cloudstack.object_store.api import resources
     from cloudstack.object_store import manager

@@ -64,8 +64,9 @@ class VersionedWrites(_base.Filter):
                     400, 'Bad Request',
                     'Only one of X-Versions-Location or X-History-Location '
                     'may be specified'))
-            h = middleware.owner_headers(req.environ, account, container)
-            if (hv or hh) and h is not None and h.get(middleware.VERSIONS_CONTAINER):
+            h = middleware.owner_headers(req.environ, account, container) \
+                if hv or hh else None
+            if h is not None and h.get(middleware.VERSIONS_CONTAINER):
                 # one kind of versioning per container (object_versioning's
                 # rule, both ways)
                 return _base.finish(req, _base.error(

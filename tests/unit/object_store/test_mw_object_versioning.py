@@ -344,3 +344,10 @@ def test_links_answer_the_version_they_reach(swift):
     r = swift('HEAD', '/c/big?part-number=2&version-id=' + v1)
     assert r.status_int == 416 and r.headers['X-Object-Version-Id'] == v1
     assert 'Last-Modified' in r.headers
+
+
+def test_null_in_names_is_the_apps_412(swift):
+    _versioned(swift)
+    for path in ('/abc%00def', '/c/o%00x', '/abc%00def/o'):
+        r = swift('PUT', path, body=b'', headers={'X-Versions-Location': 'x'})
+        assert r.status_int == 412, (path, r.text)
