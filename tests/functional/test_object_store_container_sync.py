@@ -62,7 +62,7 @@ def test_an_object_syncs_to_the_other_cloud(cloud, tmp_path):
         assert headers['etag'] == sent['etag']
         # the other cloud refuses writes not signed with the realm's key
         with pytest.raises(swiftclient.ClientException) as err:
-            swiftclient.client.put_object(
+            swiftclient.put_object(
                 there.url, token=None, container='inbox', name='forged', contents=b'x',
                 headers={'X-Timestamp': sent['x-timestamp'],
                          'X-Container-Sync-Auth': 'test n0nce ' + '0' * 40})
