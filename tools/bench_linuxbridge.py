@@ -10,9 +10,10 @@ dnsmasq serving DHCP, a security group with a remote-group rule):
   driver  from "port created" to "port ACTIVE with its DHCP entry and rules
           in place": the hypervisor's part (the tap, created and up, not on
           any bridge) and then driver.sync(state) with the new port, which
-          returns it in 'up' after plugging the tap, writing its iptables,
-          ip6tables and ebtables chains and ipset members and its dnsmasq
-          host entry (SIGHUP).
+          returns it in 'up' after writing its iptables and ip6tables
+          chains (through the restore commands it keeps running), its
+          bridge table rules (MACs and ARP: nftables over netlink), its ipset
+          members and its dnsmasq host entry (SIGHUP), then plugging the tap.
 
 The process moves into the simulated host's namespace first, so that the
 driver runs there as it would on a real host (its commands need no
@@ -150,8 +151,12 @@ def run(ports, worker):
             # commands) settles before the next raw port is timed
             time.sleep(SETTLE)
         chains = bed.run(None, ['iptables-save', '-t', 'filter'], check=True).stdout
+        if shutil.which('nft'):
+            chains += bed.run(None, ['nft', 'list', 'table', 'bridge', 'cs-ports'],
+                              check=True).stdout
         missing = [p for p in st.ports.values() if p['device_owner'].startswith('compute:')
-                   and ':cs-i-' + p['id'][:11] not in chains]
+                   and (':cs-i-' + p['id'][:11] not in chains
+                        or (shutil.which('nft') and 'jump cs-m-' + p['id'][:11] not in chains))]
         if missing:
             sys.exit('ports without chains: %s' % [p['id'] for p in missing])
         report = {

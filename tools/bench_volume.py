@@ -29,6 +29,7 @@ Ratios are cinder/cloudstack for times (above 1: cloudstack faster).
 
     tools/bench_volume.py [--volumes 200] [--concurrency 8] [--output FILE]
     tools/bench_volume.py --systems cloudstack        # only our side
+    tools/bench_volume.py --systems cloudstack --no-data-paths   # API figures only
 
 Exits 1 when a system could not be started or measured.
 """
@@ -166,36 +167,45 @@ def unlimited(api, project):
         'backup_gigabytes': -1, 'per_volume_gigabytes': -1}})
 
 
-def measure_api(name, api, args):
+def measure_api(name, api, args, cpu_seconds):
+    """The API figures; cpu_seconds() is the CPU time the system's processes
+    used so far (a figure a loaded machine changes less than elapsed times)."""
     print('%s: creating %d volumes at concurrency %d' % (name, args.volumes,
                                                          args.concurrency), flush=True)
     create_volumes(api, min(20, args.volumes), args.concurrency)      # warm-up
+    cpu = cpu_seconds()
     seconds, lat = create_volumes(api, args.volumes, args.concurrency)
     out = {'create_to_available': {
         'volumes': args.volumes, 'seconds': round(seconds, 2),
         'volumes_per_s': round(args.volumes / seconds, 1),
         'latency_ms_p50': round(statistics.median(lat) * 1000, 1),
-        'latency_ms_p95': round(percentile(lat, 0.95) * 1000, 1)}}
+        'latency_ms_p95': round(percentile(lat, 0.95) * 1000, 1),
+        'cpu_ms_per_volume': round((cpu_seconds() - cpu) * 1000 / args.volumes, 1)}}
     print('  %s' % out['create_to_available'], flush=True)
     have = len(api.call('GET', '/volumes?limit=1000')['volumes'])
     if have < args.list_volumes:
-        create_volumes(api, args.list_volumes - have, max(args.concurrency, 16))
+        create_volumes(api, args.list_volumes - have, args.concurrency)
     for key, path in (('list_detail_ms', '/volumes/detail?limit=1000'),
                       ('list_ms', '/volumes?limit=1000')):
         times = []
         conn = http.client.HTTPConnection(api.host, api.port, timeout=120)
         for i in range(args.list_runs + 1):
+            if i == 1:
+                cpu = cpu_seconds()
             started = time.perf_counter()
             found = api.call('GET', path, conn=conn)['volumes']
             if i:
                 times.append((time.perf_counter() - started) * 1000)
+        out[key.replace('_ms', '_cpu_ms')] = round(
+            (cpu_seconds() - cpu) * 1000 / args.list_runs, 1)
         conn.close()
         if len(found) < args.list_volumes:
             raise BenchError('%s listed %d volumes, not %d' % (name, len(found),
                                                                args.list_volumes))
         out[key] = round(statistics.median(times), 1)
-    print('  list of %d: detail %.1f ms, summary %.1f ms' % (
-        args.list_volumes, out['list_detail_ms'], out['list_ms']), flush=True)
+    print('  list of %d: detail %.1f ms (%.1f ms CPU), summary %.1f ms (%.1f ms CPU)' % (
+        args.list_volumes, out['list_detail_ms'], out['list_detail_cpu_ms'],
+        out['list_ms'], out['list_cpu_ms']), flush=True)
     return out
 
 
@@ -279,12 +289,27 @@ class Cinder:
         project = uuid.uuid4().hex      # Cinder's URLs want hex project ids
         api = Api('http://127.0.0.1:%d/v3/%s' % (self.port, project), 'admin:' + project)
         deadline = time.time() + args.start_timeout
-        while not api.call('GET', '/scheduler-stats/get_pools')['pools']:
+        while not self._pools(api):
             if time.time() > deadline:
                 raise BenchError('cinder-volume reported no pool')
             time.sleep(0.5)
         unlimited(api, project)
         return api
+
+    @staticmethod
+    def _pools(api):
+        """The pools, or none while the scheduler does not answer yet (cinder-api
+        says 500 when its RPC call times out, as on a loaded machine)."""
+        try:
+            return api.call('GET', '/scheduler-stats/get_pools')['pools']
+        except BenchError as exc:
+            if '-> 500' not in str(exc):
+                raise
+            return []
+
+    def cpu_seconds(self):
+        """Of cinder-api, -scheduler and -volume (not RabbitMQ's or PostgreSQL's)."""
+        return sum(proc.cpu_seconds() for proc in self.procs)
 
     def stop(self):
         for proc in self.procs:
@@ -327,6 +352,10 @@ class Cloudstack:
             time.sleep(0.2)
         unlimited(api, self.project)
         return api
+
+    def cpu_seconds(self):
+        """Of the cloudstack-all tree (not PostgreSQL's)."""
+        return self.server.cpu_seconds()
 
     def stop(self):
         self.server.stop()
@@ -445,6 +474,8 @@ def main():
     ap.add_argument('--image-mib', type=int, default=512)
     ap.add_argument('--backup-mib', type=int, default=256)
     ap.add_argument('--data-runs', type=int, default=3)
+    ap.add_argument('--no-data-paths', action='store_true',
+                    help='skip from_image and backup/restore (cloudstack)')
     ap.add_argument('--workers', type=int, default=2)
     ap.add_argument('--db', choices=('postgresql', 'sqlite'), default='postgresql')
     ap.add_argument('--cinder-venv', default=os.path.join(bench, 'cinder', 'venv'))
@@ -455,7 +486,9 @@ def main():
     args = ap.parse_args()
     wanted = [s.strip() for s in args.systems.split(',') if s.strip()]
     workdir = tempfile.mkdtemp(prefix='bench-volume-')
-    result = {'args': vars(args), 'systems': {}}
+    result = {'args': vars(args), 'systems': {},
+              'load_average': {'start': [round(x, 2) for x in os.getloadavg()]}}
+    print('load average at start: %s' % result['load_average']['start'], flush=True)
     status = 0
     for name in wanted:
         cls = {'cinder': Cinder, 'cloudstack': Cloudstack}[name]
@@ -463,8 +496,8 @@ def main():
         try:
             system = cls(args, workdir)
             api = system.start(args)
-            result['systems'][name] = measure_api(name, api, args)
-            if name == 'cloudstack':
+            result['systems'][name] = measure_api(name, api, args, system.cpu_seconds)
+            if name == 'cloudstack' and not args.no_data_paths:
                 result['systems'][name].update(measure_data_paths(system, api, args,
                                                                   workdir))
         except (servers.StartError, BenchError, OSError, subprocess.SubprocessError,
@@ -484,6 +517,8 @@ def main():
             'list': round(theirs['list_ms'] / ours['list_ms'], 2),
             'goal': '>= %.0f' % CREATE_GOAL}
         print('ratios (above 1: cloudstack better): %s' % result['ratios'], flush=True)
+    result['load_average']['end'] = [round(x, 2) for x in os.getloadavg()]
+    print('load average at end: %s' % result['load_average']['end'], flush=True)
     if args.output:
         with open(args.output, 'w') as f:
             json.dump(result, f, indent=2)

@@ -13,7 +13,7 @@ apt_install() {   # packages the tests need, when we may install them
     [ "$ROOT" = 0 ] || { echo "missing packages: ${missing[*]} (run as root to install)"; return 1; }
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
-apt_install python3-venv postgresql qemu-utils rabbitmq-server tgt qemu-block-extra || true
+apt_install python3-venv postgresql qemu-utils rabbitmq-server tgt qemu-block-extra genisoimage || true
 # libvirt-python (a test extra) builds against libvirt's headers. The libvirt
 # functional tests run libvirtd, QEMU (TCG), dnsmasq and tgtd of their own in
 # namespaces: bin/prepare-host installs them without starting the host's daemons.
@@ -27,6 +27,7 @@ apt_install dnsmasq-base iptables ebtables ipset conntrack busybox-static || tru
 apt_install openssh-client iputils-ping curl || true   # guests reached over SSH, pinged
 apt_install slapd ldap-utils || true   # the LDAP identity backend
 apt_install chromium chromium-driver || true   # the dashboard's browser tests
+apt_install novnc || true   # noVNC's pages, served by Compute's console proxy
 
 if [ ! -x .venv/bin/pytest ] || [ setup.cfg -nt .venv/.installed ]; then
     python3 -m venv .venv && .venv/bin/pip install -q --upgrade pip \

@@ -49,6 +49,7 @@ EVENTS = {
     'refresh_network': ('compute_external_instance_event', None),
     'attach_volume': ('compute_attach_volume', None),
     'detach_volume': ('compute_detach_volume', None),
+    'swap_volume': ('compute_swap_volume', None),
     'restore': ('compute_restore_instance', None),
 }
 # Work Block Storage asks for (assisted volume snapshots): no instance action
@@ -261,6 +262,19 @@ def _set_migration(uuid, **values):
                   .values(updated_at=utcnow(), **values))
 
 
+def _volumes_here(agent, inst):
+    """The server's volumes exported to this host (its attachments name this
+    host's connector now, as Nova updates them on a move): the
+    block_device_info the driver attaches them with."""
+    from cloudstack.compute import volume_api
+    return volume_api.block_device_info(agent.ctx, inst, agent.driver)
+
+
+def _volumes_attached(agent, inst):
+    from cloudstack.compute import volume_api
+    volume_api.complete_attachments(agent.ctx, inst)
+
+
 def do_resize_instance(agent, inst, migration):
     mig = _migration(migration)
     agent.finish(inst.uuid, task_state=states.RESIZE_MIGRATING)
@@ -292,11 +306,14 @@ def do_finish_resize(agent, inst, migration, disk_info=None, power_on=True):
             host=mig.dest_compute, node=mig.dest_node, task_state=states.RESIZE_FINISH,
             updated_at=utcnow()))
     inst = agent.load(inst.uuid)
+    block_device_info = _volumes_here(agent, inst)
     agent.driver.finish_migration(agent.ctx, {'uuid': mig.uuid,
                                               'source_compute': mig.source_compute,
                                               'dest_compute': mig.dest_compute},
                                   _di(inst), disk_info, inst.network_info or [], None,
-                                  mig.migration_type == 'resize', None, power_on)
+                                  mig.migration_type == 'resize', block_device_info,
+                                  power_on)
+    _volumes_attached(agent, inst)
     _set_migration(migration, status='finished')
     agent.finish(inst.uuid, vm_state=states.RESIZED, task_state=None,
                  power_state=agent.power_state(inst),
@@ -342,12 +359,15 @@ def do_finish_revert_resize(agent, inst, migration):
     sysmeta = dict(inst.system_metadata or {})
     vm_state = sysmeta.pop('old_vm_state', states.ACTIVE)
     di = _di(inst)
+    block_device_info = _volumes_here(agent, inst)
     try:
-        agent.driver.finish_revert_migration(agent.ctx, di, inst.network_info or [], None,
+        agent.driver.finish_revert_migration(agent.ctx, di, inst.network_info or [],
+                                             block_device_info,
                                              power_on=vm_state != states.STOPPED)
     except virt.InstanceNotFound:
-        agent.driver.spawn(agent.ctx, di, None, [], None, inst.network_info or [], None,
-                           power_on=vm_state != states.STOPPED)
+        agent.driver.spawn(agent.ctx, di, None, [], None, inst.network_info or [],
+                           block_device_info, power_on=vm_state != states.STOPPED)
+    _volumes_attached(agent, inst)
     _set_migration(migration, status='reverted')
     agent.finish(inst.uuid, vm_state=vm_state, task_state=None, old_flavor=None,
                  new_flavor=None, system_metadata=sysmeta,
@@ -378,8 +398,10 @@ def do_post_live_migration(agent, inst, migration):
             host=mig.dest_compute, node=mig.dest_node, updated_at=utcnow()))
         scheduler.release(s, migration)
     inst = agent.load(inst.uuid)
+    _volumes_here(agent, inst)          # the guest took its disks along
     agent.driver.post_live_migration_at_destination(agent.ctx, _di(inst),
                                                     inst.network_info or [])
+    _volumes_attached(agent, inst)
     _set_migration(migration, status='completed')
     agent.finish(inst.uuid, task_state=None, power_state=agent.power_state(inst))
 
@@ -423,6 +445,12 @@ def do_attach_volume(agent, inst, bdm_id):
 def do_detach_volume(agent, inst, bdm_id):
     from cloudstack.compute import volume_api
     volume_api.detach(agent.ctx, inst, agent.driver, bdm_id, _di(inst))
+
+
+def do_swap_volume(agent, inst, old_volume_id, new_volume_id, new_attachment_id):
+    from cloudstack.compute import volume_api
+    volume_api.swap(agent.ctx, inst, agent.driver, old_volume_id, new_volume_id,
+                    new_attachment_id, _di(inst))
 
 
 def _assisted_snapshot(agent, inst, what, snapshot_id, done, failed, *args):

@@ -48,14 +48,25 @@ def _pctx(inst):
                                      roles=['member'], is_admin=True, overwrite=False)
 
 
-def check_attachable(ctx, volume_id, boot=False):
+def service_context(ctx):
+    """The caller's work in Block Storage with Compute's own reach (a service
+    user swapping another project's volumes), as Nova's elevated context."""
+    return cs_context.RequestContext(user_id=ctx.user_id, project_id=ctx.project_id,
+                                     roles=['member'], is_admin=True, overwrite=False)
+
+
+def check_attachable(ctx, volume_id, boot=False, multiattach=False):
     """At the API: the volume exists for the caller and is available (and
-    bootable, for a server's root disk)."""
+    bootable, for a server's root disk); a multiattach volume only where the
+    request may have one (from 2.60)."""
     require()
     try:
         volume = manager().get_volume(ctx, volume_id)
     except exception.NotFound:
         raise exception.NotFound('Volume %s could not be found.' % volume_id)
+    if volume.get('multiattach') and not multiattach:
+        raise exception.BadRequest('Multiattach volumes are only supported starting with '
+                                   'compute API version 2.60.')
     if volume['status'] != 'available' and not volume.get('multiattach'):
         raise exception.BadRequest('Invalid volume: volume %s status must be available, '
                                    'but current status is: %s' % (volume_id,
@@ -63,6 +74,11 @@ def check_attachable(ctx, volume_id, boot=False):
     if boot and not volume.get('bootable', True):
         raise exception.BadRequest('Block Device %s is not bootable.' % volume_id)
     return volume
+
+
+def attach_mode(volume):
+    """A read-only volume is attached read-only (as Block Storage would)."""
+    return 'ro' if (volume.get('admin_metadata') or {}).get('readonly') == 'True' else 'rw'
 
 
 def device_names(used, count=1, prefix='/dev/vd'):
@@ -144,7 +160,9 @@ def block_device_info(ctx, inst, driver):
             except exception.NotFound:
                 attachment = None
         if attachment is None:
-            attachment = vm.attachment_create(pctx, volume_id, inst.uuid, device_connector)
+            attachment = vm.attachment_create(
+                pctx, volume_id, inst.uuid, device_connector,
+                mode=attach_mode(vm.get_volume(pctx, volume_id)))
         _set_bdm(b.id, attachment_id=attachment['id'],
                  connection_info=attachment.get('connection_info'))
         out['block_device_mapping'].append({
@@ -261,3 +279,58 @@ def detach(ctx, inst, driver, bdm_id, di):
             pass
     with db_api.writer() as s:
         s.execute(sa.delete(B).where(B.id == b.id))
+
+
+def swap(ctx, inst, driver, old_volume_id, new_volume_id, new_attachment_id, di):
+    """On the server's host: export the new volume, have the hypervisor copy
+    the guest's disk onto it and drop the old one, then settle both volumes
+    in Block Storage (migrate_volume_completion when it is migrating the old
+    one) and point the mapping at the volume it keeps. Idempotent: a mapping
+    already moved is left alone."""
+    vm = manager()
+    pctx = _pctx(inst)
+    with db_api.reader() as s:
+        b = s.scalars(sa.select(B).where(B.instance_id == inst.id, B.volume_id.in_(
+            (old_volume_id, new_volume_id)))).first()
+        if b is None or b.volume_id == new_volume_id:
+            return
+        s.expunge(b)
+    old = vm.get_volume(pctx, old_volume_id)
+    new = vm.get_volume(pctx, new_volume_id)
+    resize_to = new['size'] if new['size'] > old['size'] else 0
+    failure = None
+    new_info = None
+    try:
+        attachment = vm.attachment_update(
+            pctx, new_attachment_id, dict(driver.get_connector(), mountpoint=b.device_name))
+        new_info = attachment.get('connection_info') or {}
+        driver.swap_volume(ctx, b.connection_info or {}, new_info, di, b.device_name,
+                           resize_to)
+        vm.attachment_complete(pctx, new_attachment_id)
+    except Exception as exc:
+        failure = exc
+        vm.roll_detaching(pctx, old_volume_id)
+        try:
+            vm.attachment_delete(pctx, new_attachment_id)
+        except exception.NotFound:
+            pass
+    else:
+        if b.attachment_id:
+            try:
+                vm.attachment_delete(pctx, b.attachment_id)
+            except exception.NotFound:
+                pass
+    kept = new_volume_id
+    if old.get('migration_status') == 'migrating':
+        kept = vm.migrate_volume_completion(pctx, old_volume_id, new_volume_id,
+                                            error=failure is not None)['save_volume_id']
+    if failure is not None:
+        raise failure
+    info = dict(new_info, serial=kept, volume_id=kept)
+    if isinstance(info.get('data'), dict):
+        info['data'] = dict(info['data'], volume_id=kept)
+    values = {'volume_id': kept, 'attachment_id': new_attachment_id,
+              'connection_info': info, 'source_type': 'volume', 'snapshot_id': None}
+    if resize_to:
+        values['volume_size'] = resize_to
+    _set_bdm(b.id, **values)

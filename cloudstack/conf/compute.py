@@ -99,6 +99,10 @@ fake_driver_opts = [
     cfg.FloatOpt('snapshot_seconds', default=0, min=0,
                  help='How long the fake hypervisor takes to write a snapshot, so that '
                       'clients can see the server while its image is uploading.'),
+    cfg.StrOpt('vnc_listen', default='127.0.0.1',
+               help='Address the fake guests\' VNC servers listen on (a minimal RFB '
+                    'handshake and a black screen, in the compute agent), where the '
+                    'console proxy reaches them.'),
 ]
 
 quota_opts = [

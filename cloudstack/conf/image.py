@@ -26,7 +26,10 @@ image_opts = [
     cfg.ListOpt('enabled_import_methods',
                 default=['glance-direct', 'web-download', 'copy-image'],
                 help='Interoperable import methods offered. web-download is '
-                     'only offered when web_download_allowed_hosts is set.'),
+                     'only offered when web_download_allowed_hosts is set. '
+                     'glance-download (from the Image service of a region in '
+                     'the catalog, with the caller\'s token) is off by '
+                     'default, as in Glance.'),
     cfg.ListOpt('web_download_allowed_hosts', default=[],
                 help='Hosts web-download and import tasks may fetch image '
                      'data from: a name or address (its scheme\'s default port '
@@ -92,6 +95,18 @@ image_opts = [
                 help='When a location is added with POST /v2/images/{id}/locations, '
                      'read its data once to compute the checksum and hash (and '
                      'check them against the validation data given).'),
+    cfg.StrOpt('image_conversion_format', default='', choices=['', 'raw', 'qcow2', 'vmdk'],
+               help='Convert the data of imported images (glance-direct, '
+                    'web-download, glance-download) to this disk format, as '
+                    'Glance\'s image_conversion import plugin does: the data must '
+                    'be what its disk_format says and pass the safety checks; an '
+                    'ISO stays an ISO. Empty: images are stored as they come.'),
+    cfg.ListOpt('glance_download_properties',
+                default=['hw_', 'trait:', 'os_distro', 'os_secure_boot', 'os_type'],
+                help='The glance-download import copies the source image\'s '
+                     'properties whose names start with one of these prefixes '
+                     '(besides its disk and container formats); it never copies '
+                     'os_glance* or core attributes.'),
 ]
 
 

@@ -4,17 +4,21 @@ import os
 import sys
 import warnings
 
+from oslo_log import log as logging
 import webob.static
 
 from cloudstack.dashboard import paths
 
-SETTINGS = 'openstack_dashboard.settings'
+LOG = logging.getLogger(__name__)
+
+SETTINGS = 'cloudstack.dashboard.settings'
 
 
 def _configure_django():
     from cloudstack.dashboard import local_settings
-    # openstack_dashboard.settings star-imports `local.local_settings` (its
-    # own local/ directory, put on sys.path) before deriving the rest.
+    # Our settings module star-imports openstack_dashboard.settings, which
+    # star-imports `local.local_settings` (its own local/ directory, put on
+    # sys.path) before deriving the rest.
     sys.modules['local.local_settings'] = local_settings
     os.environ['DJANGO_SETTINGS_MODULE'] = SETTINGS
     import django
@@ -70,5 +74,14 @@ class Dashboard:
 def build():
     _configure_django()
     prepare_static()
+    from cloudstack.dashboard import fixes
+    from cloudstack.dashboard import images
+    from cloudstack.dashboard import metadefs
+    fixes.install()
+    images.install()
+    try:
+        metadefs.seed()
+    except Exception:
+        LOG.exception('the standard metadata definitions could not be seeded')
     from django.core.wsgi import get_wsgi_application
     return Dashboard(get_wsgi_application(), paths.static_root())

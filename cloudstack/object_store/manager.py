@@ -23,6 +23,7 @@ Ordering between the two stores, chosen so that nothing acknowledged is lost:
 import contextlib
 import datetime
 import functools
+import json
 import logging
 import threading
 import time
@@ -118,6 +119,13 @@ def iso(ts):
         if len(frac) == 5 and whole.isdigit():
             return '%s.%s0' % (_iso_seconds(int(whole)), frac)
     return ts_datetime(ts).strftime('%Y-%m-%dT%H:%M:%S.%f')
+
+
+def listing_entry(name, size, etag, content_type, ts):
+    """An object's entry in a JSON container listing, as Swift writes it
+    (json.dumps of its keys in Swift's order)."""
+    return json.dumps({'hash': etag, 'last_modified': iso(ts), 'bytes': size,
+                       'name': name, 'content_type': content_type})
 
 
 # --- backend ----------------------------------------------------------------
@@ -323,7 +331,9 @@ _CONTAINER_BY_NAME = sa.select(*db_api.attribute_columns(models.Container)).join
     models.Container.name == sa.bindparam('container'))
 _CONTAINER_BY_ID = sa.select(*db_api.attribute_columns(models.Container)).where(
     models.Container.id == sa.bindparam('id'))
-_OBJECT_BY_NAME = sa.select(*db_api.attribute_columns(models.Object)).where(
+# (not the listing entry, which only listings read)
+_OBJECT_BY_NAME = sa.select(*(
+    c for c in db_api.attribute_columns(models.Object) if c.name != 'listing')).where(
     models.Object.container_id == sa.bindparam('container_id'),
     models.Object.name == sa.bindparam('name'))
 
@@ -332,26 +342,33 @@ _OBJECT_TABLE = models.Object.__table__
 _OBJECT_KEY = sa.and_(_OBJECT_TABLE.c.container_id == sa.bindparam('b_container_id'),
                       _OBJECT_TABLE.c.name == sa.bindparam('b_name'))
 _OBJECT_UPDATE = _OBJECT_TABLE.update().where(_OBJECT_KEY)
-_OBJECT_DELETE = _OBJECT_TABLE.delete().where(_OBJECT_KEY)
+# the size of what it removed: no read before (None: no such row)
+_OBJECT_DELETE = _OBJECT_TABLE.delete().where(_OBJECT_KEY).returning(
+    _OBJECT_TABLE.c.size)
+_OBJECT_DELETE_VERSION = _OBJECT_TABLE.delete().where(
+    _OBJECT_KEY, _OBJECT_TABLE.c.timestamp == sa.bindparam('b_timestamp')).returning(
+    _OBJECT_TABLE.c.size)
 
 
-# A container listing's JSON, made by the database: Swift's keys in Swift's
-# order, last_modified from the normalised timestamp ('%016.5f').
+# A container listing's JSON, joined by the database from the rows' listing
+# entries; a row without one (written before they were kept) gets it made
+# there: Swift's keys in Swift's order, last_modified from the normalised
+# timestamp ('%016.5f').
 _JSON_LISTING = {
     'sqlite': (
-        "'[' || coalesce(group_concat(json_object("
+        "'[' || coalesce(group_concat(coalesce(listing, json_object("
         "'hash', etag, 'last_modified', strftime('%%Y-%%m-%%dT%%H:%%M:%%S', "
         "CAST(substr(\"timestamp\", 1, length(\"timestamp\") - 6) AS INTEGER), "
         "'unixepoch') || '.' || substr(\"timestamp\", -5) || '0', "
-        "'bytes', size, 'name', name, 'content_type', content_type), ', '), '') "
+        "'bytes', size, 'name', name, 'content_type', content_type)), ', '), '') "
         "|| ']' /* %s */"),
     'postgresql': (
-        "coalesce(json_agg(json_build_object("
+        "coalesce('[' || string_agg(coalesce(listing, json_build_object("
         "'hash', etag, 'last_modified', to_char(to_timestamp("
         "split_part(\"timestamp\", '.', 1)::bigint) AT TIME ZONE 'UTC', "
         "'YYYY-MM-DD\"T\"HH24:MI:SS') || '.' || right(\"timestamp\", 5) || '0', "
-        "'bytes', size, 'name', name, 'content_type', content_type) "
-        "ORDER BY name %s)::text, '[]')"),
+        "'bytes', size, 'name', name, 'content_type', content_type)::text), ', ' "
+        "ORDER BY name %s) || ']', '[]')"),
 }
 
 
@@ -574,7 +591,8 @@ class Manager:
 
         def page(lower, upper, reverse, n):
             o = models.Object.__table__.c
-            q = sa.select(o.name, o.size, o.etag, o.content_type, o.timestamp).where(
+            q = sa.select(o.name, o.size, o.etag, o.content_type, o.timestamp,
+                          o.listing).where(
                 o.container_id == row.id,
                 sa.or_(o.delete_at.is_(None), o.delete_at > now))
             inner = _bounded(q, o.name, lower, upper, reverse).limit(n).subquery()
@@ -669,6 +687,8 @@ class Manager:
             size=info.size, etag=info.etag, content_type=content_type,
             timestamp=normalize(info.timestamp or ts), meta=dict(meta),
             delete_at=int(delete_at) if delete_at else None)
+        values['listing'] = listing_entry(obj, info.size, info.etag, content_type,
+                                          values['timestamp'])
 
         def write():
             with db_api.writer() as session:
@@ -702,16 +722,19 @@ class Manager:
                                       'b_bytes': d_bytes})
 
     def _drop_row(self, container_id, obj, ts=None, crow=None):
+        key = {'b_container_id': container_id, 'b_name': obj}
         with db_api.writer() as session:
             conn = session.connection()
-            key = {'container_id': container_id, 'name': obj}
-            old = conn.execute(_OBJECT_FOR_UPDATE, key).first()
-            if old is None or (ts is not None and old.timestamp != ts):
+            if ts is None:
+                size = conn.execute(_OBJECT_DELETE, key).scalar()
+            else:       # only that version
+                size = conn.execute(_OBJECT_DELETE_VERSION,
+                                    dict(key, b_timestamp=ts)).scalar()
+            if size is None:
                 return False
             if crow is None or crow.id != container_id:
                 crow = session.get(models.Container, container_id)
-            conn.execute(_OBJECT_DELETE, {'b_container_id': container_id, 'b_name': obj})
-            self._count(session, crow, -1, -old.size)
+            self._count(session, crow, -1, -size)
         return True
 
     def update_object(self, context, account, container, obj, content_type, meta,
@@ -742,6 +765,8 @@ class Manager:
             cur.meta = dict(meta)
             cur.content_type = content_type
             cur.delete_at = int(delete_at) if delete_at else None
+            cur.listing = listing_entry(obj, cur.size, cur.etag, content_type,
+                                        cur.timestamp)
         return cur
 
     def delete_object(self, context, account, container, obj, crow=None,

@@ -19,6 +19,7 @@ import os
 import tempfile
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from cloudstack import context as cs_context
 from cloudstack import drivers as cs_drivers
@@ -40,6 +41,8 @@ DRIVERS = 'cloudstack.volume.drivers'
 TARGETS = 'cloudstack.volume.targets'
 GiB = driver_base.GiB
 IMAGE_CHUNK = 1024 * 1024
+# A volume's metadata and attachments load only when used (not selectin).
+LAZY = (orm.lazyload('*'),)
 
 
 def _manager():
@@ -151,7 +154,7 @@ class Agent:
     # --- volumes ------------------------------------------------------------------
     def create_volume(self, volume_id):
         with db_api.reader() as s:
-            row = s.get(models.Volume, volume_id)
+            row = s.get(models.Volume, volume_id, options=LAZY)
             if row is None or row.status != 'creating':
                 return
             vol = volume_dict(row)
@@ -179,7 +182,7 @@ class Agent:
             self._fail_volume(volume_id, 'error', 'create volume:%s' % _reason(exc))
             raise tasks.Permanent(str(exc))
         with db_api.writer() as s:
-            row = s.get(models.Volume, volume_id, with_for_update=True)
+            row = s.get(models.Volume, volume_id, with_for_update=True, options=LAZY)
             if row is None or row.status != 'creating':
                 return
             row.status, row.provider_location, row.task_id = 'available', location, None

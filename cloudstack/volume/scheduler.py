@@ -2,6 +2,7 @@
 zone, capacity and the volume type's extra specs (Cinder's capabilities
 filter semantics), the one with the most free space first."""
 import datetime
+import functools
 import operator
 
 import sqlalchemy as sa
@@ -79,20 +80,26 @@ def fresh_after():
         seconds=max(60.0, CONF.volume.stats_interval * 6))
 
 
+@functools.cache
+def _queries():
+    """(fresh pools, GiB per pool): built once, every create runs them."""
+    P, V = models.Pool, models.Volume
+    return (sa.select(P).where(P.updated_at >= sa.bindparam('after')).order_by(P.name),
+            sa.select(V.host, sa.func.sum(V.size)).where(V.host.is_not(None))
+            .group_by(V.host))
+
+
 def live_pools(session):
     """The pools that reported lately, of volume agents not disabled."""
     from cloudstack.tasks import agents
     disabled = {a['host'] for a in agents.list_agents(role='volume') if a['disabled']}
-    return [p for p in session.scalars(sa.select(models.Pool).where(
-        models.Pool.updated_at >= fresh_after()).order_by(models.Pool.name))
-        if p.host not in disabled]
+    return [p for p in session.scalars(_queries()[0], {'after': fresh_after()})
+            if p.host not in disabled]
 
 
 def provisioned(session):
     """{pool name: GiB of volumes on it}."""
-    return dict(session.execute(
-        sa.select(models.Volume.host, sa.func.sum(models.Volume.size))
-        .where(models.Volume.host.is_not(None)).group_by(models.Volume.host)).all())
+    return dict(session.execute(_queries()[1]).all())
 
 
 def choose(session, size, specs, zone=None, backend_of=None, exclude=()):

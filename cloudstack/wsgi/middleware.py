@@ -97,10 +97,35 @@ def http_proxy_to_wsgi_factory(global_conf, **local_conf):
 
 
 def cors_factory(global_conf, **local_conf):
-    """Cross-origin requests from the origins in [cors] allowed_origin."""
-    if not CONF.cors.allowed_origin:
+    """Cross-origin requests from the origins in [cors] allowed_origin, and
+    from the dashboard's while it is served (its browser uploads images
+    straight to the Image API)."""
+    from cloudstack import dashboard
+    extra = [dashboard.origin()] if dashboard.served() else []
+    if not (CONF.cors.allowed_origin or extra):
         return _passthrough
-    return lambda app: cors.CORS(app, CONF)
+    return lambda app: CORS(app, CONF, extra)
+
+
+class CORS(cors.CORS):
+    """oslo.middleware's CORS, plus `extra_origins` with [cors]'s other
+    settings. A preflight is answered here, before authentication: browsers
+    send it without the token."""
+
+    def __init__(self, app, conf, extra_origins=()):
+        super().__init__(app, conf)
+        self.add_origin(
+            [o for o in extra_origins if o not in self.allowed_origins],
+            allow_credentials=conf.cors.allow_credentials,
+            expose_headers=conf.cors.expose_headers, max_age=conf.cors.max_age,
+            allow_methods=conf.cors.allow_methods, allow_headers=conf.cors.allow_headers)
+
+    def process_request(self, req):
+        if (req.method == 'OPTIONS' and 'Origin' in req.headers
+                and 'Access-Control-Request-Method' in req.headers):
+            return self._apply_cors_preflight_headers(
+                request=req, response=webob.Response(status=200, content_type=None))
+        return None
 
 
 class SizeLimit(sizelimit.RequestBodySizeLimiter):

@@ -64,7 +64,7 @@ def hosts(cloud, transport):
     cloud.use_database()
     CONF.set_override('agent_down_time', 3)
     cloud.wait_for(lambda: len(agents.live('compute')) == 2 and agents.live(None),
-                   timeout=30)
+                   timeout=120)
     yield procs
     if transport:
         from cloudstack.tasks import messaging
@@ -94,7 +94,7 @@ def test_calls_and_tasks_reach_the_agent_they_name(cloud, hosts, transport):
     ids = {(role, host): queue.enqueue(None, 'hosttasks.whoami', role=role, host=host)
            for role, host in [('compute', 'alpha'), ('compute', 'beta'), (None, None)]}
     done = cloud.wait_for(lambda: all(queue.get(i).state == 'done' for i in ids.values())
-                          and {k: queue.get(i).result for k, i in ids.items()}, timeout=20)
+                          and {k: queue.get(i).result for k, i in ids.items()}, timeout=120)
     assert done['compute', 'alpha']['pid'] == hosts['alpha'].pid
     assert done['compute', 'beta']['pid'] == hosts['beta'].pid
     assert done[None, None]['pid'] == hosts['engine'].pid     # the agents take only theirs

@@ -8,8 +8,10 @@ Horizon's static files, which takes a while.
 import importlib.util
 import json
 import os
+import pathlib
 import re
 import shutil
+import tempfile
 
 import pytest
 import requests
@@ -237,3 +239,634 @@ def test_log_in_with_a_browser(cloud, sdk, tmp_path):
     finally:
         browser.quit()
         sdk.image.delete_image(image)
+
+
+# ---------------------------------------------------------------------------
+# Flows through every panel in a real browser. One Chromium, logged in as the
+# admin, walks the pages a user would, in order (later flows use what earlier
+# ones made: the network, the flavor, the server); each flow ends with a look
+# at the page and at the cloud's state through openstacksdk. A failing flow
+# leaves a screenshot and the page's HTML in the directory printed below.
+
+class UI:
+    """Horizon in Chromium: open pages, fill and send their forms, use table
+    row actions, read the messages a page shows."""
+
+    def __init__(self, driver, base, shots):
+        from selenium.webdriver.support.ui import WebDriverWait
+        self.driver = driver
+        self.base = base
+        self.shots = shots
+        self.wait = WebDriverWait(driver, 90)
+
+    def find(self, css, within=None):
+        from selenium.webdriver.common.by import By
+        return (within or self.driver).find_element(By.CSS_SELECTOR, css)
+
+    def settle(self):
+        self.wait.until(lambda d: d.execute_script(
+            'return document.readyState == "complete" && '
+            '(!window.jQuery || jQuery.active == 0)'))
+
+    def open(self, path):
+        self.driver.get(self.base + path)
+        self.settle()
+        assert self.driver.title != 'Server error', path
+        return self.driver.page_source
+
+    def text(self):
+        return self.find('body').text
+
+    def messages(self, kind):
+        from selenium.webdriver.common.by import By
+        return [m.text for m in self.driver.find_elements(
+            By.CSS_SELECTOR, '.messages .alert-%s' % kind)]
+
+    def errors(self):
+        from selenium.webdriver.common.by import By
+        found = self.messages('danger') + self.messages('error')
+        found += [e.text for e in self.driver.find_elements(
+            By.CSS_SELECTOR, '.has-error .help-block, .modal-body .alert-danger')]
+        return found
+
+    def _reloaded_after(self, act):
+        """Do `act()`, then wait for the next page to have loaded."""
+        from selenium.webdriver.support import expected_conditions as ec
+        old = self.find('html')
+        act()
+        self.wait.until(ec.staleness_of(old))
+        self.settle()
+
+    def set(self, form, name, value):
+        """A field's value, as a user's choice would set it (select options by
+        value, or by label with Label(...); checkboxes by truth)."""
+        field = self.driver.execute_script(
+            'return arguments[0].elements[arguments[1]]', form, name)
+        assert field is not None, 'no field %r in the form' % name
+        self.set_field(field, value)
+
+    def set_field(self, field, value):
+        if isinstance(value, Label):
+            value = self._option(field, value.text)
+        self.driver.execute_script('''
+            var el = arguments[0], v = arguments[1];
+            if (el.type == 'checkbox') { el.checked = v; }
+            else if (el.tagName == 'SELECT' && el.multiple) {
+                Array.from(el.options).forEach(function (o) { o.selected = v.indexOf(o.value) >= 0; });
+            } else { el.value = v; }
+            if (window.jQuery) { jQuery(el).trigger('change'); }''', field, value)
+
+    def _option(self, field, text):
+        options = self.driver.execute_script(
+            'return Array.from(arguments[0].options).map(function (o) {'
+            '  return [o.value, o.text.trim()]; })', field)
+        matches = [v for v, t in options if t == text or t.startswith(text + ' ')]
+        assert matches, 'no option %r in %s' % (text, options)
+        return matches[0]
+
+    def options(self, path, name):
+        """{value: label} of the select `name` on the form at `path`."""
+        self.open(path)
+        field = self.find('[name="%s"]' % name)
+        return dict(self.driver.execute_script(
+            'return Array.from(arguments[0].options).map(function (o) {'
+            '  return [o.value, o.text.trim()]; })', field))
+
+    def submit(self, path, values, success=True):
+        """Open the form at `path`, fill it, send it; the messages shown then."""
+        self.open(path)
+        first = self.find('[name="%s"]' % next(iter(values)))
+        form = self.driver.execute_script('return arguments[0].form', first)
+        for name, value in values.items():
+            self.set(form, name, value)
+        self._reloaded_after(lambda: self.driver.execute_script(
+            'HTMLFormElement.prototype.submit.call(arguments[0])', form))
+        if success:
+            assert not self.errors(), (path, self.errors())
+        return self.messages('success')
+
+    def row_action(self, table, obj_id, action):
+        """A table row's action button (through its confirmation dialog, if
+        it has one)."""
+        self._press(self.find('#%s__row_%s__action_%s' % (table, obj_id, action)))
+
+    def table_action(self, table, obj_ids, action):
+        """A table's action on the rows checked."""
+        for obj_id in obj_ids:
+            box = self.find('#%s input[type=checkbox][value="%s"]' % (table, obj_id))
+            self.driver.execute_script(
+                'arguments[0].checked = true; jQuery(arguments[0]).trigger("change")', box)
+        self._press(self.find('#%s__action_%s' % (table, action)))
+
+    def _press(self, button):
+        from selenium.common import exceptions
+        from selenium.webdriver.common.by import By
+        old = self.find('html')
+
+        def confirm_or_gone(driver):
+            try:
+                old.tag_name
+            except exceptions.StaleElementReferenceException:
+                return 'gone'
+            found = driver.find_elements(By.CSS_SELECTOR, '.modal-dialog .modal-footer '
+                                         '.btn-danger, .modal-dialog .modal-footer .btn-primary')
+            return found and found[0].is_displayed() and found[0]
+
+        self.driver.execute_script('arguments[0].click()', button)
+        confirm = self.wait.until(confirm_or_gone)
+        if confirm != 'gone':
+            self._reloaded_after(confirm.click)
+        self.settle()
+        assert not self.errors(), self.errors()
+        return self.messages('success')
+
+    def screenshot(self, name):
+        self.driver.save_screenshot(str(self.shots / (name + '.png')))
+        (self.shots / (name + '.html')).write_text(self.driver.page_source)
+
+
+class Label:
+    """A select option chosen by what the user reads, not by its value."""
+
+    def __init__(self, text):
+        self.text = text
+
+
+def _until(predicate, timeout=120, what='the cloud'):
+    return conftest.Cloud.wait_for(predicate, timeout=timeout, interval=0.5)
+
+
+@pytest.fixture(scope='module')
+def ui(cloud):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    # Not under pytest's tmp dirs, which later runs delete.
+    shots = pathlib.Path(os.environ.get('DASHBOARD_SCREENSHOTS')
+                         or tempfile.mkdtemp(prefix='cloudstack-dashboard-shots-'))
+    shots.mkdir(parents=True, exist_ok=True)
+    print('\nscreenshots of failing flows: %s' % shots)
+    driver = _chrome()
+    ui = UI(driver, cloud.url + '/dashboard', shots)
+    try:
+        driver.get(cloud.url + '/dashboard/')
+        driver.find_element(By.ID, 'id_username').send_keys('admin')
+        driver.find_element(By.ID, 'id_password').send_keys(ADMIN_PASSWORD)
+        driver.find_element(By.ID, 'loginBtn').click()
+        ui.wait.until(ec.url_contains('/dashboard/project/'))
+        yield ui
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def flow(ui, request):
+    """The UI for one flow; its screenshot and page if the flow fails."""
+    failed = request.session.testsfailed
+    yield ui
+    if request.session.testsfailed > failed:
+        ui.screenshot(request.node.name)
+
+
+@pytest.fixture(scope='module')
+def made():
+    """What the flows made, for the flows after them."""
+    return {}
+
+
+def test_admin_flavors_hypervisors_system_information_defaults(flow, sdk, made):
+    # Admin > Flavors > Create Flavor
+    assert 'dash.tiny' in ' '.join(flow.submit('/admin/flavors/create/', {
+        'name': 'dash.tiny', 'flavor_id': 'auto', 'vcpus': '1', 'memory_mb': '128',
+        'disk_gb': '1', 'eph_gb': '0', 'swap_mb': '0'}))
+    flavor = sdk.compute.find_flavor('dash.tiny')
+    assert (flavor.vcpus, flavor.ram, flavor.disk) == (1, 128, 1)
+    made['flavor'] = flavor
+    assert 'dash.tiny' in flow.text()
+
+    # Admin > Hypervisors: the compute hosts Compute reports
+    flow.open('/admin/hypervisors/')
+    hypervisors = list(sdk.compute.hypervisors())
+    assert hypervisors
+    for hypervisor in hypervisors:
+        assert hypervisor.name in flow.text()
+
+    # Admin > System Information: the catalog, Compute's services, the
+    # network agents, Block Storage's services
+    flow.open('/admin/info/')
+    assert 'glance' in flow.text() and 'nova' in flow.text()
+    for tab, host in (('nova_services', sdk.compute.services()),
+                      ('cinder_services', sdk.block_storage.services())):
+        flow.open('/admin/info/?tab=system_info__%s' % tab)
+        for service in host:
+            assert service.host in flow.text(), (tab, service.host)
+    flow.open('/admin/info/?tab=system_info__network_agents')
+    for agent in sdk.network.agents():
+        assert agent.host in flow.text()
+
+    # Admin > Defaults: Update Defaults, seen by Compute and Block Storage
+    flow.open('/admin/defaults/')
+    flow.submit('/admin/defaults/update_defaults', {'instances': '17', 'volumes': '13'})
+    assert sdk.compute.get_quota_set_defaults(sdk.current_project_id).instances == 17
+    assert sdk.block_storage.get_quota_set_defaults(sdk.current_project_id).volumes == 13
+    flow.open('/admin/defaults/')
+    assert '17' in flow.text()
+
+
+def test_identity_projects_quotas_users_groups_roles_credentials(flow, sdk, cloud, made):
+    # Identity > Projects > Create Project, then Modify Quotas
+    flow.submit('/identity/create', {'name': 'dash-project', 'description': 'made in Horizon'})
+    project = sdk.identity.find_project('dash-project')
+    assert project.description == 'made in Horizon'
+    flow.submit('/identity/%s/update_quotas/' % project.id,
+                {'instances': '7', 'cores': '9', 'volumes': '5', 'network': '4'})
+    assert sdk.compute.get_quota_set(project.id).instances == 7
+    assert sdk.compute.get_quota_set(project.id).cores == 9
+    assert sdk.block_storage.get_quota_set(project.id).volumes == 5
+    assert sdk.network.get_quota(project.id).networks == 4
+    flow.open('/identity/')
+    assert 'dash-project' in flow.text()
+
+    # Roles (an Angular panel) > Create Role
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    flow.open('/identity/roles/')
+    flow.wait.until(ec.element_to_be_clickable(
+        (By.XPATH, '//button[normalize-space()="Create Role"]'))).click()
+    _type(flow, '.modal-dialog input[name="name"]', 'dash-role')
+    _modal_confirm(flow)
+    _until(lambda: sdk.identity.find_role('dash-role') is not None)
+    role = sdk.identity.find_role('dash-role')
+    assert role is not None
+
+    # Users > Create User, a member of the new project with the new role
+    flow.submit('/identity/users/create/', {
+        'name': 'dash-user', 'email': 'dash@example.com', 'password': 'Dash-pass-123',
+        'confirm_password': 'Dash-pass-123', 'project': project.id, 'role_id': role.id})
+    user = sdk.identity.find_user('dash-user')
+    assert user.email == 'dash@example.com'
+    assignments = list(sdk.identity.role_assignments(user_id=user.id, scope_project_id=project.id))
+    assert [a.role['id'] for a in assignments] == [role.id]
+    flow.open('/identity/users/')
+    assert 'dash-user' in flow.text()
+
+    # Groups > Create Group, then Add Users
+    flow.submit('/identity/groups/create', {'name': 'dash-group', 'description': 'from Horizon'})
+    group = sdk.identity.find_group('dash-group')
+    flow.open('/identity/groups/%s/add_members/' % group.id)
+    flow.table_action('group_non_members', [user.id], 'add')
+    assert [u.id for u in sdk.identity.group_users(group)] == [user.id]
+
+    # Application Credentials > Create: its secret, shown once, works
+    flow.submit('/identity/application_credentials/create/', {
+        'name': 'dash-cred', 'description': 'for a script'})
+    secret = flow.find('[name="app_cred_secret"]').get_attribute('value')
+    cred_id = flow.find('[name="app_cred_id"]').get_attribute('value')
+    from keystoneauth1 import session as ks_session
+    from keystoneauth1.identity import v3
+    auth = v3.ApplicationCredential(auth_url=cloud.url + '/identity/v3',
+                                    application_credential_id=cred_id,
+                                    application_credential_secret=secret)
+    assert ks_session.Session(auth=auth).get_token()
+    made['project'] = project
+
+
+def test_networking_network_router_security_group_floating_ip(flow, sdk, made):
+    # The provider network an admin makes once, for routers and floating IPs.
+    public = sdk.network.create_network(name='dash-public', is_router_external=True)
+    sdk.network.create_subnet(network_id=public.id, cidr='203.0.113.0/24', ip_version=4,
+                              name='dash-public-subnet')
+
+    # Project > Network > Networks > Create Network, with its subnet
+    flow.submit('/project/networks/create', {
+        'net_name': 'dash-net', 'with_subnet': True, 'subnet_name': 'dash-subnet',
+        'cidr': '10.20.0.0/24', 'ip_version': '4', 'gateway_ip': '', 'enable_dhcp': True})
+    network = sdk.network.find_network('dash-net')
+    [subnet] = list(sdk.network.subnets(network_id=network.id))
+    assert (subnet.name, subnet.cidr, subnet.gateway_ip) == ('dash-subnet', '10.20.0.0/24',
+                                                              '10.20.0.1')
+    flow.open('/project/networks/%s/detail?tab=network_tabs__subnets_tab' % network.id)
+    assert 'dash-subnet' in flow.text() and '10.20.0.0/24' in flow.text()
+
+    # Routers > Create Router with the gateway, then Add Interface
+    flow.submit('/project/routers/create/', {'name': 'dash-router',
+                                            'external_network': public.id})
+    router = sdk.network.find_router('dash-router')
+    assert router.external_gateway_info['network_id'] == public.id
+    flow.submit('/project/routers/%s/addinterface' % router.id, {'subnet_id': subnet.id})
+    ports = list(sdk.network.ports(device_id=router.id, network_id=network.id))
+    assert [p.fixed_ips[0]['ip_address'] for p in ports] == ['10.20.0.1']
+    flow.open('/project/network_topology/')
+
+    # Security Groups > Create Security Group, then Add Rule (SSH)
+    flow.submit('/project/security_groups/create/', {'name': 'dash-sg',
+                                                    'description': 'ssh in'})
+    group = sdk.network.find_security_group('dash-sg')
+    flow.submit('/project/security_groups/%s/add_rule/' % group.id, {
+        'rule_menu': 'tcp', 'direction': 'ingress', 'port_or_range': 'port', 'port': '22',
+        'remote': 'cidr', 'cidr': '0.0.0.0/0'})
+    rules = [(r.protocol, r.port_range_min, r.port_range_max, r.remote_ip_prefix)
+             for r in sdk.network.security_group_rules(security_group_id=group.id)
+             if r.direction == 'ingress']
+    assert ('tcp', 22, 22, '0.0.0.0/0') in rules
+
+    # Floating IPs > Allocate IP To Project
+    flow.submit('/project/floating_ips/allocate/', {'pool': public.id})
+    [fip] = list(sdk.network.ips(floating_network_id=public.id))
+    assert fip.floating_ip_address.startswith('203.0.113.')
+    made.update(network=network, subnet=subnet, router=router, public=public,
+                security_group=group, floating_ip=fip)
+
+
+def _launch(flow, name, image, flavor, network, keypair):
+    """Project > Compute > Instances > Launch Instance: the Angular wizard."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    flow.open('/project/instances/')
+    flow.driver.find_element(By.LINK_TEXT, 'Launch Instance').click()
+    wizard = flow.wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, 'wizard')))
+    flow.wait.until(ec.visibility_of_element_located((By.ID, 'name'))).send_keys(name)
+    nav = flow.find('div.wizard-nav', wizard)
+
+    def step(title, form, choice):
+        nav.find_element(By.LINK_TEXT, title).click()
+        table = flow.wait.until(ec.visibility_of_element_located(
+            (By.CSS_SELECTOR, 'ng-include[ng-form=%s]' % form)))
+        if choice is None:
+            return table
+        row = './/*[normalize-space(text())="%s"]/ancestor::tr' % choice
+        flow.wait.until(lambda d: table.find_elements(By.XPATH, row))
+        allocate = table.find_elements(By.XPATH, row + '//*[contains(@class, "fa-arrow-up")]')
+        if allocate:
+            allocate[0].click()
+        table.find_element(By.XPATH, row + '//*[contains(@class, "fa-arrow-down")]')
+        return table
+
+    source = step('Source', 'launchInstanceSourceForm', None)
+    no_volume = source.find_elements(By.XPATH, './/*[@id="vol-create"][normalize-space()="No"]')
+    if no_volume:
+        no_volume[0].click()
+    step('Source', 'launchInstanceSourceForm', image)
+    step('Flavor', 'launchInstanceFlavorForm', flavor)
+    step('Networks', 'launchInstanceNetworkForm', network)
+    step('Key Pair', 'launchInstanceKeypairForm', keypair)
+    wizard.find_element(By.CSS_SELECTOR, 'button.btn-primary.finish').click()
+    flow.wait.until(ec.invisibility_of_element_located((By.CSS_SELECTOR, 'wizard')))
+
+
+def test_compute_launch_console_log_reboot_snapshot(flow, sdk, made, tmp_path):
+    image = sdk.image.create_image(name='dash-guest', disk_format='raw',
+                                   container_format='bare', data=b'\0' * 65536,
+                                   visibility='public')
+    # Key Pairs > Import Public Key
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    public_key = ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+    flow.submit('/project/key_pairs/import/', {'name': 'dash-key', 'key_type': 'ssh',
+                                              'public_key': public_key})
+    assert sdk.compute.get_keypair('dash-key').public_key.strip() == public_key
+    _launch(flow, 'dash-server', 'dash-guest', made['flavor'].name, 'dash-net', 'dash-key')
+    server = _until(lambda: (lambda s: s and s.status in ('ACTIVE', 'ERROR') and s)(
+        sdk.compute.find_server('dash-server')))
+    server = sdk.compute.get_server(server.id)
+    assert server.status == 'ACTIVE', server.fault
+    assert server.key_name == 'dash-key'
+    assert made['flavor'].name == server.flavor.get('original_name') or \
+        made['flavor'].id == server.flavor.get('id')
+    assert list(server.addresses) == ['dash-net']
+    made['server'] = server
+
+    flow.open('/project/instances/')
+    row = flow.find('tr[data-object-id="%s"]' % server.id)
+    assert 'Active' in row.text and 'dash.tiny' in row.text
+
+    # Instance details > Log: what Compute has of its console
+    log = sdk.compute.get_server_console_output(server)['output']
+    flow.open('/project/instances/%s/?tab=instance_details__log' % server.id)
+    page_log = flow.find('pre.logs').text
+    assert page_log.strip() and page_log.strip() in log
+
+    # Soft Reboot Instance
+    flow.open('/project/instances/')
+    flow.row_action('instances', server.id, 'soft_reboot')
+    _until(lambda: sdk.compute.get_server(server.id).status == 'ACTIVE')
+    actions = [a.action for a in sdk.compute.server_actions(server)]
+    assert 'reboot' in actions
+
+    # Create Snapshot: an image of the server, in the Image API
+    flow.submit('/project/images/%s/create/' % server.id, {'name': 'dash-snapshot'})
+    snapshot = _until(lambda: (lambda i: i and i.status == 'active' and i)(
+        sdk.image.find_image('dash-snapshot')))
+    assert sdk.image.get('/images/%s' % snapshot.id).json()['instance_uuid'] == server.id
+    made['snapshot'] = snapshot
+
+
+def test_volumes_create_attach_snapshot_detach_delete(flow, sdk, made):
+    server = made['server']
+    flow.submit('/project/volumes/create/', {'name': 'dash-volume', 'size': '1',
+                                            'description': 'from Horizon'})
+    volume = sdk.block_storage.find_volume('dash-volume')
+    sdk.block_storage.wait_for_status(volume, 'available', wait=120)
+
+    # Manage Attachments > Attach Volume
+    flow.submit('/project/volumes/%s/attach/' % volume.id, {'instance': server.id})
+    volume = sdk.block_storage.wait_for_status(volume, 'in-use', wait=120)
+    assert [a['server_id'] for a in volume.attachments] == [server.id]
+    flow.open('/project/volumes/')
+    assert 'dash-server' in flow.find('tr[data-object-id="%s"]' % volume.id).text
+
+    # Create Snapshot (of the attached volume)
+    flow.submit('/project/volumes/%s/create_snapshot/' % volume.id, {'name': 'dash-vsnap'})
+    snapshot = sdk.block_storage.find_snapshot('dash-vsnap')
+    sdk.block_storage.wait_for_status(snapshot, 'available', wait=120)
+    assert snapshot.volume_id == volume.id
+
+    # Instance > Detach Volume
+    flow.submit('/project/instances/%s/detach_volume/' % server.id, {'volume': volume.id})
+    sdk.block_storage.wait_for_status(volume, 'available', wait=120)
+
+    # Delete the snapshot, then the volume
+    flow.open('/project/snapshots/')
+    flow.row_action('volume_snapshots', snapshot.id, 'delete')
+    sdk.block_storage.wait_for_delete(snapshot, wait=120)
+    flow.open('/project/volumes/')
+    flow.row_action('volumes', volume.id, 'delete')
+    sdk.block_storage.wait_for_delete(volume, wait=120)
+
+
+def test_floating_ip_associate_then_delete_the_instance(flow, sdk, made):
+    server, fip = made['server'], made['floating_ip']
+    [port] = list(sdk.network.ports(device_id=server.id))
+    path = '/project/floating_ips/associate/?ip_id=%s' % fip.id
+    targets = flow.options(path, 'port_id')
+    [target] = [v for v in targets if v.startswith(port.id)]
+    flow.submit(path, {'ip_id': fip.id, 'port_id': target})
+    fip = sdk.network.get_ip(fip.id)
+    assert fip.port_id == port.id
+    assert fip.fixed_ip_address == port.fixed_ips[0]['ip_address']
+    flow.open('/project/floating_ips/')
+    assert 'dash-server' in flow.find('tr[data-object-id="%s"]' % fip.id).text
+
+    # Delete Instance
+    flow.open('/project/instances/')
+    flow.row_action('instances', server.id, 'delete')
+    _until(lambda: sdk.compute.find_server(server.id) is None)
+    assert sdk.network.get_ip(fip.id).port_id is None
+
+
+def _browser_session(flow):
+    """requests with the browser's cookies: its Horizon session."""
+    http = requests.Session()
+    for cookie in flow.driver.get_cookies():
+        http.cookies.set(cookie['name'], cookie['value'], path=cookie['path'])
+    return http
+
+
+def _toast(flow, text):
+    from selenium.webdriver.common.by import By
+    flow.wait.until(lambda d: any(text in t.text for t in d.find_elements(
+        By.CSS_SELECTOR, '.toast-container .alert, .alert')))
+
+
+def _type(flow, css, text):
+    """Type into an Angular field, and wait for its checks to accept it."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    field = flow.wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, css)))
+    field.send_keys(text)
+    flow.wait.until(lambda d: field.get_attribute('value') == text and 'ng-valid' in
+                    field.get_attribute('class').split())
+
+
+def _modal_confirm(flow):
+    """The dialog's OK, once its fields are checked: while Angular's checks
+    (e.g. "does this name exist?") are pending, the model has no value yet,
+    and Horizon would send 'undefined'."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    flow.wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, '.modal-dialog .ng-pending'))
+    flow.wait.until(ec.element_to_be_clickable((
+        By.CSS_SELECTOR, '.modal-dialog .modal-footer .btn-primary, '
+                         '.modal-dialog .modal-footer .btn-danger'))).click()
+
+
+def test_object_store_container_upload_download_delete(flow, sdk, cloud, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    flow.open('/project/containers/')
+    flow.find('button[ng-click="cc.createContainer()"]').click()
+    _type(flow, '.modal-dialog input[name="name"]', 'dash-container')
+    _modal_confirm(flow)
+    _toast(flow, 'Container dash-container created.')
+    assert sdk.object_store.get_container_metadata('dash-container').name == 'dash-container'
+
+    # Into the container, Upload File
+    flow.open('/project/containers/container/dash-container')
+    data = os.urandom(3000)
+    upload = tmp_path / 'report.bin'
+    upload.write_bytes(data)
+    flow.wait.until(ec.element_to_be_clickable(
+        (By.XPATH, '//button[.//span[contains(@class, "fa-upload")]]'))).click()
+    flow.wait.until(ec.presence_of_element_located((By.ID, 'id_object_file'))).send_keys(
+        str(upload))
+    name = flow.find('.modal-dialog #id_name')
+    flow.wait.until(lambda d: name.get_attribute('value') == 'report.bin' and 'ng-valid' in
+                    name.get_attribute('class').split())
+    _modal_confirm(flow)
+    _toast(flow, 'File report.bin uploaded.')
+    assert sdk.object_store.download_object('report.bin', container='dash-container') == data
+    row = flow.wait.until(ec.presence_of_element_located(
+        (By.XPATH, '//tr[.//*[normalize-space(text())="report.bin"]]')))
+    assert '2.9 KB' in row.text or '3 KB' in row.text or '3000' in row.text, row.text
+
+    # Download, as the browser does (its session's cookies)
+    got = _browser_session(flow).get(cloud.url + '/dashboard/api/swift/containers/dash-container/object/report.bin',
+                   timeout=60)
+    assert got.status_code == 200 and got.content == data
+
+    # Delete the object (its row's menu), then the container
+    row.find_element(By.CSS_SELECTOR, '.dropdown-toggle').click()
+    row.find_element(By.XPATH, './/a[normalize-space()="Delete"]').click()
+    _modal_confirm(flow)
+    _until(lambda: not list(sdk.object_store.objects('dash-container')))
+    flow.open('/project/containers/container/dash-container')
+    flow.wait.until(ec.element_to_be_clickable(
+        (By.CSS_SELECTOR, '.hz-container-delete-icon'))).click()
+    _modal_confirm(flow)
+    _toast(flow, 'Container dash-container deleted.')
+    assert 'dash-container' not in [c.name for c in sdk.object_store.containers()]
+
+
+def test_images_metadata_definitions_are_seeded(flow, sdk):
+    """The Image API's catalog of metadata definitions starts with the
+    standard set, and the Images page (which lists them) works."""
+    namespaces = {n.namespace: n for n in sdk.image.metadef_namespaces()}
+    for_images = [name for name, n in namespaces.items()
+                  if 'OS::Glance::Image' in [a['name'] for a in n.resource_type_associations or []]]
+    assert for_images, namespaces
+    flow.open('/admin/metadata_defs/')
+    for namespace in namespaces.values():
+        assert namespace.display_name in flow.text()
+    # What the Update Metadata dialogs and Launch Instance ask Horizon for,
+    # by resource type; a type with none is an empty list, not an error.
+    http = _browser_session(flow)
+    for resource_type, expected in (('OS::Glance::Image', set(for_images)),
+                                    ('OS::Nova::Server', {'OS::Compute::ServerPurpose'}),
+                                    ('OS::Trove::Instance', set())):
+        resp = http.get(flow.base + '/api/glance/metadefs/namespaces/', timeout=60,
+                        params={'resource_type': resource_type},
+                        headers={'X-Requested-With': 'XMLHttpRequest'})
+        assert resp.status_code == 200, (resource_type, resp.text)
+        assert {n['namespace'] for n in resp.json()['items']} == expected
+
+
+def test_an_upload_the_image_api_refuses_reaches_the_user(flow, sdk, tmp_path):
+    """Images > Create Image with a file whose bytes are not the format
+    chosen: the Image API's 400 is shown, and no image is left queued."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    not_qcow2 = tmp_path / 'plain.qcow2'
+    not_qcow2.write_bytes(b'just some bytes, not a qcow2 header' * 100)
+    before = {i.id for i in sdk.image.images()}
+    flow.open('/project/images/')
+    flow.wait.until(ec.element_to_be_clickable(
+        (By.XPATH, '//button[normalize-space()="Create Image"]'))).click()
+    flow.wait.until(ec.visibility_of_element_located((By.ID, 'imageForm-name'))).send_keys(
+        'refused-image')
+    flow.find('input[name="image_file"]').send_keys(str(not_qcow2))
+    flow.set_field(flow.find('#imageForm-format'), Label('QCOW2'))
+    flow.find('button.btn-primary.finish').click()
+    _toast(flow, 'refused the upload')
+    assert {i.id for i in sdk.image.images()} == before
+
+
+def test_landing_page_works_without_compute(cloud, sdk, tmp_path):
+    """A cloud whose catalog has no Compute still lands, after log-in, on a
+    page that works (Horizon's Overview panels need Compute), and so does
+    the Admin dashboard."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    compute = sdk.identity.find_service('nova')
+    sdk.identity.update_service(compute, is_enabled=False)
+    driver = _chrome()
+    try:
+        driver.get(cloud.url + '/dashboard/')
+        driver.find_element(By.ID, 'id_username').send_keys('admin')
+        driver.find_element(By.ID, 'id_password').send_keys(ADMIN_PASSWORD)
+        driver.find_element(By.ID, 'loginBtn').click()
+        WebDriverWait = __import__('selenium.webdriver.support.ui', fromlist=['x']).WebDriverWait
+        WebDriverWait(driver, 60).until(ec.url_contains('/dashboard/project/'))
+        landed = driver.current_url
+        assert landed != cloud.url + '/dashboard/project/', landed
+        assert 'not authorized' not in driver.page_source.lower()
+        assert driver.find_elements(By.CSS_SELECTOR, 'table, .hz-page-header, .page-header')
+        driver.get(cloud.url + '/dashboard/admin/')
+        assert driver.current_url != cloud.url + '/dashboard/admin/'
+        assert 'not authorized' not in driver.page_source.lower()
+    except Exception:
+        driver.save_screenshot(str(tmp_path / 'landing.png'))
+        print('screenshot: %s' % (tmp_path / 'landing.png'))
+        raise
+    finally:
+        driver.quit()
+        sdk.identity.update_service(compute, is_enabled=True)

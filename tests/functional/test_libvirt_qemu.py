@@ -233,6 +233,43 @@ def test_assisted_snapshot_of_a_file_volume_moves_the_guest_onto_the_new_file(
         drv.detach_volume(None, info, inst, '/dev/vdf')
 
 
+def test_swap_volume_copies_the_running_guests_volume_onto_the_new_one(drv, guest, sandbox):
+    """Block Storage's migration of an attached volume: the guest's disk is
+    copied live onto the new (existing, same-sized) volume, which it uses
+    from then on, in the running guest and in its definition."""
+    inst = guest['inst']
+    folder = os.path.join(sandbox.top, 'volumes-swap')      # where QEMU may open files
+    os.makedirs(folder, mode=0o777)
+    old_path, new_path = os.path.join(folder, 'old.raw'), os.path.join(folder, 'new.raw')
+    for path, head in ((old_path, b'CSVOL-SWAP-OLD'), (new_path, b'')):
+        with open(path, 'wb') as f:
+            f.write(head)
+            f.truncate(32 << 20)
+        os.chmod(path, 0o666)
+
+    def info(path, volume_id):
+        return {'driver_volume_type': 'local', 'data': {
+            'device_path': path, 'format': 'raw', 'volume_id': volume_id,
+            'access_mode': 'rw'}}
+    before = len(drv.get_console_output(None, inst))
+    drv.attach_volume(None, info(old_path, 'vol-old'), inst, '/dev/vdg')
+    wait_console(drv, inst, 'disk-added', since=before)
+    dom = drv._host.lookup(inst.uuid)
+    try:
+        drv.swap_volume(None, info(old_path, 'vol-old'), info(new_path, 'vol-new'), inst,
+                        '/dev/vdg', 0)
+        with open(new_path, 'rb') as f:
+            assert f.read(14) == b'CSVOL-SWAP-OLD'          # the data came along
+        for flags in (0, 2):                                # live, then the definition
+            vdg = config.disk_targets(config.parse(dom.XMLDesc(flags)))['vdg']
+            assert vdg.find('source').get('file') == new_path
+        # the running guest's device keeps its serial until it boots again
+        assert vdg.findtext('serial') == 'vol-new'
+        assert drv.get_info(inst)['power_state'] == driver.RUNNING
+    finally:
+        drv.detach_volume(None, info(new_path, 'vol-new'), inst, '/dev/vdg')
+
+
 def test_the_vnc_console_speaks_rfb(drv, guest, sandbox):
     """The address the console proxy connects to is the guest's VNC server."""
     where = drv.get_vnc_console(None, guest['inst'])

@@ -18,6 +18,7 @@ import time
 import pytest
 
 from cloudstack.network.drivers.linuxbridge import LinuxBridgeDriver
+from cloudstack.network.drivers.linuxbridge import bridge_table
 from cloudstack.network.drivers.linuxbridge import plan as planner
 from cloudstack.network.drivers.linuxbridge import processes
 from tests.functional import netbed
@@ -85,7 +86,7 @@ def driver(bed, host, use_worker=False, **settings):
 
 def traces(bed, host):
     """What the driver of `host` left: its namespaces, bridges and VXLANs,
-    chains, ipsets and live daemons."""
+    chains, ipsets, nftables tables and live daemons."""
     ns = bed.ns(host)
     links = [n for n in bed.nl.links(ns) if n.startswith(('brq', 'vxlan-'))]
     namespaces = [n for n in bed.nl.namespaces() if n.startswith(ns + '-')]
@@ -95,10 +96,11 @@ def traces(bed, host):
         chains += re.findall(r'^[:-].*\bcs-\S+', text, re.M)
     sets = [s for s in bed.run(ns, ['ipset', 'list', '-n'], check=True).stdout.split()
             if s.startswith('cs')]
+    tables = [t for t in bridge_table.tables(ns) if t.startswith('cs')]
     daemons = [p for p in netbed.daemon_pidfiles(os.path.join(bed.state_root, host))
                if processes.running(p)[0]]
     return {k: v for k, v in dict(links=links, namespaces=namespaces, chains=chains, ipsets=sets,
-                                  daemons=daemons).items() if v}
+                                  tables=tables, daemons=daemons).items() if v}
 
 
 def two_hosts(bed, metadata):

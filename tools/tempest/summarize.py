@@ -21,7 +21,8 @@ OUTCOME = {'success': 'passed', 'xfail': 'passed', 'skip': 'skipped'}  # anythin
 
 
 def name_of(test_id):
-    return test_id.split('[', 1)[0]
+    """The id without its [attributes]; a scenario's (name) stays."""
+    return re.sub(r'\[[^\]]*\]', '', test_id)
 
 
 def service_of(test_id):

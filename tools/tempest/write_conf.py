@@ -201,6 +201,22 @@ def volume_backends(cloud, conf, url, swift):
         'backup': str(swift).lower(), 'extend_attached_volume': 'false'})
 
 
+def multiattach_type(cloud, conf, url):
+    """A volume type of multiattach volumes for Compute's multiattach tests
+    (made when the cloud has none, as devstack does)."""
+    types = (cloud.get(url + '/types') or {}).get('volume_types', [])
+    name = next((t['name'] for t in types if (t.get('extra_specs') or {}).get(
+        'multiattach') == '<is> True'), None)
+    if name is None:
+        status, _, body = cloud.request('POST', url + '/types', {'volume_type': {
+            'name': 'multiattach', 'extra_specs': {'multiattach': '<is> True'}}})
+        if status != 200:
+            log('could not create a multiattach volume type: %s %s' % (status, body))
+            return
+        name = body['volume_type']['name']
+    conf['volume']['volume_type_multiattach'] = name
+
+
 def build(cloud, workspace):
     conf = configparser.ConfigParser(interpolation=None)
     for section in ('DEFAULT', 'oslo_concurrency', 'auth', 'identity', 'identity-feature-enabled',
@@ -254,6 +270,7 @@ def build(cloud, workspace):
         if aliases is not None:
             conf['volume-feature-enabled']['api_extensions'] = aliases
         volume_backends(cloud, conf, url, 'swift' in found)
+        multiattach_type(cloud, conf, url)
         if 'glance' in found and 'nova' not in found:
             image_and_flavor(cloud, conf, found['glance'][1], None)
     if 'neutron' in found:

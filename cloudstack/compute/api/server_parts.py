@@ -348,7 +348,8 @@ class VolumeAttachments(Part):
         volume_api.require()
         bdm = self.manager.attach_volume(req.context, server_id, body['volumeId'],
                                          body.get('device'), body.get('tag'),
-                                         body.get('delete_on_termination', False))
+                                         body.get('delete_on_termination', False),
+                                         multiattach=common.at_least(req, '2.60'))
         rec = self.manager.get_server(req.context, server_id)
         out = self._view(req, rec, bdm)
         out.pop('bdm_uuid', None)
@@ -357,23 +358,44 @@ class VolumeAttachments(Part):
         return {'volumeAttachment': out}
 
     def update(self, req, server_id, volume_id):
-        rec = self.server(req, server_id, P + 'os-volumes-attachments:update')
+        """Before 2.85 a PUT is always a swap; from 2.85 it updates the
+        attachment (delete_on_termination), and swaps when volumeId differs."""
+        rec = self.manager.get_server(req.context, server_id)
+        props = {'volumeId': common.UUID}
+        if common.at_least(req, '2.85'):
+            props.update({'device': {'type': ['string', 'null']}, 'id': {'type': 'string'},
+                          'serverId': {'type': 'string'}, 'tag': {'type': 'string'},
+                          'delete_on_termination': {'type': 'boolean'}})
         body = common.body(req, {'type': 'object', 'properties': {'volumeAttachment': {
-            'type': 'object', 'properties': {'volumeId': common.UUID,
-                                             'device': {'type': ['string', 'null']},
-                                             'id': {'type': 'string'},
-                                             'serverId': {'type': 'string'},
-                                             'tag': {'type': 'string'},
-                                             'delete_on_termination': {'type': 'boolean'}},
-            'required': ['volumeId'], 'additionalProperties': False}},
-            'required': ['volumeAttachment'], 'additionalProperties': False})
-        new = body['volumeAttachment']['volumeId']
-        if new != volume_id:
-            common.authorize(req, P + 'os-volumes-attachments:swap', rec['project_id'],
+            'type': 'object', 'properties': props, 'required': ['volumeId'],
+            'additionalProperties': False}}, 'required': ['volumeAttachment'],
+            'additionalProperties': False})['volumeAttachment']
+        new = body['volumeId']
+        only_swap = not common.at_least(req, '2.85')
+        if only_swap or new != volume_id:
+            common.authorize(req, P + 'os-volumes-attachments:swap')
+        else:
+            common.authorize(req, P + 'os-volumes-attachments:update', rec['project_id'],
                              rec['user_id'])
         volume_api.require()
-        self.manager.swap_volume(req.context, server_id, volume_id, new)
+        if not only_swap:
+            self._update_attachment(req, rec, volume_id, body)
+        if only_swap or new != volume_id:
+            self.manager.swap_volume(req.context, server_id, volume_id, new)
         return webob.Response(status=202, content_type=None)
+
+    def _update_attachment(self, req, rec, volume_id, body):
+        bdm = next((b for b in self._attached(rec) if b['volume_id'] == volume_id), None)
+        if bdm is None:
+            raise exception.NotFound('Volume %s is not attached to the server.' % volume_id)
+        for key, current in (('id', volume_id), ('serverId', rec['uuid']),
+                             ('device', bdm['device_name']), ('tag', bdm['tag'])):
+            if key in body and body[key] != current:
+                raise exception.BadRequest('The %s property is not mutable' % key)
+        if 'delete_on_termination' in body:
+            self.manager.update_volume_attachment(
+                req.context, rec['uuid'], volume_id,
+                delete_on_termination=body['delete_on_termination'])
 
     def delete(self, req, server_id, volume_id):
         rec = self.server(req, server_id, P + 'os-volumes-attachments:delete')

@@ -428,7 +428,8 @@ class Servers:
             if dest == 'volume':
                 volume_api.require()
                 if source == 'volume':
-                    volume_api.check_attachable(req.context, ident, boot=boot_index == 0)
+                    volume_api.check_attachable(req.context, ident, boot=boot_index == 0,
+                                                multiattach=common.at_least(req, '2.60'))
             out.append(entry)
         return out
 

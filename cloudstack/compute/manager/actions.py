@@ -20,6 +20,8 @@ RUNNING = (states.ACTIVE,)
 _VOLUME_STATES = (states.ACTIVE, states.PAUSED_VM, states.STOPPED, states.SUSPENDED_VM,
                   states.RESIZED, states.SOFT_DELETED, states.SHELVED,
                   states.SHELVED_OFFLOADED)
+# Nova's swap_volume states
+_SWAP_STATES = (states.ACTIVE, states.PAUSED_VM, states.RESIZED)
 _ON_HOST = (states.ACTIVE, states.STOPPED, states.PAUSED_VM, states.SUSPENDED_VM,
             states.RESCUED, states.RESIZED, states.ERROR, states.SHELVED)
 
@@ -518,9 +520,10 @@ class ServerActions:
     # Volumes --------------------------------------------------------------------------
 
     def attach_volume(self, ctx, uuid, volume_id, device=None, tag=None,
-                      delete_on_termination=False):
+                      delete_on_termination=False, multiattach=False):
         """Reserve the volume and record the mapping now; the server's host
-        attaches it. Returns the mapping."""
+        attaches it. Returns the mapping. `multiattach`: whether the request
+        may attach a multiattach volume (from 2.60)."""
         from cloudstack.compute import volume_api
         allowed = _VOLUME_STATES
         with self.read() as s:
@@ -532,8 +535,13 @@ class ServerActions:
                 raise exception.BadRequest('Invalid volume: volume %s already attached'
                                            % volume_id)
             used = [b.device_name for b in bdms] + [inst.root_device_name or '/dev/vda']
-        volume_api.check_attachable(ctx, volume_id)
-        attachment = volume_api.manager().attachment_create(ctx, volume_id, uuid)
+            shelved = inst.vm_state == states.SHELVED_OFFLOADED
+        volume = volume_api.check_attachable(ctx, volume_id, multiattach=multiattach)
+        if volume.get('multiattach') and shelved:
+            raise exception.BadRequest('Attaching multiattach volumes is not supported for '
+                                       'shelved-offloaded instances.')
+        attachment = volume_api.manager().attachment_create(
+            ctx, volume_id, uuid, mode=volume_api.attach_mode(volume))
         try:
             with self.write() as s:
                 inst = self.instance_row(s, ctx, uuid, lock=True)
@@ -562,6 +570,17 @@ class ServerActions:
         except Exception:
             volume_api.manager().attachment_delete(ctx, attachment['id'])
             raise
+
+    def update_volume_attachment(self, ctx, uuid, volume_id, delete_on_termination):
+        with self.write() as s:
+            inst = self.instance_row(s, ctx, uuid, lock=True)
+            bdm = s.scalars(sa.select(models.BlockDeviceMapping).where(
+                models.BlockDeviceMapping.instance_id == inst.id,
+                models.BlockDeviceMapping.volume_id == volume_id)).first()
+            if bdm is None:
+                raise exception.NotFound('Volume %s is not attached to the server.'
+                                         % volume_id)
+            bdm.delete_on_termination = bool(delete_on_termination)
 
     def detach_volume(self, ctx, uuid, volume_id):
         with self.write() as s:
@@ -639,14 +658,66 @@ class ServerActions:
                       'delete_info': delete_info}, inst.host, inst.uuid)
 
     def swap_volume(self, ctx, uuid, old_volume_id, new_volume_id):
-        """Not supported; what Nova checks first still answers as Nova does."""
+        """Move the server from one volume to another, as Nova does for
+        Block Storage's migration of an attached volume: only a volume Block
+        Storage is migrating may be swapped (Nova's 409 otherwise). The new
+        volume is reserved for the server here; its host copies the data and
+        tells Block Storage (migrate_volume_completion)."""
+        vm = volume_api.manager()
+        pctx = volume_api.service_context(ctx)
+        try:
+            old = vm.get_volume(pctx, old_volume_id)
+        except exception.NotFound:
+            raise exception.NotFound('Volume %s could not be found.' % old_volume_id)
+        if not old.get('migration_status'):
+            raise exception.Conflict('volume %s is not migrating; this API should only be '
+                                     'called by Block Storage' % old_volume_id)
+        try:
+            new = vm.get_volume(pctx, new_volume_id)
+        except exception.NotFound:
+            raise exception.BadRequest('Volume %s could not be found.' % new_volume_id)
         with self.read() as s:
             inst = self.instance_row(s, ctx, uuid)
-            attached = s.scalars(sa.select(models.BlockDeviceMapping.id).where(
+            self._check(inst, ctx, 'swap_volume', _SWAP_STATES)
+            bdm = s.scalars(sa.select(models.BlockDeviceMapping).where(
                 models.BlockDeviceMapping.instance_id == inst.id,
                 models.BlockDeviceMapping.volume_id == old_volume_id)).first()
-        if attached is None:
-            raise exception.NotFound('Volume %s is not attached to the server.'
-                                     % old_volume_id)
-        volume_api.check_attachable(ctx, new_volume_id)
-        raise exception.Conflict('Swapping volumes is not supported by this cloud.')
+            if bdm is None:
+                raise exception.NotFound('No volume Block Device Mapping with id %s.'
+                                         % old_volume_id)
+        if not any(a.get('instance') == uuid for a in old['attachments']):
+            raise exception.BadRequest('Invalid volume: Old volume is attached to a '
+                                       'different instance.')
+        if new['attach_status'] == 'attached':
+            raise exception.BadRequest('Invalid volume: New volume must be detached in '
+                                       'order to swap.')
+        if int(new['size']) < int(old['size']):
+            raise exception.BadRequest('Invalid volume: New volume must be the same size '
+                                       'or larger.')
+        try:
+            vm.begin_detaching(pctx, old_volume_id)
+        except exception.CloudstackError as exc:
+            raise exception.BadRequest('Invalid volume: %s' % exc)
+        new_attachment = None
+        try:
+            # the rest of the volume's read/write attachments would lose it
+            writers = [a for a in vm.get_volume(pctx, old_volume_id)['attachments']
+                       if a.get('attach_mode', 'rw') == 'rw']
+            if len(writers) > 1:
+                raise exception.BadRequest(
+                    'Swapping multi-attach volumes with more than one read/write '
+                    'attachment is not supported.')
+            new_attachment = vm.attachment_create(pctx, new_volume_id, uuid)
+            with self.write() as s:
+                inst = self.instance_row(s, ctx, uuid, lock=True)
+                self._check(inst, ctx, 'swap_volume', _SWAP_STATES)
+                self.record_action(s, ctx, inst, 'swap_volume')
+                rpc.cast(s, 'compute.server_action', {
+                    'uuid': uuid, 'action': 'swap_volume', 'old_volume_id': old_volume_id,
+                    'new_volume_id': new_volume_id,
+                    'new_attachment_id': new_attachment['id']}, inst.host, uuid)
+        except Exception:
+            vm.roll_detaching(pctx, old_volume_id)
+            if new_attachment is not None:
+                vm.attachment_delete(pctx, new_attachment['id'])
+            raise

@@ -240,6 +240,12 @@ class ComputeDriver(abc.ABC):
     def detach_volume(self, context, connection_info, instance, mountpoint):
         raise NotSupported()
 
+    def swap_volume(self, context, old_connection_info, new_connection_info, instance,
+                    mountpoint, resize_to):
+        """Copy the guest's disk at `mountpoint` onto the new volume and use it
+        from then on (resize_to: its size in GiB when larger, else 0)."""
+        raise NotSupported()
+
     def extend_volume(self, context, connection_info, instance, new_size):
         raise NotSupported()
 

@@ -12,7 +12,7 @@ import time
 
 from cloudstack import drivers
 from cloudstack.conf import CONF
-from cloudstack.compute.virt import driver
+from cloudstack.compute.virt import driver, fake_vnc
 
 
 # What the fake guest writes to its console when it starts.
@@ -26,12 +26,19 @@ BOOT_LOG = ['[    0.000000] Linux version 6.1.0-fake (cloudstack fake hypervisor
             '=== system information ===']
 
 
+def _record_volumes(record, block_device_info):
+    """The guest's volumes are those block_device_info maps (and those it had)."""
+    for bdm in (block_device_info or {}).get('block_device_mapping', []):
+        record['volumes'][bdm['mount_device']] = bdm.get('volume_id')
+
+
 class FakeDriver(driver.ComputeDriver):
 
     def __init__(self, host):
         super().__init__(host)
         self.state_dir = CONF.fake_driver.state_dir or os.path.join(
             CONF.data_dir, 'fake-virt', host)
+        self.vnc = fake_vnc.Consoles(CONF.fake_driver.vnc_listen)
 
     # State -----------------------------------------------------------------
 
@@ -115,12 +122,12 @@ class FakeDriver(driver.ComputeDriver):
             old = self._load(instance.uuid)
             record['console'] = old['console'] + record['console']
             record['volumes'] = old.get('volumes', {})
-        for bdm in (block_device_info or {}).get('block_device_mapping', []):
-            record['volumes'][bdm['mount_device']] = bdm.get('volume_id')
+        _record_volumes(record, block_device_info)
         self._save(record)
 
     def destroy(self, context, instance, network_info, block_device_info,
                 destroy_disks=True):
+        self.vnc.stop(instance.uuid)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self._path(instance.uuid))
 
@@ -190,6 +197,7 @@ class FakeDriver(driver.ComputeDriver):
                        'root_gb': flavor.root_gb,
                        'vifs': [v['id'] for v in network_info or []],
                        'power_state': driver.RUNNING if power_on else driver.SHUTDOWN})
+        _record_volumes(record, block_device_info)
         self._save(record)
 
     def confirm_migration(self, context, migration, instance, network_info):
@@ -199,9 +207,11 @@ class FakeDriver(driver.ComputeDriver):
     def finish_revert_migration(self, context, instance, network_info,
                                 block_device_info, power_on=True):
         flavor = instance.flavor
-        self._update(instance, vcpus=flavor.vcpus, memory_mb=flavor.memory_mb,
-                     root_gb=flavor.root_gb,
-                     power_state=driver.RUNNING if power_on else driver.SHUTDOWN)
+        record = self._update(instance, vcpus=flavor.vcpus, memory_mb=flavor.memory_mb,
+                              root_gb=flavor.root_gb,
+                              power_state=driver.RUNNING if power_on else driver.SHUTDOWN)
+        _record_volumes(record, block_device_info)
+        self._save(record)
 
     def live_migration(self, context, instance, dest_host, block_migration,
                        migrate_data=None):
@@ -226,6 +236,19 @@ class FakeDriver(driver.ComputeDriver):
             record = self._load(instance.uuid)
             record['volumes'].pop(mountpoint, None)
             self._save(record)
+
+    def swap_volume(self, context, old_connection_info, new_connection_info, instance,
+                    mountpoint, resize_to):
+        record = self._load(instance.uuid)
+        if mountpoint not in record['volumes']:
+            raise driver.NotSupported('No volume is attached at %s.' % mountpoint)
+        old = record['volumes'][mountpoint]
+        new = (new_connection_info.get('data') or {}).get('volume_id')
+        record['volumes'][mountpoint] = new
+        # the "copy" the fake does: what a test can check
+        record.setdefault('swaps', []).append({'mountpoint': mountpoint, 'old': old,
+                                               'new': new, 'resize_to': resize_to})
+        self._save(record)
 
     def extend_volume(self, context, connection_info, instance, new_size):
         self._load(instance.uuid)
@@ -263,8 +286,10 @@ class FakeDriver(driver.ComputeDriver):
         return ('\n'.join(self._load(instance.uuid)['console']) + '\n').encode()
 
     def get_vnc_console(self, context, instance):
-        self._load(instance.uuid)
-        raise driver.NotSupported('The fake hypervisor\'s guests have no VNC server.')
+        """A fake VNC server of the guest's (fake_vnc), in this process."""
+        record = self._load(instance.uuid)
+        host, port = self.vnc.address(instance.uuid, record.get('name') or instance.uuid)
+        return {'host': host, 'port': port, 'internal_access_path': None}
 
     def get_serial_console(self, context, instance):
         self._load(instance.uuid)

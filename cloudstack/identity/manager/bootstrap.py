@@ -13,6 +13,8 @@ SERVICES = [('identity', 'keystone', '/identity'), ('image', 'glance', '/image')
             ('object-store', 'swift', lambda: CONF.object_store.catalog_path),
             ('block-storage', 'cinder', '/volume/v3/%(tenant_id)s'),
             ('volumev3', 'cinderv3', '/volume/v3/%(tenant_id)s')]
+# Horizon, listed while this configuration serves it (cloudstack/dashboard/).
+DASHBOARD = ('dashboard', 'horizon', '/dashboard/')
 INTERFACES = ('public', 'internal', 'admin')
 
 # The global roles Keystone's bootstrap creates besides the admin role, and
@@ -35,6 +37,18 @@ def _ensure(session, model, by, **values):
 
 
 class Bootstrap:
+    @staticmethod
+    def _catalog(session):
+        from cloudstack import dashboard
+        if dashboard.served():
+            return SERVICES + [DASHBOARD]
+        stale = _one(session, models.Service, type=DASHBOARD[0], name=DASHBOARD[1])
+        if stale is not None:
+            session.execute(sa.delete(models.Endpoint).where(
+                models.Endpoint.service_id == stale.id))
+            session.delete(stale)
+        return SERVICES
+
     def bootstrap(self, password, username='admin', project_name='admin',
                   role_name='admin', region_id='RegionOne', public_url=None,
                   services=None):
@@ -78,7 +92,7 @@ class Bootstrap:
                                                'target_id': target, 'role_id': admin_role,
                                                'inherited': False})
             _ensure(s, models.Region, {'id': region_id})
-            for stype, name, path in services or SERVICES:
+            for stype, name, path in services or self._catalog(s):
                 path = path() if callable(path) else path
                 service = _ensure(s, models.Service, {'type': stype}, name=name)
                 for interface in INTERFACES:

@@ -419,7 +419,7 @@ class Tokens:
         # Domain-specific roles only count through the global roles they imply.
         roles = [{'id': r['id'], 'name': r['name']} for r in roles if not r.get('domain_id')]
         if not roles:
-            raise exception.Unauthorized('The user has no role on the requested scope.')
+            raise exception.Unauthorized(AUTH_FAILED)     # Keystone hides why
         return roles
 
     def token_catalog(self, token):

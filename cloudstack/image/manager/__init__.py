@@ -26,9 +26,9 @@ class Manager(base.Base,
 
 
 @task_queue.handler(TASK_HANDLER)
-def run_task(task_id):
+def run_task(task_id, auth_token=None):
     """The engine's entry: carry out image task `task_id` (at least once)."""
-    get().run_task(task_id)
+    get().run_task(task_id, auth_token)
 
 
 @task_queue.handler(CACHE_HANDLER)

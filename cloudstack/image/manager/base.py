@@ -25,7 +25,8 @@ STATUSES = ('queued', 'saving', 'active', 'killed', 'deleted', 'pending_delete',
             'deactivated', 'uploading', 'importing')
 MEMBER_STATUSES = ('pending', 'accepted', 'rejected')
 # Every import method this server knows; import_methods() says which are on.
-IMPORT_METHODS = ('glance-direct', 'web-download', 'copy-image')
+GLANCE_DOWNLOAD = 'glance-download'
+IMPORT_METHODS = ('glance-direct', 'web-download', 'copy-image', GLANCE_DOWNLOAD)
 TASK_TYPES = ('import',)
 TASK_STATUSES = ('pending', 'processing', 'success', 'failure')
 TASK_SORT_KEYS = ('created_at', 'updated_at', 'id', 'status', 'type', 'expires_at')

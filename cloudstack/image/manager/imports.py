@@ -1,11 +1,17 @@
-"""Interoperable import: glance-direct, web-download, copy-image."""
+"""Interoperable import: glance-direct, web-download, copy-image and
+glance-download (from the Image service of a region in the catalog)."""
+import contextlib
 import hashlib
+import json
 import logging
 import os
 import urllib.parse
 import urllib.request
 import uuid
 
+from keystoneauth1 import exceptions as ks_exceptions
+from keystoneauth1 import session as ks_session
+from keystoneauth1 import token_endpoint
 import sqlalchemy as sa
 
 from cloudstack import exception
@@ -13,12 +19,17 @@ from cloudstack import tasks
 from cloudstack.conf import CONF
 from cloudstack.db import api as db_api
 from cloudstack.db.models import utcnow
+from cloudstack.image import conversion
 from cloudstack.image import models
 from cloudstack.image import stores
 from cloudstack.image.stores import http as http_store
 from cloudstack.image.manager import base
 from cloudstack.image.manager.base import (
-    FAILED_IMPORT, IMPORTING_TO, IMPORT_TASK, TASK_HANDLER, import_methods)
+    CONTAINER_FORMATS, CORE, DISK_FORMATS, FAILED_IMPORT, GLANCE_DOWNLOAD, IMPORTING_TO,
+    IMPORT_TASK, RESERVED_PREFIX, TASK_HANDLER, import_methods)
+
+# The most JSON a remote Image service's image record may be.
+MAX_REMOTE_RECORD = 1024 * 1024
 
 def check_url(url):
     """BadRequest unless `url` is an http(s) URL of an allowed host."""
@@ -65,6 +76,77 @@ def open_url(url):
     return resp, int(length) if length and length.isdigit() else None
 
 
+def check_glance_download(method):
+    """BadRequest unless a glance-download request names a region and an image
+    id that looks like a UUID; the interface defaults to public (as Glance)."""
+    for key in ('glance_region', 'glance_image_id'):
+        if key not in method:
+            raise exception.BadRequest(
+                "'%s' needs to be set for glance-download import method" % key)
+    method.setdefault('glance_service_interface', 'public')
+    for key in ('glance_region', 'glance_image_id', 'glance_service_interface'):
+        if not isinstance(method[key], str):
+            raise exception.BadRequest('%s must be a string' % key)
+    try:
+        uuid.UUID(method['glance_image_id'])
+    except ValueError:
+        raise exception.BadRequest('Remote image id does not look like a UUID: %s'
+                                   % method['glance_image_id'])
+
+
+class _RemoteResponse:
+    """A streaming response: read(n) and a context that closes it."""
+
+    def __init__(self, resp):
+        self.resp = resp
+
+    def read(self, size=-1):
+        return self.resp.raw.read(None if size < 0 else size, decode_content=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.resp.close()
+
+
+def open_remote(url, auth_token):
+    """The response of a remote Image service to a GET of `url` with the
+    caller's token, through a keystoneauth1 session; BadRequest when it cannot
+    be reached or says no. Redirects are refused: the token goes to the
+    catalog's endpoint only."""
+    session = ks_session.Session(auth=token_endpoint.Token(url, auth_token))
+    try:
+        resp = session.get(url, stream=True, redirect=False,
+                           timeout=CONF.image.web_download_timeout)
+    except ks_exceptions.HttpError as exc:
+        raise exception.BadRequest('%s answered %s %s' % (url, exc.http_status,
+                                                          exc.message))
+    except ks_exceptions.ClientException as exc:
+        raise exception.BadRequest('Could not reach %s: %s' % (url, exc))
+    if resp.is_redirect:
+        resp.close()
+        raise exception.BadRequest('%s redirected to %s; the token is not sent on.'
+                                   % (url, resp.headers.get('Location')))
+    return _RemoteResponse(resp)
+
+
+def glance_endpoint(catalog, region, interface):
+    """The URL of the Image service of `region` (any case) and `interface`."""
+    for service in catalog:
+        if service.get('type') != 'image':
+            continue
+        for ep in service.get('endpoints', []):
+            if (ep.get('region_id') or ep.get('region') or '').lower() == \
+                    region.lower() and ep.get('interface') == interface:
+                url = ep['url'].rstrip('/')
+                if urllib.parse.urlsplit(url).scheme not in ('http', 'https'):
+                    break
+                return url
+    raise exception.NotFound('No %s Image service endpoint in region %s' % (
+        interface, region))
+
+
 class Imports:
     def import_image(self, ctx, image_id, body, store_header=None):
         """Validate an import request and queue its task; returns the task id."""
@@ -75,6 +157,8 @@ class Imports:
             raise exception.BadRequest('Import method %s is not valid.' % method)
         if method == 'web-download':
             check_url(body['method'].get('uri'))
+        elif method == GLANCE_DOWNLOAD:
+            check_glance_download(body['method'])
         all_stores = body.get('all_stores', False)
         must_succeed = body.get('all_stores_must_succeed', True)
         for key, value in (('all_stores', all_stores),
@@ -127,7 +211,7 @@ class Imports:
                 if method == 'glance-direct' and not os.path.exists(
                         self._staging_path(image_id)):
                     raise exception.Conflict('Image %s has no staged data' % image_id)
-                if method == 'web-download':
+                if method in ('web-download', GLANCE_DOWNLOAD):
                     self._enforce(session, img.owner, ('image_count_uploading',))
                 img.status = 'importing'
             img.updated_at = utcnow()
@@ -143,8 +227,12 @@ class Imports:
             self._set_props(session, image_id, {
                 IMPORT_TASK: task_id, IMPORTING_TO: ','.join(targets),
                 FAILED_IMPORT: ''})
-            tasks.enqueue(session, TASK_HANDLER, {'task_id': task_id},
-                          resource=('image', image_id))
+            args = {'task_id': task_id}
+            if method == GLANCE_DOWNLOAD:
+                # The remote Image service wants the caller's token, as
+                # Glance sends it; it stays out of the task the API shows.
+                args['auth_token'] = ctx.auth_token
+            tasks.enqueue(session, TASK_HANDLER, args, resource=('image', image_id))
         return task_id
 
     def _import_running(self, session, task_id):
@@ -185,7 +273,7 @@ class Imports:
         else:
             row.url = location
 
-    def _run_api_import(self, task):
+    def _run_api_import(self, task, auth_token=None):
         inp = task['input']
         image_id = inp['image_id']
         method = inp['import_req']['method']['name']
@@ -210,17 +298,15 @@ class Imports:
                 revert = 'queued'   # bad data stays bad: start over
                 try:
                     if method == 'glance-direct':
-                        with open(self._staging_path(image_id), 'rb') as f:
-                            self._ingest(image_id, disk_format, base.read_chunks(f), None,
-                                         from_status='importing', revert_to=revert,
-                                         store_id=first, cap=self._size_cap(owner))
+                        self._store_import_data(image_id, disk_format, first, owner,
+                                                staged=self._staging_path(image_id))
+                    elif method == GLANCE_DOWNLOAD:
+                        self._glance_download(task, first, auth_token)
                     else:
                         resp, length = open_url(inp['import_req']['method']['uri'])
                         with resp:
-                            self._ingest(image_id, disk_format, base.read_chunks(resp),
-                                         None, from_status='importing',
-                                         revert_to=revert, store_id=first,
-                                         cap=self._size_cap(owner))
+                            self._store_import_data(image_id, disk_format, first, owner,
+                                                    chunks=base.read_chunks(resp))
                 except FileNotFoundError:
                     self._transition(image_id, 'importing', 'queued')
                     failed.append(first)
@@ -255,6 +341,142 @@ class Imports:
             progress()
             self._update_props(image_id, {IMPORT_TASK: None})
         return {'image_id': image_id, 'stores': done, 'failed_stores': failed}
+
+    def _store_import_data(self, image_id, disk_format, store_id, owner, chunks=None,
+                           staged=None, length=None):
+        """Store an importing image's data (`chunks` of `length` bytes, or the
+        file `staged`) in `store_id`, converted first to [image]
+        image_conversion_format when that is set (then its disk_format is the
+        target's and its container_format bare; put back if storing fails).
+        The image stays importing when this fails."""
+        cap = self._size_cap(owner)
+        target = CONF.image.image_conversion_format
+        if not target:
+            if staged is None:
+                self._ingest(image_id, disk_format, chunks, length, from_status='importing',
+                             revert_to='importing', store_id=store_id, cap=cap)
+                return
+            with open(staged, 'rb') as f:
+                self._ingest(image_id, disk_format, base.read_chunks(f), None,
+                             from_status='importing', revert_to='importing',
+                             store_id=store_id, cap=cap)
+            return
+        path = staged or self._download_for_conversion(image_id, chunks, length, cap)
+        converted = path
+        try:
+            converted, fmt = conversion.convert(path, disk_format, target)
+            before = None
+            if fmt != disk_format:
+                before = self._set_import_metadata(
+                    image_id, {'disk_format': fmt, 'container_format': 'bare'}, {})
+            try:
+                with open(converted, 'rb') as f:
+                    self._ingest(image_id, fmt, base.read_chunks(f), None,
+                                 from_status='importing', revert_to='importing',
+                                 store_id=store_id, cap=cap)
+            except Exception:
+                if before:
+                    with contextlib.suppress(exception.Conflict):
+                        self._set_import_metadata(image_id, *before)
+                raise
+        finally:
+            for leftover in {converted, path} - {staged}:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(leftover)
+
+    def _download_for_conversion(self, image_id, chunks, length, cap):
+        """Write the chunks to a file in the staging directory; its path."""
+        os.makedirs(self.staging_dir(), exist_ok=True)
+        path = self._staging_path(image_id) + '.download'
+        size = 0
+        try:
+            with open(path, 'wb') as f:
+                for chunk in chunks:
+                    size += len(chunk)
+                    if size > cap:
+                        raise exception.RequestEntityTooLarge(
+                            'Image exceeds the storage quota of %d bytes.' % cap)
+                    f.write(chunk)
+            if length is not None and size != length:
+                raise exception.BadRequest('Received %d bytes, expected %d.' % (
+                    size, length))
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+            raise
+        return path
+
+    # -- glance-download -------------------------------------------------
+
+    def _glance_download(self, task, store_id, auth_token):
+        """Fill the image from an image of the Image service of a region in
+        the task owner's catalog: its formats and the properties
+        [image] glance_download_properties names, then its data. A failure
+        puts the image's own formats and properties back."""
+        image_id = task['input']['image_id']
+        method = task['input']['import_req']['method']
+        if not auth_token:
+            raise exception.Conflict('The caller\'s token for the glance-download of '
+                                     'image %s is gone; import again.' % image_id)
+        from cloudstack.identity import manager as identity_manager
+        catalog = identity_manager.get().get_catalog(task['user_id'], task['owner'])
+        url = '%s/v2/images/%s' % (
+            glance_endpoint(catalog, method['glance_region'],
+                            method['glance_service_interface']),
+            method['glance_image_id'])
+        with open_remote(url, auth_token) as resp:
+            try:
+                remote = json.loads(resp.read(MAX_REMOTE_RECORD + 1))
+            except ValueError:
+                remote = None
+        if not isinstance(remote, dict):
+            raise exception.BadRequest('%s did not answer with an image.' % url)
+        if remote.get('status') != 'active':
+            raise exception.Conflict('Source image status should be active instead '
+                                     'of %s' % remote.get('status'))
+        try:
+            size = int(remote['size'])
+        except (KeyError, TypeError, ValueError):
+            raise exception.BadRequest('Size attribute of remote image %s could not be '
+                                       'determined.' % method['glance_image_id'])
+        disk_format = remote.get('disk_format')
+        container_format = remote.get('container_format')
+        if disk_format not in DISK_FORMATS or container_format not in CONTAINER_FORMATS:
+            raise exception.BadRequest('Remote image %s has formats %s/%s.' % (
+                method['glance_image_id'], disk_format, container_format))
+        prefixes = tuple(CONF.image.glance_download_properties)
+        copied = {k: v for k, v in remote.items()
+                  if prefixes and k.startswith(prefixes) and k not in CORE
+                  and not k.startswith(RESERVED_PREFIX) and isinstance(v, str)
+                  and len(k) <= 255}
+        before = self._set_import_metadata(image_id, {
+            'disk_format': disk_format, 'container_format': container_format}, copied)
+        try:
+            with open_remote(url + '/file', auth_token) as data:
+                self._store_import_data(image_id, disk_format, store_id, task['owner'],
+                                        chunks=base.read_chunks(data), length=size)
+        except Exception:
+            with contextlib.suppress(exception.Conflict):     # deleted meanwhile
+                self._set_import_metadata(image_id, *before)
+            raise
+
+    def _set_import_metadata(self, image_id, columns, props):
+        """Set formats and properties of an importing image; returns what
+        they were, for putting them back."""
+        with db_api.writer() as session:
+            img = self._row(session, image_id, lock=True)
+            if img is None or img.status != 'importing':
+                raise exception.Conflict('Image %s is no longer importing.' % image_id)
+            old_columns = {k: getattr(img, k) for k in columns}
+            old_props = {k: (row.value if row is not None else None)
+                         for k, row in ((k, session.get(models.ImageProperty,
+                                                        (image_id, k)))
+                                        for k in props)}
+            for key, value in columns.items():
+                setattr(img, key, value)
+            img.updated_at = utcnow()
+            self._set_props(session, image_id, props)
+        return old_columns, old_props
 
     def _copy_to_store(self, image_id, store_id):
         """Stream the image's data from a store holding it into `store_id`."""

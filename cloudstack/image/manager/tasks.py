@@ -125,8 +125,9 @@ class Tasks:
             return [self._task_record(t) for t in session.scalars(
                 stmt.order_by(T.created_at, T.id))]
 
-    def run_task(self, task_id):
-        """Carry out a task: pending/processing -> success or failure."""
+    def run_task(self, task_id, auth_token=None):
+        """Carry out a task: pending/processing -> success or failure
+        (`auth_token`: the caller's, for a glance-download)."""
         with db_api.writer() as session:
             task = session.get(models.ImageTask, task_id)
             if task is None or task.status in ('success', 'failure'):
@@ -136,7 +137,7 @@ class Tasks:
             rec = self._task_record(task)
         try:
             if rec['type'] == 'api_image_import':
-                result = self._run_api_import(rec)
+                result = self._run_api_import(rec, auth_token)
             elif rec['type'] == locations.LOCATION_TASK:
                 result = self._run_location_import(rec)
             else:

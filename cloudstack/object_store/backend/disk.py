@@ -22,20 +22,26 @@ than in xattrs or a sidecar so that one fsync and one rename make data and
 metadata durable and visible together (a sidecar would need two renames
 that cannot be atomic together; xattrs are size-limited - ext4 gives about
 4 KiB per inode - unsupported or restricted on some filesystems such as
-older tmpfs and overlayfs, and lost by naive copies). .meta and .ts files
-are small JSON documents.
+older tmpfs and overlayfs, and lost by naive copies). .meta files are small
+JSON documents; .ts files are empty (the name is the whole tombstone).
 
 Writes go to <dev>/tmp (the same filesystem), are fsync'd, renamed into the
 object's directory and the directory fsync'd, so a crash leaves either the
-previous version or the new one; readers never look into tmp/.
+previous version or the new one; readers never look into tmp/. A tombstone,
+having no bytes to show half-written, is made in place and fsync'd with its
+directory. A large object's replicas are handed to the kernel's writeback
+every few MiB as they are written, so the disk works while the rest arrives.
 
-File IO is plain blocking IO, except the commits: each replica's fsync,
-rename and directory fsync (and the cleanup after it) run in OS threads
-(eventlet.tpool when the process is green), the replicas in parallel, so a
-PUT costs about one replica's fsyncs, not three in a row, and the other
-requests of the worker go on meanwhile. Large writes still block the hub for
-their duration.
+File IO is plain blocking IO, except the commits and large chunks: each
+replica's fsync, rename and directory fsync (and the cleanup after it) run in
+OS threads (eventlet.tpool when the process is green), the replicas in
+parallel, so a PUT costs about one replica's fsyncs, not three in a row, and
+the other requests of the worker go on meanwhile; a chunk of
+PARALLEL_WRITE bytes or more is hashed and written to the replicas in OS
+threads too.
 """
+import ctypes
+import ctypes.util
 import errno
 import functools
 import hashlib
@@ -278,6 +284,36 @@ def _write_chunk(md5, writers, chunk):
     return eventlet.spawn(_in_threads, jobs)
 
 
+# Once this much of a replica is written, the kernel is told to start
+# writing it to the device (sync_file_range, which does not wait), so the
+# disk works while the rest arrives and the fsync at the end waits for the
+# last few MiB only, not the whole object.
+WRITEBACK_BYTES = 4 << 20
+_SYNC_FILE_RANGE_WRITE = 2
+
+
+def _sync_file_range():
+    """libc's sync_file_range (Linux), or None."""
+    try:
+        fn = ctypes.CDLL(ctypes.util.find_library('c'), use_errno=True).sync_file_range
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = (ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint)
+    fn.restype = ctypes.c_int
+    return fn
+
+
+_start_writeback_fn = _sync_file_range()
+
+
+def start_writeback(fd, offset, length):
+    """Start writing [offset, offset + length) of fd to its device without
+    waiting for it (nothing where the OS cannot); not a durability step:
+    the fsync before the commit still is."""
+    if _start_writeback_fn is not None:
+        _start_writeback_fn(fd, offset, length, _SYNC_FILE_RANGE_WRITE)
+
+
 class _Writer:
     """One replica being written: a temp file on a device."""
 
@@ -294,6 +330,7 @@ class _Writer:
         self.final = None
         self.replaces = False
         self.ok = True
+        self.written = self.flushed = 0     # bytes written; handed to writeback
 
     def write(self, data):
         if self.ok:
@@ -301,6 +338,11 @@ class _Writer:
                 view = memoryview(data)
                 while view:
                     view = view[self.f.write(view):]
+                self.written += len(data)
+                if self.written - self.flushed >= WRITEBACK_BYTES:
+                    start_writeback(self.f.fileno(), self.flushed,
+                                    self.written - self.flushed)
+                    self.flushed = self.written
             except OSError as e:
                 LOG.warning('write to %s failed: %s', self.dev['path'], e)
                 self.abort()
@@ -339,6 +381,59 @@ class _Writer:
         if self.final:
             _unlink(self.final)
             self.final = None
+
+
+class _Marker:
+    """One replica of an empty file - a tombstone, whose name says all it
+    holds - made in place: with no bytes that could show half-written it
+    needs no temp file nor rename, and one fsync of the file (on ext4 it
+    commits the new directory entry with it) and one of its directory make
+    it durable. The same interface as _Writer."""
+
+    def __init__(self, dev):
+        self.dev = dev
+        if not os.path.isdir(dev['path']):
+            raise NotADirectoryError(errno.ENOTDIR, 'device unavailable', dev['path'])
+        self.final = None
+        self.made = False       # created here (not there already): undo removes it
+        self.replaces = False
+        self.ok = True
+
+    def write(self, data):
+        if data:
+            raise ValueError('a marker holds no bytes')
+
+    def commit(self, hashdir, filename):
+        if not self.ok:
+            return False
+        try:
+            _makedirs_durable(self.dev['path'], hashdir)
+            final = os.path.join(hashdir, filename)
+            try:
+                fd = os.open(final, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+                self.made = True
+            except FileExistsError:     # the same tombstone, made by another request
+                fd = os.open(final, os.O_RDONLY)
+            self.final = final
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            _fsync_dir(hashdir)
+            self.replaces = len(os.listdir(hashdir)) > 1
+            return True
+        except OSError as e:
+            LOG.warning('commit to %s failed: %s', self.dev['path'], e)
+            self.abort()
+            return False
+
+    def abort(self):
+        self.ok = False
+
+    def undo(self):
+        if self.final and self.made:
+            _unlink(self.final)
+        self.final = None
 
 
 class _Reader:
@@ -417,15 +512,15 @@ class DiskBackend(base.ObjectBackend):
 
     # --- writing -----------------------------------------------------------------
 
-    def _writers(self, ring, part):
-        """A writer on each primary; a handoff device for each primary that
-        cannot be written."""
+    def _writers(self, ring, part, kind=_Writer):
+        """A writer (`kind`) on each primary; a handoff device for each
+        primary that cannot be written."""
         handoffs = iter(ring.get_more_nodes(part))
         writers = []
         for dev in ring.get_nodes(part):
             while dev is not None:
                 try:
-                    writers.append(_Writer(dev))
+                    writers.append(kind(dev))
                     break
                 except OSError as e:
                     LOG.warning('device %s unusable: %s', dev['path'], e)
@@ -440,12 +535,21 @@ class DiskBackend(base.ObjectBackend):
 
     @staticmethod
     def _cleanup_all(writers):
-        _in_threads([functools.partial(_cleanup, os.path.dirname(w.final))
-                     for w in writers if w.replaces])
+        """Remove what the new files made obsolete. Housekeeping the answer
+        does not wait for when the process is green (the new file decides
+        reads already; the replicator tidies up after a crash)."""
+        jobs = [functools.partial(_cleanup, os.path.dirname(w.final))
+                for w in writers if w.replaces]
+        if jobs and _green():
+            import eventlet
+            eventlet.spawn_n(_in_threads, jobs)
+        else:
+            _in_threads(jobs)
 
     def _write_replicas(self, ring, part, name_hash, filename, payload):
-        """Write a small file (.meta, .ts) to every replica; quorum or QuorumError."""
-        writers = self._writers(ring, part)
+        """Write a small file (.meta, .ts; empty: made in place) to every
+        replica; quorum or QuorumError."""
+        writers = self._writers(ring, part, _Writer if payload else _Marker)
         try:
             for writer in writers:
                 writer.write(payload)
@@ -636,5 +740,5 @@ class DiskBackend(base.ObjectBackend):
             self.head(account, container, obj)
         ts = normalize_timestamp(timestamp) if timestamp else new_timestamp()
         ring, name_hash, part = self._locate(account, container, obj)
-        self._write_replicas(ring, part, name_hash, ts + '.ts',
-                             json.dumps({'timestamp': ts}).encode())
+        # empty: the name holds the timestamp
+        self._write_replicas(ring, part, name_hash, ts + '.ts', b'')

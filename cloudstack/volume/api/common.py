@@ -250,8 +250,11 @@ def count_wanted(req):
 # --- links ---------------------------------------------------------------------
 def base_url(req):
     """The URL of the API root this request came through (with /v3 and the
-    project id when the client used them)."""
-    return req.application_url
+    project id when the client used them); worked out once per request."""
+    found = req.environ.get('cloudstack.volume.base_url')
+    if found is None:
+        found = req.environ['cloudstack.volume.base_url'] = req.application_url
+    return found
 
 
 def _bookmark_root(req):
@@ -270,9 +273,9 @@ def _unversioned(url):
 
 
 def links(req, collection, item_id):
-    return [{'rel': 'self', 'href': '%s/%s/%s' % (base_url(req), collection, item_id)},
-            {'rel': 'bookmark',
-             'href': '%s/%s/%s' % (_bookmark_root(req), collection, item_id)}]
+    path = '/%s/%s' % (collection, item_id)
+    return [{'rel': 'self', 'href': base_url(req) + path},
+            {'rel': 'bookmark', 'href': _bookmark_root(req) + path}]
 
 
 def collection_links(req, collection, items, limit, total=None):

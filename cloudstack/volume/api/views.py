@@ -24,9 +24,43 @@ def _volume_attachments(req, rec, admin):
     return out
 
 
+# Rules that add fields to a volume's detail view, per its project.
+VOLUME_EXTRA_RULES = ('volume_extension:volume_tenant_attribute',
+                      'volume_extension:volume_host_attribute',
+                      'volume_extension:volume_mig_status_attribute')
+
+
+def _volume_view(req):
+    """What the volume view shows in this request (microversion, admin),
+    worked out once per request: a list renders many volumes."""
+    found = req.environ.get('cloudstack.volume.volume_view')
+    if found is None:
+        admin = common.is_admin(req)
+        at = lambda v: common.at_least(req, v)  # noqa: E731
+        found = req.environ['cloudstack.volume.volume_view'] = {
+            'admin': admin, 'group_id': at(common.GROUPS),
+            'provider_id': admin and at(common.PROVIDER_ID),
+            'shared_targets': at(common.SHARED_TARGETS),
+            'cluster_name': admin and at(common.CLUSTER_NAME),
+            'volume_type_id': at(common.TYPE_ID_IN_DETAIL),
+            'encryption_key_id': at(common.ENCRYPTION_KEY_ID),
+            'consumes_quota': at(common.CONSUMES_QUOTA),
+            'projects': {}}
+    return found
+
+
+def _volume_extras(req, view, project):
+    """The answers of VOLUME_EXTRA_RULES on a volume of `project`."""
+    found = view['projects'].get(project)
+    if found is None:
+        found = view['projects'][project] = [common.allowed(req, rule, project)
+                                             for rule in VOLUME_EXTRA_RULES]
+    return found
+
+
 def volume(req, rec, create=False):
-    at = lambda v: common.at_least(req, v)  # noqa: E731
-    admin = common.is_admin(req)
+    view = _volume_view(req)
+    admin = view['admin']
     out = {
         'id': rec['id'], 'status': STATUS_SHOWN.get(rec['status'], rec['status']),
         'size': rec['size'], 'availability_zone': rec['availability_zone'],
@@ -39,33 +73,34 @@ def volume(req, rec, create=False):
         'encrypted': rec['encrypted'], 'replication_status': rec['replication_status'],
         'consistencygroup_id': rec['consistencygroup_id'],
         'multiattach': rec['multiattach'],
-        'attachments': _volume_attachments(req, rec, admin),
+        'attachments': _volume_attachments(req, rec, admin) if rec['attachments'] else [],
     }
     if admin:
         out['migration_status'] = rec['migration_status']
-    if at(common.GROUPS):
+    if view['group_id']:
         out['group_id'] = rec['group_id']
-    if admin and at(common.PROVIDER_ID):
+    if view['provider_id']:
         out['provider_id'] = rec['provider_id']
-    if at(common.SHARED_TARGETS):
+    if view['shared_targets']:
         out['shared_targets'] = rec['shared_targets']
         out['service_uuid'] = rec['service_uuid']
-    if admin and at(common.CLUSTER_NAME):
+    if view['cluster_name']:
         out['cluster_name'] = rec['cluster_name']
-    if at(common.TYPE_ID_IN_DETAIL) and not create:
-        out['volume_type_id'] = rec['volume_type_id']
-    if at(common.ENCRYPTION_KEY_ID) and not create:
-        out['encryption_key_id'] = rec['encryption_key_id']
-    if at(common.CONSUMES_QUOTA) and not create:
-        out['consumes_quota'] = rec['consumes_quota']
     if create:
         return out
+    if view['volume_type_id']:
+        out['volume_type_id'] = rec['volume_type_id']
+    if view['encryption_key_id']:
+        out['encryption_key_id'] = rec['encryption_key_id']
+    if view['consumes_quota']:
+        out['consumes_quota'] = rec['consumes_quota']
     project = rec['project_id']
-    if common.allowed(req, 'volume_extension:volume_tenant_attribute', project):
+    tenant, host, migration = _volume_extras(req, view, project)
+    if tenant:
         out['os-vol-tenant-attr:tenant_id'] = project
-    if common.allowed(req, 'volume_extension:volume_host_attribute', project):
+    if host:
         out['os-vol-host-attr:host'] = rec['host']
-    if common.allowed(req, 'volume_extension:volume_mig_status_attribute', project):
+    if migration:
         out['os-vol-mig-status-attr:migstat'] = rec['migration_status']
         out['os-vol-mig-status-attr:name_id'] = rec['name_id']
     if rec['volume_image_metadata'] and common.allowed(

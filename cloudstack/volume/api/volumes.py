@@ -64,14 +64,14 @@ class Volumes:
         return rec
 
     # --- collection --------------------------------------------------------------
-    def _list(self, req):
+    def _list(self, req, summary=False):
         common.authorize(req, 'volume:get_all')
         limit, marker, offset, sort = common.paging(req, SORT_KEYS)
         everyone, project = common.all_projects(req)
         found = self._filters(req)
         records, count = mgr().list_volumes(
             req.context, found, sort, limit, marker, offset, everyone, project,
-            with_count=common.count_wanted(req))
+            with_count=common.count_wanted(req), summary=summary)
         return records, limit, count
 
     def _filters(self, req):
@@ -109,7 +109,7 @@ class Volumes:
         return out
 
     def index(self, req):
-        records, limit, count = self._list(req)
+        records, limit, count = self._list(req, summary=True)
         return common.listing(req, 'volumes', [views.volume_summary(req, r)
                                                for r in records], limit, count=count)
 

@@ -1,11 +1,14 @@
 """What the areas of the Block Storage manager share: lookups that hide other
 projects' resources, records (the dicts the API renders and other services
 receive), user messages, tasks addressed to a volume agent, list helpers."""
+import collections
 import contextlib
 import datetime
+import functools
 import logging
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from cloudstack import exception
 from cloudstack import tasks
@@ -48,7 +51,52 @@ def split_host(host):
 
 
 def iso(when):
-    return when.strftime('%Y-%m-%dT%H:%M:%S.%f') if when else None
+    """Cinder's timestamp text of a naive UTC datetime."""
+    if not when:
+        return None
+    if when.tzinfo is not None:
+        when = when.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return when.isoformat(timespec='microseconds')
+
+
+@functools.cache
+def volume_columns():
+    """The volume table's columns, for Core selects whose rows read like
+    Volume objects (lists and shows load no ORM objects)."""
+    return db_api.attribute_columns(models.Volume)
+
+
+@functools.cache
+def attachment_columns():
+    return db_api.attribute_columns(models.Attachment)
+
+
+@functools.cache
+def _children_of(dialect):
+    """(metadata, attachments) of the volumes of bind parameter `ids`: built
+    once, so SQLAlchemy keeps their cache keys and compiled forms. On
+    PostgreSQL the ids are one array parameter (= ANY), not a thousand."""
+    M, A = models.VolumeMetadata, models.Attachment
+    if dialect == 'postgresql':
+        ids = sa.bindparam('ids', type_=postgresql.ARRAY(sa.String))
+        of = lambda column: column == sa.any_(ids)  # noqa: E731
+    else:
+        ids = sa.bindparam('ids', expanding=True)
+        of = lambda column: column.in_(ids)  # noqa: E731
+    return (sa.select(M.volume_id, M.kind, M.key, M.value).where(of(M.volume_id)),
+            sa.select(*attachment_columns()).where(of(A.volume_id))
+            .order_by(A.created_at))
+
+
+class _Fields:
+    """An object's attributes read as items, as a Core row's mapping reads."""
+    __slots__ = ('obj',)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __getitem__(self, key):
+        return getattr(self.obj, key)
 
 
 @contextlib.contextmanager
@@ -126,44 +174,68 @@ class Base:
         return dict(session.execute(sa.select(models.VolumeType.id,
                                               models.VolumeType.name)).all())
 
-    def volume_record(self, row, type_names=None):
+    def _volume_records(self, s, rows, type_names):
+        """The records of `rows` (Core rows of volume_columns()): their
+        metadata and attachments read in one query each (`s`: a session or
+        a connection)."""
+        rows = [r._mapping for r in rows]     # reads faster than attributes
+        ids = [r['id'] for r in rows]
+        meta, attached = collections.defaultdict(list), collections.defaultdict(list)
+        if ids:
+            of_meta, of_attachments = _children_of(db_api.get_engine().dialect.name)
+            for volume_id, kind, key, value in s.execute(of_meta, {'ids': ids}):
+                meta[volume_id].append((kind, key, value))
+            for a in s.execute(of_attachments, {'ids': ids}):
+                attached[a.volume_id].append(self.attachment_record(a))
+        return [self.volume_record(r, type_names, meta.get(r['id'], ()),
+                                   attached.get(r['id'], [])) for r in rows]
+
+    def volume_record(self, row, type_names=None, meta=None, attachments=None):
         """The volume as Cinder's detail view has it (every field; the API
-        trims per microversion and policy)."""
-        meta = {'user': {}, 'image': {}, 'admin': {}}
-        for m in row.meta:
-            meta[m.kind][m.key] = m.value
-        user_meta = dict(meta['user'])
-        for key in VISIBLE_ADMIN_METADATA:
-            if key in meta['admin']:
-                user_meta[key] = meta['admin'][key]
+        trims per microversion and policy). `row` is a Volume, or the
+        mapping of a Core row of volume_columns() given with its metadata
+        ((kind, key, value) triples) and attachment records."""
+        if meta is None:
+            meta = [(m.kind, m.key, m.value) for m in row.meta]
+            attachments = [self.attachment_record(a) for a in row.attachments]
+            row = _Fields(row)
+        kinds = {'user': {}, 'image': {}, 'admin': {}}
+        for kind, key, value in meta:
+            kinds[kind][key] = value
+        user_meta = kinds['user']
+        if kinds['admin']:
+            user_meta = dict(user_meta)
+            for key in VISIBLE_ADMIN_METADATA:
+                if key in kinds['admin']:
+                    user_meta[key] = kinds['admin'][key]
         if type_names is None:
             with reader() as s:
                 type_names = self._type_names(s)
+        type_id, key_id = row['volume_type_id'], row['encryption_key_id']
         return {
-            'id': row.id, 'name': row.name, 'description': row.description,
-            'size': row.size, 'status': row.status,
-            'attach_status': row.attach_status,
-            'migration_status': row.migration_status,
-            'availability_zone': row.availability_zone, 'host': row.host,
-            'volume_type': type_names.get(row.volume_type_id, row.volume_type_id),
-            'volume_type_id': row.volume_type_id,
-            'snapshot_id': row.snapshot_id, 'source_volid': row.source_volid,
-            'backup_id': row.backup_id, 'group_id': row.group_id,
-            'bootable': bool(row.bootable), 'multiattach': bool(row.multiattach),
-            'encrypted': row.encryption_key_id is not None,
-            'encryption_key_id': row.encryption_key_id,
+            'id': row['id'], 'name': row['name'], 'description': row['description'],
+            'size': row['size'], 'status': row['status'],
+            'attach_status': row['attach_status'],
+            'migration_status': row['migration_status'],
+            'availability_zone': row['availability_zone'], 'host': row['host'],
+            'volume_type': type_names.get(type_id, type_id),
+            'volume_type_id': type_id,
+            'snapshot_id': row['snapshot_id'], 'source_volid': row['source_volid'],
+            'backup_id': row['backup_id'], 'group_id': row['group_id'],
+            'bootable': bool(row['bootable']), 'multiattach': bool(row['multiattach']),
+            'encrypted': key_id is not None, 'encryption_key_id': key_id,
             'metadata': user_meta,
-            'volume_image_metadata': meta['image'],
-            'admin_metadata': meta['admin'],
-            'attachments': [self.attachment_record(a) for a in row.attachments],
-            'user_id': row.user_id, 'project_id': row.project_id,
-            'provider_id': row.provider_id,
-            'provider_location': row.provider_location,
-            'created_at': iso(row.created_at), 'updated_at': iso(row.updated_at),
-            'launched_at': iso(row.launched_at),
+            'volume_image_metadata': kinds['image'],
+            'admin_metadata': kinds['admin'],
+            'attachments': attachments,
+            'user_id': row['user_id'], 'project_id': row['project_id'],
+            'provider_id': row['provider_id'],
+            'provider_location': row['provider_location'],
+            'created_at': iso(row['created_at']), 'updated_at': iso(row['updated_at']),
+            'launched_at': iso(row['launched_at']),
             'replication_status': None, 'consistencygroup_id': None,
             'shared_targets': False, 'service_uuid': None, 'cluster_name': None,
-            'consumes_quota': bool(row.use_quota), 'name_id': row.name_id,
+            'consumes_quota': bool(row['use_quota']), 'name_id': row['name_id'],
         }
 
     @staticmethod

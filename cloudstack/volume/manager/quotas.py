@@ -3,10 +3,13 @@
 A project's limit of a resource is its own (os-quota-sets), else the
 'default' quota class's, else the configured default. Usage lives in
 volume_quota_usages and changes in the same transaction as the rows it
-counts, by one conditional UPDATE per resource (`in_use + n <= limit`), so
-concurrent requests can never together pass a limit: the database row lock
-orders them and the second one re-checks against the first one's result.
+counts: the usage rows are locked (SELECT ... FOR UPDATE, always in the same
+order), checked against their limits and grown, so concurrent requests can
+never together pass a limit: the row locks order them and the second one
+reads the first one's result.
 """
+import functools
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -67,6 +70,28 @@ def _insert_missing(session, project_id, resources):
     session.execute(stmt, rows)
 
 
+@functools.cache
+def _limits_query():
+    """(resource, limit, 1 if the project's own) of bind parameters
+    `project_id` and `resources` (built once: every create runs it)."""
+    Q, C = models.Quota, models.QuotaClass
+    resources = sa.bindparam('resources', expanding=True)
+    return sa.union_all(
+        sa.select(C.resource, C.hard_limit, sa.literal(0)).where(
+            C.class_name == DEFAULT_CLASS, C.resource.in_(resources)),
+        sa.select(Q.resource, Q.hard_limit, sa.literal(1)).where(
+            Q.project_id == sa.bindparam('project_id'), Q.resource.in_(resources)))
+
+
+@functools.cache
+def _lock_usage_query():
+    c = _USAGE.c
+    return (sa.select(c.resource, c.in_use).where(
+        c.project_id == sa.bindparam('project_id'),
+        c.resource.in_(sa.bindparam('names', expanding=True)))
+        .order_by(c.resource).with_for_update())
+
+
 class Quotas:
 
     # --- limits --------------------------------------------------------------
@@ -102,22 +127,17 @@ class Quotas:
     def _limits_of(session, project_id, resources):
         """{resource: limit} of just `resources`: the project's, else the
         default class's, else the configured default (one query)."""
-        Q, C = models.Quota, models.QuotaClass
         found = {}
-        for resource, limit, own in session.execute(sa.union_all(
-                sa.select(C.resource, C.hard_limit, sa.literal(0)).where(
-                    C.class_name == DEFAULT_CLASS, C.resource.in_(resources)),
-                sa.select(Q.resource, Q.hard_limit, sa.literal(1)).where(
-                    Q.project_id == project_id, Q.resource.in_(resources)))):
+        for resource, limit, own in session.execute(_limits_query(), {
+                'project_id': project_id, 'resources': list(resources)}):
             if own or resource not in found:
                 found[resource] = limit
         return {r: found.get(r, config_default(r)) for r in resources}
 
     def _reserve(self, session, project_id, deltas, volume_size=None):
-        """Add `deltas` to the project's usage, or OverQuota (413) and no change.
-        One conditional UPDATE: each row grows only if it stays within its
-        limit, and every row must grow (else its savepoint rolls back). With
-        `volume_size`, the per-volume limit is checked too."""
+        """Add `deltas` to the project's usage, or OverQuota (413) and no change:
+        every row grows within its limit, or none does. With `volume_size`,
+        the per-volume limit is checked too."""
         positive = {r: d for r, d in deltas.items() if d > 0 and r not in NOT_COUNTED}
         if volume_size is not None:
             limits = self._limits_of(session, project_id,
@@ -148,27 +168,21 @@ class Quotas:
     @staticmethod
     def _grow(session, project_id, positive, limits):
         """Grow every row of `positive` within its limit, or none: {} when
-        done, else {resource: in use} of the rows there are."""
+        done, else {resource: in use} of the rows there are. The rows are
+        locked first, in one order by everyone (no deadlock between two
+        requests growing the same rows), so what they hold is current and
+        stays so until the commit."""
         c = _USAGE.c
         names = sorted(positive)
-        delta = sa.case(positive, value=c.resource)
-        limit = sa.case({r: limits[r] for r in names}, value=c.resource)
-        nested = session.begin_nested()
-        # The rows locked in one order by everyone: no deadlock between two
-        # requests growing the same rows.
-        session.execute(sa.select(c.resource).where(
-            c.project_id == project_id, c.resource.in_(names))
-            .order_by(c.resource).with_for_update())
-        done = session.execute(sa.update(_USAGE).where(
-            c.project_id == project_id, c.resource.in_(names),
-            sa.or_(limit < 0, c.in_use + delta <= limit)
-        ).values(in_use=c.in_use + delta)).rowcount
-        if done == len(names):
-            nested.commit()
-            return {}
-        nested.rollback()
-        return dict(session.execute(sa.select(c.resource, c.in_use).where(
-            c.project_id == project_id, c.resource.in_(names))).all()) or {'': 0}
+        used = dict(session.execute(_lock_usage_query(), {
+            'project_id': project_id, 'names': names}).all())
+        if len(used) < len(names) or any(
+                0 <= limits[r] < used[r] + positive[r] for r in names):
+            return used or {'': 0}
+        session.execute(sa.update(_USAGE).where(
+            c.project_id == project_id, c.resource.in_(names)
+        ).values(in_use=c.in_use + sa.case(positive, value=c.resource)))
+        return {}
 
     @staticmethod
     def _over(resource, delta, limit, used):

@@ -1,6 +1,9 @@
 """Volume types with extra specs and private access, project default types,
 encryption types and QoS specs."""
+import functools
+
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from cloudstack.api import common as api_common
 from cloudstack import exception
@@ -20,6 +23,18 @@ def _bool_spec(value):
     """'<is> True' (or 'True') -> True."""
     words = str(value or '').split()
     return bool(words) and words[-1].lower() in ('true', '1', 'yes', 'on')
+
+
+@functools.cache
+def _default_type_query():
+    """The type of bind parameter `project_id`'s own default, else the one
+    named `name` (built once: a create runs it)."""
+    T, D = models.VolumeType, models.DefaultType
+    own = sa.select(D.volume_type_id).where(
+        D.project_id == sa.bindparam('project_id')).scalar_subquery()
+    return (sa.select(T).options(orm.lazyload(T.projects))
+            .where(sa.or_(T.id == own, T.name == sa.bindparam('name')))
+            .order_by(sa.case((T.id == own, 0), else_=1)).limit(1))
 
 
 class Types:
@@ -62,14 +77,11 @@ class Types:
         return row
 
     def _default_type(self, s, ctx, project_id=None):
-        """The project's default type, else the configured one."""
-        row = s.get(models.DefaultType, project_id or ctx.project_id)
-        if row is not None:
-            found = s.get(models.VolumeType, row.volume_type_id)
-            if found is not None:
-                return found
-        found = s.scalars(sa.select(models.VolumeType).where(
-            models.VolumeType.name == CONF.volume.default_volume_type)).first()
+        """The project's default type, else the configured one (one query,
+        and one for its extra specs)."""
+        found = s.scalars(_default_type_query(), {
+            'project_id': project_id or ctx.project_id,
+            'name': CONF.volume.default_volume_type}).first()
         if found is None:
             raise exception.NotFound('Default volume type %s could not be found.'
                                      % CONF.volume.default_volume_type)
@@ -118,6 +130,7 @@ class Types:
             return self.type_record(self._find_type(s, ctx, type_id))
 
     def default_type_for(self, ctx):
+        self.ensure_default_type()      # Cinder's exists from its first start
         with reader() as s:
             return self.type_record(self._default_type(s, ctx))
 

@@ -1,5 +1,6 @@
 """Volumes: create (blank, from an image, a snapshot, a volume or a backup),
 list, show, update, delete, metadata and image metadata."""
+import functools
 import logging
 
 import sqlalchemy as sa
@@ -12,7 +13,7 @@ from cloudstack.db.models import utcnow
 from cloudstack.volume import models
 from cloudstack.volume import scheduler
 from cloudstack.volume.manager.base import (
-    BYTES_PER_GB, enqueue, InvalidState, reader, split_host)
+    BYTES_PER_GB, enqueue, InvalidState, reader, split_host, volume_columns)
 from cloudstack.volume.manager import quotas as quota_area
 from cloudstack.volume.manager import types as type_area
 
@@ -32,6 +33,15 @@ NO_VALID_BACKEND = 'No valid backend was found.'
 
 def default_zone():
     return CONF.volume.default_availability_zone or CONF.volume.storage_availability_zone
+
+
+@functools.cache
+def _one_volume():
+    """The volume of bind parameter `volume_id` and its type's name (built once)."""
+    V, T = models.Volume, models.VolumeType
+    return (sa.select(*volume_columns(), T.name.label('type_name'))
+            .outerjoin(T, T.id == V.volume_type_id)
+            .where(V.id == sa.bindparam('volume_id')))
 
 
 def _meta_rows(kind, values):
@@ -200,9 +210,15 @@ class Volumes:
 
     # --- read ------------------------------------------------------------------------
     def get_volume(self, ctx, volume_id):
-        with reader() as s:
-            return self.volume_record(self._volume_row(s, ctx, volume_id),
-                                      self._type_names(s))
+        if not volume_id or not isinstance(volume_id, str) or len(volume_id) > 64:
+            raise exception.NotFound('Volume %s could not be found.' % volume_id)
+        # Core on one pooled connection: pollers of a volume's status call this most.
+        with db_api.get_engine().connect() as conn:
+            found = conn.execute(_one_volume(), {'volume_id': volume_id}).first()
+            if not self._visible(ctx, found):
+                raise exception.NotFound('Volume %s could not be found.' % volume_id)
+            names = {found.volume_type_id: found.type_name} if found.type_name else {}
+            return self._volume_records(conn, [found], names)[0]
 
     def _volume_query(self, ctx, filters, all_projects=False, project_id=None):
         V = models.Volume
@@ -234,9 +250,11 @@ class Volumes:
         return col == value
 
     def list_volumes(self, ctx, filters=None, sort=None, limit=None, marker=None,
-                     offset=0, all_projects=False, project_id=None, with_count=False):
+                     offset=0, all_projects=False, project_id=None, with_count=False,
+                     summary=False):
         """(records, total or None) of the volumes matching `filters`
-        ({column: value | [values] | (op, value)}, 'metadata': {k: v})."""
+        ({column: value | [values] | (op, value)}, 'metadata': {k: v});
+        with `summary`, records of just their id and name."""
         V = models.Volume
         filters = dict(filters or {})
         with reader() as s:
@@ -246,8 +264,11 @@ class Volumes:
                 count = s.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
             marker_row = self._marker(s, ctx, V, marker, 'volume')
             stmt = self._page(stmt, V, sort, limit, marker_row, offset)
-            names = self._type_names(s)
-            return [self.volume_record(r, names) for r in s.scalars(stmt)], count
+            if summary:
+                return [{'id': r.id, 'name': r.name} for r in s.execute(
+                    stmt.with_only_columns(V.id, V.name))], count
+            rows = s.execute(stmt.with_only_columns(*volume_columns())).all()
+            return self._volume_records(s, rows, self._type_names(s)), count
 
     @staticmethod
     def _page(stmt, model, sort, limit, marker_row, offset):

@@ -3,6 +3,7 @@ console proxy at /console passing a websocket through to the console."""
 import base64
 import datetime
 import os
+import struct
 import urllib.parse
 
 import eventlet
@@ -21,12 +22,14 @@ def _remote(client, server_id, protocol='vnc', kind='novnc', version='2.6'):
                        {'remote_console': {'protocol': protocol, 'type': kind}})
 
 
-def test_the_fake_hypervisor_has_no_consoles_and_nova_answers_400(compute):
+def test_the_fake_hypervisor_has_vnc_consoles_only(compute):
     server_id = compute.boot()
     resp = _remote(compute, server_id)
+    assert resp.status_int == 200, resp.text
+    assert resp.json['remote_console']['type'] == 'novnc'
+    resp = _remote(compute, server_id, 'serial', 'serial')
     assert resp.status_int == 400
-    assert resp.json['badRequest']['message'] == 'Unavailable console type novnc.'
-    assert _remote(compute, server_id, 'serial', 'serial').status_int == 400
+    assert resp.json['badRequest']['message'] == 'Unavailable console type serial.'
     assert _remote(compute, server_id, 'spice', 'spice-html5').status_int == 400
     assert _remote(compute, server_id, version='2.5').status_int == 404
     compute.version = '2.1'
@@ -248,3 +251,47 @@ def test_the_proxy_serves_novnc_pages_when_installed(proxy, conf, tmp_path):
         assert get('/../secret').startswith(b'HTTP/1.1 404')
     finally:
         conf.clear_override('novnc_web_dir', group='compute')
+
+
+def _rfb_client(ws):
+    """The client's side of the RFB handshake Tempest's test_novnc does;
+    returns the ServerInit message."""
+    kind, greeting = ws.receive()
+    assert (kind, greeting) == (2, b'RFB 003.008\n')
+    ws.send(greeting)
+    assert ws.receive() == (2, bytes((1, 1)))           # security types: None
+    ws.send(bytes((1,)))
+    assert ws.receive() == (2, bytes(4))                # security result: OK
+    ws.send(bytes((1,)))                                # ClientInit: shared
+    return ws.receive()[1]
+
+
+def test_the_fake_guests_vnc_server_answers_through_the_proxy(compute, proxy):
+    from tests.unit.compute.conftest import run_tasks
+    server_id = compute.boot()
+    driver = agent.get_agent().driver
+    url = _remote(compute, server_id).json['remote_console']['url']
+    path = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)['path'][0]
+    ws = WebSocketClient(proxy, '/' + path[len('console/'):])
+    assert ws.response.startswith(b'HTTP/1.1 101 ')
+    init = _rfb_client(ws)
+    width, height = struct.unpack('>HH', init[:4])
+    name_length = struct.unpack('>I', init[20:24])[0]
+    assert len(init) == 24 + name_length and (width, height) == (64, 48)
+    assert init[24:].decode() == driver._load(server_id)['name']
+    # a frame asked for comes back: one raw rectangle of black, 4 bytes a pixel
+    ws.send(bytes((3, 0)) + struct.pack('>HHHH', 0, 0, 64, 48))
+    update = ws.receive()[1]
+    while len(update) < 16 + 64 * 48 * 4:
+        update += ws.receive()[1]
+    assert update[:4] == bytes((0, 0, 0, 1)) and not any(update[16:])
+    ws.close()
+    # a deleted server's console is gone: the proxy closes at once
+    url = _remote(compute, server_id).json['remote_console']['url']
+    path = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)['path'][0]
+    assert compute.delete(API + '/servers/' + server_id).status_int == 204
+    run_tasks()
+    assert server_id not in driver.vnc._servers
+    ws = WebSocketClient(proxy, '/' + path[len('console/'):])
+    assert ws.receive() == (8, b'')
+    ws.close()

@@ -467,3 +467,84 @@ def test_assisted_snapshot_delete_of_a_stopped_guest_rebases_the_file(drv, tmp_p
     info = json.loads(subprocess.run(['qemu-img', 'info', '--output=json', dom.volume],
                                      capture_output=True, text=True, check=True).stdout)
     assert 'backing-filename' not in info and dom.calls == []
+
+
+class SwapDom(VolumeDom):
+    """VolumeDom whose block copy becomes ready after a few polls, recording
+    the copy, the pivot and the definition's change."""
+
+    def __init__(self, folder, active=True, fails=False):
+        super().__init__(folder, active)
+        self.copying = self.pivoted = False
+        self.fails = fails          # QEMU drops the job at once (as for another size)
+
+    def XMLDesc(self, flags):
+        xml = super().XMLDesc(flags)
+        if self.copying and not self.pivoted and not flags and not self.fails:
+            ready = "ready='yes'" if self.job_polls >= 2 else ''
+            xml = xml.replace("<target dev='vdb'/>",
+                              "<target dev='vdb'/><mirror type='file' job='copy' %s/>" % ready)
+        return xml
+
+    def blockCopy(self, disk, xml, params, flags):
+        self.calls.append(('copy', disk, xml, flags))
+        self.copying = True
+
+    def blockJobInfo(self, disk, flags):
+        self.job_polls += 1
+        return {} if self.pivoted or self.fails else {'cur': 5, 'end': 5}
+
+    def blockJobAbort(self, disk, flags):
+        if not flags:
+            self.calls.append(('abort', disk))
+            return
+        assert flags == libvirt.VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT and self.job_polls >= 2
+        self.calls.append(('pivot', disk))
+        self.pivoted = True
+
+    def blockResize(self, disk, size, flags):
+        self.calls.append(('resize', disk, size, flags))
+
+    def detachDeviceFlags(self, xml, flags):
+        self.calls.append(('undefine', config.ET.fromstring(xml).findtext('serial'), flags))
+
+    def attachDeviceFlags(self, xml, flags):
+        self.calls.append(('define', config.ET.fromstring(xml).findtext('serial'), flags))
+
+
+def test_swap_volume_copies_the_disk_live_then_pivots_and_redefines(drv, tmp_path,
+                                                                    monkeypatch):
+    dom = SwapDom(str(tmp_path))
+    monkeypatch.setattr(drv._host, 'get', lambda inst: dom)
+    new_file = tmp_path / 'volume-2'
+    new_file.write_bytes(b'')
+    new_info = {'driver_volume_type': 'local',
+                'data': {'device_path': str(new_file), 'volume_id': 'vol-new'}}
+    old_info = {'driver_volume_type': 'local',
+                'data': {'device_path': dom.volume, 'volume_id': 'vol-file'}}
+    drv.swap_volume(None, old_info, new_info, new_instance(), '/dev/vdb', 0)
+    (kind, disk, xml, flags), *rest = dom.calls
+    assert (kind, disk) == ('copy', 'vdb')
+    assert flags == (libvirt.VIR_DOMAIN_BLOCK_COPY_REUSE_EXT
+                     | libvirt.VIR_DOMAIN_BLOCK_COPY_TRANSIENT_JOB)
+    copied = config.ET.fromstring(xml)
+    assert copied.find('source').get('file') == str(new_file)
+    assert copied.findtext('serial') == 'vol-new'
+    assert rest == [('pivot', 'vdb'),
+                    ('undefine', 'vol-file', libvirt.VIR_DOMAIN_AFFECT_CONFIG),
+                    ('define', 'vol-new', libvirt.VIR_DOMAIN_AFFECT_CONFIG)]
+    # a stopped guest, nothing at the mountpoint, a larger volume (QEMU
+    # mirrors onto one of the same size only): NotSupported, nothing done
+    for stopped, mountpoint, resize_to in ((True, '/dev/vdb', 0), (False, '/dev/vdz', 0),
+                                           (False, '/dev/vdb', 2)):
+        dom = SwapDom(str(tmp_path), active=not stopped)
+        monkeypatch.setattr(drv._host, 'get', lambda inst: dom)
+        with pytest.raises(driver.NotSupported):
+            drv.swap_volume(None, old_info, new_info, new_instance(), mountpoint, resize_to)
+        assert dom.calls == []
+    # a copy job QEMU drops (no job, no mirror) fails the swap at once, unchanged
+    dom = SwapDom(str(tmp_path), fails=True)
+    monkeypatch.setattr(drv._host, 'get', lambda inst: dom)
+    with pytest.raises(Exception, match='failed'):
+        drv.swap_volume(None, old_info, new_info, new_instance(), '/dev/vdb', 0)
+    assert [c[0] for c in dom.calls] == ['copy', 'abort'] and dom.job_polls == 1

@@ -3,7 +3,9 @@
 read-only http store streaming from a real local web server, store weights."""
 import hashlib
 import http.server
-import multiprocessing
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -55,20 +57,27 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def serve():
+    """The web server of these tests, in a process of its own (this one's
+    locks are green once eventlet is loaded): prints its port, serves until
+    killed."""
+    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), _Handler)
+    print(srv.server_address[1], flush=True)
+    srv.serve_forever()
+
+
 @pytest.fixture
 def web(conf, override):
-    # A process of its own: this process's locks may be green by then (eventlet),
-    # and a server thread here could never wake its hub.
-    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), _Handler)
-    server = multiprocessing.get_context('fork').Process(target=srv.serve_forever,
-                                                          daemon=True)
-    server.start()
-    srv.server_close()
-    override('location_allowed_hosts', ['127.0.0.1:%d' % srv.server_address[1]],
-             group='image')
-    yield 'http://127.0.0.1:%d/disk.img' % srv.server_address[1]
-    server.terminate()
-    server.join()
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))))
+    server = subprocess.Popen(
+        [sys.executable, '-c', 'from tests.unit.image.test_locations import serve; serve()'],
+        cwd=repo, stdout=subprocess.PIPE, text=True)
+    port = int(server.stdout.readline())
+    override('location_allowed_hosts', ['127.0.0.1:%d' % port], group='image')
+    yield 'http://127.0.0.1:%d/disk.img' % port
+    server.kill()
+    server.wait()
 
 
 @pytest.fixture

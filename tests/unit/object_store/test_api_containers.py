@@ -310,3 +310,32 @@ def test_json_listing_made_by_the_database_matches(swift):
     assert [o['name'] for o in r.json] == ['b/1', 'b/2']
     assert r.headers['Content-Type'] == 'application/json; charset=utf-8'
     assert swift('GET', '/j?format=json&prefix=nothing').json == []
+
+
+def test_json_listing_entries_kept_with_the_rows(swift):
+    """Each row keeps its listing entry (json.dumps of what the rows render);
+    a POST's content type reaches it, and rows without one (written before
+    0010) are listed the same."""
+    import sqlalchemy as sa
+    from cloudstack.db import api as db_api
+    from cloudstack.object_store import manager, models
+    from cloudstack.object_store.api import util
+    swift('PUT', '/e')
+    for name in ('a', 'caf\u00e9', 'q"uote\\', 'z\u2603'):
+        assert swift('PUT', '/e/' + urllib.parse.quote(name), b'x' * len(name),
+                     headers={'Content-Type': 'text/x-%d' % len(name)}).status_int == 201
+    assert swift('POST', '/e/a', headers={'Content-Type': 'text/posted'}).status_int == 202
+    mgr = manager.get()
+    listing = manager.Listing()
+    _, rows = mgr.list_objects(None, swift.account, 'e', listing)
+    table = models.Object.__table__
+    with db_api.reader() as session:
+        kept = session.execute(sa.select(table.c.listing).order_by(table.c.name)).scalars()
+        assert '[%s]' % ', '.join(kept) == util._json_objects(rows)
+    _, body = mgr.list_objects_json(None, swift.account, 'e', listing)
+    assert body == util._json_objects(rows)
+    assert json.loads(body)[0]['content_type'] == 'text/posted'
+    with db_api.writer() as session:
+        session.execute(sa.update(table).values(listing=None))
+    _, without = mgr.list_objects_json(None, swift.account, 'e', listing)
+    assert json.loads(without) == json.loads(body)

@@ -141,6 +141,55 @@ def test_delete_leaves_tombstones(cluster):
     assert _read(cluster)[1] == b'again'
 
 
+def test_tombstones_are_empty_files_made_in_place(cluster):
+    """No temp file nor rename for a tombstone: its name says all; the same
+    tombstone made twice (two deletions at one timestamp) is one file."""
+    cluster.put(*NAME, [b'data'], 'text/plain', {})
+    cluster.delete(*NAME, timestamp='9000000000.00001')
+    cluster.delete(*NAME, timestamp='9000000000.00001', check=False)
+    for dev in _nodes(cluster)[0]:
+        assert [os.path.basename(f) for f in _files(dev)] == ['9000000000.00001.ts']
+        assert os.path.getsize(_files(dev)[0]) == 0
+        assert not os.listdir(os.path.join(dev['path'], 'tmp'))
+    with pytest.raises(KeyError):
+        cluster.head(*NAME)
+
+
+def test_large_writes_are_handed_to_writeback_as_they_go(cluster, monkeypatch):
+    """Every WRITEBACK_BYTES of a replica the kernel is told to start
+    writing it out (the fsync at the end stays)."""
+    started = []
+    real = disk.start_writeback
+    monkeypatch.setattr(disk, 'start_writeback', lambda fd, offset, length: (
+        started.append((offset, length)), real(fd, offset, length)))
+    step = disk.WRITEBACK_BYTES
+    chunk = os.urandom(1 << 20)
+    count = (2 * step + step // 2) // len(chunk)
+    cluster.put(*NAME, [chunk] * count, 'application/octet-stream', {})
+    assert sorted(started) == [(0, step)] * 3 + [(step, step)] * 3
+    assert _read(cluster)[1] == chunk * count
+
+
+def test_green_cleanup_runs_after_the_answer(cluster, monkeypatch):
+    """In a green process the older files go in the background, once the
+    new version is durable; the newer one decides reads meanwhile."""
+    import eventlet
+    monkeypatch.setattr(disk, '_green', lambda: True)
+    first = cluster.put(*NAME, [b'one'], 'text/plain', {})
+    second = cluster.put(*NAME, [b'two'], 'text/plain', {})
+    assert _read(cluster)[1] == b'two'
+    for _ in range(1000):
+        if all(len(_files(dev)) == 1 for dev in _nodes(cluster)[0]):
+            break
+        eventlet.sleep(0.01)
+    for dev in _nodes(cluster)[0]:
+        assert [os.path.basename(f) for f in _files(dev)] == [second.timestamp + '.data']
+    assert first.timestamp < second.timestamp
+    cluster.delete(*NAME)
+    with pytest.raises(KeyError):
+        cluster.head(*NAME)
+
+
 def test_missing_object(cluster):
     with pytest.raises(KeyError):
         cluster.get('AUTH_p', 'cont', 'nothing')

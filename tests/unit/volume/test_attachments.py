@@ -135,3 +135,49 @@ def test_extend_attached_volume_needs_3_42(cloud):
     assert (got['status'], got['size']) == ('in-use', 2)
     assert alice.post(action, {'os-extend': {'new_size': 1}},
                       headers={'OpenStack-API-Version': 'volume 3.42'}).status_int == 400
+
+
+@pytest.mark.parametrize('version', ['volume 3.0', 'volume 3.71'])
+def test_lists_show_each_volume_as_its_show_does(cloud, version):
+    """Lists read volumes, metadata and attachments in batches: each volume
+    still gets its own (and the same body as GET /volumes/{id})."""
+    alice, boss = cloud['alice'], cloud['boss']
+    boss.post(VOL + '/types', {'volume_type': {
+        'name': 'shared', 'extra_specs': {'multiattach': '<is> True'}}})
+    plain = wait_available(alice, create(alice, name='plain')['id'])
+    tagged = wait_available(alice, create(alice, name='tagged',
+                                          metadata={'k': 'v', 'x': 'y'})['id'])
+    shared = wait_available(alice, create(alice, name='shared', volume_type='shared',
+                                          metadata={'k': 'other'})['id'])
+    alice.post(VOL + '/volumes/%s/action' % tagged['id'],
+               {'os-set_image_metadata': {'metadata': {'image_name': 'cirros'}}})
+    for server in ('s1', 's2'):
+        att = alice.post(VOL + '/attachments', {'attachment': {
+            'volume_uuid': shared['id'], 'instance_uuid': server,
+            'connector': CONNECTOR}}, headers=NEW_ATTACH).json['attachment']
+        alice.post(VOL + '/attachments/%s/action' % att['id'], {'os-complete': {}},
+                   headers=NEW_ATTACH)
+    create(cloud['bob'], name='elsewhere')
+    headers = {'OpenStack-API-Version': version}
+    for client, query in ((alice, ''), (boss, '?all_tenants=1')):
+        listed = client.get(VOL + '/volumes/detail' + query, headers=headers).json
+        own = [v for v in listed['volumes'] if v['name'] != 'elsewhere']
+        assert len(listed['volumes']) == (3 if client is alice else 4)
+        for vol in own:
+            shown = client.get(VOL + '/volumes/' + vol['id'], headers=headers).json
+            assert vol == shown['volume']
+        by_name = {v['name']: v for v in own}
+        assert by_name['tagged']['metadata'] == {'k': 'v', 'x': 'y'}
+        assert by_name['shared']['metadata'] == {'k': 'other', 'attached_mode': 'rw'}
+        assert by_name['plain']['metadata'] == {} and by_name['plain']['attachments'] == []
+        assert by_name['tagged']['volume_image_metadata'] == {'image_name': 'cirros'}
+        assert 'volume_image_metadata' not in by_name['plain']
+        assert sorted(a['server_id'] for a in by_name['shared']['attachments']) == [
+            's1', 's2']
+        assert by_name['shared']['status'] == 'in-use'
+        summary = client.get(VOL + '/volumes' + query, headers=headers).json['volumes']
+        assert sorted((v['id'], v['name'], v['links'][0]['href']) for v in summary) == \
+            sorted((v['id'], v['name'], v['links'][0]['href'])
+                   for v in listed['volumes'])
+        assert all(set(v) == {'id', 'name', 'links'} for v in summary)
+    assert plain['id'] in {v['id'] for v in own}

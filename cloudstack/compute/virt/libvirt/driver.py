@@ -13,6 +13,7 @@ whose <metadata> marks it as ours. Every operation is idempotent: what
 exists is reused, what is gone is not an error.
 """
 import base64
+import contextlib
 import json
 import logging
 import os
@@ -779,12 +780,20 @@ class LibvirtDriver(driver.ComputeDriver):
         flags = (libvirt.VIR_DOMAIN_BLOCK_COMMIT_ACTIVE | libvirt.VIR_DOMAIN_BLOCK_COMMIT_SHALLOW)
         if not self._host.call(dom.blockJobInfo, target, 0):
             self._host.call(dom.blockCommit, target, None, None, 0, flags)
-        # An active commit can pivot once QEMU says the job is ready (the
-        # disk's <mirror ready='yes'>): cur == end alone comes earlier on a
-        # loaded host, and the pivot then fails "not ready for pivot yet".
-        deadline = time.monotonic() + 600
+        self._pivot_when_ready(dom, target, 'committing the snapshot overlay')
+        if os.path.exists(top):
+            os.unlink(top)
+
+    def _pivot_when_ready(self, dom, target, what, timeout=600):
+        """Pivot the disk onto its mirror (an active commit's or a block
+        copy's) once QEMU says the job is ready (the disk's <mirror
+        ready='yes'>): cur == end alone comes earlier on a loaded host, and
+        the pivot then fails "not ready for pivot yet"."""
+        deadline = time.monotonic() + timeout
         while True:
             job = self._host.call(dom.blockJobInfo, target, 0)
+            if not job and not self._mirror(dom, target):
+                raise disks.DiskError(reason='%s failed (the block job ended)' % what)
             if job and job['end'] and job['cur'] == job['end'] and self._mirror_ready(
                     dom, target):
                 try:
@@ -795,16 +804,17 @@ class LibvirtDriver(driver.ComputeDriver):
                     if e.get_error_code() != libvirt.VIR_ERR_BLOCK_COPY_ACTIVE:
                         raise
             if time.monotonic() > deadline:
-                raise disks.DiskError(reason='committing the snapshot overlay timed out')
+                raise disks.DiskError(reason='%s timed out' % what)
             eventlet.sleep(0.1)
         while self._host.call(dom.blockJobInfo, target, 0):
             eventlet.sleep(0.05)
-        if os.path.exists(top):
-            os.unlink(top)
+
+    def _mirror(self, dom, target):
+        el = config.disk_targets(config.parse(self._host.call(dom.XMLDesc, 0))).get(target)
+        return el.find('mirror') if el is not None else None
 
     def _mirror_ready(self, dom, target):
-        el = config.disk_targets(config.parse(self._host.call(dom.XMLDesc, 0))).get(target)
-        mirror = el.find('mirror') if el is not None else None
+        mirror = self._mirror(dom, target)
         return mirror is not None and mirror.get('ready') == 'yes'
 
     # -- assisted volume snapshots (Block Storage's file-based volumes) -----------------
@@ -1082,6 +1092,48 @@ class LibvirtDriver(driver.ComputeDriver):
         if chap:
             self._host.set_secret(*chap)
         self._host.call(dom.attachDeviceFlags, config.disk_xml(disk), self._live_flags(dom))
+
+    def swap_volume(self, context, old_connection_info, new_connection_info, instance,
+                    mountpoint, resize_to):
+        """libvirt's block copy of the running guest's disk onto the new
+        volume (which Block Storage made, of the same size; REUSE_EXT), a
+        pivot when QEMU is ready, then the new volume in the domain's
+        definition."""
+        if self.virt_type == 'lxc':
+            raise driver.NotSupported('Volumes cannot be attached to containers.')
+        dom = self._host.get(instance)
+        if not self._active(dom):
+            raise driver.NotSupported('Swapping a volume copies it live: the server must '
+                                      'be running.')
+        if resize_to:
+            # QEMU's mirror fails at once on a target of another size
+            raise driver.NotSupported('The hypervisor copies a volume onto one of the same '
+                                      'size only; the new volume is larger.')
+        target = _dev(mountpoint)
+        defined = self._find_device(dom, 'disk', target, libvirt.VIR_DOMAIN_XML_INACTIVE)
+        if defined is None:
+            raise driver.NotSupported('No volume is attached at %s.' % mountpoint)
+        old_el = config.ET.fromstring(defined)
+        disk = self._volume_disk(instance, new_connection_info, mountpoint,
+                                 old_el.find('target').get('bus'), old_el.get('device'))
+        chap = volumes.chap_password(new_connection_info)
+        if chap:
+            self._host.set_secret(*chap)
+        new_xml = config.disk_xml(disk)
+        self._host.call(dom.blockCopy, target, new_xml, None,
+                        libvirt.VIR_DOMAIN_BLOCK_COPY_REUSE_EXT
+                        | libvirt.VIR_DOMAIN_BLOCK_COPY_TRANSIENT_JOB)
+        try:
+            self._pivot_when_ready(dom, target, 'copying the volume')
+        except Exception:
+            with contextlib.suppress(libvirt.libvirtError):
+                self._host.call(dom.blockJobAbort, target, 0)
+            raise
+        self._host.call(dom.detachDeviceFlags, defined, libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+        self._host.call(dom.attachDeviceFlags, new_xml, libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+        old_chap = volumes.chap_password(old_connection_info)
+        if old_chap and (not chap or old_chap[0] != chap[0]):
+            self._host.delete_secret(old_chap[0])
 
     def detach_volume(self, context, connection_info, instance, mountpoint):
         dom = self._host.get(instance)

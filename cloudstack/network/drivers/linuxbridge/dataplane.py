@@ -10,6 +10,11 @@ cleans up after a kill -9.
 
 A part that fails to apply is logged, its ports are reported down, and it is
 tried again at the next sync.
+
+A metadata proxy the last sync left running (same command line) is checked
+and given its new address map once the sync has reported its ports, from a
+thread of the dataplane's that the next sync waits for first: the map is
+no part of a port being up, and its reload is no longer in each port's way.
 """
 import dataclasses
 import errno
@@ -18,9 +23,12 @@ import ipaddress
 import logging
 import os
 import pwd
+import queue
 import shutil
+import signal
 import socket
 import stat
+import threading
 import time
 
 from pyroute2 import NetlinkError
@@ -53,15 +61,43 @@ class Dataplane:
         self.zones = {}
         self.links = None            # ip_lib.LinkCache of the host namespace
         self.timings = {}            # seconds per phase of the last sync
+        self.later = None            # the thread updating what may wait (started once)
+        self.waiting = queue.Queue()  # its work: lists of (key, process, as before)
 
     def close(self):
+        self._settle(stop=True)
         if self.links is not None:
             self.links.close()
         self.firewall.close()
         self.nl.close()
 
     # -- the sync -------------------------------------------------------
+    def _settle(self, stop=False):
+        if self.later is not None:
+            if stop:
+                self.waiting.put(None)
+            self.waiting.join()
+            if stop:
+                self.later.join()
+                self.later = None
+
+    def _update_later(self):
+        while True:
+            deferred = self.waiting.get()
+            try:
+                for key, proc, old in deferred or ():
+                    try:
+                        self._ensure_process(proc, old, False)
+                    except Exception:       # noqa: BLE001 (tried again next sync)
+                        LOG.exception('%s failed', key)
+                        self.applied.processes.pop(key, None)
+            finally:
+                self.waiting.task_done()
+            if deferred is None:
+                return
+
     def sync(self, state):
+        self._settle()
         self.timings = {}
         clock = [time.perf_counter()]
 
@@ -134,18 +170,45 @@ class Dataplane:
             done.namespaces[name] = ns
 
         mark('bridges and namespaces')
-        # the rules first, then the taps onto the bridges
-        if attempt('security groups', set(plan.taps), self.firewall.apply, plan.firewall,
-                   bool(plan.bridges)):
+        # The rules are sent first; while they are committed the daemons get
+        # their files (the DHCP entries), told to read them (SIGHUP) once the
+        # rules are in place, so as not to compete with the restore commands.
+        # The taps go onto the bridges only then.
+        rules = attempt('security groups', set(plan.taps), self.firewall.begin, plan.firewall,
+                        bool(plan.bridges))
+        mark('rules sent')
+        deferred, reload = [], []
+        for key, proc in plan.processes.items():
+            ports = {v.port_id for v in plan.veths.values() if v.namespace == proc.namespace}
+            if proc.namespace not in done.namespaces:
+                continue
+            before = old.processes.get(key)
+            if (key.startswith('metadata-') and not first and before is not None
+                    and before.argv == proc.argv):
+                deferred.append((key, proc, before))        # kept running, its map updated
+                done.processes[key] = proc
+                continue
+            if attempt('%s' % key, ports, self._ensure_process, proc, before, first, reload):
+                done.processes[key] = proc
+
+        for network_id, leases in plan.leases.items():
+            if 'dhcp-' + network_id in done.processes and (
+                    first or old.leases.get(network_id) != leases):
+                attempt('releasing leases of %s' % network_id, (), self._release, leases)
+        done.leases = plan.leases
+        mark('daemons')
+        links = self.links.refresh()
+        mark('link events')
+        if rules and attempt('security groups', set(plan.taps), self.firewall.finish):
             done.firewall, done.tracked = plan.firewall, plan.tracked
             if not first:
                 attempt('connection tracking', (), self._forget_connections, old, plan)
         else:
             attempt('reading the firewall', (), self.firewall.observe)
+        mark('rules in place')
+        for key, pid in reload:
+            attempt('reloading %s' % key, (), os.kill, pid, signal.SIGHUP)
 
-        mark('security groups')
-        links = self.links.refresh()
-        mark('link events')
         attempt('unknown taps', (), self._unplug_strangers, plan, links)
         up, down = set(), set(plan.down)
         for port_id, tap in plan.taps.items():
@@ -163,19 +226,6 @@ class Dataplane:
             done.taps[port_id] = tap
 
         mark('taps')
-        for key, proc in plan.processes.items():
-            ports = {v.port_id for v in plan.veths.values() if v.namespace == proc.namespace}
-            if proc.namespace not in done.namespaces:
-                continue
-            if attempt('%s' % key, ports, self._ensure_process, proc, old.processes.get(key), first):
-                done.processes[key] = proc
-
-        for network_id, leases in plan.leases.items():
-            if 'dhcp-' + network_id in done.processes and (
-                    first or old.leases.get(network_id) != leases):
-                attempt('releasing leases of %s' % network_id, (), self._release, leases)
-        done.leases = plan.leases
-        mark('daemons')
         self._remove(plan, old, first, attempt)
         mark('removals')
 
@@ -185,6 +235,11 @@ class Dataplane:
         down |= failed | {v.port_id for v in plan.veths.values() if v.tap not in done.veths}
         up -= down
         self.applied = done
+        if deferred:
+            if self.later is None:
+                self.later = threading.Thread(target=self._update_later, daemon=True)
+                self.later.start()
+            self.waiting.put(deferred)
         LOG.debug('synced: %d up, %d down in %.0f ms (%s)', len(up), len(down),
                   sum(self.timings.values()) * 1000,
                   ', '.join('%s %.0f' % (k, v * 1000) for k, v in self.timings.items()))
@@ -255,7 +310,8 @@ class Dataplane:
                 after = plan.firewall.chains[family]['filter']
                 for kind, direction in (('i', '-d'), ('o', '-s')):
                     chain = names.port_chain(kind, port_id)
-                    if not set(before.get(chain, ())) <= set(after.get(chain, ())):
+                    was, now = before.get(chain, ()), after.get(chain, ())
+                    if was != now and not set(was) <= set(now):
                         deletes.update((zone, ip, direction) for ip in addresses
                                        if (':' in ip) == (family == 6))
         commands = [(['conntrack', '-D', '-f', 'ipv6' if ':' in ip else 'ipv4', '-w', str(zone),
@@ -339,11 +395,16 @@ class Dataplane:
             ip_lib.run(['iptables-restore', '-w', '10'], ns.name, input=ns.iptables)
 
     # -- daemons --------------------------------------------------------------
-    def _ensure_process(self, proc, old, first):
+    def _ensure_process(self, proc, old, first, reload=None):
+        """Keep the daemon running with its files; `reload`: a list to add
+        (key, pid) to when it must be told to read them (else it is told)."""
         pid, argv = processes.running(proc.pidfile)
         if pid is not None and tuple(argv) == proc.argv:
-            if first or old != proc:
-                processes.update_files(proc, pid, None if first or old is None else old.files)
+            if (first or old != proc) and processes.update_files(
+                    proc, pid, None if first or old is None else old.files,
+                    reload=reload is None):
+                if reload is not None:
+                    reload.append((proc.key, pid))
             return
         if pid is not None:
             processes.kill(pid)

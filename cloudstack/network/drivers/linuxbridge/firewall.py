@@ -15,15 +15,20 @@ rules are in place before the tap appears:
               then the egress rules of its groups, else cs-sg-fallback;
   cs-i-<port> conntrack, DHCP replies and neighbour discovery, then the
               ingress rules of its groups, else cs-sg-fallback (drop).
-and in ebtables' nat PREROUTING, for what iptables never sees:
+and in the driver's bridge table (bridge_table.py: nftables, ahead of
+ebtables' nat PREROUTING), for what iptables never sees:
   cs-m-<port> frames from the tap only from its MACs, its ARP (cs-a-<port>)
               only for its addresses (no ARP spoofing).
+(ebtables is left with no chain of ours: one found, an older driver's, is
+removed.)
 A rule returns (RETURN) what it allows, so a frame between two filtered
 ports of the host passes the egress chain of one and the ingress chain of
 the other.
 """
+import functools
 import ipaddress
 
+from cloudstack.network.drivers.linuxbridge import bridge_table
 from cloudstack.network.drivers.linuxbridge import names
 
 FORWARD = names.CHAIN + 'FORWARD'
@@ -60,6 +65,7 @@ def _family(ip):
     return 6 if ':' in ip else 4
 
 
+@functools.lru_cache(maxsize=4096)
 def link_local(mac):
     """The EUI-64 IPv6 link-local address of a MAC."""
     octets = [int(b, 16) for b in mac.split(':')]
@@ -112,12 +118,14 @@ def _quote(words):
 
 class Render:
     """What one sync wants: chains[family][table][chain] = tuple of rule
-    strings (each the part after `-A chain `) and ipsets[name] =
-    (family, frozenset of CIDRs)."""
+    strings (each the part after `-A chain `), ipsets[name] =
+    (family, frozenset of CIDRs) and bridge[chain] = tuple of
+    bridge_table rules."""
 
     def __init__(self):
         self.chains = {f: {t: {} for t in TABLES[f]} for f in FAMILIES}
         self.ipsets = {}
+        self.bridge = {}
 
 
 def render(ports, state, zones):
@@ -130,43 +138,60 @@ def render(ports, state, zones):
     groups = state.get('security_groups') or {}
     address_groups = state.get('address_groups') or {}
     ports = sorted(ports, key=lambda p: p['id'])
-    pairs = {port['id']: allowed_pairs(port) for port in ports}
+    pairs = {port['id']: tuple(allowed_pairs(port)) for port in ports}
     for family in (4, 6):
         filt = out.chains[family]['filter']
         forward = []
         by_groups = {}          # the chains' bodies depend on the groups alone
         for port in ports:
-            tap = names.tap(port['id'])
-            i, o, s = (names.port_chain(d, port['id']) for d in 'ios')
-            forward.append('-m physdev --physdev-in %s --physdev-is-bridged -j %s' % (tap, o))
-            forward.append('-m physdev --physdev-out %s --physdev-is-bridged -j %s' % (tap, i))
             key = tuple(port.get('security_groups') or ())
             if key not in by_groups:
                 by_groups[key] = _group_rules(key, family, out, groups, address_groups)
-            stateful, ingress, egress = by_groups[key]
-            filt[s] = tuple(_spoof_chain(pairs[port['id']], family))
-            filt[o] = tuple(_egress_chain(family, s, stateful, egress))
-            filt[i] = tuple(_ingress_chain(family, stateful, ingress))
+            jumps, chains = _port_chains(port['id'], pairs[port['id']], family, *by_groups[key])
+            forward.extend(jumps)
+            filt.update(chains)
         forward.append('-o %s+ -m physdev --physdev-is-bridged -j ACCEPT' % names.BRIDGE)
         filt[FORWARD] = tuple(forward)
         filt[FALLBACK] = ('-j DROP',)
         out.chains[family]['raw'][PREROUTING] = tuple(
             '-i %s -j CT --zone %d' % (bridge, zone) for bridge, zone in sorted(zones.items()))
-    eb = out.chains['eb']['nat']
     jumps = []
     for port in ports:
-        m, a = names.port_chain('m', port['id']), names.port_chain('a', port['id'])
-        jumps.append('-i %s -j %s' % (names.tap(port['id']), m))
-        macs = sorted({mac for mac, _ in pairs[port['id']]})
-        eb[m] = tuple(['-p ARP -j %s' % a] + ['-s %s -j RETURN' % mac for mac in macs]
-                      + ['-j DROP'])
-        eb[a] = tuple(['-p ARP --arp-ip-src %s --arp-mac-src %s -j RETURN' % (cidr, mac)
-                       for mac, cidr in pairs[port['id']] if _family(cidr) == 4]
-                      # probes (RFC 5227) come from 0.0.0.0
-                      + ['-p ARP --arp-ip-src 0.0.0.0 --arp-mac-src %s -j RETURN' % mac
-                         for mac in macs] + ['-j DROP'])
-    eb[PREROUTING] = tuple(jumps)
+        jump, chains = _mac_chains(port['id'], pairs[port['id']])
+        jumps.append(jump)
+        out.bridge.update(chains)
+    out.bridge[bridge_table.BASE_CHAIN] = tuple(jumps)
     return out
+
+
+# A port's chains are the same from one sync to the next unless its
+# addresses or its groups' rules change: kept, not formatted again.
+@functools.lru_cache(maxsize=8192)
+def _port_chains(port_id, pairs, family, stateful, ingress, egress):
+    """(its two jumps in cs-FORWARD, {chain: rules}) of a port in `family`."""
+    tap = names.tap(port_id)
+    i, o, s = (names.port_chain(d, port_id) for d in 'ios')
+    jumps = ('-m physdev --physdev-in %s --physdev-is-bridged -j %s' % (tap, o),
+             '-m physdev --physdev-out %s --physdev-is-bridged -j %s' % (tap, i))
+    return jumps, ((s, tuple(_spoof_chain(pairs, family))),
+                   (o, tuple(_egress_chain(family, s, stateful, egress))),
+                   (i, tuple(_ingress_chain(family, stateful, ingress))))
+
+
+@functools.lru_cache(maxsize=4096)
+def _mac_chains(port_id, pairs):
+    """(its jump in the bridge table's base chain, {chain: rules}) of a port."""
+    m, a = names.port_chain('m', port_id), names.port_chain('a', port_id)
+    macs = sorted({mac for mac, _ in pairs})
+    drop = ((), ('drop',))
+    arp = [(('arp_ipv4',), ('arp_sha', mac), ('arp_spa', cidr))
+           for mac, cidr in pairs if _family(cidr) == 4]
+    arp += [(('arp_ipv4',), ('arp_sha', mac), ('arp_spa', '0.0.0.0'))     # probes (RFC 5227)
+            for mac in macs]
+    return (((('iifname', names.tap(port_id)),), ('jump', m)), (
+        (m, tuple([((('ether_type', bridge_table.ARP),), ('jump', a))]
+                  + [((('ether_saddr', mac),), ('return',)) for mac in macs] + [drop])),
+        (a, tuple([(match, ('return',)) for match in arp] + [drop]))))
 
 
 def _group_rules(group_ids, family, out, groups, address_groups):
@@ -182,7 +207,7 @@ def _group_rules(group_ids, family, out, groups, address_groups):
             target = ingress if rule.get('direction') == 'ingress' else egress
             if line not in target:
                 target.append(line)
-    return stateful, ingress, egress
+    return stateful, tuple(ingress), tuple(egress)
 
 
 def _spoof_chain(pairs, family):
@@ -281,11 +306,16 @@ def _add_ipset(out, name, family, members):
         return
     cidrs = set()
     for member in members:
-        net = ipaddress.ip_network(member, strict=False)
-        if net.version != family:
-            continue
-        if net.prefixlen == 0:        # hash:net holds no /0: two halves instead
-            cidrs.update(str(half) for half in net.subnets(new_prefix=1))
-        else:
-            cidrs.add(str(net))
+        version, entries = _set_entries(member)
+        if version == family:
+            cidrs.update(entries)
     out.ipsets[name] = (family, frozenset(cidrs))
+
+
+@functools.lru_cache(maxsize=65536)
+def _set_entries(member):
+    """(IP version, hash:net entries) of an address or CIDR."""
+    net = ipaddress.ip_network(member, strict=False)
+    if net.prefixlen == 0:        # hash:net holds no /0: two halves instead
+        return net.version, tuple(str(half) for half in net.subnets(new_prefix=1))
+    return net.version, (str(net),)

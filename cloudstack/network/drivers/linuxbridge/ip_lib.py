@@ -12,10 +12,12 @@ import errno
 import ipaddress
 import logging
 import os
+import select
 import socket
 import struct
 import subprocess
 import threading
+import time
 
 from pyroute2 import IPRoute, NetlinkError, netns
 from pyroute2.netlink.rtnl import RTM_DELLINK, RTMGRP_LINK
@@ -91,11 +93,22 @@ def in_namespace(argv, namespace):
     return ['nsenter', '--net=' + os.path.join(NETNS_RUN_DIR, namespace), '--'] + list(argv)
 
 
-def _start(argv, namespace, with_input):
+def _start(argv, namespace, with_input, text=True):
     return subprocess.Popen(
         in_namespace(argv, namespace),
         stdin=subprocess.PIPE if with_input else subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, close_fds=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=text, close_fds=True)
+
+
+def namespace_inode(namespace):
+    """The inode of a named namespace (None: none, or the process's own), to
+    tell a namespace made again from the one a command was started in."""
+    if not namespace:
+        return None
+    try:
+        return os.stat(os.path.join(NETNS_RUN_DIR, namespace)).st_ino
+    except FileNotFoundError:
+        return None
 
 
 def run_all(commands, namespace=None, check=True, timeout=60):
@@ -117,14 +130,6 @@ class ReadyCommands:
         self.waiting = {}            # argv -> (process, namespace inode)
         self.refill = None           # the thread starting the next ones
 
-    def _namespace_inode(self):
-        if not self.namespace:
-            return None
-        try:
-            return os.stat(os.path.join(NETNS_RUN_DIR, self.namespace)).st_ino
-        except FileNotFoundError:
-            return None
-
     def _settle(self):
         if self.refill is not None:
             self.refill.join()
@@ -139,7 +144,7 @@ class ReadyCommands:
 
     def run_all(self, commands, check=True, timeout=60):
         self._settle()
-        inode = self._namespace_inode()
+        inode = namespace_inode(self.namespace)
         procs = []
         for argv, input in commands:
             proc, where = self.waiting.pop(tuple(argv), (None, None))
@@ -171,6 +176,153 @@ def _stop(proc):
     if proc.poll() is None:
         proc.kill()
     proc.communicate()
+
+
+class Session:
+    """A restore command kept running from one sync to the next.
+
+    iptables' nf_tables restore commands (1.8) read their input line by
+    line, commit each table at its COMMIT, and with -v echo a comment line
+    (flushed) once every line before it is done: that echo is the
+    acknowledgement of what was sent. At the first error they exit, saying
+    why on stderr; a session whose command died, or whose namespace was made
+    again, starts a fresh one at its next send."""
+
+    MARK = b'# cs-done %d\n'
+
+    def __init__(self, argv, namespace=None):
+        self.argv, self.namespace = list(argv), namespace
+        self.proc = self.inode = None
+        self.sent = 0                   # the number of the last mark sent
+        self.unsent = b''               # input the command has not taken yet
+        self.out = self.err = b''
+        self.waiting = False
+
+    def send(self, text):
+        """Hand the command `text` (whole tables, each ending in COMMIT);
+        it starts on it at once. wait() tells when it is done."""
+        inode = namespace_inode(self.namespace)
+        if self.proc is not None and (self.proc.poll() is not None or inode != self.inode):
+            self.close()
+        if self.proc is None:
+            self.proc = _start(self.argv, self.namespace, True, text=False)
+            self.inode, self.out, self.err = inode, b'', b''
+            for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+                os.set_blocking(pipe.fileno(), False)
+        self.sent += 1
+        self.unsent += text.encode() + self.MARK % self.sent
+        self.waiting = True
+        self._write()
+
+    def _write(self):
+        try:
+            while self.unsent:
+                self.unsent = self.unsent[os.write(self.proc.stdin.fileno(), self.unsent):]
+        except BlockingIOError:
+            pass
+        except BrokenPipeError:         # it died: its stderr says why
+            self.unsent = b''
+
+    def _read(self, pipe):
+        """Take what the pipe holds; False at its end (the command exited)."""
+        try:
+            data = os.read(pipe.fileno(), 65536)
+        except BlockingIOError:
+            return True
+        if pipe is self.proc.stdout:
+            self.out += data
+            mark = self.MARK % self.sent
+            if mark in self.out:
+                self.out = self.out.split(mark, 1)[1]
+                self.waiting = False
+        else:
+            self.err = (self.err + data)[-65536:]
+        return bool(data)
+
+    def ended(self):
+        """The command closed its output: reap it, read what it wrote last,
+        and say why it died (None when it had done all it was sent)."""
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            os.set_blocking(pipe.fileno(), True)
+            while self._read(pipe):
+                pass
+        reason = None
+        if self.waiting:
+            reason = '%s%s: exit %d: %s' % (
+                ' '.join(self.argv[:3]), ' (in %s)' % self.namespace if self.namespace else '',
+                self.proc.returncode, self.err.decode(errors='replace').strip()[:2000])
+        self.close()
+        return reason
+
+    def close(self):
+        """End the command (it leaves at the end of its input)."""
+        proc, self.proc = self.proc, None
+        self.waiting, self.unsent = False, b''
+        if proc is None:
+            return
+        try:
+            proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+def wait_sessions(sessions, timeout=60):
+    """Wait until every session acknowledged what it was sent (their
+    commands work side by side); CommandFailed naming those that died."""
+    deadline = time.monotonic() + timeout
+    failures = []
+    active = [s for s in sessions if s.waiting]
+    while active:
+        poller = select.poll()
+        pipes = {}
+        for session in active:
+            proc = session.proc
+            if session.unsent:
+                poller.register(proc.stdin.fileno(), select.POLLOUT)
+                pipes[proc.stdin.fileno()] = (session, proc.stdin)
+            for pipe in (proc.stdout, proc.stderr):
+                poller.register(pipe.fileno(), select.POLLIN)
+                pipes[pipe.fileno()] = (session, pipe)
+        left = deadline - time.monotonic()
+        events = poller.poll(max(0, left) * 1000) if left > 0 else []
+        if not events:
+            for session in active:
+                failures.append('%s: no answer in %d s' % (' '.join(session.argv[:3]), timeout))
+                session.proc.kill()
+                session.close()
+            break
+        dead = set()
+        for fd, _event in events:
+            session, pipe = pipes[fd]
+            if session in dead:
+                continue
+            if pipe is session.proc.stdin:
+                session._write()
+            elif not session._read(pipe):
+                dead.add(session)
+        for session in dead:
+            reason = session.ended()
+            if reason:
+                failures.append(reason)
+        active = [s for s in active if s.waiting and s not in dead]
+    for session in sessions:
+        if session.proc is not None and session.err:
+            LOG.warning('%s: %s', session.argv[0], session.err.decode(errors='replace').strip())
+            session.err = b''
+    if failures:
+        raise CommandFailed('; '.join(failures))
 
 
 # Inputs up to this size are written to all the commands before any is

@@ -1,16 +1,22 @@
 """The driver's chains and ipsets in the host's namespace.
 
 Only chains named cs-* and ipsets named cs* are ever written; the built-in
-chains get one jump each (firewall.HOOKS), inserted first. Each apply sends
-one iptables-restore, ip6tables-restore and ebtables-restore --noflush (side
-by side) with just the chains that changed, so the rest of the host's
-firewall is never rewritten.
+chains get one jump each (firewall.HOOKS), inserted first. The bridge
+rules (MACs and ARP) are the nftables table of bridge_table.py. Each apply sends
+iptables-restore, ip6tables-restore and ebtables-restore --noflush (side by
+side) just the chains that changed, so the rest of the host's firewall is
+never rewritten. On iptables' nf_tables backend these three commands stay
+running from one apply to the next (ip_lib.Session): an apply costs their
+work on its tables, not three processes started and ended. An apply is
+begun (its input sent) and finished (its acknowledgements awaited) apart,
+so that the dataplane does other work while the rules are committed.
 """
 import functools
 import os
 import re
 import shutil
 
+from cloudstack.network.drivers.linuxbridge import bridge_table
 from cloudstack.network.drivers.linuxbridge import firewall
 from cloudstack.network.drivers.linuxbridge import ip_lib
 from cloudstack.network.drivers.linuxbridge import names
@@ -18,6 +24,7 @@ from cloudstack.network.drivers.linuxbridge import names
 FAMILIES = firewall.FAMILIES          # 4, 6 and 'eb' (ebtables)
 RESTORE = {4: ['iptables-restore', '-w', '10'], 6: ['ip6tables-restore', '-w', '10'],
            'eb': ['ebtables-restore']}
+VERBOSE = '-v'              # a session's restore echoes comments: its acknowledgements
 SAVE = {4: 'iptables-save', 6: 'ip6tables-save', 'eb': 'ebtables-save'}
 TABLES = firewall.TABLES
 # How a chain is declared: ebtables' user chains have a policy.
@@ -44,13 +51,20 @@ class HostFirewall:
     def __init__(self, namespace):
         self.namespace = namespace
         self.commands = ip_lib.ReadyCommands(namespace, lambda argv: may_wait(tuple(argv)))
+        self.sessions = {}      # family -> ip_lib.Session (nf_tables restores)
+        self.pending = None     # what the apply begun last will have done
         self.members = None     # ip_lib.IpsetMembers, once needed
+        self.bridge = bridge_table.BridgeTable(namespace)
         self.chains = None      # {family: {table: {chain: rules}}} as last applied; None: unknown
         self.hooks = None       # {family: {(table, builtin, chain)}} present
         self.ipsets = None      # {name: (family, members)}
 
     def close(self):
         self.commands.close()
+        for session in self.sessions.values():
+            session.close()
+        self.sessions = {}
+        self.bridge.close()
         if self.members is not None:
             self.members.close()
             self.members = None
@@ -80,15 +94,24 @@ class HostFirewall:
             if name.startswith(names.IPSET):
                 sets[name] = None
         self.chains, self.hooks, self.ipsets = chains, hooks, sets
+        self.bridge.forget()
         return zones
 
     def apply(self, render, enabled):
         """Make our chains and sets those of `render`; with `enabled` False
         (no network on this host) remove them all, hooks included."""
+        self.begin(render, enabled)
+        self.finish()
+
+    def begin(self, render, enabled):
+        """Start applying `render`: the sets are made and their members
+        changed, the rules are sent to their restore commands. finish()
+        returns once the rules are in place."""
+        self.pending = None
         wanted_sets = render.ipsets if enabled else {}
         changes = self._member_changes(wanted_sets)
         sets = self._sets_input(wanted_sets)
-        commands, done = [], []
+        commands, sessions, done = [], [], []
         if sets:                    # a set must exist before a rule names it
             ip_lib.run(['ipset', 'restore'], self.namespace, input=sets)
         if changes:
@@ -99,10 +122,34 @@ class HostFirewall:
             wanted = render.chains[family] if enabled else {t: {} for t in TABLES[family]}
             text = self._restore_input(family, wanted, enabled)
             if text:
-                commands.append((RESTORE[family] + ['--noflush'], text))
+                argv = RESTORE[family] + ['--noflush']
+                if may_wait(tuple(argv)):
+                    sessions.append(self._session(family, argv))
+                    sessions[-1].send(text)
+                else:
+                    commands.append((argv, text))
             done.append((family, wanted))
-        if commands:            # side by side
-            self.commands.run_all(commands)
+        self.pending = (wanted_sets, commands, sessions, done, enabled)
+        # while the restore commands work
+        self.bridge.apply(render.bridge, enabled)
+
+    def _session(self, family, argv):
+        session = self.sessions.get(family)
+        if session is None:
+            session = self.sessions[family] = ip_lib.Session(argv + [VERBOSE], self.namespace)
+        return session
+
+    def finish(self):
+        """Wait for the rules begin() sent; then record what is applied."""
+        if self.pending is None:
+            return
+        wanted_sets, commands, sessions, done, enabled = self.pending
+        self.pending = None
+        try:
+            if commands:            # side by side
+                self.commands.run_all(commands)
+        finally:
+            ip_lib.wait_sessions(sessions)
         self.ipsets.update(wanted_sets)
         for family, wanted in done:
             self.chains[family] = {t: dict(wanted.get(t, {})) for t in TABLES[family]}
@@ -127,7 +174,7 @@ class HostFirewall:
                     continue
                 if enabled and hook not in hooks and hook[2] in want:
                     body.append('-I %s 1 -j %s' % hook[1:])
-                elif not enabled and hook in hooks:
+                elif hook in hooks and not (enabled and hook[2] in want):
                     body.insert(0, '-D %s -j %s' % hook[1:])
             for chain, rules in want.items():
                 before = old.get(chain)

@@ -89,8 +89,9 @@ def start(proc):
     return pid
 
 
-def update_files(proc, pid, written=None):
-    """Write files that changed and tell the process to reload them.
+def update_files(proc, pid, written=None, reload=True):
+    """Write files that changed and tell the process to reload them (unless
+    `reload` is False: the caller does); whether any changed.
     `written`: the files as last written, when known (else they are read)."""
     known = {path: content for path, content, _ in written or ()}
     changed = False
@@ -98,7 +99,7 @@ def update_files(proc, pid, written=None):
         if written is not None and known.get(path) == content:
             continue
         changed = write_file(path, content, mode) or changed
-    if changed:
+    if changed and reload:
         os.kill(pid, signal.SIGHUP)
     return changed
 

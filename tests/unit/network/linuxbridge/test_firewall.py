@@ -1,4 +1,5 @@
 """Security groups as iptables chains: what each rule and port becomes."""
+from cloudstack.network.drivers.linuxbridge import bridge_table
 from cloudstack.network.drivers.linuxbridge import firewall
 from tests.functional.netbed import State
 
@@ -143,18 +144,21 @@ def test_which_ports_are_filtered():
     assert firewall.is_filtered({'device_owner': ''})
 
 
-def test_ebtables_keep_a_port_to_its_macs_and_addresses():
+def test_the_bridge_table_keeps_a_port_to_its_macs_and_addresses():
     st, sg, port = _setup(allowed_address_pairs=[
         {'ip_address': '10.0.0.77', 'mac_address': 'fa:16:3e:aa:bb:cc'}])
     out = _render(st, port)
-    eb = out.chains['eb']['nat']
+    assert out.chains['eb']['nat'] == {}            # nothing left in ebtables
+    bridge = {chain: [bridge_table.text(r) for r in rules] for chain, rules in out.bridge.items()}
     short, mac = port['id'][:11], port['mac_address']
-    assert eb['cs-PREROUTING'] == ('-i tap%s -j cs-m-%s' % (short, short),)
-    assert eb['cs-m-' + short] == ('-p ARP -j cs-a-' + short,
-                                    '-s %s -j RETURN' % mac,
-                                    '-s fa:16:3e:aa:bb:cc -j RETURN', '-j DROP')
-    arp = eb['cs-a-' + short]
-    assert '-p ARP --arp-ip-src 10.0.0.5 --arp-mac-src %s -j RETURN' % mac in arp
-    assert '-p ARP --arp-ip-src 10.0.0.77 --arp-mac-src fa:16:3e:aa:bb:cc -j RETURN' in arp
+    assert bridge['PREROUTING'] == ['iifname tap%s jump cs-m-%s' % (short, short)]
+    assert bridge['cs-m-' + short] == ['ether type 0x0806 jump cs-a-' + short,
+                                       'ether saddr %s return' % mac,
+                                       'ether saddr fa:16:3e:aa:bb:cc return', 'drop']
+    arp = bridge['cs-a-' + short]
+    ipv4_arp = 'arp htype 1 ptype ip hlen 6 plen 4 '
+    assert ipv4_arp + 'arp saddr ether %s arp saddr ip 10.0.0.5 return' % mac in arp
+    assert ipv4_arp + 'arp saddr ether fa:16:3e:aa:bb:cc arp saddr ip 10.0.0.77 return' in arp
+    assert ipv4_arp + 'arp saddr ether %s arp saddr ip 0.0.0.0 return' % mac in arp
     assert not any('fd00' in r or 'fe80' in r for r in arp)
-    assert arp[-1] == '-j DROP'
+    assert arp[-1] == 'drop'

@@ -55,6 +55,14 @@ def test_disabled_removes_hooks_then_chains():
                      '-D PREROUTING -j cs-PREROUTING', '-X cs-PREROUTING', '-X cs-m-x', 'COMMIT']
 
 
+def test_chains_of_ebtables_no_longer_wanted_lose_their_hook_first():
+    fw = _firewall(chains={'eb': {'nat': {'cs-PREROUTING': None, 'cs-m-x': None}}},
+                   hooks={'eb': {('nat', 'PREROUTING', 'cs-PREROUTING')}})
+    lines = fw._restore_input('eb', {'nat': {}}, True).splitlines()
+    assert lines == ['*nat', ':cs-PREROUTING RETURN', ':cs-m-x RETURN',
+                     '-D PREROUTING -j cs-PREROUTING', '-X cs-PREROUTING', '-X cs-m-x', 'COMMIT']
+
+
 def test_unknown_content_is_written_again():
     fw = _firewall(chains={6: {'filter': {'cs-x': None}, 'raw': {}}})
     lines = fw._restore_input(6, {'filter': {'cs-x': ('-j RETURN',)}, 'raw': {}}, True).splitlines()
