@@ -57,6 +57,18 @@ object_store_opts = [
                help='Seconds a deletion\'s tombstone is kept (so that a replica '
                     'that was away meanwhile is not resurrected) before the '
                     'replicator removes it.'),
+    cfg.StrOpt('container_sync_realms_conf', default='',
+               help='Swift\'s container-sync-realms.conf: one section per '
+                    'realm with its key (and key2) and a cluster_<name> = '
+                    '<endpoint, e.g. http://host:port/v1/> line per cluster. '
+                    'X-Container-Sync-To //realm/cluster/account/container '
+                    'then syncs to that endpoint over HTTP, signed with the '
+                    'realm key, and requests signed so are accepted here. '
+                    'Empty: only the realms of the container_sync filter\'s '
+                    '`realms` (this cloud\'s own containers).'),
+    cfg.IntOpt('container_sync_timeout', default=30, min=1,
+               help='Seconds container sync waits for another cluster\'s '
+                    'answer before it tries again on its next pass.'),
     cfg.IntOpt('tmp_max_age', default=86400, min=0,
                help='Seconds after its last write that a temp file in a '
                     'device\'s tmp/ is taken for the leftover of a write that '

@@ -657,6 +657,16 @@ class Manager:
                 raise exception.PreconditionFailed('Precondition Failed')
         return crow, self._store(account, crow, obj, chunks, content_type, meta, etag)
 
+    def put_object_at(self, context, account, container, obj, chunks, content_type,
+                      meta, ts, etag=None, crow=None):
+        """put_object keeping timestamp `ts` (a container sync's write from
+        another cluster): the newer write wins on both sides."""
+        crow = self._find_container(account, container, crow)
+        self._check_object_name(obj)
+        check_metadata(meta, 'object')
+        return crow, self._store(account, crow, obj, chunks, content_type, meta, etag,
+                                 ts=ts)
+
     def _store(self, account, crow, obj, chunks, content_type, meta, etag=None,
                ts=None):
         """Write an object; `ts` keeps a given timestamp (container sync)."""

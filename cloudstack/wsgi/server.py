@@ -137,12 +137,29 @@ def _taking_turns(app):
     return turn_taking_app
 
 
+# environ: the request target as the client sent it (http.server collapses a
+# leading '//' of the path: Swift's domain remap reads an object named '/x')
+REQUEST_TARGET = 'cloudstack.request_target'
+
+
+class _Protocol(eventlet.wsgi.HttpProtocol):
+    """eventlet's protocol, with REQUEST_TARGET in the environ."""
+
+    def get_environ(self):
+        environ = super().get_environ()
+        words = (self.requestline or '').split()
+        if len(words) >= 2:
+            environ[REQUEST_TARGET] = words[1]
+        return environ
+
+
 def serve(sock, app, parent_fd=None):
     """An API worker: serve until stopped, then let in-flight requests finish
     (up to graceful_shutdown_timeout) while idle connections are closed."""
     pool = eventlet.GreenPool(CONF.wsgi_pool_size)
     server = eventlet.spawn(
         eventlet.wsgi.server, sock, _taking_turns(app), custom_pool=pool, log=ACCESS_LOG,
+        protocol=_Protocol,
         log_format=ACCESS_FORMAT, keepalive=CONF.keepalive_timeout or False,
         socket_timeout=CONF.client_socket_timeout or None, debug=False)
     stopping = eventlet.Event()

@@ -270,6 +270,11 @@ def put(req, account, container, obj):
     etag = etag.strip().strip('"').lower() if etag else None
     crow, _ = util.container_access(req, account, container, write=True)
     chunks = body_chunks(req)
+    sync_ts = req.environ.get(util.SYNC_TIMESTAMP_ENV)
+    if sync_ts:
+        _, row = mgr.put_object_at(req.context, account, container, obj, chunks,
+                                   ctype, meta, sync_ts, etag=etag, crow=crow)
+        return _created(row)
     _, row = mgr.put_object(req.context, account, container, obj, chunks,
                             ctype, meta, etag=etag,
                             if_none_match=if_none is not None, crow=crow)

@@ -39,6 +39,15 @@ def account_headers(row, owner=True, policy_stats=None):
     return h
 
 
+def _hide_reserved(listing):
+    """Keep the reserved namespace (hidden containers) out of a client's
+    listing: its names all sort first, so the lower bound passes them."""
+    if listing.reverse:
+        listing.end_marker = max(listing.end_marker, util.RESERVED_END)
+    else:
+        listing.marker = max(listing.marker, util.RESERVED_END)
+
+
 def _account_acl(name):
     return lambda: _mgr().account_acl(name)
 
@@ -50,6 +59,8 @@ def account(req, name):
         level = policies.authorize_account(ctx, name, 'read-only', _account_acl(name))
         owner = level == policies.OWNER
         listing = util.listing_params(req, os_manager.ACCOUNT_LISTING_LIMIT)
+        if not req.environ.get(util.ALLOW_RESERVED_ENV):
+            _hide_reserved(listing)
         if req.method == 'HEAD':
             row = mgr.get_account(ctx, name)
             fmt = util.listing_format(req)
@@ -127,6 +138,8 @@ def container(req, account_name, name):
     if method == 'PUT':
         if '/' in name:
             raise util.error(400, 'Bad Request', 'Container name cannot contain /')
+        if name.startswith(util.RESERVED) and not req.environ.get(util.ALLOW_RESERVED_ENV):
+            raise util.error(400, 'Bad Request', 'Invalid reserved-namespace container name')
         updates, removes = util.meta_headers(req, 'container')
         updates.update(req.environ.get(util.SYSMETA_ENV) or {})
         policy = req.headers.get('X-Storage-Policy')

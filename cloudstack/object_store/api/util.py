@@ -65,17 +65,42 @@ def render_error(req, exc):
     return resp
 
 
+# Names in the reserved namespace (object versioning's hidden containers)
+# begin with this character. Swift's is NUL, which PostgreSQL cannot store.
+RESERVED = '\x01'
+# environ: a filter's own request, which may name reserved containers (and
+# list them in account listings)
+ALLOW_RESERVED_ENV = 'cloudstack.object_store.allow_reserved'
+# environ: (account, hidden container, container) -- the request reads the
+# hidden container with the rights the caller has on the container (object
+# versioning's current versions, read through their container's ACLs)
+ACL_AS_ENV = 'cloudstack.object_store.acl_as'
+# environ: {(account, container): row} the filters already read for this
+# request (middleware.owner_headers)
+CONTAINER_ROWS_ENV = 'cloudstack.object_store.container_rows'
+# environ: the X-Timestamp a verified container sync write keeps
+SYNC_TIMESTAMP_ENV = 'cloudstack.object_store.sync_timestamp'
+# Every reserved name of up to 256 UTF-8 bytes sorts below this one.
+RESERVED_END = RESERVED + '\U0010ffff' * 64
+
+
 def container_access(req, account, container, write=False, listing=False):
     """(container row, caller owns the account) once the caller may use the
     container as asked (policies.authorize_container); one read of the row,
     handed on to the manager."""
     mgr = os_manager.get()
-    crow = mgr.container_row(account, container)
+    crow = (req.environ.get(CONTAINER_ROWS_ENV) or {}).get((account, container)) or \
+        mgr.container_row(account, container)
+    judged, judged_row = container, crow
+    acl_as = req.environ.get(ACL_AS_ENV)
+    if acl_as and acl_as[:2] == (account, container) and not write:
+        judged = acl_as[2]
+        judged_row = mgr.container_row(account, judged) if crow is not None else None
     try:
         owner = policies.authorize_container(
-            req.context, account, crow, write=write, listing=listing,
+            req.context, account, judged_row, write=write, listing=listing,
             referrer=req.referer, account_acl=lambda: mgr.account_acl(account),
-            container=container)
+            container=judged)
     except exception.NotFound:
         mgr.get_account(req.context, account)   # an owner's account exists on first use
         raise
@@ -243,9 +268,7 @@ def listing_params(req, max_limit):
                         'Value of limit must be a positive integer')
         if limit > max_limit:
             raise error(412, 'Precondition Failed', 'Maximum limit is %d' % max_limit)
-    delimiter = _param(req, 'delimiter')
-    if delimiter is not None and len(delimiter) > 1:
-        raise error(412, 'Precondition Failed', 'Bad delimiter')
+    delimiter = _param(req, 'delimiter')       # of any length, as Swift's
     reverse = (_param(req, 'reverse') or '').lower() in ('1', 'true', 'yes', 'on', 't', 'y')
     return os_manager.Listing(
         prefix=_param(req, 'prefix'), delimiter=delimiter,

@@ -22,6 +22,8 @@ from cloudstack.object_store import policies
 
 _info = {}
 _HEADS = 'cloudstack.object_store.heads'    # environ: owner_headers' answers
+# object_versioning's sysmeta naming a container's hidden versions container
+VERSIONS_CONTAINER = 'X-Container-Sysmeta-Versions-Container'
 
 
 def split_path(path_info):
@@ -86,11 +88,13 @@ def owner_headers(environ, account, container=None):
     cache = environ.setdefault(_HEADS, {})
     key = (account, container)
     if key not in cache:
-        cache[key] = _lookup(account, container)
+        cache[key] = _lookup(account, container, environ)
     return cache[key]
 
 
-def _lookup(account, container):
+def _lookup(account, container, environ):
+    if '\x00' in account + (container or ''):
+        return None             # no such name (the app answers 412)
     # imported here: the app's package imports this one
     from cloudstack.object_store.api import resources
     from cloudstack.object_store import manager
@@ -98,7 +102,14 @@ def _lookup(account, container):
     try:
         if container:
             row = mgr.get_container(context, account, container)
+            # the app's own look-up of this request's container reads it here
+            environ.setdefault(util.CONTAINER_ROWS_ENV, {})[account, container] = row
             headers = resources.container_headers(row, owner=True)
+            versions = (row.meta or {}).get(VERSIONS_CONTAINER)
+            hidden = mgr.container_row(account, versions) if versions else None
+            if hidden is not None:
+                # a versioned container's bytes are its versions' (quotas)
+                headers['X-Container-Bytes-Used'] = str(row.bytes_used + hidden.bytes_used)
         else:
             headers = resources.account_headers(mgr.get_account(context, account))
     except exception.CloudstackError:

@@ -467,17 +467,21 @@ def copied_headers(headers, request=False):
             if k.lower().startswith(prefixes) or k.lower() in _COPY_KEEP}
 
 
-def copy_large(reader, writer, req, src, dst):
+def copy_large(reader, writer, req, src, dst, src_query=None):
     """Copy the large object at src by reading it (or the one range asked) through `reader`
     (which resolves it) and writing a plain object at dst through `writer`,
-    the request's metadata applied as the app applies it to copies."""
+    the request's metadata applied as the app applies it to copies.
+    `src_query` is added to the source's read (a version-id)."""
     # a copy with one Range copies that range, as of a plain object
     wanted = req.headers.get('Range', '')
     part = req.GET.get('part-number')       # the source's part only
+    query = dict(src_query or {})
+    if part:
+        query['part-number'] = part
     get = call(reader, sub(req, 'GET', middleware.quote_path('v1', *src),
                            headers={'Range': wanted} if wanted and ',' not in wanted
                            else None,
-                           query={'part-number': part} if part else None))
+                           query=query or None))
     if not is_success(get):
         close(get)
         return finish(req, error(get.status_int, get.status.split(' ', 1)[-1]))

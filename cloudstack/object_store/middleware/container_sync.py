@@ -1,30 +1,58 @@
-"""Container sync (Swift's container_sync), to containers of this cluster.
+"""Container sync (Swift's container_sync), to this cluster or another one.
 
 X-Container-Sync-To names where a container's objects are pushed, in the
-realm form '//<realm>/<cluster>/<account>/<container>' (realm and cluster
-among the configured `realms`, each 'realm/cluster') or, the older form,
+realm form '//<realm>/<cluster>/<account>/<container>' or, the older form,
 'http(s)://<host>/v1/<account>/<container>' with <host> among
 `allowed_sync_hosts`. X-Container-Sync-Key is the shared secret: objects are
 pushed only into a container carrying the same key. Both are kept as
 container sysmeta and shown to the account's owner only.
 
+Realms come from Swift's container-sync-realms.conf ([object_store]
+container_sync_realms_conf: a key per realm, an endpoint per cluster) and
+from this filter's `realms` ('realm/cluster, ...': clusters that are this
+cloud, no endpoint). A realm without key or a cluster without endpoint is
+Swift's 400 on the container PUT/POST. `current` ('//realm/cluster') names
+this cloud's own cluster in /info.
+
 The periodic task `object_store.container_sync` pushes, for every syncing
-container, the objects written since its last pass (bytes, content type and
-metadata) to the target, unless the target already holds the same content
-(which keeps two containers syncing to each other from ping-ponging).
+container, the objects written since its last pass (bytes, content type,
+metadata, timestamp) to the target, unless the target already holds them at
+that timestamp or newer (so two containers syncing to each other do not
+ping-pong):
+  - to a cluster with an endpoint, or a URL: over HTTP, as Swift's container
+    sync does (a HEAD, then a PUT with the source's X-Timestamp), signed with
+    X-Container-Sync-Auth: '<realm> <nonce> <HMAC-SHA1 of method, path,
+    timestamp, nonce and the container key, keyed by the realm key>', or for
+    a URL with X-Container-Sync-Key. A target that does not answer or
+    refuses is logged and tried again from the same point next pass;
+  - to a cluster of this cloud: directly.
 Deletions are not propagated (the listing keeps no deleted rows).
+
+Requests so signed (or, from `allowed_sync_hosts`, carrying the container's
+key and an X-Timestamp) are accepted as the container owner's writes of that
+container, keeping their X-Timestamp; a wrong signature is Swift's 401.
 """
+import configparser
+import hashlib
+import hmac
+import http.client
 import logging
+import os
 import urllib.parse
+import uuid
 
 import sqlalchemy as sa
 
+from cloudstack.conf import CONF
 from cloudstack.db import api as db_api
 from cloudstack import tasks
+from cloudstack.object_store.api import util
+from cloudstack.object_store import manager as os_manager
 from cloudstack.object_store import middleware
 from cloudstack.object_store import models
 from cloudstack.object_store import policies
 from cloudstack.object_store.middleware import _base
+from cloudstack.object_store.middleware import _common
 
 LOG = logging.getLogger(__name__)
 
@@ -46,14 +74,90 @@ def parse_realms(value):
     return realms
 
 
-def parse_sync_to(value):
-    """(account, container) of a stored, validated X-Container-Sync-To."""
+_read_realms = {}       # path: (mtime, realms)
+
+
+def realms_file(path=None):
+    """{'REALM': {'key': ..., 'key2': ..., 'clusters': {'CLUSTER': endpoint}}}
+    of Swift's container-sync-realms.conf (read again when it changes)."""
+    path = CONF.object_store.container_sync_realms_conf if path is None else path
+    if not path:
+        return {}
+    try:
+        mtime = os.path.getmtime(path)
+    except OSError as exc:
+        LOG.error('container sync realms %s: %s', path, exc)
+        return {}
+    cached = _read_realms.get(path)
+    if cached and cached[0] == mtime:
+        return cached[1]
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(path)
+    except configparser.Error as exc:
+        LOG.error('container sync realms %s: %s', path, exc)
+        return {}
+    realms = {}
+    for section in parser.sections():
+        realm = {'clusters': {}}
+        for option, value in parser.items(section):
+            if option in ('key', 'key2'):
+                realm[option] = value
+            elif option.startswith('cluster_'):
+                realm['clusters'][option[len('cluster_'):].upper()] = value
+        realms[section.upper()] = realm
+    _read_realms[path] = (mtime, realms)
+    return realms
+
+
+def _bytes(value):
+    """The bytes of a header value (a WSGI string: its UTF-8 bytes as
+    latin-1 characters) or of text."""
+    if isinstance(value, bytes):
+        return value
+    try:
+        return value.encode('latin-1')
+    except UnicodeEncodeError:
+        return value.encode('utf-8')
+
+
+def signature(method, path, timestamp, nonce, realm_key, user_key):
+    """Swift's container sync signature: the HMAC-SHA1 hex digest, keyed by
+    the realm key, of method, path (URL-quoted), X-Timestamp, nonce and the
+    containers' key, one a line."""
+    message = b'\n'.join(_bytes(v) for v in (method, path, timestamp, nonce, user_key))
+    return hmac.new(_bytes(realm_key), message, hashlib.sha1).hexdigest()
+
+
+class Target:
+    """Where a container syncs to: a container of this cloud (url None), or
+    the URL of one on another cluster (signed for `realm` when given)."""
+
+    def __init__(self, account, container, url=None, realm=None, realm_key=None):
+        self.account, self.container = account, container
+        self.url, self.realm, self.realm_key = url, realm, realm_key
+
+
+def resolve_target(value):
+    """The Target of a stored, validated X-Container-Sync-To (ValueError)."""
     if value.startswith('//'):
         parts = value[2:].split('/')
-        return parts[2], parts[3]
-    path = urllib.parse.urlparse(value).path
-    parts = urllib.parse.unquote(path).split('/')
-    return parts[2], parts[3]
+        if len(parts) != 4:
+            raise ValueError(value)
+        realm, cluster, account, container = parts
+        conf = realms_file().get(realm.upper()) or {}
+        endpoint = conf.get('clusters', {}).get(cluster.upper())
+        if endpoint and conf.get('key'):
+            url = '%s/%s/%s' % (endpoint.rstrip('/'), urllib.parse.quote(account),
+                                urllib.parse.quote(container))
+            return Target(account, container, url, realm.upper(), conf['key'])
+        return Target(account, container)
+    parts = urllib.parse.unquote(urllib.parse.urlsplit(value).path).rstrip('/').split('/')
+    if len(parts) < 4:
+        raise ValueError(value)
+    return Target(parts[-2], parts[-1], value.rstrip('/'))
+
+
 
 
 class ContainerSync(_base.Filter):
@@ -71,9 +175,11 @@ class ContainerSync(_base.Filter):
             if len(parts) != 4 or not all(parts):
                 return 'Invalid X-Container-Sync-To format %r' % value
             realm, cluster = parts[0].upper(), parts[1].upper()
-            if realm not in self.realms:
+            conf = realms_file().get(realm) or {}
+            if realm not in self.realms and not conf.get('key'):
                 return 'No realm key for %r' % parts[0]
-            if cluster not in self.realms[realm]:
+            if cluster not in self.realms.get(realm, ()) and \
+                    cluster not in conf.get('clusters', {}):
                 return 'No cluster endpoint for %r %r' % (parts[0], parts[1])
             return None
         url = urllib.parse.urlparse(value)
@@ -86,19 +192,26 @@ class ContainerSync(_base.Filter):
             return 'Params, queries, and fragments not allowed in X-Container-Sync-To'
         if url.hostname not in self.allowed_hosts:
             return 'Invalid host %r in X-Container-Sync-To' % url.hostname
-        parts = urllib.parse.unquote(url.path).split('/')
-        if len(parts) != 4 or parts[1] != 'v1' or not parts[2] or not parts[3]:
+        parts = urllib.parse.unquote(url.path).rstrip('/').split('/')
+        if len(parts) < 4 or not parts[-1] or not parts[-2]:
             return 'Invalid X-Container-Sync-To format %r' % value
         return None
 
     def handle(self, req, version, account, container, obj):
-        if not container or obj:
+        if not container:
             return self.app
+        if obj:
+            return self.sync_write(req, account, container)
         if req.method in ('PUT', 'POST'):
             sysmeta = {}
             if 'X-Container-Sync-To' in req.headers:
                 value = req.headers['X-Container-Sync-To'].strip()
                 if value:
+                    h = middleware.owner_headers(req.environ, account, container)
+                    if h is not None and h.get(middleware.VERSIONS_CONTAINER):
+                        return _base.finish(req, _base.error(
+                            400, 'Bad Request', 'Cannot configure container sync on '
+                            'a container with object versioning configured.'))
                     problem = self.validate(value)
                     if problem:
                         return _base.finish(req, _base.error(
@@ -122,6 +235,53 @@ class ContainerSync(_base.Filter):
                     resp.headers['X-Container-Sync-Key'] = key
             return resp
         return self.app
+
+    # --- writes from another cluster ---------------------------------------
+    def sync_write(self, req, account, container):
+        """A request signed by a container sync (X-Container-Sync-Auth), or
+        from an allowed host with the container's key, acts as the
+        container's owner and keeps its X-Timestamp; a bad signature is 401."""
+        auth = req.headers.get('X-Container-Sync-Auth')
+        given_key = req.headers.get('X-Container-Sync-Key')
+        if auth is None and given_key is None:
+            return self.app
+        h = middleware.owner_headers(req.environ, account, container)
+        user_key = h.get(SYNC_KEY) if h is not None else None
+        timestamp = req.headers.get('X-Timestamp')
+        if auth is not None:
+            if not self.signed(req, auth, user_key, timestamp or '0'):
+                return _base.finish(req, _base.error(
+                    401, 'Unauthorized', 'X-Container-Sync-Auth header not valid; '
+                    'contact cluster operator for support.', headers={
+                        'WWW-Authenticate': 'SwiftContainerSync realm="%s"' % account}))
+        elif not (user_key and timestamp and hmac.compare_digest(
+                _bytes(user_key), _bytes(given_key))
+                and req.remote_addr in self.allowed_hosts):
+            return self.app         # judged as any other request
+        req.environ['cloudstack.context'] = policies.grant(
+            account, request_id=req.environ.get('openstack.request_id'),
+            container=container)
+        if req.method == 'PUT' and timestamp:
+            try:
+                req.environ[util.SYNC_TIMESTAMP_ENV] = os_manager.normalize(
+                    float(timestamp))
+            except ValueError:
+                return _base.finish(req, _base.error(400, 'Bad Request',
+                                                     'Invalid X-Timestamp'))
+        return self.app
+
+    @staticmethod
+    def signed(req, auth, user_key, timestamp):
+        parts = auth.split()
+        if len(parts) != 3 or not user_key:
+            return False
+        realm, nonce, sig = parts
+        conf = realms_file().get(realm.upper()) or {}
+        keys = [k for k in (conf.get('key'), conf.get('key2')) if k]
+        paths = [urllib.parse.quote(p) for p in _common.path_variants(req)]
+        return any(hmac.compare_digest(
+            signature(req.method, path, timestamp, nonce, key, user_key), sig)
+            for key in keys for path in paths)
 
 
 # --- the sync pass ----------------------------------------------------------
@@ -154,18 +314,98 @@ def _set_point(container_id, point):
             row.meta = meta
 
 
+def _local_pusher(mgr, container_id, account, container, meta, target):
+    """push(row) into a container of this cloud, or None when it is not
+    there or does not share the key."""
+    there = _container(target.account, target.container)
+    if there is None or (there.meta or {}).get(SYNC_KEY) != meta[SYNC_KEY]:
+        LOG.info('container sync %s/%s -> %s/%s: target missing or key mismatch',
+                 account, container, target.account, target.container)
+        return None
+    if there.id == container_id:
+        return None
+
+    def push(row):
+        with db_api.reader() as session:
+            found = session.get(models.Object, (there.id, row.name))
+            if found is not None and (found.etag == row.etag
+                                      or found.timestamp >= row.timestamp):
+                return False
+        _, chunks = mgr.read_object(account, container, row)
+        # the source's timestamp: the newer write wins on both sides
+        mgr._store(target.account, there, row.name, chunks, row.content_type,
+                   dict(row.meta or {}), ts=row.timestamp)
+        return True
+    return push
+
+
+class SyncError(Exception):
+    pass
+
+
+def _remote_pusher(mgr, account, container, user_key, target):
+    """push(row) to the target's cluster over HTTP, as Swift's container
+    sync pushes: a HEAD to learn whether it already has this write, then
+    the PUT (SyncError when either fails)."""
+    url = urllib.parse.urlsplit(target.url)
+    connection = http.client.HTTPSConnection if url.scheme == 'https' \
+        else http.client.HTTPConnection
+
+    def request(method, row, headers, body=None):
+        path = url.path + '/' + urllib.parse.quote(row.name)
+        headers = dict(headers, **{'X-Timestamp': row.timestamp})
+        if target.realm:
+            nonce = uuid.uuid4().hex
+            headers['X-Container-Sync-Auth'] = '%s %s %s' % (
+                target.realm, nonce, signature(method, path, row.timestamp, nonce,
+                                               target.realm_key, user_key))
+        else:
+            headers['X-Container-Sync-Key'] = user_key
+        conn = connection(url.netloc, timeout=CONF.object_store.container_sync_timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            resp = conn.getresponse()
+            resp.read()
+            return resp.status, {k.lower(): v for k, v in resp.getheaders()}
+        except (OSError, http.client.HTTPException) as exc:
+            raise SyncError('%s %s: %s' % (method, target.url, exc))
+        finally:
+            conn.close()
+
+    def push(row):
+        status, headers = request('HEAD', row, {})
+        if 200 <= status < 300:
+            try:
+                if float(headers.get('x-timestamp') or 0) >= float(row.timestamp):
+                    return False
+            except ValueError:
+                pass
+        elif status != 404:
+            raise SyncError('HEAD %s/%s answered %d' % (target.url, row.name, status))
+        headers = {'Content-Length': str(row.size), 'ETag': row.etag,
+                   'Content-Type': os_manager.split_content_type(row.content_type)[0]}
+        headers.update((k, v) for k, v in (row.meta or {}).items()
+                       if k.lower().startswith('x-object-meta-')
+                       or k in os_manager.OBJECT_HEADERS)
+        _, chunks = mgr.read_object(account, container, row)
+        status, _ = request('PUT', row, headers, body=chunks)
+        if not 200 <= status < 300:
+            raise SyncError('PUT %s/%s answered %d' % (target.url, row.name, status))
+        return True
+    return push
+
+
 def sync_container(mgr, container_id, container, meta, account):
     """Push the objects written since the last pass; returns how many."""
     try:
-        t_account, t_container = parse_sync_to(meta[SYNC_TO])
-    except (IndexError, ValueError):
+        target = resolve_target(meta[SYNC_TO])
+    except ValueError:
         return 0
-    target = _container(t_account, t_container)
-    if target is None or (target.meta or {}).get(SYNC_KEY) != meta[SYNC_KEY]:
-        LOG.info('container sync %s/%s -> %s/%s: target missing or key mismatch',
-                 account, container, t_account, t_container)
-        return 0
-    if target.id == container_id:
+    if target.url is None:
+        push = _local_pusher(mgr, container_id, account, container, meta, target)
+    else:
+        push = _remote_pusher(mgr, account, container, meta[SYNC_KEY], target)
+    if push is None:
         return 0
     point = meta.get(SYNC_POINT) or ''
     pushed = 0
@@ -177,24 +417,19 @@ def sync_container(mgr, container_id, container, meta, account):
                 models.Object.timestamp).limit(BATCH)).all()
             session.expunge_all()
         for row in rows:
-            with db_api.reader() as session:
-                there = session.get(models.Object, (target.id, row.name))
-                same = there is not None and (
-                    there.etag == row.etag or there.timestamp >= row.timestamp)
-            if not same:
-                try:
-                    _, chunks = mgr.read_object(account, container, row)
-                    # the source's timestamp: the newer write wins on
-                    # both sides, and listings agree
-                    mgr._store(t_account, target, row.name, chunks,
-                               row.content_type, dict(row.meta or {}),
-                               ts=row.timestamp)
+            try:
+                if push(row):
                     pushed += 1
-                except Exception:
-                    LOG.exception('container sync of %s/%s/%s failed; retried '
-                                  'next pass', account, container, row.name)
-                    _set_point(container_id, point)
-                    return pushed
+            except SyncError as exc:
+                LOG.warning('container sync of %s/%s stopped at %s (retried next '
+                            'pass): %s', account, container, row.name, exc)
+                _set_point(container_id, point)
+                return pushed
+            except Exception:
+                LOG.exception('container sync of %s/%s/%s failed; retried '
+                              'next pass', account, container, row.name)
+                _set_point(container_id, point)
+                return pushed
             point = row.timestamp
         if rows:
             _set_point(container_id, point)
@@ -203,8 +438,7 @@ def sync_container(mgr, container_id, container, meta, account):
 
 
 def sync_all():
-    from cloudstack.object_store import manager
-    mgr = manager.get()
+    mgr = os_manager.get()
     total = 0
     for cid, cname, meta, aname in _syncing_containers():
         total += sync_container(mgr, cid, cname, meta, aname)
@@ -220,10 +454,15 @@ def container_sync():
 def filter_factory(global_conf, **local_conf):
     conf = dict(global_conf)
     conf.update(local_conf)
-    realms = parse_realms(conf.get('realms'))
-    middleware.register_info('container_sync', realms={
-        realm: {'clusters': {c: {'current': True} for c in sorted(clusters)}}
-        for realm, clusters in realms.items()})
+    realms = {realm: {'clusters': {c: {'current': True} for c in sorted(clusters)}}
+              for realm, clusters in parse_realms(conf.get('realms')).items()}
+    current = (conf.get('current') or '').strip('/').upper().split('/')
+    for realm, data in realms_file().items():
+        clusters = realms.setdefault(realm, {'clusters': {}})['clusters']
+        for cluster in data['clusters']:
+            clusters.setdefault(cluster, {'current': True} if current == [realm, cluster]
+                                else {})
+    middleware.register_info('container_sync', realms=realms)
 
     def make(app):
         return ContainerSync(app, conf)

@@ -358,9 +358,11 @@ class StaticLargeObject(_base.Filter):
     def copy(self, req, mm, src, dst):
         """A copy of an SLO is a plain object of its content; with
         ?multipart-manifest=get, a copy of the manifest (an SLO again)."""
+        # a COPY's version-id names the source's version (object versioning)
+        version = req.GET.get('version-id') if req.method == 'COPY' else None
         head = _base.call(self.app, _base.sub(
             req, 'HEAD', middleware.quote_path('v1', *src),
-            query={'multipart-manifest': 'get'}))
+            query=_manifest_query(version)))
         _base.close(head)
         if not _is_slo(head.headers):
             return self.app
@@ -370,7 +372,8 @@ class StaticLargeObject(_base.Filter):
             req.environ[_base.SYSMETA_ENV] = dict(
                 req.environ.get(_base.SYSMETA_ENV) or {}, **{SLO: 'True'})
             return self.app
-        return _base.copy_large(self, self.app, req, src, dst)
+        return _base.copy_large(self, self.app, req, src, dst,
+                                src_query={'version-id': version} if version else None)
 
     def _copy_manifest_across(self, req, head, src, dst):
         """A manifest copied to another account is PUT there again, its
@@ -392,11 +395,12 @@ class StaticLargeObject(_base.Filter):
         return self._put_manifest(put, *dst)[0]
 
     # --- GET ---------------------------------------------------------------
-    def _fetch_manifest(self, req, account, container, obj):
-        """(response, entries) of a manifest read raw, or (response, None)."""
+    def _fetch_manifest(self, req, account, container, obj, version=None):
+        """(response, entries) of a manifest (of that version: object
+        versioning's version-id) read raw, or (response, None)."""
         resp = _base.call(self.app, _base.sub(
             req, 'GET', middleware.quote_path('v1', account, container, obj),
-            query={'multipart-manifest': 'get'}, show_sysmeta=True))
+            query=_manifest_query(version), show_sysmeta=True))
         if not _base.is_success(resp) or not _is_slo(resp.headers):
             return resp, None
         return resp, json.loads(_base.body_of(resp))
@@ -472,7 +476,7 @@ class StaticLargeObject(_base.Filter):
         if not is_slo and resp.status_int in (304, 412, 416):
             head = _base.call(self.app, _base.sub(
                 req, 'HEAD', middleware.quote_path('v1', account, container, obj),
-                query={'multipart-manifest': 'get'}, show_sysmeta=True))
+                query=_manifest_query(req.GET.get('version-id')), show_sysmeta=True))
             _base.close(head)
             if head.status_int == 200 and _is_slo(head.headers):
                 _base.close(resp)
@@ -489,7 +493,8 @@ class StaticLargeObject(_base.Filter):
                 entries = json.loads(_base.body_of(resp))
             else:
                 _base.close(resp)
-                resp, entries = self._fetch_manifest(req, account, container, obj)
+                resp, entries = self._fetch_manifest(req, account, container, obj,
+                                                     req.GET.get('version-id'))
                 if entries is None:
                     return resp
         _base.close(resp)
@@ -504,6 +509,9 @@ class StaticLargeObject(_base.Filter):
             except _base.SegmentError as exc:
                 return _base.finish(req, _base.error(409, 'Conflict', str(exc) or None))
         extra = {SLO: 'True', 'X-Manifest-Etag': manifest_etag}
+        for kept in ('X-Object-Version-Id', 'Last-Modified', 'X-Timestamp'):
+            if kept in resp.headers:        # also in a refusal of a part
+                extra[kept] = resp.headers[kept]
         if part is not None:
             extra['X-Parts-Count'] = str(len(entries))
             if int(part) > len(entries):
@@ -527,8 +535,9 @@ class StaticLargeObject(_base.Filter):
         return out
 
     # --- DELETE ------------------------------------------------------------
-    def _delete_tree(self, req, account, container, obj, result, depth=0):
-        resp, entries = self._fetch_manifest(req, account, container, obj)
+    def _delete_tree(self, req, account, container, obj, result, depth=0,
+                     version=None):
+        resp, entries = self._fetch_manifest(req, account, container, obj, version)
         if entries is None:
             _base.close(resp)
         elif depth < MAX_NESTING:
@@ -541,11 +550,12 @@ class StaticLargeObject(_base.Filter):
                                       depth + 1)
                 else:
                     self._delete_one(req, account, parts[0], parts[1], result)
-        self._delete_one(req, account, container, obj, result)
+        self._delete_one(req, account, container, obj, result, version)
 
-    def _delete_one(self, req, account, container, obj, result):
+    def _delete_one(self, req, account, container, obj, result, version=None):
         resp = _base.call(self.app, _base.sub(
-            req, 'DELETE', middleware.quote_path('v1', account, container, obj)))
+            req, 'DELETE', middleware.quote_path('v1', account, container, obj),
+            query={'version-id': version} if version else None))
         _base.close(resp)
         if resp.status_int == 404:
             result['Number Not Found'] += 1
@@ -558,7 +568,8 @@ class StaticLargeObject(_base.Filter):
         result = {'Number Deleted': 0, 'Number Not Found': 0,
                   'Response Body': '', 'Response Status': '200 OK',
                   'Errors': []}
-        self._delete_tree(req, account, container, obj, result)
+        self._delete_tree(req, account, container, obj, result,
+                          version=req.GET.get('version-id'))
         if result['Errors']:
             result['Response Status'] = '400 Bad Request'
         resp = webob.Response(status=200, content_type=None)
@@ -576,6 +587,13 @@ class StaticLargeObject(_base.Filter):
                       for p, s in result['Errors']]
             resp.body = ('\n'.join(lines) + '\n').encode()
         return _base.finish(req, resp)
+
+
+def _manifest_query(version=None):
+    query = {'multipart-manifest': 'get'}
+    if version:
+        query['version-id'] = version
+    return query
 
 
 def _raw(entries):

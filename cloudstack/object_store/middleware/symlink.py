@@ -48,6 +48,33 @@ def _target(value):
     return container, obj
 
 
+def link_fields(target, ctype=None, account=None, etag=None, size=None, slo_etag=None):
+    """(Content-Type, sysmeta) a link to `target` ('container/object', of
+    `account` when another) is stored with; `etag` and `size` make it a
+    static link."""
+    sysmeta = {TARGET: target}
+    params = [('symlink_target', target)]
+    if account:
+        sysmeta[ACCOUNT] = account
+        params.append(('symlink_target_account', account))
+    if etag is not None:
+        sysmeta[ETAG] = etag
+        sysmeta[BYTES] = str(size)
+        params += [('symlink_target_etag', etag), ('symlink_target_bytes', str(size))]
+        if slo_etag:
+            params.append(('slo_etag', slo_etag))
+    ctype = split_ctype(ctype or 'application/symlink')[0]
+    return ctype + ''.join(';%s=%s' % (k, _param_quote(v)) for k, v in params), sysmeta
+
+
+def _param_quote(value):
+    """A content-type parameter's value with only what would break it
+    escaped: names stay short (UTF-8 ones too) in the 256 characters the
+    stored content type has."""
+    return ''.join('%%%02X' % ord(c) if c in '%;,=" \\' or ord(c) < 32 and c != '\x01'
+                   else c for c in value)
+
+
 def _error(req, code, title, message=None, headers=None):
     return _base.finish(req, _base.error(code, title, message, headers=headers))
 
@@ -103,13 +130,9 @@ class Symlink(_base.Filter):
         if (t_account or account, target[0], target[1]) == (account, container, obj):
             return _error(req, 400, 'Bad Request',
                           'Symlink cannot target itself')
-        sysmeta = {TARGET: '%s/%s' % target}
-        params = [('symlink_target', '%s/%s' % target)]
-        if t_account:
-            sysmeta[ACCOUNT] = t_account
-            params.append(('symlink_target_account', t_account))
         want = req.headers.get('X-Symlink-Target-Etag')
         ctype = req.headers.get('Content-Type')
+        size = slo_etag = None
         if want is not None:
             want = want.strip().strip('"')
             checked = self.check_static(req, t_account or account, target, want)
@@ -117,14 +140,9 @@ class Symlink(_base.Filter):
                 return checked
             size, target_ctype, slo_etag = checked
             ctype = ctype or target_ctype
-            sysmeta[ETAG] = want
-            sysmeta[BYTES] = size
-            params += [('symlink_target_etag', want), ('symlink_target_bytes', size)]
-            if slo_etag:
-                params.append(('slo_etag', slo_etag))
-        ctype = split_ctype(ctype or 'application/symlink')[0]
-        req.headers['Content-Type'] = ctype + ''.join(
-            ';%s=%s' % (k, urllib.parse.quote(v, safe='/')) for k, v in params)
+        ctype, sysmeta = link_fields('%s/%s' % target, ctype, t_account, want, size,
+                                     slo_etag)
+        req.headers['Content-Type'] = ctype
         req.headers.pop('X-Detect-Content-Type', None)
         req.environ[_base.SYSMETA_ENV] = dict(
             req.environ.get(_base.SYSMETA_ENV) or {}, **sysmeta)

@@ -171,6 +171,12 @@ class TempURL:
             account, request_id=req.environ.get('openstack.request_id'),
             container=container if scope == 'container' else None)
         req.environ[staticweb.TEMP_URL_ENV] = scope
+        # the URL signs the path only: other parameters (a version-id, a
+        # multipart-manifest=get) are dropped, as Swift drops them
+        kept = [(k, params[k]) for k in ('temp_url_sig', 'temp_url_expires',
+                                         'temp_url_prefix', 'filename', 'inline')
+                if k in params]
+        req.environ['QUERY_STRING'] = urllib.parse.urlencode(kept)
         resp = req.get_response(self.app)
         generated = req.environ.get(staticweb.GENERATED_ENV)
         if not obj and resp.status_int // 100 == 2 and not generated:

@@ -64,6 +64,14 @@ class VersionedWrites(_base.Filter):
                     400, 'Bad Request',
                     'Only one of X-Versions-Location or X-History-Location '
                     'may be specified'))
+            h = middleware.owner_headers(req.environ, account, container) \
+                if hv or hh else None
+            if h is not None and h.get(middleware.VERSIONS_CONTAINER):
+                # one kind of versioning per container (object_versioning's
+                # rule, both ways)
+                return _base.finish(req, _base.error(
+                    400, 'Bad Request', 'Cannot use legacy versioned writes on a '
+                    'container that is already using object versioning.'))
             sysmeta = {}
             value, mode = (hv, 'stack') if hv is not None else (hh, 'history')
             if value is not None:
@@ -150,28 +158,7 @@ class VersionedWrites(_base.Filter):
             show_sysmeta=True))
 
     def _copy(self, req, src, account, container, obj):
-        """PUT the object of response `src` as /account/container/obj
-        (closing src); returns the PUT's response."""
-        headers = {'Content-Length': str(src.content_length or 0)}
-        sysmeta = {}
-        for k, v in src.headers.items():
-            lk = k.lower()
-            if lk.startswith('x-object-meta-') or lk in _KEEP:
-                headers[k] = v
-            elif lk.startswith('x-object-sysmeta-') or lk == 'x-static-large-object':
-                sysmeta[k] = v
-        etag = src.headers.get('ETag', '').strip('"')
-        if etag and not sysmeta.get('X-Object-Sysmeta-Slo-Etag'):
-            headers['ETag'] = etag
-        reader = _base.IterReader(src.app_iter, on_close=lambda: _base.close(src))
-        try:
-            put = _base.sub(req, 'PUT', middleware.quote_path('v1', account, container, obj),
-                            headers=headers, sysmeta=sysmeta)
-            put.body_file = reader
-            put.content_length = src.content_length or 0
-            return _base.call(self.app, put)
-        finally:
-            _base.close(src)
+        return copy_version(self.app, req, src, account, container, obj)
 
     def archive(self, req, account, container, obj, loc):
         """Copy the current version (if any) to the versions container;
@@ -278,6 +265,39 @@ class VersionedWrites(_base.Filter):
             return _base.finish(req, _base.error(
                 resp.status_int, resp.status.split(' ', 1)[-1]))
         return self.app
+
+
+def copy_version(app, req, src, account, container, obj, environ=None):
+    """PUT the object of response `src` (a raw GET: ?symlink=get and
+    ?multipart-manifest=get, sysmeta shown) as /account/container/obj,
+    closing src; the PUT's response. `environ` is added to the PUT's."""
+    headers = {'Content-Length': str(src.content_length or 0)}
+    sysmeta = {}
+    for k, v in src.headers.items():
+        lk = k.lower()
+        if lk.startswith('x-object-meta-') or lk in _KEEP:
+            headers[k] = v
+        elif lk.startswith('x-object-sysmeta-') or lk == 'x-static-large-object':
+            sysmeta[k] = v
+    etag = src.headers.get('ETag', '').strip('"')
+    slo_etag = sysmeta.get('X-Object-Sysmeta-Slo-Etag')
+    if etag and not slo_etag:
+        headers['ETag'] = etag
+    if slo_etag and sysmeta.get('X-Object-Sysmeta-Slo-Size'):
+        # listings show a manifest's large object (as the SLO PUT keeps it)
+        headers['Content-Type'] = '%s;swift_bytes=%s;slo_etag=%s' % (
+            os_manager.split_content_type(headers.get('Content-Type'))[0],
+            sysmeta['X-Object-Sysmeta-Slo-Size'], slo_etag)
+    reader = _base.IterReader(src.app_iter, on_close=lambda: _base.close(src))
+    try:
+        put = _base.sub(req, 'PUT', middleware.quote_path('v1', account, container, obj),
+                        headers=headers, sysmeta=sysmeta)
+        put.environ.update(environ or {})
+        put.body_file = reader
+        put.content_length = src.content_length or 0
+        return _base.call(app, put)
+    finally:
+        _base.close(src)
 
 
 def _location(value):

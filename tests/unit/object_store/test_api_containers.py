@@ -196,6 +196,11 @@ def test_listing_parameters(swift):
     assert _list(swift, '?path=a/b') == ['a/b/c']
     assert _list(swift, '?path=dir') == ['dir/', 'dir/f']
     assert _list(swift, '?path=') == ['a', 'b', 'c']
+    # a delimiter of several characters, as Swift's
+    assert _list(swift, '?delimiter=/b') == ['a', 'a/b', 'a/d', 'b', 'b/x', 'c', 'dir/',
+                                             'dir/f']
+    assert _list(swift, '?delimiter=a/b') == ['a', 'a/b', 'a/d', 'b', 'b/x', 'c', 'dir/',
+                                              'dir/f']
 
 
 def test_listing_formats(swift):

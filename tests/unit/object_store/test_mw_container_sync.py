@@ -85,3 +85,126 @@ def test_sync_keeps_timestamp_and_newer_wins(swift):
     assert swift('GET', '/b/o').body == b'newer'
     la, lb = (swift('GET', '/%s?format=json' % c).json for c in 'ab')
     assert la == lb
+
+
+# --- another cluster, over HTTP --------------------------------------------
+import contextlib  # noqa: E402
+import threading  # noqa: E402
+import wsgiref.simple_server  # noqa: E402
+
+import webob  # noqa: E402
+
+
+class _Quiet(wsgiref.simple_server.WSGIRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def _serving(app):
+    """The app on a real HTTP port (another cluster): its URL."""
+    server = wsgiref.simple_server.make_server('127.0.0.1', 0, app,
+                                               handler_class=_Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield 'http://127.0.0.1:%d' % server.server_port
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _realms(tmp_path, override, endpoint='http://127.0.0.1:9/v1/', key='realm-key'):
+    path = tmp_path / 'container-sync-realms.conf'
+    path.write_text('[far]\nkey = %s\nkey2 = other-key\ncluster_there = %s\n' % (
+        key, endpoint))
+    override('container_sync_realms_conf', str(path), group='object_store')
+    return path
+
+
+def _signed_put(app, swift, container, name, body, key='realm-key', user_key='k',
+                ts='1600000000.00000', path=None):
+    path = path or swift.url('/%s/%s' % (container, name))
+    nonce = 'n0nce'
+    sig = container_sync.signature('PUT', path, ts, nonce, key, user_key)
+    req = webob.Request.blank(path, method='PUT', body=body, headers={
+        'X-Timestamp': ts, 'X-Container-Sync-Auth': 'far %s %s' % (nonce, sig)})
+    return req.get_response(app)
+
+
+def test_realm_clusters_from_the_realms_file(swift, tmp_path, override):
+    _realms(tmp_path, override)
+    r = swift('PUT', '/a', headers={'X-Container-Sync-To': _to(swift, 'b', 'FAR', 'there')})
+    assert r.status_int == 201, r.text
+    r = swift('POST', '/a', headers={'X-Container-Sync-To': _to(swift, 'b', 'far', 'nowhere')})
+    assert r.status_int == 400 and b'No cluster endpoint' in r.body
+    target = container_sync.resolve_target(_to(swift, 'b', 'far', 'there'))
+    assert target.url == 'http://127.0.0.1:9/v1/%s/b' % swift.account
+    assert target.realm == 'FAR' and target.realm_key == 'realm-key'
+    # a versioned container is no sync source
+    swift('PUT', '/v', headers={'X-Versions-Enabled': 'true'})
+    r = swift('POST', '/v', headers={'X-Container-Sync-To': _to(swift, 'b')})
+    assert r.status_int == 400 and b'object versioning' in r.body
+
+
+def test_signed_writes_are_the_owners_and_keep_their_timestamp(swift, app, tmp_path,
+                                                               override):
+    _realms(tmp_path, override)
+    swift('PUT', '/b', headers={'X-Container-Sync-Key': 'k'})
+    r = _signed_put(app, swift, 'b', 'o', b'synced')
+    assert r.status_int == 201, r.text
+    h = swift('HEAD', '/b/o').headers
+    assert h['X-Timestamp'] == '1600000000.00000'
+    # key2 signs too
+    r = _signed_put(app, swift, 'b', 'o2', b'two', key='other-key')
+    assert r.status_int == 201
+    assert swift('GET', '/b/o2').body == b'two'
+    for bad in ({'key': 'wrong'}, {'user_key': 'not-k'}):
+        r = _signed_put(app, swift, 'b', 'x', b'no', **bad)
+        assert r.status_int == 401, bad
+        assert r.headers['WWW-Authenticate'].startswith('SwiftContainerSync')
+    # the signature covers the timestamp
+    good = _signed_put(app, swift, 'b', 'y', b'', ts='1600000002.00000')
+    assert good.status_int == 201
+    req = webob.Request.blank(swift.url('/b/z'), method='PUT', body=b'', headers={
+        'X-Timestamp': '1600000003.00000',
+        'X-Container-Sync-Auth': 'far n0nce ' + container_sync.signature(
+            'PUT', swift.url('/b/z'), '1600000002.00000', 'n0nce', 'realm-key', 'k')})
+    assert req.get_response(app).status_int == 401
+    assert swift('GET', '/b/x').status_int == 404
+
+
+def test_sync_to_another_cluster_over_http(swift, other, app, tmp_path, override):
+    with _serving(app) as url:
+        _realms(tmp_path, override, endpoint=url + '/v1/')
+        other('PUT', '/inbox', headers={'X-Container-Sync-Key': 'k'})
+        to = '//far/there/%s/inbox' % other.account
+        r = swift('PUT', '/outbox', headers={'X-Container-Sync-To': to,
+                                             'X-Container-Sync-Key': 'k'})
+        assert r.status_int == 201, r.text
+        swift('PUT', '/outbox/one', body=b'1', headers={'X-Object-Meta-M': 'v',
+                                                        'Content-Type': 'text/x-1'})
+        swift('PUT', '/outbox/d%C3%A9j%C3%A0%20vu', body=b'22')
+        assert container_sync.sync_all() == 2
+        r = other('GET', '/inbox/one')
+        assert r.body == b'1' and r.headers['X-Object-Meta-M'] == 'v'
+        assert r.headers['Content-Type'] == 'text/x-1'
+        assert r.headers['X-Timestamp'] == swift('HEAD', '/outbox/one').headers[
+            'X-Timestamp']
+        assert other('GET', '/inbox/d%C3%A9j%C3%A0%20vu').body == b'22'
+        assert container_sync.sync_all() == 0
+        # a key that does not match: refused there, retried from the same point
+        other('POST', '/inbox', headers={'X-Container-Sync-Key': 'changed'})
+        swift('PUT', '/outbox/two', body=b'2')
+        assert container_sync.sync_all() == 0
+        assert other('GET', '/inbox/two').status_int == 404
+        other('POST', '/inbox', headers={'X-Container-Sync-Key': 'k'})
+        assert container_sync.sync_all() == 1
+        assert other('GET', '/inbox/two').body == b'2'
+    # a cluster that does not answer: nothing lost, tried again later
+    swift('PUT', '/outbox/three', body=b'3')
+    assert container_sync.sync_all() == 0
+    with _serving(app) as url:
+        _realms(tmp_path, override, endpoint=url + '/v1/')
+        assert container_sync.sync_all() == 1
+    assert other('GET', '/inbox/three').body == b'3'
