@@ -306,7 +306,8 @@ def cloudstack_server(bin_dir, repo_dir, workdir, data_dir, port, workers, admin
         f.write('[identity]\npassword_hash_rounds = %d\n' % bcrypt_rounds + extra_conf)
     argv = cloudstack_command(bin_dir) + [
         '--config-file', conf, '--data-dir', data_dir, '--bind', '127.0.0.1:%d' % port,
-        '--admin-password', admin_password, '--workers', str(workers)]
+        '--admin-password=%s' % admin_password,   # token_urlsafe may begin with '-'
+        '--workers', str(workers)]
     # the module fallback runs from this checkout
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         p for p in (repo_dir, os.environ.get('PYTHONPATH')) if p))
