@@ -571,27 +571,27 @@ class ServerActions:
             volume_api.manager().attachment_delete(ctx, attachment['id'])
             raise
 
+    @staticmethod
+    def _attached(session, inst, volume_id):
+        """The server's mapping of `volume_id`; NotFound when it has none."""
+        bdm = session.scalars(sa.select(models.BlockDeviceMapping).where(
+            models.BlockDeviceMapping.instance_id == inst.id,
+            models.BlockDeviceMapping.volume_id == volume_id)).first()
+        if bdm is None:
+            raise exception.NotFound('Volume %s is not attached to the server.' % volume_id)
+        return bdm
+
     def update_volume_attachment(self, ctx, uuid, volume_id, delete_on_termination):
         with self.write() as s:
             inst = self.instance_row(s, ctx, uuid, lock=True)
-            bdm = s.scalars(sa.select(models.BlockDeviceMapping).where(
-                models.BlockDeviceMapping.instance_id == inst.id,
-                models.BlockDeviceMapping.volume_id == volume_id)).first()
-            if bdm is None:
-                raise exception.NotFound('Volume %s is not attached to the server.'
-                                         % volume_id)
+            bdm = self._attached(s, inst, volume_id)
             bdm.delete_on_termination = bool(delete_on_termination)
 
     def detach_volume(self, ctx, uuid, volume_id):
         with self.write() as s:
             inst = self.instance_row(s, ctx, uuid, lock=True)
             self._check(inst, ctx, 'detach_volume', _VOLUME_STATES)
-            bdm = s.scalars(sa.select(models.BlockDeviceMapping).where(
-                models.BlockDeviceMapping.instance_id == inst.id,
-                models.BlockDeviceMapping.volume_id == volume_id)).first()
-            if bdm is None:
-                raise exception.NotFound('Volume %s is not attached to the server.'
-                                         % volume_id)
+            bdm = self._attached(s, inst, volume_id)
             if bdm.boot_index == 0:
                 raise exception.Forbidden("Can't detach root device volume")
             self.record_action(s, ctx, inst, 'detach_volume')

@@ -119,6 +119,23 @@ class Data:
         with recovery.working('image', image_id):
             self._stage(image_id, chunks, cap)
 
+    @staticmethod
+    def _write_capped(path, chunks, cap, durable=False):
+        """Write `chunks` to `path` (fsync'd if `durable`); the bytes written.
+        More than `cap` bytes is RequestEntityTooLarge."""
+        size = 0
+        with open(path, 'wb') as f:
+            for chunk in chunks:
+                size += len(chunk)
+                if size > cap:
+                    raise exception.RequestEntityTooLarge(
+                        'Image exceeds the storage quota of %d bytes.' % cap)
+                f.write(chunk)
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
+        return size
+
     def _stage(self, image_id, chunks, cap):
         if not self._transition(image_id, 'queued', 'uploading'):
             raise exception.Conflict(
@@ -127,17 +144,8 @@ class Data:
         os.makedirs(self.staging_dir(), exist_ok=True)
         path = self._staging_path(image_id)
         tmp = path + '.part'
-        size = 0
         try:
-            with open(tmp, 'wb') as f:
-                for chunk in chunks:
-                    size += len(chunk)
-                    if size > cap:
-                        raise exception.RequestEntityTooLarge(
-                            'Image exceeds the storage quota of %d bytes.' % cap)
-                    f.write(chunk)
-                f.flush()
-                os.fsync(f.fileno())
+            self._write_capped(tmp, chunks, cap, durable=True)
             os.rename(tmp, path)
         except BaseException:
             try:

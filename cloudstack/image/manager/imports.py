@@ -388,15 +388,8 @@ class Imports:
         """Write the chunks to a file in the staging directory; its path."""
         os.makedirs(self.staging_dir(), exist_ok=True)
         path = self._staging_path(image_id) + '.download'
-        size = 0
         try:
-            with open(path, 'wb') as f:
-                for chunk in chunks:
-                    size += len(chunk)
-                    if size > cap:
-                        raise exception.RequestEntityTooLarge(
-                            'Image exceeds the storage quota of %d bytes.' % cap)
-                    f.write(chunk)
+            size = self._write_capped(path, chunks, cap)
             if length is not None and size != length:
                 raise exception.BadRequest('Received %d bytes, expected %d.' % (
                     size, length))
