@@ -215,6 +215,21 @@ def _empty(url):
     engine.dispose()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test that ran a cloud reports the end of each command's log."""
+    report = (yield).get_result()
+    found = item.funcargs.get('cloud') if report.failed else None
+    if isinstance(found, Cloud):
+        for path in sorted(found.tmp.glob('*.log')):
+            tail = path.read_text(errors='replace').splitlines()[-LOG_TAIL:]
+            report.sections.append(('%s (last %d lines)' % (path.name, LOG_TAIL),
+                                    '\n'.join(tail)))
+
+
+LOG_TAIL = 60
+
+
 @pytest.fixture
 def cloud(tmp_path):
     if DB_URL:

@@ -377,7 +377,11 @@ def test_kill_mid_backup_then_restart(cloud, tgt, tmp_path):
     want = sha256(volume_file(cloud, vol.id))
     backup = vols.bs.create_backup(volume_id=vol.id, name='b')
     cloud.wait_for(lambda: vols.bs.get_backup(backup.id).status == 'creating')
-    cloud.wait_for(lambda: _object_count(cloud) >= 8, timeout=60, interval=0.05)
+    cloud.wait_for(lambda: _object_count(cloud) >= 8
+                   or vols.bs.get_backup(backup.id).status != 'creating',
+                   timeout=120, interval=0.05)
+    got = vols.bs.get_backup(backup.id)
+    assert got.status == 'creating', (got.status, got.fail_reason)
     cloud.kill_tree(proc)
     assert ('backup', backup.id, 'creating') in _transitional(cloud)
     proc, vols = start(cloud)
