@@ -46,3 +46,7 @@ TIME_ZONE = 'UTC'
 # oslo.log already configured the process's logging; Django keeps out of it.
 LOGGING_CONFIG = None
 
+
+# Block Storage always backs volumes up (into Object Storage): Horizon's
+# Volume Backups panel and its Create Backup actions are shown.
+OPENSTACK_CINDER_FEATURES = {'enable_backup': True}
