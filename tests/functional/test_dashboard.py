@@ -577,12 +577,16 @@ def test_networking_network_router_security_group_floating_ip(flow, sdk, made):
                 security_group=group, floating_ip=fip)
 
 
-def _launch(flow, name, image, flavor, network, keypair):
-    """Project > Compute > Instances > Launch Instance: the Angular wizard."""
+def _launch(flow, name, image, flavor, network, keypair=None, open_wizard=None):
+    """Project > Compute > Instances > Launch Instance: the Angular wizard
+    (or the one `open_wizard()` opens, e.g. an image's Launch)."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
-    flow.open('/project/instances/')
-    flow.driver.find_element(By.LINK_TEXT, 'Launch Instance').click()
+    if open_wizard is None:
+        flow.open('/project/instances/')
+        flow.driver.find_element(By.LINK_TEXT, 'Launch Instance').click()
+    else:
+        open_wizard()
     wizard = flow.wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, 'wizard')))
     flow.wait.until(ec.visibility_of_element_located((By.ID, 'name'))).send_keys(name)
     nav = flow.find('div.wizard-nav', wizard)
@@ -608,7 +612,8 @@ def _launch(flow, name, image, flavor, network, keypair):
     step('Source', 'launchInstanceSourceForm', image)
     step('Flavor', 'launchInstanceFlavorForm', flavor)
     step('Networks', 'launchInstanceNetworkForm', network)
-    step('Key Pair', 'launchInstanceKeypairForm', keypair)
+    if keypair is not None:
+        step('Key Pair', 'launchInstanceKeypairForm', keypair)
     wizard.find_element(By.CSS_SELECTOR, 'button.btn-primary.finish').click()
     flow.wait.until(ec.invisibility_of_element_located((By.CSS_SELECTOR, 'wizard')))
 
@@ -838,6 +843,204 @@ def test_an_upload_the_image_api_refuses_reaches_the_user(flow, sdk, tmp_path):
     flow.find('button.btn-primary.finish').click()
     _toast(flow, 'refused the upload')
     assert {i.id for i in sdk.image.images()} == before
+
+
+# What a flow needs but does not test, made through the API when no earlier
+# flow made it (so that each flow also runs alone, with -k).
+
+def _flavor(sdk, name, ram):
+    return sdk.compute.find_flavor(name) or sdk.compute.create_flavor(
+        name=name, vcpus=1, ram=ram, disk=1)
+
+
+def _guest_image(sdk):
+    return sdk.image.find_image('dash-guest') or sdk.image.create_image(
+        name='dash-guest', disk_format='raw', container_format='bare', data=b'\0' * 65536,
+        visibility='public')
+
+
+def _network(sdk):
+    network = sdk.network.find_network('dash-net')
+    if network is None:
+        network = sdk.network.create_network(name='dash-net')
+        sdk.network.create_subnet(network_id=network.id, cidr='10.20.0.0/24', ip_version=4,
+                                  name='dash-subnet')
+    return network
+
+
+def _active_server(sdk, name, flavor):
+    server = sdk.compute.create_server(
+        name=name, flavor_id=flavor.id, image_id=_guest_image(sdk).id,
+        networks=[{'uuid': _network(sdk).id}])
+    server = sdk.compute.wait_for_server(server, status='ACTIVE', wait=180)
+    return server
+
+
+def _image_row(flow, name):
+    """The row of the Angular Images table whose name is `name`."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    return flow.wait.until(ec.visibility_of_element_located(
+        (By.XPATH, '//tr[.//a[normalize-space()="%s"]]' % name)))
+
+
+def _item_action(flow, row, action):
+    """An Angular table row's action: its button, else an entry of its menu."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    buttons = [b for b in row.find_elements(By.XPATH, './/button[normalize-space()="%s"]'
+                                            % action) if b.is_displayed()]
+    if buttons:
+        flow.wait.until(ec.element_to_be_clickable(buttons[0])).click()
+        return
+    row.find_element(By.CSS_SELECTOR, '.dropdown-toggle').click()
+    flow.wait.until(ec.element_to_be_clickable(row.find_element(
+        By.XPATH, './/a[normalize-space()="%s"]' % action))).click()
+
+
+def test_compute_resize_confirm_and_vnc_console(flow, sdk, cloud):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    small, bigger = _flavor(sdk, 'dash.tiny', 128), _flavor(sdk, 'dash.bigger', 256)
+    server = _active_server(sdk, 'dash-resized', small)
+
+    # Instances > Resize Instance, then Confirm Resize/Migrate
+    flow.submit('/project/instances/%s/resize' % server.id, {'flavor': bigger.id})
+    _until(lambda: sdk.compute.get_server(server.id).status in ('VERIFY_RESIZE', 'ERROR'))
+    assert sdk.compute.get_server(server.id).status == 'VERIFY_RESIZE'
+    flow.open('/project/instances/')
+    assert 'Confirm or Revert Resize/Migrate' in flow.find(
+        'tr[data-object-id="%s"]' % server.id).text
+    flow.row_action('instances', server.id, 'confirm')
+    resized = _until(lambda: (lambda s: s.status in ('ACTIVE', 'ERROR') and s)(
+        sdk.compute.get_server(server.id)))
+    assert resized.status == 'ACTIVE', resized.fault
+    assert resized.flavor['original_name'] == 'dash.bigger'
+    assert 'resize' in [a.action for a in sdk.compute.server_actions(server)]
+    flow.open('/project/instances/')
+    row = flow.find('tr[data-object-id="%s"]' % server.id)
+    assert 'dash.bigger' in row.text and 'Active' in row.text
+
+    # Instance details > Console: noVNC's page, from our console proxy, in
+    # an iframe, connected through the proxy to the guest's VNC server.
+    flow.open('/project/instances/%s/?tab=instance_details__console' % server.id)
+    frame = flow.wait.until(ec.presence_of_element_located((By.ID, 'console_embed')))
+    assert frame.get_attribute('src').startswith(cloud.url + '/console/vnc_lite.html?')
+    flow.driver.switch_to.frame(frame)
+    try:
+        status = flow.wait.until(ec.presence_of_element_located((By.ID, 'status')))
+        flow.wait.until(lambda d: status.text not in ('Loading', 'Connecting'))
+        assert status.text.startswith('Connected to '), status.text
+        assert flow.driver.find_elements(By.CSS_SELECTOR, '#screen canvas')
+    finally:
+        flow.driver.switch_to.default_content()
+    sdk.compute.delete_server(server)
+    sdk.compute.wait_for_delete(server, wait=120)
+
+
+def test_images_edit_then_launch_from_the_image(flow, sdk):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    image = sdk.image.create_image(name='dash-editable', disk_format='raw',
+                                   container_format='bare', data=b'\0' * 65536,
+                                   visibility='private')
+    flavor, network = _flavor(sdk, 'dash.tiny', 128), _network(sdk)
+
+    # Images > Edit Image: a new name, made public
+    flow.open('/project/images/')
+    _item_action(flow, _image_row(flow, 'dash-editable'), 'Edit Image')
+    name = flow.wait.until(ec.visibility_of_element_located((By.ID, 'imageForm-name')))
+    name.clear()
+    _type(flow, '#imageForm-name', 'dash-edited')
+    flow.find('.modal-dialog [name="visibility"]').find_element(
+        By.XPATH, './/label[normalize-space()="Public"]').click()
+    flow.find('.modal-dialog button.btn-primary.finish').click()
+    _toast(flow, 'dash-edited')
+    image = sdk.image.get_image(image.id)
+    assert (image.name, image.visibility) == ('dash-edited', 'public')
+    flow.open('/project/images/')
+    assert 'Public' in _image_row(flow, 'dash-edited').text
+
+    # Images > Launch: the wizard starts from the image
+    flow.open('/project/images/')
+    _launch(flow, 'dash-from-image', 'dash-edited', flavor.name, network.name,
+            open_wizard=lambda: _item_action(flow, _image_row(flow, 'dash-edited'), 'Launch'))
+    server = _until(lambda: (lambda s: s and s.status in ('ACTIVE', 'ERROR') and s)(
+        sdk.compute.find_server('dash-from-image')))
+    server = sdk.compute.get_server(server.id)
+    assert server.status == 'ACTIVE', server.fault
+    assert server.image['id'] == image.id
+    assert list(server.addresses) == [network.name]
+    flow.open('/project/instances/')
+    row = flow.find('tr[data-object-id="%s"]' % server.id)
+    assert 'dash-edited' in row.text and 'Active' in row.text
+    sdk.compute.delete_server(server)
+    sdk.compute.wait_for_delete(server, wait=120)
+    sdk.image.delete_image(image)
+
+
+def test_volumes_back_up_a_volume(flow, sdk):
+    volume = sdk.block_storage.create_volume(name='dash-backed', size=1)
+    sdk.block_storage.wait_for_status(volume, 'available', wait=120)
+
+    # Volumes > Create Backup
+    flow.submit('/project/volumes/%s/create_backup/' % volume.id, {
+        'name': 'dash-backup', 'description': 'from Horizon', 'container_name': ''})
+    backup = _until(lambda: sdk.block_storage.find_backup('dash-backup'))
+    backup = sdk.block_storage.wait_for_status(backup, 'available', failures=['error'],
+                                               wait=180)
+    assert (backup.volume_id, backup.description) == (volume.id, 'from Horizon')
+
+    # Volume Backups: the backup, available
+    flow.open('/project/backups/')
+    row = flow.find('tr[data-object-id="%s"]' % backup.id)
+    assert 'dash-backup' in row.text and 'Available' in row.text
+    assert 'dash-backed' in row.text
+    flow.row_action('volume_backups', backup.id, 'delete')
+    sdk.block_storage.wait_for_delete(backup, wait=120)
+    sdk.block_storage.delete_volume(volume)
+
+
+def test_object_store_public_container_link(flow, sdk):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    sdk.object_store.create_container(name='dash-public')
+    sdk.object_store.upload_object(container='dash-public', name='hello.txt',
+                                   data=b'hello, anyone')
+    anonymous = requests.Session()
+
+    # Containers > the container > Public Access
+    flow.open('/project/containers/container/dash-public')
+    flow.wait.until(ec.element_to_be_clickable((
+        By.XPATH, '//*[contains(@class, "hz-container-title")][normalize-space()="dash-public"]'
+    ))).click()     # its details unfold
+    # (a themed checkbox: the box drawn is its label's)
+    flow.wait.until(ec.presence_of_element_located((By.ID, 'id_access')))
+    public_access = flow.wait.until(ec.element_to_be_clickable(
+        (By.CSS_SELECTOR, 'label[for="id_access"]')))
+    public_access.click()
+    _toast(flow, 'Container dash-public is now public.')
+    assert '.r:*' in sdk.object_store.get_container_metadata('dash-public').read_ACL
+    link = flow.wait.until(ec.visibility_of_element_located(
+        (By.XPATH, '//li[contains(@class, "hz-object-link")]//a[normalize-space()="Link"]')))
+    url = link.get_attribute('href')
+    assert url.endswith('/dash-public')
+
+    # The link works without any token, and lists the container
+    listing = anonymous.get(url, timeout=60)
+    assert listing.status_code == 200, listing.text
+    assert listing.text.split() == ['hello.txt']
+    got = anonymous.get(url + '/hello.txt', timeout=60)
+    assert (got.status_code, got.content) == (200, b'hello, anyone')
+
+    # Public Access off again: the link is gone, and so is anonymous reading
+    public_access.click()
+    _toast(flow, 'Container dash-public is now private.')
+    flow.wait.until(ec.invisibility_of_element_located(
+        (By.XPATH, '//li[contains(@class, "hz-object-link")]//a[normalize-space()="Link"]')))
+    assert anonymous.get(url + '/hello.txt', timeout=60).status_code in (401, 403)
+    sdk.object_store.delete_object('hello.txt', container='dash-public')
+    sdk.object_store.delete_container('dash-public')
 
 
 def test_landing_page_works_without_compute(cloud, sdk, tmp_path):
