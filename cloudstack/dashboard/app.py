@@ -1,5 +1,6 @@
 """Horizon's Django application, configured from cloudstack's config."""
 import fcntl
+import hashlib
 import os
 import sys
 import warnings
@@ -29,9 +30,19 @@ def _configure_django():
 
 
 def _static_stamp():
+    """The stamp of the static files collected: Horizon's version and what
+    our own static files hold (a change to either collects them again)."""
     import horizon.version
-    return os.path.join(paths.static_root(),
-                        '.cloudstack-horizon-%s' % horizon.version.version_info.release_string())
+    ours = hashlib.sha256()
+    for folder, dirs, files in sorted(os.walk(paths.OUR_STATIC)):
+        dirs.sort()
+        for name in sorted(files):
+            path = os.path.join(folder, name)
+            ours.update(os.path.relpath(path, paths.OUR_STATIC).encode() + b'\0')
+            with open(path, 'rb') as f:
+                ours.update(f.read())
+    return os.path.join(paths.static_root(), '.cloudstack-horizon-%s-%s' % (
+        horizon.version.version_info.release_string(), ours.hexdigest()[:16]))
 
 
 def prepare_static():

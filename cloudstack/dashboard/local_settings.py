@@ -50,3 +50,5 @@ LOGGING_CONFIG = None
 # Block Storage always backs volumes up (into Object Storage): Horizon's
 # Volume Backups panel and its Create Backup actions are shown.
 OPENSTACK_CINDER_FEATURES = {'enable_backup': True}
+
+HORIZON_IMAGES_UPLOAD_MODE = CONF.dashboard.images_upload_mode

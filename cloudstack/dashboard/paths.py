@@ -3,6 +3,9 @@ import os
 
 from cloudstack.conf import CONF
 
+# Our own static files (scripts added to Horizon's pages), in the package.
+OUR_STATIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'static')
+
 
 def root():
     return os.path.join(CONF.data_dir, 'dashboard')

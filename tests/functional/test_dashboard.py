@@ -396,24 +396,32 @@ def _until(predicate, timeout=120, what='the cloud'):
     return conftest.Cloud.wait_for(predicate, timeout=timeout, interval=0.5)
 
 
-@pytest.fixture(scope='module')
-def ui(cloud):
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
+def _shots_dir():
     # Not under pytest's tmp dirs, which later runs delete.
     shots = pathlib.Path(os.environ.get('DASHBOARD_SCREENSHOTS')
                          or tempfile.mkdtemp(prefix='cloudstack-dashboard-shots-'))
     shots.mkdir(parents=True, exist_ok=True)
     print('\nscreenshots of failing flows: %s' % shots)
+    return shots
+
+
+def _logged_in(ui):
+    """`ui`'s browser, logged in as the admin."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    ui.driver.get(ui.base + '/')
+    ui.driver.find_element(By.ID, 'id_username').send_keys('admin')
+    ui.driver.find_element(By.ID, 'id_password').send_keys(ADMIN_PASSWORD)
+    ui.driver.find_element(By.ID, 'loginBtn').click()
+    ui.wait.until(ec.url_contains('/dashboard/project/'))
+    return ui
+
+
+@pytest.fixture(scope='module')
+def ui(cloud):
     driver = _chrome()
-    ui = UI(driver, cloud.url + '/dashboard', shots)
     try:
-        driver.get(cloud.url + '/dashboard/')
-        driver.find_element(By.ID, 'id_username').send_keys('admin')
-        driver.find_element(By.ID, 'id_password').send_keys(ADMIN_PASSWORD)
-        driver.find_element(By.ID, 'loginBtn').click()
-        ui.wait.until(ec.url_contains('/dashboard/project/'))
-        yield ui
+        yield _logged_in(UI(driver, cloud.url + '/dashboard', _shots_dir()))
     finally:
         driver.quit()
 
@@ -833,16 +841,91 @@ def test_an_upload_the_image_api_refuses_reaches_the_user(flow, sdk, tmp_path):
     not_qcow2 = tmp_path / 'plain.qcow2'
     not_qcow2.write_bytes(b'just some bytes, not a qcow2 header' * 100)
     before = {i.id for i in sdk.image.images()}
+    _create_image(flow, 'refused-image', not_qcow2, 'QCOW2')
+    _toast(flow, 'refused the upload')
+    assert {i.id for i in sdk.image.images()} == before
+
+
+def _create_image(flow, name, path, disk_format):
+    """Images > Create Image from the file at `path`, sent."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
     flow.open('/project/images/')
     flow.wait.until(ec.element_to_be_clickable(
         (By.XPATH, '//button[normalize-space()="Create Image"]'))).click()
     flow.wait.until(ec.visibility_of_element_located((By.ID, 'imageForm-name'))).send_keys(
-        'refused-image')
-    flow.find('input[name="image_file"]').send_keys(str(not_qcow2))
-    flow.set_field(flow.find('#imageForm-format'), Label('QCOW2'))
+        name)
+    flow.find('input[name="image_file"]').send_keys(str(path))
+    flow.set_field(flow.find('#imageForm-format'), Label(disk_format))
     flow.find('button.btn-primary.finish').click()
-    _toast(flow, 'refused the upload')
-    assert {i.id for i in sdk.image.images()} == before
+
+
+@pytest.fixture
+def direct_ui(tmp_path_factory, request):
+    """A second cloud, whose dashboard has the browser send image files to
+    the Image API itself (Horizon's upload mode 'direct'), and a Chromium
+    logged in there. Its database is its own SQLite file: the module's cloud
+    may be using the test database."""
+    cloud = conftest.Cloud(tmp_path_factory.mktemp('dashboard-direct'))
+    cloud.options.pop('database', None)
+    cloud.options['dashboard'] = {'enabled': True, 'images_upload_mode': 'direct'}
+    cloud.start('cloudstack-all', '--admin-password', ADMIN_PASSWORD)
+    driver = None
+    try:
+        cloud.ready('/healthcheck', timeout=300)
+        driver = _chrome()
+        ui = _logged_in(UI(driver, cloud.url + '/dashboard', _shots_dir()))
+        failed = request.session.testsfailed
+        yield ui, cloud
+        if request.session.testsfailed > failed:
+            ui.screenshot(request.node.name)
+    finally:
+        if driver is not None:
+            driver.quit()
+        cloud.kill_all()
+
+
+def test_a_direct_upload_the_image_api_refuses_leaves_no_image(direct_ui, tmp_path):
+    """Upload mode 'direct': Horizon makes the image record, then the
+    browser PUTs the file to the Image API. Bytes of the format chosen make
+    an active image; bytes that are not are refused (400, the image left
+    queued, as Glance does), and the dashboard deletes the image and shows
+    the Image API's reason."""
+    import openstack
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    flow, cloud = direct_ui
+    sdk = openstack.connection.Connection(session=conftest.keystone_session(cloud))
+    settings = flow.driver.execute_async_script(
+        'var done = arguments[arguments.length - 1];'
+        'fetch(arguments[0], {headers: {"X-Requested-With": "XMLHttpRequest"}})'
+        '.then(function (r) { return r.text(); }).then(done);', flow.base + '/api/settings/')
+    assert json.loads(settings)['HORIZON_IMAGES_UPLOAD_MODE'] == 'direct', settings
+
+    raw = tmp_path / 'disk.raw'
+    raw.write_bytes(os.urandom(8192))
+    _create_image(flow, 'direct-image', raw, 'Raw')
+    _toast(flow, 'direct-image')
+    image = _until(lambda: (lambda i: i and i.status == 'active' and i)(
+        sdk.image.find_image('direct-image')))
+    assert image.size == 8192
+    assert b''.join(sdk.image.download_image(image, stream=True).iter_content(65536)) == \
+        raw.read_bytes()
+
+    not_qcow2 = tmp_path / 'plain.qcow2'
+    not_qcow2.write_bytes(b'just some bytes, not a qcow2 header' * 100)
+    _create_image(flow, 'refused-direct', not_qcow2, 'QCOW2')
+    # The dialog stays open and says why; so does a toast.
+    error = flow.wait.until(ec.visibility_of_element_located(
+        (By.CSS_SELECTOR, '.modal-dialog .error-message')))
+    flow.wait.until(lambda d: error.text.strip())
+    assert error.text.startswith('The Image API refused the upload: '), error.text
+    assert 'qcow2' in error.text.lower()
+    _toast(flow, 'The Image API refused the upload: ')
+    shown = ' '.join(t.text for t in flow.driver.find_elements(By.CSS_SELECTOR, '.alert'))
+    assert 'X-Auth-Token' not in shown and 'token_id' not in shown, shown
+    # The record Horizon made for it is gone: no queued image is left.
+    assert [i.name for i in sdk.image.images()] == ['direct-image']
 
 
 # What a flow needs but does not test, made through the API when no earlier
