@@ -987,8 +987,11 @@ def test_compute_resize_confirm_and_vnc_console(flow, sdk, cloud):
     small, bigger = _flavor(sdk, 'dash.tiny', 128), _flavor(sdk, 'dash.bigger', 256)
     server = _active_server(sdk, 'dash-resized', small)
 
-    # Instances > Resize Instance, then Confirm Resize/Migrate
-    flow.submit('/project/instances/%s/resize' % server.id, {'flavor': bigger.id})
+    # Instances > the row's Resize Instance (its form), then Confirm Resize/Migrate
+    flow.open('/project/instances/')
+    resize = flow.find('#instances__row_%s__action_resize' % server.id).get_attribute('href')
+    assert resize.startswith(flow.base + '/project/instances/%s/resize?' % server.id), resize
+    flow.submit(resize[len(flow.base):], {'flavor': bigger.id})
     _until(lambda: sdk.compute.get_server(server.id).status in ('VERIFY_RESIZE', 'ERROR'))
     assert sdk.compute.get_server(server.id).status == 'VERIFY_RESIZE'
     flow.open('/project/instances/')
