@@ -7,14 +7,15 @@
  * X-Auth-Token header included) and then failed on the missing answer. Here,
  * as in the mode 'legacy' (cloudstack/dashboard/images.py), the refused
  * image is deleted and the user reads the Image API's reason, in a toast and
- * in the Create Image dialog, which stays open.
+ * in the Create Image dialog, which stays open. Any other failure of that PUT
+ * is shown the same way, without the request (the image stays, queued).
  */
 (function () {
   'use strict';
 
   var IMAGE_FILE = /\/v2\/images\/([^\/?]+)\/file$/;
-  // What the last refused upload of this page said.
-  var refusal = null;
+  // What the last failed upload of this page said.
+  var uploadError = null;
 
   angular
     .module('cloudstack.dashboard.images', [])
@@ -36,7 +37,8 @@
     // A plain-text error is its title, a blank line, then the message.
     var parts = body.split(/\r?\n\s*\r?\n/);
     var text = (parts.length > 1 ? parts.slice(1).join(' ') : body).replace(/\s+/g, ' ').trim();
-    return text || error.statusText || String(error.status);
+    return text || error.statusText ||
+      (error.status > 0 ? String(error.status) : gettext('no answer'));
   }
 
   deleteRefusedImages.$inject = ['$delegate', '$q', 'horizon.framework.widgets.toast.service'];
@@ -50,16 +52,20 @@
         return sent;
       }
       return sent.catch(function (error) {
-        // 401 and 403 are Horizon's own to handle (log-in again, no right).
-        if (!error || error.status < 400 || error.status >= 500 ||
-            error.status === 401 || error.status === 403) {
-          return $q.reject(error);
+        var status = error && error.status;
+        // Refused: bytes the Image API will not take for this image. (401
+        // and 403 are Horizon's own to handle: log in again, no right.)
+        var refused = status >= 400 && status < 500 && status !== 401 && status !== 403;
+        uploadError = interpolate(refused ? gettext('The Image API refused the upload: %s')
+                                      : gettext('The upload to the Image API failed: %s'),
+                              [reasonOf(error || {})]);
+        toastService.add('error', uploadError);
+        // Without the request (and its token): Horizon's own toast says only
+        // that the image was not made.
+        var failed = $q.reject({status: status, data: null});
+        if (!refused) {
+          return failed;
         }
-        refusal = interpolate(gettext('The Image API refused the upload: %s'),
-                              [reasonOf(error)]);
-        toastService.add('error', refusal);
-        // Without its data: Horizon's own toast says the image was not made.
-        var failed = $q.reject({status: error.status, data: null});
         return $delegate.delete('/api/glance/images/' + upload[1] + '/')
           .then(function () { return failed; }, function () { return failed; });
       });
@@ -72,10 +78,10 @@
   function failWithTheReason($delegate, $q) {
     var createImage = $delegate.createImage;
     $delegate.createImage = function () {
-      refusal = null;
+      uploadError = null;
       return createImage.apply($delegate, arguments).then(function (response) {
         // Horizon's error handler answers nothing once it has shown the error.
-        return response || $q.reject(refusal ||
+        return response || $q.reject(uploadError ||
           gettext('Unable to create the image.'));
       });
     };
