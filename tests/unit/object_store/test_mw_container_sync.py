@@ -87,9 +87,39 @@ def test_sync_keeps_timestamp_and_newer_wins(swift):
     assert la == lb
 
 
+def test_deletions_are_pushed_and_a_newer_write_survives_them(swift):
+    for name, other in (('a', 'b'), ('b', 'a')):
+        swift('PUT', '/' + name, headers={'X-Container-Sync-To': _to(swift, other),
+                                          'X-Container-Sync-Key': 'k'})
+    for obj in ('gone', 'kept', 'again'):
+        swift('PUT', '/a/' + obj, body=obj.encode())
+    assert container_sync.sync_all() == 3
+    assert swift('DELETE', '/a/gone').status_int == 204
+    swift('DELETE', '/a/again')
+    swift('PUT', '/a/again', body=b'back')     # written after its deletion
+    container_sync.sync_all()
+    assert swift('GET', '/b/gone').status_int == 404
+    assert swift('GET', '/b/kept').body == b'kept'
+    assert swift('GET', '/b/again').body == b'back'
+    # a deletion older than the target's write leaves the write
+    swift('DELETE', '/b/kept')
+    swift('PUT', '/a/kept', body=b'newer')
+    container_sync.sync_all()
+    container_sync.sync_all()
+    assert swift('GET', '/a/kept').body == b'newer'
+    assert swift('GET', '/b/kept').body == b'newer'
+    assert container_sync.sync_all() == 0
+    # pushed deletions are not kept
+    from cloudstack.db import api as db_api
+    from cloudstack.object_store import models
+    with db_api.reader() as session:
+        assert session.query(models.SyncDeletion).count() == 0
+
+
 # --- another cluster, over HTTP --------------------------------------------
 import contextlib  # noqa: E402
 import threading  # noqa: E402
+import time  # noqa: E402
 import wsgiref.simple_server  # noqa: E402
 
 import webob  # noqa: E402
@@ -193,6 +223,19 @@ def test_sync_to_another_cluster_over_http(swift, other, app, tmp_path, override
             'X-Timestamp']
         assert other('GET', '/inbox/d%C3%A9j%C3%A0%20vu').body == b'22'
         assert container_sync.sync_all() == 0
+        # a deletion: pushed as a signed DELETE carrying its timestamp
+        swift('DELETE', '/outbox/d%C3%A9j%C3%A0%20vu')
+        assert container_sync.sync_all() == 1
+        assert other('GET', '/inbox/d%C3%A9j%C3%A0%20vu').status_int == 404
+        # one older than the write there: refused there (409), not retried
+        swift('PUT', '/outbox/gone', body=b'g')
+        assert container_sync.sync_all() == 1
+        swift('DELETE', '/outbox/gone')
+        time.sleep(0.001)       # a later timestamp there
+        other('PUT', '/inbox/gone', body=b'newer there')
+        assert container_sync.sync_all() == 0
+        assert container_sync.sync_all() == 0
+        assert other('GET', '/inbox/gone').body == b'newer there'
         # a key that does not match: refused there, retried from the same point
         other('POST', '/inbox', headers={'X-Container-Sync-Key': 'changed'})
         swift('PUT', '/outbox/two', body=b'2')
