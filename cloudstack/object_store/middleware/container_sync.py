@@ -26,6 +26,8 @@ ping-pong):
     a URL with X-Container-Sync-Key. A target that does not answer or
     refuses is logged and tried again from the same point next pass;
   - to a cluster of this cloud: directly.
+An SLO manifest is pushed as stored, with its marker and sysmeta, and stays
+a manifest there (its segments resolve in the target account, as Swift's).
 Deletions in a syncing container (by users or the expirer) are kept
 (models.SyncDeletion) and pushed in timestamp order with the writes, as a
 DELETE carrying the deletion's X-Timestamp; the target deletes only a write
@@ -64,6 +66,10 @@ SYNC_KEY = 'X-Container-Sysmeta-Sync-Key'
 SYNC_POINT = 'X-Container-Sysmeta-Sync-Point'
 _OWN = (SYNC_TO, SYNC_KEY, SYNC_POINT)
 INTERVAL = 10
+# What a signed sync PUT may carry besides the user's headers: an SLO
+# manifest's marker and sysmeta (slo.SLO, SLO_ETAG, SLO_SIZE).
+_SYNCED_SYSMETA = ('x-static-large-object', 'x-object-sysmeta-slo-etag',
+                   'x-object-sysmeta-slo-size')
 BATCH = 1000
 
 
@@ -271,6 +277,13 @@ class ContainerSync(_base.Filter):
             except ValueError:
                 return _base.finish(req, _base.error(400, 'Bad Request',
                                                      'Invalid X-Timestamp'))
+        if req.method == 'PUT':
+            # A synced SLO manifest stays a manifest: its marker and sysmeta
+            # are kept as the source cluster sent them.
+            kept = {k: req.headers.pop(k) for k in list(req.headers)
+                    if k.lower() in _SYNCED_SYSMETA}
+            if kept:
+                _base.add_sysmeta(req, kept)
         return self.app
 
     @staticmethod
@@ -405,7 +418,8 @@ def _remote_pusher(mgr, account, container, user_key, target):
                    'Content-Type': os_manager.split_content_type(row.content_type)[0]}
         headers.update((k, v) for k, v in (row.meta or {}).items()
                        if k.lower().startswith('x-object-meta-')
-                       or k in os_manager.OBJECT_HEADERS)
+                       or k in os_manager.OBJECT_HEADERS
+                       or k.lower() in _SYNCED_SYSMETA)
         _, chunks = mgr.read_object(account, container, row)
         status, _ = request('PUT', row, headers, body=chunks)
         if not 200 <= status < 300:

@@ -118,6 +118,7 @@ def test_deletions_are_pushed_and_a_newer_write_survives_them(swift):
 
 # --- another cluster, over HTTP --------------------------------------------
 import contextlib  # noqa: E402
+import json  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 import wsgiref.simple_server  # noqa: E402
@@ -251,3 +252,32 @@ def test_sync_to_another_cluster_over_http(swift, other, app, tmp_path, override
         _realms(tmp_path, override, endpoint=url + '/v1/')
         assert container_sync.sync_all() == 1
     assert other('GET', '/inbox/three').body == b'3'
+
+
+def test_an_slo_manifest_syncs_as_a_manifest(swift, other, app, tmp_path, override):
+    with _serving(app) as url:
+        _realms(tmp_path, override, endpoint=url + '/v1/')
+        other('PUT', '/inbox', headers={'X-Container-Sync-Key': 'k'})
+        swift('PUT', '/outbox', headers={
+            'X-Container-Sync-To': '//far/there/%s/inbox' % other.account,
+            'X-Container-Sync-Key': 'k'})
+        swift('PUT', '/outbox/seg1', body=b'a' * 10)
+        swift('PUT', '/outbox/seg2', body=b'b' * 5)
+        manifest = json.dumps([{'path': '/outbox/seg1'}, {'path': '/outbox/seg2'}])
+        r = swift('PUT', '/outbox/big?multipart-manifest=put', body=manifest.encode())
+        assert r.status_int == 201, r.text
+        assert container_sync.sync_all() == 3
+        # the manifest there names segments in its own account's same-named
+        # container, as Swift's does: sync them into 'outbox' there too
+        other('PUT', '/outbox')
+        other('PUT', '/outbox/seg1', body=b'a' * 10)
+        other('PUT', '/outbox/seg2', body=b'b' * 5)
+        r = other('GET', '/inbox/big')
+        assert r.status_int == 200 and r.body == b'a' * 10 + b'b' * 5
+        here = swift('HEAD', '/outbox/big').headers
+        assert r.headers['Etag'] == here['Etag']
+        assert r.headers['X-Static-Large-Object'] == 'True'
+        # a user's own PUT may not claim to be a manifest
+        r = other('PUT', '/inbox/fake', body=b'x',
+                  headers={'X-Static-Large-Object': 'True'})
+        assert r.status_int == 400
