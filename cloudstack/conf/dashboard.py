@@ -9,8 +9,8 @@ dashboard_opts = [
     cfg.StrOpt('images_upload_mode', default='legacy', choices=['legacy', 'direct', 'off'],
                help="How Horizon's Create Image sends a file: 'legacy' through the "
                     "dashboard, 'direct' from the browser to the Image API (Horizon's "
-                    "HORIZON_IMAGES_UPLOAD_MODE), 'off' no file uploads. Either way an "
-                    'upload the Image API refuses deletes the image it was for.'),
+                    "HORIZON_IMAGES_UPLOAD_MODE), 'off' no file uploads. In both upload "
+                    'modes a file the Image API refuses deletes the image it was for.'),
 ]
 
 
