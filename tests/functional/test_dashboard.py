@@ -736,9 +736,17 @@ def _browser_session(flow):
 
 
 def _toast(flow, text):
+    """Wait for a message holding `text` (toasts come and go meanwhile)."""
+    from selenium.common import exceptions
     from selenium.webdriver.common.by import By
-    flow.wait.until(lambda d: any(text in t.text for t in d.find_elements(
-        By.CSS_SELECTOR, '.toast-container .alert, .alert')))
+
+    def shown(driver):
+        try:
+            return any(text in t.text for t in driver.find_elements(
+                By.CSS_SELECTOR, '.toast-container .alert, .alert'))
+        except exceptions.StaleElementReferenceException:
+            return False
+    flow.wait.until(shown)
 
 
 def _type(flow, css, text):
@@ -853,9 +861,12 @@ def _create_image(flow, name, path, disk_format):
     flow.open('/project/images/')
     flow.wait.until(ec.element_to_be_clickable(
         (By.XPATH, '//button[normalize-space()="Create Image"]'))).click()
+    # The file field shows once Horizon's settings (the upload mode) have come.
+    upload = flow.wait.until(ec.presence_of_element_located(
+        (By.CSS_SELECTOR, '.modal-dialog input[name="image_file"]')))
     flow.wait.until(ec.visibility_of_element_located((By.ID, 'imageForm-name'))).send_keys(
         name)
-    flow.find('input[name="image_file"]').send_keys(str(path))
+    upload.send_keys(str(path))
     flow.set_field(flow.find('#imageForm-format'), Label(disk_format))
     flow.find('button.btn-primary.finish').click()
 
@@ -1036,7 +1047,10 @@ def test_images_edit_then_launch_from_the_image(flow, sdk):
     flow.open('/project/images/')
     _item_action(flow, _image_row(flow, 'dash-editable'), 'Edit Image')
     name = flow.wait.until(ec.visibility_of_element_located((By.ID, 'imageForm-name')))
+    # The dialog fills its fields once the image has come.
+    flow.wait.until(lambda d: name.get_attribute('value') == 'dash-editable')
     name.clear()
+    flow.wait.until(lambda d: name.get_attribute('value') == '')
     _type(flow, '#imageForm-name', 'dash-edited')
     flow.find('.modal-dialog [name="visibility"]').find_element(
         By.XPATH, './/label[normalize-space()="Public"]').click()
