@@ -30,10 +30,10 @@ class Driver(fake.FakeDriver):
     """The fake hypervisor, stalled while HOLD exists (a file in MARKS says
     where); a server named poison* takes its engine down as it spawns."""
 
-    def _stall(self, instance, what):
-        if os.path.exists(HOLD):
+    def _stall(self, instance, what, hold=HOLD):
+        if os.path.exists(hold):
             open(os.path.join(MARKS, '%%s.%%s' %% (instance.uuid, what)), 'w').close()
-            while os.path.exists(HOLD):
+            while os.path.exists(hold):
                 eventlet.sleep(0.1)
 
     def spawn(self, context, instance, *args, **kwargs):
@@ -49,8 +49,9 @@ class Driver(fake.FakeDriver):
     def swap_volume(self, context, old_connection_info, new_connection_info, instance,
                     *args):
         self._stall(instance, 'swap_volume')
-        return super().swap_volume(context, old_connection_info, new_connection_info,
-                                   instance, *args)
+        super().swap_volume(context, old_connection_info, new_connection_info, instance,
+                            *args)
+        self._stall(instance, 'swapped', HOLD + '-after')     # copied, not yet told
 '''
 
 STALLING_NET = '''
@@ -150,15 +151,19 @@ def test_a_port_killed_mid_binding_becomes_active(cloud, stalled):
 SETTLING = ('attaching', 'detaching', 'reserved', 'creating', 'maintenance')
 
 
+@pytest.mark.parametrize('moment', ['swap_volume', 'swapped'])
 def test_a_swap_killed_midway_leaves_one_volume_attached_everywhere(cloud, tmp_path,
-                                                                    stalled):
+                                                                    stalled, moment):
     """kill -9 while the hypervisor copies an attached volume onto another
-    (Block Storage migrating it): after the restart the server is ACTIVE
-    with exactly one of the two volumes, the same one in Compute, in Block
-    Storage and in the hypervisor; the other is available; nothing is left
-    detaching, reserved or migrating."""
+    (Block Storage migrating it), or once it has and nobody was told yet:
+    after the restart the server is ACTIVE with exactly one of the two
+    volumes, the same one in Compute, in Block Storage and in the
+    hypervisor; the other is available; nothing is left detaching, reserved
+    or migrating."""
     import json
     hold, marks = stalled
+    if moment == 'swapped':
+        hold = hold.with_name(hold.name + '-after')
     proc = _start(cloud)
     conn = _connect(cloud)
     image = _prepare(conn, tmp_path)
@@ -181,7 +186,7 @@ def test_a_swap_killed_midway_leaves_one_volume_attached_everywhere(cloud, tmp_p
     assert resp.status_code == 202, resp.text
 
     def midway():
-        return os.path.exists(marks / ('%s.swap_volume' % server.id))
+        return os.path.exists(marks / ('%s.%s' % (server.id, moment)))
     crash_and_restart(cloud, proc, midway, '--admin-password', ADMIN_PASSWORD,
                       before_restart=hold.unlink)
     conn = _connect(cloud)
