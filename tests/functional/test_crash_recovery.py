@@ -192,6 +192,16 @@ def test_a_swap_killed_midway_leaves_one_volume_attached_everywhere(cloud, tmp_p
     conn = _connect(cloud)
     _wait_stable(conn, [server.id], timeout=120)
 
+    def swap_event_finished():      # the task ran again, to its end
+        actions = conn.compute.get('/servers/%s/os-instance-actions' % server.id,
+                                   microversion='2.51').json()['instanceActions']
+        [swap] = [a for a in actions if a['action'] == 'swap_volume']
+        events = conn.compute.get('/servers/%s/os-instance-actions/%s' % (
+            server.id, swap['request_id']), microversion='2.51').json()[
+                'instanceAction']['events']
+        return any(e['finish_time'] for e in events)
+    cloud.wait_for(swap_event_finished, timeout=120, interval=0.5)
+
     def volumes():
         found = {v.id: v for v in (conn.block_storage.get_volume(old.id),
                                    conn.block_storage.get_volume(new.id))}
