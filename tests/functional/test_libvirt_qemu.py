@@ -235,8 +235,9 @@ def test_assisted_snapshot_of_a_file_volume_moves_the_guest_onto_the_new_file(
 
 def test_swap_volume_copies_the_running_guests_volume_onto_the_new_one(drv, guest, sandbox):
     """Block Storage's migration of an attached volume: the guest's disk is
-    copied live onto the new (existing, same-sized, then larger) volume,
-    which it uses from then on, in the running guest and in its definition."""
+    copied live onto the new (existing, same-sized, then larger: a file, an
+    iSCSI LUN) volume, which it uses from then on, in the running guest and
+    in its definition."""
     inst = guest['inst']
     folder = os.path.join(sandbox.top, 'volumes-swap')      # where QEMU may open files
     os.makedirs(folder, mode=0o777)
@@ -257,6 +258,7 @@ def test_swap_volume_copies_the_running_guests_volume_onto_the_new_one(drv, gues
     drv.attach_volume(None, info(old_path, 'vol-old'), inst, '/dev/vdg')
     wait_console(drv, inst, 'disk-added', since=before)
     dom = drv._host.lookup(inst.uuid)
+    target = Target(sandbox, port=3260)
     try:
         drv.swap_volume(None, info(old_path, 'vol-old'), info(new_path, 'vol-new'), inst,
                         '/dev/vdg', 0)
@@ -285,9 +287,27 @@ def test_swap_volume_copies_the_running_guests_volume_onto_the_new_one(drv, gues
             assert vdg.find('source').get('file') == big_path
             assert vdg.find('source/slices') is None
         assert drv.get_info(inst)['power_state'] == driver.RUNNING
+        # onto a larger iSCSI LUN (2 GiB): copied onto its first GiB, which the
+        # running guest keeps; its definition has the whole LUN
+        lun_path = target.add_lun(1, '', size=2 << 30)
+        lun = target.connection_info(1, 'vol-lun')
+        drv.swap_volume(None, info(big_path, 'vol-big'), lun, inst, '/dev/vdg', 2)
+        attached = 'vol-lun'
+        with open(lun_path, 'rb') as f:
+            assert f.read(14) == b'CSVOL-SWAP-OLD'
+        live = config.disk_targets(config.parse(dom.XMLDesc(0)))['vdg']
+        assert live.find('source').get('protocol') == 'iscsi'
+        assert live.find('source/slices/slice').get('size') == str(1 << 30)
+        assert dom.blockInfo('vdg', 0)[0] == 1 << 30
+        defined = config.disk_targets(config.parse(dom.XMLDesc(2)))['vdg']
+        assert defined.find('source').get('protocol') == 'iscsi'
+        assert defined.find('source/slices') is None
+        assert drv.get_info(inst)['power_state'] == driver.RUNNING
     finally:
-        drv.detach_volume(None, info({'vol-new': new_path, 'vol-big': big_path}[attached],
-                                     attached), inst, '/dev/vdg')
+        volumes = {'vol-new': info(new_path, 'vol-new'), 'vol-big': info(big_path, 'vol-big'),
+                   'vol-lun': target.connection_info(1, 'vol-lun')}
+        drv.detach_volume(None, volumes[attached], inst, '/dev/vdg')
+        target.close()
 
 
 def test_the_vnc_console_speaks_rfb(drv, guest, sandbox):
