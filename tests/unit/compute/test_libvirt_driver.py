@@ -477,6 +477,7 @@ class SwapDom(VolumeDom):
         super().__init__(folder, active)
         self.copying = self.pivoted = False
         self.fails = fails          # QEMU drops the job at once (as for another size)
+        self.left_over = {}         # a copy job of a killed agent's, still running
 
     def XMLDesc(self, flags):
         xml = super().XMLDesc(flags)
@@ -491,12 +492,15 @@ class SwapDom(VolumeDom):
         self.copying = True
 
     def blockJobInfo(self, disk, flags):
+        if not self.copying:
+            return self.left_over
         self.job_polls += 1
         return {} if self.pivoted or self.fails else {'cur': 5, 'end': 5}
 
     def blockJobAbort(self, disk, flags):
         if not flags:
             self.calls.append(('abort', disk))
+            self.left_over = {}
             return
         assert flags == libvirt.VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT and self.job_polls >= 2
         self.calls.append(('pivot', disk))
@@ -593,3 +597,26 @@ def test_swap_onto_a_larger_volume(drv, tmp_path, monkeypatch):
     slice_ = config.ET.fromstring(dom.calls[0][2]).find('source/slices/slice')
     assert slice_.attrib == {'type': 'storage', 'offset': '0', 'size': str(1 << 30)}
     assert [c[0] for c in dom.calls[1:]] == ['pivot', 'undefine', 'define']
+
+
+def test_swap_run_again_after_its_agent_was_killed(drv, tmp_path, monkeypatch):
+    """The task runs again: a copy job still running from the killed attempt
+    is cancelled and the copy starts over; a disk already pivoted is not
+    copied again, only defined (and grown)."""
+    new_file = tmp_path / 'volume-2'
+    new_file.write_bytes(b'')
+    new_info = {'driver_volume_type': 'local',
+                'data': {'device_path': str(new_file), 'volume_id': 'vol-new'}}
+    dom = SwapDom(str(tmp_path))
+    dom.left_over = {'cur': 1, 'end': 5}
+    monkeypatch.setattr(drv._host, 'get', lambda inst: dom)
+    old_info = {'driver_volume_type': 'local',
+                'data': {'device_path': dom.volume, 'volume_id': 'vol-file'}}
+    drv.swap_volume(None, old_info, new_info, new_instance(), '/dev/vdb', 0)
+    assert [c[0] for c in dom.calls] == ['abort', 'copy', 'pivot', 'undefine', 'define']
+    dom = SwapDom(str(tmp_path))
+    dom.volume = str(new_file)                  # the guest reads the new volume already
+    monkeypatch.setattr(drv._host, 'get', lambda inst: dom)
+    drv.swap_volume(None, old_info, new_info, new_instance(), '/dev/vdb', 2)
+    assert [c[:3] for c in dom.calls] == [('resize', 'vdb', 2 << 30),
+                                          ('undefine', 'vol-file', 2), ('define', 'vol-new', 2)]

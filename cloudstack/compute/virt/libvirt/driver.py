@@ -75,6 +75,12 @@ def _dev(mountpoint):
     return os.path.basename(mountpoint or '')
 
 
+def _source_of(disk_el):
+    """What a <disk> element reads: its file, device or network name."""
+    src = disk_el.find('source') if disk_el is not None else None
+    return None if src is None else (src.get('file') or src.get('dev') or src.get('name'))
+
+
 def _default_host_ip():
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         try:
@@ -1123,11 +1129,30 @@ class LibvirtDriver(driver.ComputeDriver):
         if chap:
             self._host.set_secret(*chap)
         new_xml = config.disk_xml(disk)
-        grow_file = None
+        grow_file = disk.path if resize_to and disk.source_type == 'file' else None
+        live = config.disk_targets(config.parse(self._host.call(dom.XMLDesc, 0))).get(target)
+        if _source_of(live) != disk.path and _source_of(live) != disk.name:
+            self._copy_volume(dom, target, disk, resize_to, grow_file)
+        # else an earlier attempt (its agent killed since) pivoted already
+        if grow_file and self._host.call(dom.blockInfo, target, 0)[0] < resize_to * disks.GiB:
+            self._host.call(dom.blockResize, target, resize_to * disks.GiB,
+                            libvirt.VIR_DOMAIN_BLOCK_RESIZE_BYTES)
+        self._host.call(dom.detachDeviceFlags, defined, libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+        self._host.call(dom.attachDeviceFlags, new_xml, libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+        old_chap = volumes.chap_password(old_connection_info)
+        if old_chap and (not chap or old_chap[0] != chap[0]):
+            self._host.delete_secret(old_chap[0])
+
+    def _copy_volume(self, dom, target, disk, resize_to, grow_file):
+        """Mirror the guest's disk onto `disk` and pivot onto it."""
+        if self._host.call(dom.blockJobInfo, target, 0):
+            # an earlier attempt's copy, left running when its agent was killed
+            self._host.call(dom.blockJobAbort, target, 0)
+            while self._host.call(dom.blockJobInfo, target, 0):
+                eventlet.sleep(0.05)
         if resize_to:
             size = self._host.call(dom.blockInfo, target, 0)[0]
-            if disk.source_type == 'file':
-                grow_file = disk.path
+            if grow_file:
                 os.truncate(grow_file, size)
             else:
                 disk.slice_size = size
@@ -1142,14 +1167,6 @@ class LibvirtDriver(driver.ComputeDriver):
             if grow_file:
                 os.truncate(grow_file, resize_to * disks.GiB)
             raise
-        if grow_file:
-            self._host.call(dom.blockResize, target, resize_to * disks.GiB,
-                            libvirt.VIR_DOMAIN_BLOCK_RESIZE_BYTES)
-        self._host.call(dom.detachDeviceFlags, defined, libvirt.VIR_DOMAIN_AFFECT_CONFIG)
-        self._host.call(dom.attachDeviceFlags, new_xml, libvirt.VIR_DOMAIN_AFFECT_CONFIG)
-        old_chap = volumes.chap_password(old_connection_info)
-        if old_chap and (not chap or old_chap[0] != chap[0]):
-            self._host.delete_secret(old_chap[0])
 
     def detach_volume(self, context, connection_info, instance, mountpoint):
         dom = self._host.get(instance)
