@@ -230,7 +230,10 @@ def test_assisted_snapshot_of_a_file_volume_moves_the_guest_onto_the_new_file(
         assert chain is None or chain.find('source') is None      # stands alone now
         assert drv.get_info(inst)['power_state'] == driver.RUNNING
     finally:
+        before = len(drv.get_console_output(None, inst))
         drv.detach_volume(None, info, inst, '/dev/vdf')
+        # the guest has seen it go: the next volume may take its name
+        wait_console(drv, inst, 'disk-removed', since=before)
 
 
 def test_swap_volume_copies_the_running_guests_volume_onto_the_new_one(drv, guest, sandbox):
