@@ -73,14 +73,23 @@ class RingBuilder:
 
     # --- devices ---------------------------------------------------------
 
-    def add_dev(self, path, zone=1, weight=1.0):
+    def add_dev(self, path, zone=1, weight=1.0, ip=None, port=None):
+        """A device: a directory `path` on the host whose object server
+        listens on ip:port (none: on every host that runs the ring's
+        servers, i.e. a single-host cluster)."""
         path = os.path.abspath(path)
         if weight < 0:
             raise RingError('weight must not be negative')
-        if any(d['path'] == path and not d.get('removed') for d in self.devs):
-            raise RingError('device %s is already in the ring' % path)
+        if (ip is None) != (port is None):
+            raise RingError('a device names both its ip and port, or neither')
+        if any(d['path'] == path and d.get('ip') == ip and d.get('port') == port
+               and not d.get('removed') for d in self.devs):
+            raise RingError('device %s is already in the ring' % describe(
+                {'path': path, 'ip': ip, 'port': port}))
         dev = {'id': self.next_dev_id, 'zone': int(zone), 'weight': float(weight),
                'path': path}
+        if port is not None:
+            dev['ip'], dev['port'] = str(ip), int(port)
         self.next_dev_id += 1
         self.devs.append(dev)
         return dev
@@ -342,6 +351,29 @@ def _write(path, data, exclusive=False):
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def describe(dev):
+    """A device as people read it: ip:port/path, or the path."""
+    if dev.get('port') is None:
+        return dev['path']
+    return '%s:%d%s' % (dev['ip'], dev['port'], dev['path'])
+
+
+def parse_bind(value):
+    """(ip, port) of 'ip:port' (or '[ipv6]:port'); None for ''."""
+    if not value:
+        return None
+    host, _, port = value.rpartition(':')
+    return host.strip('[]'), int(port)
+
+
+def is_local(dev, own=None):
+    """Whether this process reaches the device on its own disk: the device
+    has no object server (no port), or its ip:port is `own`, this process's
+    own object server's (parse_bind of [object_store] object_server_bind)."""
+    port = dev.get('port')
+    return port is None or (own is not None and (dev.get('ip'), port) == tuple(own))
 
 
 class Ring:

@@ -229,3 +229,27 @@ def test_manage_ring_commands(conf):
     assert 'no device 7' in run('remove', 7, fails=True)
     r = ring.get_ring(os.path.join(conf.data_dir, 'object.ring'))
     assert sorted(r.devs) == [0, 1]
+
+
+def test_devices_named_by_host_and_port(tmp_path):
+    b = ring.RingBuilder(4, 2)
+    here = b.add_dev(str(tmp_path / 'a'), zone=1)
+    there = b.add_dev(str(tmp_path / 'a'), zone=2, ip='10.0.0.2', port=6200)
+    mine = b.add_dev(str(tmp_path / 'a'), zone=3, ip='10.0.0.1', port=6200)
+    with pytest.raises(ring.RingError):
+        b.add_dev(str(tmp_path / 'a'), ip='10.0.0.2', port=6200)     # the same device
+    with pytest.raises(ring.RingError):
+        b.add_dev(str(tmp_path / 'b'), ip='10.0.0.2')                # a port too
+    b.rebalance(seed=1)
+    b.save(str(tmp_path / 'r'))
+    loaded = ring.RingBuilder.load(str(tmp_path / 'r')).to_ring()
+    assert loaded.devs[there['id']]['ip'] == '10.0.0.2'
+    assert loaded.devs[there['id']]['port'] == 6200
+    assert 'port' not in loaded.devs[here['id']]
+    own = ring.parse_bind('10.0.0.1:6200')
+    assert own == ('10.0.0.1', 6200)
+    assert ring.parse_bind('') is None
+    assert ring.is_local(here) and ring.is_local(here, own)
+    assert not ring.is_local(there) and not ring.is_local(there, own)
+    assert ring.is_local(mine, own) and not ring.is_local(mine)
+    assert ring.describe(there) == '10.0.0.2:6200' + str(tmp_path / 'a')
