@@ -233,12 +233,15 @@ def _read_all(source, limit):
 def _receive_data(req, writer, ts):
     """Stream a .data body to `writer`, checking as it goes that the data
     matches its footer's MD5 and size and that the footer is the request's
-    (its timestamp); 422 when not, 499 when the body ends short."""
+    (its timestamp); 422 when not, 400 when the body ends short."""
     md5, size = hashlib.md5(), 0
     tail = bytearray()
     source = req.environ['wsgi.input']
     while True:
-        chunk = source.read(CHUNK)
+        try:
+            chunk = source.read(CHUNK)
+        except (OSError, ValueError) as e:     # the sender went away mid-body
+            raise webob.exc.HTTPBadRequest('the body ended short: %s' % e)
         if not chunk:
             break
         writer.write(chunk)

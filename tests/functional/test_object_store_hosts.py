@@ -173,6 +173,7 @@ def test_two_object_servers_and_one_lost_mid_put(cloud):
     with pytest.raises(swiftclient.ClientException) as missing:
         swiftclient.head_object(swift.url, swift.token, 'c', lost)
     assert missing.value.http_status == 404
+    assert not any(hosts.data_files(account, 'c', lost).values())     # no replica kept
 
     # os2 back: os1's replicator restores its replica of the kept object.
     hosts.start('os2')
