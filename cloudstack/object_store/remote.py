@@ -17,8 +17,9 @@ replica per request, addressed /<device id>/<partition>/<account>/<container>/<o
 X-Backend-Storage-Policy-Index names the policy (its ring and directory).
 Every request is signed: X-Backend-Signature is the HMAC-SHA256, keyed with
 [object_store] object_server_key, of the method, the quoted path,
-X-Timestamp and X-Backend-Signature-Time (the signer's clock; the server
-accepts SIGNATURE_WINDOW seconds of skew).
+X-Timestamp, X-Backend-Signature-Time (the signer's clock; the server
+accepts SIGNATURE_WINDOW seconds of skew) and X-Backend-Nonce (random: the
+server takes each signature once, so a request cannot be replayed).
 
 RemoteWriter has the interface of disk._Writer (write, commit, abort,
 undo) so that a PUT streams to local and remote replicas alike; its chunks
@@ -26,12 +27,14 @@ go out from a thread of its own (green in the servers), in parallel with
 the other replicas, through a short queue that holds the client back when
 the host is slower than the others.
 """
+import collections
 import hashlib
 import hmac
 import http.client
 import json
 import logging
 import queue
+import secrets
 import threading
 import time
 import urllib.parse
@@ -45,21 +48,45 @@ QUEUE_CHUNKS = 4
 _END = object()
 
 
-def signature(key, method, path, timestamp, sig_time):
-    msg = '\n'.join((method, path, timestamp or '', str(sig_time))).encode('utf-8')
-    return hmac.new(key.encode('utf-8'), msg, hashlib.sha256).hexdigest()
+def signature(key, method, path, timestamp, sig_time, nonce):
+    msg = '\n'.join((method, path, timestamp or '', str(sig_time), nonce or ''))
+    return hmac.new(key.encode('utf-8'), msg.encode('utf-8'), hashlib.sha256).hexdigest()
 
 
-def signature_ok(key, method, path, timestamp, sig_time, given, now=None):
-    """Whether `given` signs the request, made within the window."""
-    if not key or not given:
-        return False
-    try:
-        skew = abs((now or time.time()) - int(sig_time))
-    except (TypeError, ValueError):
-        return False
-    return skew <= SIGNATURE_WINDOW and hmac.compare_digest(
-        signature(key, method, path, timestamp, sig_time), given)
+def sign(headers, key, method, path, now=None):
+    """`headers` with the signature of the request (and its time and nonce)."""
+    sig_time, nonce = str(int(now or time.time())), secrets.token_hex(12)
+    return dict(headers, **{
+        'X-Backend-Signature-Time': sig_time, 'X-Backend-Nonce': nonce,
+        'X-Backend-Signature': signature(key, method, path, headers.get('X-Timestamp'),
+                                         sig_time, nonce)})
+
+
+class Verifier:
+    """Checks the requests' signatures, each usable once: a signature seen
+    within the window (a replayed request) is refused."""
+
+    def __init__(self, key):
+        self.key = key
+        self._seen = collections.OrderedDict()      # signature -> its time
+
+    def __call__(self, method, path, headers, now=None):
+        given = headers.get('X-Backend-Signature')
+        now = now or time.time()
+        try:
+            sig_time = int(headers.get('X-Backend-Signature-Time'))
+        except (TypeError, ValueError):
+            return False
+        if not self.key or not given or abs(now - sig_time) > SIGNATURE_WINDOW:
+            return False
+        expected = signature(self.key, method, path, headers.get('X-Timestamp'),
+                             sig_time, headers.get('X-Backend-Nonce'))
+        if not hmac.compare_digest(expected, given) or given in self._seen:
+            return False
+        while self._seen and next(iter(self._seen.values())) < now - 2 * SIGNATURE_WINDOW:
+            self._seen.popitem(last=False)
+        self._seen[given] = now
+        return True
 
 
 def replica_path(dev, part, account=None, container=None, obj=None, name_hash=None):
@@ -82,11 +109,7 @@ def _connect(dev, method, path, headers, chunked=False):
     try:
         conn.connect()
         conn.sock.settimeout(opts.object_server_node_timeout)
-        sig_time = str(int(time.time()))
-        headers = dict(headers, **{
-            'X-Backend-Signature-Time': sig_time,
-            'X-Backend-Signature': signature(opts.object_server_key, method, path,
-                                             headers.get('X-Timestamp'), sig_time)})
+        headers = sign(headers, opts.object_server_key, method, path)
         if chunked:
             headers['Transfer-Encoding'] = 'chunked'
         elif method in ('PUT', 'POST', 'DELETE'):

@@ -74,7 +74,7 @@ def _timestamp(req):
 class ObjectServer:
     def __init__(self, own=None, key=None):
         self.own = own
-        self.key = key
+        self.verify = remote.Verifier(key)
 
     def __call__(self, environ, start_response):
         req = webob.Request(environ)
@@ -86,9 +86,7 @@ class ObjectServer:
 
     def handle(self, req):
         raw = urllib.parse.quote(req.path_info.encode('latin-1'))
-        if not remote.signature_ok(self.key, req.method, raw, req.headers.get('X-Timestamp'),
-                                   req.headers.get('X-Backend-Signature-Time'),
-                                   req.headers.get('X-Backend-Signature')):
+        if not self.verify(req.method, raw, req.headers):
             raise webob.exc.HTTPUnauthorized()
         handler = getattr(self, 'do_' + req.method, None)
         if handler is None:

@@ -166,13 +166,8 @@ def test_reads_fall_back_when_the_other_host_is_down(hosts):
     assert b''.join(chunks) == b'x'
 
 
-def _signed(method, path, headers=None, key=KEY):
-    headers = dict(headers or {})
-    sig_time = str(int(time.time()))
-    headers['X-Backend-Signature-Time'] = sig_time
-    headers['X-Backend-Signature'] = remote.signature(key, method, path,
-                                                      headers.get('X-Timestamp'), sig_time)
-    return headers
+def _signed(method, path, headers=None, key=KEY, now=None):
+    return remote.sign(dict(headers or {}), key, method, path, now)
 
 
 def test_the_object_server_takes_only_signed_sound_replicas(hosts):
@@ -189,10 +184,7 @@ def test_the_object_server_takes_only_signed_sound_replicas(hosts):
     assert requests.put(url, data=body, headers={'X-Timestamp': ts}).status_code == 401
     assert requests.put(url, data=body, headers=_signed(
         'PUT', path, {'X-Timestamp': ts}, key='guess')).status_code == 401
-    old = _signed('PUT', path, {'X-Timestamp': ts})
-    old['X-Backend-Signature-Time'] = str(int(time.time()) - 3600)
-    old['X-Backend-Signature'] = remote.signature(KEY, 'PUT', path, ts,
-                                                  old['X-Backend-Signature-Time'])
+    old = _signed('PUT', path, {'X-Timestamp': ts}, now=time.time() - 3600)
     assert requests.put(url, data=body, headers=old).status_code == 401
     # signed, but the data does not match its footer: 422
     bad = b'jello' + body[5:]
@@ -205,9 +197,13 @@ def test_the_object_server_takes_only_signed_sound_replicas(hosts):
     other = remote.replica_path(local, 3, *NAME)
     assert requests.head('http://127.0.0.1:%d%s' % (host.port, other),
                          headers=_signed('HEAD', other)).status_code == 404
-    # signed and sound: written, and read back
-    assert requests.put(url, data=body, headers=_signed(
-        'PUT', path, {'X-Timestamp': ts})).status_code == 201
+    # signed and sound: written, and read back; the same request again (a
+    # replay) is refused
+    signed = _signed('PUT', path, {'X-Timestamp': ts})
+    assert requests.put(url, data=body, headers=signed).status_code == 201
+    assert requests.put(url, data=body, headers=signed).status_code == 401
+    forged = dict(signed, **{'X-Backend-Nonce': 'other'})
+    assert requests.put(url, data=body, headers=forged).status_code == 401
     head = requests.head(url, headers=_signed('HEAD', path))
     state = json.loads(head.headers['X-Backend-Replica'])
     assert state['data'] == ts and state['info']['etag'] == hashlib.md5(data).hexdigest()
