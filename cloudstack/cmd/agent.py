@@ -30,7 +30,10 @@ def object_server(argv=None):
     cmd.parse(argv)
     from cloudstack.conf import CONF
     from cloudstack.object_store import ring, server as object_server_app
-    bind = ring.parse_bind(CONF.object_store.object_server_bind)
+    try:
+        bind = ring.parse_bind(CONF.object_store.object_server_bind)
+    except ring.RingError as e:
+        raise SystemExit('[object_store] object_server_bind: %s' % e)
     if bind is not None:
         if not CONF.object_store.object_server_key:
             raise SystemExit('[object_store] object_server_bind needs object_server_key: '

@@ -365,6 +365,8 @@ def parse_bind(value):
     if not value:
         return None
     host, _, port = value.rpartition(':')
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise RingError('%r is not ip:port' % value)
     return host.strip('[]'), int(port)
 
 

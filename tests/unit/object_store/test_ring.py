@@ -227,8 +227,13 @@ def test_manage_ring_commands(conf):
     assert 'moved' in run('rebalance')
     assert '2 devices' in run('show')
     assert 'no device 7' in run('remove', 7, fails=True)
+    remote = os.path.join(conf.data_dir, 'elsewhere')
+    assert 'is not ip:port' in run('add', '--server', 'nowhere', remote, fails=True)
+    assert '10.0.0.9:6200%s' % remote in run('add', '--zone', 4, '--server', '10.0.0.9:6200',
+                                              remote)
     r = ring.get_ring(os.path.join(conf.data_dir, 'object.ring'))
-    assert sorted(r.devs) == [0, 1]
+    assert sorted(r.devs) == [0, 1, 3]
+    assert (r.devs[3]['ip'], r.devs[3]['port']) == ('10.0.0.9', 6200)
 
 
 def test_devices_named_by_host_and_port(tmp_path):
