@@ -25,6 +25,7 @@ compute = _agent('compute', 'cs-compute')
 network = _agent('network', 'cs-network')
 volume = _agent('volume', 'cs-volume')
 
+
 def object_server(argv=None):
     """The object agent of this host, and its object server over HTTP."""
     cmd.parse(argv)

@@ -249,3 +249,15 @@ def test_the_replicator_pushes_to_the_other_host(hosts, override):
         assert glob.glob(os.path.join(dev['path'], 'objects', '*', '*', h, '*.ts')), dev
     # nothing left to do
     assert replicator.replicate_ring(backend.ring_file)['pushed'] == 0
+
+
+def test_the_object_server_does_not_start_without_a_key(tmp_path):
+    config = tmp_path / 'cloudstack.conf'
+    config.write_text('[DEFAULT]\ndata_dir = %s\n[object_store]\nobject_server_bind = '
+                      '127.0.0.1:%d\n' % (tmp_path, _free_port()))
+    proc = subprocess.run(
+        [sys.executable, '-c', 'import sys; from cloudstack.cmd import agent; '
+         'sys.exit(agent.object_server())', '--config-file', str(config)],
+        capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0
+    assert 'needs object_server_key' in proc.stderr
