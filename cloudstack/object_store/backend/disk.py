@@ -578,17 +578,21 @@ class DiskBackend(base.ObjectBackend):
         """Remove what the new files made obsolete. Housekeeping the answer
         does not wait for when the process is green (the new file decides
         reads already; the replicator tidies up after a crash)."""
-        jobs = [w.cleanup if w.remote else functools.partial(_cleanup, os.path.dirname(w.final))
-                for w in writers if w.replaces]
-        if any(w.remote for w in writers):      # green or not, not in OS threads
-            for job in jobs:
-                job()
+        jobs = [functools.partial(_cleanup, os.path.dirname(w.final))
+                for w in writers if w.replaces and not w.remote]
+        remote = [w.cleanup for w in writers if w.replaces and w.remote]
+        if not jobs and not remote:
             return
-        if jobs and _green():
-            import eventlet
-            eventlet.spawn_n(_in_threads, jobs)
-        else:
+
+        def tidy():
+            for request in remote:      # from a green thread, never an OS thread
+                request()
             _in_threads(jobs)
+        if _green():
+            import eventlet
+            eventlet.spawn_n(tidy)
+        else:
+            tidy()
 
     def _write_replicas(self, ring, part, name_hash, name, filename, payload):
         """Write a small file (.meta, .ts; empty: made in place) to every

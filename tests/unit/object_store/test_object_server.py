@@ -133,6 +133,11 @@ def test_replicas_on_another_host_are_written_read_and_deleted(hosts):
         _, chunks = backend.get(*name, start=5, end=99)
         assert b''.join(chunks) == data[5:100]
     assert spread == remote_ids             # both remote devices took replicas
+    backend.put(*names[1], [b'newer'], 'text/plain', {})     # the older files go
+    found = _data_files(backend, names[1])
+    assert set(found) == {d['id'] for d in _primaries(backend, names[1])}
+    assert all(len(f) == 1 for f in found.values()) and set(found) & remote_ids
+    assert b''.join(backend.get(*names[1])[1]) == b'newer'
     backend.post(*names[0], 'image/png', {'X-Object-Meta-B': '2'})
     info = backend.head(*names[0])
     assert info.content_type == 'image/png' and info.metadata == {'X-Object-Meta-B': '2'}
