@@ -98,7 +98,11 @@ def replica_path(dev, part, account=None, container=None, obj=None, name_hash=No
 
 
 class RemoteError(IOError):
-    pass
+    """An object server's answer other than the one expected."""
+
+    def __init__(self, status, message):
+        super().__init__('%s: %s' % (message, status))
+        self.status = status
 
 
 def _connect(dev, method, path, headers, chunked=False):
@@ -134,7 +138,7 @@ def request(dev, method, path, headers, expect=(200, 201, 202, 204)):
     finally:
         conn.close()
     if resp.status not in expect:
-        raise RemoteError('%s %s on %s: %d' % (method, path, _where(dev), resp.status))
+        raise RemoteError(resp.status, '%s %s on %s' % (method, path, _where(dev)))
     return resp.status, resp.headers, body
 
 
@@ -284,7 +288,7 @@ def remote_replicas(devs, path_of, datadir):
         try:
             found[i] = RemoteReplica(dev, path_of(dev), datadir)
         except RemoteError as e:
-            if '404' not in str(e):
+            if e.status != 404:
                 LOG.warning('%s', e)
         except (OSError, http.client.HTTPException, ValueError) as e:
             LOG.warning('cannot reach %s: %s', _where(dev), e)
@@ -324,7 +328,7 @@ class RemoteFile:
             if self._resp.status not in (200, 206):
                 status = self._resp.status
                 self._close_conn()
-                raise RemoteError('GET %s: %d' % (self.name, status))
+                raise RemoteError(status, 'GET %s' % self.name)
 
     def read(self, size):
         self.start()

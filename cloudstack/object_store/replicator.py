@@ -209,7 +209,7 @@ class Replicator:
         try:
             theirs = remote.RemoteReplica(peer, path, self.datadir)
         except remote.RemoteError as e:
-            if '404' not in str(e):
+            if e.status != 404:
                 LOG.warning('%s', e)
                 return False
             theirs = None
