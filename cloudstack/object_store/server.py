@@ -85,7 +85,7 @@ class ObjectServer:
         return resp(environ, start_response)
 
     def handle(self, req):
-        raw = urllib.parse.quote(req.path_info.encode('latin-1'))
+        raw = urllib.parse.quote(req.environ['PATH_INFO'].encode('latin-1'))
         if not self.verify(req.method, raw, req.headers):
             raise webob.exc.HTTPUnauthorized()
         handler = getattr(self, 'do_' + req.method, None)

@@ -129,6 +129,7 @@ def test_two_object_servers_and_one_lost_mid_put(cloud):
     # Objects land on both hosts' devices, each on its primaries.
     conn.object_store.create_container('c')
     small = {'s%d' % i: os.urandom(1000 + 4097 * i) for i in range(8)}
+    small['dir/ü ñ 名'] = os.urandom(2000)
     for name, data in small.items():
         conn.object_store.upload_object(container='c', name=name, data=data)
     on_host = {'os1': 0, 'os2': 0}

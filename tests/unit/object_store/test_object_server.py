@@ -116,7 +116,8 @@ def _primaries(backend, name=NAME):
 
 def test_replicas_on_another_host_are_written_read_and_deleted(hosts):
     backend, _ = hosts
-    names = [('AUTH_p', 'cont', 'o%d' % i) for i in range(12)]
+    names = [('AUTH_p', 'cont', 'o%d' % i) for i in range(10)]
+    names += [('AUTH_p', 'cönt', 'dir/ü ñ%20+?#;'), ('AUTH_p', 'c', '//a//b/..')]
     data = os.urandom(3 << 20) + b'tail'
     for name in names:
         backend.put(*name, [data[:100000], data[100000:]], 'text/plain', {'X-Object-Meta-A': 'é'})
