@@ -112,6 +112,7 @@ def _connect(dev, method, path, headers, chunked=False):
                                       timeout=opts.object_server_conn_timeout)
     try:
         conn.connect()
+        conn.auto_open = 0          # never reconnect behind our back
         conn.sock.settimeout(opts.object_server_node_timeout)
         headers = sign(headers, opts.object_server_key, method, path)
         if chunked:
@@ -177,10 +178,13 @@ class RemoteWriter:
         try:
             while self._queue is not None:
                 chunk = self._queue.get()
-                if chunk is _END:
+                if not self.ok:                 # aborted: take the rest, send nothing
+                    if chunk is _END:
+                        break
+                elif chunk is _END:
                     conn.send(b'0\r\n\r\n')
                     break
-                if self.ok:
+                else:
                     conn.send(b'%x\r\n' % len(chunk) + chunk + b'\r\n')
             if self.ok:
                 resp = conn.getresponse()

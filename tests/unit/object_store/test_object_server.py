@@ -105,6 +105,14 @@ def _data_files(backend, name=NAME):
     return found
 
 
+def _eventually(predicate, timeout=60):
+    """Wait until predicate() holds (another process acts on its own time)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, predicate
+        time.sleep(0.05)
+
+
 def _remote_devs(backend):
     return [d for d in backend._ring().devs.values() if d.get('port')]
 
@@ -134,6 +142,13 @@ def test_replicas_on_another_host_are_written_read_and_deleted(hosts):
         _, chunks = backend.get(*name, start=5, end=99)
         assert b''.join(chunks) == data[5:100]
     assert spread == remote_ids             # both remote devices took replicas
+    # A wrong ETag: nothing is kept anywhere, the remote temp files go too.
+    bad = ('AUTH_p', 'cont', 'bad-etag')
+    with pytest.raises(disk.base.ChecksumMismatch):
+        backend.put(*bad, [data], 'text/plain', {}, etag='0' * 32)
+    assert not _data_files(backend, bad)
+    _eventually(lambda: not any(os.listdir(os.path.join(d['path'], 'tmp'))
+                                for d in _remote_devs(backend)))
     backend.put(*names[1], [b'newer'], 'text/plain', {})     # the older files go
     found = _data_files(backend, names[1])
     assert set(found) == {d['id'] for d in _primaries(backend, names[1])}
