@@ -208,7 +208,9 @@ class RemoteWriter:
                 return
 
     def write(self, data):
-        if self.ok and data:
+        """Queue a chunk of the body; a request without one (a tombstone's
+        DELETE: its name says all) takes none."""
+        if self.ok and data and self._queue is not None:
             self._queue.put(bytes(data))
 
     def finish(self):
