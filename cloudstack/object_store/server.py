@@ -152,7 +152,11 @@ class ObjectServer:
         kind = req.headers.get('X-Backend-Kind', 'data')
         if kind not in ('data', 'meta'):
             raise webob.exc.HTTPBadRequest('X-Backend-Kind is data or meta')
-        writer = disk._Writer(target.dev)
+        try:
+            writer = disk._Writer(target.dev)
+        except OSError as e:
+            LOG.warning('device %s unusable: %s', target.dev['path'], e)
+            raise webob.exc.HTTPInsufficientStorage()
         try:
             if kind == 'data':
                 _receive_data(req, writer, ts)
@@ -193,7 +197,10 @@ class ObjectServer:
             disk.quarantine(target.dev, target.hashdir, bad)
             return webob.Response(status=204, content_type=None)
         ts = _timestamp(req)
-        marker = disk._Marker(target.dev)
+        try:
+            marker = disk._Marker(target.dev)
+        except OSError:
+            raise webob.exc.HTTPInsufficientStorage()
         [ok] = disk._in_threads([lambda: marker.commit(target.hashdir, ts + '.ts')])
         if not ok:
             raise webob.exc.HTTPInsufficientStorage()
