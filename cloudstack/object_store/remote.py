@@ -166,6 +166,7 @@ class RemoteWriter:
         self.replaces = False
         self.ok = True
         self._status = None
+        self._finished = False
         self._queue = queue.Queue(QUEUE_CHUNKS) if body else None
         # connecting is synchronous: an unreachable host raises OSError here,
         # and the caller takes a handoff device instead
@@ -215,7 +216,7 @@ class RemoteWriter:
 
     def finish(self):
         """Send the end of the body (the answer is awaited by commit)."""
-        if self._queue is not None and not getattr(self, '_finished', False):
+        if self._queue is not None and not self._finished:
             self._finished = True
             self._queue.put(_END)
 
