@@ -190,6 +190,13 @@ def test_reads_fall_back_when_the_other_host_is_down(hosts):
     host.start()
     _, chunks = backend.get('AUTH_p', 'cont', 'down0')
     assert b''.join(chunks) == b'x'
+    # The host back, the replicator moves what its handoffs took to it.
+    stats = replicator.replicate_ring(backend.ring_file)
+    assert stats['failures'] == 0 and stats['removed'] >= 1, stats
+    for i in range(6):
+        name = ('AUTH_p', 'cont', 'down%d' % i)
+        found = _data_files(backend, name)
+        assert set(found) == {d['id'] for d in _primaries(backend, name)}, name
 
 
 def _signed(method, path, headers=None, key=KEY, now=None):
