@@ -215,6 +215,8 @@ def test_the_object_server_takes_only_signed_sound_replicas(hosts):
     body = data + footer + disk.FOOTER.pack(len(footer), disk.MAGIC)
     # anonymous, a wrong key, an old signature: refused, nothing written
     assert requests.put(url, data=body, headers={'X-Timestamp': ts}).status_code == 401
+    for method in ('GET', 'HEAD', 'DELETE', 'POST'):
+        assert requests.request(method, url, headers={'X-Timestamp': ts}).status_code == 401
     assert requests.put(url, data=body, headers=_signed(
         'PUT', path, {'X-Timestamp': ts}, key='guess')).status_code == 401
     old = _signed('PUT', path, {'X-Timestamp': ts}, now=time.time() - 3600)
