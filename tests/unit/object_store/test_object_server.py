@@ -296,3 +296,29 @@ def test_the_object_server_does_not_start_without_a_key(tmp_path):
         capture_output=True, text=True, timeout=60)
     assert proc.returncode != 0
     assert 'needs object_server_key' in proc.stderr
+
+
+def test_a_second_storage_policy_reaches_its_own_ring_on_the_other_host(hosts):
+    backend, _ = hosts
+    r = backend._ring()
+    b = ring.RingBuilder(3, 2)
+    for dev in sorted(r.devs.values(), key=lambda d: d['id']):
+        b.add_dev(dev['path'], zone=dev['zone'], ip=dev.get('ip'), port=dev.get('port'))
+    b.rebalance(seed=2)
+    ring_file = os.path.join(os.path.dirname(backend.ring_file), 'object-1.ring')
+    b.save(ring_file)
+    gold = disk.DiskBackend(ring_file, datadir='objects-1')
+    names = [('AUTH_p', 'c', 'p%d' % i) for i in range(8)]
+    for name in names:
+        gold.put(*name, [name[2].encode()], 'text/plain', {})
+    seen = set()
+    for name in names:
+        h = gold._ring().hash_path(*name)
+        nodes = gold._ring().get_nodes(gold._ring().partition(*name))
+        for dev in nodes:
+            assert glob.glob(os.path.join(dev['path'], 'objects-1', '*', '*', h, '*.data'))
+            seen.add(bool(dev.get('port')))
+        assert b''.join(gold.get(*name)[1]) == name[2].encode()
+        with pytest.raises(KeyError):
+            backend.head(*name)             # not in policy 0
+    assert seen == {True, False}
