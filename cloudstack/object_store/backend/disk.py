@@ -45,6 +45,7 @@ import ctypes.util
 import errno
 import functools
 import hashlib
+import http.client
 import json
 import logging
 import os
@@ -457,28 +458,57 @@ class _Marker:
 class _Reader:
     """Chunks of bytes [start, start+length) of an open .data file; with
     `etag` (a full read), verified as it streams, the last chunk held back
-    until the MD5 matches."""
+    until the MD5 matches. When the replica fails mid-stream (its host went
+    away, EIO), `reopen(skip)` - the backend's _open_newest of the object
+    but the replicas in `skip` - gives another replica of the same version
+    to go on from where it stopped, as Swift's proxy resumes a GET."""
 
-    def __init__(self, backend, f, replica, ts, start, length, etag, chunk_size):
+    def __init__(self, backend, f, replica, ts, start, length, etag, chunk_size,
+                 reopen=None):
         self._backend = backend
         self._f = f
         self._replica, self._ts = replica, ts
         self._start, self._length = start, length
         self._etag = etag
         self._chunk_size = chunk_size
+        self._reopen = reopen
+        self._skip = set()
+
+    def _resume(self, pos, error):
+        """Go on at `pos` from another replica of the same version; else
+        ObjectCorrupted (the client sees a short body)."""
+        LOG.warning('reading %s failed at byte %d: %s', self._f.name, pos, error)
+        self.close()
+        self._skip.add((self._replica.dev['id'], self._ts))
+        try:
+            if self._reopen is None:
+                raise KeyError('no other replica')
+            info, f, replica, ts = self._reopen(self._skip)
+        except KeyError:
+            raise ObjectCorrupted('%s failed at byte %d: %s' % (self._f.name, pos, error))
+        self._f, self._replica = f, replica
+        if ts != self._ts:
+            raise ObjectCorrupted('%s failed at byte %d and no other replica holds '
+                                  'its version' % (self._f.name, pos))
+        f.seek(pos)
 
     def __iter__(self):
-        f = self._f
         try:
-            f.seek(self._start)
-            remaining = self._length
+            self._f.seek(self._start)
+            pos, end = self._start, self._start + self._length
             md5 = hashlib.md5() if self._etag else None
             pending = None
-            while remaining > 0:
-                chunk = f.read(min(self._chunk_size, remaining))
+            while pos < end:
+                try:
+                    chunk = self._f.read(min(self._chunk_size, end - pos))
+                    if not chunk and self._replica.remote:
+                        raise OSError('the object server ended the body short')
+                except (OSError, http.client.HTTPException) as e:
+                    self._resume(pos, e)
+                    continue
                 if not chunk:
-                    raise ObjectCorrupted('short read from %s' % f.name)
-                remaining -= len(chunk)
+                    raise ObjectCorrupted('short read from %s' % self._f.name)
+                pos += len(chunk)
                 if md5:
                     md5.update(chunk)
                 if pending is not None:
@@ -486,7 +516,7 @@ class _Reader:
                 pending = chunk
             if md5 and md5.hexdigest() != self._etag:
                 self._backend._quarantine(self._replica, self._ts)
-                raise ObjectCorrupted('MD5 mismatch in %s' % f.name)
+                raise ObjectCorrupted('MD5 mismatch in %s' % self._f.name)
             if pending is not None:
                 yield pending
         finally:
@@ -789,7 +819,9 @@ class DiskBackend(base.ObjectBackend):
                 continue
             if not small:
                 return info, _Reader(self, f, replica, ts, first, length,
-                                     info.etag if full else None, self.chunk_size)
+                                     info.etag if full else None, self.chunk_size,
+                                     functools.partial(self._open_newest, account,
+                                                       container, obj))
             f.close()
             if hashlib.md5(data).hexdigest() == info.etag and len(data) == info.size:
                 cs = self.chunk_size

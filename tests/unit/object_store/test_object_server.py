@@ -322,3 +322,24 @@ def test_a_second_storage_policy_reaches_its_own_ring_on_the_other_host(hosts):
         with pytest.raises(KeyError):
             backend.head(*name)             # not in policy 0
     assert seen == {True, False}
+
+
+def test_a_read_goes_on_from_another_replica_when_the_host_dies_mid_stream(hosts):
+    backend, host = hosts
+    name = next(('AUTH_p', 'c', 'big%d' % i) for i in range(100)
+                if any(d.get('port') for d in _primaries(backend, ('AUTH_p', 'c', 'big%d' % i))))
+    data = os.urandom((3 << 20) + 17)       # streamed (verified as it goes), not read first
+    backend.put(*name, [data], 'text/plain', {})
+    info, chunks = backend.get(*name)
+    assert chunks._replica.remote           # the remote replica is read first
+    it = iter(chunks)
+    got = [next(it), next(it)]
+    host.stop()                             # kill -9 of the host mid-stream
+    got.extend(it)
+    assert b''.join(got) == data
+    # A range too, from a replica that dies before its first byte.
+    host.start()
+    info, chunks = backend.get(*name, start=1000, end=(2 << 20))
+    assert chunks._replica.remote
+    host.stop()
+    assert b''.join(chunks) == data[1000:(2 << 20) + 1]
