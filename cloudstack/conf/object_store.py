@@ -45,7 +45,9 @@ object_store_opts = [
     cfg.ListOpt('default_devices',
                 help='Device directories of the ring created on first use when '
                      'ring_file does not exist, each in its own zone; relative '
-                     'paths are inside data_dir (default: objects/d1).'),
+                     'paths are inside data_dir (default: objects/d1). '
+                     'IP:PORT/absolute/path names a device of the host whose '
+                     'object server listens there (see object_server_bind).'),
     cfg.IntOpt('default_replicas', default=1, min=1,
                help='Replicas of the ring created on first use.'),
     cfg.IntOpt('default_part_power', default=10, min=1, max=24,

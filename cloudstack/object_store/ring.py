@@ -20,6 +20,7 @@ import json
 import math
 import os
 import random
+import re
 import secrets
 import struct
 import threading
@@ -370,6 +371,20 @@ def parse_bind(value):
     return host.strip('[]'), int(port)
 
 
+_SERVER_DEVICE = re.compile(r'^(\[[0-9A-Fa-f:.]+\]|[^/:\[\]]+):(\d+)(/.*)$')
+
+
+def split_device(entry, base):
+    """(path, ip, port) of a device as the config names it: a directory
+    (relative to `base`), or IP:PORT/absolute/path for one on the host of
+    that object server (ip and port None for the former)."""
+    found = _SERVER_DEVICE.match(entry.strip())
+    if not found:
+        return os.path.join(base, entry.strip()), None, None
+    ip, port = parse_bind('%s:%s' % found.group(1, 2))
+    return found.group(3), ip, port
+
+
 def is_local(dev, own=None):
     """Whether this process reaches the device on its own disk: the device
     has no object server (no port), or its ip:port is `own`, this process's
@@ -482,8 +497,8 @@ def policies(conf):
 def load_ring(conf, policy=0):
     """The configured ring of a storage policy; when its file does not
     exist, first create the embedded default: default_devices
-    (<data_dir>/objects/d1; relative paths are inside data_dir), each its
-    own zone, the policy's replicas (policy_replicas, else default_replicas)
+    (<data_dir>/objects/d1; relative paths are inside data_dir; IP:PORT/path
+    for a device of that object server, see split_device), each its own zone, the policy's replicas (policy_replicas, else default_replicas)
     and default_part_power."""
     path = ring_path(conf, policy)
     try:
@@ -491,16 +506,18 @@ def load_ring(conf, policy=0):
     except FileNotFoundError:
         pass
     opts = conf.object_store
-    devices = [os.path.join(conf.data_dir, d)
+    devices = [split_device(d, conf.data_dir)
                for d in opts.default_devices or [os.path.join('objects', 'd1')]]
+    own = parse_bind(opts.object_server_bind)
     names = policies(conf)
     replicas = opts.default_replicas
     if policy < len(names) and names[policy] in (opts.policy_replicas or {}):
         replicas = int(opts.policy_replicas[names[policy]])
     builder = RingBuilder(opts.default_part_power, replicas)
-    for zone, device in enumerate(devices, 1):
-        os.makedirs(device, exist_ok=True)
-        builder.add_dev(device, zone=zone, weight=1.0)
+    for zone, (device, ip, port) in enumerate(devices, 1):
+        if is_local({'ip': ip, 'port': port}, own):
+            os.makedirs(device, exist_ok=True)
+        builder.add_dev(device, zone=zone, weight=1.0, ip=ip, port=port)
     builder.rebalance()
     try:
         builder.save(path, exclusive=True)

@@ -258,3 +258,19 @@ def test_devices_named_by_host_and_port(tmp_path):
     assert not ring.is_local(there) and not ring.is_local(there, own)
     assert ring.is_local(mine, own) and not ring.is_local(mine)
     assert ring.describe(there) == '10.0.0.2:6200' + str(tmp_path / 'a')
+
+
+def test_default_ring_devices_on_object_servers(conf, tmp_path):
+    here, there = str(tmp_path / 'here'), str(tmp_path / 'there')
+    conf.set_override('default_devices', ['127.0.0.1:6201' + here, '[::1]:6202' + there,
+                                          'objects/plain'], group='object_store')
+    conf.set_override('object_server_bind', '127.0.0.1:6201', group='object_store')
+    conf.set_override('default_replicas', 2, group='object_store')
+    try:
+        r = ring.load_ring(conf)
+    finally:
+        conf.clear_override('object_server_bind', group='object_store')
+    devs = sorted(((d['path'], d.get('ip'), d.get('port')) for d in r.devs.values()))
+    assert devs == sorted([(here, '127.0.0.1', 6201), (there, '::1', 6202),
+                           (os.path.join(conf.data_dir, 'objects', 'plain'), None, None)])
+    assert os.path.isdir(here) and not os.path.exists(there)    # made only here
