@@ -214,7 +214,7 @@ class ContainerSync(_base.Filter):
         if req.method in ('PUT', 'POST'):
             sysmeta = {}
             if 'X-Container-Sync-To' in req.headers:
-                value = req.headers['X-Container-Sync-To'].strip()
+                value = util.trim_header_value(req.headers['X-Container-Sync-To'])
                 if value:
                     h = middleware.owner_headers(req.environ, account, container)
                     if h is not None and h.get(middleware.VERSIONS_CONTAINER):
@@ -228,7 +228,7 @@ class ContainerSync(_base.Filter):
                 sysmeta[SYNC_TO] = value
                 sysmeta[SYNC_POINT] = ''
             if 'X-Container-Sync-Key' in req.headers:
-                sysmeta[SYNC_KEY] = req.headers['X-Container-Sync-Key'].strip()
+                sysmeta[SYNC_KEY] = util.trim_header_value(req.headers['X-Container-Sync-Key'])
             if sysmeta:
                 _base.add_sysmeta(req, sysmeta)
             return self.app
