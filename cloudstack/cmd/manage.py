@@ -103,14 +103,16 @@ def ring_create():
 
 @_ring_errors
 def ring_add():
+    from cloudstack.object_store import ring
     args = CONF.command
     builder = _ring_builder()
-    dev = builder.add_dev(args.path, zone=args.zone, weight=args.weight)
+    ip, port = ring.parse_bind(args.server) or (None, None)
+    dev = builder.add_dev(args.path, zone=args.zone, weight=args.weight, ip=ip, port=port)
     _ring_save(builder)
-    if not os.path.isdir(dev['path']):
+    if port is None and not os.path.isdir(dev['path']):
         print('warning: %s is not a directory (yet)' % dev['path'])
     print('added device %d: zone %d, weight %g, %s; run `ring rebalance`'
-          % (dev['id'], dev['zone'], dev['weight'], dev['path']))
+          % (dev['id'], dev['zone'], dev['weight'], ring.describe(dev)))
 
 
 @_ring_errors
@@ -146,6 +148,7 @@ def ring_show():
 
 
 def _ring_print(builder):
+    from cloudstack.object_store import ring
     balance, worst = builder.balance()
     targets, counts = builder.targets(), builder.counts()
     crowded, unassigned = builder.dispersion()
@@ -160,7 +163,7 @@ def _ring_print(builder):
     for dev in builder.devs:
         print('%4d %5d %8g %8d %9.1f %7.2f%%  %s%s' % (
             dev['id'], dev['zone'], dev['weight'], counts.get(dev['id'], 0),
-            targets.get(dev['id'], 0), balance.get(dev['id'], 0), dev['path'],
+            targets.get(dev['id'], 0), balance.get(dev['id'], 0), ring.describe(dev),
             ' (removed)' if dev.get('removed') else ''))
 
 
@@ -216,6 +219,9 @@ def add_commands(subparsers):
     ring['create'].add_argument('replicas', type=int, metavar='REPLICAS')
     ring['add'].add_argument('--zone', type=int, default=1)
     ring['add'].add_argument('--weight', type=float, default=1.0)
+    ring['add'].add_argument('--server', metavar='IP:PORT', default='',
+                             help="the object server of the device's host "
+                                  '(none: a single-host cluster)')
     ring['add'].add_argument('path', metavar='PATH')
     ring['remove'].add_argument('id', type=int, metavar='ID')
     ring['set-weight'].add_argument('id', type=int, metavar='ID')

@@ -45,12 +45,34 @@ object_store_opts = [
     cfg.ListOpt('default_devices',
                 help='Device directories of the ring created on first use when '
                      'ring_file does not exist, each in its own zone; relative '
-                     'paths are inside data_dir (default: objects/d1).'),
+                     'paths are inside data_dir (default: objects/d1). '
+                     'IP:PORT/absolute/path names a device of the host whose '
+                     'object server listens there (see object_server_bind).'),
     cfg.IntOpt('default_replicas', default=1, min=1,
                help='Replicas of the ring created on first use.'),
     cfg.IntOpt('default_part_power', default=10, min=1, max=24,
                help='Partition power (2**N partitions) of the ring created on '
                     'first use.'),
+    cfg.StrOpt('object_server_bind', default='',
+               help='ip:port where this host\'s object server '
+                    '(cloudstack-object-server) serves its devices\' replicas '
+                    'to the other hosts, and by which the ring names them '
+                    '(`cloudstack-manage ring add --server IP:PORT`). Devices '
+                    'named by another ip:port are reached over HTTP; devices '
+                    'with none, or with this one, on the local disk. Empty: '
+                    'the object server serves nothing over HTTP (one host).'),
+    cfg.StrOpt('object_server_key', default='', secret=True,
+               help='Secret shared by the API and every object server: each '
+                    'request between them carries an HMAC of it. An object '
+                    'server with object_server_bind refuses to start without '
+                    'it.'),
+    cfg.FloatOpt('object_server_conn_timeout', default=1.0, min=0.01,
+                 help='Seconds to connect to another host\'s object server '
+                      'before its replica is written on a handoff or read '
+                      'from another.'),
+    cfg.FloatOpt('object_server_node_timeout', default=10.0, min=0.01,
+                 help='Seconds an object server may take to accept a chunk '
+                      'or answer before its replica counts as failed.'),
     cfg.IntOpt('read_chunk_size', default=65536, min=512,
                help='Bytes an object read yields at a time.'),
     cfg.IntOpt('reclaim_age', default=604800, min=0,

@@ -114,7 +114,8 @@ class Orphans:
     than `grace` seconds; one decision per object per pass."""
 
     def __init__(self, ring_file, grace=ORPHAN_GRACE, now=None, datadir='objects'):
-        self.backend = disk.DiskBackend(ring_file, datadir=datadir)
+        self.backend = disk.DiskBackend(ring_file, datadir=datadir,
+                                        own=replicator.own_server())
         self.grace = grace
         self.now = now or time.time()
         self.decided = set()        # name hashes
@@ -154,7 +155,8 @@ class Orphans:
         ts = _tick_after(replica.data)
         ring = self.backend._ring()
         try:
-            self.backend._write_replicas(ring, part, name_hash, ts + '.ts',
+            self.backend._write_replicas(ring, part, name_hash,
+                                         tuple(info['name'].split('/', 3)[1:]), ts + '.ts',
                                          json.dumps({'timestamp': ts}).encode())
         except (base.QuorumError, OSError) as e:
             LOG.warning('could not delete orphan %s: %s', info['name'], e)
@@ -173,7 +175,8 @@ def audit_ring(ring_file, orphan_grace=None, now=None, datadir='objects', stats=
         stats = dict.fromkeys(('checked', 'bytes', 'quarantined', 'errors', 'orphans'), 0)
     orphans = None if orphan_grace is None else Orphans(ring_file, orphan_grace, now,
                                                         datadir)
-    for dev in replicator.local_devices(ring_mod.get_ring(ring_file)):
+    for dev in replicator.local_devices(ring_mod.get_ring(ring_file),
+                                         replicator.own_server()):
         audit_device(dev, stats, orphans, datadir)
     return stats
 

@@ -13,11 +13,14 @@ temp files of writes that died long ago are reaped.
 A push model: every device pushes what it has, so every replica reaches the
 others when each host runs its pass. This walks every object directory and
 lists its peers' (no per-suffix hashes yet), which is fine for the
-single-host scale; on one host every device of the ring is local. The file
+single-host scale. A peer on another host (ring.is_local) is asked and
+written through its object server (remote.py: HEAD, then PUT of the .data
+file as it is, PUT of a .meta, DELETE for a tombstone), by object hash. The file
 IO is blocking (see backend/disk.py); the pass yields to other green threads
 between objects.
 """
 import hashlib
+import http.client
 import logging
 import os
 import shutil
@@ -25,6 +28,7 @@ import time
 
 from cloudstack import tasks
 from cloudstack.conf import CONF
+from cloudstack.object_store import remote
 from cloudstack.object_store import ring as ring_mod
 from cloudstack.object_store.backend import disk
 
@@ -33,9 +37,16 @@ LOG = logging.getLogger(__name__)
 TMP_MAX_AGE = 86400         # default [object_store] tmp_max_age
 
 
-def local_devices(ring):
-    """The ring's devices this host holds: those whose directory exists."""
-    return [d for d in ring.devs.values() if os.path.isdir(d['path'])]
+def own_server():
+    """(ip, port) of this host's object server, or None."""
+    return ring_mod.parse_bind(CONF.object_store.object_server_bind)
+
+
+def local_devices(ring, own=None):
+    """The ring's devices this host holds: its own (ring.is_local) whose
+    directory exists."""
+    return [d for d in ring.devs.values()
+            if ring_mod.is_local(d, own) and os.path.isdir(d['path'])]
 
 
 def walk(dev, datadir='objects'):
@@ -86,8 +97,9 @@ def _newer(a, b):
 
 class Replicator:
     def __init__(self, ring, reclaim_age=604800, now=None, tmp_max_age=TMP_MAX_AGE,
-                 datadir='objects'):
+                 datadir='objects', own=None):
         self.ring = ring
+        self.own = own
         self.datadir = datadir
         self.reclaim_age = reclaim_age
         self.tmp_max_age = tmp_max_age
@@ -96,7 +108,7 @@ class Replicator:
                                     'quarantined', 'failures', 'tmp_reaped'), 0)
 
     def run(self):
-        for dev in local_devices(self.ring):
+        for dev in local_devices(self.ring, self.own):
             self.replicate_device(dev)
         return self.stats
 
@@ -160,9 +172,11 @@ class Replicator:
     def _push(self, local, newest, peer, part):
         """Bring the peer's copy of the object up to the local state; True
         when the peer holds it (or something newer) afterwards."""
+        name_hash = os.path.basename(local.hashdir)
+        if not ring_mod.is_local(peer, self.own):
+            return self._push_remote(local, newest, peer, part, name_hash)
         if not os.path.isdir(peer['path']):
             return False
-        name_hash = os.path.basename(local.hashdir)
         peer_dir = disk.DiskBackend._hashdir(peer, part, name_hash, self.datadir)
         try:
             remote = disk._Replica(peer, peer_dir)
@@ -187,6 +201,79 @@ class Replicator:
             if not self._copy_small(local.path(local.meta, 'meta'), peer, peer_dir,
                                     local.meta + '.meta'):
                 return False
+        return True
+
+    def _push_remote(self, local, newest, peer, part, name_hash):
+        """_push to a device of another host, through its object server."""
+        path = remote.replica_path(peer, part, name_hash=name_hash)
+        try:
+            theirs = remote.RemoteReplica(peer, path, self.datadir)
+        except remote.RemoteError as e:
+            if e.status != 404:
+                LOG.warning('%s', e)
+                return False
+            theirs = None
+        except (OSError, http.client.HTTPException, ValueError) as e:
+            LOG.warning('cannot reach %s: %s', ring_mod.describe(peer), e)
+            return False
+        their_newest = _newest(theirs) if theirs else None
+        try:
+            if newest and _newer(newest[0], their_newest and their_newest[0]):
+                ts, ext = newest
+                if ext == 'data':
+                    if not self._send_data(local, ts, peer, path):
+                        return False
+                else:
+                    remote.request(peer, 'DELETE', path,
+                                   remote.policy_headers(self.datadir, ts))
+                    self.stats['pushed'] += 1
+                their_newest = newest
+            meta_applies = local.meta and (their_newest is None
+                                           or _newer(local.meta, their_newest[0]))
+            if meta_applies and _newer(local.meta, theirs and theirs.meta):
+                with open(local.path(local.meta, 'meta'), 'rb') as f:
+                    payload = f.read()
+                writer = remote.RemoteWriter(peer, path, dict(
+                    remote.policy_headers(self.datadir, local.meta), **{'X-Backend-Kind': 'meta'}))
+                writer.write(payload)
+                if not writer.commit(None, local.meta + '.meta'):
+                    return False
+                self.stats['pushed'] += 1
+        except (OSError, http.client.HTTPException) as e:
+            LOG.warning('cannot push %s to %s: %s', local.hashdir, ring_mod.describe(peer), e)
+            return False
+        return True
+
+    def _send_data(self, local, ts, peer, path):
+        """Send a .data file as it is (the object server checks it against
+        its footer); a damaged source is quarantined instead."""
+        src = local.path(ts, 'data')
+        with open(src, 'rb') as f:
+            try:
+                info = disk._read_footer(f)
+            except disk._Corrupt as e:
+                LOG.error('damaged %s: %s', src, e)
+                self._quarantine(local, ts)
+                return False
+            f.seek(0)
+            writer = remote.RemoteWriter(peer, path, remote.policy_headers(self.datadir, ts))
+            md5, left = hashlib.md5(), info['size']
+            while True:
+                chunk = f.read(65536)
+                if not chunk:
+                    break
+                if left > 0:
+                    md5.update(chunk[:left])
+                    left -= len(chunk[:left])
+                writer.write(chunk)
+        if md5.hexdigest() != info['etag']:
+            LOG.error('MD5 mismatch in %s', src)
+            writer.abort()
+            self._quarantine(local, ts)
+            return False
+        if not writer.commit(None, ts + '.data'):
+            return False
+        self.stats['pushed'] += 1
         return True
 
     def _copy_small(self, src, peer, peer_dir, filename):
@@ -255,9 +342,9 @@ class Replicator:
 
 
 def replicate_ring(ring_file, reclaim_age=604800, now=None, tmp_max_age=TMP_MAX_AGE,
-                   datadir='objects'):
+                   datadir='objects', own=None):
     return Replicator(ring_mod.get_ring(ring_file), reclaim_age, now, tmp_max_age,
-                      datadir).run()
+                      datadir, own).run()
 
 
 def policy_rings():
@@ -275,7 +362,7 @@ def replicate():
     for number, path in policy_rings():
         got = replicate_ring(path, CONF.object_store.reclaim_age,
                              tmp_max_age=CONF.object_store.tmp_max_age,
-                             datadir=ring_mod.datadir(number))
+                             datadir=ring_mod.datadir(number), own=own_server())
         stats = got if stats is None else {k: stats[k] + got[k] for k in stats}
     LOG.info('object replication pass: %s', stats)
     return stats

@@ -20,6 +20,7 @@ import json
 import math
 import os
 import random
+import re
 import secrets
 import struct
 import threading
@@ -73,14 +74,23 @@ class RingBuilder:
 
     # --- devices ---------------------------------------------------------
 
-    def add_dev(self, path, zone=1, weight=1.0):
+    def add_dev(self, path, zone=1, weight=1.0, ip=None, port=None):
+        """A device: a directory `path` on the host whose object server
+        listens on ip:port (none: on every host that runs the ring's
+        servers, i.e. a single-host cluster)."""
         path = os.path.abspath(path)
         if weight < 0:
             raise RingError('weight must not be negative')
-        if any(d['path'] == path and not d.get('removed') for d in self.devs):
-            raise RingError('device %s is already in the ring' % path)
+        if (ip is None) != (port is None):
+            raise RingError('a device names both its ip and port, or neither')
+        if any(d['path'] == path and d.get('ip') == ip and d.get('port') == port
+               and not d.get('removed') for d in self.devs):
+            raise RingError('device %s is already in the ring' % describe(
+                {'path': path, 'ip': ip, 'port': port}))
         dev = {'id': self.next_dev_id, 'zone': int(zone), 'weight': float(weight),
                'path': path}
+        if port is not None:
+            dev['ip'], dev['port'] = str(ip), int(port)
         self.next_dev_id += 1
         self.devs.append(dev)
         return dev
@@ -344,6 +354,45 @@ def _write(path, data, exclusive=False):
         os.close(fd)
 
 
+def describe(dev):
+    """A device as people read it: ip:port/path, or the path."""
+    if dev.get('port') is None:
+        return dev['path']
+    return '%s:%d%s' % (dev['ip'], dev['port'], dev['path'])
+
+
+def parse_bind(value):
+    """(ip, port) of 'ip:port' (or '[ipv6]:port'); None for ''."""
+    if not value:
+        return None
+    host, _, port = value.rpartition(':')
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise RingError('%r is not ip:port' % value)
+    return host.strip('[]'), int(port)
+
+
+_SERVER_DEVICE = re.compile(r'^(\[[0-9A-Fa-f:.]+\]|[^/:\[\]]+):(\d+)(/.*)$')
+
+
+def split_device(entry, base):
+    """(path, ip, port) of a device as the config names it: a directory
+    (relative to `base`), or IP:PORT/absolute/path for one on the host of
+    that object server (ip and port None for the former)."""
+    found = _SERVER_DEVICE.match(entry.strip())
+    if not found:
+        return os.path.join(base, entry.strip()), None, None
+    ip, port = parse_bind('%s:%s' % found.group(1, 2))
+    return found.group(3), ip, port
+
+
+def is_local(dev, own=None):
+    """Whether this process reaches the device on its own disk: the device
+    has no object server (no port), or its ip:port is `own`, this process's
+    own object server's (parse_bind of [object_store] object_server_bind)."""
+    port = dev.get('port')
+    return port is None or (own is not None and (dev.get('ip'), port) == tuple(own))
+
+
 class Ring:
     """A read-only ring, as the servers use it."""
 
@@ -448,8 +497,8 @@ def policies(conf):
 def load_ring(conf, policy=0):
     """The configured ring of a storage policy; when its file does not
     exist, first create the embedded default: default_devices
-    (<data_dir>/objects/d1; relative paths are inside data_dir), each its
-    own zone, the policy's replicas (policy_replicas, else default_replicas)
+    (<data_dir>/objects/d1; relative paths are inside data_dir; IP:PORT/path
+    for a device of that object server, see split_device), each its own zone, the policy's replicas (policy_replicas, else default_replicas)
     and default_part_power."""
     path = ring_path(conf, policy)
     try:
@@ -457,16 +506,18 @@ def load_ring(conf, policy=0):
     except FileNotFoundError:
         pass
     opts = conf.object_store
-    devices = [os.path.join(conf.data_dir, d)
+    devices = [split_device(d, conf.data_dir)
                for d in opts.default_devices or [os.path.join('objects', 'd1')]]
+    own = parse_bind(opts.object_server_bind)
     names = policies(conf)
     replicas = opts.default_replicas
     if policy < len(names) and names[policy] in (opts.policy_replicas or {}):
         replicas = int(opts.policy_replicas[names[policy]])
     builder = RingBuilder(opts.default_part_power, replicas)
-    for zone, device in enumerate(devices, 1):
-        os.makedirs(device, exist_ok=True)
-        builder.add_dev(device, zone=zone, weight=1.0)
+    for zone, (device, ip, port) in enumerate(devices, 1):
+        if is_local({'ip': ip, 'port': port}, own):
+            os.makedirs(device, exist_ok=True)
+        builder.add_dev(device, zone=zone, weight=1.0, ip=ip, port=port)
     builder.rebalance()
     try:
         builder.save(path, exclusive=True)

@@ -45,6 +45,7 @@ import ctypes.util
 import errno
 import functools
 import hashlib
+import http.client
 import json
 import logging
 import os
@@ -179,6 +180,8 @@ def _parse(name):
 class _Replica:
     """What one device holds of an object: its newest .data, .meta, .ts."""
 
+    remote = False
+
     def __init__(self, dev, hashdir):
         self.dev = dev
         self.hashdir = hashdir
@@ -195,6 +198,13 @@ class _Replica:
 
     def path(self, ts, ext):
         return os.path.join(self.hashdir, '%s.%s' % (ts, ext))
+
+    def read_meta(self):
+        with open(self.path(self.meta, 'meta'), 'rb') as f:
+            return json.load(f)
+
+    def open_data(self, ts):
+        return open(self.path(ts, 'data'), 'rb')
 
 
 def _cleanup(hashdir):
@@ -273,9 +283,14 @@ class _Done:
 def _write_chunk(md5, writers, chunk):
     """Hash `chunk` and write it to every writer; something whose wait()
     returns once that is done (in the background for a large chunk when
-    the process is green)."""
+    the process is green). Remote writers take it here (they send from
+    threads of their own); the local ones in OS threads."""
     jobs = [functools.partial(md5.update, chunk)]
-    jobs += [functools.partial(w.write, chunk) for w in writers]
+    for w in writers:
+        if w.remote:
+            w.write(chunk)
+        else:
+            jobs.append(functools.partial(w.write, chunk))
     if len(chunk) < PARALLEL_WRITE or not _green():
         for job in jobs:
             job()
@@ -316,6 +331,8 @@ def start_writeback(fd, offset, length):
 
 class _Writer:
     """One replica being written: a temp file on a device."""
+
+    remote = False
 
     def __init__(self, dev):
         self.dev = dev
@@ -390,6 +407,8 @@ class _Marker:
     commits the new directory entry with it) and one of its directory make
     it durable. The same interface as _Writer."""
 
+    remote = False
+
     def __init__(self, dev):
         self.dev = dev
         if not os.path.isdir(dev['path']):
@@ -439,28 +458,57 @@ class _Marker:
 class _Reader:
     """Chunks of bytes [start, start+length) of an open .data file; with
     `etag` (a full read), verified as it streams, the last chunk held back
-    until the MD5 matches."""
+    until the MD5 matches. When the replica fails mid-stream (its host went
+    away, EIO), `reopen(skip)` - the backend's _open_newest of the object
+    but the replicas in `skip` - gives another replica of the same version
+    to go on from where it stopped, as Swift's proxy resumes a GET."""
 
-    def __init__(self, backend, f, replica, ts, start, length, etag, chunk_size):
+    def __init__(self, backend, f, replica, ts, start, length, etag, chunk_size,
+                 reopen=None):
         self._backend = backend
         self._f = f
         self._replica, self._ts = replica, ts
         self._start, self._length = start, length
         self._etag = etag
         self._chunk_size = chunk_size
+        self._reopen = reopen
+        self._skip = set()
+
+    def _resume(self, pos, error):
+        """Go on at `pos` from another replica of the same version; else
+        ObjectCorrupted (the client sees a short body)."""
+        LOG.warning('reading %s failed at byte %d: %s', self._f.name, pos, error)
+        self.close()
+        self._skip.add((self._replica.dev['id'], self._ts))
+        try:
+            if self._reopen is None:
+                raise KeyError('no other replica')
+            info, f, replica, ts = self._reopen(self._skip)
+        except KeyError:
+            raise ObjectCorrupted('%s failed at byte %d: %s' % (self._f.name, pos, error))
+        self._f, self._replica = f, replica
+        if ts != self._ts:
+            raise ObjectCorrupted('%s failed at byte %d and no other replica holds '
+                                  'its version' % (self._f.name, pos))
+        f.seek(pos)
 
     def __iter__(self):
-        f = self._f
         try:
-            f.seek(self._start)
-            remaining = self._length
+            self._f.seek(self._start)
+            pos, end = self._start, self._start + self._length
             md5 = hashlib.md5() if self._etag else None
             pending = None
-            while remaining > 0:
-                chunk = f.read(min(self._chunk_size, remaining))
+            while pos < end:
+                try:
+                    chunk = self._f.read(min(self._chunk_size, end - pos))
+                    if not chunk and self._replica.remote:
+                        raise OSError('the object server ended the body short')
+                except (OSError, http.client.HTTPException) as e:
+                    self._resume(pos, e)
+                    continue
                 if not chunk:
-                    raise ObjectCorrupted('short read from %s' % f.name)
-                remaining -= len(chunk)
+                    raise ObjectCorrupted('short read from %s' % self._f.name)
+                pos += len(chunk)
                 if md5:
                     md5.update(chunk)
                 if pending is not None:
@@ -468,7 +516,7 @@ class _Reader:
                 pending = chunk
             if md5 and md5.hexdigest() != self._etag:
                 self._backend._quarantine(self._replica, self._ts)
-                raise ObjectCorrupted('MD5 mismatch in %s' % f.name)
+                raise ObjectCorrupted('MD5 mismatch in %s' % self._f.name)
             if pending is not None:
                 yield pending
         finally:
@@ -481,10 +529,11 @@ class _Reader:
 
 class DiskBackend(base.ObjectBackend):
 
-    def __init__(self, ring_file, chunk_size=65536, datadir='objects'):
+    def __init__(self, ring_file, chunk_size=65536, datadir='objects', own=None):
         self.ring_file = ring_file
         self.chunk_size = chunk_size
         self.datadir = datadir          # objects/, objects-N/ of each device
+        self.own = own                  # (ip, port) of this host's object server
 
     @classmethod
     def from_config(cls, conf=None, policy=0):
@@ -496,7 +545,8 @@ class DiskBackend(base.ObjectBackend):
         ring_mod.load_ring(conf, policy)
         return cls(ring_mod.ring_path(conf, policy),
                    chunk_size=conf.object_store.read_chunk_size,
-                   datadir=ring_mod.datadir(policy))
+                   datadir=ring_mod.datadir(policy),
+                   own=ring_mod.parse_bind(conf.object_store.object_server_bind))
 
     def _ring(self):
         return ring_mod.get_ring(self.ring_file)
@@ -512,26 +562,46 @@ class DiskBackend(base.ObjectBackend):
 
     # --- writing -----------------------------------------------------------------
 
-    def _writers(self, ring, part, kind=_Writer):
+    def _writers(self, ring, part, name, filename, kind=_Writer):
         """A writer (`kind`) on each primary; a handoff device for each
-        primary that cannot be written."""
+        primary that cannot be written. A device of another host gets a
+        remote.RemoteWriter of the file `filename` of the object `name`
+        ((account, container, object))."""
         handoffs = iter(ring.get_more_nodes(part))
         writers = []
         for dev in ring.get_nodes(part):
             while dev is not None:
                 try:
-                    writers.append(kind(dev))
+                    if ring_mod.is_local(dev, self.own):
+                        writers.append(kind(dev))
+                    else:
+                        writers.append(self._remote_writer(dev, part, name, filename))
                     break
                 except OSError as e:
-                    LOG.warning('device %s unusable: %s', dev['path'], e)
+                    LOG.warning('device %s unusable: %s', ring_mod.describe(dev), e)
                     dev = next(handoffs, None)
         return writers
 
+    def _remote_writer(self, dev, part, name, filename):
+        from cloudstack.object_store import remote
+        ts, _, ext = filename.rpartition('.')
+        path = remote.replica_path(dev, part, *name)
+        headers = remote.policy_headers(self.datadir, ts)
+        if ext == 'ts':
+            return remote.RemoteWriter(dev, path, headers, method='DELETE', body=False)
+        headers['X-Backend-Kind'] = ext
+        return remote.RemoteWriter(dev, path, headers)
+
     def _commit_all(self, writers, part, name_hash, filename):
         """Commit every writer, in parallel; the ones that succeeded."""
+        remote = [w for w in writers if w.remote]
+        for writer in remote:
+            writer.finish()             # they answer while the local ones commit
+        local = [w for w in writers if not w.remote]
         jobs = [functools.partial(w.commit, self._hashdir(w.dev, part, name_hash, self.datadir), filename)
-                for w in writers]
-        return [w for w, ok in zip(writers, _in_threads(jobs)) if ok]
+                for w in local]
+        done = [w for w, ok in zip(local, _in_threads(jobs)) if ok]
+        return done + [w for w in remote if w.commit(None, filename)]
 
     @staticmethod
     def _cleanup_all(writers):
@@ -539,17 +609,25 @@ class DiskBackend(base.ObjectBackend):
         does not wait for when the process is green (the new file decides
         reads already; the replicator tidies up after a crash)."""
         jobs = [functools.partial(_cleanup, os.path.dirname(w.final))
-                for w in writers if w.replaces]
-        if jobs and _green():
-            import eventlet
-            eventlet.spawn_n(_in_threads, jobs)
-        else:
-            _in_threads(jobs)
+                for w in writers if w.replaces and not w.remote]
+        remote = [w.cleanup for w in writers if w.replaces and w.remote]
+        if not jobs and not remote:
+            return
 
-    def _write_replicas(self, ring, part, name_hash, filename, payload):
+        def tidy():
+            for request in remote:      # from a green thread, never an OS thread
+                request()
+            _in_threads(jobs)
+        if _green():
+            import eventlet
+            eventlet.spawn_n(tidy)
+        else:
+            tidy()
+
+    def _write_replicas(self, ring, part, name_hash, name, filename, payload):
         """Write a small file (.meta, .ts; empty: made in place) to every
         replica; quorum or QuorumError."""
-        writers = self._writers(ring, part, _Writer if payload else _Marker)
+        writers = self._writers(ring, part, name, filename, _Writer if payload else _Marker)
         try:
             for writer in writers:
                 writer.write(payload)
@@ -575,7 +653,7 @@ class DiskBackend(base.ObjectBackend):
         elif hasattr(chunks, 'read'):
             source = chunks
             chunks = iter(lambda: source.read(self.chunk_size), b'')
-        writers = self._writers(ring, part)
+        writers = self._writers(ring, part, (account, container, obj), ts + '.data')
         done = []
         try:
             if len(writers) < ring.quorum:
@@ -621,11 +699,19 @@ class DiskBackend(base.ObjectBackend):
 
     # --- reading -----------------------------------------------------------------
 
-    def _replicas(self, ring, part, name_hash):
-        """What each primary (and as many handoffs) holds of the object."""
+    def _replicas(self, ring, part, name_hash, name):
+        """What each primary (and as many handoffs) holds of the object;
+        the devices of other hosts are asked in parallel, the unreachable
+        ones left out."""
         nodes = ring.get_nodes(part)
         nodes += ring.get_more_nodes(part)[:ring.replicas]
         replicas = []
+        others = [d for d in nodes if not ring_mod.is_local(d, self.own)]
+        if others:
+            from cloudstack.object_store import remote
+            replicas = remote.remote_replicas(
+                others, lambda dev: remote.replica_path(dev, part, *name), self.datadir)
+            nodes = [d for d in nodes if ring_mod.is_local(d, self.own)]
         for dev in nodes:
             hashdir = self._hashdir(dev, part, name_hash, self.datadir)
             try:
@@ -637,21 +723,31 @@ class DiskBackend(base.ObjectBackend):
         return replicas
 
     def _quarantine(self, replica, ts):
-        quarantine(replica.dev, replica.hashdir, ts)
+        if replica.remote:
+            replica.quarantine(ts)
+        else:
+            quarantine(replica.dev, replica.hashdir, ts)
 
-    def _open_newest(self, account, container, obj):
+    def _open_newest(self, account, container, obj, skip=()):
         """(ObjectInfo, open .data file, replica, data timestamp) of the
-        newest readable replica; KeyError when deleted or absent."""
+        newest readable replica, but those in `skip` ((device id, data
+        timestamp)); KeyError when deleted or absent."""
         ring, name_hash, part = self._locate(account, container, obj)
         for _attempt in range(3):
-            replicas = self._replicas(ring, part, name_hash)
+            replicas = self._replicas(ring, part, name_hash, (account, container, obj))
             tombstone = max((r.tombstone for r in replicas if r.tombstone),
                             key=_ts_key, default=None)
             candidates = [r for r in replicas if r.data and (
-                tombstone is None or _ts_key(r.data) > _ts_key(tombstone))]
+                tombstone is None or _ts_key(r.data) > _ts_key(tombstone))
+                and (r.dev['id'], r.data) not in skip]
             candidates.sort(key=lambda r: _ts_key(r.data), reverse=True)
             raced = False
             for replica in candidates:
+                if replica.remote:
+                    if replica.info is None:
+                        continue
+                    return (self._info(replica.info, replicas),
+                            replica.open_data(replica.data), replica, replica.data)
                 try:
                     f = open(replica.path(replica.data, 'data'), 'rb')
                 except FileNotFoundError:
@@ -684,8 +780,7 @@ class DiskBackend(base.ObjectBackend):
                                  metadata=info['metadata'])
         for replica in sorted(metas, key=lambda r: _ts_key(r.meta), reverse=True):
             try:
-                with open(replica.path(replica.meta, 'meta'), 'rb') as f:
-                    meta = json.load(f)
+                meta = replica.read_meta()
             except (OSError, ValueError) as e:
                 LOG.warning('unreadable .meta in %s: %s', replica.hashdir, e)
                 continue
@@ -702,25 +797,38 @@ class DiskBackend(base.ObjectBackend):
         return info
 
     def get(self, account, container, obj, start=None, end=None):
+        skip = set()            # replicas that failed: the next one, then
         while True:
-            info, f, replica, ts = self._open_newest(account, container, obj)
+            info, f, replica, ts = self._open_newest(account, container, obj, skip)
             first = 0 if start is None else max(0, start)
             last = info.size - 1 if end is None else min(end, info.size - 1)
             length = max(0, last - first + 1)
             full = first == 0 and length == info.size
-            if not (full and info.size <= VERIFY_BEFORE_SERVE):
-                return info, _Reader(self, f, replica, ts, first, length,
-                                     info.etag if full else None, self.chunk_size)
+            small = full and info.size <= VERIFY_BEFORE_SERVE
             try:
-                f.seek(0)
-                data = f.read(info.size)
-            finally:
+                if replica.remote:              # its host answers, or the next one
+                    f.seek(0 if small else first)
+                    f.start()
+                if small:
+                    f.seek(0)
+                    data = f.read(info.size)
+            except Exception as e:              # noqa: B902 - any failure of the host
                 f.close()
-            if hashlib.md5(data).hexdigest() == info.etag:
+                LOG.warning('cannot read %s: %s', replica.hashdir, e)
+                skip.add((replica.dev['id'], ts))
+                continue
+            if not small:
+                return info, _Reader(self, f, replica, ts, first, length,
+                                     info.etag if full else None, self.chunk_size,
+                                     functools.partial(self._open_newest, account,
+                                                       container, obj))
+            f.close()
+            if hashlib.md5(data).hexdigest() == info.etag and len(data) == info.size:
                 cs = self.chunk_size
                 return info, iter([data[i:i + cs] for i in range(0, len(data), cs)])
             LOG.error('MD5 mismatch in %s', replica.hashdir)
             self._quarantine(replica, ts)       # and try the next replica
+            skip.add((replica.dev['id'], ts))
 
     # --- metadata and deletion ---------------------------------------------------
 
@@ -730,7 +838,8 @@ class DiskBackend(base.ObjectBackend):
         ring, name_hash, part = self._locate(account, container, obj)
         payload = json.dumps({'timestamp': ts, 'content_type': content_type,
                               'metadata': dict(metadata or {})}).encode()
-        self._write_replicas(ring, part, name_hash, ts + '.meta', payload)
+        self._write_replicas(ring, part, name_hash, (account, container, obj),
+                             ts + '.meta', payload)
         return base.ObjectInfo(etag=current.etag, size=current.size, timestamp=ts,
                                content_type=content_type or current.content_type,
                                metadata=dict(metadata or {}))
@@ -741,4 +850,5 @@ class DiskBackend(base.ObjectBackend):
         ts = normalize_timestamp(timestamp) if timestamp else new_timestamp()
         ring, name_hash, part = self._locate(account, container, obj)
         # empty: the name holds the timestamp
-        self._write_replicas(ring, part, name_hash, ts + '.ts', b'')
+        self._write_replicas(ring, part, name_hash, (account, container, obj),
+                             ts + '.ts', b'')

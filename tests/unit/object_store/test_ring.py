@@ -227,5 +227,50 @@ def test_manage_ring_commands(conf):
     assert 'moved' in run('rebalance')
     assert '2 devices' in run('show')
     assert 'no device 7' in run('remove', 7, fails=True)
+    remote = os.path.join(conf.data_dir, 'elsewhere')
+    assert 'is not ip:port' in run('add', '--server', 'nowhere', remote, fails=True)
+    assert '10.0.0.9:6200%s' % remote in run('add', '--zone', 4, '--server', '10.0.0.9:6200',
+                                              remote)
     r = ring.get_ring(os.path.join(conf.data_dir, 'object.ring'))
-    assert sorted(r.devs) == [0, 1]
+    assert sorted(r.devs) == [0, 1, 3]
+    assert (r.devs[3]['ip'], r.devs[3]['port']) == ('10.0.0.9', 6200)
+
+
+def test_devices_named_by_host_and_port(tmp_path):
+    b = ring.RingBuilder(4, 2)
+    here = b.add_dev(str(tmp_path / 'a'), zone=1)
+    there = b.add_dev(str(tmp_path / 'a'), zone=2, ip='10.0.0.2', port=6200)
+    mine = b.add_dev(str(tmp_path / 'a'), zone=3, ip='10.0.0.1', port=6200)
+    with pytest.raises(ring.RingError):
+        b.add_dev(str(tmp_path / 'a'), ip='10.0.0.2', port=6200)     # the same device
+    with pytest.raises(ring.RingError):
+        b.add_dev(str(tmp_path / 'b'), ip='10.0.0.2')                # a port too
+    b.rebalance(seed=1)
+    b.save(str(tmp_path / 'r'))
+    loaded = ring.RingBuilder.load(str(tmp_path / 'r')).to_ring()
+    assert loaded.devs[there['id']]['ip'] == '10.0.0.2'
+    assert loaded.devs[there['id']]['port'] == 6200
+    assert 'port' not in loaded.devs[here['id']]
+    own = ring.parse_bind('10.0.0.1:6200')
+    assert own == ('10.0.0.1', 6200)
+    assert ring.parse_bind('') is None
+    assert ring.is_local(here) and ring.is_local(here, own)
+    assert not ring.is_local(there) and not ring.is_local(there, own)
+    assert ring.is_local(mine, own) and not ring.is_local(mine)
+    assert ring.describe(there) == '10.0.0.2:6200' + str(tmp_path / 'a')
+
+
+def test_default_ring_devices_on_object_servers(conf, tmp_path):
+    here, there = str(tmp_path / 'here'), str(tmp_path / 'there')
+    conf.set_override('default_devices', ['127.0.0.1:6201' + here, '[::1]:6202' + there,
+                                          'objects/plain'], group='object_store')
+    conf.set_override('object_server_bind', '127.0.0.1:6201', group='object_store')
+    conf.set_override('default_replicas', 2, group='object_store')
+    try:
+        r = ring.load_ring(conf)
+    finally:
+        conf.clear_override('object_server_bind', group='object_store')
+    devs = sorted(((d['path'], d.get('ip'), d.get('port')) for d in r.devs.values()))
+    assert devs == sorted([(here, '127.0.0.1', 6201), (there, '::1', 6202),
+                           (os.path.join(conf.data_dir, 'objects', 'plain'), None, None)])
+    assert os.path.isdir(here) and not os.path.exists(there)    # made only here
