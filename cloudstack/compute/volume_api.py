@@ -110,6 +110,20 @@ def _wait_available(ctx, volume_id, timeout=VOLUME_WAIT):
         eventlet.sleep(0.2)
 
 
+def _when_agent_up(call, *args, timeout=VOLUME_WAIT):
+    """call(*args), again while the volume's host has no volume agent up
+    (after a restart, that agent may start after this one)."""
+    from cloudstack import tasks
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return call(*args)
+        except tasks.NoAgent:
+            if time.monotonic() > deadline:
+                raise
+            eventlet.sleep(0.5)
+
+
 def _set_bdm(bdm_id, **values):
     with db_api.writer() as s:
         s.execute(sa.update(B).where(B.id == bdm_id).values(**values))
@@ -301,8 +315,9 @@ def swap(ctx, inst, driver, old_volume_id, new_volume_id, new_attachment_id, di)
     failure = None
     new_info = None
     try:
-        attachment = vm.attachment_update(
-            pctx, new_attachment_id, dict(driver.get_connector(), mountpoint=b.device_name))
+        attachment = _when_agent_up(
+            vm.attachment_update, pctx, new_attachment_id,
+            dict(driver.get_connector(), mountpoint=b.device_name))
         new_info = attachment.get('connection_info') or {}
         driver.swap_volume(ctx, b.connection_info or {}, new_info, di, b.device_name,
                            resize_to)
@@ -311,17 +326,19 @@ def swap(ctx, inst, driver, old_volume_id, new_volume_id, new_attachment_id, di)
         failure = exc
         vm.roll_detaching(pctx, old_volume_id)
         try:
-            vm.attachment_delete(pctx, new_attachment_id)
+            _when_agent_up(vm.attachment_delete, pctx, new_attachment_id)
         except exception.NotFound:
             pass
     else:
         if b.attachment_id:
             try:
-                vm.attachment_delete(pctx, b.attachment_id)
+                _when_agent_up(vm.attachment_delete, pctx, b.attachment_id)
             except exception.NotFound:
                 pass
     kept = new_volume_id
-    if old.get('migration_status') == 'migrating':
+    # a restart's recovery marks a migration no task held 'error' meanwhile;
+    # this swap is the migration's work, so it settles it either way
+    if old.get('migration_status') in ('migrating', 'error'):
         kept = vm.migrate_volume_completion(pctx, old_volume_id, new_volume_id,
                                             error=failure is not None)['save_volume_id']
     if failure is not None:

@@ -100,9 +100,9 @@ fake_driver_opts = [
                  help='How long the fake hypervisor takes to write a snapshot, so that '
                       'clients can see the server while its image is uploading.'),
     cfg.StrOpt('vnc_listen', default='127.0.0.1',
-               help='Address the fake guests\' VNC servers listen on (a minimal RFB '
-                    'handshake and a black screen, in the compute agent), where the '
-                    'console proxy reaches them.'),
+               help='Address the fake guests\' consoles listen on (VNC: a minimal RFB '
+                    'handshake and a black screen; serial: a login prompt that echoes; '
+                    'both in the compute agent), where the console proxy reaches them.'),
 ]
 
 quota_opts = [

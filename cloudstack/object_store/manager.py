@@ -92,6 +92,11 @@ def keep_listing_params(new, old):
                          if k not in have)
 
 
+# Container sysmeta naming where a container syncs to (container_sync): its
+# deletions are kept for the sync to push.
+SYNC_TO = 'X-Container-Sysmeta-Sync-To'
+
+
 def timestamp():
     """A Swift timestamp, normalised ('%016.5f')."""
     return normalize(time.time())
@@ -770,9 +775,10 @@ class Manager:
         return cur
 
     def delete_object(self, context, account, container, obj, crow=None,
-                      if_delete_at=None):
+                      if_delete_at=None, ts=None):
         """Delete an object; with if_delete_at (seconds), only while its
-        X-Delete-At is that (412 otherwise), as the expirer deletes."""
+        X-Delete-At is that (412 otherwise), as the expirer deletes; with `ts`
+        (a container sync's deletion), only a write older than that (409)."""
         crow = self._find_container(account, container, crow)
         row = self._object_row(crow.id, obj)
         if row is None:
@@ -780,19 +786,26 @@ class Manager:
         if if_delete_at is not None and (row.delete_at or 0) != if_delete_at:
             raise exception.PreconditionFailed(
                 'X-If-Delete-At and X-Delete-At do not match')
+        if ts is not None and row.timestamp >= normalize(ts):
+            raise exception.Conflict('Conflict')
         expired = row.delete_at is not None and row.delete_at <= time.time()
-        self._remove(account, crow, row)
+        self._remove(account, crow, row, ts)
         if expired:
             raise exception.NotFound('Not Found')
 
-    def _remove(self, account, crow, row):
+    def _remove(self, account, crow, row, ts=None):
+        ts = normalize(ts) if ts else timestamp()
         try:
             # the listing has it: no need to look before the tombstones
             _backend(crow.storage_policy).delete(account, crow.name, row.name,
-                                                 timestamp=timestamp(), check=False)
+                                                 timestamp=ts, check=False)
         except KeyError:
             pass
-        self._drop_row(crow.id, row.name, crow=crow)
+        if self._drop_row(crow.id, row.name, crow=crow) and \
+                (crow.meta or {}).get(SYNC_TO):
+            with db_api.writer() as session:
+                session.merge(models.SyncDeletion(container_id=crow.id, name=row.name,
+                                                  timestamp=ts))
 
     def _expire(self, crow, row):
         with _reader() as session:

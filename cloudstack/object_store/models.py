@@ -76,3 +76,15 @@ class Object(Base):
     # (manager.listing_entry), so that a listing only joins entries (None in
     # rows written before 0010: the listing query makes those).
     listing: orm.Mapped[str] = orm.mapped_column(sa.Text, nullable=True)
+
+
+class SyncDeletion(Base):
+    """A deletion in a container that syncs (X-Container-Sync-To), kept until
+    the container sync has pushed it to the target."""
+    __tablename__ = 'object_store_sync_deletions'
+
+    container_id: orm.Mapped[int] = orm.mapped_column(
+        sa.ForeignKey('object_store_containers.id', ondelete='CASCADE'),
+        primary_key=True)
+    name: orm.Mapped[str] = orm.mapped_column(_name(1024), primary_key=True)
+    timestamp: orm.Mapped[str] = orm.mapped_column(sa.String(20))

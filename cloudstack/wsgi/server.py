@@ -145,6 +145,15 @@ REQUEST_TARGET = 'cloudstack.request_target'
 class _Protocol(eventlet.wsgi.HttpProtocol):
     """eventlet's protocol, with REQUEST_TARGET in the environ."""
 
+    def parse_request(self):
+        # http.server splits the request line with str.split(), which also
+        # splits at U+0085 and U+00A0: bytes that raw UTF-8 in a target holds
+        # (Swift's clients send names unquoted). They are parsed
+        # percent-encoded: the same PATH_INFO.
+        self.raw_requestline = self.raw_requestline.replace(
+            b'\x85', b'%85').replace(b'\xa0', b'%A0')
+        return super().parse_request()
+
     def get_environ(self):
         environ = super().get_environ()
         words = (self.requestline or '').split()

@@ -102,6 +102,33 @@ def test_server_life_cycle_with_the_cli_and_the_sdk(cloud, tmp_path):
     assert list(conn.compute.servers()) == []
 
 
+def test_serial_console_with_the_cli(cloud, tmp_path):
+    """`openstack console url show --serial` gives a websocket URL whose token
+    reaches the fake guest's serial port through the console proxy."""
+    import websocket
+    _start(cloud)
+    conn = _connect(cloud)
+    image = _prepare(conn, tmp_path)
+    server = conn.compute.create_server(name='tty1', image_id=image.id, flavor_id='1',
+                                        networks='none')
+    conn.compute.wait_for_server(server, status='ACTIVE')
+    url = _cli(cloud, 'console', 'url', 'show', '--serial', 'tty1')
+    assert url['type'] == 'serial' and url['url'].startswith('ws://'), url
+    ws = websocket.create_connection(url['url'], subprotocols=['binary'], timeout=30)
+    try:
+        ws.send('root\r')
+        seen = b''
+        while b'tty1 login: ' not in seen:
+            seen += ws.recv()
+        assert seen == b'root\r\ntty1 login: '
+    finally:
+        ws.close()
+    legacy = conn.compute.post('/servers/%s/action' % server.id, microversion='2.1',
+                               json={'os-getSerialConsole': {'type': 'serial'}})
+    assert legacy.status_code == 200, legacy.text
+    assert legacy.json()['console']['url'].startswith('ws://')
+
+
 def _fake_instances(cloud):
     root = os.path.join(cloud.data_dir, 'fake-virt')
     found = set()

@@ -30,10 +30,10 @@ class Driver(fake.FakeDriver):
     """The fake hypervisor, stalled while HOLD exists (a file in MARKS says
     where); a server named poison* takes its engine down as it spawns."""
 
-    def _stall(self, instance, what):
-        if os.path.exists(HOLD):
+    def _stall(self, instance, what, hold=HOLD):
+        if os.path.exists(hold):
             open(os.path.join(MARKS, '%%s.%%s' %% (instance.uuid, what)), 'w').close()
-            while os.path.exists(HOLD):
+            while os.path.exists(hold):
                 eventlet.sleep(0.1)
 
     def spawn(self, context, instance, *args, **kwargs):
@@ -45,6 +45,13 @@ class Driver(fake.FakeDriver):
     def reboot(self, context, instance, *args, **kwargs):
         self._stall(instance, 'reboot')
         return super().reboot(context, instance, *args, **kwargs)
+
+    def swap_volume(self, context, old_connection_info, new_connection_info, instance,
+                    *args):
+        self._stall(instance, 'swap_volume')
+        super().swap_volume(context, old_connection_info, new_connection_info, instance,
+                            *args)
+        self._stall(instance, 'swapped', HOLD + '-after')     # copied, not yet told
 '''
 
 STALLING_NET = '''
@@ -139,3 +146,86 @@ def test_a_port_killed_mid_binding_becomes_active(cloud, stalled):
     cloud.wait_for(lambda: conn.network.get_port(port.id).status == 'ACTIVE',
                    timeout=120, interval=0.2)
     assert [p.id for p in conn.network.ports(status='DOWN')] == []
+
+
+SETTLING = ('attaching', 'detaching', 'reserved', 'creating', 'maintenance')
+
+
+@pytest.mark.parametrize('moment', ['swap_volume', 'swapped'])
+def test_a_swap_killed_midway_leaves_one_volume_attached_everywhere(cloud, tmp_path,
+                                                                    stalled, moment):
+    """kill -9 while the hypervisor copies an attached volume onto another
+    (Block Storage migrating it), or once it has and nobody was told yet:
+    after the restart the server is ACTIVE with exactly one of the two
+    volumes, the same one in Compute, in Block Storage and in the
+    hypervisor; the other is available; nothing is left detaching, reserved
+    or migrating."""
+    import json
+    hold, marks = stalled
+    if moment == 'swapped':
+        hold = hold.with_name(hold.name + '-after')
+    proc = _start(cloud)
+    conn = _connect(cloud)
+    image = _prepare(conn, tmp_path)
+    server = conn.compute.create_server(name='swapped', image_id=image.id, flavor_id='1',
+                                        networks='none')
+    old = conn.block_storage.create_volume(size=1, name='old')
+    new = conn.block_storage.create_volume(size=2, name='new')
+    _wait_stable(conn, [server.id])
+    for volume in (old, new):
+        conn.block_storage.wait_for_status(volume, 'available', wait=60)
+    conn.compute.create_volume_attachment(server, volume_id=old.id)
+    conn.block_storage.wait_for_status(old, 'in-use', wait=60)
+    resp = conn.block_storage.post('/volumes/%s/action' % old.id, json={
+        'os-reset_status': {'migration_status': 'migrating'}})
+    assert resp.status_code == 202, resp.text
+    hold.touch()
+    resp = conn.compute.put('/servers/%s/os-volume_attachments/%s' % (server.id, old.id),
+                            json={'volumeAttachment': {'volumeId': new.id}},
+                            microversion='2.1')
+    assert resp.status_code == 202, resp.text
+
+    def midway():
+        return os.path.exists(marks / ('%s.%s' % (server.id, moment)))
+    crash_and_restart(cloud, proc, midway, '--admin-password', ADMIN_PASSWORD,
+                      before_restart=hold.unlink)
+    conn = _connect(cloud)
+    _wait_stable(conn, [server.id], timeout=120)
+
+    def swap_event_finished():      # the task ran again, to its end
+        actions = conn.compute.get('/servers/%s/os-instance-actions' % server.id,
+                                   microversion='2.51').json()['instanceActions']
+        [swap] = [a for a in actions if a['action'] == 'swap_volume']
+        events = conn.compute.get('/servers/%s/os-instance-actions/%s' % (
+            server.id, swap['request_id']), microversion='2.51').json()[
+                'instanceAction']['events']
+        return any(e['finish_time'] for e in events)
+    cloud.wait_for(swap_event_finished, timeout=120, interval=0.5)
+
+    def volumes():
+        found = {v.id: v for v in (conn.block_storage.get_volume(old.id),
+                                   conn.block_storage.get_volume(new.id))}
+        if any(v.status in SETTLING or v.migration_status == 'migrating'
+               for v in found.values()):
+            return None
+        return found
+    try:
+        cloud.wait_for(volumes, timeout=120, interval=0.5)
+    except Exception:
+        raise AssertionError('volumes not settled: %s' % [
+            (v.name, v.status, v.migration_status, v.attachments) for v in (
+                conn.block_storage.get_volume(old.id), conn.block_storage.get_volume(new.id))])
+    found = volumes()
+    assert conn.compute.get_server(server.id).status == 'ACTIVE'
+    attached = [a.volume_id for a in conn.compute.volume_attachments(server.id)]
+    assert len(attached) == 1, attached
+    [kept] = attached
+    other = new.id if kept == old.id else old.id
+    assert found[kept].status == 'in-use', found[kept]
+    assert [a['server_id'] for a in found[kept].attachments] == [server.id]
+    assert (found[other].status, found[other].attachments) == ('available', [])
+    with open(os.path.join(cloud.data_dir, 'fake-virt', HOST, server.id + '.json')) as f:
+        assert list(json.load(f)['volumes'].values()) == [kept]
+    # the swap's task resumed and finished Block Storage's migration
+    assert kept == new.id
+    assert found[old.id].migration_status == found[new.id].migration_status == 'success'

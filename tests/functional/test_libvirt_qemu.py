@@ -230,17 +230,23 @@ def test_assisted_snapshot_of_a_file_volume_moves_the_guest_onto_the_new_file(
         assert chain is None or chain.find('source') is None      # stands alone now
         assert drv.get_info(inst)['power_state'] == driver.RUNNING
     finally:
+        before = len(drv.get_console_output(None, inst))
         drv.detach_volume(None, info, inst, '/dev/vdf')
+        # the guest has seen it go: the next volume may take its name
+        wait_console(drv, inst, 'disk-removed', since=before)
 
 
 def test_swap_volume_copies_the_running_guests_volume_onto_the_new_one(drv, guest, sandbox):
     """Block Storage's migration of an attached volume: the guest's disk is
-    copied live onto the new (existing, same-sized) volume, which it uses
-    from then on, in the running guest and in its definition."""
+    copied live onto the new (existing, same-sized, then larger: a file, an
+    iSCSI LUN) volume, which it uses from then on, in the running guest and
+    in its definition."""
     inst = guest['inst']
     folder = os.path.join(sandbox.top, 'volumes-swap')      # where QEMU may open files
     os.makedirs(folder, mode=0o777)
     old_path, new_path = os.path.join(folder, 'old.raw'), os.path.join(folder, 'new.raw')
+    big_path = os.path.join(folder, 'big.raw')
+    attached = 'vol-new'
     for path, head in ((old_path, b'CSVOL-SWAP-OLD'), (new_path, b'')):
         with open(path, 'wb') as f:
             f.write(head)
@@ -255,6 +261,7 @@ def test_swap_volume_copies_the_running_guests_volume_onto_the_new_one(drv, gues
     drv.attach_volume(None, info(old_path, 'vol-old'), inst, '/dev/vdg')
     wait_console(drv, inst, 'disk-added', since=before)
     dom = drv._host.lookup(inst.uuid)
+    target = Target(sandbox, port=3260)
     try:
         drv.swap_volume(None, info(old_path, 'vol-old'), info(new_path, 'vol-new'), inst,
                         '/dev/vdg', 0)
@@ -266,8 +273,44 @@ def test_swap_volume_copies_the_running_guests_volume_onto_the_new_one(drv, gues
         # the running guest's device keeps its serial until it boots again
         assert vdg.findtext('serial') == 'vol-new'
         assert drv.get_info(inst)['power_state'] == driver.RUNNING
+        # onto a larger volume (1 GiB): QEMU copies onto the same size only;
+        # the guest has the whole volume once the swap is done
+        with open(big_path, 'wb') as f:
+            f.truncate(1 << 30)
+        os.chmod(big_path, 0o666)
+        drv.swap_volume(None, info(new_path, 'vol-new'), info(big_path, 'vol-big'), inst,
+                        '/dev/vdg', 1)
+        attached = 'vol-big'
+        with open(big_path, 'rb') as f:
+            assert f.read(14) == b'CSVOL-SWAP-OLD'
+        assert dom.blockInfo('vdg', 0)[0] == 1 << 30
+        assert os.path.getsize(big_path) == 1 << 30
+        for flags in (0, 2):
+            vdg = config.disk_targets(config.parse(dom.XMLDesc(flags)))['vdg']
+            assert vdg.find('source').get('file') == big_path
+            assert vdg.find('source/slices') is None
+        assert drv.get_info(inst)['power_state'] == driver.RUNNING
+        # onto a larger iSCSI LUN (2 GiB): copied onto its first GiB, which the
+        # running guest keeps; its definition has the whole LUN
+        lun_path = target.add_lun(1, '', size=2 << 30)
+        lun = target.connection_info(1, 'vol-lun')
+        drv.swap_volume(None, info(big_path, 'vol-big'), lun, inst, '/dev/vdg', 2)
+        attached = 'vol-lun'
+        with open(lun_path, 'rb') as f:
+            assert f.read(14) == b'CSVOL-SWAP-OLD'
+        live = config.disk_targets(config.parse(dom.XMLDesc(0)))['vdg']
+        assert live.find('source').get('protocol') == 'iscsi'
+        assert live.find('source/slices/slice').get('size') == str(1 << 30)
+        assert dom.blockInfo('vdg', 0)[0] == 1 << 30
+        defined = config.disk_targets(config.parse(dom.XMLDesc(2)))['vdg']
+        assert defined.find('source').get('protocol') == 'iscsi'
+        assert defined.find('source/slices') is None
+        assert drv.get_info(inst)['power_state'] == driver.RUNNING
     finally:
-        drv.detach_volume(None, info(new_path, 'vol-new'), inst, '/dev/vdg')
+        volumes = {'vol-new': info(new_path, 'vol-new'), 'vol-big': info(big_path, 'vol-big'),
+                   'vol-lun': target.connection_info(1, 'vol-lun')}
+        drv.detach_volume(None, volumes[attached], inst, '/dev/vdg')
+        target.close()
 
 
 def test_the_vnc_console_speaks_rfb(drv, guest, sandbox):

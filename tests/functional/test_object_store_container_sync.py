@@ -67,5 +67,8 @@ def test_an_object_syncs_to_the_other_cloud(cloud, tmp_path):
                 headers={'X-Timestamp': sent['x-timestamp'],
                          'X-Container-Sync-Auth': 'test n0nce ' + '0' * 40})
         assert err.value.http_status == 401
+        # a deletion follows
+        here.delete_object('outbox', 'report.txt')
+        cloud.wait_for(lambda: arrived() is None, timeout=180, interval=1)
     finally:
         two.kill_all()

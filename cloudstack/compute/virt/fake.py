@@ -12,7 +12,7 @@ import time
 
 from cloudstack import drivers
 from cloudstack.conf import CONF
-from cloudstack.compute.virt import driver, fake_vnc
+from cloudstack.compute.virt import driver, fake_serial, fake_vnc
 
 
 # What the fake guest writes to its console when it starts.
@@ -39,6 +39,7 @@ class FakeDriver(driver.ComputeDriver):
         self.state_dir = CONF.fake_driver.state_dir or os.path.join(
             CONF.data_dir, 'fake-virt', host)
         self.vnc = fake_vnc.Consoles(CONF.fake_driver.vnc_listen)
+        self.serial = fake_vnc.Consoles(CONF.fake_driver.vnc_listen, fake_serial.serve_client)
 
     # State -----------------------------------------------------------------
 
@@ -128,6 +129,7 @@ class FakeDriver(driver.ComputeDriver):
     def destroy(self, context, instance, network_info, block_device_info,
                 destroy_disks=True):
         self.vnc.stop(instance.uuid)
+        self.serial.stop(instance.uuid)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self._path(instance.uuid))
 
@@ -292,8 +294,11 @@ class FakeDriver(driver.ComputeDriver):
         return {'host': host, 'port': port, 'internal_access_path': None}
 
     def get_serial_console(self, context, instance):
-        self._load(instance.uuid)
-        raise driver.NotSupported('The fake hypervisor\'s guests have no serial port.')
+        """The guest's serial port (fake_serial: a getty's prompt and echo),
+        in this process."""
+        record = self._load(instance.uuid)
+        host, port = self.serial.address(instance.uuid, instance.hostname or record['name'])
+        return {'host': host, 'port': port}
 
     def get_diagnostics(self, instance):
         record = self._load(instance.uuid)

@@ -77,27 +77,29 @@ def serve_client(conn, name):
 
 
 class Consoles:
-    """The VNC servers of one fake hypervisor's guests."""
+    """The consoles of one kind of one fake hypervisor's guests: a listening
+    socket per guest, each client served by `serve(conn, name)` (by default
+    this module's VNC server)."""
 
-    def __init__(self, listen='127.0.0.1'):
+    def __init__(self, listen='127.0.0.1', serve=serve_client):
         self.listen = listen
+        self.serve = serve
         self._servers = {}          # uuid -> (listening socket, acceptor)
 
     def address(self, uuid, name):
-        """(host, port) of the guest's VNC server, started when first asked."""
+        """(host, port) of the guest's console, started when first asked."""
         if uuid not in self._servers:
             sock = eventlet.listen((self.listen, 0))
             self._servers[uuid] = (sock, eventlet.spawn(self._accept, sock, name))
         return self.listen, self._servers[uuid][0].getsockname()[1]
 
-    @staticmethod
-    def _accept(sock, name):
+    def _accept(self, sock, name):
         while True:
             try:
                 conn, _ = sock.accept()
             except OSError:
                 return
-            eventlet.spawn(serve_client, conn, name)
+            eventlet.spawn(self.serve, conn, name)
 
     def stop(self, uuid):
         found = self._servers.pop(uuid, None)

@@ -349,5 +349,6 @@ def delete(req, account, container, obj):
             raise util.error(400, 'Bad Request', 'Bad X-If-Delete-At header value')
     crow, _ = util.container_access(req, account, container, write=True)
     _mgr().delete_object(req.context, account, container, obj, crow=crow,
-                         if_delete_at=if_delete_at)
+                         if_delete_at=if_delete_at,
+                         ts=req.environ.get(util.SYNC_TIMESTAMP_ENV))
     return util.empty(204)

@@ -231,6 +231,12 @@ def display_ts(ts):
 
 
 # --- metadata ---------------------------------------------------------------
+def trim_header_value(value):
+    """A header value without the HTTP whitespace around it (str.strip()
+    would also take U+0085 and U+00A0: bytes of UTF-8 in a WSGI string)."""
+    return value.strip(' \t\r\n')
+
+
 def meta_headers(req, kind):
     """({'X-<Kind>-Meta-Foo': value}, [removed header names]) of a request."""
     prefix = 'x-%s-meta-' % kind
@@ -239,7 +245,7 @@ def meta_headers(req, kind):
     for key, value in req.headers.items():
         lk = key.lower()
         if lk.startswith(prefix):
-            updates[key.title()] = value.strip()
+            updates[key.title()] = trim_header_value(value)
         elif lk.startswith(rprefix):
             removes.append(('X-%s-Meta-' % kind.title()) + key[len(rprefix):].title())
     return updates, removes

@@ -26,7 +26,12 @@ ping-pong):
     a URL with X-Container-Sync-Key. A target that does not answer or
     refuses is logged and tried again from the same point next pass;
   - to a cluster of this cloud: directly.
-Deletions are not propagated (the listing keeps no deleted rows).
+An SLO manifest is pushed as stored, with its marker and sysmeta, and stays
+a manifest there (its segments resolve in the target account, as Swift's).
+Deletions in a syncing container (by users or the expirer) are kept
+(models.SyncDeletion) and pushed in timestamp order with the writes, as a
+DELETE carrying the deletion's X-Timestamp; the target deletes only a write
+older than that (else 409, as Swift's object server).
 
 Requests so signed (or, from `allowed_sync_hosts`, carrying the container's
 key and an X-Timestamp) are accepted as the container owner's writes of that
@@ -56,11 +61,15 @@ from cloudstack.object_store.middleware import _common
 
 LOG = logging.getLogger(__name__)
 
-SYNC_TO = 'X-Container-Sysmeta-Sync-To'
+SYNC_TO = os_manager.SYNC_TO
 SYNC_KEY = 'X-Container-Sysmeta-Sync-Key'
 SYNC_POINT = 'X-Container-Sysmeta-Sync-Point'
 _OWN = (SYNC_TO, SYNC_KEY, SYNC_POINT)
 INTERVAL = 10
+# What a signed sync PUT may carry besides the user's headers: an SLO
+# manifest's marker and sysmeta (slo.SLO, SLO_ETAG, SLO_SIZE).
+_SYNCED_SYSMETA = ('x-static-large-object', 'x-object-sysmeta-slo-etag',
+                   'x-object-sysmeta-slo-size')
 BATCH = 1000
 
 
@@ -205,7 +214,7 @@ class ContainerSync(_base.Filter):
         if req.method in ('PUT', 'POST'):
             sysmeta = {}
             if 'X-Container-Sync-To' in req.headers:
-                value = req.headers['X-Container-Sync-To'].strip()
+                value = util.trim_header_value(req.headers['X-Container-Sync-To'])
                 if value:
                     h = middleware.owner_headers(req.environ, account, container)
                     if h is not None and h.get(middleware.VERSIONS_CONTAINER):
@@ -219,7 +228,7 @@ class ContainerSync(_base.Filter):
                 sysmeta[SYNC_TO] = value
                 sysmeta[SYNC_POINT] = ''
             if 'X-Container-Sync-Key' in req.headers:
-                sysmeta[SYNC_KEY] = req.headers['X-Container-Sync-Key'].strip()
+                sysmeta[SYNC_KEY] = util.trim_header_value(req.headers['X-Container-Sync-Key'])
             if sysmeta:
                 _base.add_sysmeta(req, sysmeta)
             return self.app
@@ -261,13 +270,20 @@ class ContainerSync(_base.Filter):
         req.environ['cloudstack.context'] = policies.grant(
             account, request_id=req.environ.get('openstack.request_id'),
             container=container)
-        if req.method == 'PUT' and timestamp:
+        if req.method in ('PUT', 'DELETE') and timestamp:
             try:
                 req.environ[util.SYNC_TIMESTAMP_ENV] = os_manager.normalize(
                     float(timestamp))
             except ValueError:
                 return _base.finish(req, _base.error(400, 'Bad Request',
                                                      'Invalid X-Timestamp'))
+        if req.method == 'PUT':
+            # A synced SLO manifest stays a manifest: its marker and sysmeta
+            # are kept as the source cluster sent them.
+            kept = {k: req.headers.pop(k) for k in list(req.headers)
+                    if k.lower() in _SYNCED_SYSMETA}
+            if kept:
+                _base.add_sysmeta(req, kept)
         return self.app
 
     @staticmethod
@@ -312,6 +328,9 @@ def _set_point(container_id, point):
             meta = dict(row.meta or {})
             meta[SYNC_POINT] = point
             row.meta = meta
+        session.execute(sa.delete(models.SyncDeletion).where(      # pushed
+            models.SyncDeletion.container_id == container_id,
+            models.SyncDeletion.timestamp <= point))
 
 
 def _local_pusher(mgr, container_id, account, container, meta, target):
@@ -328,9 +347,16 @@ def _local_pusher(mgr, container_id, account, container, meta, target):
     def push(row):
         with db_api.reader() as session:
             found = session.get(models.Object, (there.id, row.name))
-            if found is not None and (found.etag == row.etag
-                                      or found.timestamp >= row.timestamp):
+            if found is not None:
+                session.expunge(found)
+        if isinstance(row, models.SyncDeletion):
+            if found is None or found.timestamp >= row.timestamp:
                 return False
+            mgr._remove(target.account, there, found, row.timestamp)
+            return True
+        if found is not None and (found.etag == row.etag
+                                  or found.timestamp >= row.timestamp):
+            return False
         _, chunks = mgr.read_object(account, container, row)
         # the source's timestamp: the newer write wins on both sides
         mgr._store(target.account, there, row.name, chunks, row.content_type,
@@ -373,6 +399,12 @@ def _remote_pusher(mgr, account, container, user_key, target):
             conn.close()
 
     def push(row):
+        if isinstance(row, models.SyncDeletion):
+            status, _ = request('DELETE', row, {})
+            if not (200 <= status < 300 or status in (404, 409)):
+                raise SyncError('DELETE %s/%s answered %d' % (target.url, row.name,
+                                                             status))
+            return 200 <= status < 300
         status, headers = request('HEAD', row, {})
         if 200 <= status < 300:
             try:
@@ -386,7 +418,8 @@ def _remote_pusher(mgr, account, container, user_key, target):
                    'Content-Type': os_manager.split_content_type(row.content_type)[0]}
         headers.update((k, v) for k, v in (row.meta or {}).items()
                        if k.lower().startswith('x-object-meta-')
-                       or k in os_manager.OBJECT_HEADERS)
+                       or k in os_manager.OBJECT_HEADERS
+                       or k.lower() in _SYNCED_SYSMETA)
         _, chunks = mgr.read_object(account, container, row)
         status, _ = request('PUT', row, headers, body=chunks)
         if not 200 <= status < 300:
@@ -395,8 +428,30 @@ def _remote_pusher(mgr, account, container, user_key, target):
     return push
 
 
+def _changes(container_id, point):
+    """The next writes (Object rows) and deletions (SyncDeletion rows) of a
+    container after `point`, in timestamp order."""
+    def since(model, deleted):
+        return sa.select(model.name, model.timestamp,
+                         sa.literal(deleted).label('deleted')).where(
+            model.container_id == container_id, model.timestamp > point)
+    changes = sa.union_all(since(models.Object, 0),
+                           since(models.SyncDeletion, 1)).subquery()
+    with db_api.reader() as session:
+        found = session.execute(sa.select(changes).order_by(
+            changes.c.timestamp, changes.c.deleted).limit(BATCH)).all()
+        rows = []
+        for name, _, deleted in found:
+            row = session.get(models.SyncDeletion if deleted else models.Object,
+                              (container_id, name))
+            if row is not None:
+                rows.append(row)
+        session.expunge_all()
+    return rows, len(found), found[-1][1] if found else None
+
+
 def sync_container(mgr, container_id, container, meta, account):
-    """Push the objects written since the last pass; returns how many."""
+    """Push the writes and deletions since the last pass; returns how many."""
     try:
         target = resolve_target(meta[SYNC_TO])
     except ValueError:
@@ -410,12 +465,7 @@ def sync_container(mgr, container_id, container, meta, account):
     point = meta.get(SYNC_POINT) or ''
     pushed = 0
     while True:
-        with db_api.reader() as session:
-            rows = session.scalars(sa.select(models.Object).where(
-                models.Object.container_id == container_id,
-                models.Object.timestamp > point).order_by(
-                models.Object.timestamp).limit(BATCH)).all()
-            session.expunge_all()
+        rows, found, last = _changes(container_id, point)
         for row in rows:
             try:
                 if push(row):
@@ -431,9 +481,10 @@ def sync_container(mgr, container_id, container, meta, account):
                 _set_point(container_id, point)
                 return pushed
             point = row.timestamp
-        if rows:
+        if last is not None:
+            point = max(point, last)    # past rows gone since they were listed
             _set_point(container_id, point)
-        if len(rows) < BATCH:
+        if found < BATCH:
             return pushed
 
 

@@ -22,21 +22,29 @@ def _remote(client, server_id, protocol='vnc', kind='novnc', version='2.6'):
                        {'remote_console': {'protocol': protocol, 'type': kind}})
 
 
-def test_the_fake_hypervisor_has_vnc_consoles_only(compute):
+def test_the_fake_hypervisor_has_vnc_and_serial_consoles(compute):
     server_id = compute.boot()
     resp = _remote(compute, server_id)
     assert resp.status_int == 200, resp.text
     assert resp.json['remote_console']['type'] == 'novnc'
     resp = _remote(compute, server_id, 'serial', 'serial')
+    assert resp.status_int == 200, resp.text
+    assert resp.json['remote_console']['protocol'] == 'serial'
+    assert resp.json['remote_console']['url'].startswith('ws://localhost/console/serial?token=')
+    resp = _remote(compute, server_id, 'spice', 'spice-html5')
     assert resp.status_int == 400
-    assert resp.json['badRequest']['message'] == 'Unavailable console type serial.'
-    assert _remote(compute, server_id, 'spice', 'spice-html5').status_int == 400
+    assert resp.json['badRequest']['message'] == 'Unavailable console type spice-html5.'
     assert _remote(compute, server_id, version='2.5').status_int == 404
     compute.version = '2.1'
     resp = compute.post('%s/servers/%s/action' % (API, server_id),
                         {'os-getVNCConsole': {'type': 'xvpvnc'}})
     assert resp.status_int == 400
     assert resp.json['badRequest']['message'] == 'Invalid console type xvpvnc'
+    resp = compute.post('%s/servers/%s/action' % (API, server_id),
+                        {'os-getSerialConsole': {'type': 'serial'}})
+    assert resp.status_int == 200, resp.text
+    assert resp.json['console']['type'] == 'serial'
+    assert resp.json['console']['url'].startswith('ws://localhost/console/serial?token=')
 
 
 @pytest.fixture
@@ -293,5 +301,46 @@ def test_the_fake_guests_vnc_server_answers_through_the_proxy(compute, proxy):
     run_tasks()
     assert server_id not in driver.vnc._servers
     ws = WebSocketClient(proxy, '/' + path[len('console/'):])
+    assert ws.receive() == (8, b'')
+    ws.close()
+
+
+def _until(ws, wanted):
+    """The binary payloads the websocket brings until `wanted` is among them."""
+    seen = b''
+    while wanted not in seen:
+        frame = ws.receive()
+        assert frame is not None and frame[0] == 2, (frame, seen)
+        seen += frame[1]
+    return seen
+
+
+def test_the_fake_guests_serial_port_answers_through_the_proxy(compute, proxy):
+    from tests.unit.compute.conftest import run_tasks
+    server_id = compute.boot()
+    driver = agent.get_agent().driver
+    compute.version = '2.1'
+    hostname = compute.get(API + '/servers/' + server_id).json['server']['name']
+    legacy = compute.post('%s/servers/%s/action' % (API, server_id),
+                          {'os-getSerialConsole': {'type': 'serial'}})
+    url = legacy.json['console']['url']
+    ws = WebSocketClient(proxy, '/serial?token=' + _token_of(url))
+    assert ws.response.startswith(b'HTTP/1.1 101 ')
+    # a terminal: what is typed comes back, Enter brings the getty's prompt,
+    # a backspace rubs the last character out
+    ws.send(b'root')
+    assert _until(ws, b'root') == b'root'
+    ws.send(b'x\x7f\r\n')
+    assert _until(ws, b' login: ') == b'x\x08 \x08\r\n' + hostname.encode() + b' login: '
+    ws.close()
+    # the port is the guest's own, and goes with it
+    port = driver.serial._servers[server_id][0].getsockname()[1]
+    assert port != driver.vnc.address(server_id, hostname)[1]
+    token = _token_of(_remote(compute, server_id, 'serial', 'serial').json[
+        'remote_console']['url'])
+    assert compute.delete(API + '/servers/' + server_id).status_int == 204
+    run_tasks()
+    assert server_id not in driver.serial._servers
+    ws = WebSocketClient(proxy, '/serial?token=' + token)
     assert ws.receive() == (8, b'')
     ws.close()

@@ -477,6 +477,7 @@ class SwapDom(VolumeDom):
         super().__init__(folder, active)
         self.copying = self.pivoted = False
         self.fails = fails          # QEMU drops the job at once (as for another size)
+        self.left_over = {}         # a copy job of a killed agent's, still running
 
     def XMLDesc(self, flags):
         xml = super().XMLDesc(flags)
@@ -491,12 +492,15 @@ class SwapDom(VolumeDom):
         self.copying = True
 
     def blockJobInfo(self, disk, flags):
+        if not self.copying:
+            return self.left_over
         self.job_polls += 1
         return {} if self.pivoted or self.fails else {'cur': 5, 'end': 5}
 
     def blockJobAbort(self, disk, flags):
         if not flags:
             self.calls.append(('abort', disk))
+            self.left_over = {}
             return
         assert flags == libvirt.VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT and self.job_polls >= 2
         self.calls.append(('pivot', disk))
@@ -504,6 +508,9 @@ class SwapDom(VolumeDom):
 
     def blockResize(self, disk, size, flags):
         self.calls.append(('resize', disk, size, flags))
+
+    def blockInfo(self, disk, flags):
+        return [1 << 30, 1 << 20, 1 << 30]          # capacity, allocation, physical
 
     def detachDeviceFlags(self, xml, flags):
         self.calls.append(('undefine', config.ET.fromstring(xml).findtext('serial'), flags))
@@ -533,14 +540,13 @@ def test_swap_volume_copies_the_disk_live_then_pivots_and_redefines(drv, tmp_pat
     assert rest == [('pivot', 'vdb'),
                     ('undefine', 'vol-file', libvirt.VIR_DOMAIN_AFFECT_CONFIG),
                     ('define', 'vol-new', libvirt.VIR_DOMAIN_AFFECT_CONFIG)]
-    # a stopped guest, nothing at the mountpoint, a larger volume (QEMU
-    # mirrors onto one of the same size only): NotSupported, nothing done
-    for stopped, mountpoint, resize_to in ((True, '/dev/vdb', 0), (False, '/dev/vdz', 0),
-                                           (False, '/dev/vdb', 2)):
+    # a shut-off guest (no QEMU to copy, as in Nova), nothing at the
+    # mountpoint: NotSupported, nothing done
+    for stopped, mountpoint in ((True, '/dev/vdb'), (False, '/dev/vdz')):
         dom = SwapDom(str(tmp_path), active=not stopped)
         monkeypatch.setattr(drv._host, 'get', lambda inst: dom)
         with pytest.raises(driver.NotSupported):
-            drv.swap_volume(None, old_info, new_info, new_instance(), mountpoint, resize_to)
+            drv.swap_volume(None, old_info, new_info, new_instance(), mountpoint, 2)
         assert dom.calls == []
     # a copy job QEMU drops (no job, no mirror) fails the swap at once, unchanged
     dom = SwapDom(str(tmp_path), fails=True)
@@ -548,3 +554,69 @@ def test_swap_volume_copies_the_disk_live_then_pivots_and_redefines(drv, tmp_pat
     with pytest.raises(Exception, match='failed'):
         drv.swap_volume(None, old_info, new_info, new_instance(), '/dev/vdb', 0)
     assert [c[0] for c in dom.calls] == ['copy', 'abort'] and dom.job_polls == 1
+
+
+def test_swap_onto_a_larger_volume(drv, tmp_path, monkeypatch):
+    """QEMU mirrors onto a target of the source's size only (1 GiB here): a
+    larger file is cut to it for the copy and grown after the pivot; a
+    larger LUN is copied onto a slice of it, and defined whole."""
+    dom = SwapDom(str(tmp_path))
+    monkeypatch.setattr(drv._host, 'get', lambda inst: dom)
+    new_file = tmp_path / 'volume-2'
+    new_file.write_bytes(b'')
+    os.truncate(new_file, 2 << 30)
+    old_info = {'driver_volume_type': 'local',
+                'data': {'device_path': dom.volume, 'volume_id': 'vol-file'}}
+    sizes = []
+    real_copy = dom.blockCopy
+    dom.blockCopy = lambda *a: (sizes.append(os.path.getsize(new_file)), real_copy(*a))
+    drv.swap_volume(None, old_info, {'driver_volume_type': 'local', 'data': {
+        'device_path': str(new_file), 'volume_id': 'vol-new'}}, new_instance(), '/dev/vdb', 2)
+    assert sizes == [1 << 30]
+    copied = config.ET.fromstring(dom.calls[0][2])
+    assert copied.find('source/slices') is None
+    assert [c[:3] for c in dom.calls[1:]] == [
+        ('pivot', 'vdb'), ('resize', 'vdb', 2 << 30), ('undefine', 'vol-file', 2),
+        ('define', 'vol-new', 2)]
+    assert dom.calls[2][3] == libvirt.VIR_DOMAIN_BLOCK_RESIZE_BYTES
+    # a failed copy gives the file its size back
+    dom = SwapDom(str(tmp_path), fails=True)
+    monkeypatch.setattr(drv._host, 'get', lambda inst: dom)
+    with pytest.raises(Exception, match='failed'):
+        drv.swap_volume(None, old_info, {'driver_volume_type': 'local', 'data': {
+            'device_path': str(new_file), 'volume_id': 'vol-new'}}, new_instance(),
+            '/dev/vdb', 2)
+    assert os.path.getsize(new_file) == 2 << 30
+    # an iSCSI LUN: its first GiB is the copy's target, the whole LUN the definition's
+    dom = SwapDom(str(tmp_path))
+    monkeypatch.setattr(drv._host, 'get', lambda inst: dom)
+    lun = {'driver_volume_type': 'iscsi', 'data': {
+        'target_iqn': 'iqn.x', 'target_lun': 1, 'target_portal': '10.0.0.1:3260',
+        'volume_id': 'vol-lun'}}
+    drv.swap_volume(None, old_info, lun, new_instance(), '/dev/vdb', 2)
+    slice_ = config.ET.fromstring(dom.calls[0][2]).find('source/slices/slice')
+    assert slice_.attrib == {'type': 'storage', 'offset': '0', 'size': str(1 << 30)}
+    assert [c[0] for c in dom.calls[1:]] == ['pivot', 'undefine', 'define']
+
+
+def test_swap_run_again_after_its_agent_was_killed(drv, tmp_path, monkeypatch):
+    """The task runs again: a copy job still running from the killed attempt
+    is cancelled and the copy starts over; a disk already pivoted is not
+    copied again, only defined (and grown)."""
+    new_file = tmp_path / 'volume-2'
+    new_file.write_bytes(b'')
+    new_info = {'driver_volume_type': 'local',
+                'data': {'device_path': str(new_file), 'volume_id': 'vol-new'}}
+    dom = SwapDom(str(tmp_path))
+    dom.left_over = {'cur': 1, 'end': 5}
+    monkeypatch.setattr(drv._host, 'get', lambda inst: dom)
+    old_info = {'driver_volume_type': 'local',
+                'data': {'device_path': dom.volume, 'volume_id': 'vol-file'}}
+    drv.swap_volume(None, old_info, new_info, new_instance(), '/dev/vdb', 0)
+    assert [c[0] for c in dom.calls] == ['abort', 'copy', 'pivot', 'undefine', 'define']
+    dom = SwapDom(str(tmp_path))
+    dom.volume = str(new_file)                  # the guest reads the new volume already
+    monkeypatch.setattr(drv._host, 'get', lambda inst: dom)
+    drv.swap_volume(None, old_info, new_info, new_instance(), '/dev/vdb', 2)
+    assert [c[:3] for c in dom.calls] == [('resize', 'vdb', 2 << 30),
+                                          ('undefine', 'vol-file', 2), ('define', 'vol-new', 2)]

@@ -156,3 +156,55 @@ def test_a_smaller_or_attached_new_volume_is_400(cloud):  # noqa: F811
     resp = _swap(cloud, server_id, old, small)
     assert resp.status_int == 400, resp.text
     assert _volume(cloud, old)['status'] == 'in-use'
+
+
+def test_a_stopped_server_is_not_swapped(cloud):  # noqa: F811
+    """As Nova: swap_volume only for ACTIVE, PAUSED and RESIZED servers."""
+    old, new = _volumes(cloud, 1, 1)
+    server_id = cloud.boot(wait=False)
+    run_all()
+    _attach(cloud, server_id, old)
+    _migrating(cloud, old)
+    cloud.action(server_id, {'os-stop': None})
+    run_all()
+    resp = _swap(cloud, server_id, old, new)
+    assert resp.status_int == 409, resp.text
+    assert resp.json['conflictingRequest']['message'] == (
+        "Cannot 'swap_volume' instance %s while it is in vm_state stopped" % server_id)
+    assert (_volume(cloud, old)['status'], _volume(cloud, new)['status']) == (
+        'in-use', 'available')
+
+
+def test_a_swap_resumed_after_a_restart_settles_the_migration(cloud, monkeypatch):  # noqa: F811
+    """After a restart the volume agent may not be up yet (NoAgent: the swap
+    waits for it), and the recovery may have marked the migration no task
+    held 'error': the swap finishes it all the same."""
+    from cloudstack import tasks
+    from cloudstack.compute import volume_api
+    old, new = _volumes(cloud, 1, 1)
+    server_id = cloud.boot(wait=False)
+    run_all()
+    _attach(cloud, server_id, old)
+    _migrating(cloud, old)
+    assert _swap(cloud, server_id, old, new).status_int == 202
+    resp = cloud.post('/volume/v3/%s/volumes/%s/action' % (_project(cloud), old),
+                      {'os-reset_status': {'migration_status': 'error'}})
+    assert resp.status_int == 202, resp.text
+    vm = volume_api.manager()
+    real_update, refused = vm.attachment_update, []
+
+    def agent_not_up_yet(*args):
+        if not refused:
+            refused.append(True)
+            raise tasks.NoAgent('No volume agent is up on host h.')
+        return real_update(*args)
+    monkeypatch.setattr(vm, 'attachment_update', agent_not_up_yet)
+    monkeypatch.setattr(volume_api.eventlet, 'sleep', lambda seconds: None)
+    run_all()
+    assert refused == [True]
+    listed = cloud.get('%s/servers/%s/os-volume_attachments' % (API, server_id)).json[
+        'volumeAttachments']
+    assert [a['volumeId'] for a in listed] == [new]
+    old_volume, new_volume = _volume(cloud, old), _volume(cloud, new)
+    assert (old_volume['status'], new_volume['status']) == ('available', 'in-use')
+    assert old_volume['migration_status'] == new_volume['migration_status'] == 'success'

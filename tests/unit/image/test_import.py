@@ -1,7 +1,5 @@
 """Interoperable import run as a task: glance-direct, web-download, the
 os_glance_* properties, the methods offered and the real URL fetcher."""
-import http.server
-import threading
 
 import pytest
 
@@ -12,6 +10,7 @@ from tests.unit.image.conftest import IMG
 from tests.unit.image.drain import run_tasks
 from tests.unit.image.test_inspection import qcow2
 from tests.unit.image import test_tasks
+from tests.unit.image import webserver
 
 URL = test_tasks.URL
 web = test_tasks.web          # the fixtures, shared
@@ -129,41 +128,19 @@ def test_deleted_while_importing(users, web):
     assert task['status'] == 'failure'
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        if self.path == '/away':
-            self.send_response(302)
-            self.send_header('Location', 'http://elsewhere.test/x')
-            self.end_headers()
-            return
-        body = b'served-bytes'
-        self.send_response(200)
-        self.send_header('Content-Length', str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def server(conf):
-    srv = http.server.HTTPServer(('127.0.0.1', 0), _Handler)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    port = srv.server_address[1]
-    CONF.set_override('web_download_allowed_hosts', ['127.0.0.1:%d' % port],
-                      group='image')
-    yield 'http://127.0.0.1:%d' % port
-    srv.shutdown()
-    srv.server_close()
+    with webserver.running() as port:
+        CONF.set_override('web_download_allowed_hosts', ['127.0.0.1:%d' % port],
+                          group='image')
+        yield 'http://127.0.0.1:%d' % port
     CONF.clear_override('web_download_allowed_hosts', group='image')
 
 
 def test_open_url_fetches_and_checks_redirects(server):
     resp, length = imports.open_url(server + '/image')
     with resp:
-        assert resp.read() == b'served-bytes' and length == 12
+        assert resp.read() == webserver.DATA and length == len(webserver.DATA)
     with pytest.raises(exception.BadRequest):
         imports.open_url(server + '/away')
     with pytest.raises(exception.BadRequest):

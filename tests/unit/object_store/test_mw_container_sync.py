@@ -87,9 +87,40 @@ def test_sync_keeps_timestamp_and_newer_wins(swift):
     assert la == lb
 
 
+def test_deletions_are_pushed_and_a_newer_write_survives_them(swift):
+    for name, other in (('a', 'b'), ('b', 'a')):
+        swift('PUT', '/' + name, headers={'X-Container-Sync-To': _to(swift, other),
+                                          'X-Container-Sync-Key': 'k'})
+    for obj in ('gone', 'kept', 'again'):
+        swift('PUT', '/a/' + obj, body=obj.encode())
+    assert container_sync.sync_all() == 3
+    assert swift('DELETE', '/a/gone').status_int == 204
+    swift('DELETE', '/a/again')
+    swift('PUT', '/a/again', body=b'back')     # written after its deletion
+    container_sync.sync_all()
+    assert swift('GET', '/b/gone').status_int == 404
+    assert swift('GET', '/b/kept').body == b'kept'
+    assert swift('GET', '/b/again').body == b'back'
+    # a deletion older than the target's write leaves the write
+    swift('DELETE', '/b/kept')
+    swift('PUT', '/a/kept', body=b'newer')
+    container_sync.sync_all()
+    container_sync.sync_all()
+    assert swift('GET', '/a/kept').body == b'newer'
+    assert swift('GET', '/b/kept').body == b'newer'
+    assert container_sync.sync_all() == 0
+    # pushed deletions are not kept
+    from cloudstack.db import api as db_api
+    from cloudstack.object_store import models
+    with db_api.reader() as session:
+        assert session.query(models.SyncDeletion).count() == 0
+
+
 # --- another cluster, over HTTP --------------------------------------------
 import contextlib  # noqa: E402
+import json  # noqa: E402
 import threading  # noqa: E402
+import time  # noqa: E402
 import wsgiref.simple_server  # noqa: E402
 
 import webob  # noqa: E402
@@ -193,6 +224,19 @@ def test_sync_to_another_cluster_over_http(swift, other, app, tmp_path, override
             'X-Timestamp']
         assert other('GET', '/inbox/d%C3%A9j%C3%A0%20vu').body == b'22'
         assert container_sync.sync_all() == 0
+        # a deletion: pushed as a signed DELETE carrying its timestamp
+        swift('DELETE', '/outbox/d%C3%A9j%C3%A0%20vu')
+        assert container_sync.sync_all() == 1
+        assert other('GET', '/inbox/d%C3%A9j%C3%A0%20vu').status_int == 404
+        # one older than the write there: refused there (409), not retried
+        swift('PUT', '/outbox/gone', body=b'g')
+        assert container_sync.sync_all() == 1
+        swift('DELETE', '/outbox/gone')
+        time.sleep(0.001)       # a later timestamp there
+        other('PUT', '/inbox/gone', body=b'newer there')
+        assert container_sync.sync_all() == 0
+        assert container_sync.sync_all() == 0
+        assert other('GET', '/inbox/gone').body == b'newer there'
         # a key that does not match: refused there, retried from the same point
         other('POST', '/inbox', headers={'X-Container-Sync-Key': 'changed'})
         swift('PUT', '/outbox/two', body=b'2')
@@ -208,3 +252,32 @@ def test_sync_to_another_cluster_over_http(swift, other, app, tmp_path, override
         _realms(tmp_path, override, endpoint=url + '/v1/')
         assert container_sync.sync_all() == 1
     assert other('GET', '/inbox/three').body == b'3'
+
+
+def test_an_slo_manifest_syncs_as_a_manifest(swift, other, app, tmp_path, override):
+    with _serving(app) as url:
+        _realms(tmp_path, override, endpoint=url + '/v1/')
+        other('PUT', '/inbox', headers={'X-Container-Sync-Key': 'k'})
+        swift('PUT', '/outbox', headers={
+            'X-Container-Sync-To': '//far/there/%s/inbox' % other.account,
+            'X-Container-Sync-Key': 'k'})
+        swift('PUT', '/outbox/seg1', body=b'a' * 10)
+        swift('PUT', '/outbox/seg2', body=b'b' * 5)
+        manifest = json.dumps([{'path': '/outbox/seg1'}, {'path': '/outbox/seg2'}])
+        r = swift('PUT', '/outbox/big?multipart-manifest=put', body=manifest.encode())
+        assert r.status_int == 201, r.text
+        assert container_sync.sync_all() == 3
+        # the manifest there names segments in its own account's same-named
+        # container, as Swift's does: sync them into 'outbox' there too
+        other('PUT', '/outbox')
+        other('PUT', '/outbox/seg1', body=b'a' * 10)
+        other('PUT', '/outbox/seg2', body=b'b' * 5)
+        r = other('GET', '/inbox/big')
+        assert r.status_int == 200 and r.body == b'a' * 10 + b'b' * 5
+        here = swift('HEAD', '/outbox/big').headers
+        assert r.headers['Etag'] == here['Etag']
+        assert r.headers['X-Static-Large-Object'] == 'True'
+        # a user's own PUT may not claim to be a manifest
+        r = other('PUT', '/inbox/fake', body=b'x',
+                  headers={'X-Static-Large-Object': 'True'})
+        assert r.status_int == 400

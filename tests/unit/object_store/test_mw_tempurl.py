@@ -181,3 +181,18 @@ def test_utf8_prefix_is_signed_unquoted(app, swift):
         urllib.parse.quote('\u2603sn')))
     assert r.status_int == 200, r.text
     assert r.body == b'cold'
+
+
+def test_a_utf8_key_ending_in_a_byte_str_strip_would_take(app, swift):
+    # U+5605 is E5 98 85 in UTF-8; 0x85 read as latin-1 is whitespace to str.strip()
+    key = 'k\u5605'
+    wsgi_key = key.encode('utf-8').decode('latin-1')
+    swift('PUT', '/c', headers={'X-Container-Meta-Temp-URL-Key': wsgi_key})
+    assert swift('HEAD', '/c').headers['X-Container-Meta-Temp-Url-Key'] == wsgi_key
+    assert swift('PUT', '/c/o', b'x').status_int == 201
+    expires = int(time.time()) + 60
+    s = hmac.new(key.encode('utf-8'), ('GET\n%s\n%s' % (
+        expires, swift.url('/c/o'))).encode(), hashlib.sha256).hexdigest()
+    r = raw(app, 'GET', '%s?temp_url_sig=%s&temp_url_expires=%s' % (
+        swift.url('/c/o'), s, expires))
+    assert r.status_int == 200 and r.body == b'x'

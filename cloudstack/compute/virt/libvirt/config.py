@@ -31,6 +31,7 @@ class Disk:
     secret_usage: str | None = None     # a libvirt secret of usage type 'iscsi'
     initiator: str | None = None        # our IQN
     io: str | None = None
+    slice_size: int | None = None       # only the first bytes of the source (a copy's target)
 
 
 @dataclasses.dataclass
@@ -87,6 +88,7 @@ def _tostring(el):
 def disk_element(disk):
     el = ET.Element('disk', {'type': disk.source_type, 'device': disk.device})
     _sub(el, 'driver', name='qemu', type=disk.format, cache=disk.cache, io=disk.io)
+    src = None
     if disk.source_type == 'network':
         src = _sub(el, 'source', protocol=disk.protocol, name=disk.name)
         for host, port in disk.hosts:
@@ -97,7 +99,9 @@ def disk_element(disk):
             auth = _sub(src, 'auth', username=disk.auth_username)
             _sub(auth, 'secret', type='iscsi', usage=disk.secret_usage)
     elif disk.path:
-        _sub(el, 'source', **{'file' if disk.source_type == 'file' else 'dev': disk.path})
+        src = _sub(el, 'source', **{'file' if disk.source_type == 'file' else 'dev': disk.path})
+    if disk.slice_size and src is not None:
+        _sub(_sub(src, 'slices'), 'slice', type='storage', offset=0, size=disk.slice_size)
     _sub(el, 'target', dev=disk.target, bus=disk.bus)
     if disk.readonly:
         _sub(el, 'readonly')

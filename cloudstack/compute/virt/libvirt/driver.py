@@ -75,6 +75,12 @@ def _dev(mountpoint):
     return os.path.basename(mountpoint or '')
 
 
+def _source_of(disk_el):
+    """What a <disk> element reads: its file, device or network name."""
+    src = disk_el.find('source') if disk_el is not None else None
+    return None if src is None else (src.get('file') or src.get('dev') or src.get('name'))
+
+
 def _default_host_ip():
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         try:
@@ -1095,20 +1101,23 @@ class LibvirtDriver(driver.ComputeDriver):
 
     def swap_volume(self, context, old_connection_info, new_connection_info, instance,
                     mountpoint, resize_to):
-        """libvirt's block copy of the running guest's disk onto the new
-        volume (which Block Storage made, of the same size; REUSE_EXT), a
-        pivot when QEMU is ready, then the new volume in the domain's
-        definition."""
+        """libvirt's block copy of the running (or paused) guest's disk onto
+        the new volume (which Block Storage made; REUSE_EXT), a pivot when
+        QEMU is ready, then the new volume in the domain's definition.
+
+        QEMU mirrors only onto a target of the source's size. A larger volume
+        (resize_to, GiB) that is a file is first cut to the source's size
+        (the copy overwrites all of it) and grown back after the pivot, so
+        the guest sees its new size at once; any other (an iSCSI LUN, a block
+        device) is copied onto a slice of the source's size, and the guest
+        sees the whole volume from its next boot (the definition has it all).
+        A shut-off guest has no QEMU to copy: as Nova, the swap fails."""
         if self.virt_type == 'lxc':
             raise driver.NotSupported('Volumes cannot be attached to containers.')
         dom = self._host.get(instance)
         if not self._active(dom):
             raise driver.NotSupported('Swapping a volume copies it live: the server must '
                                       'be running.')
-        if resize_to:
-            # QEMU's mirror fails at once on a target of another size
-            raise driver.NotSupported('The hypervisor copies a volume onto one of the same '
-                                      'size only; the new volume is larger.')
         target = _dev(mountpoint)
         defined = self._find_device(dom, 'disk', target, libvirt.VIR_DOMAIN_XML_INACTIVE)
         if defined is None:
@@ -1120,7 +1129,34 @@ class LibvirtDriver(driver.ComputeDriver):
         if chap:
             self._host.set_secret(*chap)
         new_xml = config.disk_xml(disk)
-        self._host.call(dom.blockCopy, target, new_xml, None,
+        grow_file = disk.path if resize_to and disk.source_type == 'file' else None
+        live = config.disk_targets(config.parse(self._host.call(dom.XMLDesc, 0))).get(target)
+        if _source_of(live) != disk.path and _source_of(live) != disk.name:
+            self._copy_volume(dom, target, disk, resize_to, grow_file)
+        # else an earlier attempt (its agent killed since) pivoted already
+        if grow_file and self._host.call(dom.blockInfo, target, 0)[0] < resize_to * disks.GiB:
+            self._host.call(dom.blockResize, target, resize_to * disks.GiB,
+                            libvirt.VIR_DOMAIN_BLOCK_RESIZE_BYTES)
+        self._host.call(dom.detachDeviceFlags, defined, libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+        self._host.call(dom.attachDeviceFlags, new_xml, libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+        old_chap = volumes.chap_password(old_connection_info)
+        if old_chap and (not chap or old_chap[0] != chap[0]):
+            self._host.delete_secret(old_chap[0])
+
+    def _copy_volume(self, dom, target, disk, resize_to, grow_file):
+        """Mirror the guest's disk onto `disk` and pivot onto it."""
+        if self._host.call(dom.blockJobInfo, target, 0):
+            # an earlier attempt's copy, left running when its agent was killed
+            self._host.call(dom.blockJobAbort, target, 0)
+            while self._host.call(dom.blockJobInfo, target, 0):
+                eventlet.sleep(0.05)
+        if resize_to:
+            size = self._host.call(dom.blockInfo, target, 0)[0]
+            if grow_file:
+                os.truncate(grow_file, size)
+            else:
+                disk.slice_size = size
+        self._host.call(dom.blockCopy, target, config.disk_xml(disk), None,
                         libvirt.VIR_DOMAIN_BLOCK_COPY_REUSE_EXT
                         | libvirt.VIR_DOMAIN_BLOCK_COPY_TRANSIENT_JOB)
         try:
@@ -1128,12 +1164,9 @@ class LibvirtDriver(driver.ComputeDriver):
         except Exception:
             with contextlib.suppress(libvirt.libvirtError):
                 self._host.call(dom.blockJobAbort, target, 0)
+            if grow_file:
+                os.truncate(grow_file, resize_to * disks.GiB)
             raise
-        self._host.call(dom.detachDeviceFlags, defined, libvirt.VIR_DOMAIN_AFFECT_CONFIG)
-        self._host.call(dom.attachDeviceFlags, new_xml, libvirt.VIR_DOMAIN_AFFECT_CONFIG)
-        old_chap = volumes.chap_password(old_connection_info)
-        if old_chap and (not chap or old_chap[0] != chap[0]):
-            self._host.delete_secret(old_chap[0])
 
     def detach_volume(self, context, connection_info, instance, mountpoint):
         dom = self._host.get(instance)
