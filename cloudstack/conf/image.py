@@ -9,6 +9,14 @@ image_opts = [
     cfg.StrOpt('staging_dir',
                help='Directory of data staged for glance-direct import '
                     '(default: <data_dir>/image-staging).'),
+    cfg.StrOpt('worker_self_reference_url',
+               help='URL of this node\'s Image API (as its catalog endpoint, '
+                    'e.g. http://node1:5000/image), when several nodes serve it '
+                    'with staging directories of their own: data staged here '
+                    'records it as the image\'s os_glance_stage_host, and the '
+                    'other nodes forward that image\'s glance-direct import '
+                    'and its delete here, with the caller\'s token. Default: '
+                    '<public_url>/image.'),
     cfg.StrOpt('default_store', default='file',
                help='Store new image data is written to: one of the ids of '
                     'enabled_backends.'),

@@ -8,7 +8,7 @@ from cloudstack import policy
 from cloudstack.api import common, wsgi
 from cloudstack.conf import CONF
 from cloudstack.image import manager, stores
-from cloudstack.image.manager import base, imports
+from cloudstack.image.manager import base, imports, stage_hosts
 from cloudstack.image.api import authz, views
 
 PATCH_TYPES = ('application/openstack-images-v2.1-json-patch',
@@ -22,6 +22,11 @@ def json_body(req):
     """The request's JSON (None without a body), bounded as the other JSON
     APIs' bodies ([oslo_middleware] max_request_body_size)."""
     return req.bounded_json(CONF.oslo_middleware.max_request_body_size)
+
+
+def _forwarded(req):
+    """Whether another Image API node forwarded this call here."""
+    return stage_hosts.FORWARDED_HEADER in req.headers
 
 
 def _pointer(path):
@@ -170,7 +175,7 @@ class Images:
 
     def delete(self, req, image_id):
         authz.image(req, 'delete_image', image_id)
-        self.manager.delete_image(req.context, image_id)
+        self.manager.delete_image(req.context, image_id, forwarded=_forwarded(req))
 
     def deactivate(self, req, image_id):
         authz.image(req, 'deactivate', image_id)
@@ -235,7 +240,8 @@ class Images:
                 and 'copy-image' in imports.import_methods()):  # else a 400 follows
             authz.image(req, 'copy_image', image_id)
         self.manager.import_image(req.context, image_id, body,
-                                  store_header=req.headers.get('X-Image-Meta-Store'))
+                                  store_header=req.headers.get('X-Image-Meta-Store'),
+                                  forwarded=_forwarded(req))
         return webob.Response(status=202, content_type=None)
 
     def delete_from_store(self, req, store_id, image_id):

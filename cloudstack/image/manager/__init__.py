@@ -7,7 +7,8 @@ format-inspected on the way.
 """
 from cloudstack import tasks as task_queue
 from cloudstack.image.manager import (
-    base, cache, data, imports, images, locations, members, quotas, recovery, tasks)
+    base, cache, data, imports, images, locations, members, quotas, recovery,
+    stage_hosts, tasks)
 from cloudstack.image.manager.base import TASK_HANDLER, CACHE_HANDLER
 from cloudstack.tasks import recovery as task_recovery
 
@@ -21,14 +22,16 @@ class Manager(base.Base,
               cache.Cache,
               quotas.Quotas,
               members.Members,
-              recovery.Recovery):
+              recovery.Recovery,
+              stage_hosts.StageHosts):
     """Image (Glance v2)."""
 
 
 @task_queue.handler(TASK_HANDLER)
-def run_task(task_id, auth_token=None):
-    """The engine's entry: carry out image task `task_id` (at least once)."""
-    get().run_task(task_id, auth_token)
+def run_task(task_id, auth_token=None, staging_dir=None):
+    """The engine's entry: carry out image task `task_id` (at least once);
+    `staging_dir`: that of the API node that queued a glance-direct import."""
+    get().run_task(task_id, auth_token, staging_dir)
 
 
 @task_queue.handler(CACHE_HANDLER)

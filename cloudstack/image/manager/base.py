@@ -161,8 +161,8 @@ class Base:
         return CONF.image.staging_dir or os.path.join(CONF.data_dir,
                                                       'image-staging')
 
-    def _staging_path(self, image_id):
-        return os.path.join(self.staging_dir(), image_id)
+    def _staging_path(self, image_id, staging_dir=None):
+        return os.path.join(staging_dir or self.staging_dir(), image_id)
 
     def policy_target(self, ctx, image_id):
         """What the API checks its rules against ({'owner', 'visibility'},

@@ -10,6 +10,7 @@ from cloudstack.db import api as db_api
 from cloudstack.db.models import utcnow
 from cloudstack.image import models
 from cloudstack.image import stores
+from cloudstack.image.manager import stage_hosts
 from cloudstack.image.manager.base import (
     HASH_ALGO, _Hashing)
 from cloudstack.tasks import recovery
@@ -147,6 +148,7 @@ class Data:
         try:
             self._write_capped(tmp, chunks, cap, durable=True)
             os.rename(tmp, path)
+            self._update_props(image_id, {stage_hosts.STAGE_HOST: stage_hosts.self_url()})
         except BaseException:
             try:
                 os.unlink(tmp)
@@ -155,8 +157,9 @@ class Data:
             self._transition(image_id, 'uploading', 'queued')
             raise
 
-    def _drop_staged(self, image_id):
-        for p in (self._staging_path(image_id), self._staging_path(image_id) + '.part'):
+    def _drop_staged(self, image_id, staging_dir=None):
+        path = self._staging_path(image_id, staging_dir)
+        for p in (path, path + '.part'):
             try:
                 os.unlink(p)
             except FileNotFoundError:

@@ -10,6 +10,7 @@ from cloudstack.conf import CONF
 from cloudstack.db import api as db_api
 from cloudstack.db.models import utcnow
 from cloudstack.image import models
+from cloudstack.image.manager import stage_hosts
 from cloudstack.image.manager.base import (
     MEMBER_STATUSES, READ_ONLY, RESERVED_PREFIX, UUID_RE, VISIBILITIES, WRITABLE, _NULL_SORT)
 
@@ -288,7 +289,26 @@ class Images:
         self._delete_data(dropped)
         return rec
 
-    def delete_image(self, ctx, image_id):
+    def delete_image(self, ctx, image_id, forwarded=False):
+        """Delete the image and its data; one staged on another node is
+        deleted there (`forwarded`: this call came from another node), or
+        here when that node cannot be reached (its staged data is then left
+        to that node's cleanup)."""
+        if not forwarded:
+            with db_api.reader() as session:
+                img = self._get_visible(session, ctx, image_id)
+                stage_host = (self._stage_host_elsewhere(session, image_id)
+                              if img.status == 'uploading' else None)
+            if stage_host:
+                try:
+                    self.forward_to_stage_host(ctx, stage_host, 'DELETE',
+                                               '/v2/images/%s' % image_id)
+                    return
+                except stage_hosts.StageHostError as exc:
+                    if exc.code not in (502, 504):
+                        raise
+                    LOG.warning('image %s: deleting it here; its staging node %s '
+                                'cannot be reached', image_id, stage_host)
         with db_api.writer() as session:
             img = self._get_visible(session, ctx, image_id, lock=True)
             if img.protected:

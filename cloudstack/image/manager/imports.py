@@ -24,6 +24,7 @@ from cloudstack.image import models
 from cloudstack.image import stores
 from cloudstack.image.stores import http as http_store
 from cloudstack.image.manager import base
+from cloudstack.image.manager import stage_hosts
 from cloudstack.image.manager.base import (
     CONTAINER_FORMATS, CORE, DISK_FORMATS, FAILED_IMPORT, GLANCE_DOWNLOAD, IMPORTING_TO,
     IMPORT_TASK, RESERVED_PREFIX, TASK_HANDLER, import_methods)
@@ -148,8 +149,10 @@ def glance_endpoint(catalog, region, interface):
 
 
 class Imports:
-    def import_image(self, ctx, image_id, body, store_header=None):
-        """Validate an import request and queue its task; returns the task id."""
+    def import_image(self, ctx, image_id, body, store_header=None, forwarded=False):
+        """Validate an import request and queue its task; returns the task id,
+        or None when the staging node of its data took it (`forwarded`: this
+        call came from another node, and is not forwarded again)."""
         if not isinstance(body, dict) or not isinstance(body.get('method'), dict):
             raise exception.BadRequest('An import request needs a method.')
         method = body['method'].get('name')
@@ -176,6 +179,15 @@ class Imports:
                 self.check_store(store_id)
         elif store_header and not all_stores:
             wanted = [self.check_store(store_header)]
+        if method == 'glance-direct' and not forwarded:
+            with db_api.reader() as session:
+                self._get_visible(session, ctx, image_id)
+                stage_host = self._stage_host_elsewhere(session, image_id)
+            if stage_host:
+                self.forward_to_stage_host(
+                    ctx, stage_host, 'POST', '/v2/images/%s/import' % image_id, body,
+                    {'X-Image-Meta-Store': store_header} if store_header else None)
+                return None
         with db_api.writer() as session:
             img = self._get_visible(session, ctx, image_id, lock=True)
             if not img.disk_format or not img.container_format:
@@ -226,8 +238,10 @@ class Imports:
                     'all_stores_must_succeed': must_succeed}))
             self._set_props(session, image_id, {
                 IMPORT_TASK: task_id, IMPORTING_TO: ','.join(targets),
-                FAILED_IMPORT: ''})
+                FAILED_IMPORT: '', stage_hosts.STAGE_HOST: None})
             args = {'task_id': task_id}
+            if method == 'glance-direct':
+                args['staging_dir'] = self.staging_dir()     # this node's
             if method == GLANCE_DOWNLOAD:
                 # The remote Image service wants the caller's token, as
                 # Glance sends it; it stays out of the task the API shows.
@@ -273,7 +287,7 @@ class Imports:
         else:
             row.url = location
 
-    def _run_api_import(self, task, auth_token=None):
+    def _run_api_import(self, task, auth_token=None, staging_dir=None):
         inp = task['input']
         image_id = inp['image_id']
         method = inp['import_req']['method']['name']
@@ -299,7 +313,8 @@ class Imports:
                 try:
                     if method == 'glance-direct':
                         self._store_import_data(image_id, disk_format, first, owner,
-                                                staged=self._staging_path(image_id))
+                                                staged=self._staging_path(image_id,
+                                                                          staging_dir))
                     elif method == GLANCE_DOWNLOAD:
                         self._glance_download(task, first, auth_token)
                     else:
@@ -314,11 +329,11 @@ class Imports:
                 except Exception:
                     self._transition(image_id, 'importing', revert)
                     if method == 'glance-direct':
-                        self._drop_staged(image_id)
+                        self._drop_staged(image_id, staging_dir)
                     failed.append(first)
                     raise
                 if method == 'glance-direct':
-                    self._drop_staged(image_id)
+                    self._drop_staged(image_id, staging_dir)
                 done.append(first)
                 progress()
             for store_id in targets:

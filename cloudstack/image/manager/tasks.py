@@ -125,9 +125,10 @@ class Tasks:
             return [self._task_record(t) for t in session.scalars(
                 stmt.order_by(T.created_at, T.id))]
 
-    def run_task(self, task_id, auth_token=None):
+    def run_task(self, task_id, auth_token=None, staging_dir=None):
         """Carry out a task: pending/processing -> success or failure
-        (`auth_token`: the caller's, for a glance-download)."""
+        (`auth_token`: the caller's, for a glance-download; `staging_dir`: the
+        queueing node's, for a glance-direct import)."""
         with db_api.writer() as session:
             task = session.get(models.ImageTask, task_id)
             if task is None or task.status in ('success', 'failure'):
@@ -137,7 +138,7 @@ class Tasks:
             rec = self._task_record(task)
         try:
             if rec['type'] == 'api_image_import':
-                result = self._run_api_import(rec, auth_token)
+                result = self._run_api_import(rec, auth_token, staging_dir)
             elif rec['type'] == locations.LOCATION_TASK:
                 result = self._run_location_import(rec)
             else:
