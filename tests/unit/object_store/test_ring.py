@@ -192,11 +192,10 @@ def test_default_ring_created_on_first_use(conf):
     assert all(len(r.get_nodes(p)) == 1 for p in range(r.partitions))
 
 
-def test_default_ring_devices_relative_to_data_dir(conf, tmp_path):
+def test_default_ring_devices_relative_to_data_dir(conf, override, tmp_path):
     elsewhere = str(tmp_path / 'abs')
-    conf.set_override('default_devices', ['objects/a', 'objects/b', elsewhere],
-                      group='object_store')
-    conf.set_override('default_replicas', 3, group='object_store')
+    override('default_devices', ['objects/a', 'objects/b', elsewhere], group='object_store')
+    override('default_replicas', 3, group='object_store')
     r = ring.load_ring(conf)
     assert sorted(d['path'] for d in r.devs.values()) == sorted([
         os.path.join(conf.data_dir, 'objects', 'a'),
@@ -260,16 +259,13 @@ def test_devices_named_by_host_and_port(tmp_path):
     assert ring.describe(there) == '10.0.0.2:6200' + str(tmp_path / 'a')
 
 
-def test_default_ring_devices_on_object_servers(conf, tmp_path):
+def test_default_ring_devices_on_object_servers(conf, override, tmp_path):
     here, there = str(tmp_path / 'here'), str(tmp_path / 'there')
-    conf.set_override('default_devices', ['127.0.0.1:6201' + here, '[::1]:6202' + there,
-                                          'objects/plain'], group='object_store')
-    conf.set_override('object_server_bind', '127.0.0.1:6201', group='object_store')
-    conf.set_override('default_replicas', 2, group='object_store')
-    try:
-        r = ring.load_ring(conf)
-    finally:
-        conf.clear_override('object_server_bind', group='object_store')
+    override('default_devices', ['127.0.0.1:6201' + here, '[::1]:6202' + there,
+                                 'objects/plain'], group='object_store')
+    override('object_server_bind', '127.0.0.1:6201', group='object_store')
+    override('default_replicas', 2, group='object_store')
+    r = ring.load_ring(conf)
     devs = sorted(((d['path'], d.get('ip'), d.get('port')) for d in r.devs.values()))
     assert devs == sorted([(here, '127.0.0.1', 6201), (there, '::1', 6202),
                            (os.path.join(conf.data_dir, 'objects', 'plain'), None, None)])
