@@ -245,18 +245,30 @@ class Replicator:
         return True
 
     def _send_data(self, local, ts, peer, path):
-        """Send a .data file as it is (the object server checks it against
-        its footer); a damaged source is quarantined instead."""
+        """Send a .data file to a remote device, MD5 checked on the way (the
+        object server checks it against its footer too)."""
+        with open(local.path(ts, 'data'), 'rb') as f:
+            writer = self._stream_checked(local, ts, f, lambda: remote.RemoteWriter(
+                peer, path, remote.policy_headers(self.datadir, ts)))
+        if writer is None or not writer.commit(None, ts + '.data'):
+            return False
+        self.stats['pushed'] += 1
+        return True
+
+    def _stream_checked(self, local, ts, f, open_writer):
+        """Stream the open .data `f` into open_writer(), checking its MD5
+        against its footer: the writer to commit, or None when the source is
+        damaged (then quarantined)."""
         src = local.path(ts, 'data')
-        with open(src, 'rb') as f:
-            try:
-                info = disk._read_footer(f)
-            except disk._Corrupt as e:
-                LOG.error('damaged %s: %s', src, e)
-                self._quarantine(local, ts)
-                return False
+        try:
+            info = disk._read_footer(f)
+        except disk._Corrupt as e:
+            LOG.error('damaged %s: %s', src, e)
+            self._quarantine(local, ts)
+            return None
+        writer = open_writer()
+        try:
             f.seek(0)
-            writer = remote.RemoteWriter(peer, path, remote.policy_headers(self.datadir, ts))
             md5, left = hashlib.md5(), info['size']
             while True:
                 chunk = f.read(65536)
@@ -266,15 +278,15 @@ class Replicator:
                     md5.update(chunk[:left])
                     left -= len(chunk[:left])
                 writer.write(chunk)
+        except BaseException:
+            writer.abort()
+            raise
         if md5.hexdigest() != info['etag']:
             LOG.error('MD5 mismatch in %s', src)
             writer.abort()
             self._quarantine(local, ts)
-            return False
-        if not writer.commit(None, ts + '.data'):
-            return False
-        self.stats['pushed'] += 1
-        return True
+            return None
+        return writer
 
     def _copy_small(self, src, peer, peer_dir, filename):
         try:
@@ -292,46 +304,17 @@ class Replicator:
         return True
 
     def _copy_data(self, local, ts, peer, peer_dir):
-        """Copy a .data, verifying its MD5 on the way; a damaged source is
-        quarantined instead."""
+        """Copy a .data to a local device, MD5 checked on the way; a damaged
+        source is quarantined instead."""
         src = local.path(ts, 'data')
         try:
-            f = open(src, 'rb')
-        except OSError:
-            return False
-        writer = None
-        try:
-            try:
-                info = disk._read_footer(f)
-            except disk._Corrupt as e:
-                LOG.error('damaged %s: %s', src, e)
-                self._quarantine(local, ts)
-                return False
-            writer = disk._Writer(peer)
-            f.seek(0)
-            md5, left = hashlib.md5(), info['size']
-            while True:
-                chunk = f.read(65536)
-                if not chunk:
-                    break
-                if left > 0:
-                    md5.update(chunk[:left])
-                    left -= len(chunk[:left])
-                writer.write(chunk)
-            if md5.hexdigest() != info['etag']:
-                LOG.error('MD5 mismatch in %s', src)
-                writer.abort()
-                self._quarantine(local, ts)
-                return False
-            if not writer.commit(peer_dir, ts + '.data'):
+            with open(src, 'rb') as f:
+                writer = self._stream_checked(local, ts, f, lambda: disk._Writer(peer))
+            if writer is None or not writer.commit(peer_dir, ts + '.data'):
                 return False
         except OSError as e:
             LOG.warning('cannot push %s to %s: %s', src, peer['path'], e)
-            if writer:
-                writer.abort()
             return False
-        finally:
-            f.close()
         disk._cleanup(peer_dir)
         self.stats['pushed'] += 1
         return True
