@@ -440,13 +440,16 @@ def _changes(container_id, point):
     with db_api.reader() as session:
         found = session.execute(sa.select(changes).order_by(
             changes.c.timestamp, changes.c.deleted).limit(BATCH)).all()
-        rows = []
-        for name, _, deleted in found:
-            row = session.get(models.SyncDeletion if deleted else models.Object,
-                              (container_id, name))
-            if row is not None:
-                rows.append(row)
+        by_key = {}
+        for model, deleted in ((models.Object, 0), (models.SyncDeletion, 1)):
+            names = [name for name, _, d in found if d == deleted]
+            if names:
+                by_key.update(((deleted, row.name), row) for row in session.scalars(
+                    sa.select(model).where(model.container_id == container_id,
+                                           model.name.in_(names))))
         session.expunge_all()
+        rows = [by_key[deleted, name] for name, _, deleted in found
+                if (deleted, name) in by_key]
     return rows, len(found), found[-1][1] if found else None
 
 
