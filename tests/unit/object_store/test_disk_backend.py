@@ -170,6 +170,31 @@ def test_large_writes_are_handed_to_writeback_as_they_go(cluster, monkeypatch):
     assert _read(cluster)[1] == chunk * count
 
 
+def test_large_writes_leave_the_page_cache_once_on_the_device(cluster, monkeypatch):
+    """Each range handed to writeback is waited for and dropped from the
+    page cache when the next one is handed over, and the whole file after
+    its fsync; a small object's replicas stay cached."""
+    calls = []
+    real = disk.drop_written
+    monkeypatch.setattr(disk, 'drop_written', lambda fd, offset, length: (
+        calls.append((offset, length, os.fstat(fd).st_size)), real(fd, offset, length)))
+    step = disk.WRITEBACK_BYTES
+    chunk = os.urandom(1 << 20)
+    count = (3 * step + step // 2) // len(chunk)
+    cluster.put(*NAME, [chunk] * count, 'application/octet-stream', {})
+    size = count * len(chunk)
+    footer = os.path.getsize(_files(_nodes(cluster)[0][0])[0]) - size
+    # per replica: the first range when the second is handed over, the
+    # second when the third is, then the whole fsync'd file
+    assert sorted(calls) == sorted([(0, step, 2 * step), (step, step, 3 * step),
+                                    (0, 0, size + footer)] * 3)
+    assert _read(cluster)[1] == chunk * count
+    calls.clear()
+    cluster.put(*NAME, [b'small'], 'text/plain', {})
+    assert calls == []
+    assert _read(cluster)[1] == b'small'
+
+
 def test_green_cleanup_runs_after_the_answer(cluster, monkeypatch):
     """In a green process the older files go in the background, once the
     new version is durable; the newer one decides reads meanwhile."""
