@@ -31,10 +31,10 @@ previous version or the new one; readers never look into tmp/. A tombstone,
 having no bytes to show half-written, is made in place and fsync'd with its
 directory. A large object's replicas are handed to the kernel's writeback
 every few MiB as they are written, so the disk works while the rest arrives,
-and each few MiB, once on the device, leaves the page cache: a large write
-reuses the same few pages instead of taking fresh ones (on the virtual
-machines measured in doc/benchmarks.md, filling fresh pages cost several
-times the copy itself), and the dirty pages a PUT holds stay bounded.
+and the few MiB handed over the time before leave the page cache (all of
+the file after its fsync): a large write reuses the same few pages instead
+of taking fresh ones (on the virtual machines measured in
+doc/benchmarks.md, filling fresh pages cost several times the copy itself).
 
 File IO is plain blocking IO, except the commits and large chunks: each
 replica's fsync, rename and directory fsync (and the cleanup after it) run in
@@ -307,9 +307,8 @@ def _write_chunk(md5, writers, chunk):
 # writing it to the device (sync_file_range, which does not wait), so the
 # disk works while the rest arrives and the fsync at the end waits for the
 # last few MiB only, not the whole object. The range handed over the time
-# before is then waited for and dropped from the page cache.
+# before, on the device by then, is dropped from the page cache.
 WRITEBACK_BYTES = 4 << 20
-_SYNC_FILE_RANGE_WAIT_BEFORE = 1
 _SYNC_FILE_RANGE_WRITE = 2
 
 
@@ -335,13 +334,10 @@ def start_writeback(fd, offset, length):
         _start_writeback_fn(fd, offset, length, _SYNC_FILE_RANGE_WRITE)
 
 
-def drop_written(fd, offset, length):
-    """Wait until [offset, offset + length) of fd, handed to start_writeback
-    before, is on its device, then drop it from the page cache (the OS
-    keeps pages still dirty). length 0: to the end of the file, for a file
-    already fsync'd."""
-    if length and _start_writeback_fn is not None:
-        _start_writeback_fn(fd, offset, length, _SYNC_FILE_RANGE_WAIT_BEFORE)
+def drop_cached(fd, offset, length):
+    """Drop [offset, offset + length) of fd (length 0: to its end) from the
+    page cache, without waiting: the OS keeps the pages not yet on the
+    device (nothing where the OS cannot)."""
     if hasattr(os, 'posix_fadvise'):
         os.posix_fadvise(fd, offset, length, os.POSIX_FADV_DONTNEED)
 
@@ -378,7 +374,7 @@ class _Writer:
                     fd = self.f.fileno()
                     start_writeback(fd, self.flushed, self.written - self.flushed)
                     if self.flushed > self.dropped:
-                        drop_written(fd, self.dropped, self.flushed - self.dropped)
+                        drop_cached(fd, self.dropped, self.flushed - self.dropped)
                         self.dropped = self.flushed
                     self.flushed = self.written
             except OSError as e:
@@ -393,7 +389,7 @@ class _Writer:
             self.f.flush()
             os.fsync(self.f.fileno())
             if self.flushed:            # a large file: none of it stays cached
-                drop_written(self.f.fileno(), 0, 0)
+                drop_cached(self.f.fileno(), 0, 0)
             self.f.close()
             _makedirs_durable(self.dev['path'], hashdir)
             final = os.path.join(hashdir, filename)
