@@ -337,9 +337,12 @@ def start_writeback(fd, offset, length):
 def drop_cached(fd, offset, length):
     """Drop [offset, offset + length) of fd (length 0: to its end) from the
     page cache, without waiting: the OS keeps the pages not yet on the
-    device (nothing where the OS cannot)."""
+    device (nothing where the OS cannot). Advice only: never fails."""
     if hasattr(os, 'posix_fadvise'):
-        os.posix_fadvise(fd, offset, length, os.POSIX_FADV_DONTNEED)
+        try:
+            os.posix_fadvise(fd, offset, length, os.POSIX_FADV_DONTNEED)
+        except OSError as e:
+            LOG.debug('fadvise: %s', e)
 
 
 class _Writer:

@@ -480,8 +480,8 @@ def test_load_uses_the_default_ring(conf):
     assert disk.DiskBackend.from_config(conf).head(*NAME) == info
 
 
-def _failing_writes(monkeypatch, paths):
-    """Writes to the devices at `paths` fail after the first chunk."""
+def _failing_writes(monkeypatch, paths, good_writes=1):
+    """Writes to the devices at `paths` fail after the first `good_writes`."""
     real_init = disk._Writer.__init__
 
     class Failing:
@@ -490,7 +490,7 @@ def _failing_writes(monkeypatch, paths):
 
         def write(self, data):
             self._writes += 1
-            if self._writes > 1:
+            if self._writes > good_writes:
                 raise OSError(5, 'Input/output error')
             return self._f.write(data)
 
@@ -522,3 +522,43 @@ def test_too_many_replicas_failing_mid_write(cluster, monkeypatch):
     for dev in primaries:
         assert not _files(dev)
         assert not os.listdir(os.path.join(dev['path'], 'tmp'))
+
+
+def _large_put_failing_midway(cluster, monkeypatch, failing):
+    """A PUT of 3 writeback steps whose replicas on `failing` devices fail
+    after two steps (written, handed to writeback, partly dropped from the
+    page cache): what the PUT returned or raised."""
+    step = disk.WRITEBACK_BYTES
+    chunk = os.urandom(1 << 20)
+    _failing_writes(monkeypatch, {d['path'] for d in failing},
+                    good_writes=2 * step // len(chunk) + 1)
+    dropped = []
+    real = disk.drop_cached
+    monkeypatch.setattr(disk, 'drop_cached', lambda fd, offset, length: (
+        dropped.append((offset, length)), real(fd, offset, length)))
+    chunks = [chunk] * (3 * step // len(chunk))
+    try:
+        return cluster.put(*NAME, chunks, 'application/octet-stream', {}), chunks
+    finally:
+        assert (0, step) in dropped         # the failure came after a drop
+
+
+def test_a_large_replica_failing_after_writeback_is_dropped(cluster, monkeypatch):
+    primaries, _ = _nodes(cluster)
+    info, chunks = _large_put_failing_midway(cluster, monkeypatch, primaries[:1])
+    assert not _files(primaries[0])
+    assert not os.listdir(os.path.join(primaries[0]['path'], 'tmp'))
+    for dev in primaries[1:]:
+        assert [os.path.basename(f) for f in _files(dev)] == [info.timestamp + '.data']
+    assert _read(cluster) == (info, b''.join(chunks))
+
+
+def test_large_replicas_failing_after_writeback_leave_nothing(cluster, monkeypatch):
+    primaries, _ = _nodes(cluster)
+    with pytest.raises(base.QuorumError):
+        _large_put_failing_midway(cluster, monkeypatch, primaries[:2])
+    for dev in primaries:
+        assert not _files(dev)
+        assert not os.listdir(os.path.join(dev['path'], 'tmp'))
+    with pytest.raises(KeyError):
+        cluster.head(*NAME)
