@@ -307,7 +307,7 @@ def _write_chunk(md5, writers, chunk):
 # writing it to the device (sync_file_range, which does not wait), so the
 # disk works while the rest arrives and the fsync at the end waits for the
 # last few MiB only, not the whole object. The range handed over the time
-# before, on the device by then, is dropped from the page cache.
+# before, mostly on the device by then, is dropped from the page cache.
 WRITEBACK_BYTES = 4 << 20
 _SYNC_FILE_RANGE_WRITE = 2
 
