@@ -253,11 +253,14 @@ class UI:
     row actions, read the messages a page shows."""
 
     def __init__(self, driver, base, shots):
+        from selenium.common import exceptions
         from selenium.webdriver.support.ui import WebDriverWait
         self.driver = driver
         self.base = base
         self.shots = shots
-        self.wait = WebDriverWait(driver, 90)
+        # A condition that meets an element Angular has just redrawn is tried again.
+        self.wait = WebDriverWait(driver, 90, ignored_exceptions=(
+            exceptions.StaleElementReferenceException,))
 
     def find(self, css, within=None):
         from selenium.webdriver.common.by import By
