@@ -36,7 +36,7 @@ class CacheFiller:
     def _run(self):
         while True:
             try:
-                self.manager.fill_queued()
+                self.manager.fill_queued(cooperative=True)
             except Exception:
                 LOG.exception('could not fill the image cache')
             try:
@@ -91,9 +91,11 @@ class Cache:
                                                           ', '.join(CACHE_TARGETS)))
         self.cache().clear(target)
 
-    def fill_queued(self):
+    def fill_queued(self, cooperative=False):
         """Fill this node's cache with what is queued and unclaimed, and drop
-        files of images deleted elsewhere; returns how many were filled."""
+        files of images deleted elsewhere; returns how many were filled.
+        `cooperative`: in a green thread of an API worker, which lets the
+        worker's requests run between chunks (file I/O never yields)."""
         cache = self.cache()
         cache.prune()
         filled = 0
@@ -101,14 +103,14 @@ class Cache:
             if not cache.claim(image_id):
                 continue
             try:
-                self.fill_cache(cache, image_id)
+                self.fill_cache(cache, image_id, cooperative)
             except Exception:   # tried again once the claim lapses
                 LOG.exception('image %s: could not fill the cache', image_id)
                 continue
             filled += 1
         return filled
 
-    def fill_cache(self, cache, image_id):
+    def fill_cache(self, cache, image_id, cooperative=False):
         """Copy a queued image this worker has claimed into the cache."""
         with db_api.reader() as session:
             img = session.get(models.Image, image_id)
@@ -122,5 +124,13 @@ class Cache:
             return
         store_id, location = next(iter(locations.items()))
         chunks = self.store(store_id).get(location)
+        if cooperative:
+            chunks = _yielding(chunks)
         if not cache.fill(image_id, chunks, checksum, size):
             LOG.warning('image %s: cached data did not match; not cached', image_id)
+
+
+def _yielding(chunks):
+    for chunk in chunks:
+        eventlet.sleep(0)
+        yield chunk

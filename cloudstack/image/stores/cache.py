@@ -214,15 +214,17 @@ class Cache:
 
     def prune(self):
         """Remove files of images no longer cached here (deleted through
-        another node) that no worker is writing; returns how many."""
+        another node) and temporary files of fills that died, once no worker
+        can be writing them; returns how many."""
         E = models.ImageCacheEntry
         try:
-            names = [n for n in os.listdir(self.dir) if not n.startswith('.')]
+            names = os.listdir(self.dir)
         except FileNotFoundError:
             return 0
+        ids = [n for n in names if not n.startswith('.')]
         with db_api.reader() as session:
             kept = set(session.scalars(sa.select(E.image_id).where(
-                E.host == self.host, E.image_id.in_(names))))
+                E.host == self.host, E.image_id.in_(ids))))
         removed = 0
         for name in set(names) - kept:
             path = self.path(name)

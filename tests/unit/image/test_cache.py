@@ -201,3 +201,15 @@ def test_an_image_dequeued_while_filling_is_not_kept(users, cache_on):
     assert c.fill(iid, chunks(), hashlib.md5(b'dequeued').hexdigest(), 8)
     assert boss.get(CACHE).json == {'cached_images': [], 'queued_images': []}
     assert os.listdir(cache_on) == []
+
+
+def test_a_dead_fills_temporary_file_goes_once_stale(cache_on, db):
+    c = cache_mod.Cache(CONF)
+    os.makedirs(c.dir)
+    partial = os.path.join(c.dir, '.tmp-img-x1')
+    with open(partial, 'wb') as f:
+        f.write(b'half')
+    assert c.prune() == 0 and os.path.exists(partial)      # maybe still written
+    old = time.time() - cache_mod.FILL_LEASE - 1
+    os.utime(partial, (old, old))
+    assert c.prune() == 1 and os.listdir(c.dir) == []
