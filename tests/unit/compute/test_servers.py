@@ -100,6 +100,27 @@ def test_quota_is_exact(compute, member):
     assert resp.status_int == 403
 
 
+def test_a_users_own_quota_binds_within_the_projects(compute, member):
+    user_id = member.get('/identity/v3/auth/tokens', headers={
+        'X-Subject-Token': member.token}).json['token']['user']['id']
+    resp = compute.put(API + '/os-quota-sets/' + member.project_id,
+                       {'quota_set': {'instances': 5, 'metadata_items': 1}})
+    assert resp.status_int == 200, resp.text
+    resp = compute.put('%s/os-quota-sets/%s?user_id=%s' % (API, member.project_id, user_id),
+                       {'quota_set': {'instances': 1}})
+    assert resp.status_int == 200, resp.text
+    resp = member.post(API + '/servers', {'server': {
+        'name': 'y', 'imageRef': member.image_id, 'flavorRef': '1',
+        'metadata': {'a': '1', 'b': '2'}}})
+    assert resp.status_int == 403 and 'metadata' in resp.text, resp.text
+    member.boot(wait=False)
+    resp = member.post(API + '/servers', {'server': {
+        'name': 'x', 'imageRef': member.image_id, 'flavorRef': '1'}})
+    assert resp.status_int == 403 and 'instances' in resp.text, resp.text
+    resp = compute.get('%s/os-quota-sets/%s/detail' % (API, member.project_id))
+    assert resp.json['quota_set']['instances'] == {'limit': 5, 'in_use': 1, 'reserved': 0}
+
+
 def test_concurrent_boots_never_overbook_a_host(compute, conf):
     """50 boots at once onto a host with room for 10: exactly 10 are placed and
     the others are ERROR with a NoValidHost fault."""
