@@ -117,10 +117,11 @@ class Servers:
             out.append(rec)
         return out
 
-    def get_server(self, ctx, uuid, deleted=False):
+    def get_server(self, ctx, uuid, deleted=False, with_groups=True):
+        """The server's record; its 'server_groups' left empty without `with_groups`."""
         with self.read() as s:
             inst = self.instance_row(s, ctx, uuid, deleted=deleted)
-            return self.records(s, [inst], with_groups=True)[0]
+            return self.records(s, [inst], with_groups=with_groups)[0]
 
     # Create ------------------------------------------------------------------
 

@@ -260,3 +260,20 @@ def test_host_status_follows_the_compute_service_in_lists_and_shows(compute):
     compute.put(API + '/os-services/force-down', dict(body, forced_down=True),
                 headers={'OpenStack-API-Version': 'compute 2.11'})
     assert statuses() == ({'DOWN'}, {'DOWN'})
+
+
+def test_a_server_shows_its_group_from_2_71(compute):
+    compute.version = '2.71'
+    resp = compute.post(API + '/os-server-groups', {'server_group': {
+        'name': 'g', 'policy': 'anti-affinity'}})
+    assert resp.status_int == 200, resp.text
+    group_id = resp.json['server_group']['id']
+    resp = compute.post(API + '/servers', {
+        'server': {'name': 'in-group', 'imageRef': compute.image_id, 'flavorRef': '1',
+                   'networks': 'none'},
+        'os:scheduler_hints': {'group': group_id}})
+    assert resp.status_int == 202, resp.text
+    server_id = resp.json['server']['id']
+    assert compute.server(server_id)['server_groups'] == [group_id]
+    compute.version = '2.70'
+    assert 'server_groups' not in compute.server(server_id)
