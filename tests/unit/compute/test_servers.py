@@ -277,3 +277,34 @@ def test_a_server_shows_its_group_from_2_71(compute):
     assert compute.server(server_id)['server_groups'] == [group_id]
     compute.version = '2.70'
     assert 'server_groups' not in compute.server(server_id)
+
+
+def _build_event(compute, uuid):
+    compute.version = '2.84'
+    [action] = [a for a in compute.get('%s/servers/%s/os-instance-actions' % (API, uuid))
+                .json['instanceActions'] if a['action'] == 'create']
+    resp = compute.get('%s/servers/%s/os-instance-actions/%s' % (API, uuid,
+                                                                 action['request_id']))
+    action = resp.json['instanceAction']
+    [event] = [e for e in action['events']
+               if e['event'] == 'compute__do_build_and_run_instance']
+    return action, event
+
+
+def test_a_build_records_its_event_as_it_ends(compute, monkeypatch):
+    uuid = compute.boot('good')
+    action, event = _build_event(compute, uuid)
+    assert (event['result'], event['traceback'], action['message']) == ('Success', None, None)
+    assert event['finish_time'] and event['finish_time'] >= event['start_time']
+    from cloudstack.compute.virt import fake
+
+    def broken(*args, **kwargs):
+        raise RuntimeError('the hypervisor broke')
+    monkeypatch.setattr(fake.FakeDriver, 'spawn', broken)
+    compute.version = '2.1'
+    uuid = compute.boot('bad')
+    assert compute.server(uuid)['status'] == 'ERROR'
+    action, event = _build_event(compute, uuid)
+    assert (event['result'], action['message']) == ('Error', 'Error')
+    assert 'the hypervisor broke' in event['traceback'] and event['finish_time']
+    assert 'the hypervisor broke' in event['details']
