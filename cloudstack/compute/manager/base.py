@@ -65,7 +65,11 @@ class Base:
         stmt = sa.select(models.Instance).where(models.Instance.uuid == str(uuid))
         if lock:
             stmt = self.locking(stmt)
-        inst = session.scalars(stmt).first()
+        return self.visible(session.scalars(stmt).first(), ctx, uuid, deleted)
+
+    @staticmethod
+    def visible(inst, ctx, uuid, deleted=False):
+        """`inst` (a row, or None) if `ctx` may see it, else InstanceNotFound."""
         if inst is None or (inst.deleted and not deleted) or (
                 ctx is not None and not is_admin(ctx)
                 and inst.project_id != ctx.project_id):

@@ -68,7 +68,8 @@ class Servers:
     # Records -----------------------------------------------------------------
 
     def records(self, session, rows, with_groups=False):
-        """Dicts of `rows` with everything the API shows of them."""
+        """Dicts of `rows` (Instance objects or Core rows of its table) with
+        everything the API shows of them."""
         ids = [r.id for r in rows]
         meta = {i: {} for i in ids}
         tags = {i: [] for i in ids}
@@ -120,7 +121,9 @@ class Servers:
     def get_server(self, ctx, uuid, deleted=False, with_groups=True):
         """The server's record; its 'server_groups' left empty without `with_groups`."""
         with self.read() as s:
-            inst = self.instance_row(s, ctx, uuid, deleted=deleted)
+            # a Core row (records() reads columns only): every poll of a waiting client
+            inst = s.execute(sa.select(I.__table__).where(I.uuid == str(uuid))).first()
+            self.visible(inst, ctx, uuid, deleted)
             return self.records(s, [inst], with_groups=with_groups)[0]
 
     # Create ------------------------------------------------------------------
