@@ -55,14 +55,20 @@ image_opts = [
     cfg.IntOpt('task_time_to_live', default=48, min=1,
                help='Hours a finished task is kept before it expires.'),
     cfg.BoolOpt('image_cache_enabled', default=True,
-                help='Keep a local cache of image data on each host, filled '
-                     'only by an admin queueing images (PUT /v2/cache/<id>, '
-                     '`openstack image cache queue`) and used by downloads: '
-                     'nothing is cached unless asked. Off: /v2/cache answers '
-                     '404.'),
+                help='Keep a local cache of image data on each Image API node, '
+                     'filled only by an admin queueing images through that '
+                     'node (PUT /v2/cache/<id>, `openstack image cache queue`) '
+                     'and used by its downloads: nothing is cached unless '
+                     'asked. Off: /v2/cache answers 404.'),
     cfg.StrOpt('image_cache_dir',
-               help='Directory of the local image cache '
-                    '(default: <data_dir>/image-cache).'),
+               help='Directory of this node\'s image cache (default: '
+                    '<data_dir>/image-cache). Nodes on one host with '
+                    'directories of their own have caches of their own.'),
+    cfg.IntOpt('cache_prefetcher_interval', default=300, min=1,
+               help='Seconds between two looks of each API worker for images '
+                    'queued for its node\'s cache that nobody is copying (left '
+                    'by a restart or a dead worker); an image queued through '
+                    'a worker is copied at once.'),
     cfg.IntOpt('image_cache_max_size', default=10737418240, min=0,
                help='Bytes the local image cache may hold; the least recently '
                     'used images go first when a new one needs room.'),

@@ -42,6 +42,18 @@ SIGNALS = {signal.SIGCHLD, signal.SIGTERM, signal.SIGINT}
 BACKOFF, QUICK, MAX_BACKOFF = 0.1, 10.0, 10.0
 KILL_GRACE = 5.0    # after graceful_shutdown_timeout, stragglers get SIGKILL
 
+# Functions each API worker calls once as it starts serving (after the fork),
+# e.g. to spawn a green thread of background work of its own.
+_worker_start = []
+
+
+def at_worker_start(func):
+    """Have every API worker of this process tree call `func()` as it starts
+    (registered before the fork, e.g. by an app factory); returns `func`."""
+    if func not in _worker_start:
+        _worker_start.append(func)
+    return func
+
 
 class _Redact(logging.Filter):
     """Hide query parameters that carry secrets (temp_url_sig, tokens...)."""
@@ -171,6 +183,11 @@ def serve(sock, app, parent_fd=None):
         protocol=_Protocol,
         log_format=ACCESS_FORMAT, keepalive=CONF.keepalive_timeout or False,
         socket_timeout=CONF.client_socket_timeout or None, debug=False)
+    for func in _worker_start:
+        try:
+            func()
+        except Exception:
+            LOG.exception('worker start hook %s failed', func)
     stopping = eventlet.Event()
     on_stop(stopping.send, parent_fd)
     stopping.wait()

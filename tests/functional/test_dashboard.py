@@ -253,15 +253,35 @@ class UI:
     row actions, read the messages a page shows."""
 
     def __init__(self, driver, base, shots):
+        from selenium.common import exceptions
         from selenium.webdriver.support.ui import WebDriverWait
         self.driver = driver
         self.base = base
         self.shots = shots
-        self.wait = WebDriverWait(driver, 90)
+        # A condition that meets an element Angular has just redrawn is tried again.
+        self.wait = WebDriverWait(driver, 90, ignored_exceptions=(
+            exceptions.StaleElementReferenceException,))
 
     def find(self, css, within=None):
         from selenium.webdriver.common.by import By
         return (within or self.driver).find_element(By.CSS_SELECTOR, css)
+
+    def click(self, by, selector):
+        """Click what `selector` finds once it is clickable. Angular may draw
+        the element again meanwhile: then it is found again."""
+        from selenium.common import exceptions
+        from selenium.webdriver.support import expected_conditions as ec
+        clickable = ec.element_to_be_clickable((by, selector))
+
+        def clicked(driver):
+            try:
+                element = clickable(driver)
+                if element:
+                    element.click()
+                return element
+            except exceptions.StaleElementReferenceException:
+                return False
+        return self.wait.until(clicked)
 
     def settle(self):
         self.wait.until(lambda d: d.execute_script(
@@ -496,10 +516,8 @@ def test_identity_projects_quotas_users_groups_roles_credentials(flow, sdk, clou
 
     # Roles (an Angular panel) > Create Role
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
     flow.open('/identity/roles/')
-    flow.wait.until(ec.element_to_be_clickable(
-        (By.XPATH, '//button[normalize-space()="Create Role"]'))).click()
+    flow.click(By.XPATH, '//button[normalize-space()="Create Role"]')
     _type(flow, '.modal-dialog input[name="name"]', 'dash-role')
     _modal_confirm(flow)
     _until(lambda: sdk.identity.find_role('dash-role') is not None)
@@ -764,11 +782,9 @@ def _modal_confirm(flow):
     (e.g. "does this name exist?") are pending, the model has no value yet,
     and Horizon would send 'undefined'."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
     flow.wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, '.modal-dialog .ng-pending'))
-    flow.wait.until(ec.element_to_be_clickable((
-        By.CSS_SELECTOR, '.modal-dialog .modal-footer .btn-primary, '
-                         '.modal-dialog .modal-footer .btn-danger'))).click()
+    flow.click(By.CSS_SELECTOR, '.modal-dialog .modal-footer .btn-primary, '
+                                '.modal-dialog .modal-footer .btn-danger')
 
 
 def test_object_store_container_upload_download_delete(flow, sdk, cloud, tmp_path):
@@ -786,8 +802,7 @@ def test_object_store_container_upload_download_delete(flow, sdk, cloud, tmp_pat
     data = os.urandom(3000)
     upload = tmp_path / 'report.bin'
     upload.write_bytes(data)
-    flow.wait.until(ec.element_to_be_clickable(
-        (By.XPATH, '//button[.//span[contains(@class, "fa-upload")]]'))).click()
+    flow.click(By.XPATH, '//button[.//span[contains(@class, "fa-upload")]]')
     flow.wait.until(ec.presence_of_element_located((By.ID, 'id_object_file'))).send_keys(
         str(upload))
     name = flow.find('.modal-dialog #id_name')
@@ -811,8 +826,7 @@ def test_object_store_container_upload_download_delete(flow, sdk, cloud, tmp_pat
     _modal_confirm(flow)
     _until(lambda: not list(sdk.object_store.objects('dash-container')))
     flow.open('/project/containers/container/dash-container')
-    flow.wait.until(ec.element_to_be_clickable(
-        (By.CSS_SELECTOR, '.hz-container-delete-icon'))).click()
+    flow.click(By.CSS_SELECTOR, '.hz-container-delete-icon')
     _modal_confirm(flow)
     _toast(flow, 'Container dash-container deleted.')
     assert 'dash-container' not in [c.name for c in sdk.object_store.containers()]
@@ -844,8 +858,6 @@ def test_images_metadata_definitions_are_seeded(flow, sdk):
 def test_an_upload_the_image_api_refuses_reaches_the_user(flow, sdk, tmp_path):
     """Images > Create Image with a file whose bytes are not the format
     chosen: the Image API's 400 is shown, and no image is left queued."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
     not_qcow2 = tmp_path / 'plain.qcow2'
     not_qcow2.write_bytes(b'just some bytes, not a qcow2 header' * 100)
     before = {i.id for i in sdk.image.images()}
@@ -859,8 +871,7 @@ def _create_image(flow, name, path, disk_format):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     flow.open('/project/images/')
-    flow.wait.until(ec.element_to_be_clickable(
-        (By.XPATH, '//button[normalize-space()="Create Image"]'))).click()
+    flow.click(By.XPATH, '//button[normalize-space()="Create Image"]')
     # The file field shows once Horizon's settings (the upload mode) have come.
     upload = flow.wait.until(ec.presence_of_element_located(
         (By.CSS_SELECTOR, '.modal-dialog input[name="image_file"]')))
@@ -1111,14 +1122,12 @@ def test_object_store_public_container_link(flow, sdk):
 
     # Containers > the container > Public Access
     flow.open('/project/containers/container/dash-public')
-    flow.wait.until(ec.element_to_be_clickable((
-        By.XPATH, '//*[contains(@class, "hz-container-title")][normalize-space()="dash-public"]'
-    ))).click()     # its details unfold
+    # its details unfold
+    flow.click(By.XPATH, '//*[contains(@class, "hz-container-title")]'
+                         '[normalize-space()="dash-public"]')
     # (a themed checkbox: the box drawn is its label's)
     flow.wait.until(ec.presence_of_element_located((By.ID, 'id_access')))
-    public_access = flow.wait.until(ec.element_to_be_clickable(
-        (By.CSS_SELECTOR, 'label[for="id_access"]')))
-    public_access.click()
+    flow.click(By.CSS_SELECTOR, 'label[for="id_access"]')
     _toast(flow, 'Container dash-public is now public.')
     assert '.r:*' in sdk.object_store.get_container_metadata('dash-public').read_ACL
     link = flow.wait.until(ec.visibility_of_element_located(
@@ -1134,7 +1143,7 @@ def test_object_store_public_container_link(flow, sdk):
     assert (got.status_code, got.content) == (200, b'hello, anyone')
 
     # Public Access off again: the link is gone, and so is anonymous reading
-    public_access.click()
+    flow.click(By.CSS_SELECTOR, 'label[for="id_access"]')
     _toast(flow, 'Container dash-public is now private.')
     flow.wait.until(ec.invisibility_of_element_located(
         (By.XPATH, '//li[contains(@class, "hz-object-link")]//a[normalize-space()="Link"]')))

@@ -1,7 +1,8 @@
-"""Two Image API nodes sharing the database, each with a staging directory of
-its own: data staged through one node is imported, or deleted, through the
-other, which forwards the call to the node holding the data (as Glance's
-worker_self_reference_url). Node A is cloudstack-all, node B a cloudstack-api
+"""Two Image API nodes sharing the database, each with a staging directory and
+an image cache of its own: data staged through one node is imported, or
+deleted, through the other, which forwards the call to the node holding the
+data (as Glance's worker_self_reference_url); each node's cache API fills
+and clears that node's cache only. Node A is cloudstack-all, node B a cloudstack-api
 on another port, listed in the catalog as service type image_remote (as
 Tempest's alternate_image_endpoint finds it), driven with openstacksdk and
 the openstack CLI."""
@@ -117,3 +118,29 @@ def test_the_staging_node_down_import_is_504_and_delete_still_deletes(cloud, nod
     assert conn_a.image.get_image(image.id).status == 'uploading'
     conn_a.image.delete_image(image)
     assert conn_a.image.find_image(image.id) is None
+
+
+def _cached(conn):
+    return [entry['image_id'] for entry in conn.image.get_image_cache().cached_images]
+
+
+def test_each_node_fills_and_clears_a_cache_of_its_own(cloud, nodes):
+    conn_a, conn_b, _, staging_b = nodes
+    cache_a = os.path.join(cloud.data_dir, 'image-cache')
+    cache_b = os.path.join(os.path.dirname(staging_b), 'cache-b')
+    image = conn_a.image.create_image('cached', disk_format='raw', container_format='bare',
+                                      data=DATA)
+    conn_a.image.queue_image(image.id)
+    cloud.wait_for(lambda: _cached(conn_a) == [image.id], interval=0.2)
+    assert os.listdir(cache_a) == [image.id]
+    assert _cached(conn_b) == [] and not os.path.exists(os.path.join(cache_b, image.id))
+
+    conn_b.image.queue_image(image.id)
+    cloud.wait_for(lambda: _cached(conn_b) == [image.id], interval=0.2)
+    with open(os.path.join(cache_b, image.id), 'rb') as f:
+        assert f.read() == DATA
+    conn_b.image.clear_cache()
+    cache = conn_b.image.get_image_cache()
+    assert cache.cached_images == [] and cache.queued_images == []
+    assert os.listdir(cache_b) == []
+    assert _cached(conn_a) == [image.id] and os.listdir(cache_a) == [image.id]

@@ -51,7 +51,9 @@ def app_factory(global_conf, **local_conf):
     router.connect('/v2/schemas/tasks', tsk, GET='tasks')
 
     from cloudstack.image.api import cache
+    from cloudstack.wsgi import server
     cch = cache.Cache()
+    server.at_worker_start(cch.manager.cache_filler().start)
     router.connect('/v2/cache', cch, GET='index', DELETE='clear')
     router.connect('/v2/cache/{image_id}', cch, PUT='queue', DELETE='delete')
 

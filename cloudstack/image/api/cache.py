@@ -1,4 +1,4 @@
-"""/v2/cache: the admin's view of this host's local image cache."""
+"""/v2/cache: the admin's view of this node's local image cache."""
 import webob
 
 from cloudstack.image import manager

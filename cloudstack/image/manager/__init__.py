@@ -9,7 +9,7 @@ from cloudstack import tasks as task_queue
 from cloudstack.image.manager import (
     base, cache, data, imports, images, locations, members, quotas, recovery,
     stage_hosts, tasks)
-from cloudstack.image.manager.base import TASK_HANDLER, CACHE_HANDLER
+from cloudstack.image.manager.base import TASK_HANDLER
 from cloudstack.tasks import recovery as task_recovery
 
 
@@ -32,12 +32,6 @@ def run_task(task_id, auth_token=None, staging_dir=None):
     """The engine's entry: carry out image task `task_id` (at least once);
     `staging_dir`: that of the API node that queued a glance-direct import."""
     get().run_task(task_id, auth_token, staging_dir)
-
-
-@task_queue.handler(CACHE_HANDLER)
-def cache_image(image_id):
-    """The engine's entry: copy a queued image into this host's cache."""
-    get().fill_cache(image_id)
 
 
 _manager = None

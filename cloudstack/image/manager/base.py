@@ -32,7 +32,6 @@ TASK_STATUSES = ('pending', 'processing', 'success', 'failure')
 TASK_SORT_KEYS = ('created_at', 'updated_at', 'id', 'status', 'type', 'expires_at')
 # Task handlers, registered in cloudstack.image.manager.
 TASK_HANDLER = 'image.run_task'
-CACHE_HANDLER = 'image.cache_image'
 CACHE_TARGETS = ('cache', 'queue', 'both')
 # Properties the server keeps on an image while (and after) it imports.
 IMPORT_TASK = 'os_glance_import_task'

@@ -327,7 +327,7 @@ class Images:
         self._delete_data(locations)
         self._drop_staged(image_id)
         if CONF.image.image_cache_enabled:
-            self.cache().forget(image_id)
+            self.cache().forget_everywhere(image_id)
 
     def _delete_data(self, locations):
         for store_id, location in locations.items():

@@ -74,8 +74,8 @@ class Recovery:
         return True
 
     def remove_leftovers(self):
-        """Remove what interrupted writes left: temp files in the stores and the
-        cache, staged data of images no longer waiting for it, and store data
+        """Remove what interrupted writes left: temp files in the stores (the
+        cache's are its node's to remove, see Cache.prune), staged data of images no longer waiting for it, and store data
         no image refers to. Only for images nothing works on."""
         partials, contents = [], []
         for store_id in stores.available(CONF):
@@ -83,8 +83,6 @@ class Recovery:
             partials.extend(store.partials())
             contents.extend((store, image_id, location)
                             for image_id, location in store.contents())
-        if CONF.image.image_cache_enabled:
-            partials.extend(file_store.partials(self.cache().dir))
         staged = self._staged_files()
         ids = ({i for i, _ in partials} | {i for _, i, _ in contents}
                | {i for i, _, _ in staged}) - {None}

@@ -1,15 +1,20 @@
-"""A host's local cache of image data, in front of the stores.
+"""An Image API node's local cache of image data, in front of the stores.
 
-An admin queues an active image (PUT /v2/cache/<id>); a task copies its data
-from its store into [image] image_cache_dir, checked against the image's MD5,
-and downloads on this host then read that file. Which images are queued or
-cached, and their hits, are rows of image_cache keyed by host; the files are
-<cache dir>/<image id>. The least recently used images are evicted beyond
-[image] image_cache_max_size.
+An admin queues an active image through one node (PUT /v2/cache/<id>); that
+node's API workers copy its data from its store into the node's [image]
+image_cache_dir, checked against the image's MD5, and downloads through that
+node then read that file. Which images are queued or cached, and their hits,
+are rows of image_cache keyed by the node: its host and cache directory, so
+that several nodes on one machine with caches of their own each see only
+theirs. The files are <cache dir>/<image id>. The least recently used images
+are evicted beyond [image] image_cache_max_size.
+
+A queued row's last_modified is when a worker of the node claimed it for
+filling (None: not yet); a claim older than FILL_LEASE is a dead worker's, and
+another may take it over.
 """
 import hashlib
 import os
-import socket
 import tempfile
 import time
 
@@ -19,10 +24,18 @@ from cloudstack.db import api as db_api
 from cloudstack.image import models
 
 QUEUED, CACHED = 'queued', 'cached'
+# Seconds a worker's claim on a queued image lasts; renewed while it fills.
+FILL_LEASE = 120.0
+NODE_MAX = 255      # image_cache.host
 
 
-def host():
-    return socket.gethostname()
+def node(conf, directory):
+    """The key of this node's cache: '<host>:<cache directory>'."""
+    key = '%s:%s' % (conf.host, os.path.realpath(directory))
+    if len(key) > NODE_MAX:
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        key = '%s:%s' % (conf.host[:NODE_MAX - len(digest) - 1], digest)
+    return key
 
 
 class Cache:
@@ -30,7 +43,7 @@ class Cache:
         self.conf = conf
         self.dir = conf.image.image_cache_dir or os.path.join(conf.data_dir,
                                                               'image-cache')
-        self.host = host()
+        self.host = node(conf, self.dir)
 
     def path(self, image_id):
         return os.path.join(self.dir, image_id)
@@ -62,15 +75,52 @@ class Cache:
         if row is None:
             session.add(models.ImageCacheEntry(host=self.host, image_id=image_id,
                                                state=QUEUED, hits=0))
-        else:
-            row.state = QUEUED
+        elif row.state != QUEUED:
+            row.state, row.last_modified = QUEUED, None
         return True
+
+    def claimable(self):
+        """Ids of the images queued here that no live worker is filling."""
+        E = models.ImageCacheEntry
+        with db_api.reader() as session:
+            return session.scalars(sa.select(E.image_id).where(
+                E.host == self.host, E.state == QUEUED, sa.or_(
+                    E.last_modified.is_(None),
+                    E.last_modified < time.time() - FILL_LEASE))
+                .order_by(E.image_id)).all()
+
+    def claim(self, image_id):
+        """Take (or renew) the queued image for this worker to fill; False when
+        it is no longer queued here or another worker holds it."""
+        E = models.ImageCacheEntry
+        now = time.time()
+        with db_api.writer() as session:
+            return session.execute(sa.update(E).where(
+                E.host == self.host, E.image_id == image_id, E.state == QUEUED,
+                sa.or_(E.last_modified.is_(None),
+                       E.last_modified < now - FILL_LEASE))
+                .values(last_modified=now)).rowcount == 1
+
+    def _renewing(self, image_id, chunks):
+        """`chunks`, renewing this worker's claim as they pass."""
+        E = models.ImageCacheEntry
+        renewed = time.time()
+        for chunk in chunks:
+            if time.time() - renewed > FILL_LEASE / 4:
+                renewed = time.time()
+                with db_api.writer() as session:
+                    session.execute(sa.update(E).where(
+                        E.host == self.host, E.image_id == image_id,
+                        E.state == QUEUED).values(last_modified=renewed))
+            yield chunk
 
     # -- filling ------------------------------------------------------------
 
     def fill(self, image_id, chunks, checksum, size):
         """Write the image's data into the cache; False when it does not match
-        `checksum`/`size` (nothing is kept then)."""
+        `checksum`/`size` (nothing is kept then). An image dequeued meanwhile
+        is not kept either."""
+        chunks = self._renewing(image_id, chunks)
         os.makedirs(self.dir, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.dir, prefix='.tmp-%s-' % image_id)
         md5 = hashlib.md5(usedforsecurity=False)
@@ -98,12 +148,11 @@ class Cache:
         now = time.time()
         with db_api.writer() as session:
             row = session.get(models.ImageCacheEntry, (self.host, image_id))
-            if row is None:
-                row = models.ImageCacheEntry(host=self.host, image_id=image_id,
-                                             hits=0)
-                session.add(row)
-            row.state, row.size, row.checksum = CACHED, written, checksum
-            row.last_modified = row.last_accessed = now
+            if row is not None:
+                row.state, row.size, row.checksum = CACHED, written, checksum
+                row.last_modified = row.last_accessed = now
+        if row is None:
+            self.forget(image_id)
         return True
 
     def _make_room(self, needed, keep):
@@ -155,8 +204,40 @@ class Cache:
 
     # -- removing -----------------------------------------------------------
 
+    def forget_everywhere(self, image_id):
+        """Drop a deleted image from every node's cache and queue (the other
+        nodes' files go at their next prune)."""
+        with db_api.writer() as session:
+            session.execute(sa.delete(models.ImageCacheEntry).where(
+                models.ImageCacheEntry.image_id == image_id))
+        self.forget(image_id)
+
+    def prune(self):
+        """Remove files of images no longer cached here (deleted through
+        another node) and temporary files of fills that died, once no worker
+        can be writing them; returns how many."""
+        E = models.ImageCacheEntry
+        try:
+            names = os.listdir(self.dir)
+        except FileNotFoundError:
+            return 0
+        ids = [n for n in names if not n.startswith('.')]
+        with db_api.reader() as session:
+            kept = set(session.scalars(sa.select(E.image_id).where(
+                E.host == self.host, E.image_id.in_(ids))))
+        removed = 0
+        for name in set(names) - kept:
+            path = self.path(name)
+            try:
+                if time.time() - os.stat(path).st_mtime > FILL_LEASE:
+                    os.unlink(path)
+                    removed += 1
+            except FileNotFoundError:
+                pass
+        return removed
+
     def forget(self, image_id):
-        """Drop the image from this host's cache and queue."""
+        """Drop the image from this node's cache and queue."""
         with db_api.writer() as session:
             session.execute(sa.delete(models.ImageCacheEntry).where(
                 models.ImageCacheEntry.host == self.host,
