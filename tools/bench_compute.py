@@ -9,8 +9,10 @@ cloudstack as `cloudstack-all` with its `fake` driver (Keystone tokens). The
 same client code drives both, one after the other:
 
   create     servers created at --concurrency for --duration seconds, each
-             polled (every 5 ms) until ACTIVE: create-to-ACTIVE p50/p95 (ms)
-             and throughput (servers ACTIVE per second)
+             polled (every --poll seconds, 5 ms by default) until ACTIVE:
+             create-to-ACTIVE p50/p95 (ms) and throughput (servers ACTIVE per
+             second). A client polls as openstacksdk's wait_for_server(interval=)
+             does: GET /servers/{id}, sleep, again.
   burst      --burst creates sent at once, then waited for: errors, seconds
   list       GET /servers/detail of --list servers (limit=--list), median ms
   delete     every server deleted at --concurrency, each polled until gone:
@@ -43,8 +45,9 @@ POLL = 0.005
 class Client:
     """The compute API of one system, with a session per thread."""
 
-    def __init__(self, compute_url, headers, image_ref):
+    def __init__(self, compute_url, headers, image_ref, poll=POLL):
         self.url = compute_url.rstrip('/')
+        self.poll = poll
         self.headers = dict(headers, **{'OpenStack-API-Version': 'compute 2.37'})
         self.image_ref = image_ref
         self.local = threading.local()
@@ -78,7 +81,7 @@ class Client:
                 return
             if status == 'ERROR' or time.monotonic() > deadline:
                 raise RuntimeError('server %s is %s' % (server_id, status))
-            time.sleep(POLL)
+            time.sleep(self.poll)
 
     def ids(self):
         r = self.session().get(self.url + '/servers?limit=100000', timeout=120)
@@ -176,7 +179,8 @@ def bench_delete(client, concurrency):
 
 
 def run_benchmarks(client, args):
-    out = {'create': bench_create(client, args.concurrency, args.duration)}
+    out = {'poll_seconds': client.poll,
+           'create': bench_create(client, args.concurrency, args.duration)}
     out['delete'] = bench_delete(client, args.concurrency)
     out['burst'] = bench_burst(client, args.burst)
     out['list'] = bench_list(client, args.list)
@@ -247,7 +251,7 @@ def run_cloudstack(args, workdir):
             assert time.monotonic() < deadline, 'no compute node reported'
             time.sleep(0.2)
         image_id = prepare(compute, base + '/image', headers, project_id)
-        result = run_benchmarks(Client(compute, headers, image_id), args)
+        result = run_benchmarks(Client(compute, headers, image_id, args.poll), args)
         result['memory_rss_mib'] = round(servers.tree_rss(server.proc.pid) / 2 ** 20, 1)
         return result
     finally:
@@ -265,7 +269,8 @@ def run_nova(args, workdir):
         headers = cluster.headers()
         image_id = prepare(cluster.compute_url, cluster.image_url, headers,
                            cluster.project_id)
-        result = run_benchmarks(Client(cluster.compute_url, headers, image_id), args)
+        result = run_benchmarks(Client(cluster.compute_url, headers, image_id, args.poll),
+                                args)
         result['memory_rss_mib'] = round(cluster.rss() / 2 ** 20, 1)
         return result
     finally:
@@ -282,6 +287,8 @@ def main():
     ap.add_argument('--list', type=int, default=1000)
     ap.add_argument('--workers', type=int, default=2)
     ap.add_argument('--nova-venv', default=os.path.expanduser('~/bench/nova/venv'))
+    ap.add_argument('--poll', type=float, default=POLL,
+                    help='seconds between a client\'s GETs of a server it waits for')
     ap.add_argument('--output')
     args = ap.parse_args()
     results = {}

@@ -138,8 +138,12 @@ class ComputeAgent:
         else:
             stmt = stmt.where(sa.or_(I.task_state.is_(None), I.task_state.not_in(
                 (states.DELETING, states.SOFT_DELETING))))
+        # a writer of its own holds no server objects to update (evaluating the
+        # criteria against them costs more than the UPDATE); an outer one may
+        sync = 'auto' if db_api.in_writer() else False
         with db_api.writer() as s:
-            return s.execute(stmt.values(**values)).rowcount > 0
+            return s.execute(stmt.values(**values),
+                             execution_options={'synchronize_session': sync}).rowcount > 0
 
     def fail(self, uuid, exc, vm_state=None):
         """Record a fault; clear the task, and set vm_state if given."""
@@ -156,7 +160,8 @@ class ComputeAgent:
 
     def power_state(self, inst):
         try:
-            return self.driver.get_info(driver_instance(inst))['power_state']
+            return self.driver.get_info(driver_instance(inst, with_metadata=False))[
+                'power_state']
         except virt.InstanceNotFound:
             return states.NOSTATE
 

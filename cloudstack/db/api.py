@@ -5,7 +5,9 @@ takes the database write lock up front (BEGIN IMMEDIATE) so that a transaction
 never has to upgrade a read lock, the case SQLite answers with "database is
 locked" at once instead of waiting. Within one process, SQLite writers queue on
 a lock first, so a green thread never blocks the hub waiting in SQLite's busy
-handler for a lock another green thread of the same process holds. PostgreSQL
+handler for a lock another green thread of the same process holds; a lock
+another process holds is waited for in time.sleep() steps (green under
+eventlet), not in SQLite's busy handler, so the rest of the process runs. PostgreSQL
 writers take no such lock: they rely on row locks and conditional updates, and
 under eventlet psycopg2 waits for the server green, so a writer waiting for a
 row lock lets the rest of its process run.
@@ -16,7 +18,9 @@ rolls back only its own part. It never waits for the outer one's locks.
 """
 import contextlib
 import os
+import sqlite3
 import threading
+import time
 import weakref
 
 import greenlet
@@ -31,6 +35,7 @@ _write_sessionmaker = None
 _engine_pid = None
 _write_lock = threading.Lock()
 _writers = weakref.WeakKeyDictionary()    # green thread -> its open writer session
+WRITE_LOCK_RETRY = 0.001    # seconds between attempts at another process's SQLite write lock
 
 
 def database_url():
@@ -56,10 +61,36 @@ def _sqlite_engine(url):
 
     @event.listens_for(engine, 'begin')
     def on_begin(conn):
-        write = conn.get_execution_options().get('cloudstack_write')
-        conn.exec_driver_sql('BEGIN IMMEDIATE' if write else 'BEGIN')
+        if conn.get_execution_options().get('cloudstack_write'):
+            _begin_immediate(conn.connection.dbapi_connection, busy_ms)
+        else:
+            conn.exec_driver_sql('BEGIN')
 
     return engine
+
+
+def _begin_immediate(dbapi_conn, busy_ms):
+    """BEGIN IMMEDIATE, waiting up to busy_ms for the write lock in sleeps of
+    our own: SQLite's busy handler would block the whole (eventlet) process."""
+    deadline = time.monotonic() + busy_ms / 1000.0
+    cur = dbapi_conn.cursor()
+    try:
+        cur.execute('PRAGMA busy_timeout=0')
+        try:
+            while True:
+                try:
+                    cur.execute('BEGIN IMMEDIATE')
+                    return
+                except sqlite3.OperationalError as exc:
+                    if 'locked' not in str(exc) and 'busy' not in str(exc) or \
+                            time.monotonic() >= deadline:
+                        # as SQLAlchemy raises what a statement raised
+                        raise sa.exc.OperationalError('BEGIN IMMEDIATE', (), exc) from exc
+                time.sleep(WRITE_LOCK_RETRY)
+        finally:
+            cur.execute('PRAGMA busy_timeout=%d' % busy_ms)
+    finally:
+        cur.close()
 
 
 def get_engine():

@@ -148,13 +148,14 @@ def beat(host, reports):
 def list_agents(role=None, host=None):
     """Agents (dicts with 'up'), by id; `role` 'engine' lists the host-less engines."""
     now = utcnow()
-    with db_api.reader() as s:
-        stmt = sa.select(Agent).order_by(Agent.id)
-        if role is not None:
-            stmt = stmt.where(Agent.role == role)
-        if host is not None:
-            stmt = stmt.where(Agent.host == host)
-        return [_dict(row, now) for row in s.scalars(stmt)]
+    # Core rows on a pooled connection: the servers' API reads this per request
+    stmt = sa.select(Agent.__table__).order_by(Agent.id)
+    if role is not None:
+        stmt = stmt.where(Agent.role == role)
+    if host is not None:
+        stmt = stmt.where(Agent.host == host)
+    with db_api.get_engine().connect() as conn:
+        return [_dict(row, now) for row in conn.execute(stmt)]
 
 
 def _row(session, agent_id, lock=False):

@@ -132,3 +132,79 @@ def test_concurrent_writers_in_many_processes_neither_fail_nor_lose_updates(db):
     db_api.reset()
     with db_api.reader() as s:
         assert s.get(models.Revision, 1).value == 600
+
+
+def _hold_write_lock():
+    """Another connection (as another process would) holding the write lock."""
+    import sqlite3
+    other = sqlite3.connect(db_api.get_engine().url.database, isolation_level=None,
+                            check_same_thread=False)
+    other.execute('BEGIN IMMEDIATE')
+    return other
+
+
+def test_a_sqlite_writer_waits_for_another_connections_write_lock(db):
+    if not db_api.is_sqlite():
+        pytest.skip('the SQLite write lock; this run uses PostgreSQL')
+    import threading
+    other = _hold_write_lock()
+    released = []
+
+    def release():
+        released.append(True)
+        other.execute('COMMIT')
+    threading.Timer(0.3, release).start()
+    with db_api.writer() as s:
+        s.execute(sa.text('SELECT 1'))      # begins: takes the write lock
+        assert released, 'the writer began while another connection held the write lock'
+        s.add(models.Revision(id=7, value=1))
+    other.close()
+    with db_api.reader() as s:
+        assert s.get(models.Revision, 7).value == 1
+
+
+def test_a_sqlite_writer_gives_up_after_busy_timeout(db, override):
+    if not db_api.is_sqlite():
+        pytest.skip('the SQLite write lock; this run uses PostgreSQL')
+    override('busy_timeout', 1, 'database')
+    db_api.reset()
+    other = _hold_write_lock()
+    try:
+        with pytest.raises(sa.exc.OperationalError, match='locked'):
+            with db_api.writer() as s:
+                s.add(models.Revision(id=8, value=1))
+    finally:
+        other.execute('ROLLBACK')
+        other.close()
+    with db_api.writer() as s:      # the connection went back to its pool usable
+        s.add(models.Revision(id=8, value=2))
+    with db_api.reader() as s:
+        assert s.get(models.Revision, 8).value == 2
+        assert s.execute(sa.text('PRAGMA busy_timeout')).scalar() == 1000
+    db_api.reset()      # the next test's engine waits [database] busy_timeout again
+
+
+def test_a_green_thread_waiting_for_the_sqlite_write_lock_lets_the_others_run(
+        db, monkeypatch):
+    if not db_api.is_sqlite():
+        pytest.skip('the SQLite write lock; this run uses PostgreSQL')
+    import eventlet
+    import time
+    monkeypatch.setattr(time, 'sleep', eventlet.sleep)     # as under monkey patching
+    other = _hold_write_lock()
+    wrote = []
+
+    def write():
+        with db_api.writer() as s:
+            s.add(models.Revision(id=9, value=1))
+        wrote.append(True)
+    writer = eventlet.spawn(write)
+    ticks = 0
+    for _ in range(20):
+        eventlet.sleep(0.005)
+        ticks += 1
+    assert ticks == 20 and not wrote
+    other.execute('COMMIT')
+    other.close()
+    writer.wait()
+    assert wrote

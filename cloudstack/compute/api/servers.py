@@ -565,7 +565,9 @@ class Servers:
         return self._list(req, True)
 
     def show(self, req, server_id):
-        rec = self.manager.get_server(req.context, server_id)
+        # the body shows the server's groups from 2.71
+        rec = self.manager.get_server(req.context, server_id,
+                                      with_groups=common.at_least(req, '2.71'))
         common.authorize(req, 'os_compute_api:servers:show', rec['project_id'],
                          rec['user_id'])
         return {'server': views.show(req, rec, self.security_groups(req, rec))}

@@ -65,7 +65,11 @@ class Base:
         stmt = sa.select(models.Instance).where(models.Instance.uuid == str(uuid))
         if lock:
             stmt = self.locking(stmt)
-        inst = session.scalars(stmt).first()
+        return self.visible(session.scalars(stmt).first(), ctx, uuid, deleted)
+
+    @staticmethod
+    def visible(inst, ctx, uuid, deleted=False):
+        """`inst` (a row, or None) if `ctx` may see it, else InstanceNotFound."""
         if inst is None or (inst.deleted and not deleted) or (
                 ctx is not None and not is_admin(ctx)
                 and inst.project_id != ctx.project_id):
@@ -114,16 +118,19 @@ class Base:
         self._finish_event(ev_id, action_id, 'Success')
 
     def _finish_event(self, ev_id, action_id, result, tb=None, details=None):
+        E, A = models.InstanceActionEvent, models.InstanceAction
+        now = utcnow()
+        action = {'finish_time': now}
+        if result == 'Error':
+            action['message'] = 'Error'
+        # two UPDATEs; only an outer writer may hold these rows as objects
+        options = {'synchronize_session': 'auto' if db_api.in_writer() else False}
         with self.write() as s:
-            ev = s.get(models.InstanceActionEvent, ev_id)
-            if ev is not None:
-                ev.finish_time, ev.result, ev.traceback = utcnow(), result, tb
-                ev.details = details
-            action = s.get(models.InstanceAction, action_id)
-            if action is not None:
-                action.finish_time = utcnow()
-                if result == 'Error':
-                    action.message = 'Error'
+            s.execute(sa.update(E).where(E.id == ev_id).values(
+                finish_time=now, result=result, traceback=tb, details=details),
+                execution_options=options)
+            s.execute(sa.update(A).where(A.id == action_id).values(**action),
+                      execution_options=options)
 
     # Faults ----------------------------------------------------------------
 

@@ -48,22 +48,25 @@ class Quotas:
         return limits
 
     def project_limits(self, session, project_id, user_id=None):
+        return self._limits(session, project_id, user_id)[1 if user_id else 0]
+
+    def _limits(self, session, project_id, user_id=None):
+        """(the project's limits, those with `user_id`'s own on top), in two queries."""
         limits = self.class_limits(session)
-        rows = session.scalars(sa.select(models.QuotaLimit).where(
-            models.QuotaLimit.project_id == project_id,
-            models.QuotaLimit.user_id == '')).all()
-        for row in rows:
-            limits[row.resource] = row.hard_limit
-        if user_id:
-            for row in session.scalars(sa.select(models.QuotaLimit).where(
-                    models.QuotaLimit.project_id == project_id,
-                    models.QuotaLimit.user_id == user_id)):
-                limits[row.resource] = row.hard_limit
-        return limits
+        QL = models.QuotaLimit
+        own = {}
+        for uid, resource, hard_limit in session.execute(sa.select(
+                QL.user_id, QL.resource, QL.hard_limit).where(
+                QL.project_id == project_id,
+                QL.user_id.in_(['', user_id] if user_id else ['']))):
+            (own if uid else limits)[resource] = hard_limit
+        return limits, dict(limits, **own)
 
     # Usage -------------------------------------------------------------------
 
-    def usage(self, session, project_id, user_id=None):
+    def usage(self, session, project_id, user_id=None, resources=None):
+        """What the project (or user) uses: of every resource, or of
+        `resources` and perhaps more."""
         I = models.Instance
         stmt = sa.select(sa.func.count(I.id), sa.func.coalesce(sa.func.sum(I.vcpus), 0),
                          sa.func.coalesce(sa.func.sum(I.memory_mb), 0)).where(
@@ -72,6 +75,8 @@ class Quotas:
             stmt = stmt.where(I.user_id == user_id)
         count, cores, ram = session.execute(stmt).one()
         used = {'instances': int(count), 'cores': int(cores), 'ram': int(ram)}
+        if resources is not None and not {'server_groups', 'key_pairs'} & set(resources):
+            return used
         used['server_groups'] = int(session.scalar(sa.select(sa.func.count(
             models.ServerGroup.id)).where(models.ServerGroup.project_id == project_id)))
         if user_id:
@@ -87,13 +92,12 @@ class Quotas:
         """Raise QuotaExceeded unless `deltas` ({resource: n}) fit, for the
         project and, where a user has limits of their own, the user. The
         caller holds the project's lock (lock_project)."""
-        limits = self.project_limits(session, project_id)
-        used = self.usage(session, project_id)
+        limits, user_limits = self._limits(session, project_id, user_id)
+        used = self.usage(session, project_id, resources=deltas)
         self._over(deltas, limits, used)
-        user_limits = self.project_limits(session, project_id, user_id)
         if user_limits != limits:
             self._over({k: v for k, v in deltas.items() if k in PER_USER},
-                       user_limits, self.usage(session, project_id, user_id))
+                       user_limits, self.usage(session, project_id, user_id, deltas))
 
     @staticmethod
     def _over(deltas, limits, used):
@@ -108,6 +112,8 @@ class Quotas:
 
     def check_simple_limit(self, session, project_id, resource, count, message=None):
         """For per-request limits (metadata items, personality files)."""
+        if count <= 0:
+            return      # within any limit
         limit = self.project_limits(session, project_id)[resource]
         if 0 <= limit < count:
             raise exception.Forbidden(message or 'Quota exceeded for %s: %d of %d allowed'

@@ -68,7 +68,8 @@ class Servers:
     # Records -----------------------------------------------------------------
 
     def records(self, session, rows, with_groups=False):
-        """Dicts of `rows` with everything the API shows of them."""
+        """Dicts of `rows` (Instance objects or Core rows of its table) with
+        everything the API shows of them."""
         ids = [r.id for r in rows]
         meta = {i: {} for i in ids}
         tags = {i: [] for i in ids}
@@ -76,16 +77,18 @@ class Servers:
         faults = {}
         groups = {r.uuid: [] for r in rows}
         if ids:
-            for m in session.scalars(sa.select(models.InstanceMetadata).where(
-                    models.InstanceMetadata.instance_id.in_(ids))):
-                meta[m.instance_id][m.key] = m.value
-            for t in session.scalars(sa.select(models.InstanceTag).where(
-                    models.InstanceTag.instance_id.in_(ids)).order_by(models.InstanceTag.tag)):
-                tags[t.instance_id].append(t.tag)
-            for b in session.scalars(sa.select(models.BlockDeviceMapping).where(
-                    models.BlockDeviceMapping.instance_id.in_(ids)).order_by(
-                    models.BlockDeviceMapping.id)):
-                bdms[b.instance_id].append(_bdm_dict(b))
+            # Core rows, not ORM objects: a server's GET runs these on every poll
+            M, T, B = (models.InstanceMetadata, models.InstanceTag,
+                       models.BlockDeviceMapping)
+            for instance_id, key, value in session.execute(sa.select(
+                    M.instance_id, M.key, M.value).where(M.instance_id.in_(ids))):
+                meta[instance_id][key] = value
+            for instance_id, tag in session.execute(sa.select(T.instance_id, T.tag).where(
+                    T.instance_id.in_(ids)).order_by(T.tag)):
+                tags[instance_id].append(tag)
+            for b in session.execute(sa.select(B.__table__).where(
+                    B.instance_id.in_(ids)).order_by(B.id)):
+                bdms[b.instance_id].append(dict(b._mapping))
             bad = [r.id for r in rows if r.vm_state in (states.ERROR, states.DELETED)]
             if bad:
                 for f in session.scalars(sa.select(models.InstanceFault).where(
@@ -115,10 +118,13 @@ class Servers:
             out.append(rec)
         return out
 
-    def get_server(self, ctx, uuid, deleted=False):
+    def get_server(self, ctx, uuid, deleted=False, with_groups=True):
+        """The server's record; its 'server_groups' left empty without `with_groups`."""
         with self.read() as s:
-            inst = self.instance_row(s, ctx, uuid, deleted=deleted)
-            return self.records(s, [inst], with_groups=True)[0]
+            # a Core row (records() reads columns only): every poll of a waiting client
+            inst = s.execute(sa.select(I.__table__).where(I.uuid == str(uuid))).first()
+            self.visible(inst, ctx, uuid, deleted)
+            return self.records(s, [inst], with_groups=with_groups)[0]
 
     # Create ------------------------------------------------------------------
 
@@ -671,10 +677,6 @@ def _value(row, col):
 
 def _eq(col, value):
     return col.is_(None) if value is None else col == value
-
-
-def _bdm_dict(b):
-    return {c.name: getattr(b, c.name) for c in models.BlockDeviceMapping.__table__.columns}
 
 
 def _action_dict(a):

@@ -100,6 +100,27 @@ def test_quota_is_exact(compute, member):
     assert resp.status_int == 403
 
 
+def test_a_users_own_quota_binds_within_the_projects(compute, member):
+    user_id = member.get('/identity/v3/auth/tokens', headers={
+        'X-Subject-Token': member.token}).json['token']['user']['id']
+    resp = compute.put(API + '/os-quota-sets/' + member.project_id,
+                       {'quota_set': {'instances': 5, 'metadata_items': 1}})
+    assert resp.status_int == 200, resp.text
+    resp = compute.put('%s/os-quota-sets/%s?user_id=%s' % (API, member.project_id, user_id),
+                       {'quota_set': {'instances': 1}})
+    assert resp.status_int == 200, resp.text
+    resp = member.post(API + '/servers', {'server': {
+        'name': 'y', 'imageRef': member.image_id, 'flavorRef': '1',
+        'metadata': {'a': '1', 'b': '2'}}})
+    assert resp.status_int == 403 and 'metadata' in resp.text, resp.text
+    member.boot(wait=False)
+    resp = member.post(API + '/servers', {'server': {
+        'name': 'x', 'imageRef': member.image_id, 'flavorRef': '1'}})
+    assert resp.status_int == 403 and 'instances' in resp.text, resp.text
+    resp = compute.get('%s/os-quota-sets/%s/detail' % (API, member.project_id))
+    assert resp.json['quota_set']['instances'] == {'limit': 5, 'in_use': 1, 'reserved': 0}
+
+
 def test_concurrent_boots_never_overbook_a_host(compute, conf):
     """50 boots at once onto a host with room for 10: exactly 10 are placed and
     the others are ERROR with a NoValidHost fault."""
@@ -239,3 +260,51 @@ def test_host_status_follows_the_compute_service_in_lists_and_shows(compute):
     compute.put(API + '/os-services/force-down', dict(body, forced_down=True),
                 headers={'OpenStack-API-Version': 'compute 2.11'})
     assert statuses() == ({'DOWN'}, {'DOWN'})
+
+
+def test_a_server_shows_its_group_from_2_71(compute):
+    compute.version = '2.71'
+    resp = compute.post(API + '/os-server-groups', {'server_group': {
+        'name': 'g', 'policy': 'anti-affinity'}})
+    assert resp.status_int == 200, resp.text
+    group_id = resp.json['server_group']['id']
+    resp = compute.post(API + '/servers', {
+        'server': {'name': 'in-group', 'imageRef': compute.image_id, 'flavorRef': '1',
+                   'networks': 'none'},
+        'os:scheduler_hints': {'group': group_id}})
+    assert resp.status_int == 202, resp.text
+    server_id = resp.json['server']['id']
+    assert compute.server(server_id)['server_groups'] == [group_id]
+    compute.version = '2.70'
+    assert 'server_groups' not in compute.server(server_id)
+
+
+def _build_event(compute, uuid):
+    compute.version = '2.84'
+    [action] = [a for a in compute.get('%s/servers/%s/os-instance-actions' % (API, uuid))
+                .json['instanceActions'] if a['action'] == 'create']
+    resp = compute.get('%s/servers/%s/os-instance-actions/%s' % (API, uuid,
+                                                                 action['request_id']))
+    action = resp.json['instanceAction']
+    [event] = [e for e in action['events']
+               if e['event'] == 'compute__do_build_and_run_instance']
+    return action, event
+
+
+def test_a_build_records_its_event_as_it_ends(compute, monkeypatch):
+    uuid = compute.boot('good')
+    action, event = _build_event(compute, uuid)
+    assert (event['result'], event['traceback'], action['message']) == ('Success', None, None)
+    assert event['finish_time'] and event['finish_time'] >= event['start_time']
+    from cloudstack.compute.virt import fake
+
+    def broken(*args, **kwargs):
+        raise RuntimeError('the hypervisor broke')
+    monkeypatch.setattr(fake.FakeDriver, 'spawn', broken)
+    compute.version = '2.1'
+    uuid = compute.boot('bad')
+    assert compute.server(uuid)['status'] == 'ERROR'
+    action, event = _build_event(compute, uuid)
+    assert (event['result'], action['message']) == ('Error', 'Error')
+    assert 'the hypervisor broke' in event['traceback'] and event['finish_time']
+    assert 'the hypervisor broke' in event['details']
