@@ -28,11 +28,17 @@ def _env(cloud):
                 OS_CLOUD='cloudstack')
 
 
-def _cli(cloud, *args):
-    out = subprocess.run([os.path.join(BIN, 'openstack'), *args, '-f', 'json'],
-                         env=_env(cloud), capture_output=True, text=True, timeout=120)
+def _openstack(cloud, *args):
+    """Run an `openstack` command; its output."""
+    out = subprocess.run([os.path.join(BIN, 'openstack'), *args], env=_env(cloud),
+                         capture_output=True, text=True, timeout=180)
     assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout) if out.stdout.strip() else None
+    return out.stdout
+
+
+def _cli(cloud, *args):
+    out = _openstack(cloud, *args, '-f', 'json')
+    return json.loads(out) if out.strip() else None
 
 
 def _connect(cloud):

@@ -4,14 +4,12 @@ the database and talk over a RabbitMQ of the test's own. The unmodified
 `openstack` CLI schedules servers onto both, migrates them cold and live,
 and evacuates one from a host whose agent was killed. The fake driver's
 serial console follows a server that moved."""
-import os
 import signal
-import subprocess
 
 import pytest
 
-from tests.functional.conftest import ADMIN_PASSWORD, BIN
-from tests.functional.test_compute import _cli, _connect, _env, _prepare
+from tests.functional.conftest import ADMIN_PASSWORD
+from tests.functional.test_compute import _cli, _connect, _openstack, _prepare
 
 pytestmark = pytest.mark.filterwarnings('ignore::DeprecationWarning')
 
@@ -28,13 +26,6 @@ def two_hosts(cloud, rabbitmq):
     cloud.wait_for(lambda: _compute_states(conn) == {'alpha': 'up', 'beta': 'up'},
                    timeout=120, interval=0.5)
     return conn, beta
-
-
-def _act(cloud, *args):
-    """An `openstack` command that prints nothing (migrate, evacuate, ...)."""
-    out = subprocess.run([os.path.join(BIN, 'openstack'), *args], env=_env(cloud),
-                         capture_output=True, text=True, timeout=180)
-    assert out.returncode == 0, out.stderr
 
 
 def _compute_states(conn):
@@ -78,16 +69,16 @@ def test_schedule_migrate_and_evacuate_across_two_hosts(cloud, two_hosts, tmp_pa
     _cli(cloud, 'server', 'create', '--image', image.id, '--flavor', 'small',
          '--no-network', '--availability-zone', 'nova:beta', '--wait', 'vm-cold')
     assert _server(conn, 'vm-cold').compute_host == 'beta'
-    _act(cloud, 'server', 'migrate', '--wait', 'vm-cold')
+    _openstack(cloud, 'server', 'migrate', '--wait', 'vm-cold')
     assert _server(conn, 'vm-cold').status == 'VERIFY_RESIZE'
-    _act(cloud, 'server', 'migration', 'confirm', 'vm-cold')
+    _openstack(cloud, 'server', 'migration', 'confirm', 'vm-cold')
     cloud.wait_for(lambda: _server(conn, 'vm-cold').status == 'ACTIVE', timeout=60,
                    interval=0.5)
     assert _server(conn, 'vm-cold').compute_host == 'alpha'
 
     # Live: back to beta, with its serial console served by beta's agent now.
     assert b'login: ' in _serial_console_answers(cloud, 'vm-cold')
-    _act(cloud, 'server', 'migrate', '--live-migration', '--host', 'beta', '--wait',
+    _openstack(cloud, 'server', 'migrate', '--live-migration', '--host', 'beta', '--wait',
          '--os-compute-api-version', '2.56', 'vm-cold')
     assert _server(conn, 'vm-cold').compute_host == 'beta'
     assert _server(conn, 'vm-cold').status == 'ACTIVE'
@@ -116,5 +107,5 @@ def test_schedule_migrate_and_evacuate_across_two_hosts(cloud, two_hosts, tmp_pa
     assert _server(conn, on_alpha).compute_host == 'alpha'
 
     for name in ('vm-a', 'vm-b', 'vm-cold'):
-        _act(cloud, 'server', 'delete', '--wait', name)
+        _openstack(cloud, 'server', 'delete', '--wait', name)
     assert _cli(cloud, 'server', 'list') == []

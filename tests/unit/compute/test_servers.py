@@ -157,23 +157,29 @@ def test_concurrent_boots_never_overbook_a_host(compute, conf):
                                         'cpu_allocation_ratio': 'compute'}.get(key, 'quota'))
 
 
-def test_server_group_members_and_usage(compute):
-    compute.version = '2.64'
+def _anti_affinity_group(compute):
     resp = compute.post(API + '/os-server-groups', {'server_group': {
         'name': 'g', 'policy': 'anti-affinity'}})
     assert resp.status_int == 200, resp.text
-    group = resp.json['server_group']['id']
-    resp = compute.post(API + '/servers', {
-        'server': {'name': 'g1', 'imageRef': compute.image_id, 'flavorRef': '1',
+    return resp.json['server_group']['id']
+
+
+def _create_in_group(compute, name, group):
+    return compute.post(API + '/servers', {
+        'server': {'name': name, 'imageRef': compute.image_id, 'flavorRef': '1',
                    'networks': 'none'}, 'os:scheduler_hints': {'group': group}})
+
+
+def test_server_group_members_and_usage(compute):
+    compute.version = '2.64'
+    group = _anti_affinity_group(compute)
+    resp = _create_in_group(compute, 'g1', group)
     assert resp.status_int == 202, resp.text
     run_tasks()
     members = compute.get(API + '/os-server-groups/' + group).json['server_group']['members']
     assert members == [resp.json['server']['id']]
     # one host: a second member of an anti-affinity group fits nowhere
-    resp = compute.post(API + '/servers', {
-        'server': {'name': 'g2', 'imageRef': compute.image_id, 'flavorRef': '1',
-                   'networks': 'none'}, 'os:scheduler_hints': {'group': group}})
+    resp = _create_in_group(compute, 'g2', group)
     run_tasks()
     assert compute.server(resp.json['server']['id'])['status'] == 'ERROR'
     usage = compute.get(API + '/os-simple-tenant-usage?detailed=1')
@@ -264,14 +270,8 @@ def test_host_status_follows_the_compute_service_in_lists_and_shows(compute):
 
 def test_a_server_shows_its_group_from_2_71(compute):
     compute.version = '2.71'
-    resp = compute.post(API + '/os-server-groups', {'server_group': {
-        'name': 'g', 'policy': 'anti-affinity'}})
-    assert resp.status_int == 200, resp.text
-    group_id = resp.json['server_group']['id']
-    resp = compute.post(API + '/servers', {
-        'server': {'name': 'in-group', 'imageRef': compute.image_id, 'flavorRef': '1',
-                   'networks': 'none'},
-        'os:scheduler_hints': {'group': group_id}})
+    group_id = _anti_affinity_group(compute)
+    resp = _create_in_group(compute, 'in-group', group_id)
     assert resp.status_int == 202, resp.text
     server_id = resp.json['server']['id']
     assert compute.server(server_id)['server_groups'] == [group_id]
